@@ -1,0 +1,129 @@
+"""The Chinese working-day calendar (法定节假日 and 调休上班日).
+
+The State Council's yearly notice decides which days are off and which weekend days are worked.
+:class:`WorkCalendar` takes those from the ``holidays`` package for the years it encodes and lets a rule
+set add what a library release does not know yet (extra holidays, extra working days, and the list of
+years whose official schedule is loaded). A year outside that list is *provisional*: the calendar still
+answers (weekends plus the library's rule-based holidays) but says so, and callers flag the deadlines
+that depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+
+import holidays
+
+from rules.errors import CalendarError
+
+__all__ = ["DayInfo", "WorkCalendar"]
+
+
+@dataclass(frozen=True, slots=True)
+class DayInfo:
+    """What the calendar says about one day."""
+
+    day: date
+    working: bool
+    holiday: str | None  # the holiday's name when the day is an official day off
+    makeup: bool  # an official make-up working day (调休上班日) on a weekend
+    official: bool  # the day's year has a loaded official schedule
+
+
+@cache
+def _library_year(year: int) -> tuple[dict[date, str], frozenset[date]]:
+    cn = holidays.China(years=year, language="zh_CN")
+    days = {d: str(name) for d, name in cn.items() if d.year == year}
+    makeup = frozenset(d for d in cn.weekend_workdays if d.year == year)
+    return days, makeup
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Working days of one rule set: the library's schedule plus the rule set's overrides."""
+
+    official_years: frozenset[int]
+    extra_holidays: Mapping[date, str] = field(default_factory=dict)
+    extra_workdays: frozenset[date] = frozenset()
+    _years: dict[int, tuple[dict[date, str], frozenset[date]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        official_years: Iterable[int],
+        extra_holidays: Mapping[date, str] | None = None,
+        extra_workdays: Iterable[date] = (),
+    ) -> WorkCalendar:
+        """Build a calendar from plain values (what a rule set carries)."""
+        return cls(
+            official_years=frozenset(official_years),
+            extra_holidays=dict(extra_holidays or {}),
+            extra_workdays=frozenset(extra_workdays),
+        )
+
+    def _year(self, year: int) -> tuple[dict[date, str], frozenset[date]]:
+        found = self._years.get(year)
+        if found is None:
+            lib_days, lib_makeup = _library_year(year)
+            days = dict(lib_days)
+            for d, name in self.extra_holidays.items():
+                if d.year == year:
+                    days[d] = name
+            workdays = set(lib_makeup) | {d for d in self.extra_workdays if d.year == year}
+            for d in workdays:
+                days.pop(d, None)
+            found = (days, frozenset(d for d in workdays if d.weekday() >= 5))
+            self._years[year] = found
+        return found
+
+    def is_official(self, year: int) -> bool:
+        """Whether the year's official schedule (放假调休安排) is loaded."""
+        return year in self.official_years
+
+    def is_working_day(self, day: date) -> bool:
+        """Monday–Friday that is not a day off, or an official make-up working day."""
+        days, makeup = self._year(day.year)
+        if day in makeup:
+            return True
+        return day.weekday() < 5 and day not in days
+
+    def info(self, day: date) -> DayInfo:
+        """Everything the calendar knows about ``day``."""
+        days, makeup = self._year(day.year)
+        return DayInfo(
+            day=day,
+            working=self.is_working_day(day),
+            holiday=days.get(day),
+            makeup=day in makeup,
+            official=self.is_official(day.year),
+        )
+
+    def rest_reason(self, day: date) -> str:
+        """Why ``day`` is a rest day: the holiday's name, or 周末 (weekend)."""
+        days, _ = self._year(day.year)
+        return days.get(day) or "周末"
+
+    def next_working_day(self, day: date) -> date:
+        """``day`` itself when it is a working day, else the first working day after it."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_working_days(self, start: date, count: int) -> date:
+        """The day on which ``count`` working days after ``start`` (not counted) are complete."""
+        if count < 1:
+            msg = f"a working-day period needs at least 1 day, got {count}"
+            raise CalendarError(msg)
+        day = start
+        left = count
+        while left:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                left -= 1
+        return day

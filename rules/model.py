@@ -1,0 +1,221 @@
+"""Rule sets as typed, validated data.
+
+A rule set says how long each deadline runs and how it is counted, which calendar applies, and the
+lifecycle settings that differ by region. It is plain data: the workflow engine pins a case to the rule
+set (id and version) it was assigned under.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rules.calendar import WorkCalendar
+from rules.periods import Due, PeriodUnit, compute_due
+
+__all__ = [
+    "CalendarSettings",
+    "DeadlineKind",
+    "DeadlineRule",
+    "LifecycleSettings",
+    "Rating",
+    "RuleSet",
+]
+
+
+class Rating(StrEnum):
+    """A deputy's feedback on an answer."""
+
+    SATISFIED = "satisfied"  # 满意
+    BASIC = "basic"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class DeadlineKind(StrEnum):
+    """The deadlines a case can owe."""
+
+    RETURN_WINDOW = "return_window"  # a unit may ask to hand the case back (退办)
+    CO_OPINION = "co_opinion"  # a co-unit's opinion to the main unit (会办意见)
+    ANSWER = "answer"  # the main unit's answer (答复)
+    FEEDBACK = "feedback"  # the deputy's feedback (代表意见)
+    RE_ANSWER = "re_answer"  # the answer after re-handling is ordered (重新办理)
+    PROMISE = "promise"  # each promised item of a B answer (承诺事项)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeadlineRule(_Strict):
+    """How one kind of deadline is computed."""
+
+    amount: Annotated[int, Field(ge=1, le=400)] = 1
+    unit: PeriodUnit = PeriodUnit.MONTHS
+    complex_amount: Annotated[int | None, Field(ge=1, le=400)] = None
+    enabled: bool = True
+    basis: str = ""  # the legal basis, quoted for `jianyi deadlines --explain`
+
+
+class CalendarSettings(_Strict):
+    """Which working-day calendar a rule set uses."""
+
+    official_years: list[int] = Field(default_factory=list)
+    roll_to_working_day: bool = True
+    extra_holidays: dict[date, str] = Field(default_factory=dict)
+    extra_workdays: list[date] = Field(default_factory=list)
+
+    @field_validator("official_years", mode="before")
+    @classmethod
+    def _expand_ranges(cls, value: Any) -> Any:
+        """Accept ``"2001-2026"`` ranges beside plain years."""
+        if not isinstance(value, list):
+            return value
+        years: list[Any] = []
+        for item in value:
+            if isinstance(item, str) and (m := re.fullmatch(r"\s*(\d{4})\s*-\s*(\d{4})\s*", item)):
+                lo, hi = int(m.group(1)), int(m.group(2))
+                if lo > hi:
+                    msg = f"range {item!r} runs backwards"
+                    raise ValueError(msg)
+                years.extend(range(lo, hi + 1))
+            else:
+                years.append(item)
+        return years
+
+
+class LifecycleSettings(_Strict):
+    """Lifecycle choices that differ between regions."""
+
+    auto_close_on: list[Rating] = Field(default_factory=lambda: [Rating.SATISFIED, Rating.BASIC])
+    auto_rehandle_on: list[Rating] = Field(default_factory=lambda: [Rating.UNSATISFIED])
+    basic_counts_as_satisfied: bool = True
+    unsatisfied_needs_comment: bool = True
+    promise_classes: list[str] = Field(default_factory=lambda: ["B"])
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> LifecycleSettings:
+        both = set(self.auto_close_on) & set(self.auto_rehandle_on)
+        if both:
+            names = ", ".join(sorted(both))
+            msg = f"a rating cannot both close and re-handle a case: {names}"
+            raise ValueError(msg)
+        return self
+
+
+_DEFAULT_CLASSES = {
+    "A": "所提问题已经解决或者基本解决",
+    "B": "所提问题正在解决或者列入规划逐步解决",
+    "C": "所提问题因目前条件限制或者其他原因需待以后解决",
+    "D": "所提问题留作参考",
+}
+
+
+class RuleSet(_Strict):
+    """A complete, validated rule set."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+    version: Annotated[int, Field(ge=1)] = 1
+    name: str = ""
+    effective: date | None = None
+    extends: str | None = None
+    timezone: str = "Asia/Shanghai"
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
+    classes: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_CLASSES))
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    deadlines: dict[DeadlineKind, DeadlineRule] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            msg = f"unknown time zone {value!r} (use an IANA name such as 'Asia/Shanghai')"
+            raise ValueError(msg) from None
+        return value
+
+    @field_validator("classes")
+    @classmethod
+    def _class_codes(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            msg = "at least one answer class is needed"
+            raise ValueError(msg)
+        bad = [code for code in value if not re.fullmatch(r"[A-Z]", code)]
+        if bad:
+            msg = f"class codes are single capital letters, not {', '.join(map(repr, bad))}"
+            raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleSet:
+        unknown = [c for c in self.lifecycle.promise_classes if c not in self.classes]
+        if unknown:
+            msg = f"lifecycle.promise_classes names unknown classes: {', '.join(unknown)}"
+            raise ValueError(msg)
+        answer = self.deadlines.get(DeadlineKind.ANSWER)
+        if answer is None or not answer.enabled:
+            msg = "deadlines.answer is required and must be enabled (代表法 第五十一条)"
+            raise ValueError(msg)
+        return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The rule set's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def work_calendar(self) -> WorkCalendar:
+        """The working-day calendar described by :attr:`calendar`."""
+        return WorkCalendar.build(
+            official_years=self.calendar.official_years,
+            extra_holidays=self.calendar.extra_holidays,
+            extra_workdays=self.calendar.extra_workdays,
+        )
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """``(id, version)``, what a case is pinned to."""
+        return (self.id, self.version)
+
+    def rule(self, kind: DeadlineKind) -> DeadlineRule | None:
+        """The rule for ``kind`` when it applies, else None."""
+        found = self.deadlines.get(kind)
+        return found if found is not None and found.enabled else None
+
+    def due(self, kind: DeadlineKind, start: date, *, complex_case: bool = False) -> Due | None:
+        """The deadline of ``kind`` starting on the local date ``start``, or None when it does not apply."""
+        found = self.rule(kind)
+        if found is None:
+            return None
+        amount = found.complex_amount if complex_case and found.complex_amount else found.amount
+        return self._due_cached(start, amount, found.unit)
+
+    def _due_cached(self, start: date, amount: int, unit: PeriodUnit) -> Due:
+        cache: dict[tuple[date, int, PeriodUnit], Due] = self.__dict__.setdefault("_due_cache", {})
+        key = (start, amount, unit)
+        found = cache.get(key)
+        if found is None:
+            found = compute_due(
+                start,
+                amount,
+                unit,
+                self.work_calendar,
+                self.zone,
+                roll=self.calendar.roll_to_working_day,
+            )
+            if len(cache) > 50_000:
+                cache.clear()
+            cache[key] = found
+        return found
+
+    def satisfied(self, rating: Rating) -> bool:
+        """Whether ``rating`` counts as satisfied in this rule set's statistics."""
+        return rating is Rating.SATISFIED or (
+            rating is Rating.BASIC and self.lifecycle.basic_counts_as_satisfied
+        )

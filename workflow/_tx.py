@@ -1,0 +1,379 @@
+"""One action, one transaction: the machinery every engine action runs through.
+
+A :class:`Tx` holds the case row as it was read, the changes to write back, the audit events and the
+committed-event records. :meth:`Tx.finish` writes it all: the compare-and-set on the case's version, the
+hash-chained audit rows, in the transaction the caller opened. Nothing is sent from here: notices are
+outbox rows, delivered after commit by the notifications package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
+
+from rules import DeadlineKind, RuleSet, end_of_day
+from workflow.audit import canonical, chain_hash
+from workflow.errors import Conflict, PermissionDenied, TransitionNotAllowed, ValidationError
+from workflow.machine import CaseView, allowed_actions, fire
+from workflow.models import (
+    Assignment,
+    AuditEvent,
+    Deadline,
+    Outbox,
+    Suggestion,
+    table,
+)
+from workflow.states import Action, ActorKind, DeadlineStatus, Role, State
+from workflow.views import Actor, CaseEvent
+
+if TYPE_CHECKING:
+    from workflow.engine import Engine
+
+__all__ = ["ActiveAssignment", "Tx"]
+
+SUGGESTIONS = table(Suggestion)
+ASSIGNMENTS = table(Assignment)
+DEADLINES = table(Deadline)
+AUDIT = table(AuditEvent)
+OUTBOX = table(Outbox)
+
+_CAS = (
+    update(SUGGESTIONS)
+    .where(SUGGESTIONS.c.id == bindparam("b_id"), SUGGESTIONS.c.version == bindparam("b_version"))
+    .execution_options(synchronize_session=False)
+)
+_ACTIVE_ASSIGNMENTS = (
+    select(ASSIGNMENTS.c.id, ASSIGNMENTS.c.unit_id, ASSIGNMENTS.c.role, ASSIGNMENTS.c.since)
+    .where(ASSIGNMENTS.c.suggestion_id == bindparam("sid"), ASSIGNMENTS.c.until.is_(None))
+    .order_by(ASSIGNMENTS.c.id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveAssignment:
+    """A unit's current part in a case."""
+
+    id: int
+    unit_id: int
+    role: Role
+    since: datetime
+
+
+class Tx:
+    """The working state of one action on one case inside one database transaction."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        conn: Connection,
+        row: dict[str, Any],
+        *,
+        session_name: str,
+        actor: Actor,
+        at: datetime,
+        now: datetime,
+    ) -> None:
+        self.engine = engine
+        self.conn = conn
+        self.row = row
+        self.session_name = session_name
+        self.actor = actor
+        self.at = at
+        self.now = now
+        self.case_id: int = row["id"]
+        self.state = State(row["state"])
+        self.changes: dict[str, Any] = {}
+        self._audit_rows: list[dict[str, Any]] = []
+        self.events: list[CaseEvent] = []
+        self._assignments: list[ActiveAssignment] | None = None
+
+    # ---- identity and facts -------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """How messages name the case: ``SESSION/NUMBER``."""
+        return f"{self.session_name}/{self.row['number']}"
+
+    @property
+    def round(self) -> int:
+        """The handling round (1, then + 1 for each re-handling)."""
+        value: int = self.changes.get("round", self.row["round"])
+        return value
+
+    @property
+    def ruleset(self) -> RuleSet:
+        """The rule set the case is pinned to (the congress's current one before assignment)."""
+        rid = self.changes.get("ruleset_id", self.row["ruleset_id"])
+        version = self.changes.get("ruleset_version", self.row["ruleset_version"])
+        if rid is None:
+            return self.engine.active_ruleset(self.conn)
+        return self.engine.ruleset(self.conn, rid, version)
+
+    def assignments(self) -> list[ActiveAssignment]:
+        """The case's active assignments (loaded once per transaction, kept current by this class)."""
+        if self._assignments is None:
+            self._assignments = [
+                ActiveAssignment(r.id, r.unit_id, Role(r.role), r.since)
+                for r in self.conn.execute(_ACTIVE_ASSIGNMENTS, {"sid": self.case_id})
+            ]
+        return self._assignments
+
+    def units_in(self, *roles: Role) -> list[int]:
+        """Ids of active units in any of ``roles``."""
+        return [a.unit_id for a in self.assignments() if a.role in roles]
+
+    def role_of(self, unit_id: int) -> Role | None:
+        """The unit's active role in the case, or None."""
+        for a in self.assignments():
+            if a.unit_id == unit_id:
+                return a.role
+        return None
+
+    def local_date(self, instant: datetime | None = None) -> date:
+        """The local date of ``instant`` (default: the action's time) in the rule set's zone."""
+        return (instant or self.at).astimezone(self.ruleset.zone).date()
+
+    # ---- checks -------------------------------------------------------------------------------
+    def refuse(self, action: Action, reason: str) -> TransitionNotAllowed:
+        """A refusal naming the case, its state and the action."""
+        return TransitionNotAllowed(
+            case=self.label, state=self.state.value, action=action.value, reason=reason
+        )
+
+    def deny(self, action: Action, reason: str) -> PermissionDenied:
+        """A permission error naming the case, the actor and the action."""
+        return PermissionDenied(case=self.label, actor=str(self.actor), action=action.value, reason=reason)
+
+    def invalid(self, message: str, problems: Iterable[str] = ()) -> ValidationError:
+        """A validation error naming the case."""
+        return ValidationError(message, case=self.label, problems=problems)
+
+    def require_allowed(self, action: Action) -> None:
+        """Refuse ``action`` unless the transition table allows it from the current state."""
+        allowed = allowed_actions(self.state)
+        if action not in allowed:
+            raise TransitionNotAllowed(
+                case=self.label,
+                state=self.state.value,
+                action=action.value,
+                allowed=[a.value for a in allowed],
+            )
+
+    def require_office(self, action: Action) -> None:
+        """Only the office (or the engine itself) may do ``action``."""
+        if self.actor.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM):
+            raise self.deny(action, "only the office (代表工作机构) may do this")
+
+    # ---- the machine --------------------------------------------------------------------------
+    def step(
+        self,
+        action: Action,
+        *,
+        view: CaseView | None = None,
+        data: dict[str, Any] | None = None,
+        actor: Actor | None = None,
+    ) -> State:
+        """Fire ``action`` on the machine and record the audit event; returns the new state."""
+        self.require_allowed(action)
+        view = view or CaseView(self.state)
+        view.state = self.state
+        if not fire(action, view):
+            raise self.refuse(action, view.refusal or "a condition of the transition table refused it")
+        before, after = self.state, view.state
+        self.state = after
+        if after is not before:
+            self.changes["state"] = after.value
+        self.audit(action, before, after, data or {}, actor=actor)
+        return after
+
+    def audit(
+        self,
+        action: Action | str,
+        before: State | None,
+        after: State,
+        data: dict[str, Any],
+        *,
+        actor: Actor | None = None,
+    ) -> None:
+        """Queue one audit event (hash-chained when :meth:`finish` writes it)."""
+        who = str(actor or self.actor)
+        name = action.value if isinstance(action, Action) else action
+        self._audit_rows.append(
+            {
+                "action": name,
+                "actor": who,
+                "from_state": before.value if before else None,
+                "to_state": after.value,
+                "round": self.round,
+                "data": canonical(data),
+            }
+        )
+        self.events.append(
+            CaseEvent(
+                case_id=self.case_id,
+                number=self.row["number"],
+                session=self.session_name,
+                action=name,
+                actor=who,
+                from_state=before.value if before else None,
+                to_state=after.value,
+                at=self.at,
+                version=self.row["version"] + 1,
+                data=data,
+            )
+        )
+
+    # ---- deadlines ----------------------------------------------------------------------------
+    def open_deadline(
+        self,
+        kind: DeadlineKind,
+        unit_id: int | None,
+        *,
+        start: datetime | None = None,
+        ref_id: int | None = None,
+        on: date | None = None,
+    ) -> dict[str, Any] | None:
+        """Insert an open deadline of ``kind`` (None when the rule set does not apply it).
+
+        ``on`` fixes the last day (a promised date); otherwise the rule set computes it from ``start``.
+        """
+        rs = self.ruleset
+        begin = self.local_date(start)
+        if on is not None:
+            if rs.rule(kind) is None:
+                return None
+            values: dict[str, Any] = {
+                "start": begin,
+                "due": on,
+                "raw_due": on,
+                "due_at": end_of_day(on, rs.zone),
+                "roll_reason": None,
+                "provisional": False,
+            }
+        else:
+            complex_case = bool(self.changes.get("extended", self.row["extended"]))
+            due = rs.due(kind, begin, complex_case=complex_case and kind is DeadlineKind.ANSWER)
+            if due is None:
+                return None
+            values = {
+                "start": begin,
+                "due": due.end,
+                "raw_due": due.raw_end,
+                "due_at": due.due_at,
+                "roll_reason": due.roll_reason,
+                "provisional": due.provisional,
+            }
+        values |= {
+            "suggestion_id": self.case_id,
+            "kind": kind.value,
+            "unit_id": unit_id,
+            "round": self.round,
+            "ref_id": ref_id,
+            "status": DeadlineStatus.OPEN.value,
+        }
+        self.conn.execute(insert(DEADLINES), values)
+        return values
+
+    def settle_deadlines(
+        self,
+        kinds: Sequence[DeadlineKind],
+        status: DeadlineStatus,
+        *,
+        unit_id: int | None = None,
+        any_unit: bool = True,
+    ) -> int:
+        """Mark open deadlines of ``kinds`` met (late when past due) or cancelled; returns how many."""
+        conds = [
+            DEADLINES.c.suggestion_id == self.case_id,
+            DEADLINES.c.status == DeadlineStatus.OPEN.value,
+            DEADLINES.c.kind.in_([k.value for k in kinds]),
+        ]
+        if not any_unit:
+            conds.append(
+                DEADLINES.c.unit_id == unit_id if unit_id is not None else DEADLINES.c.unit_id.is_(None)
+            )
+        values: dict[str, Any] = {"status": status.value}
+        if status is DeadlineStatus.MET:
+            values["met_at"] = self.at
+            values["late"] = DEADLINES.c.due_at <= bindparam("met", self.at, type_=DEADLINES.c.due_at.type)
+        result = self.conn.execute(update(DEADLINES).where(and_(*conds)).values(**values))
+        return int(result.rowcount)
+
+    # ---- outbox -------------------------------------------------------------------------------
+    def notify(
+        self, topic: str, recipient_kind: str, recipient_id: int | None, payload: dict[str, Any]
+    ) -> None:
+        """Write a notice to the outbox, keyed so that the same change never announces twice."""
+        version = self.row["version"] + 1
+        key = f"case:{self.case_id}:{topic}:{recipient_kind}:{recipient_id or 0}:v{version}"
+        body = {
+            "number": self.row["number"],
+            "session": self.session_name,
+            "title": self.row["title"],
+            **payload,
+        }
+        self.conn.execute(
+            insert(OUTBOX),
+            {
+                "key": key,
+                "suggestion_id": self.case_id,
+                "topic": topic,
+                "recipient_kind": recipient_kind,
+                "recipient_id": recipient_id,
+                "payload": canonical(body),
+                "status": "pending",
+                "created_at": self.now,
+                "available_at": self.now,
+            },
+        )
+
+    # ---- writing back -------------------------------------------------------------------------
+    def finish(self) -> int:
+        """Compare-and-set the case row and append the audit events; returns the new version."""
+        seq: int = self.row["audit_seq"]
+        head: str = self.row["audit_head"]
+        rows = []
+        for event in self._audit_rows:
+            seq += 1
+            row = {
+                **event,
+                "suggestion_id": self.case_id,
+                "seq": seq,
+                "at": self.at,
+                "recorded_at": self.now,
+                "prev_hash": head,
+            }
+            head = chain_hash(
+                prev=head,
+                case_id=self.case_id,
+                seq=seq,
+                at=self.at,
+                recorded_at=self.now,
+                actor=event["actor"],
+                action=event["action"],
+                from_state=event["from_state"],
+                to_state=event["to_state"],
+                round_=event["round"],
+                data=event["data"],
+            )
+            row["hash"] = head
+            rows.append(row)
+        if rows:
+            self.conn.execute(insert(AUDIT), rows)
+        version: int = self.row["version"] + 1
+        values = {
+            **self.changes,
+            "version": version,
+            "audit_seq": seq,
+            "audit_head": head,
+            "last_event_at": self.at,
+        }
+        result = self.conn.execute(
+            _CAS.values(**values), {"b_id": self.case_id, "b_version": self.row["version"]}
+        )
+        if result.rowcount != 1:
+            raise Conflict(case=self.label, expected=self.row["version"])
+        return version

@@ -1,0 +1,67 @@
+"""The audit trail: append-only, hash-chained per case.
+
+Each event's hash covers the previous hash and every stored field, so editing, reordering or deleting a
+row breaks the chain; the case row keeps the last sequence number and hash, so a deleted tail shows too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+__all__ = ["GENESIS", "AuditProblem", "canonical", "chain_hash"]
+
+GENESIS = "0" * 64
+
+
+def canonical(data: Any) -> str:
+    """The canonical JSON text of ``data`` (what is stored and hashed)."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def chain_hash(
+    *,
+    prev: str,
+    case_id: int,
+    seq: int,
+    at: datetime,
+    recorded_at: datetime,
+    actor: str,
+    action: str,
+    from_state: str | None,
+    to_state: str,
+    round_: int,
+    data: str,
+) -> str:
+    """The hash of one audit event, chained to ``prev``."""
+    parts = (
+        prev,
+        str(case_id),
+        str(seq),
+        at.isoformat(timespec="microseconds"),
+        recorded_at.isoformat(timespec="microseconds"),
+        actor,
+        action,
+        from_state or "",
+        to_state,
+        str(round_),
+        data,
+    )
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditProblem:
+    """A broken link in a case's audit chain."""
+
+    session: str
+    number: str
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"event #{self.seq}" if self.seq is not None else "chain"
+        return f"建议 {self.session}/{self.number}: {where}: {self.problem}"

@@ -1,0 +1,103 @@
+"""Connecting to the database and keeping its schema current.
+
+SQLite is the embedded default: WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for every
+writing transaction so that two processes serialise instead of losing updates. PostgreSQL is the scale path;
+writers lock the case row (``FOR UPDATE``) and compare-and-set its version.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.pool import StaticPool
+
+from workflow.errors import NotInitialised
+
+__all__ = ["HEAD_REVISION", "connect", "current_revision", "normalise_url", "redact", "upgrade"]
+
+HEAD_REVISION = "0001"
+WRITE = "jianyi_write"  # execution option: a transaction that writes (SQLite: BEGIN IMMEDIATE)
+
+
+def normalise_url(value: str | Path) -> str:
+    """A SQLAlchemy URL from a URL or a file path (a path means SQLite)."""
+    text_value = str(value)
+    if "://" in text_value:
+        if text_value.startswith("postgresql://"):
+            return "postgresql+psycopg://" + text_value.removeprefix("postgresql://")
+        return text_value
+    return f"sqlite:///{Path(text_value).expanduser().resolve()}"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, creds = head.partition("://")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}@{tail}"
+
+
+def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below start transactions
+        cursor = dbapi_connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+def connect(url: str | Path) -> Engine:
+    """A SQLAlchemy engine for ``url`` (a URL or a SQLite file path), configured for jianyi."""
+    full = normalise_url(url)
+    if full.startswith("sqlite"):
+        memory = full in {"sqlite://", "sqlite:///:memory:"}
+        kwargs: dict[str, Any] = {"poolclass": StaticPool} if memory else {}
+        engine = create_engine(full, connect_args={"check_same_thread": False}, **kwargs)
+        _sqlite_setup(engine, memory=memory)
+        return engine
+    return create_engine(full, pool_pre_ping=True)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at, or None when it has no jianyi schema."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+    except (OperationalError, ProgrammingError):
+        return None
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise :class:`NotInitialised` unless the schema is at :data:`HEAD_REVISION`."""
+    found = current_revision(engine)
+    if found != HEAD_REVISION:
+        detail = (
+            "no jianyi schema" if found is None else f"schema at {found}, this jianyi needs {HEAD_REVISION}"
+        )
+        raise NotInitialised(url=redact(engine.url.render_as_string(hide_password=True)), detail=detail)
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest revision (alembic)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("workflow") / "migrations"))
+    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

@@ -1,0 +1,111 @@
+"""Errors raised by the workflow engine.
+
+Every message names the case, the state, what was attempted and what to do. Tree::
+
+    WorkflowError
+    ├── NotFound (LookupError)       a case, unit, deputy, session or congress that does not exist
+    ├── TransitionNotAllowed         an action the case's state does not allow
+    ├── PermissionDenied             an actor acting outside their part
+    ├── Conflict                     another writer changed the case first: reload and retry
+    ├── ValidationError (ValueError) input that cannot be accepted as given
+    └── NotInitialised               a database without jianyi's schema (run `jianyi init`)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "Conflict",
+    "NotFound",
+    "NotInitialised",
+    "PermissionDenied",
+    "TransitionNotAllowed",
+    "ValidationError",
+    "WorkflowError",
+]
+
+
+def _case(case: str | None) -> str:
+    return f"建议 {case}: " if case else ""
+
+
+class WorkflowError(Exception):
+    """Root of every error the engine raises on purpose."""
+
+    exit_code = 1
+
+
+class NotFound(WorkflowError, LookupError):
+    """Something named does not exist."""
+
+    exit_code = 4
+
+    def __init__(self, *, kind: str, name: str, hint: str = "") -> None:
+        self.kind, self.name = kind, name
+        super().__init__(f"{kind} {name!r} not found" + (f" ({hint})" if hint else ""))
+
+
+class TransitionNotAllowed(WorkflowError):
+    """The action is not allowed in the case's state, or a condition of the table refused it."""
+
+    exit_code = 5
+
+    def __init__(
+        self, *, case: str, state: str, action: str, allowed: Iterable[str] = (), reason: str = ""
+    ) -> None:
+        self.case, self.state, self.action = case, state, action
+        self.allowed = tuple(allowed)
+        self.reason = reason
+        if reason:
+            detail = reason
+        else:
+            detail = (
+                f"allowed: {', '.join(self.allowed)}" if self.allowed else "no action is allowed any more"
+            )
+        super().__init__(f"{_case(case)}cannot '{action}' while '{state}' ({detail})")
+
+
+class PermissionDenied(WorkflowError):
+    """The actor may not do this to this case."""
+
+    exit_code = 6
+
+    def __init__(self, *, case: str | None, actor: str, action: str, reason: str) -> None:
+        self.case, self.actor, self.action = case, actor, action
+        super().__init__(f"{_case(case)}{actor} may not '{action}': {reason}")
+
+
+class Conflict(WorkflowError):
+    """Another writer changed the case between reading and writing it."""
+
+    exit_code = 7
+
+    def __init__(self, *, case: str, expected: int, found: int | None = None) -> None:
+        self.case, self.expected, self.found = case, expected, found
+        seen = f", it is now at version {found}" if found is not None else ""
+        super().__init__(
+            f"{_case(case)}changed by someone else (expected version {expected}{seen}); "
+            "reload the case and retry"
+        )
+
+
+class ValidationError(WorkflowError, ValueError):
+    """Input that cannot be accepted as given; nothing was written."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, case: str | None = None, problems: Iterable[str] = ()) -> None:
+        self.case = case
+        self.problems = tuple(problems)
+        extra = "".join(f"\n  - {p}" for p in self.problems)
+        super().__init__(f"{_case(case)}{message}{extra}")
+
+
+class NotInitialised(WorkflowError):
+    """The database has no jianyi schema, or an older one."""
+
+    exit_code = 8
+
+    def __init__(self, *, url: str, detail: str) -> None:
+        super().__init__(f"database {url}: {detail}; run `jianyi init` to create or upgrade it")

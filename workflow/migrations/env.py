@@ -1,0 +1,16 @@
+"""Alembic environment: runs on the connection jianyi hands it (see ``workflow.db.upgrade``)."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import workflow.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,373 @@
+"""The database tables (SQLModel). Created and upgraded by the alembic migrations in ``workflow/migrations``.
+
+States and other closed sets are plain strings with CHECK constraints (never native enum types), so a new
+value is a migration of one constraint. Every instant is a :class:`~workflow.columns.UTCInstant`.
+"""
+
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from workflow.columns import UTCInstant
+from workflow.states import ContactMethod, ContactStage, DeadlineStatus, ReturnStatus, Role, State
+
+__all__ = [
+    "Answer",
+    "Assignment",
+    "AuditEvent",
+    "Congress",
+    "CongressSession",
+    "Contact",
+    "Deadline",
+    "Deputy",
+    "Feedback",
+    "Opinion",
+    "Outbox",
+    "Promise",
+    "ReturnRequest",
+    "StoredRuleSet",
+    "Suggestion",
+    "SuggestionSigner",
+    "Unit",
+    "table",
+]
+
+LEVELS = ("national", "province", "city", "county", "township")
+DEADLINE_KINDS = ("return_window", "co_opinion", "answer", "feedback", "re_answer", "promise")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed")
+RATINGS = ("satisfied", "basic", "unsatisfied")
+
+
+def _check(column: str, values: Any, name: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+def _instant(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCInstant, nullable=nullable, index=index)
+
+
+def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey(target), nullable=nullable, index=index),
+    )
+
+
+class Congress(SQLModel, table=True):
+    """A people's congress (人大); one database may serve several."""
+
+    __tablename__ = "congresses"
+    __table_args__ = (_check("level", LEVELS, "ck_congress_level"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    level: str = Field(max_length=10)
+    ruleset_id: str = Field(max_length=40)
+    ruleset_version: int
+    created_at: datetime = _instant()
+
+
+class CongressSession(SQLModel, table=True):
+    """A session (届次/会次) whose suggestions are numbered together."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("congress_id", "name", name="uq_session_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    congress_id: int = _fk("congresses.id")
+    name: str = Field(max_length=100)
+    term: str | None = Field(default=None, max_length=50)
+    year: int | None = None
+    is_current: bool = False
+
+
+class Deputy(SQLModel, table=True):
+    """A deputy (代表)."""
+
+    __tablename__ = "deputies"
+    __table_args__ = (UniqueConstraint("congress_id", "name", name="uq_deputy_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    congress_id: int = _fk("congresses.id")
+    name: str = Field(max_length=100)
+    delegation: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+
+
+class Unit(SQLModel, table=True):
+    """A handling unit (承办单位)."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("congress_id", "name", name="uq_unit_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    congress_id: int = _fk("congresses.id")
+    name: str = Field(max_length=200)
+    parent_id: int | None = _fk("units.id", nullable=True, index=False)
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+    webhook: str | None = Field(default=None, max_length=500)
+
+
+class StoredRuleSet(SQLModel, table=True):
+    """A rule set version as it was loaded; cases stay pinned to the version they were assigned under."""
+
+    __tablename__ = "rulesets"
+    __table_args__ = (UniqueConstraint("rule_id", "version", name="uq_ruleset_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: str = Field(max_length=40)
+    version: int
+    data: str = Field(sa_type=Text)  # the resolved rule set, canonical JSON
+    loaded_at: datetime = _instant()
+
+
+class Suggestion(SQLModel, table=True):
+    """A deputy's suggestion (建议) and where it stands."""
+
+    __tablename__ = "suggestions"
+    __table_args__ = (
+        UniqueConstraint("session_id", "number", name="uq_suggestion_number"),
+        _check("state", [s.value for s in State], "ck_suggestion_state"),
+        Index("ix_suggestions_session_state", "session_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _fk("sessions.id", index=False)
+    number: str = Field(max_length=40)
+    title: str = Field(max_length=500)
+    content: str = Field(default="", sa_type=Text)
+    field: str | None = Field(default=None, max_length=100)
+    lead_deputy_id: int = _fk("deputies.id")
+    between_sessions: bool = False
+    confidential: bool = False
+    key: bool = False
+    complex: bool = False
+    extended: bool = False
+    state: str = Field(max_length=20)
+    round: int = 1
+    version: int = 1
+    ruleset_id: str | None = Field(default=None, max_length=40)
+    ruleset_version: int | None = None
+    escalation_level: int = 0
+    category: str | None = Field(default=None, max_length=1)
+    current_category: str | None = Field(default=None, max_length=1)
+    submitted_at: datetime = _instant()
+    assigned_at: datetime | None = _instant(nullable=True)
+    answered_at: datetime | None = _instant(nullable=True)
+    closed_at: datetime | None = _instant(nullable=True)
+    last_event_at: datetime = _instant()
+    audit_seq: int = 0
+    audit_head: str = Field(default="", max_length=64)
+
+
+class SuggestionSigner(SQLModel, table=True):
+    """A co-signing deputy (附议/联名代表) of a suggestion."""
+
+    __tablename__ = "suggestion_signers"
+
+    suggestion_id: int = Field(foreign_key="suggestions.id", primary_key=True)
+    deputy_id: int = Field(foreign_key="deputies.id", primary_key=True, index=True)
+    position: int = 0
+
+
+class Assignment(SQLModel, table=True):
+    """A unit's part in a case; ``until`` is set when a reassignment ends it."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        _check("role", [r.value for r in Role], "ck_assignment_role"),
+        Index("ix_assignments_unit_open", "unit_id", "until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    unit_id: int = _fk("units.id", index=False)
+    role: str = Field(max_length=10)
+    round: int = 1
+    since: datetime = _instant()
+    until: datetime | None = _instant(nullable=True)
+
+
+class ReturnRequest(SQLModel, table=True):
+    """A unit's request to hand a case back (退办) and the office's decision."""
+
+    __tablename__ = "return_requests"
+    __table_args__ = (_check("status", [s.value for s in ReturnStatus], "ck_return_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    unit_id: int = _fk("units.id", index=False)
+    reason: str = Field(sa_type=Text)
+    at: datetime = _instant()
+    status: str = Field(default=ReturnStatus.PENDING.value, max_length=10)
+    decided_at: datetime | None = _instant(nullable=True)
+    decision_reason: str | None = Field(default=None, sa_type=Text)
+
+
+class Opinion(SQLModel, table=True):
+    """A co-unit's opinion to the main unit (会办意见)."""
+
+    __tablename__ = "opinions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    unit_id: int = _fk("units.id", index=False)
+    round: int = 1
+    text: str = Field(sa_type=Text)
+    at: datetime = _instant()
+
+
+class Contact(SQLModel, table=True):
+    """A recorded contact between a unit and the deputy (联系沟通)."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        _check("method", [m.value for m in ContactMethod], "ck_contact_method"),
+        _check("stage", [s.value for s in ContactStage], "ck_contact_stage"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    unit_id: int = _fk("units.id", index=False)
+    round: int = 1
+    method: str = Field(max_length=10)
+    stage: str = Field(max_length=10)
+    note: str = Field(default="", sa_type=Text)
+    at: datetime = _instant()
+
+
+class Answer(SQLModel, table=True):
+    """A unit's answer (答复) to the deputy, with its class."""
+
+    __tablename__ = "answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    unit_id: int = _fk("units.id", index=False)
+    round: int = 1
+    category: str = Field(max_length=1)
+    text: str = Field(sa_type=Text)
+    overrides: str = Field(default="[]", sa_type=Text)  # JSON: co-units answered without, with reasons
+    at: datetime = _instant()
+
+
+class Promise(SQLModel, table=True):
+    """A promised item of a B answer (承诺事项), followed up until done."""
+
+    __tablename__ = "promises"
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = _fk("answers.id", index=False)
+    suggestion_id: int = _fk("suggestions.id")
+    unit_id: int = _fk("units.id", index=False)
+    text: str = Field(sa_type=Text)
+    due: date
+    status: str = Field(default="open", max_length=10)
+
+
+class Feedback(SQLModel, table=True):
+    """The deputy's feedback on an answer (代表意见)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        _check("rating", RATINGS, "ck_feedback_rating"),
+        _check("coalesce(attitude, 'basic')", RATINGS, "ck_feedback_attitude"),
+        _check("coalesce(result, 'basic')", RATINGS, "ck_feedback_result"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    deputy_id: int | None = _fk("deputies.id", nullable=True, index=False)
+    round: int = 1
+    rating: str = Field(max_length=12)
+    attitude: str | None = Field(default=None, max_length=12)
+    result: str | None = Field(default=None, max_length=12)
+    comment: str = Field(default="", sa_type=Text)
+    at: datetime = _instant()
+
+
+class Deadline(SQLModel, table=True):
+    """One deadline a case owes; the reminder sweep reads these rows by ``(status, due_at)``."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        _check("kind", DEADLINE_KINDS, "ck_deadline_kind"),
+        _check("status", [s.value for s in DeadlineStatus], "ck_deadline_status"),
+        Index("ix_deadlines_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    kind: str = Field(max_length=20)
+    unit_id: int | None = _fk("units.id", nullable=True, index=False)
+    round: int = 1
+    ref_id: int | None = None  # the promise a `promise` deadline follows
+    start: date  # the start event's local date (not counted)
+    due: date  # the last day, local
+    due_at: datetime = _instant()  # 24:00 local of `due`, in UTC
+    raw_due: date  # the last day before rolling to a working day
+    roll_reason: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=DeadlineStatus.OPEN.value, max_length=10)
+    met_at: datetime | None = _instant(nullable=True)
+    late: bool | None = None  # set when met: met after due_at
+    provisional: bool = False
+    version: int = 1  # bumped whenever `due_at` is recomputed
+    escalation_step: int = 0
+
+
+class Outbox(SQLModel, table=True):
+    """A notice to deliver, written in the transaction that caused it; delivered after commit."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        _check("status", OUTBOX_STATUSES, "ck_outbox_status"),
+        Index("ix_outbox_status_available", "status", "available_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # idempotency key
+    suggestion_id: int | None = _fk("suggestions.id", nullable=True)
+    topic: str = Field(max_length=40)
+    recipient_kind: str = Field(max_length=10)
+    recipient_id: int | None = None
+    channel: str | None = Field(default=None, max_length=20)
+    payload: str = Field(default="{}", sa_type=Text)  # JSON
+    status: str = Field(default="pending", max_length=10)
+    reason: str | None = Field(default=None, sa_type=Text)
+    attempts: int = 0
+    created_at: datetime = _instant()
+    available_at: datetime = _instant()
+    sent_at: datetime | None = _instant(nullable=True)
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = _instant(nullable=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only, hash-chained record of one thing that happened to a case."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("suggestion_id", "seq", name="uq_audit_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id", index=False)
+    seq: int
+    at: datetime = _instant()  # when it happened (may be entered after the fact)
+    recorded_at: datetime = _instant()  # when it was written
+    actor: str = Field(max_length=220)
+    action: str = Field(max_length=30)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str = Field(max_length=20)
+    round: int = 1
+    data: str = Field(default="{}", sa_type=Text)  # canonical JSON
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core ``Table`` behind a table model."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]

@@ -1,0 +1,111 @@
+"""The vocabulary of the lifecycle: states, actions, roles and the other closed sets.
+
+Kept free of heavy imports so that the CLI can offer these as choices without loading the database stack.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "FINAL_STATES",
+    "OPEN_STATES",
+    "Action",
+    "ActorKind",
+    "ContactMethod",
+    "ContactStage",
+    "DeadlineStatus",
+    "ReturnStatus",
+    "Role",
+    "State",
+]
+
+
+class State(StrEnum):
+    """Where a suggestion stands."""
+
+    SUBMITTED = "submitted"  # 提出/受理
+    ASSIGNED = "assigned"  # 交办
+    CO_HANDLED = "co_handled"  # 会办意见齐备
+    ANSWERED = "answered"  # 答复
+    REVISITED = "revisited"  # 回访/征询意见: the deputy's feedback is in
+    RE_HANDLED = "re_handled"  # 重新办理
+    CLOSED = "closed"  # 办结
+    WITHDRAWN = "withdrawn"  # 撤回
+
+
+FINAL_STATES = frozenset({State.CLOSED, State.WITHDRAWN})
+OPEN_STATES = frozenset(State) - FINAL_STATES
+
+
+class Action(StrEnum):
+    """What can be done to a suggestion. Every action but ``submit`` is a trigger of the machine."""
+
+    SUBMIT = "submit"  # 提出
+    ASSIGN = "assign"  # 交办
+    RETURN = "return"  # 申请退办
+    REASSIGN = "reassign"  # 二次交办
+    REFUSE_RETURN = "refuse_return"  # 不同意退办
+    OPINION = "opinion"  # 会办意见
+    CONTACT = "contact"  # 联系沟通
+    EXTEND = "extend"  # 延期 (复杂建议, 6 months)
+    ANSWER = "answer"  # 答复
+    FEEDBACK = "feedback"  # 代表反馈
+    REHANDLE = "rehandle"  # 重新办理
+    CLOSE = "close"  # 办结
+    WITHDRAW = "withdraw"  # 撤回
+
+
+class Role(StrEnum):
+    """A unit's part in handling a suggestion."""
+
+    MAIN = "main"  # 主办
+    CO = "co"  # 会办/协办
+    SPLIT = "split"  # 分办: each answers its own part
+
+
+class ActorKind(StrEnum):
+    """Who acts."""
+
+    OFFICE = "office"  # 代表工作机构
+    UNIT = "unit"  # 承办单位
+    DEPUTY = "deputy"  # 代表
+    SYSTEM = "system"  # the engine itself (automatic steps)
+
+
+class ContactMethod(StrEnum):
+    """How a unit contacted the deputy."""
+
+    VISIT = "visit"  # 走访/面商
+    MEETING = "meeting"  # 座谈
+    PHONE = "phone"  # 电话
+    LETTER = "letter"  # 书面
+    ONLINE = "online"  # 网络平台
+
+
+FACE_TO_FACE = frozenset({ContactMethod.VISIT, ContactMethod.MEETING})
+
+
+class ContactStage(StrEnum):
+    """When in handling a contact happened (三访)."""
+
+    BEFORE = "before"  # 办前走访
+    DURING = "during"  # 办中拜访
+    AFTER = "after"  # 办后回访
+
+
+class DeadlineStatus(StrEnum):
+    """A deadline row's status."""
+
+    OPEN = "open"
+    MET = "met"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class ReturnStatus(StrEnum):
+    """A unit's request to hand a case back (退办)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"

@@ -1,0 +1,210 @@
+"""Read models the engine returns: plain frozen values, never database rows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from workflow.states import ActorKind
+
+__all__ = ["Actor", "Case", "CaseEvent", "Change", "DeadlineInfo", "HistoryEntry"]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: the office, a unit by name, a deputy by name (or the engine itself)."""
+
+    kind: ActorKind
+    name: str | None = None
+
+    @classmethod
+    def office(cls) -> Actor:
+        """The deputies' affairs office (代表工作机构): may do anything."""
+        return cls(ActorKind.OFFICE)
+
+    @classmethod
+    def unit(cls, name: str) -> Actor:
+        """A handling unit, acting within its own assignment."""
+        return cls(ActorKind.UNIT, name)
+
+    @classmethod
+    def deputy(cls, name: str) -> Actor:
+        """A deputy, acting on their own suggestions."""
+        return cls(ActorKind.DEPUTY, name)
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The engine, for automatic steps."""
+        return cls(ActorKind.SYSTEM)
+
+    @classmethod
+    def parse(cls, text: str) -> Actor:
+        """``office``, ``unit:NAME`` or ``deputy:NAME``."""
+        kind, sep, name = text.partition(":")
+        kind, name = kind.strip(), name.strip()
+        if kind == ActorKind.OFFICE and not sep:
+            return cls.office()
+        if kind in (ActorKind.UNIT, ActorKind.DEPUTY) and name:
+            return cls(ActorKind(kind), name)
+        msg = f"actor {text!r} not understood: use office, unit:NAME or deputy:NAME"
+        raise ValueError(msg)
+
+    def __str__(self) -> str:
+        return self.kind.value if self.name is None else f"{self.kind.value}:{self.name}"
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineInfo:
+    """A deadline of a case as users see it."""
+
+    kind: str
+    unit: str | None  # the owing unit (None: the deputy owes it)
+    round: int
+    start: date
+    due: date  # local date of the last day
+    due_at: datetime  # 24:00 local of `due`, UTC
+    raw_due: date
+    roll_reason: str | None
+    status: str
+    met_at: datetime | None
+    late: bool | None
+    provisional: bool
+    version: int
+
+    def overdue(self, now: datetime) -> bool:
+        """Open and past due at ``now``."""
+        return self.status == "open" and now >= self.due_at
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out: dict[str, Any] = _json(asdict(self))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A suggestion and where it stands."""
+
+    id: int
+    number: str
+    session: str
+    title: str
+    content: str
+    field: str | None
+    deputy: str
+    co_signers: tuple[str, ...]
+    state: str
+    round: int
+    category: str | None  # class of the latest answer
+    current_category: str | None  # class after conversions (B→A)
+    main_unit: str | None
+    co_units: tuple[str, ...]
+    split_units: tuple[str, ...]
+    key: bool
+    complex: bool
+    extended: bool
+    confidential: bool
+    between_sessions: bool
+    escalation_level: int
+    version: int
+    ruleset: str | None  # "id@version" the case is pinned to
+    submitted_at: datetime
+    assigned_at: datetime | None
+    answered_at: datetime | None
+    closed_at: datetime | None
+    deadlines: tuple[DeadlineInfo, ...] = ()
+    allowed: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (``show --json``)."""
+        out: dict[str, Any] = _json(
+            {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "deadlines"}
+        )
+        out["deadlines"] = [{**d.to_json(), "unit": d.unit, "due": d.due.isoformat()} for d in self.deadlines]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One audit event of a case."""
+
+    seq: int
+    at: datetime
+    recorded_at: datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str
+    round: int
+    data: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict, with ``from`` and ``to`` keys."""
+        return {
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "from": self.from_state,
+            "to": self.to_state,
+            "round": self.round,
+            "data": self.data,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """Something that happened to a case and was committed; what subscribers receive."""
+
+    case_id: int
+    number: str
+    session: str
+    action: str
+    actor: str
+    from_state: str | None
+    to_state: str
+    at: datetime
+    version: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one engine action committed: the case's new state and version, and its events."""
+
+    number: str
+    session: str
+    state: str
+    version: int
+    events: tuple[CaseEvent, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "number": self.number,
+            "session": self.session,
+            "state": self.state,
+            "version": self.version,
+            "events": [
+                {
+                    "action": e.action,
+                    "from": e.from_state,
+                    "to": e.to_state,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                }
+                for e in self.events
+            ],
+        }
