@@ -1,13 +1,20 @@
 """Rules for handling deputies' suggestions: rule sets, the working-day calendar, period arithmetic.
 
 This package is pure: no database, no templates. Everything here is a function of its arguments.
+Public names load lazily, so that catching :class:`RuleError` costs no import of the calendar.
 """
 
-from rules.calendar import DayInfo, WorkCalendar
-from rules.errors import CalendarError, Problem, RuleError, RuleSetInvalid
-from rules.loader import default_ruleset, load_ruleset, parse_ruleset, profile_ids, ruleset_from_data
-from rules.model import CalendarSettings, DeadlineKind, DeadlineRule, LifecycleSettings, Rating, RuleSet
-from rules.periods import Due, PeriodUnit, add_months, compute_due, end_of_day
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rules.calendar import DayInfo, WorkCalendar
+    from rules.errors import CalendarError, Problem, RuleError, RuleSetInvalid
+    from rules.loader import default_ruleset, load_ruleset, parse_ruleset, profile_ids, ruleset_from_data
+    from rules.model import CalendarSettings, DeadlineKind, DeadlineRule, LifecycleSettings, Rating, RuleSet
+    from rules.periods import Due, PeriodUnit, add_months, compute_due, end_of_day
 
 __all__ = [
     "CalendarError",
@@ -33,3 +40,42 @@ __all__ = [
     "profile_ids",
     "ruleset_from_data",
 ]
+
+_WHERE = {
+    "DayInfo": "rules.calendar",
+    "WorkCalendar": "rules.calendar",
+    "CalendarError": "rules.errors",
+    "Problem": "rules.errors",
+    "RuleError": "rules.errors",
+    "RuleSetInvalid": "rules.errors",
+    "default_ruleset": "rules.loader",
+    "load_ruleset": "rules.loader",
+    "parse_ruleset": "rules.loader",
+    "profile_ids": "rules.loader",
+    "ruleset_from_data": "rules.loader",
+    "CalendarSettings": "rules.model",
+    "DeadlineKind": "rules.model",
+    "DeadlineRule": "rules.model",
+    "LifecycleSettings": "rules.model",
+    "Rating": "rules.model",
+    "RuleSet": "rules.model",
+    "Due": "rules.periods",
+    "PeriodUnit": "rules.periods",
+    "add_months": "rules.periods",
+    "compute_due": "rules.periods",
+    "end_of_day": "rules.periods",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        msg = f"module 'rules' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

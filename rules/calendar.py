@@ -35,7 +35,7 @@ class DayInfo:
 
 @cache
 def _library_year(year: int) -> tuple[dict[date, str], frozenset[date]]:
-    cn = holidays.China(years=year, language="zh_CN")
+    cn = holidays.country_holidays("CN", years=year, language="zh_CN")
     days = {d: str(name) for d, name in cn.items() if d.year == year}
     makeup = frozenset(d for d in cn.weekend_workdays if d.year == year)
     return days, makeup

@@ -39,6 +39,9 @@ class UTCInstant(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):  # raw SQL on SQLite
             value = datetime.fromisoformat(value)
+        if not isinstance(value, datetime):
+            msg = f"expected a datetime from the database, got {type(value).__name__}"
+            raise TypeError(msg)
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)

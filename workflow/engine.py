@@ -61,7 +61,7 @@ from workflow.states import (
     Role,
     State,
 )
-from workflow.views import Actor, Case, CaseEvent, Change, DeadlineInfo, HistoryEntry
+from workflow.views import WINDOW_KINDS, Actor, Case, CaseEvent, Change, DeadlineInfo, HistoryEntry
 
 __all__ = ["DEFAULT_CONGRESS", "AssignOrder", "DeputyInfo", "Engine", "Promised", "SessionInfo", "UnitInfo"]
 
@@ -874,7 +874,7 @@ class Engine:
                 )
             ).first()
             late = window is not None and tx.at >= window.due_at
-            if late and tx.actor.kind is ActorKind.UNIT:
+            if window is not None and late and tx.actor.kind is ActorKind.UNIT:
                 raise tx.invalid(
                     f"the window to ask for a hand-back closed on {window.due.isoformat()}; "
                     "keep handling the case, or ask the office to record a late request"
@@ -1052,8 +1052,9 @@ class Engine:
 
     # ---- handling -----------------------------------------------------------------------------
     def _pending_opinions(self, tx: Tx) -> frozenset[int]:
+        """Co-units whose opinion the current handling still waits for (none while re-handling)."""
         co = set(tx.units_in(Role.CO))
-        if not co:
+        if not co or tx.state is State.RE_HANDLED:
             return frozenset()
         given = tx.conn.execute(
             select(OPINIONS.c.unit_id).where(
@@ -1550,6 +1551,7 @@ class Engine:
                     SUGGESTIONS.c.id.in_(
                         select(DEADLINES.c.suggestion_id).where(
                             DEADLINES.c.status == DeadlineStatus.OPEN.value,
+                            DEADLINES.c.kind.not_in(WINDOW_KINDS),
                             DEADLINES.c.due_at <= bindparam("moment", moment, type_=DEADLINES.c.due_at.type),
                         )
                     )

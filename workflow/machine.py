@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from transitions import EventData, Machine
 
@@ -44,12 +44,12 @@ class CaseView:
 
 
 def _last_opinion(event: EventData) -> bool:
-    view: CaseView = event.model
+    view = cast(CaseView, event.model)
     return view.pending_opinions <= {view.unit_id}
 
 
 def _ready_to_answer(event: EventData) -> bool:
-    view: CaseView = event.model
+    view = cast(CaseView, event.model)
     missing = view.pending_opinions - view.overridden
     if missing:
         view.refusal = "co-unit opinions missing"
@@ -58,7 +58,7 @@ def _ready_to_answer(event: EventData) -> bool:
 
 
 def _last_answer(event: EventData) -> bool:
-    view: CaseView = event.model
+    view = cast(CaseView, event.model)
     return view.pending_answers <= {view.unit_id}
 
 

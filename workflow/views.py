@@ -8,6 +8,8 @@ from typing import Any
 
 from workflow.states import ActorKind
 
+WINDOW_KINDS = frozenset({"return_window"})  # deadlines that are windows, not obligations
+
 __all__ = ["Actor", "Case", "CaseEvent", "Change", "DeadlineInfo", "HistoryEntry"]
 
 
@@ -83,8 +85,8 @@ class DeadlineInfo:
     version: int
 
     def overdue(self, now: datetime) -> bool:
-        """Open and past due at ``now``."""
-        return self.status == "open" and now >= self.due_at
+        """Open and past due at ``now`` (a hand-back window that has closed is not overdue)."""
+        return self.status == "open" and now >= self.due_at and self.kind not in WINDOW_KINDS
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -1,0 +1,1064 @@
+"""``jianyi``: the administrators' command line for handling deputies' suggestions (代表建议办理).
+
+A thin shell over the engine: each command parses its options, calls one engine function and prints the
+result (``--json`` for machine-readable output). Errors print one line to stderr and exit non-zero:
+1 domain error, 2 usage, 3 invalid input, 4 not found, 5 action not allowed in the state, 6 permission
+denied, 7 conflict (retry), 8 database not initialised. ``--debug`` shows the traceback instead.
+
+The database stack is imported inside commands, so ``jianyi --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from workflow.states import ContactMethod, ContactStage, State
+
+if TYPE_CHECKING:
+    from workflow.engine import Engine
+    from workflow.views import Actor, Case, Change
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RATINGS = ("satisfied", "basic", "unsatisfied")
+
+
+def Failure(message: str, code: int) -> click.ClickException:  # noqa: N802  (raised like a class)
+    """A refused command: one line on stderr and exit ``code`` (click reads ``exit_code`` from the class)."""
+    kind = type(f"Failure{code}", (click.ClickException,), {"exit_code": code})
+    return kind(message)
+
+
+@dataclass
+class App:
+    """What every command shares: where the database is, which congress, who acts."""
+
+    db: str
+    congress: str | None
+    actor_text: str
+    debug: bool
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self) -> Engine:
+        """The engine, opened on first use."""
+        if self._engine is None:
+            from workflow.engine import Engine
+
+            self._engine = Engine.open(self.db, congress=self.congress)
+        return self._engine
+
+    def actor(self) -> Actor:
+        """The ``--as`` actor."""
+        from workflow.views import Actor
+
+        try:
+            return Actor.parse(self.actor_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--as") from None
+
+    def when(self, text: str | None) -> datetime | None:
+        """``--at``/``--now`` text as an aware instant (local time in the rule set's zone when no offset)."""
+        if text is None:
+            return None
+        from workflow.clock import parse_instant
+
+        try:
+            return parse_instant(text, self.engine().active_ruleset().zone)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _fail(exc: BaseException, debug: bool) -> NoReturn:
+    if debug:
+        raise exc
+    code = getattr(exc, "exit_code", 1)
+    raise Failure(str(exc), code if isinstance(code, int) else 1) from None
+
+
+class _Group(click.Group):
+    """Maps the packages' errors to one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from rules.errors import RuleError
+        from workflow.errors import WorkflowError
+
+        try:
+            return super().invoke(ctx)
+        except (WorkflowError, RuleError) as exc:
+            app = ctx.find_object(App)
+            _fail(exc, bool(app and app.debug))
+
+
+def _config(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--config") from None
+    section = data.get("jianyi", data)
+    unknown = set(section) - {"db", "congress", "actor"}
+    if unknown:
+        raise click.BadParameter(
+            f"unknown key(s) in {path}: {', '.join(sorted(unknown))}", param_hint="--config"
+        )
+    return dict(section)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db", metavar="URL|PATH", help="Database: a SQLite path or a SQLAlchemy URL [$JIANYI_DB, ./jianyi.db]."
+)
+@click.option(
+    "--congress", metavar="NAME", help="Congress (人大) to work on, when the database holds several."
+)
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="TOML file with defaults for db, congress and actor ([jianyi] table).",
+)
+@click.option("--as", "actor", metavar="ACTOR", help="Who acts: office (default), unit:NAME or deputy:NAME.")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(package_name="jianyi", prog_name="jianyi")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    db: str | None,
+    congress: str | None,
+    config_path: str | None,
+    actor: str | None,
+    debug: bool,
+) -> None:
+    """jianyi (建议): handle deputies' suggestions from submission (提出) to closing (办结).
+
+    Register suggestions, assign them (交办) to main and co-units, record opinions (会办意见), contacts,
+    answers (答复, class A/B/C/D) and the deputy's feedback, re-handle (重新办理) unsatisfied answers, and
+    keep every deadline and a tamper-evident history.
+    """
+    conf = _config(config_path)
+    ctx.obj = App(
+        db=db or os.environ.get("JIANYI_DB") or conf.get("db") or "jianyi.db",
+        congress=congress or conf.get("congress"),
+        actor_text=actor or conf.get("actor") or "office",
+        debug=debug,
+    )
+    ctx.call_on_close(lambda: ctx.obj._engine and ctx.obj._engine.dispose())
+
+
+# ---- output ---------------------------------------------------------------------------------------
+def _emit(as_json: bool, data: Any, text: Callable[[], str]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(text())
+
+
+def _local(value: datetime | None, app: App) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone(app.engine().active_ruleset().zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _deadline_line(d: Any, now: datetime) -> str:
+    if d.status == "met":
+        status = "met late (逾期办结)" if d.late else "met on time"
+    elif d.status == "open" and d.overdue(now):
+        status = "OVERDUE (逾期)"
+    elif d.status == "open" and now >= d.due_at:
+        status = "window closed"
+    else:
+        status = d.status
+    flag = "  provisional (未载入官方节假日安排)" if d.provisional else ""
+    return f"    {d.kind:<14}{(d.unit or '代表'):<14} due {d.due}  {status}{flag}"
+
+
+def _case_text(case: Case, app: App) -> str:
+    now = app.engine().clock.now()
+    units = (
+        f"main unit (主办): {case.main_unit}"
+        if case.main_unit
+        else f"split units (分办): {'、'.join(case.split_units)}"
+    )
+    if case.co_units:
+        units += f"   co-units (会办): {'、'.join(case.co_units)}"
+    flags = [
+        name
+        for name, on in (
+            ("key 重点督办", case.key),
+            ("complex 复杂", case.complex),
+            ("extended 已延期", case.extended),
+            ("confidential 不公开", case.confidential),
+            ("between sessions 闭会期间", case.between_sessions),
+        )
+        if on
+    ]
+    lines = [
+        f"建议 {case.session}/{case.number}  {case.title}",
+        f"  state: {case.state} (round {case.round})   version {case.version}   rule set {case.ruleset or '-'}",
+        f"  deputy (领衔代表): {case.deputy}"
+        + (f"   co-signers (附议): {'、'.join(case.co_signers)}" if case.co_signers else ""),
+    ]
+    if case.main_unit or case.split_units:
+        lines.append("  " + units)
+    if case.category:
+        conv = f" → {case.current_category}" if case.current_category != case.category else ""
+        lines.append(f"  class (办理类别): {case.category}{conv}")
+    if flags:
+        lines.append("  flags: " + ", ".join(flags))
+    lines.append(
+        f"  submitted {_local(case.submitted_at, app)}   assigned {_local(case.assigned_at, app)}   "
+        f"answered {_local(case.answered_at, app)}   closed {_local(case.closed_at, app)}"
+    )
+    if case.deadlines:
+        lines.append("  deadlines (期限):")
+        lines.extend(_deadline_line(d, now) for d in case.deadlines)
+    lines.append("  allowed: " + (", ".join(case.allowed) or "nothing (final state)"))
+    return "\n".join(lines)
+
+
+def _change_text(change: Change) -> str:
+    steps = "; ".join(
+        f"{e.action}: {e.from_state} → {e.to_state}" if e.from_state != e.to_state else f"{e.action} recorded"
+        for e in change.events
+    )
+    return f"建议 {change.session}/{change.number}: {steps} (now {change.state}, version {change.version})"
+
+
+# ---- common options -------------------------------------------------------------------------------
+def json_option(f: F) -> F:
+    """``--json``: machine-readable output."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+
+
+def action_options(f: F) -> F:
+    """Options every action takes."""
+    f = click.option(
+        "--at", metavar="TIME", help="When it happened: ISO date or date-time (local if no offset)."
+    )(f)
+    f = click.option(
+        "--session", metavar="NAME", help="The session the number belongs to [current session]."
+    )(f)
+    f = click.option(
+        "--expect-version",
+        type=int,
+        metavar="N",
+        help="Refuse (conflict) unless the case is still at version N.",
+    )(f)
+    return json_option(f)
+
+
+def _run(
+    app: App,
+    as_json: bool,
+    call: Callable[[Engine, dict[str, Any]], Change],
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+) -> None:
+    engine = app.engine()
+    common = {
+        "actor": app.actor(),
+        "at": app.when(at),
+        "session": session,
+        "expected_version": expect_version,
+    }
+    change = call(engine, common)
+    _emit(as_json, change.to_json(), lambda: _change_text(change))
+
+
+# ---- set-up ---------------------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--level",
+    type=click.Choice(["national", "province", "city", "county", "township"]),
+    default="province",
+    show_default=True,
+    help="Level of a congress created now.",
+)
+@json_option
+@pass_app
+def init(app: App, level: str, as_json: bool) -> None:
+    """Create or upgrade the database, and the congress (--congress, default 'default')."""
+    from workflow.engine import Engine
+
+    engine = Engine.init(app.db, congress=app.congress, level=level)
+    app._engine = engine
+    rs = engine.active_ruleset()
+    data = {"db": engine.url, "congress": engine.congress, "ruleset": f"{rs.id}@{rs.version}"}
+    _emit(
+        as_json,
+        data,
+        lambda: f"initialised {engine.url}: congress {engine.congress!r}, rule set {rs.id}@{rs.version}",
+    )
+
+
+@cli.group()
+def session() -> None:
+    """Sessions (届次/会次): suggestions are numbered within one."""
+
+
+@session.command("add")
+@click.argument("name")
+@click.option("--term", metavar="TERM", help="The term (届), e.g. 第十四届.")
+@click.option("--year", type=int, help="The year.")
+@click.option("--current", is_flag=True, help="Make it the current session.")
+@json_option
+@pass_app
+def session_add(
+    app: App, name: str, term: str | None, year: int | None, current: bool, as_json: bool
+) -> None:
+    """Add a session."""
+    info = app.engine().add_session(name, term=term, year=year, current=current)
+    _emit(as_json, _asdict(info), lambda: f"session {info.name!r} added" + (" (current)" if current else ""))
+
+
+@session.command("use")
+@click.argument("name")
+@json_option
+@pass_app
+def session_use(app: App, name: str, as_json: bool) -> None:
+    """Make NAME the current session."""
+    app.engine().set_current_session(name)
+    _emit(as_json, {"current": name}, lambda: f"current session: {name}")
+
+
+@session.command("list")
+@json_option
+@pass_app
+def session_list(app: App, as_json: bool) -> None:
+    """List the sessions."""
+    rows = app.engine().sessions()
+    _emit(
+        as_json,
+        [_asdict(r) for r in rows],
+        lambda: (
+            "\n".join(
+                f"{'*' if r.current else ' '} {r.name}  {r.term or ''} {r.year or ''}".rstrip() for r in rows
+            )
+            or "no sessions yet: add one with `jianyi session add NAME --current`"
+        ),
+    )
+
+
+@cli.group()
+def unit() -> None:
+    """Handling units (承办单位)."""
+
+
+@unit.command("add")
+@click.argument("name")
+@click.option("--parent", metavar="NAME", help="The superior unit (上级主管部门).")
+@click.option("--email", metavar="E")
+@click.option("--phone", metavar="P")
+@click.option("--webhook", metavar="URL", help="Webhook for notices (SMS gateway, 企业微信/钉钉 robot).")
+@json_option
+@pass_app
+def unit_add(
+    app: App,
+    name: str,
+    parent: str | None,
+    email: str | None,
+    phone: str | None,
+    webhook: str | None,
+    as_json: bool,
+) -> None:
+    """Add a unit."""
+    info = app.engine().add_unit(name, parent=parent, email=email, phone=phone, webhook=webhook)
+    _emit(as_json, _asdict(info), lambda: f"unit {info.name!r} added")
+
+
+@unit.command("list")
+@json_option
+@pass_app
+def unit_list(app: App, as_json: bool) -> None:
+    """List the units."""
+    rows = app.engine().units()
+    _emit(as_json, [_asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or "no units yet")
+
+
+@cli.group()
+def deputy() -> None:
+    """Deputies (代表)."""
+
+
+@deputy.command("add")
+@click.argument("name")
+@click.option("--delegation", metavar="D", help="The delegation (代表团).")
+@click.option("--email", metavar="E")
+@click.option("--phone", metavar="P")
+@json_option
+@pass_app
+def deputy_add(
+    app: App, name: str, delegation: str | None, email: str | None, phone: str | None, as_json: bool
+) -> None:
+    """Add a deputy."""
+    info = app.engine().add_deputy(name, delegation=delegation, email=email, phone=phone)
+    _emit(as_json, _asdict(info), lambda: f"deputy {info.name!r} added")
+
+
+@deputy.command("list")
+@json_option
+@pass_app
+def deputy_list(app: App, as_json: bool) -> None:
+    """List the deputies."""
+    rows = app.engine().deputies()
+    _emit(as_json, [_asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or "no deputies yet")
+
+
+def _asdict(value: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(value)
+
+
+# ---- the lifecycle --------------------------------------------------------------------------------
+@cli.command()
+@click.argument("number")
+@click.option("--title", required=True, help="The title (标题).")
+@click.option("--deputy", "lead", required=True, metavar="NAME", help="The lead deputy (领衔代表).")
+@click.option(
+    "--co-signer", "co_signers", multiple=True, metavar="NAME", help="A co-signing deputy (附议); repeat."
+)
+@click.option("--content", default="", help="The text of the suggestion.")
+@click.option("--field", "field_", metavar="F", help="The field (领域), e.g. 交通.")
+@click.option("--between-sessions", is_flag=True, help="Submitted between sessions (闭会期间).")
+@click.option("--confidential", is_flag=True, help="Never in a public export (the deputy asked).")
+@action_options
+@pass_app
+def submit(
+    app: App,
+    number: str,
+    title: str,
+    lead: str,
+    co_signers: tuple[str, ...],
+    content: str,
+    field_: str | None,
+    between_sessions: bool,
+    confidential: bool,
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Register suggestion NUMBER (提出/受理)."""
+    if expect_version is not None:
+        raise click.BadParameter("a new suggestion has no version yet", param_hint="--expect-version")
+    _run(
+        app,
+        as_json,
+        lambda e, c: e.submit(
+            number,
+            title=title,
+            deputy=lead,
+            co_signers=co_signers,
+            content=content,
+            field=field_,
+            between_sessions=between_sessions,
+            confidential=confidential,
+            actor=c["actor"],
+            at=c["at"],
+            session=c["session"],
+        ),
+        at,
+        session,
+        None,
+    )
+
+
+def _units_options(f: F) -> F:
+    f = click.option("--main", metavar="UNIT", help="The main unit (主办).")(f)
+    f = click.option("--co", multiple=True, metavar="UNIT", help="A co-unit (会办/协办); repeat.")(f)
+    return click.option(
+        "--split",
+        multiple=True,
+        metavar="UNIT",
+        help="A split unit (分办), each answering its part; repeat, instead of --main.",
+    )(f)
+
+
+@cli.command()
+@click.argument("number")
+@_units_options
+@click.option("--key", is_flag=True, help="Key suggestion under leaders' supervision (重点督办).")
+@click.option(
+    "--complex",
+    "complex_",
+    is_flag=True,
+    help="Complex (涉及面广、处理难度大): the office approves the 6-month answer period now.",
+)
+@action_options
+@pass_app
+def assign(
+    app: App,
+    number: str,
+    main: str | None,
+    co: tuple[str, ...],
+    split: tuple[str, ...],
+    key: bool,
+    complex_: bool,
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Assign NUMBER (交办) to a main unit and co-units, or to split units; starts the clocks."""
+    _run(
+        app,
+        as_json,
+        lambda e, c: e.assign(number, main=main, co=co, split=split, key=key, complex=complex_, **c),
+        at,
+        session,
+        expect_version,
+    )
+
+
+@cli.command("assign-batch")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--at", metavar="TIME", help="When the assignment meeting (交办会) took place.")
+@click.option("--session", metavar="NAME", help="The session [current session].")
+@json_option
+@pass_app
+def assign_batch(app: App, file: str, at: str | None, session: str | None, as_json: bool) -> None:
+    """Assign many suggestions at once from a CSV file (交办会), all or nothing.
+
+    Columns: number, main, co, split, key, complex (also 建议编号, 主办单位, 会办单位, 分办单位, 重点, 复杂).
+    Several units in one cell are separated by 、 , or ;.
+    """
+    orders = _read_orders(Path(file))
+    changes = app.engine().assign_many(orders, actor=app.actor(), at=app.when(at), session=session)
+    _emit(
+        as_json,
+        [c.to_json() for c in changes],
+        lambda: f"assigned {len(changes)} suggestion(s) in one transaction",
+    )
+
+
+def _read_orders(path: Path) -> list[Any]:
+    import csv
+    import re
+
+    from workflow.engine import AssignOrder
+
+    aliases = {
+        "建议编号": "number",
+        "主办单位": "main",
+        "会办单位": "co",
+        "分办单位": "split",
+        "重点": "key",
+        "复杂": "complex",
+    }
+    truthy = {"1", "true", "yes", "y", "是", "√"}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        orders = []
+        problems = []
+        for line, raw in enumerate(reader, start=2):
+            row = {
+                aliases.get((k or "").strip(), (k or "").strip()): (v or "").strip() for k, v in raw.items()
+            }
+            if not row.get("number"):
+                problems.append(f"line {line}: no number")
+                continue
+
+            def units(cell: str) -> tuple[str, ...]:
+                return tuple(u.strip() for u in re.split(r"[、,，;；]", cell) if u.strip())
+
+            orders.append(
+                AssignOrder(
+                    row["number"],
+                    main=row.get("main") or None,
+                    co=units(row.get("co", "")),
+                    split=units(row.get("split", "")),
+                    key=row.get("key", "").lower() in truthy,
+                    complex=row.get("complex", "").lower() in truthy,
+                )
+            )
+    if problems:
+        from workflow.errors import ValidationError
+
+        raise ValidationError(f"{path}: {len(problems)} bad line(s), nothing assigned", problems=problems)
+    return orders
+
+
+@cli.command("return")
+@click.argument("number")
+@click.option("--unit", "unit_name", metavar="UNIT", help="The unit asking [the acting unit].")
+@click.option("--reason", required=True, help="Why the case is not the unit's responsibility.")
+@action_options
+@pass_app
+def return_(
+    app: App,
+    number: str,
+    unit_name: str | None,
+    reason: str,
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """A unit asks to hand NUMBER back (退办); the office then reassigns or refuses."""
+    _run(
+        app,
+        as_json,
+        lambda e, c: e.request_return(number, unit=unit_name, reason=reason, **c),
+        at,
+        session,
+        expect_version,
+    )
+
+
+@cli.command()
+@click.argument("number")
+@_units_options
+@click.option("--reason", default="", help="Why (recorded in the history).")
+@action_options
+@pass_app
+def reassign(
+    app: App,
+    number: str,
+    main: str | None,
+    co: tuple[str, ...],
+    split: tuple[str, ...],
+    reason: str,
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Assign NUMBER again (二次交办) to other units; the clocks restart."""
+    _run(
+        app,
+        as_json,
+        lambda e, c: e.reassign(number, main=main, co=co, split=split, reason=reason, **c),
+        at,
+        session,
+        expect_version,
+    )
+
+
+@cli.command("refuse-return")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the unit keeps the case.")
+@click.option("--unit", "unit_name", metavar="UNIT", help="Only this unit's request [all pending].")
+@action_options
+@pass_app
+def refuse_return(
+    app: App,
+    number: str,
+    reason: str,
+    unit_name: str | None,
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Refuse a unit's request to hand NUMBER back; the unit keeps handling it."""
+    _run(
+        app,
+        as_json,
+        lambda e, c: e.refuse_return(number, reason=reason, unit=unit_name, **c),
+        at,
+        session,
+        expect_version,
+    )
+
+
+@cli.command()
+@click.argument("number")
+@click.option("--unit", "unit_name", metavar="UNIT", help="The co-unit [the acting unit].")
+@click.option("--text", required=True, help="The opinion.")
+@action_options
+@pass_app
+def opinion(
+    app: App,
+    number: str,
+    unit_name: str | None,
+    text: str,
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """A co-unit's opinion (会办意见) on NUMBER to the main unit."""
+    _run(
+        app,
+        as_json,
+        lambda e, c: e.opinion(number, unit=unit_name, text=text, **c),
+        at,
+        session,
+        expect_version,
+    )
+
+
+@cli.command()
+@click.argument("number")
+@click.option("--unit", "unit_name", metavar="UNIT", help="The unit [the acting unit].")
+@click.option(
+    "--method",
+    required=True,
+    type=click.Choice([m.value for m in ContactMethod]),
+    help="visit (走访/面商), meeting (座谈), phone, letter or online.",
+)
+@click.option("--note", default="", help="What was discussed.")
+@click.option(
+    "--stage",
+    type=click.Choice([s.value for s in ContactStage]),
+    help="before (办前), during (办中), after (办后) [from the case].",
+)
+@action_options
+@pass_app
+def contact(
+    app: App,
+    number: str,
+    unit_name: str | None,
+    method: str,
+    note: str,
+    stage: str | None,
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Record a contact between a unit and the deputy (联系沟通) on NUMBER."""
+    _run(
+        app,
+        as_json,
+        lambda e, c: e.contact(number, unit=unit_name, method=method, note=note, stage=stage, **c),
+        at,
+        session,
+        expect_version,
+    )
+
+
+@cli.command()
+@click.argument("number")
+@click.option("--category", required=True, metavar="A|B|C|D", help="The class (办理类别) of the rule set.")
+@click.option("--text", required=True, help="The answer.")
+@click.option(
+    "--unit", "unit_name", metavar="UNIT", help="The answering unit [acting unit, or the main unit]."
+)
+@click.option(
+    "--promise", "promises", multiple=True, metavar="TEXT", help="A promised item (B); pair with --due."
+)
+@click.option(
+    "--due", "dues", multiple=True, metavar="DATE", help="The promised date of the --promise before it."
+)
+@click.option(
+    "--without-opinion",
+    "without",
+    multiple=True,
+    metavar="UNIT",
+    help="Office only: answer without this co-unit's opinion; pair with --reason.",
+)
+@click.option(
+    "--reason", "reasons", multiple=True, metavar="R", help="Why, for the --without-opinion before it."
+)
+@action_options
+@pass_app
+def answer(
+    app: App,
+    number: str,
+    category: str,
+    text: str,
+    unit_name: str | None,
+    promises: tuple[str, ...],
+    dues: tuple[str, ...],
+    without: tuple[str, ...],
+    reasons: tuple[str, ...],
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """The answer (答复) to the deputy on NUMBER, with its class."""
+    from workflow.engine import Promised
+
+    if len(promises) != len(dues):
+        raise click.BadParameter(
+            f"{len(promises)} --promise but {len(dues)} --due: give each promise its date", param_hint="--due"
+        )
+    if len(without) != len(reasons):
+        raise click.BadParameter("give each --without-opinion UNIT its --reason R", param_hint="--reason")
+    items = []
+    for item, due in zip(promises, dues, strict=True):
+        try:
+            items.append(Promised(item, date.fromisoformat(due)))
+        except ValueError:
+            raise click.BadParameter(f"{due!r} is not an ISO date (2026-12-31)", param_hint="--due") from None
+    _run(
+        app,
+        as_json,
+        lambda e, c: e.answer(
+            number,
+            category=category,
+            text=text,
+            unit=unit_name,
+            promises=items,
+            without_opinion=dict(zip(without, reasons, strict=True)),
+            **c,
+        ),
+        at,
+        session,
+        expect_version,
+    )
+
+
+@cli.command()
+@click.argument("number")
+@click.option(
+    "--rating",
+    required=True,
+    type=click.Choice(RATINGS),
+    help="satisfied (满意), basic (基本满意) or unsatisfied (不满意).",
+)
+@click.option("--comment", default="", help="The deputy's opinion (required when unsatisfied).")
+@click.option("--attitude", type=click.Choice(RATINGS), help="Rating of the handling attitude (办理态度).")
+@click.option("--result", type=click.Choice(RATINGS), help="Rating of the result (办理结果).")
+@action_options
+@pass_app
+def feedback(
+    app: App,
+    number: str,
+    rating: str,
+    comment: str,
+    attitude: str | None,
+    result: str | None,
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """The deputy's feedback on the answer to NUMBER; closes or re-handles it as the rule set says."""
+    _run(
+        app,
+        as_json,
+        lambda e, c: e.feedback(
+            number, rating=rating, comment=comment, attitude=attitude, result=result, **c
+        ),
+        at,
+        session,
+        expect_version,
+    )
+
+
+def _simple(name: str, method: str, doc: str, *, reason_required: bool) -> None:
+    @click.argument("number")
+    @click.option(
+        "--reason",
+        required=reason_required,
+        default=None if reason_required else "",
+        help="Why (recorded in the history).",
+    )
+    @action_options
+    @pass_app
+    def command(
+        app: App,
+        number: str,
+        reason: str,
+        at: str | None,
+        session: str | None,
+        expect_version: int | None,
+        as_json: bool,
+    ) -> None:
+        _run(
+            app,
+            as_json,
+            lambda e, c: getattr(e, method)(number, reason=reason, **c),
+            at,
+            session,
+            expect_version,
+        )
+
+    command.__doc__ = doc
+    cli.command(name)(command)
+
+
+_simple(
+    "rehandle",
+    "rehandle",
+    "Send NUMBER back for re-handling (重新办理): round + 1, new answer deadline.",
+    reason_required=False,
+)
+_simple("close", "close", "Close NUMBER (办结) after the deputy's feedback.", reason_required=False)
+_simple(
+    "withdraw",
+    "withdraw",
+    "Withdraw NUMBER (撤回) at the deputy's written request; handling stops.",
+    reason_required=True,
+)
+_simple(
+    "extend",
+    "extend",
+    "Approve the 6-month answer period of complex NUMBER (延期), counted from assignment.",
+    reason_required=True,
+)
+
+
+# ---- queries --------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("number")
+@click.option("--session", metavar="NAME", help="The session [current session].")
+@json_option
+@pass_app
+def show(app: App, number: str, session: str | None, as_json: bool) -> None:
+    """Show NUMBER: state, units, class, deadlines and what may be done next."""
+    case = app.engine().get(number, session=session)
+    _emit(as_json, case.to_json(), lambda: _case_text(case, app))
+
+
+@cli.command()
+@click.argument("number")
+@click.option("--session", metavar="NAME", help="The session [current session].")
+@json_option
+@pass_app
+def history(app: App, number: str, session: str | None, as_json: bool) -> None:
+    """The audit history of NUMBER, in order."""
+    rows = app.engine().history(number, session=session)
+
+    def text() -> str:
+        return "\n".join(
+            f"#{h.seq:<3} {_local(h.at, app)}  {h.actor:<24} {h.action:<14} {h.from_state or '-'} → {h.to_state}"
+            for h in rows
+        )
+
+    _emit(as_json, [h.to_json() for h in rows], text)
+
+
+@cli.command("list")
+@click.option("--state", type=click.Choice([s.value for s in State]), help="Only cases in this state.")
+@click.option("--unit", "unit_name", metavar="UNIT", help="Only cases this unit is handling now.")
+@click.option("--overdue", is_flag=True, help="Only cases with an open deadline past due.")
+@click.option("--now", metavar="TIME", help="The time --overdue is judged at [now].")
+@click.option("--session", metavar="NAME", help="The session [current session].")
+@json_option
+@pass_app
+def list_(
+    app: App,
+    state: str | None,
+    unit_name: str | None,
+    overdue: bool,
+    now: str | None,
+    session: str | None,
+    as_json: bool,
+) -> None:
+    """List cases of the session."""
+    engine = app.engine()
+    cases = engine.list_cases(
+        state=state, unit=unit_name, overdue=overdue, now=app.when(now), session=session
+    )
+
+    def text() -> str:
+        if not cases:
+            return "no cases match"
+        return "\n".join(
+            f"{c.number:<8} {c.state:<11} r{c.round} {c.category or '-'}  {(c.main_unit or '、'.join(c.split_units)):<16} {c.title}"
+            for c in cases
+        )
+
+    _emit(as_json, [c.to_json() for c in cases], text)
+
+
+@cli.group()
+def audit() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit.command("verify")
+@json_option
+@pass_app
+def audit_verify(app: App, as_json: bool) -> None:
+    """Check every case's hash chain; names the case and event of any altered or missing row."""
+    checked, problems = app.engine().verify_audit()
+    _emit(
+        as_json,
+        {"checked": checked, "problems": [str(p) for p in problems]},
+        lambda: (
+            "\n".join(str(p) for p in problems)
+            + ("\n" if problems else "")
+            + f"{checked} case(s) checked, {len(problems)} problem(s)"
+        ),
+    )
+    if problems:
+        raise Failure(f"audit trail broken in {len({(p.session, p.number) for p in problems})} case(s)", 9)
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["mermaid", "markdown"]), default="mermaid", show_default=True
+)
+def diagram(fmt: str) -> None:
+    """Print the lifecycle, generated from the transition table."""
+    from workflow.machine import markdown_table, mermaid
+
+    click.echo(mermaid() if fmt == "mermaid" else markdown_table(), nl=False)
+
+
+@cli.command()
+@click.option(
+    "--db",
+    "path",
+    default="jianyi-demo.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to build it (a previous demo there is replaced; nothing else is overwritten).",
+)
+@json_option
+def demo(path: str, as_json: bool) -> None:
+    """Build a realistic session (150 suggestions, 30 units) in a fresh SQLite database and describe it."""
+    from workflow.demo import DEMO_CONGRESS, build_demo
+
+    report = build_demo(path, progress=None if as_json else lambda m: click.echo(f"… {m}", err=True))
+    data = {
+        "db": str(report.path),
+        "congress": DEMO_CONGRESS,
+        "cases": report.cases,
+        "units": report.units,
+        "deputies": report.deputies,
+        "actions": report.actions,
+        "scenarios": dict(report.scenarios),
+        "states": dict(report.states),
+    }
+
+    def text() -> str:
+        states = "、".join(f"{s} {n}" for s, n in sorted(report.states.items(), key=lambda kv: -kv[1]))
+        sample = report.examples.get("closed", "0001")
+        base = f"jianyi --db {path} --congress {DEMO_CONGRESS}"
+        return "\n".join(
+            [
+                f"Built {report.cases} suggestions, {report.units} units, {report.deputies} deputies "
+                f"with {report.actions} actions in {path}.",
+                f"States: {states}.",
+                "Paths: " + "、".join(f"{k} {v}" for k, v in sorted(report.scenarios.items())),
+                "Try:",
+                f"  {base} list --overdue",
+                f"  {base} show {sample}",
+                f"  {base} history {sample}",
+                f"  {base} audit verify",
+            ]
+        )
+
+    _emit(as_json, data, text)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The console script."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="jianyi")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

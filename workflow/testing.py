@@ -1,0 +1,132 @@
+"""Helpers for host applications' own tests: a frozen clock and case factories.
+
+from workflow.testing import FrozenClock, make_engine, make_case
+
+clock = FrozenClock("2026-03-01T09:00+08:00")
+engine = make_engine(clock=clock)                       # in-memory SQLite, one session, units, deputies
+make_case(engine, "0001", state="answered", clock=clock)  # driven there through the real lifecycle
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from rules import Rating
+from workflow.clock import ensure_utc
+from workflow.engine import Engine
+from workflow.states import State
+from workflow.views import Actor, Change
+
+__all__ = [
+    "DEFAULT_DEPUTIES",
+    "DEFAULT_SESSION",
+    "DEFAULT_UNITS",
+    "FrozenClock",
+    "beijing",
+    "make_case",
+    "make_engine",
+]
+
+DEFAULT_SESSION = "测试会议"
+DEFAULT_UNITS = ("市交通运输局", "市财政局", "市住房和城乡建设局", "市教育局")
+DEFAULT_DEPUTIES = ("张三", "李四", "王五")
+
+
+class FrozenClock:
+    """A clock that stands still until moved."""
+
+    def __init__(self, start: datetime | str = "2026-03-02T09:00:00+08:00") -> None:
+        value = datetime.fromisoformat(start) if isinstance(start, str) else start
+        self._now = ensure_utc(value, what="clock start")
+
+    def now(self) -> datetime:
+        """The frozen instant."""
+        return self._now
+
+    def set(self, value: datetime | str) -> None:
+        """Move to ``value``."""
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+        self._now = ensure_utc(parsed, what="clock time")
+
+    def advance(self, **delta: float) -> datetime:
+        """Move forward by ``timedelta(**delta)``; returns the new instant."""
+        self._now += timedelta(**delta)
+        return self._now
+
+
+def make_engine(
+    db: str | Path = "sqlite://",
+    *,
+    clock: FrozenClock | None = None,
+    session: str = DEFAULT_SESSION,
+    units: Sequence[str] = DEFAULT_UNITS,
+    deputies: Sequence[str] = DEFAULT_DEPUTIES,
+) -> Engine:
+    """An initialised engine (in-memory SQLite by default) with a current session, units and deputies."""
+    engine = Engine.init(db, clock=clock or FrozenClock())
+    engine.add_session(session, current=True)
+    for name in units:
+        engine.add_unit(name)
+    for name in deputies:
+        engine.add_deputy(name)
+    return engine
+
+
+def make_case(
+    engine: Engine,
+    number: str,
+    *,
+    state: State | str = State.SUBMITTED,
+    clock: FrozenClock | None = None,
+    main: str = DEFAULT_UNITS[0],
+    co: Sequence[str] = (DEFAULT_UNITS[1],),
+    deputy: str = DEFAULT_DEPUTIES[0],
+    category: str = "A",
+    step: timedelta = timedelta(days=1),
+) -> Change:
+    """Create case ``number`` and drive it through the real lifecycle to ``state``.
+
+    ``clock``, when given, moves forward by ``step`` between actions so every event has its own time.
+    ``re_handled`` goes through unsatisfied feedback; ``withdrawn`` is withdrawn after assignment;
+    ``closed`` through satisfied feedback. (``revisited`` is passed through, not stopped in, when the rule
+    set closes or re-handles automatically.)
+    """
+    target = State(state)
+
+    def tick() -> None:
+        if clock is not None:
+            clock.advance(seconds=step.total_seconds())
+
+    change = engine.submit(number, title=f"测试建议 {number}", deputy=deputy)
+    if target is State.SUBMITTED:
+        return change
+    tick()
+    change = engine.assign(number, main=main, co=co)
+    if target is State.WITHDRAWN:
+        tick()
+        return engine.withdraw(number, reason="代表书面撤回")
+    if target is State.ASSIGNED and co:
+        return change
+    for unit in co:
+        tick()
+        change = engine.opinion(number, unit=unit, text="同意主办单位意见", actor=Actor.unit(unit))
+    if target in (State.ASSIGNED, State.CO_HANDLED):
+        return change
+    tick()
+    change = engine.answer(number, category=category, text="答复正文", actor=Actor.unit(main))
+    if target is State.ANSWERED:
+        return change
+    tick()
+    if target is State.RE_HANDLED:
+        return engine.feedback(
+            number, rating=Rating.UNSATISFIED, comment="问题未解决", actor=Actor.deputy(deputy)
+        )
+    return engine.feedback(number, rating=Rating.SATISFIED, actor=Actor.deputy(deputy))
+
+
+def beijing(day: date | str, hour: int = 9, minute: int = 0) -> datetime:
+    """``hour``:``minute`` Beijing time on ``day``, as an aware UTC instant."""
+    d = date.fromisoformat(day) if isinstance(day, str) else day
+    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
