@@ -35,7 +35,7 @@ RATINGS = ("satisfied", "basic", "unsatisfied")
 
 def Failure(message: str, code: int) -> click.ClickException:  # noqa: N802  (raised like a class)
     """A refused command: one line on stderr and exit ``code`` (click reads ``exit_code`` from the class)."""
-    kind = type(f"Failure{code}", (click.ClickException,), {"exit_code": code})
+    kind: type[click.ClickException] = type(f"Failure{code}", (click.ClickException,), {"exit_code": code})
     return kind(message)
 
 

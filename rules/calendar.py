@@ -105,9 +105,22 @@ class WorkCalendar:
         )
 
     def rest_reason(self, day: date) -> str:
-        """Why ``day`` is a rest day: the holiday's name, or 周末 (weekend)."""
-        days, _ = self._year(day.year)
-        return days.get(day) or "周末"
+        """Why ``day`` is a rest day: the holiday's name, or 周末 (weekend).
+
+        A weekend inside a holiday break (e.g. Saturday 2026-06-20 in 端午节 06-19…06-21) is named for the
+        holiday, as the State Council's notice counts it.
+        """
+        name = self._year(day.year)[0].get(day)
+        if name:
+            return name
+        for step in (-1, 1):
+            other = day + timedelta(days=step)
+            while not self.is_working_day(other) and abs((other - day).days) <= 10:
+                found = self._year(other.year)[0].get(other)
+                if found:
+                    return found
+                other += timedelta(days=step)
+        return "周末"
 
     def next_working_day(self, day: date) -> date:
         """``day`` itself when it is a working day, else the first working day after it."""

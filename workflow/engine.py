@@ -532,10 +532,14 @@ class Engine:
         expected_version: int | None,
         body: Callable[[Tx], None],
     ) -> Change:
-        at, now = self._when(at)
         who = actor or Actor.office()
         with self._writing() as conn:
             row, session_name = self._load(conn, number, session)
+            # "now" is read once the case is locked, so that writers queued behind each other stay in order
+            explicit = at is not None
+            at, now = self._when(at)
+            if not explicit and at < row["last_event_at"]:  # another host's clock runs a little ahead
+                at = row["last_event_at"]
             tx = Tx(self, conn, row, session_name=session_name, actor=who, at=at, now=now)
             if expected_version is not None and row["version"] != expected_version:
                 raise Conflict(case=tx.label, expected=expected_version, found=row["version"])
@@ -1566,13 +1570,12 @@ class Engine:
         if not rows:
             return []
         ids = [r["id"] for r in rows]
-        sessions = dict(
-            conn.execute(
+        sessions = {
+            r.id: r.name
+            for r in conn.execute(
                 select(SESSIONS.c.id, SESSIONS.c.name).where(SESSIONS.c.congress_id == self.congress_id)
             )
-            .tuples()
-            .all()
-        )
+        }
         units: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
         deadlines: dict[int, list[DeadlineInfo]] = {i: [] for i in ids}
         signers: dict[int, list[str]] = {i: [] for i in ids}
@@ -1681,7 +1684,7 @@ class Engine:
         problems: list[AuditProblem] = []
         checked = 0
         with self._reading() as conn:
-            sessions = dict(conn.execute(select(SESSIONS.c.id, SESSIONS.c.name)).tuples().all())
+            sessions = {r.id: r.name for r in conn.execute(select(SESSIONS.c.id, SESSIONS.c.name))}
             cases = conn.execute(
                 select(
                     SUGGESTIONS.c.id,

@@ -1,0 +1,61 @@
+"""The schema: migrations match the models; instants keep their zone; init is idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.config import Config
+from importlib import resources
+from sqlmodel import SQLModel
+
+from workflow import db as wdb
+from workflow.engine import Engine
+from workflow.errors import NotInitialised
+
+
+def test_the_migrations_create_exactly_the_models(db_path: Path) -> None:
+    """Autogenerate finds nothing to change after upgrading."""
+    engine = wdb.connect(db_path)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+    assert diff == []
+
+
+def test_the_head_revision_constant_matches_the_scripts() -> None:
+    """The quick schema check knows the newest migration."""
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("workflow") / "migrations"))
+    assert ScriptDirectory.from_config(config).get_current_head() == wdb.HEAD_REVISION
+
+
+def test_opening_an_empty_database_says_to_run_init(tmp_path: Path) -> None:
+    """No schema: one message with what to do."""
+    with pytest.raises(NotInitialised, match="no jianyi schema; run `jianyi init` to create or upgrade it"):
+        Engine.open(tmp_path / "empty.db")
+
+
+def test_init_twice_changes_nothing(db_path: Path) -> None:
+    """Init upgrades in place and keeps the data."""
+    with Engine.open(db_path) as first:
+        first.submit("0001", title="甲", deputy="张三")
+    with Engine.init(db_path) as again:
+        assert again.get("0001").title == "甲"
+
+
+@pytest.mark.postgres
+def test_postgres_migrations_match_and_keep_instants(pg_url: str) -> None:
+    """On PostgreSQL too the schema matches the models and instants are aware UTC."""
+    from workflow.testing import FrozenClock, beijing
+
+    with Engine.init(pg_url, clock=FrozenClock("2026-03-02T09:00:00+08:00")) as engine:
+        engine.add_session("s", current=True)
+        engine.add_deputy("张三")
+        engine.submit("0001", title="甲", deputy="张三", at=beijing("2026-03-01", 9))
+        assert engine.get("0001").submitted_at.isoformat() == "2026-03-01T01:00:00+00:00"
+        with engine._db.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        assert diff == []
