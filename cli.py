@@ -184,7 +184,15 @@ def _deadline_line(d: Any, now: datetime) -> str:
     else:
         status = d.status
     flag = "  provisional (未载入官方节假日安排)" if d.provisional else ""
-    return f"    {d.kind:<14}{(d.unit or '代表'):<14} due {d.due}  {status}{flag}"
+    return f"    {d.kind:<14}{_pad(d.unit or '代表 (deputy)', 16)}due {d.due}  {status}{flag}"
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (CJK characters take two)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(1, width - used)
 
 
 def _case_text(case: Case, app: App) -> str:
@@ -861,7 +869,7 @@ def _simple(name: str, method: str, doc: str, *, reason_required: bool) -> None:
     @click.option(
         "--reason",
         required=reason_required,
-        default=None if reason_required else "",
+        **({} if reason_required else {"default": ""}),
         help="Why (recorded in the history).",
     )
     @action_options
@@ -932,7 +940,7 @@ def history(app: App, number: str, session: str | None, as_json: bool) -> None:
 
     def text() -> str:
         return "\n".join(
-            f"#{h.seq:<3} {_local(h.at, app)}  {h.actor:<24} {h.action:<14} {h.from_state or '-'} → {h.to_state}"
+            f"#{h.seq:<3} {_local(h.at, app)}  {_pad(h.actor, 24)}{h.action:<14} {h.from_state or '-'} → {h.to_state}"
             for h in rows
         )
 
@@ -966,7 +974,8 @@ def list_(
         if not cases:
             return "no cases match"
         return "\n".join(
-            f"{c.number:<8} {c.state:<11} r{c.round} {c.category or '-'}  {(c.main_unit or '、'.join(c.split_units)):<16} {c.title}"
+            f"{c.number:<8} {c.state:<11} r{c.round} {c.category or '-'}  "
+            f"{_pad(c.main_unit or '、'.join(c.split_units) or '-', 24)}{c.title}"
             for c in cases
         )
 

@@ -25,14 +25,25 @@ OFF_2026 = [
     *(date(2026, 9, d) for d in range(25, 28)),
     *(date(2026, 10, d) for d in range(1, 8)),
 ]
-MAKEUP_2026 = [date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9), date(2026, 9, 20),
-               date(2026, 10, 10)]
+MAKEUP_2026 = [
+    date(2026, 1, 4),
+    date(2026, 2, 14),
+    date(2026, 2, 28),
+    date(2026, 5, 9),
+    date(2026, 9, 20),
+    date(2026, 10, 10),
+]
 
 
 @pytest.mark.parametrize(
     ("start", "months", "end", "reason"),
     [
-        (date(2026, 1, 31), 1, date(2026, 2, 28), None),  # month-end clamp; Saturday but a make-up working day
+        (
+            date(2026, 1, 31),
+            1,
+            date(2026, 2, 28),
+            None,
+        ),  # month-end clamp; Saturday but a make-up working day
         (date(2026, 7, 1), 3, date(2026, 10, 8), "2026-10-01 国庆节 → 2026-10-08"),
         (date(2026, 3, 31), 3, date(2026, 6, 30), None),
         (date(2026, 3, 16), 3, date(2026, 6, 16), None),
@@ -48,8 +59,11 @@ def test_month_periods_follow_the_civil_code(start: date, months: int, end: date
 
 @pytest.mark.parametrize(
     ("start", "count", "end"),
-    [(date(2026, 2, 10), 10, date(2026, 3, 2)), (date(2026, 9, 30), 7, date(2026, 10, 15)),
-     (date(2026, 2, 9), 15, date(2026, 3, 6))],
+    [
+        (date(2026, 2, 10), 10, date(2026, 3, 2)),
+        (date(2026, 9, 30), 7, date(2026, 10, 15)),
+        (date(2026, 2, 9), 15, date(2026, 3, 6)),
+    ],
 )
 def test_working_day_periods_count_the_official_schedule(start: date, count: int, end: date) -> None:
     """Working-day periods count make-up Saturdays and skip the holidays."""
@@ -80,8 +94,9 @@ def test_a_year_without_official_schedule_is_provisional() -> None:
 
 def test_extra_workdays_and_holidays_override_the_library() -> None:
     """A rule set can load next year's make-up days and holidays before any library knows them."""
-    cal = WorkCalendar.build(official_years=[2027], extra_holidays={date(2027, 2, 8): "春节"},
-                             extra_workdays=[date(2027, 2, 6)])
+    cal = WorkCalendar.build(
+        official_years=[2027], extra_holidays={date(2027, 2, 8): "春节"}, extra_workdays=[date(2027, 2, 6)]
+    )
     assert (cal.is_working_day(date(2027, 2, 6)), cal.is_working_day(date(2027, 2, 8))) == (True, False)
 
 
@@ -107,8 +122,10 @@ def test_month_end_is_never_before_start_and_clamps(start: date, months: int) ->
 def test_month_periods_are_monotonic_in_the_start(a: date, b: date, months: int) -> None:
     """A later start never gives an earlier deadline."""
     first, second = sorted((a, b))
-    assert compute_due(first, months, "months", CAL, SHANGHAI).end <= compute_due(second, months, "months", CAL,
-                                                                                    SHANGHAI).end
+    assert (
+        compute_due(first, months, "months", CAL, SHANGHAI).end
+        <= compute_due(second, months, "months", CAL, SHANGHAI).end
+    )
 
 
 @given(starts, st.integers(min_value=1, max_value=40))
@@ -126,5 +143,7 @@ def test_rolling_only_moves_forward_to_the_first_working_day(start: date, months
     due = compute_due(start, months, "months", CAL, SHANGHAI)
     assert due.end >= due.raw_end
     assert CAL.is_working_day(due.end)
-    assert all(not CAL.is_working_day(due.raw_end + timedelta(days=i)) for i in range((due.end - due.raw_end).days))
+    assert all(
+        not CAL.is_working_day(due.raw_end + timedelta(days=i)) for i in range((due.end - due.raw_end).days)
+    )
     assert (due.roll_reason is None) == (due.end == due.raw_end)

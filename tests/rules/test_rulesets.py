@@ -19,7 +19,9 @@ def test_the_national_default_carries_the_statutory_answer_period() -> None:
 
 def test_a_profile_extends_the_default_and_overrides_what_differs() -> None:
     """A regional file names only what differs."""
-    rs = parse_ruleset('id = "henan"\nextends = "national"\n[deadlines.feedback]\namount = 10\nunit = "working_days"\n')
+    rs = parse_ruleset(
+        'id = "henan"\nextends = "national"\n[deadlines.feedback]\namount = 10\nunit = "working_days"\n'
+    )
     assert (rs.deadlines[DeadlineKind.FEEDBACK].amount, rs.deadlines[DeadlineKind.ANSWER].amount) == (10, 3)
 
 
@@ -40,7 +42,9 @@ def test_broken_toml_names_the_file_and_line(tmp_path: Path) -> None:
     """A syntax error is one problem naming the line, never a traceback."""
     path = tmp_path / "rules.toml"
     path.write_text('id = "x"\n[deadlines\n', encoding="utf-8")
-    with pytest.raises(RuleSetInvalid, match=r"rules\.toml: 1 problem\(s\): \(top\): not valid TOML: .*line 2"):
+    with pytest.raises(
+        RuleSetInvalid, match=r"rules\.toml: 1 problem\(s\): \(top\): not valid TOML: .*line 2"
+    ):
         load_ruleset(path)
 
 

@@ -28,7 +28,9 @@ def test_an_edited_event_is_named(engine: Engine) -> None:
     make_case(engine, "0001", state="closed")
     _tamper(engine, update(AUDIT).where(AUDIT.c.seq == 4).values(data='{"category":"A","unit":"某局"}'))
     _, problems = engine.verify_audit()
-    assert [str(p) for p in problems] == ["建议 测试会议/0001: event #4: altered (its hash does not match its content)"]
+    assert [str(p) for p in problems] == [
+        "建议 测试会议/0001: event #4: altered (its hash does not match its content)"
+    ]
 
 
 def test_a_deleted_event_is_named(engine: Engine) -> None:

@@ -47,7 +47,9 @@ def _race(tmp_path: Path, url: str, runs: list[list[str]]) -> list[list[str]]:
     script.write_text(WORKER, encoding="utf-8")
     go = tmp_path / "go"
     procs = [
-        subprocess.Popen([sys.executable, str(script), url, str(go), *args], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, str(script), url, str(go), *args], stdout=subprocess.PIPE, text=True
+        )
         for args in runs
     ]
     time.sleep(1.5)  # let every worker import and open the database
@@ -93,7 +95,9 @@ def _race_contacts(tmp_path: Path, url: str, engine: Engine) -> None:
     version = engine.get("0001").version
     per_worker = 40
     results = _race(
-        tmp_path, url, [["contacts", str(per_worker), DEFAULT_UNITS[0]], ["contacts", str(per_worker), DEFAULT_UNITS[1]]]
+        tmp_path,
+        url,
+        [["contacts", str(per_worker), DEFAULT_UNITS[0]], ["contacts", str(per_worker), DEFAULT_UNITS[1]]],
     )
     assert [len(r) for r in results] == [per_worker, per_worker]
     assert engine.get("0001").version == version + 2 * per_worker

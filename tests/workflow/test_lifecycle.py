@@ -30,7 +30,12 @@ def test_submit_registers_a_case_in_submitted(engine: Engine) -> None:
     change = engine.submit("0001", title="关于优化公交线路的建议", deputy="张三", co_signers=["李四", "王五"])
     case = engine.get("0001")
     assert (change.state, change.version) == ("submitted", 1)
-    assert (case.state, case.deputy, case.co_signers, case.round) == ("submitted", "张三", ("李四", "王五"), 1)
+    assert (case.state, case.deputy, case.co_signers, case.round) == (
+        "submitted",
+        "张三",
+        ("李四", "王五"),
+        1,
+    )
 
 
 def test_a_number_is_unique_within_the_session(engine: Engine) -> None:
@@ -59,15 +64,26 @@ def test_assign_starts_the_clocks_from_the_assignment_day(engine: Engine, clock:
         ("co_opinion", CO, "2026-08-03", "open"),
     ]
     case = engine.get("0001")
-    assert (case.state, case.main_unit, case.co_units, case.ruleset) == ("assigned", MAIN, (CO,), "national@1")
+    assert (case.state, case.main_unit, case.co_units, case.ruleset) == (
+        "assigned",
+        MAIN,
+        (CO,),
+        "national@1",
+    )
 
 
 def test_assign_names_every_unknown_unit(engine: Engine) -> None:
     """Unknown units are listed together and nothing is written."""
     engine.submit("0001", title="甲", deputy="张三")
-    with pytest.raises(ValidationError, match=r"unknown unit\(s\): 甲局, 乙局; add them with `jianyi unit add NAME`"):
+    with pytest.raises(
+        ValidationError, match=r"unknown unit\(s\): 甲局, 乙局; add them with `jianyi unit add NAME`"
+    ):
         engine.assign("0001", main="甲局", co=["乙局"])
-    assert (engine.get("0001").state, _count(engine, Assignment), _count(engine, Deadline)) == ("submitted", 0, 0)
+    assert (engine.get("0001").state, _count(engine, Assignment), _count(engine, Deadline)) == (
+        "submitted",
+        0,
+        0,
+    )
 
 
 def test_assign_needs_a_main_unit_or_split_units(engine: Engine) -> None:
@@ -84,7 +100,10 @@ def test_a_wrong_transition_names_case_state_and_allowed_actions(engine: Engine)
     engine.submit("0001", title="甲", deputy="张三")
     with pytest.raises(TransitionNotAllowed) as caught:
         engine.answer("0001", category="A", text="x")
-    assert str(caught.value) == "建议 测试会议/0001: cannot 'answer' while 'submitted' (allowed: assign, withdraw)"
+    assert (
+        str(caught.value)
+        == "建议 测试会议/0001: cannot 'answer' while 'submitted' (allowed: assign, withdraw)"
+    )
 
 
 def test_the_last_co_opinion_moves_the_case_to_co_handled(engine: Engine, clock: FrozenClock) -> None:
@@ -101,7 +120,9 @@ def test_the_last_co_opinion_moves_the_case_to_co_handled(engine: Engine, clock:
 def test_only_a_co_unit_sends_an_opinion_once(engine: Engine) -> None:
     """The main unit cannot send an opinion; a co-unit cannot send two."""
     make_case(engine, "0001", state="assigned", co=[CO, OTHER])
-    with pytest.raises(PermissionDenied, match="unit:市交通运输局 may not 'opinion': unit '市交通运输局' is not a co-unit"):
+    with pytest.raises(
+        PermissionDenied, match="unit:市交通运输局 may not 'opinion': unit '市交通运输局' is not a co-unit"
+    ):
         engine.opinion("0001", text="x", actor=Actor.unit(MAIN))
     engine.opinion("0001", text="x", actor=Actor.unit(CO))
     with pytest.raises(TransitionNotAllowed, match="has already sent its opinion"):
@@ -155,7 +176,9 @@ def test_b_answers_carry_promises_with_their_own_deadlines(engine: Engine) -> No
 def test_an_unknown_class_lists_the_rule_sets_classes(engine: Engine) -> None:
     """Classes are data of the rule set."""
     make_case(engine, "0001", state="co_handled")
-    with pytest.raises(ValidationError, match=r"answer class 'E' unknown in rule set national: use A \(所提问题已经解决"):
+    with pytest.raises(
+        ValidationError, match=r"answer class 'E' unknown in rule set national: use A \(所提问题已经解决"
+    ):
         engine.answer("0001", category="E", text="x")
 
 
@@ -165,12 +188,15 @@ def test_satisfied_feedback_closes_and_keeps_the_promise_open(engine: Engine) ->
     engine.answer("0001", category="B", text="x", promises=[Promised("修路", date(2026, 12, 31))])
     change = engine.feedback("0001", rating="satisfied", actor=Actor.deputy("张三"))
     assert [(e.action, e.to_state, e.actor) for e in change.events] == [
-        ("feedback", "revisited", "deputy:张三"), ("close", "closed", "system")
+        ("feedback", "revisited", "deputy:张三"),
+        ("close", "closed", "system"),
     ]
     assert [d.status for d in engine.get("0001").deadlines if d.kind == "promise"] == ["open"]
 
 
-def test_unsatisfied_feedback_needs_a_comment_and_starts_round_two(engine: Engine, clock: FrozenClock) -> None:
+def test_unsatisfied_feedback_needs_a_comment_and_starts_round_two(
+    engine: Engine, clock: FrozenClock
+) -> None:
     """Unsatisfied re-handles: round 2, a 1-month re-answer deadline, a notice to the unit."""
     make_case(engine, "0001", state="answered")
     with pytest.raises(ValidationError, match="unsatisfied feedback must say what is wrong"):
@@ -179,7 +205,9 @@ def test_unsatisfied_feedback_needs_a_comment_and_starts_round_two(engine: Engin
     case = engine.get("0001")
     reanswer = [d for d in case.deadlines if d.kind == "re_answer"]
     assert (case.state, case.round, [(d.due, d.round) for d in reanswer]) == (
-        "re_handled", 2, [(date(2026, 4, 2), 2)]
+        "re_handled",
+        2,
+        [(date(2026, 4, 2), 2)],
     )
     engine.answer("0001", category="A", text="重新答复")  # no co-opinion needed again
     assert engine.get("0001").state == "answered"
@@ -199,7 +227,9 @@ def test_a_second_unsatisfied_round_escalates_to_the_office(engine: Engine) -> N
 def test_only_the_lead_deputy_gives_feedback(engine: Engine) -> None:
     """A co-signer or a unit may not rate the answer."""
     make_case(engine, "0001", state="answered")
-    with pytest.raises(PermissionDenied, match=r"deputy:李四 may not 'feedback': only the lead deputy \(张三\)"):
+    with pytest.raises(
+        PermissionDenied, match=r"deputy:李四 may not 'feedback': only the lead deputy \(张三\)"
+    ):
         engine.feedback("0001", rating="satisfied", actor=Actor.deputy("李四"))
     with pytest.raises(PermissionDenied, match="only the deputy or the office may do this"):
         engine.feedback("0001", rating="satisfied", actor=Actor.unit(MAIN))
@@ -233,7 +263,9 @@ def test_return_then_reassign_restarts_the_clocks(engine: Engine, clock: FrozenC
         ("answer", OTHER, "2026-06-10", "open"),
     ]
     with engine._db.connect() as conn:
-        ended = conn.execute(select(table(Assignment).c.until).where(table(Assignment).c.unit_id == 1)).scalar_one()
+        ended = conn.execute(
+            select(table(Assignment).c.until).where(table(Assignment).c.unit_id == 1)
+        ).scalar_one()
     assert ended == beijing("2026-03-10", 10)
 
 
@@ -288,7 +320,9 @@ def test_withdraw_cancels_every_open_deadline(engine: Engine) -> None:
         engine.withdraw("0001", reason="x", actor=Actor.deputy("李四"))
     engine.withdraw("0001", reason="情况变化", actor=Actor.deputy("张三"))
     assert {d.status for d in engine.get("0001").deadlines} == {"cancelled"}
-    with pytest.raises(TransitionNotAllowed, match="cannot 'answer' while 'withdrawn' \\(no action is allowed any more\\)"):
+    with pytest.raises(
+        TransitionNotAllowed, match="cannot 'answer' while 'withdrawn' \\(no action is allowed any more\\)"
+    ):
         engine.answer("0001", category="A", text="x")
 
 
@@ -306,7 +340,9 @@ def test_a_time_before_the_last_event_is_refused(engine: Engine, clock: FrozenCl
     """Paper records are entered in order; the message names both times."""
     engine.submit("0001", title="甲", deputy="张三", at=beijing("2026-02-01"))
     engine.assign("0001", main=MAIN, at=beijing("2026-02-10"))
-    with pytest.raises(ValidationError, match=r"is before the case's last event \(2026-02-10T01:00:00\+00:00\)"):
+    with pytest.raises(
+        ValidationError, match=r"is before the case's last event \(2026-02-10T01:00:00\+00:00\)"
+    ):
         engine.answer("0001", category="A", text="x", at=beijing("2026-02-09"))
 
 
@@ -321,14 +357,21 @@ def test_a_stale_expected_version_is_a_conflict(engine: Engine) -> None:
     make_case(engine, "0001", state="assigned", co=[])
     version = engine.get("0001").version
     engine.contact("0001", method="phone", unit=MAIN)
-    with pytest.raises(Conflict, match=rf"expected version {version}, it is now at version {version + 1}\); reload"):
+    with pytest.raises(
+        Conflict, match=rf"expected version {version}, it is now at version {version + 1}\); reload"
+    ):
         engine.answer("0001", category="A", text="x", expected_version=version)
 
 
 def test_a_refused_action_changes_nothing(engine: Engine) -> None:
     """No audit event, deadline or outbox row survives a refusal."""
     make_case(engine, "0001", state="assigned")
-    before = (engine.get("0001"), _count(engine, AuditEvent), _count(engine, Deadline), _count(engine, Outbox))
+    before = (
+        engine.get("0001"),
+        _count(engine, AuditEvent),
+        _count(engine, Deadline),
+        _count(engine, Outbox),
+    )
     with pytest.raises(TransitionNotAllowed):
         engine.answer("0001", category="B", text="x", promises=[Promised("a", date(2026, 12, 1))])
     after = (engine.get("0001"), _count(engine, AuditEvent), _count(engine, Deadline), _count(engine, Outbox))
@@ -339,7 +382,11 @@ def test_batch_assign_is_all_or_nothing(engine: Engine) -> None:
     """One bad order refuses the whole batch and lists every failure."""
     for n in ("0001", "0002", "0003"):
         engine.submit(n, title=n, deputy="张三")
-    orders = [AssignOrder("0001", main=MAIN), AssignOrder("0002", main="无此单位"), AssignOrder("0009", main=MAIN)]
+    orders = [
+        AssignOrder("0001", main=MAIN),
+        AssignOrder("0002", main="无此单位"),
+        AssignOrder("0009", main=MAIN),
+    ]
     with pytest.raises(ValidationError) as caught:
         engine.assign_many(orders)
     assert caught.value.problems == (
@@ -360,7 +407,9 @@ def test_subscribers_hear_committed_events_only(engine: Engine) -> None:
     engine.submit("0001", title="甲", deputy="张三")
     with pytest.raises(TransitionNotAllowed):
         engine.close("0001")
-    assert [(e.number, e.action, e.to_state, e.version) for e in heard] == [("0001", "submit", "submitted", 1)]
+    assert [(e.number, e.action, e.to_state, e.version) for e in heard] == [
+        ("0001", "submit", "submitted", 1)
+    ]
 
 
 def test_list_filters_by_state_unit_and_overdue(engine: Engine, clock: FrozenClock) -> None:
@@ -369,7 +418,9 @@ def test_list_filters_by_state_unit_and_overdue(engine: Engine, clock: FrozenClo
     make_case(engine, "0002", state="closed", main=OTHER, co=[])
     assert [c.number for c in engine.list_cases(state="assigned")] == ["0001"]
     assert [c.number for c in engine.list_cases(unit=OTHER)] == ["0002"]
-    assert engine.list_cases(overdue=True, now=beijing("2026-03-20")) == []  # only the return window has passed
+    assert (
+        engine.list_cases(overdue=True, now=beijing("2026-03-20")) == []
+    )  # only the return window has passed
     assert [c.number for c in engine.list_cases(overdue=True, now=beijing("2026-06-03"))] == ["0001"]
 
 
@@ -377,8 +428,12 @@ def test_history_replays_the_states(engine: Engine) -> None:
     """The history lists each event with from/to states in order."""
     make_case(engine, "0001", state="closed")
     assert [(h.action, h.from_state, h.to_state) for h in engine.history("0001")] == [
-        ("submit", None, "submitted"), ("assign", "submitted", "assigned"), ("opinion", "assigned", "co_handled"),
-        ("answer", "co_handled", "answered"), ("feedback", "answered", "revisited"), ("close", "revisited", "closed"),
+        ("submit", None, "submitted"),
+        ("assign", "submitted", "assigned"),
+        ("opinion", "assigned", "co_handled"),
+        ("answer", "co_handled", "answered"),
+        ("feedback", "answered", "revisited"),
+        ("close", "revisited", "closed"),
     ]
 
 

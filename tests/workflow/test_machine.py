@@ -16,7 +16,14 @@ def test_the_table_is_sound() -> None:
 def test_the_states_are_the_documented_identifiers() -> None:
     """The states' identifiers are a published contract."""
     assert [s.value for s in State] == [
-        "submitted", "assigned", "co_handled", "answered", "revisited", "re_handled", "closed", "withdrawn"
+        "submitted",
+        "assigned",
+        "co_handled",
+        "answered",
+        "revisited",
+        "re_handled",
+        "closed",
+        "withdrawn",
     ]
 
 

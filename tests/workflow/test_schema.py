@@ -21,7 +21,9 @@ def test_the_migrations_create_exactly_the_models(db_path: Path) -> None:
     """Autogenerate finds nothing to change after upgrading."""
     engine = wdb.connect(db_path)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+        )
     assert diff == []
 
 
@@ -57,5 +59,7 @@ def test_postgres_migrations_match_and_keep_instants(pg_url: str) -> None:
         engine.submit("0001", title="甲", deputy="张三", at=beijing("2026-03-01", 9))
         assert engine.get("0001").submitted_at.isoformat() == "2026-03-01T01:00:00+00:00"
         with engine._db.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+            )
         assert diff == []

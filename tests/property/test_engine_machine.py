@@ -1,0 +1,221 @@
+"""Random valid and invalid actions by random actors: the engine's invariants hold after every step."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from sqlalchemy import func, select
+
+from workflow.engine import Engine, Promised
+from workflow.errors import WorkflowError
+from workflow.models import AuditEvent, Deadline, Outbox, table
+from workflow.testing import DEFAULT_DEPUTIES, DEFAULT_SESSION, DEFAULT_UNITS, FrozenClock
+from workflow.views import Actor
+
+NUMBERS = ("0001", "0002")
+ACTORS = st.one_of(  # the office most often, so that cases get far along their lifecycle
+    st.just(Actor.office()),
+    st.just(Actor.office()),
+    st.just(Actor.office()),
+    st.sampled_from(DEFAULT_UNITS).map(Actor.unit),
+    st.sampled_from(DEFAULT_DEPUTIES).map(Actor.deputy),
+)
+UNITS = st.sampled_from(DEFAULT_UNITS)
+
+
+@cache
+def _template() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="jianyi-prop-"))
+    path = folder / "template.db"
+    with Engine.init(path, clock=FrozenClock("2026-01-05T09:00:00+08:00")) as engine:
+        engine.add_session(DEFAULT_SESSION, current=True)
+        for name in DEFAULT_UNITS:
+            engine.add_unit(name)
+        for name in DEFAULT_DEPUTIES:
+            engine.add_deputy(name)
+    return path
+
+
+class EngineMachine(RuleBasedStateMachine):
+    """Drives one engine with arbitrary actions."""
+
+    @initialize()
+    def open_engine(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="jianyi-run-"))
+        path = self.folder / "case.db"
+        shutil.copy(_template(), path)
+        self.clock = FrozenClock("2026-03-02T09:00:00+08:00")
+        self.engine = Engine.open(path, clock=self.clock)
+        self.versions: dict[str, int] = {}
+        self.refused = 0
+
+    def teardown(self) -> None:
+        if hasattr(self, "engine"):
+            self.engine.dispose()
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _snapshot(self) -> tuple[Any, ...]:
+        cases = tuple(self.engine.list_cases())
+        with self.engine._db.connect() as conn:
+            counts = tuple(
+                conn.execute(select(func.count()).select_from(table(m))).scalar_one()
+                for m in (AuditEvent, Deadline, Outbox)
+            )
+        return cases, counts
+
+    def _do(self, number: str, call: Any) -> None:
+        self.clock.advance(hours=7)
+        before = self._snapshot()
+        try:
+            call()
+        except WorkflowError:
+            self.refused += 1
+            assert self._snapshot() == before, "a refused action changed the database"
+            return
+        version = self.engine.get(number).version
+        assert version > self.versions.get(number, 0), "version did not increase"
+        self.versions[number] = version
+
+    @rule(number=st.sampled_from(NUMBERS), deputy=st.sampled_from(DEFAULT_DEPUTIES), actor=ACTORS)
+    def submit(self, number: str, deputy: str, actor: Actor) -> None:
+        self._do(
+            number, lambda: self.engine.submit(number, title="建议" + number, deputy=deputy, actor=actor)
+        )
+
+    @rule(number=st.sampled_from(NUMBERS), main=UNITS, co=st.lists(UNITS, max_size=1), actor=ACTORS)
+    def assign(self, number: str, main: str, co: list[str], actor: Actor) -> None:
+        self._do(number, lambda: self.engine.assign(number, main=main, co=co, actor=actor))
+
+    @rule(number=st.sampled_from(NUMBERS), split=st.lists(UNITS, min_size=2, max_size=2, unique=True))
+    def assign_split(self, number: str, split: list[str]) -> None:
+        self._do(number, lambda: self.engine.assign(number, split=split))
+
+    @rule(number=st.sampled_from(NUMBERS), unit=UNITS, actor=ACTORS)
+    def opinion(self, number: str, unit: str, actor: Actor) -> None:
+        self._do(number, lambda: self.engine.opinion(number, unit=unit, text="意见", actor=actor))
+
+    @rule(
+        number=st.sampled_from(NUMBERS),
+        unit=st.none() | UNITS,
+        category=st.sampled_from("ABCDE"),
+        promise=st.booleans(),
+        actor=ACTORS,
+    )
+    def answer(self, number: str, unit: str | None, category: str, promise: bool, actor: Actor) -> None:
+        promises = [Promised("承诺", date(2027, 6, 30))] if promise else []
+        self._do(
+            number,
+            lambda: self.engine.answer(
+                number, unit=unit, category=category, text="答复", promises=promises, actor=actor
+            ),
+        )
+
+    @rule(number=st.sampled_from(NUMBERS), unit=UNITS)
+    def answer_without_opinion(self, number: str, unit: str) -> None:
+        self._do(
+            number,
+            lambda: self.engine.answer(number, category="A", text="答复", without_opinion={unit: "逾期"}),
+        )
+
+    @rule(
+        number=st.sampled_from(NUMBERS),
+        rating=st.sampled_from(["satisfied", "basic", "unsatisfied"]),
+        comment=st.sampled_from(["", "不满意的理由"]),
+        actor=ACTORS,
+    )
+    def feedback(self, number: str, rating: str, comment: str, actor: Actor) -> None:
+        self._do(number, lambda: self.engine.feedback(number, rating=rating, comment=comment, actor=actor))
+
+    @rule(number=st.sampled_from(NUMBERS), unit=UNITS, actor=ACTORS)
+    def request_return(self, number: str, unit: str, actor: Actor) -> None:
+        self._do(
+            number, lambda: self.engine.request_return(number, unit=unit, reason="非本单位职责", actor=actor)
+        )
+
+    @rule(number=st.sampled_from(NUMBERS), main=UNITS, actor=ACTORS)
+    def reassign(self, number: str, main: str, actor: Actor) -> None:
+        self._do(number, lambda: self.engine.reassign(number, main=main, actor=actor))
+
+    @rule(number=st.sampled_from(NUMBERS), actor=ACTORS)
+    def refuse_return(self, number: str, actor: Actor) -> None:
+        self._do(number, lambda: self.engine.refuse_return(number, reason="继续办理", actor=actor))
+
+    @rule(
+        number=st.sampled_from(NUMBERS),
+        unit=UNITS,
+        method=st.sampled_from(["visit", "phone", "fax"]),
+        actor=ACTORS,
+    )
+    def contact(self, number: str, unit: str, method: str, actor: Actor) -> None:
+        self._do(number, lambda: self.engine.contact(number, unit=unit, method=method, actor=actor))
+
+    @rule(
+        number=st.sampled_from(NUMBERS),
+        action=st.sampled_from(["rehandle", "close", "withdraw", "extend"]),
+        actor=ACTORS,
+    )
+    def office_action(self, number: str, action: str, actor: Actor) -> None:
+        self._do(number, lambda: getattr(self.engine, action)(number, reason="理由", actor=actor))
+
+    @rule(number=st.sampled_from(NUMBERS), rating=st.sampled_from(["satisfied", "basic", "unsatisfied"]))
+    def advance(self, number: str, rating: str) -> None:  # noqa: PLR6301
+        """The office takes the case one step further along its usual path (reaching deep states often)."""
+        try:
+            case = self.engine.get(number)
+        except WorkflowError:
+            self._do(
+                number, lambda: self.engine.submit(number, title="建议" + number, deputy=DEFAULT_DEPUTIES[0])
+            )
+            return
+        steps = {
+            "submitted": lambda: self.engine.assign(number, main=DEFAULT_UNITS[0], co=[DEFAULT_UNITS[1]]),
+            "assigned": lambda: self.engine.opinion(
+                number, unit=(case.co_units or DEFAULT_UNITS[1:2])[0], text="意见"
+            ),
+            "co_handled": lambda: self.engine.answer(
+                number, category="B", text="答复", promises=[Promised("承诺", date(2027, 6, 30))]
+            ),
+            "re_handled": lambda: self.engine.answer(number, category="A", text="再次答复"),
+            "answered": lambda: self.engine.feedback(number, rating=rating, comment="意见"),
+        }
+        step = steps.get(case.state)
+        if step is not None:
+            self._do(number, step)
+
+    @rule(number=st.sampled_from(NUMBERS), rating=st.sampled_from(["unsatisfied", "basic"]))
+    def advance_more(self, number: str, rating: str) -> None:
+        """The same, weighted towards re-handling, so that second rounds are common too."""
+        self.advance(number, rating)
+
+    @invariant()
+    def state_is_the_replay_of_the_audit_trail(self) -> None:
+        if not hasattr(self, "engine"):
+            return
+        for case in self.engine.list_cases():
+            events = self.engine.history(case.number)
+            replay = None
+            for event in events:
+                assert event.from_state == replay, f"{case.number}: event #{event.seq} does not follow"
+                replay = event.to_state
+            assert replay == case.state
+            assert [e.seq for e in events] == list(range(1, len(events) + 1))
+            assert sum(1 for d in case.deadlines if d.status == "open" and d.kind == "answer") <= (
+                1 if case.main_unit else 2
+            )
+
+    @invariant()
+    def audit_chain_verifies(self) -> None:
+        if hasattr(self, "engine"):
+            assert self.engine.verify_audit()[1] == []
+
+
+EngineMachine.TestCase.settings = settings(max_examples=50, stateful_step_count=40, deadline=None)
+TestEngineMachine = EngineMachine.TestCase
