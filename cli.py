@@ -866,11 +866,10 @@ def feedback(
 
 def _simple(name: str, method: str, doc: str, *, reason_required: bool) -> None:
     @click.argument("number")
-    @click.option(
-        "--reason",
-        required=reason_required,
-        **({} if reason_required else {"default": ""}),
-        help="Why (recorded in the history).",
+    @(
+        click.option("--reason", required=True, help="Why (recorded in the history).")
+        if reason_required
+        else click.option("--reason", default="", help="Why (recorded in the history).")
     )
     @action_options
     @pass_app

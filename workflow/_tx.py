@@ -13,20 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection
 
 from rules import DeadlineKind, RuleSet, end_of_day
+from workflow._sql import Raw, as_instant
 from workflow.audit import canonical, chain_hash
 from workflow.errors import Conflict, PermissionDenied, TransitionNotAllowed, ValidationError
 from workflow.machine import CaseView, allowed_actions, fire
-from workflow.models import (
-    Assignment,
-    AuditEvent,
-    Deadline,
-    Outbox,
-    Suggestion,
-    table,
-)
 from workflow.states import Action, ActorKind, DeadlineStatus, Role, State
 from workflow.views import Actor, CaseEvent
 
@@ -35,22 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ActiveAssignment", "Tx"]
 
-SUGGESTIONS = table(Suggestion)
-ASSIGNMENTS = table(Assignment)
-DEADLINES = table(Deadline)
-AUDIT = table(AuditEvent)
-OUTBOX = table(Outbox)
-
-_CAS = (
-    update(SUGGESTIONS)
-    .where(SUGGESTIONS.c.id == bindparam("b_id"), SUGGESTIONS.c.version == bindparam("b_version"))
-    .execution_options(synchronize_session=False)
-)
-_ACTIVE_ASSIGNMENTS = (
-    select(ASSIGNMENTS.c.id, ASSIGNMENTS.c.unit_id, ASSIGNMENTS.c.role, ASSIGNMENTS.c.since)
-    .where(ASSIGNMENTS.c.suggestion_id == bindparam("sid"), ASSIGNMENTS.c.until.is_(None))
-    .order_by(ASSIGNMENTS.c.id)
-)
+_ACTIVE_ASSIGNMENTS = "SELECT id, unit_id, role, since FROM assignments WHERE suggestion_id = :sid AND until IS NULL ORDER BY id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +57,7 @@ class Tx:
     ) -> None:
         self.engine = engine
         self.conn = conn
+        self.raw = Raw(conn)
         self.row = row
         self.session_name = session_name
         self.actor = actor
@@ -116,8 +95,8 @@ class Tx:
         """The case's active assignments (loaded once per transaction, kept current by this class)."""
         if self._assignments is None:
             self._assignments = [
-                ActiveAssignment(r.id, r.unit_id, Role(r.role), r.since)
-                for r in self.conn.execute(_ACTIVE_ASSIGNMENTS, {"sid": self.case_id})
+                ActiveAssignment(r[0], r[1], Role(r[2]), as_instant(r[3]) or self.at)
+                for r in self.raw.all(_ACTIVE_ASSIGNMENTS, {"sid": self.case_id})
             ]
         return self._assignments
 
@@ -273,8 +252,10 @@ class Tx:
             "round": self.round,
             "ref_id": ref_id,
             "status": DeadlineStatus.OPEN.value,
+            "version": 1,
+            "escalation_step": 0,
         }
-        self.conn.execute(insert(DEADLINES), values)
+        self.raw.insert_many("deadlines", [values])
         return values
 
     def settle_deadlines(
@@ -286,21 +267,23 @@ class Tx:
         any_unit: bool = True,
     ) -> int:
         """Mark open deadlines of ``kinds`` met (late when past due) or cancelled; returns how many."""
-        conds = [
-            DEADLINES.c.suggestion_id == self.case_id,
-            DEADLINES.c.status == DeadlineStatus.OPEN.value,
-            DEADLINES.c.kind.in_([k.value for k in kinds]),
-        ]
+        marks, params = Raw.in_list("k", [k.value for k in kinds])
+        sql = f"UPDATE deadlines SET status = :status{{met}} WHERE suggestion_id = :sid AND status = 'open' AND kind IN {marks}"
+        params |= {"status": status.value, "sid": self.case_id}
         if not any_unit:
-            conds.append(
-                DEADLINES.c.unit_id == unit_id if unit_id is not None else DEADLINES.c.unit_id.is_(None)
-            )
-        values: dict[str, Any] = {"status": status.value}
+            if unit_id is None:
+                sql += " AND unit_id IS NULL"
+            else:
+                sql += " AND unit_id = :unit"
+                params["unit"] = unit_id
         if status is DeadlineStatus.MET:
-            values["met_at"] = self.at
-            values["late"] = DEADLINES.c.due_at <= bindparam("met", self.at, type_=DEADLINES.c.due_at.type)
-        result = self.conn.execute(update(DEADLINES).where(and_(*conds)).values(**values))
-        return int(result.rowcount)
+            sql = sql.format(met=", met_at = :at, late = CASE WHEN due_at <= :at THEN 1 ELSE 0 END")
+            params["at"] = self.at
+            if self.raw.postgres:
+                sql = sql.replace("THEN 1 ELSE 0 END", "THEN TRUE ELSE FALSE END")
+        else:
+            sql = sql.format(met="")
+        return self.raw.run(sql, params)
 
     # ---- outbox -------------------------------------------------------------------------------
     def notify(
@@ -315,19 +298,22 @@ class Tx:
             "title": self.row["title"],
             **payload,
         }
-        self.conn.execute(
-            insert(OUTBOX),
-            {
-                "key": key,
-                "suggestion_id": self.case_id,
-                "topic": topic,
-                "recipient_kind": recipient_kind,
-                "recipient_id": recipient_id,
-                "payload": canonical(body),
-                "status": "pending",
-                "created_at": self.now,
-                "available_at": self.now,
-            },
+        self.raw.insert_many(
+            "outbox",
+            [
+                {
+                    "key": key,
+                    "suggestion_id": self.case_id,
+                    "topic": topic,
+                    "recipient_kind": recipient_kind,
+                    "recipient_id": recipient_id,
+                    "payload": canonical(body),
+                    "status": "pending",
+                    "created_at": self.now,
+                    "available_at": self.now,
+                    "attempts": 0,
+                }
+            ],
         )
 
     # ---- writing back -------------------------------------------------------------------------
@@ -361,8 +347,7 @@ class Tx:
             )
             row["hash"] = head
             rows.append(row)
-        if rows:
-            self.conn.execute(insert(AUDIT), rows)
+        self.raw.insert_many("audit_events", rows)
         version: int = self.row["version"] + 1
         values = {
             **self.changes,
@@ -371,9 +356,11 @@ class Tx:
             "audit_head": head,
             "last_event_at": self.at,
         }
-        result = self.conn.execute(
-            _CAS.values(**values), {"b_id": self.case_id, "b_version": self.row["version"]}
+        assignments = ", ".join(f"{k} = :{k}" for k in values)
+        count = self.raw.run(
+            f"UPDATE suggestions SET {assignments} WHERE id = :b_id AND version = :b_version",
+            {**values, "b_id": self.case_id, "b_version": self.row["version"]},
         )
-        if result.rowcount != 1:
+        if count != 1:
             raise Conflict(case=self.label, expected=self.row["version"])
         return version

@@ -30,22 +30,27 @@ from sqlalchemy.exc import IntegrityError
 
 from rules import DeadlineKind, Rating, RuleSet, default_ruleset, ruleset_from_data
 from workflow import db as _db
-from workflow._tx import ASSIGNMENTS, AUDIT, DEADLINES, SUGGESTIONS, Tx
+from workflow._sql import Raw, as_instant
+from workflow._tx import Tx
 from workflow.audit import GENESIS, AuditProblem, canonical, chain_hash
 from workflow.clock import Clock, SystemClock, ensure_utc
 from workflow.errors import Conflict, NotFound, ValidationError, WorkflowError
 from workflow.machine import CaseView, allowed_actions
 from workflow.models import (
     Answer,
+    Assignment,
+    AuditEvent,
     Congress,
     CongressSession,
     Contact,
+    Deadline,
     Deputy,
     Feedback,
     Opinion,
     Promise,
     ReturnRequest,
     StoredRuleSet,
+    Suggestion,
     SuggestionSigner,
     Unit,
     table,
@@ -76,6 +81,10 @@ _HANDLING_KINDS = (
     DeadlineKind.RE_ANSWER,
 )
 
+SUGGESTIONS = table(Suggestion)
+ASSIGNMENTS = table(Assignment)
+DEADLINES = table(Deadline)
+AUDIT = table(AuditEvent)
 CONGRESSES = table(Congress)
 SESSIONS = table(CongressSession)
 DEPUTIES = table(Deputy)
@@ -289,12 +298,11 @@ class Engine:
     def active_ruleset(self, conn: Connection | None = None) -> RuleSet:
         """The rule set new assignments are pinned to."""
         with self._reading(conn) as c:
-            row = c.execute(
-                select(CONGRESSES.c.ruleset_id, CONGRESSES.c.ruleset_version).where(
-                    CONGRESSES.c.id == self.congress_id
-                )
-            ).one()
-            return self.ruleset(c, row.ruleset_id, row.ruleset_version)
+            row = Raw(c).one(
+                "SELECT ruleset_id, ruleset_version FROM congresses WHERE id = :id", {"id": self.congress_id}
+            )
+            assert row is not None
+            return self.ruleset(c, row["ruleset_id"], row["ruleset_version"])
 
     # ---- connections --------------------------------------------------------------------------
     @contextmanager
@@ -512,15 +520,21 @@ class Engine:
 
     # ---- loading a case for writing -----------------------------------------------------------
     def _load(self, conn: Connection, number: str, session: str | None) -> tuple[dict[str, Any], str]:
-        sid = self._session_id(conn, session)
-        query = select(SUGGESTIONS).where(SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number)
-        if self._postgres:
-            query = query.with_for_update()
-        row = conn.execute(query).mappings().first()
+        """The case row for writing (locked on PostgreSQL), and its session's name: one query."""
+        which = "se.is_current = :yes" if session is None else "se.name = :session"
+        sql = (
+            "SELECT s.*, se.name AS session_name FROM suggestions s JOIN sessions se ON se.id = s.session_id "
+            f"WHERE se.congress_id = :congress AND {which} AND s.number = :number"
+        )
+        raw = Raw(conn)
+        if raw.postgres:
+            sql += " FOR UPDATE OF s"
+        row = raw.one(sql, {"congress": self.congress_id, "yes": True, "session": session, "number": number})
         if row is None:
+            sid = self._session_id(conn, session)  # names a missing session precisely
             name = session or self._session_name(conn, sid)
             raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
-        return dict(row), session or self._session_name(conn, sid)
+        return _case_row(row), str(row.pop("session_name"))
 
     def _act(
         self,
@@ -1711,6 +1725,13 @@ class Engine:
                 checked += 1
                 problems.extend(_verify_chain(sessions.get(c.session_id, "?"), c, by_case.get(c.id, [])))
         return checked, problems
+
+
+def _case_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A case row read by raw SQL, with the types the transaction relies on."""
+    row["last_event_at"] = as_instant(row["last_event_at"])
+    row["extended"] = bool(row["extended"])
+    return row
 
 
 def _verify_chain(session: str, case: Any, events: list[Any]) -> list[AuditProblem]:

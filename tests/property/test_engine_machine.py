@@ -166,7 +166,7 @@ class EngineMachine(RuleBasedStateMachine):
         self._do(number, lambda: getattr(self.engine, action)(number, reason="理由", actor=actor))
 
     @rule(number=st.sampled_from(NUMBERS), rating=st.sampled_from(["satisfied", "basic", "unsatisfied"]))
-    def advance(self, number: str, rating: str) -> None:  # noqa: PLR6301
+    def advance(self, number: str, rating: str) -> None:
         """The office takes the case one step further along its usual path (reaching deep states often)."""
         try:
             case = self.engine.get(number)

@@ -1,0 +1,148 @@
+"""Hand-written SQL on the driver connection, for the write path of every action.
+
+SQLAlchemy's expression layer costs about 60 µs a statement here; the driver's cursor about 9 µs. An
+action runs ten statements or so, so the engine's hot path speaks SQL directly, inside the transaction the
+SQLAlchemy connection opened (the same driver connection, so the same transaction and locks).
+
+Values are stored exactly as SQLAlchemy stores them, so the ORM-level readers see the same rows: on SQLite
+instants are naive-UTC text ``YYYY-MM-DD HH:MM:SS.ffffff``, dates ISO text, booleans 0/1; on PostgreSQL the
+driver's native types.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection
+
+__all__ = ["Raw", "as_date", "as_instant"]
+
+_NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+@cache
+def _pg(sql: str) -> str:
+    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            msg = f"naive datetime {value.isoformat()} refused: instants must be timezone-aware"
+            raise ValueError(msg)
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def as_instant(value: Any) -> datetime | None:
+    """A stored instant as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        msg = f"expected an instant, got {type(value).__name__}"
+        raise TypeError(msg)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def as_date(value: Any) -> date:
+    """A stored date as a ``date``."""
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    msg = f"expected a date, got {type(value).__name__}"
+    raise TypeError(msg)
+
+
+class Raw:
+    """SQL with ``:name`` parameters, run on the driver connection of ``conn`` in its transaction."""
+
+    __slots__ = ("_conn", "postgres")
+
+    def __init__(self, conn: Connection) -> None:
+        self.postgres = conn.dialect.name == "postgresql"
+        self._conn: Any = conn.connection.driver_connection
+
+    def _params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        if self.postgres:
+            return params
+        return {k: _sqlite_value(v) for k, v in params.items()}
+
+    def _cursor(self, sql: str, params: Mapping[str, Any]) -> Any:
+        cursor = self._conn.cursor()
+        cursor.execute(_pg(sql) if self.postgres else sql, self._params(params))
+        return cursor
+
+    def run(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """Execute a statement; the number of rows it touched."""
+        cursor = self._cursor(sql, params or {})
+        count = int(cursor.rowcount)
+        cursor.close()
+        return count
+
+    def many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute one statement for each parameter set."""
+        if not rows:
+            return
+        cursor = self._conn.cursor()
+        cursor.executemany(_pg(sql) if self.postgres else sql, [self._params(r) for r in rows])
+        cursor.close()
+
+    def one(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """The first row as a dict, or None."""
+        cursor = self._cursor(sql, params or {})
+        row = cursor.fetchone()
+        names = [d[0] for d in cursor.description] if cursor.description else []
+        cursor.close()
+        return None if row is None else dict(zip(names, row, strict=True))
+
+    def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Every row, as tuples."""
+        cursor = self._cursor(sql, params or {})
+        rows = [tuple(r) for r in cursor.fetchall()]
+        cursor.close()
+        return rows
+
+    def column(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """The first column of every row."""
+        return [r[0] for r in self.all(sql, params)]
+
+    def insert(self, table: str, values: Mapping[str, Any]) -> int:
+        """Insert one row; its new id."""
+        cols = ", ".join(values)
+        marks = ", ".join(f":{k}" for k in values)
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+        if self.postgres:
+            cursor = self._cursor(sql + " RETURNING id", values)
+            new_id = int(cursor.fetchone()[0])
+        else:
+            cursor = self._cursor(sql, values)
+            new_id = int(cursor.lastrowid)
+        cursor.close()
+        return new_id
+
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows that share their columns."""
+        if not rows:
+            return
+        cols = list(rows[0])
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(f':{k}' for k in cols)})"
+        self.many(sql, rows)
+
+    @staticmethod
+    def in_list(prefix: str, values: Iterable[Any]) -> tuple[str, dict[str, Any]]:
+        """``(:p0, :p1, …)`` and its parameters, for an IN clause."""
+        params = {f"{prefix}{i}": v for i, v in enumerate(values)}
+        return "(" + ", ".join(f":{k}" for k in params) + ")", params
