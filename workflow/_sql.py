@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -30,16 +30,27 @@ def _pg(sql: str) -> str:
 
 
 def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            msg = f"naive datetime {value.isoformat()} refused: instants must be timezone-aware"
-            raise ValueError(msg)
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is datetime:
+        return _sqlite_instant(value)
+    if kind is bool:
         return int(value)
+    if kind is date:
+        return value.isoformat()
+    if isinstance(value, datetime):
+        return _sqlite_value(datetime.fromisoformat(value.isoformat()))
     return value
+
+
+@lru_cache(maxsize=256)
+def _sqlite_instant(value: datetime) -> str:
+    """An instant as SQLAlchemy stores it on SQLite (the same few instants recur within an action)."""
+    if value.tzinfo is None:
+        msg = f"naive datetime {value.isoformat()} refused: instants must be timezone-aware"
+        raise ValueError(msg)
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def as_instant(value: Any) -> datetime | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rules import DeadlineKind, Rating, RuleSet, default_ruleset, ruleset_from_data
 from workflow import db as _db
-from workflow._sql import Raw, as_instant
+from workflow._sql import Raw, as_date, as_instant
 from workflow._tx import Tx
 from workflow.audit import GENESIS, AuditProblem, canonical, chain_hash
 from workflow.clock import Clock, SystemClock, ensure_utc
@@ -175,6 +176,9 @@ class Engine:
         self._rulesets: dict[tuple[str, int], RuleSet] = {}
         self._subscribers: list[Callable[[CaseEvent], None]] = []
         self._postgres = db.dialect.name == "postgresql"
+        self._local = threading.local()
+        self._held: list[Connection] = []
+        self._held_lock = threading.Lock()
         with db.connect() as conn:
             row = conn.execute(
                 select(CONGRESSES.c.id, CONGRESSES.c.name).where(
@@ -245,6 +249,12 @@ class Engine:
 
     def dispose(self) -> None:
         """Release the database connections."""
+        with self._held_lock:
+            for conn in self._held:
+                if not conn.closed:
+                    conn.close()
+            self._held.clear()
+        self._local = threading.local()
         self._db.dispose()
 
     def __enter__(self) -> Engine:
@@ -315,7 +325,19 @@ class Engine:
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        with self._db.connect().execution_options(**{_db.WRITE: True}) as conn, conn.begin():
+        """One writing transaction, on this thread's held connection (a pool checkout per action costs more
+        than the action's statements)."""
+        conn: Connection | None = getattr(self._local, "writer", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._db.connect().execution_options(**{_db.WRITE: True})
+            self._local.writer = conn
+            with self._held_lock:
+                self._held.append(conn)
+        if conn.in_transaction():  # a subscriber acting from inside a callback: use a fresh connection
+            with self._db.connect().execution_options(**{_db.WRITE: True}) as extra, extra.begin():
+                yield extra
+            return
+        with conn.begin():
             yield conn
 
     def _when(self, at: datetime | None) -> tuple[datetime, datetime]:
@@ -500,9 +522,12 @@ class Engine:
         return found
 
     def _session_id(self, conn: Connection, name: str | None) -> int:
-        query = select(SESSIONS.c.id).where(SESSIONS.c.congress_id == self.congress_id)
+        raw = Raw(conn)
+        base = "SELECT id FROM sessions WHERE congress_id = :c AND "
         if name is None:
-            found = conn.execute(query.where(SESSIONS.c.is_current.is_(True))).scalar_one_or_none()
+            found = next(
+                iter(raw.column(base + "is_current = :yes", {"c": self.congress_id, "yes": True})), None
+            )
             if found is None:
                 raise NotFound(
                     kind="current session",
@@ -510,13 +535,13 @@ class Engine:
                     hint="add one with `jianyi session add NAME --current` or name one with --session",
                 )
             return int(found)
-        found = conn.execute(query.where(SESSIONS.c.name == name)).scalar_one_or_none()
+        found = next(iter(raw.column(base + "name = :name", {"c": self.congress_id, "name": name})), None)
         if found is None:
             raise NotFound(kind="session", name=name, hint="list them with `jianyi session list`")
         return int(found)
 
     def _session_name(self, conn: Connection, session_id: int) -> str:
-        return str(conn.execute(select(SESSIONS.c.name).where(SESSIONS.c.id == session_id)).scalar_one())
+        return str(Raw(conn).column("SELECT name FROM sessions WHERE id = :id", {"id": session_id})[0])
 
     # ---- loading a case for writing -----------------------------------------------------------
     def _load(self, conn: Connection, number: str, session: str | None) -> tuple[dict[str, Any], str]:
@@ -636,21 +661,21 @@ class Engine:
                 "audit_seq": 0,
                 "audit_head": GENESIS,
             }
-            try:
-                with conn.begin_nested():
-                    case_id = conn.execute(insert(SUGGESTIONS).returning(SUGGESTIONS.c.id), row).scalar_one()
-            except IntegrityError:
+            raw = Raw(conn)
+            taken = raw.one(
+                "SELECT id FROM suggestions WHERE session_id = :sid AND number = :number",
+                {"sid": sid, "number": number},
+            )
+            if taken is not None:
                 raise ValidationError(
                     f"建议 {session_name}/{number} already exists; numbers are unique within a session"
-                ) from None
-            if signers:
-                conn.execute(
-                    insert(SIGNERS),
-                    [
-                        {"suggestion_id": case_id, "deputy_id": d, "position": i}
-                        for i, d in enumerate(signers)
-                    ],
                 )
+            row |= {"key": False, "complex": False, "extended": False, "escalation_level": 0}
+            case_id = raw.insert("suggestions", row)
+            raw.insert_many(
+                "suggestion_signers",
+                [{"suggestion_id": case_id, "deputy_id": d, "position": i} for i, d in enumerate(signers)],
+            )
             row["id"] = case_id
             tx = Tx(self, conn, row, session_name=session_name, actor=who, at=at, now=now)
             tx.audit(
@@ -703,8 +728,8 @@ class Engine:
 
     def _start_handling(self, tx: Tx, units: list[tuple[int, Role, str]], *, restart: bool) -> None:
         """Insert assignments and open their deadlines, from the action's time."""
-        tx.conn.execute(
-            insert(ASSIGNMENTS),
+        tx.raw.insert_many(
+            "assignments",
             [
                 {
                     "suggestion_id": tx.case_id,
@@ -874,31 +899,25 @@ class Engine:
                 )
             if not reason.strip():
                 raise tx.invalid("a return request needs its reasons (--reason)")
-            pending = tx.conn.execute(
-                select(RETURNS.c.id).where(
-                    RETURNS.c.suggestion_id == tx.case_id,
-                    RETURNS.c.unit_id == uid,
-                    RETURNS.c.status == ReturnStatus.PENDING.value,
-                )
-            ).first()
+            pending = tx.raw.one(
+                "SELECT id FROM return_requests WHERE suggestion_id = :sid AND unit_id = :unit AND status = :st",
+                {"sid": tx.case_id, "unit": uid, "st": ReturnStatus.PENDING.value},
+            )
             if pending is not None:
                 raise tx.invalid("this unit's return request is already waiting for the office's decision")
-            window = tx.conn.execute(
-                select(DEADLINES.c.due_at, DEADLINES.c.due).where(
-                    DEADLINES.c.suggestion_id == tx.case_id,
-                    DEADLINES.c.kind == DeadlineKind.RETURN_WINDOW.value,
-                    DEADLINES.c.unit_id == uid,
-                    DEADLINES.c.status == DeadlineStatus.OPEN.value,
-                )
-            ).first()
-            late = window is not None and tx.at >= window.due_at
+            window = tx.raw.one(
+                "SELECT due_at, due FROM deadlines WHERE suggestion_id = :sid AND kind = :kind "
+                "AND unit_id = :unit AND status = 'open'",
+                {"sid": tx.case_id, "kind": DeadlineKind.RETURN_WINDOW.value, "unit": uid},
+            )
+            late = window is not None and tx.at >= (as_instant(window["due_at"]) or tx.at)
             if window is not None and late and tx.actor.kind is ActorKind.UNIT:
                 raise tx.invalid(
-                    f"the window to ask for a hand-back closed on {window.due.isoformat()}; "
+                    f"the window to ask for a hand-back closed on {as_date(window['due']).isoformat()}; "
                     "keep handling the case, or ask the office to record a late request"
                 )
-            tx.conn.execute(
-                insert(RETURNS),
+            tx.raw.insert(
+                "return_requests",
                 {
                     "suggestion_id": tx.case_id,
                     "unit_id": uid,
@@ -1074,20 +1093,18 @@ class Engine:
         co = set(tx.units_in(Role.CO))
         if not co or tx.state is State.RE_HANDLED:
             return frozenset()
-        given = tx.conn.execute(
-            select(OPINIONS.c.unit_id).where(
-                OPINIONS.c.suggestion_id == tx.case_id, OPINIONS.c.round == tx.round
-            )
-        ).scalars()
+        given = tx.raw.column(
+            "SELECT unit_id FROM opinions WHERE suggestion_id = :sid AND round = :round",
+            {"sid": tx.case_id, "round": tx.round},
+        )
         return frozenset(co - set(given))
 
     def _pending_answers(self, tx: Tx) -> frozenset[int]:
         owing = set(tx.units_in(Role.MAIN, Role.SPLIT))
-        given = tx.conn.execute(
-            select(ANSWERS.c.unit_id).where(
-                ANSWERS.c.suggestion_id == tx.case_id, ANSWERS.c.round == tx.round
-            )
-        ).scalars()
+        given = tx.raw.column(
+            "SELECT unit_id FROM answers WHERE suggestion_id = :sid AND round = :round",
+            {"sid": tx.case_id, "round": tx.round},
+        )
         return frozenset(owing - set(given))
 
     def opinion(
@@ -1116,8 +1133,8 @@ class Engine:
                 raise tx.refuse(Action.OPINION, f"unit {name!r} has already sent its opinion")
             if not text.strip():
                 raise tx.invalid("an opinion needs its text (--text)")
-            tx.conn.execute(
-                insert(OPINIONS),
+            tx.raw.insert(
+                "opinions",
                 {
                     "suggestion_id": tx.case_id,
                     "unit_id": uid,
@@ -1192,8 +1209,8 @@ class Engine:
                     )
                 ).first()
                 when = ContactStage.DURING if earlier else ContactStage.BEFORE
-            tx.conn.execute(
-                insert(CONTACTS),
+            tx.raw.insert(
+                "contacts",
                 {
                     "suggestion_id": tx.case_id,
                     "unit_id": uid,
@@ -1296,8 +1313,8 @@ class Engine:
                     f"waiting for the opinion of {names}; the office may answer without it "
                     "(--without-opinion UNIT --reason R)",
                 )
-            answer_id = tx.conn.execute(
-                insert(ANSWERS).returning(ANSWERS.c.id),
+            answer_id = tx.raw.insert(
+                "answers",
                 {
                     "suggestion_id": tx.case_id,
                     "unit_id": uid,
@@ -1309,7 +1326,7 @@ class Engine:
                     ),
                     "at": tx.at,
                 },
-            ).scalar_one()
+            )
             kind = DeadlineKind.RE_ANSWER if tx.round > 1 else DeadlineKind.ANSWER
             tx.settle_deadlines([kind], DeadlineStatus.MET, unit_id=uid, any_unit=False)
             for oid in override_ids:
@@ -1317,8 +1334,8 @@ class Engine:
                     [DeadlineKind.CO_OPINION], DeadlineStatus.CANCELLED, unit_id=oid, any_unit=False
                 )
             for p in promises:
-                pid = tx.conn.execute(
-                    insert(PROMISES).returning(PROMISES.c.id),
+                pid = tx.raw.insert(
+                    "promises",
                     {
                         "answer_id": answer_id,
                         "suggestion_id": tx.case_id,
@@ -1327,7 +1344,7 @@ class Engine:
                         "due": p.due,
                         "status": "open",
                     },
-                ).scalar_one()
+                )
                 tx.open_deadline(DeadlineKind.PROMISE, uid, ref_id=pid, on=p.due)
             tx.changes |= {"category": code, "current_category": code, "answered_at": tx.at}
             after = tx.step(
@@ -1392,8 +1409,8 @@ class Engine:
             assert given is not None
             if given is Rating.UNSATISFIED and rs.lifecycle.unsatisfied_needs_comment and not comment.strip():
                 raise tx.invalid("unsatisfied feedback must say what is wrong (--comment)")
-            tx.conn.execute(
-                insert(FEEDBACK),
+            tx.raw.insert(
+                "feedback",
                 {
                     "suggestion_id": tx.case_id,
                     "deputy_id": tx.row["lead_deputy_id"],
