@@ -1,0 +1,45 @@
+"""Lint, types and the import layers stay clean."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"], ["lint-imports"]],
+    ids=["ruff", "ruff-format", "mypy", "import-layers"],
+)
+def test_tool_is_clean(command: list[str]) -> None:
+    """The tool reports nothing."""
+    if shutil.which(command[0]) is None:
+        pytest.fail(f"{command[0]} is not installed: install the test extra (pip install -e '.[test]')")
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_nothing_imports_the_cli() -> None:
+    """cli.py is the composition root: no package module imports it."""
+    import ast
+
+    offenders = []
+    for path in sorted(
+        p for pkg in ("workflow", "rules", "notifications") for p in (ROOT / pkg).rglob("*.py")
+    ):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n == "cli" or n.startswith("cli.") for n in names):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
