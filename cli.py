@@ -1009,11 +1009,16 @@ def audit_verify(app: App, as_json: bool) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["mermaid", "markdown"]), default="mermaid", show_default=True
 )
-def diagram(fmt: str) -> None:
+@json_option
+def diagram(fmt: str, as_json: bool) -> None:
     """Print the lifecycle, generated from the transition table."""
     from workflow.machine import markdown_table, mermaid
 
-    click.echo(mermaid() if fmt == "mermaid" else markdown_table(), nl=False)
+    text = mermaid() if fmt == "mermaid" else markdown_table()
+    if as_json:
+        click.echo(json.dumps({"format": fmt, "diagram": text}, ensure_ascii=False))
+    else:
+        click.echo(text, nl=False)
 
 
 @cli.command()

@@ -103,13 +103,15 @@ class Raw:
         cursor.close()
         return count
 
-    def many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Execute one statement for each parameter set."""
+    def many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Execute one statement for each parameter set; the rows touched in all (-1 when unknown)."""
         if not rows:
-            return
+            return 0
         cursor = self._conn.cursor()
         cursor.executemany(_pg(sql) if self.postgres else sql, [self._params(r) for r in rows])
+        count = int(cursor.rowcount)
         cursor.close()
+        return count
 
     def one(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """The first row as a dict, or None."""
@@ -118,6 +120,14 @@ class Raw:
         names = [d[0] for d in cursor.description] if cursor.description else []
         cursor.close()
         return None if row is None else dict(zip(names, row, strict=True))
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every row, as dicts."""
+        cursor = self._cursor(sql, params or {})
+        names = [d[0] for d in cursor.description]
+        found = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        cursor.close()
+        return found
 
     def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Every row, as tuples."""

@@ -66,6 +66,8 @@ class Tx:
         self.case_id: int = row["id"]
         self.state = State(row["state"])
         self.changes: dict[str, Any] = {}
+        self.buffer: dict[str, list[dict[str, Any]]] = {}  # rows to insert at finish, per table
+        self.cas: tuple[str, dict[str, Any]] | None = None
         self._audit_rows: list[dict[str, Any]] = []
         self.events: list[CaseEvent] = []
         self._assignments: list[ActiveAssignment] | None = None
@@ -255,7 +257,7 @@ class Tx:
             "version": 1,
             "escalation_step": 0,
         }
-        self.raw.insert_many("deadlines", [values])
+        self.add("deadlines", values)
         return values
 
     def settle_deadlines(
@@ -298,7 +300,7 @@ class Tx:
             "title": self.row["title"],
             **payload,
         }
-        self.raw.insert_many(
+        self.add_all(
             "outbox",
             [
                 {
@@ -317,8 +319,20 @@ class Tx:
         )
 
     # ---- writing back -------------------------------------------------------------------------
-    def finish(self) -> int:
-        """Compare-and-set the case row and append the audit events; returns the new version."""
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        """Insert ``row`` into ``table`` when the transaction finishes (nothing in the action reads it back)."""
+        self.buffer.setdefault(table, []).append(row)
+
+    def add_all(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` into ``table`` when the transaction finishes."""
+        self.buffer.setdefault(table, []).extend(rows)
+
+    def finish(self, *, defer: bool = False) -> int:
+        """Write the buffered rows and the audit events, and compare-and-set the case row.
+
+        With ``defer`` nothing is written: the caller (a batch) writes :attr:`buffer` and :attr:`cas` for many
+        cases at once. Returns the new version.
+        """
         seq: int = self.row["audit_seq"]
         head: str = self.row["audit_head"]
         rows = []
@@ -347,7 +361,7 @@ class Tx:
             )
             row["hash"] = head
             rows.append(row)
-        self.raw.insert_many("audit_events", rows)
+        self.add_all("audit_events", rows)
         version: int = self.row["version"] + 1
         values = {
             **self.changes,
@@ -357,10 +371,13 @@ class Tx:
             "last_event_at": self.at,
         }
         assignments = ", ".join(f"{k} = :{k}" for k in values)
-        count = self.raw.run(
+        self.cas = (
             f"UPDATE suggestions SET {assignments} WHERE id = :b_id AND version = :b_version",
             {**values, "b_id": self.case_id, "b_version": self.row["version"]},
         )
-        if count != 1:
-            raise Conflict(case=self.label, expected=self.row["version"])
+        if not defer:
+            for table, pending in self.buffer.items():
+                self.raw.insert_many(table, pending)
+            if self.raw.run(*self.cas) != 1:
+                raise Conflict(case=self.label, expected=self.row["version"])
         return version

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from rules import DeadlineKind, Rating, RuleSet, default_ruleset, ruleset_from_data
 from workflow import db as _db
 from workflow._sql import Raw, as_date, as_instant
-from workflow._tx import Tx
+from workflow._tx import ActiveAssignment, Tx
 from workflow.audit import GENESIS, AuditProblem, canonical, chain_hash
 from workflow.clock import Clock, SystemClock, ensure_utc
 from workflow.errors import Conflict, NotFound, ValidationError, WorkflowError
@@ -728,7 +728,7 @@ class Engine:
 
     def _start_handling(self, tx: Tx, units: list[tuple[int, Role, str]], *, restart: bool) -> None:
         """Insert assignments and open their deadlines, from the action's time."""
-        tx.raw.insert_many(
+        tx.add_all(
             "assignments",
             [
                 {
@@ -741,7 +741,7 @@ class Engine:
                 for uid, role, _ in units
             ],
         )
-        tx._assignments = None  # reload on next use
+        tx._assignments = [ActiveAssignment(0, uid, role, tx.at) for uid, role, _ in units]
         answer_kind = DeadlineKind.RE_ANSWER if tx.round > 1 else DeadlineKind.ANSWER
         first_due: dict[str, Any] | None = None
         for uid, role, name in units:
@@ -789,11 +789,11 @@ class Engine:
             number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
         )
 
-    def _assign_in(self, tx: Tx, order: AssignOrder) -> None:
+    def _assign_in(self, tx: Tx, order: AssignOrder, ruleset: RuleSet | None = None) -> None:
         tx.require_allowed(Action.ASSIGN)
         tx.require_office(Action.ASSIGN)
         units = self._check_units(tx, order.main, order.co, order.split)
-        rs = tx.engine.active_ruleset(tx.conn)
+        rs = ruleset or tx.engine.active_ruleset(tx.conn)
         tx.changes |= {
             "ruleset_id": rs.id,
             "ruleset_version": rs.version,
@@ -838,15 +838,14 @@ class Engine:
         with self._writing() as conn:
             sid = self._session_id(conn, session)
             session_name = session or self._session_name(conn, sid)
+            raw = Raw(conn)
             rows: dict[str, dict[str, Any]] = {}
             for chunk in range(0, len(numbers), 500):
-                part = numbers[chunk : chunk + 500]
-                query = select(SUGGESTIONS).where(
-                    SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number.in_(part)
-                )
-                if self._postgres:
-                    query = query.with_for_update()
-                rows.update({r["number"]: dict(r) for r in conn.execute(query).mappings()})
+                marks, params = Raw.in_list("n", numbers[chunk : chunk + 500])
+                sql = f"SELECT * FROM suggestions WHERE session_id = :sid AND number IN {marks}"
+                cursor_rows = raw.rows(sql + (" FOR UPDATE" if raw.postgres else ""), {**params, "sid": sid})
+                rows.update({r["number"]: _case_row(r) for r in cursor_rows})
+            ruleset = self.active_ruleset(conn)
             for order in orders:
                 row = rows.get(order.number)
                 if row is None:
@@ -857,7 +856,7 @@ class Engine:
                 try:
                     if at < row["last_event_at"]:
                         raise tx.invalid("the assignment time is before the case's last event")
-                    self._assign_in(tx, order)
+                    self._assign_in(tx, order, ruleset)
                 except WorkflowError as exc:
                     problems.append(str(exc))
                 else:
@@ -867,10 +866,26 @@ class Engine:
                     f"batch assignment refused: {len(problems)} of {len(orders)} order(s) failed, nothing assigned",
                     problems=problems,
                 )
+            # every case's rows in one statement per table, every compare-and-set in one batch
             changes = [
-                Change(tx.row["number"], session_name, tx.state.value, tx.finish(), tuple(tx.events))
+                Change(
+                    tx.row["number"], session_name, tx.state.value, tx.finish(defer=True), tuple(tx.events)
+                )
                 for tx in txs
             ]
+            tables: dict[str, list[dict[str, Any]]] = {}
+            updates: dict[str, list[dict[str, Any]]] = {}
+            for tx in txs:
+                for table, pending in tx.buffer.items():
+                    tables.setdefault(table, []).extend(pending)
+                assert tx.cas is not None
+                updates.setdefault(tx.cas[0], []).append(tx.cas[1])
+            for table, pending in tables.items():
+                raw.insert_many(table, pending)
+            for sql, param_sets in updates.items():
+                touched = raw.many(sql, param_sets)
+                if touched not in (-1, len(param_sets)):  # rows are locked: this would be a bug, not a race
+                    raise Conflict(case=f"{session_name} (batch)", expected=len(param_sets), found=touched)
         for tx in txs:
             self._publish(tx.events)
         return changes

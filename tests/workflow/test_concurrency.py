@@ -137,3 +137,21 @@ def test_postgres_two_processes_lose_no_update(tmp_path: Path, pg_url: str) -> N
     """PostgreSQL: 80 interleaved actions from two processes all land, the chain intact."""
     _pg_setup(pg_url)
     _check_no_lost_updates(tmp_path, pg_url)
+
+
+@pytest.mark.postgres
+def test_postgres_batch_assignment_and_full_lifecycle(pg_url: str) -> None:
+    """On PostgreSQL a batch assigns every case in one transaction and cases run to the end."""
+    from workflow.engine import AssignOrder
+
+    _pg_setup(pg_url)
+    with Engine.open(pg_url, clock=FrozenClock("2026-03-02T09:00:00+08:00")) as engine:
+        for n in ("0001", "0002", "0003"):
+            engine.submit(n, title=n, deputy=DEFAULT_DEPUTIES[0])
+        changes = engine.assign_many(
+            [AssignOrder(n, main=DEFAULT_UNITS[0]) for n in ("0001", "0002", "0003")]
+        )
+        assert [c.state for c in changes] == ["assigned"] * 3
+        make_case(engine, "0004", state="closed")
+        assert engine.get("0004").state == "closed"
+        assert engine.verify_audit() == (4, [])
