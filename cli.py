@@ -149,6 +149,11 @@ def cli(
     Register suggestions, assign them (交办) to main and co-units, record opinions (会办意见), contacts,
     answers (答复, class A/B/C/D) and the deputy's feedback, re-handle (重新办理) unsatisfied answers, and
     keep every deadline and a tamper-evident history.
+
+    \b
+    Exit codes: 0 done, 1 other error, 2 usage, 3 invalid input, 4 not found,
+    5 not allowed in the case's state, 6 permission denied, 7 conflict (reload
+    and retry), 8 database not initialised, 9 audit trail broken.
     """
     conf = _config(config_path)
     ctx.obj = App(

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy import Engine as SAEngine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from rules import DeadlineKind, Rating, RuleSet, default_ruleset, ruleset_from_data
 from workflow import db as _db
@@ -333,12 +333,26 @@ class Engine:
             self._local.writer = conn
             with self._held_lock:
                 self._held.append(conn)
-        if conn.in_transaction():  # a subscriber acting from inside a callback: use a fresh connection
-            with self._db.connect().execution_options(**{_db.WRITE: True}) as extra, extra.begin():
-                yield extra
-            return
-        with conn.begin():
-            yield conn
+        dbapi = self._db.dialect.loaded_dbapi
+        try:
+            if (
+                conn.in_transaction()
+            ):  # an action started from inside another's transaction: a fresh connection
+                with self._db.connect().execution_options(**{_db.WRITE: True}) as extra, extra.begin():
+                    yield extra
+                return
+            with conn.begin():
+                yield conn
+        except (dbapi.IntegrityError, IntegrityError) as exc:
+            msg = (
+                f"the database refused the change, nothing was written: {_first_line(exc)}; reload and retry"
+            )
+            raise ValidationError(msg) from exc
+        except (dbapi.OperationalError, OperationalError) as exc:
+            if conn.invalidated or conn.closed:
+                self._local.writer = None
+            msg = f"the database is busy or unavailable, nothing was written: {_first_line(exc)}; retry"
+            raise WorkflowError(msg) from exc
 
     def _when(self, at: datetime | None) -> tuple[datetime, datetime]:
         now = ensure_utc(self.clock.now(), what="clock time")
@@ -1757,6 +1771,10 @@ class Engine:
                 checked += 1
                 problems.extend(_verify_chain(sessions.get(c.session_id, "?"), c, by_case.get(c.id, [])))
         return checked, problems
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 def _case_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -453,3 +453,16 @@ def test_sessions_separate_numbers(engine: Engine) -> None:
     assert (engine.get("0001").title, engine.get("0001", session="下一次会议").title) == ("今年", "另一次")
     with pytest.raises(NotFound, match="session '无此会议' not found"):
         engine.get("0001", session="无此会议")
+
+
+def test_a_database_refusal_is_one_error_and_writes_nothing(engine: Engine) -> None:
+    """A constraint the database enforces surfaces as one clear error, and the whole action is rolled back."""
+    with engine._db.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit blocked'); END"
+        )
+    with pytest.raises(
+        ValidationError, match="the database refused the change, nothing was written: audit blocked"
+    ):
+        engine.submit("0001", title="甲", deputy="张三")
+    assert engine.list_cases() == []
