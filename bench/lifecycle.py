@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import shutil
 import sqlite3
 import tempfile
@@ -155,7 +156,13 @@ def main() -> None:
         log: Log = []
         run_engine(copy(base, "traced.db"), args.cases, log)
         writes = actions_of(log)
+        statements = len(writes)
+        gc.collect()
+        gc.freeze()  # the recorded log is large: keep the collector from walking it during the replay
         raw_s = run_raw(copy(base, "raw.db"), writes)
+        del log, writes
+        gc.unfreeze()
+        gc.collect()
         batch_s = batch_assign(copy(base, "batch.db"), args.cases)
     actions = 4 * args.cases
     engine_rate = transitions / engine_s
@@ -165,7 +172,7 @@ def main() -> None:
     print(
         f"persisted transitions     {transitions:>10,}   (audit events: submit, assign, answer, feedback, close)"
     )
-    print(f"statements per action     {len(writes) / actions:>10.1f}   (BEGIN IMMEDIATE … COMMIT included)")
+    print(f"statements per action     {statements / actions:>10.1f}   (BEGIN IMMEDIATE … COMMIT included)")
     print(
         f"engine                    {engine_s:>10.2f} s   {engine_rate:>8,.0f} transitions/s   "
         f"{actions / engine_s:>7,.0f} actions/s"
