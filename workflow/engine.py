@@ -294,11 +294,11 @@ class Engine:
         found = self._rulesets.get(key)
         if found is None:
             with self._reading(conn) as c:
-                data = c.execute(
-                    select(RULESETS.c.data).where(
-                        RULESETS.c.rule_id == rule_id, RULESETS.c.version == version
-                    )
-                ).scalar_one_or_none()
+                stored = Raw(c).column(
+                    "SELECT data FROM rulesets WHERE rule_id = :id AND version = :v",
+                    {"id": rule_id, "v": version},
+                )
+            data = stored[0] if stored else None
             if data is None:
                 raise NotFound(kind="rule set", name=f"{rule_id}@{version}")
             found = ruleset_from_data(json.loads(data), f"stored rule set {rule_id}@{version}")
@@ -323,36 +323,68 @@ class Engine:
         with self._db.connect() as fresh:
             yield fresh
 
-    @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        """One writing transaction, on this thread's held connection (a pool checkout per action costs more
-        than the action's statements)."""
+    def _writer(self) -> Connection:
+        """This thread's held writing connection (a pool checkout per action costs more than its statements)."""
         conn: Connection | None = getattr(self._local, "writer", None)
         if conn is None or conn.closed or conn.invalidated:
             conn = self._db.connect().execution_options(**{_db.WRITE: True})
             self._local.writer = conn
             with self._held_lock:
                 self._held.append(conn)
+        return conn
+
+    @contextmanager
+    def _mapped_errors(self) -> Iterator[None]:
+        """Driver errors as one-line workflow errors; the transaction has been rolled back."""
         dbapi = self._db.dialect.loaded_dbapi
         try:
-            if (
-                conn.in_transaction()
-            ):  # an action started from inside another's transaction: a fresh connection
-                with self._db.connect().execution_options(**{_db.WRITE: True}) as extra, extra.begin():
-                    yield extra
-                return
-            with conn.begin():
-                yield conn
+            yield
         except (dbapi.IntegrityError, IntegrityError) as exc:
             msg = (
                 f"the database refused the change, nothing was written: {_first_line(exc)}; reload and retry"
             )
             raise ValidationError(msg) from exc
         except (dbapi.OperationalError, OperationalError) as exc:
-            if conn.invalidated or conn.closed:
-                self._local.writer = None
+            self._local.writer = None
             msg = f"the database is busy or unavailable, nothing was written: {_first_line(exc)}; retry"
             raise WorkflowError(msg) from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A writing transaction managed by SQLAlchemy (directory changes, set-up)."""
+        with (
+            self._mapped_errors(),
+            self._db.connect().execution_options(**{_db.WRITE: True}) as conn,
+            conn.begin(),
+        ):
+            yield conn
+
+    @contextmanager
+    def _action(self) -> Iterator[Connection]:
+        """The writing transaction of one action, begun and ended on the driver connection.
+
+        Every statement of an action goes through :class:`~workflow._sql.Raw`; SQLite takes the write lock at
+        once (``BEGIN IMMEDIATE``), PostgreSQL begins implicitly and the case row is locked when it is read.
+        """
+        if getattr(self._local, "acting", False):  # an action started from inside another's transaction
+            with self._writing() as conn:
+                yield conn
+            return
+        conn = self._writer()
+        driver: Any = conn.connection.driver_connection
+        self._local.acting = True
+        try:
+            with self._mapped_errors():
+                if not self._postgres:
+                    driver.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    driver.rollback()
+                    raise
+                driver.commit()
+        finally:
+            self._local.acting = False
 
     def _when(self, at: datetime | None) -> tuple[datetime, datetime]:
         now = ensure_utc(self.clock.now(), what="clock time")
@@ -493,47 +525,46 @@ class Engine:
             )
             return [DeputyInfo(r.name, r.delegation, r.email, r.phone) for r in rows]
 
-    def _unit_id(self, conn: Connection, name: str) -> int:
-        found = self._names.unit_ids.get(name)
+    def _maps(self, kind: str) -> tuple[dict[str, int], dict[int, str], str]:
+        if kind == "unit":
+            return self._names.unit_ids, self._names.unit_names, "units"
+        return self._names.deputy_ids, self._names.deputy_names, "deputies"
+
+    def _id_of(self, conn: Connection, kind: str, name: str) -> int:
+        """The id of the unit or deputy called ``name`` (cached: rows are never renamed nor deleted)."""
+        ids, names, table = self._maps(kind)
+        found = ids.get(name)
         if found is None:
-            found = conn.execute(
-                select(UNITS.c.id).where(UNITS.c.congress_id == self.congress_id, UNITS.c.name == name)
-            ).scalar_one_or_none()
-            if found is None:
-                raise NotFound(kind="unit", name=name, hint=f"add it with `jianyi unit add {name}`")
-            self._names.unit_ids[name] = found
-            self._names.unit_names[found] = name
+            rows = Raw(conn).column(
+                f"SELECT id FROM {table} WHERE congress_id = :c AND name = :n",
+                {"c": self.congress_id, "n": name},
+            )
+            if not rows:
+                raise NotFound(kind=kind, name=name, hint=f"add it with `jianyi {kind} add {name}`")
+            found = int(rows[0])
+            ids[name], names[found] = found, name
         return found
+
+    def _name_of(self, conn: Connection, kind: str, row_id: int) -> str:
+        """The name of the unit or deputy with id ``row_id`` (cached)."""
+        ids, names, table = self._maps(kind)
+        found = names.get(row_id)
+        if found is None:
+            found = str(Raw(conn).column(f"SELECT name FROM {table} WHERE id = :id", {"id": row_id})[0])
+            ids[found], names[row_id] = row_id, found
+        return found
+
+    def _unit_id(self, conn: Connection, name: str) -> int:
+        return self._id_of(conn, "unit", name)
 
     def _unit_name(self, conn: Connection, unit_id: int) -> str:
-        found = self._names.unit_names.get(unit_id)
-        if found is None:
-            found = conn.execute(select(UNITS.c.name).where(UNITS.c.id == unit_id)).scalar_one()
-            self._names.unit_names[unit_id] = found
-            self._names.unit_ids[found] = unit_id
-        return found
+        return self._name_of(conn, "unit", unit_id)
 
     def _deputy_id(self, conn: Connection, name: str) -> int:
-        found = self._names.deputy_ids.get(name)
-        if found is None:
-            found = conn.execute(
-                select(DEPUTIES.c.id).where(
-                    DEPUTIES.c.congress_id == self.congress_id, DEPUTIES.c.name == name
-                )
-            ).scalar_one_or_none()
-            if found is None:
-                raise NotFound(kind="deputy", name=name, hint=f"add it with `jianyi deputy add {name}`")
-            self._names.deputy_ids[name] = found
-            self._names.deputy_names[found] = name
-        return found
+        return self._id_of(conn, "deputy", name)
 
     def _deputy_name(self, conn: Connection, deputy_id: int) -> str:
-        found = self._names.deputy_names.get(deputy_id)
-        if found is None:
-            found = conn.execute(select(DEPUTIES.c.name).where(DEPUTIES.c.id == deputy_id)).scalar_one()
-            self._names.deputy_names[deputy_id] = found
-            self._names.deputy_ids[found] = deputy_id
-        return found
+        return self._name_of(conn, "deputy", deputy_id)
 
     def _session_id(self, conn: Connection, name: str | None) -> int:
         raw = Raw(conn)
@@ -586,7 +617,7 @@ class Engine:
         body: Callable[[Tx], None],
     ) -> Change:
         who = actor or Actor.office()
-        with self._writing() as conn:
+        with self._action() as conn:
             row, session_name = self._load(conn, number, session)
             # "now" is read once the case is locked, so that writers queued behind each other stay in order
             explicit = at is not None
@@ -651,7 +682,7 @@ class Engine:
         if who.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM):
             raise ValidationError(f"{who} may not register suggestions: the office (代表工作机构) does")
         at, now = self._when(at)
-        with self._writing() as conn:
+        with self._action() as conn:
             sid = self._session_id(conn, session)
             session_name = session or self._session_name(conn, sid)
             lead = self._deputy_id(conn, deputy)
@@ -849,7 +880,7 @@ class Engine:
             raise ValidationError("a batch names a case twice", problems=[f"{n}" for n in dupes])
         txs: list[Tx] = []
         problems: list[str] = []
-        with self._writing() as conn:
+        with self._action() as conn:
             sid = self._session_id(conn, session)
             session_name = session or self._session_name(conn, sid)
             raw = Raw(conn)
@@ -980,23 +1011,26 @@ class Engine:
         def body(tx: Tx) -> None:
             tx.require_allowed(Action.REFUSE_RETURN)
             tx.require_office(Action.REFUSE_RETURN)
-            conds = [RETURNS.c.suggestion_id == tx.case_id, RETURNS.c.status == ReturnStatus.PENDING.value]
+            sql = "SELECT id, unit_id FROM return_requests WHERE suggestion_id = :sid AND status = 'pending'"
+            params: dict[str, Any] = {"sid": tx.case_id}
             if unit is not None:
-                conds.append(RETURNS.c.unit_id == self._unit_id(tx.conn, unit))
-            pending = tx.conn.execute(select(RETURNS.c.id, RETURNS.c.unit_id).where(*conds)).all()
+                sql += " AND unit_id = :unit"
+                params["unit"] = self._unit_id(tx.conn, unit)
+            pending = tx.raw.all(sql, params)
             if not pending:
                 raise tx.refuse(Action.REFUSE_RETURN, "no return request is waiting for a decision")
             if not reason.strip():
                 raise tx.invalid("a refusal needs its reasons (--reason)")
-            tx.conn.execute(
-                update(RETURNS)
-                .where(RETURNS.c.id.in_([p.id for p in pending]))
-                .values(status=ReturnStatus.REFUSED.value, decided_at=tx.at, decision_reason=reason.strip())
+            marks, ids = Raw.in_list("r", [request_id for request_id, _ in pending])
+            tx.raw.run(
+                f"UPDATE return_requests SET status = 'refused', decided_at = :at, decision_reason = :why "
+                f"WHERE id IN {marks}",
+                {**ids, "at": tx.at, "why": reason.strip()},
             )
-            names = [self._unit_name(tx.conn, p.unit_id) for p in pending]
+            names = [self._unit_name(tx.conn, unit_id) for _, unit_id in pending]
             tx.step(Action.REFUSE_RETURN, data={"units": names, "reason": reason.strip()})
-            for p, name in zip(pending, names, strict=True):
-                tx.notify("return_refused", "unit", p.unit_id, {"unit": name, "reason": reason.strip()})
+            for (_, unit_id), name in zip(pending, names, strict=True):
+                tx.notify("return_refused", "unit", unit_id, {"unit": name, "reason": reason.strip()})
 
         return self._act(
             number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
@@ -1022,19 +1056,14 @@ class Engine:
             tx.require_office(Action.REASSIGN)
             units = self._check_units(tx, main, co, split)
             old = [(self._unit_name(tx.conn, a.unit_id), a.role.value) for a in tx.assignments()]
-            tx.conn.execute(
-                update(ASSIGNMENTS)
-                .where(ASSIGNMENTS.c.suggestion_id == tx.case_id, ASSIGNMENTS.c.until.is_(None))
-                .values(until=tx.at)
+            tx.raw.run(
+                "UPDATE assignments SET until = :at WHERE suggestion_id = :sid AND until IS NULL",
+                {"at": tx.at, "sid": tx.case_id},
             )
-            tx.conn.execute(
-                update(RETURNS)
-                .where(RETURNS.c.suggestion_id == tx.case_id, RETURNS.c.status == ReturnStatus.PENDING.value)
-                .values(
-                    status=ReturnStatus.ACCEPTED.value,
-                    decided_at=tx.at,
-                    decision_reason=reason.strip() or None,
-                )
+            tx.raw.run(
+                "UPDATE return_requests SET status = 'accepted', decided_at = :at, decision_reason = :why "
+                "WHERE suggestion_id = :sid AND status = 'pending'",
+                {"at": tx.at, "why": reason.strip() or None, "sid": tx.case_id},
             )
             tx.settle_deadlines(_HANDLING_KINDS, DeadlineStatus.CANCELLED)
             if tx.round == 1:
@@ -1080,28 +1109,25 @@ class Engine:
             ):
                 raise tx.refuse(Action.EXTEND, f"rule set {tx.ruleset.id} has no extended answer period")
             tx.changes |= {"complex": True, "extended": True}
-            rows = tx.conn.execute(
-                select(DEADLINES.c.id, DEADLINES.c.start, DEADLINES.c.version).where(
-                    DEADLINES.c.suggestion_id == tx.case_id,
-                    DEADLINES.c.kind == DeadlineKind.ANSWER.value,
-                    DEADLINES.c.status == DeadlineStatus.OPEN.value,
-                )
-            ).all()
+            rows = tx.raw.all(
+                "SELECT id, start FROM deadlines WHERE suggestion_id = :sid AND kind = 'answer' AND status = 'open'",
+                {"sid": tx.case_id},
+            )
             moved = []
-            for r in rows:
-                due = tx.ruleset.due(DeadlineKind.ANSWER, r.start, complex_case=True)
+            for deadline_id, start in rows:
+                due = tx.ruleset.due(DeadlineKind.ANSWER, as_date(start), complex_case=True)
                 assert due is not None
-                tx.conn.execute(
-                    update(DEADLINES)
-                    .where(DEADLINES.c.id == r.id)
-                    .values(
-                        due=due.end,
-                        raw_due=due.raw_end,
-                        due_at=due.due_at,
-                        roll_reason=due.roll_reason,
-                        provisional=due.provisional,
-                        version=r.version + 1,
-                    )
+                tx.raw.run(
+                    "UPDATE deadlines SET due = :due, raw_due = :raw, due_at = :due_at, roll_reason = :why, "
+                    "provisional = :provisional, version = version + 1 WHERE id = :id",
+                    {
+                        "due": due.end,
+                        "raw": due.raw_end,
+                        "due_at": due.due_at,
+                        "why": due.roll_reason,
+                        "provisional": due.provisional,
+                        "id": deadline_id,
+                    },
                 )
                 moved.append(due.end.isoformat())
             tx.step(Action.EXTEND, data={"reason": reason.strip(), "answer_due": moved})
@@ -1230,13 +1256,10 @@ class Engine:
             elif tx.state in (State.ANSWERED, State.REVISITED):
                 when = ContactStage.AFTER
             else:
-                earlier = tx.conn.execute(
-                    select(CONTACTS.c.id).where(
-                        CONTACTS.c.suggestion_id == tx.case_id,
-                        CONTACTS.c.unit_id == uid,
-                        CONTACTS.c.round == tx.round,
-                    )
-                ).first()
+                earlier = tx.raw.one(
+                    "SELECT id FROM contacts WHERE suggestion_id = :sid AND unit_id = :unit AND round = :round",
+                    {"sid": tx.case_id, "unit": uid, "round": tx.round},
+                )
                 when = ContactStage.DURING if earlier else ContactStage.BEFORE
             tx.raw.insert(
                 "contacts",
