@@ -28,7 +28,14 @@ if TYPE_CHECKING:
 
 __all__ = ["ActiveAssignment", "Tx"]
 
-_ACTIVE_ASSIGNMENTS = "SELECT id, unit_id, role, since FROM assignments WHERE suggestion_id = :sid AND until IS NULL ORDER BY id"
+_ACTIVE_ASSIGNMENTS = (
+    "SELECT a.id, a.unit_id, a.role, a.since, "
+    "EXISTS (SELECT 1 FROM answers x WHERE x.suggestion_id = a.suggestion_id AND x.unit_id = a.unit_id "
+    "AND x.round = :round) AS answered, "
+    "EXISTS (SELECT 1 FROM opinions o WHERE o.suggestion_id = a.suggestion_id AND o.unit_id = a.unit_id "
+    "AND o.round = :round) AS opined "
+    "FROM assignments a WHERE a.suggestion_id = :sid AND a.until IS NULL ORDER BY a.id"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,8 @@ class ActiveAssignment:
     unit_id: int
     role: Role
     since: datetime
+    answered: bool = False  # has answered in the current round
+    opined: bool = False  # has sent its opinion in the current round
 
 
 class Tx:
@@ -90,15 +99,22 @@ class Tx:
         rid = self.changes.get("ruleset_id", self.row["ruleset_id"])
         version = self.changes.get("ruleset_version", self.row["ruleset_version"])
         if rid is None:
-            return self.engine.active_ruleset(self.conn)
+            return self.active_ruleset()
         return self.engine.ruleset(self.conn, rid, version)
+
+    def active_ruleset(self) -> RuleSet:
+        """The congress's current rule set (read with the case), which an assignment pins."""
+        rid, version = self.row.get("active_ruleset_id"), self.row.get("active_ruleset_version")
+        if rid is None or version is None:
+            return self.engine.active_ruleset(self.conn)
+        return self.engine.ruleset(self.conn, str(rid), int(version))
 
     def assignments(self) -> list[ActiveAssignment]:
         """The case's active assignments (loaded once per transaction, kept current by this class)."""
         if self._assignments is None:
             self._assignments = [
-                ActiveAssignment(r[0], r[1], Role(r[2]), as_instant(r[3]) or self.at)
-                for r in self.raw.all(_ACTIVE_ASSIGNMENTS, {"sid": self.case_id})
+                ActiveAssignment(r[0], r[1], Role(r[2]), as_instant(r[3]) or self.at, bool(r[4]), bool(r[5]))
+                for r in self.raw.all(_ACTIVE_ASSIGNMENTS, {"sid": self.case_id, "round": self.round})
             ]
         return self._assignments
 

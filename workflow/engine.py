@@ -593,7 +593,9 @@ class Engine:
         """The case row for writing (locked on PostgreSQL), and its session's name: one query."""
         which = "se.is_current = :yes" if session is None else "se.name = :session"
         sql = (
-            "SELECT s.*, se.name AS session_name FROM suggestions s JOIN sessions se ON se.id = s.session_id "
+            "SELECT s.*, se.name AS session_name, c.ruleset_id AS active_ruleset_id, "
+            "c.ruleset_version AS active_ruleset_version "
+            "FROM suggestions s JOIN sessions se ON se.id = s.session_id JOIN congresses c ON c.id = se.congress_id "
             f"WHERE se.congress_id = :congress AND {which} AND s.number = :number"
         )
         raw = Raw(conn)
@@ -707,16 +709,13 @@ class Engine:
                 "audit_head": GENESIS,
             }
             raw = Raw(conn)
-            taken = raw.one(
-                "SELECT id FROM suggestions WHERE session_id = :sid AND number = :number",
-                {"sid": sid, "number": number},
-            )
-            if taken is not None:
+            row |= {"key": False, "complex": False, "extended": False, "escalation_level": 0}
+            try:
+                case_id = raw.insert("suggestions", row)
+            except self._db.dialect.loaded_dbapi.IntegrityError:  # the unique (session, number) index
                 raise ValidationError(
                     f"建议 {session_name}/{number} already exists; numbers are unique within a session"
-                )
-            row |= {"key": False, "complex": False, "extended": False, "escalation_level": 0}
-            case_id = raw.insert("suggestions", row)
+                ) from None
             raw.insert_many(
                 "suggestion_signers",
                 [{"suggestion_id": case_id, "deputy_id": d, "position": i} for i, d in enumerate(signers)],
@@ -838,7 +837,7 @@ class Engine:
         tx.require_allowed(Action.ASSIGN)
         tx.require_office(Action.ASSIGN)
         units = self._check_units(tx, order.main, order.co, order.split)
-        rs = ruleset or tx.engine.active_ruleset(tx.conn)
+        rs = ruleset or tx.active_ruleset()
         tx.changes |= {
             "ruleset_id": rs.id,
             "ruleset_version": rs.version,
@@ -1148,19 +1147,11 @@ class Engine:
         co = set(tx.units_in(Role.CO))
         if not co or tx.state is State.RE_HANDLED:
             return frozenset()
-        given = tx.raw.column(
-            "SELECT unit_id FROM opinions WHERE suggestion_id = :sid AND round = :round",
-            {"sid": tx.case_id, "round": tx.round},
-        )
-        return frozenset(co - set(given))
+        return frozenset(co - {a.unit_id for a in tx.assignments() if a.opined})
 
     def _pending_answers(self, tx: Tx) -> frozenset[int]:
         owing = set(tx.units_in(Role.MAIN, Role.SPLIT))
-        given = tx.raw.column(
-            "SELECT unit_id FROM answers WHERE suggestion_id = :sid AND round = :round",
-            {"sid": tx.case_id, "round": tx.round},
-        )
-        return frozenset(owing - set(given))
+        return frozenset(owing - {a.unit_id for a in tx.assignments() if a.answered})
 
     def opinion(
         self,
