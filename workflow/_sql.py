@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-__all__ = ["Raw", "as_date", "as_instant"]
+__all__ = ["Raw", "as_date", "as_instant", "update_sql"]
 
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
@@ -27,6 +27,17 @@ _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 @cache
 def _pg(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+@cache
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f':{c}' for c in columns)})"
+
+
+@cache
+def update_sql(table: str, columns: tuple[str, ...], where: str) -> str:
+    """``UPDATE table SET c = :c, … WHERE where`` (cached: the same few shapes recur)."""
+    return f"UPDATE {table} SET {', '.join(f'{c} = :{c}' for c in columns)} WHERE {where}"
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -89,7 +100,10 @@ class Raw:
     def _params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
         if self.postgres:
             return params
-        return {k: _sqlite_value(v) for k, v in params.items()}
+        return {
+            k: v if (t := type(v)) is str or t is int or v is None else _sqlite_value(v)
+            for k, v in params.items()
+        }
 
     def _cursor(self, sql: str, params: Mapping[str, Any]) -> Any:
         cursor = self._conn.cursor()
@@ -142,9 +156,7 @@ class Raw:
 
     def insert(self, table: str, values: Mapping[str, Any]) -> int:
         """Insert one row; its new id."""
-        cols = ", ".join(values)
-        marks = ", ".join(f":{k}" for k in values)
-        sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+        sql = _insert_sql(table, tuple(values))
         if self.postgres:
             cursor = self._cursor(sql + " RETURNING id", values)
             new_id = int(cursor.fetchone()[0])
@@ -158,9 +170,7 @@ class Raw:
         """Insert rows that share their columns."""
         if not rows:
             return
-        cols = list(rows[0])
-        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(f':{k}' for k in cols)})"
-        self.many(sql, rows)
+        self.many(_insert_sql(table, tuple(rows[0])), rows)
 
     @staticmethod
     def in_list(prefix: str, values: Iterable[Any]) -> tuple[str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from rules import DeadlineKind, RuleSet, end_of_day
-from workflow._sql import Raw, as_instant
+from workflow._sql import Raw, as_instant, update_sql
 from workflow.audit import canonical, chain_hash
 from workflow.errors import Conflict, PermissionDenied, TransitionNotAllowed, ValidationError
 from workflow.machine import CaseView, allowed_actions, fire
@@ -386,9 +386,8 @@ class Tx:
             "audit_head": head,
             "last_event_at": self.at,
         }
-        assignments = ", ".join(f"{k} = :{k}" for k in values)
         self.cas = (
-            f"UPDATE suggestions SET {assignments} WHERE id = :b_id AND version = :b_version",
+            update_sql("suggestions", tuple(values), "id = :b_id AND version = :b_version"),
             {**values, "b_id": self.case_id, "b_version": self.row["version"]},
         )
         if not defer:
