@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,11 @@ ROOT = Path(__file__).parents[1]
 )
 def test_tool_is_clean(command: list[str]) -> None:
     """The tool reports nothing."""
-    if shutil.which(command[0]) is None:
+    beside = Path(sys.executable).parent / command[0]  # the tools of this environment, activated or not
+    tool = str(beside) if beside.exists() else shutil.which(command[0])
+    if tool is None:
         pytest.fail(f"{command[0]} is not installed: install the test extra (pip install -e '.[test]')")
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run([tool, *command[1:]], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -331,7 +331,7 @@ class Outbox(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)  # idempotency key
-    suggestion_id: int | None = _fk("suggestions.id", nullable=True)
+    suggestion_id: int | None = _fk("suggestions.id", nullable=True, index=False)
     topic: str = Field(max_length=40)
     recipient_kind: str = Field(max_length=10)
     recipient_id: int | None = None

@@ -369,7 +369,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_status_available", ["status", "available_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_outbox_suggestion_id"), ["suggestion_id"], unique=False)
 
     op.create_table(
         "return_requests",
@@ -455,7 +454,6 @@ def downgrade() -> None:
 
     op.drop_table("return_requests")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_suggestion_id"))
         batch_op.drop_index("ix_outbox_status_available")
 
     op.drop_table("outbox")
