@@ -48,6 +48,8 @@ class WorkCalendar:
     official_years: frozenset[int]
     extra_holidays: Mapping[date, str] = field(default_factory=dict)
     extra_workdays: frozenset[date] = frozenset()
+    # loaded official schedules: (days off, make-up working days) by year, authoritative for their year
+    schedules: Mapping[int, tuple[Mapping[date, str], frozenset[date]]] = field(default_factory=dict)
     _years: dict[int, tuple[dict[date, str], frozenset[date]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -59,16 +61,22 @@ class WorkCalendar:
         official_years: Iterable[int],
         extra_holidays: Mapping[date, str] | None = None,
         extra_workdays: Iterable[date] = (),
+        schedules: Mapping[int, tuple[Mapping[date, str], frozenset[date]]] | None = None,
     ) -> WorkCalendar:
         """Build a calendar from plain values (what a rule set carries)."""
         return cls(
-            official_years=frozenset(official_years),
+            official_years=frozenset(official_years) | frozenset(schedules or {}),
             extra_holidays=dict(extra_holidays or {}),
             extra_workdays=frozenset(extra_workdays),
+            schedules=dict(schedules or {}),
         )
 
     def _year(self, year: int) -> tuple[dict[date, str], frozenset[date]]:
         found = self._years.get(year)
+        if found is None and year in self.schedules:
+            days_off, makeup_days = self.schedules[year]
+            found = (dict(days_off), frozenset(makeup_days))
+            self._years[year] = found
         if found is None:
             lib_days, lib_makeup = _library_year(year)
             days = dict(lib_days)

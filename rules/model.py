@@ -8,6 +8,7 @@ set (id and version) it was assigned under.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import cached_property
@@ -20,12 +21,18 @@ from rules.calendar import WorkCalendar
 from rules.periods import Due, PeriodUnit, compute_due
 
 __all__ = [
+    "KINDS",
     "CalendarSettings",
     "DeadlineKind",
     "DeadlineRule",
+    "KindInfo",
+    "Ladder",
+    "LadderStep",
     "LifecycleSettings",
     "Rating",
+    "Recipient",
     "RuleSet",
+    "YearSchedule",
 ]
 
 
@@ -52,14 +59,110 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    """What a deadline kind means in the lifecycle: what may start it, what meets it, who owes it."""
+
+    starts: tuple[str, ...]  # start events a rule may name; the first is the default
+    met_by: str
+    owed_by: str
+    applies: str
+
+
+KINDS: dict[DeadlineKind, KindInfo] = {
+    DeadlineKind.RETURN_WINDOW: KindInfo(
+        ("assigned", "received"),
+        "return (退办申请)",
+        "each assigned unit",
+        "always (a window, not an obligation)",
+    ),
+    DeadlineKind.CO_OPINION: KindInfo(
+        ("assigned", "received"), "opinion", "each co-unit", "when there are co-units"
+    ),
+    DeadlineKind.ANSWER: KindInfo(
+        ("assigned",), "answer", "the main unit, or each split unit", "always; complex_amount once extended"
+    ),
+    DeadlineKind.FEEDBACK: KindInfo(("answered",), "feedback", "the lead deputy", "after the (last) answer"),
+    DeadlineKind.RE_ANSWER: KindInfo(
+        ("rehandled",), "answer", "the main or split units", "from the second round"
+    ),
+    DeadlineKind.PROMISE: KindInfo(
+        ("answered",), "promise kept (B→A)", "the answering unit", "each B promise"
+    ),
+}
+
+
 class DeadlineRule(_Strict):
     """How one kind of deadline is computed."""
 
     amount: Annotated[int, Field(ge=1, le=400)] = 1
     unit: PeriodUnit = PeriodUnit.MONTHS
     complex_amount: Annotated[int | None, Field(ge=1, le=400)] = None
+    start: str | None = None  # the start event; None: the kind's default (see KINDS)
     enabled: bool = True
     basis: str = ""  # the legal basis, quoted for `jianyi deadlines --explain`
+
+
+class Recipient(StrEnum):
+    """Who an escalation step is addressed to."""
+
+    OWING_UNIT = "owing_unit"
+    PARENT_UNIT = "parent_unit"
+    MAIN_UNIT = "main_unit"
+    OFFICE = "office"
+    DEPUTY = "deputy"
+
+
+class LadderStep(_Strict):
+    """One step of an escalation ladder: when (working days from the due date), what, to whom, how."""
+
+    offset: Annotated[int, Field(ge=-60, le=250)]  # working days; negative: before the due date
+    action: Annotated[
+        str, Field(pattern=r"^[a-z][a-z_]{1,39}$")
+    ]  # e.g. reminder, cuiban, duban_letter, tongbao
+    recipients: Annotated[list[Recipient], Field(min_length=1)]
+    template: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,59}$")]
+    urgent: bool = False  # may be sent outside working hours
+    label: str = ""  # the Chinese name of the step, e.g. 督办函
+
+
+class Ladder(_Strict):
+    """The escalation steps of one deadline kind, in time order."""
+
+    steps: list[LadderStep] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Ladder:
+        offsets = [step.offset for step in self.steps]
+        if offsets != sorted(set(offsets)):
+            msg = f"step offsets must rise strictly, got {offsets}"
+            raise ValueError(msg)
+        return self
+
+
+class YearSchedule(_Strict):
+    """One year's official holiday schedule (国务院办公厅 放假调休安排), authoritative for that year."""
+
+    year: Annotated[int, Field(ge=2000, le=2200)]
+    source: str = ""
+    holidays: dict[date, str] = Field(default_factory=dict)  # every day off, weekends inside breaks included
+    workdays: list[date] = Field(default_factory=list)  # make-up working days on weekends (调休上班)
+
+    @model_validator(mode="after")
+    def _in_year(self) -> YearSchedule:
+        stray = sorted(d.isoformat() for d in [*self.holidays, *self.workdays] if d.year != self.year)
+        if stray:
+            msg = f"dates outside {self.year}: {', '.join(stray)}"
+            raise ValueError(msg)
+        both = sorted(d.isoformat() for d in set(self.holidays) & set(self.workdays))
+        if both:
+            msg = f"a day cannot be both a holiday and a working day: {', '.join(both)}"
+            raise ValueError(msg)
+        weekdays = sorted(d.isoformat() for d in self.workdays if d.weekday() < 5)
+        if weekdays:
+            msg = f"make-up working days fall on weekends; these are weekdays: {', '.join(weekdays)}"
+            raise ValueError(msg)
+        return self
 
 
 class CalendarSettings(_Strict):
@@ -69,6 +172,7 @@ class CalendarSettings(_Strict):
     roll_to_working_day: bool = True
     extra_holidays: dict[date, str] = Field(default_factory=dict)
     extra_workdays: list[date] = Field(default_factory=list)
+    schedules: dict[int, YearSchedule] = Field(default_factory=dict)  # loaded notices, by year
 
     @field_validator("official_years", mode="before")
     @classmethod
@@ -129,6 +233,9 @@ class RuleSet(_Strict):
     classes: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_CLASSES))
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     deadlines: dict[DeadlineKind, DeadlineRule] = Field(default_factory=dict)
+    ladders: dict[str, Ladder] = Field(
+        default_factory=dict
+    )  # by deadline kind; "re_answer_again" for round 3+
 
     @field_validator("timezone")
     @classmethod
@@ -162,6 +269,15 @@ class RuleSet(_Strict):
         if answer is None or not answer.enabled:
             msg = "deadlines.answer is required and must be enabled (代表法 第五十一条)"
             raise ValueError(msg)
+        for kind, rule in self.deadlines.items():
+            if rule.start is not None and rule.start not in KINDS[kind].starts:
+                msg = f"deadlines.{kind.value}.start {rule.start!r} unknown: use {', '.join(KINDS[kind].starts)}"
+                raise ValueError(msg)
+        ladder_keys = {k.value for k in DeadlineKind} | {"re_answer_again"}
+        unknown_ladders = sorted(set(self.ladders) - ladder_keys)
+        if unknown_ladders:
+            msg = f"ladders for unknown deadline kinds: {', '.join(unknown_ladders)}"
+            raise ValueError(msg)
         return self
 
     @cached_property
@@ -176,7 +292,23 @@ class RuleSet(_Strict):
             official_years=self.calendar.official_years,
             extra_holidays=self.calendar.extra_holidays,
             extra_workdays=self.calendar.extra_workdays,
+            schedules={
+                y: (dict(s.holidays), frozenset(s.workdays)) for y, s in self.calendar.schedules.items()
+            },
         )
+
+    def with_schedules(self, schedules: dict[int, YearSchedule]) -> RuleSet:
+        """This rule set with loaded official schedules (they win over the library for their years)."""
+        if not schedules:
+            return self
+        merged = {**self.calendar.schedules, **schedules}
+        calendar = self.calendar.model_copy(update={"schedules": merged})
+        return self.model_copy(update={"calendar": calendar})
+
+    def start_event(self, kind: DeadlineKind) -> str:
+        """The event that starts ``kind`` under this rule set."""
+        found = self.deadlines.get(kind)
+        return (found.start if found and found.start else None) or KINDS[kind].starts[0]
 
     @property
     def key(self) -> tuple[str, int]:
