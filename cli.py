@@ -986,6 +986,305 @@ def list_(
     _emit(as_json, [c.to_json() for c in cases], text)
 
 
+@cli.command()
+@click.argument("number")
+@click.option("--explain", is_flag=True, help="Show rule, legal basis, start, raw end and why it rolled.")
+@click.option("--session", metavar="NAME", help="The session [current session].")
+@json_option
+@pass_app
+def deadlines(app: App, number: str, explain: bool, session: str | None, as_json: bool) -> None:
+    """The deadlines of NUMBER (期限), with --explain how each was computed."""
+    rows = app.engine().explain(number, session=session)
+    now = app.engine().clock.now()
+
+    def text() -> str:
+        if not rows:
+            return f"建议 {number} has no deadlines (not assigned yet)"
+        out = []
+        for r in rows:
+            out.append(_deadline_line(r.deadline, now).strip())
+            if explain:
+                d = r.deadline
+                out.append(f"    rule: {r.rule} ({r.ruleset})")
+                if r.basis:
+                    out.append(f"    basis: {r.basis}")
+                out.append(
+                    f"    start: {d.start} (not counted)   raw end: {d.raw_due}   due: {r.due_local}"
+                    f" = {d.due_at.isoformat()}"
+                )
+                if d.roll_reason:
+                    out.append(f"    rolled: {d.roll_reason}")
+                if d.provisional:
+                    years = ", ".join(map(str, r.provisional_years))
+                    out.append(
+                        f"    provisional: no official holiday schedule loaded for {years} "
+                        "(`jianyi calendar load FILE`)"
+                    )
+        return "\n".join(out)
+
+    _emit(as_json, [r.to_json() for r in rows], text)
+
+
+def _span(text: str) -> Any:
+    import re
+    from datetime import timedelta
+
+    match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text)
+    if not match:
+        raise click.BadParameter(f"{text!r}: use days (7d or 7) or weeks (2w)", param_hint="--within")
+    amount = int(match.group(1))
+    return timedelta(weeks=amount) if match.group(2) == "w" else timedelta(days=amount)
+
+
+@cli.command()
+@click.option("--within", default="7d", show_default=True, help="How far ahead: days (7d) or weeks (2w).")
+@click.option("--unit", "unit_name", metavar="UNIT", help="Only what this unit owes.")
+@click.option("--now", metavar="TIME", help="The time to judge from [now].")
+@click.option("--session", metavar="NAME", help="Only this session [all sessions].")
+@json_option
+@pass_app
+def due(
+    app: App, within: str, unit_name: str | None, now: str | None, session: str | None, as_json: bool
+) -> None:
+    """Open obligations coming due within a span, overdue ones first (催办 list)."""
+    items = app.engine().due(within=_span(within), unit=unit_name, now=app.when(now), session=session)
+
+    def text() -> str:
+        if not items:
+            return "nothing due"
+        return "\n".join(
+            f"{'OVERDUE ' if i.overdue else '        '}{i.due}  {i.kind:<11}{_pad(i.unit or '代表 (deputy)', 24)}"
+            f"{i.session}/{i.number}  {i.title}" + ("  (provisional)" if i.provisional else "")
+            for i in items
+        )
+
+    _emit(as_json, [i.to_json() for i in items], text)
+
+
+@cli.group()
+def rules() -> None:
+    """Rule sets (办理规则): deadlines, calendar, lifecycle settings, escalation ladders."""
+
+
+def _ruleset_text(rs: Any) -> str:
+    from rules import KINDS
+
+    lines = [
+        f"{rs.id}@{rs.version}  {rs.name}  (zone {rs.timezone}"
+        + (f", effective {rs.effective}" if rs.effective else "")
+        + ")"
+    ]
+    for kind, info in KINDS.items():
+        rule = rs.deadlines.get(kind)
+        if rule is None or not rule.enabled:
+            lines.append(f"  {kind.value:<14}not applied")
+            continue
+        length = "the promised date" if kind.value == "promise" else f"{rule.amount} {rule.unit.value}"
+        if rule.complex_amount:
+            length += f" ({rule.complex_amount} when complex)"
+        lines.append(
+            f"  {kind.value:<14}{length} from {rs.start_event(kind)}; met by {info.met_by}; "
+            f"owed by {info.owed_by}"
+        )
+        if rule.basis:
+            lines.append(f"  {'':<14}basis: {rule.basis}")
+    life = rs.lifecycle
+    lines.append(
+        f"  lifecycle: close on {', '.join(life.auto_close_on) or '-'}; re-handle on "
+        f"{', '.join(life.auto_rehandle_on) or '-'}; 基本满意 counts as satisfied: "
+        f"{'yes' if life.basic_counts_as_satisfied else 'no'}"
+    )
+    lines.append("  classes: " + "; ".join(f"{c} {m}" for c, m in rs.classes.items()))
+    years = sorted(set(rs.calendar.official_years) | set(rs.calendar.schedules))
+    span = f"{years[0]}–{years[-1]}" if years else "none"
+    lines.append(
+        f"  calendar: official schedules {span}; roll to working day: "
+        f"{'yes' if rs.calendar.roll_to_working_day else 'no'}"
+    )
+    for key, ladder in rs.ladders.items():
+        steps = ", ".join(f"{st.offset:+d} {st.label or st.action}" for st in ladder.steps)
+        lines.append(f"  ladder {key}: {steps}")
+    return "\n".join(lines)
+
+
+@rules.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+def rules_check(file: str, as_json: bool) -> None:
+    """Validate a rule file; lists every problem with its key path."""
+    from rules import load_ruleset
+
+    rs = load_ruleset(file)
+    _emit(
+        as_json,
+        {"ok": True, "id": rs.id, "version": rs.version},
+        lambda: f"{file}: valid rule set {rs.id}@{rs.version}",
+    )
+
+
+@rules.command("show")
+@click.option(
+    "--profile", metavar="ID", help="A shipped profile (national, beijing, …) [the congress's rule set]."
+)
+@json_option
+@pass_app
+def rules_show(app: App, profile: str | None, as_json: bool) -> None:
+    """Show a rule set: each deadline with its basis, lifecycle settings, classes, ladders."""
+    from rules import load_ruleset, profile_ids
+
+    if profile is not None:
+        if profile not in profile_ids():
+            raise click.BadParameter(
+                f"unknown profile {profile!r}; shipped: {', '.join(profile_ids())}", param_hint="--profile"
+            )
+        rs = load_ruleset(profile)
+    else:
+        rs = app.engine().active_ruleset()
+    _emit(as_json, rs.model_dump(mode="json"), lambda: _ruleset_text(rs))
+
+
+@rules.command("apply")
+@click.argument("file", metavar="FILE|PROFILE")
+@click.option(
+    "--open-cases", is_flag=True, help="Also move open cases to it, recomputing their open deadlines."
+)
+@click.option("--at", metavar="TIME", help="When it took effect [now].")
+@json_option
+@pass_app
+def rules_apply(app: App, file: str, open_cases: bool, at: str | None, as_json: bool) -> None:
+    """Make a rule set the congress's rule set for new assignments (a changed one needs a new version)."""
+    from rules import load_ruleset
+
+    rs = load_ruleset(file)
+    report = app.engine().apply_ruleset(rs, open_cases=open_cases, at=app.when(at))
+    data = {"ruleset": f"{rs.id}@{rs.version}", "open_cases": _report(report) if report else None}
+    _emit(
+        as_json,
+        data,
+        lambda: (
+            f"rule set {rs.id}@{rs.version} applied to new assignments"
+            + (f"; open cases: {_report_text(report)}" if report else "; open cases keep their rule set")
+        ),
+    )
+
+
+def _report(report: Any) -> dict[str, Any]:
+    return {
+        "cases_checked": report.cases_checked,
+        "cases_changed": report.cases_changed,
+        "deadlines_moved": report.deadlines_moved,
+        "deadlines_cancelled": report.deadlines_cancelled,
+        "still_provisional": report.still_provisional,
+        "moves": report.moves,
+    }
+
+
+def _report_text(report: Any) -> str:
+    text = (
+        f"{report.cases_checked} checked, {report.cases_changed} changed, {report.deadlines_moved} deadline(s) "
+        f"moved, {report.deadlines_cancelled} cancelled, {report.still_provisional} still provisional"
+    )
+    moves = "".join(
+        f"\n  {m['number']} {m['kind']}: {m['from']} → {m['to'] or 'cancelled'}" for m in report.moves
+    )
+    return text + moves
+
+
+class _CalendarGroup(click.Group):
+    """``jianyi calendar 2026-10`` shows a month; ``jianyi calendar load FILE`` loads a year."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        import re
+
+        if re.fullmatch(r"\d{4}-\d{2}", cmd_name):
+            return _month_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@cli.group(cls=_CalendarGroup)
+def calendar() -> None:
+    """The working-day calendar: `jianyi calendar 2026-10` shows a month, `calendar load FILE` a new year."""
+
+
+def _month_command(month: str) -> click.Command:
+    @json_option
+    @pass_app
+    def show_month(app: App, as_json: bool) -> None:
+        import calendar as pycal
+        from datetime import date
+
+        year, mon = (int(p) for p in month.split("-"))
+        if not 1 <= mon <= 12:
+            raise click.BadParameter(f"{month}: no such month")
+        cal = app.engine().active_ruleset().work_calendar
+        days = [cal.info(date(year, mon, d)) for d in range(1, pycal.monthrange(year, mon)[1] + 1)]
+        data = {
+            "month": month,
+            "official": cal.is_official(year),
+            "days": [
+                {"date": d.day.isoformat(), "working": d.working, "holiday": d.holiday, "makeup": d.makeup}
+                for d in days
+            ],
+        }
+
+        def text() -> str:
+            lines = [
+                f"{month}"
+                + ("" if cal.is_official(year) else "  (no official schedule loaded: provisional)"),
+                "Mon Tue Wed Thu Fri Sat Sun",
+            ]
+            row = ["   "] * days[0].day.weekday()
+            for d in days:
+                mark = "*" if d.makeup else ("-" if not d.working else " ")
+                row.append(f"{d.day.day:>2}{mark}")
+                if d.day.weekday() == 6:
+                    lines.append(" ".join(row))
+                    row = []
+            if row:
+                lines.append(" ".join(row))
+            lines.append("  - rest day   * make-up working day (调休上班)")
+            lines.extend(f"  {d.day.isoformat()} {d.holiday}" for d in days if d.holiday)
+            return "\n".join(lines)
+
+        _emit(as_json, data, text)
+
+    return click.Command(
+        month,
+        callback=show_month,
+        params=show_month.__click_params__,  # type: ignore[attr-defined]
+        help=f"Show {month}.",
+    )
+
+
+@calendar.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@json_option
+@pass_app
+def calendar_load(app: App, file: str, as_json: bool) -> None:
+    """Load a year's official holiday schedule (TOML) and recompute the open deadlines it touches.
+
+    \b
+    year = 2027
+    source = "国务院办公厅关于2027年部分节假日安排的通知"
+    workdays = [2027-02-20]                       # make-up working days (调休上班)
+    breaks = [{ name = "春节", from = 2027-02-06, to = 2027-02-12 }]
+    [holidays]                                     # single days off, if any
+    "2027-01-01" = "元旦"
+    """
+    from rules import load_schedule
+
+    schedule = load_schedule(file)
+    report = app.engine().load_calendar(schedule)
+    _emit(
+        as_json,
+        {"year": schedule.year, **_report(report)},
+        lambda: (
+            f"{schedule.year} schedule loaded ({len(schedule.holidays)} days off, {len(schedule.workdays)} "
+            f"make-up working days); open deadlines: {_report_text(report)}"
+        ),
+    )
+
+
 @cli.group()
 def audit() -> None:
     """The tamper-evident audit trail."""

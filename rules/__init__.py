@@ -12,30 +12,57 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rules.calendar import DayInfo, WorkCalendar
     from rules.errors import CalendarError, Problem, RuleError, RuleSetInvalid
-    from rules.loader import default_ruleset, load_ruleset, parse_ruleset, profile_ids, ruleset_from_data
-    from rules.model import CalendarSettings, DeadlineKind, DeadlineRule, LifecycleSettings, Rating, RuleSet
+    from rules.loader import (
+        default_ruleset,
+        load_ruleset,
+        load_schedule,
+        parse_ruleset,
+        profile_ids,
+        ruleset_from_data,
+    )
+    from rules.model import (
+        KINDS,
+        CalendarSettings,
+        DeadlineKind,
+        DeadlineRule,
+        KindInfo,
+        Ladder,
+        LadderStep,
+        LifecycleSettings,
+        Rating,
+        Recipient,
+        RuleSet,
+        YearSchedule,
+    )
     from rules.periods import Due, PeriodUnit, add_months, compute_due, end_of_day
 
 __all__ = [
+    "KINDS",
     "CalendarError",
     "CalendarSettings",
     "DayInfo",
     "DeadlineKind",
     "DeadlineRule",
     "Due",
+    "KindInfo",
+    "Ladder",
+    "LadderStep",
     "LifecycleSettings",
     "PeriodUnit",
     "Problem",
     "Rating",
+    "Recipient",
     "RuleError",
     "RuleSet",
     "RuleSetInvalid",
     "WorkCalendar",
+    "YearSchedule",
     "add_months",
     "compute_due",
     "default_ruleset",
     "end_of_day",
     "load_ruleset",
+    "load_schedule",
     "parse_ruleset",
     "profile_ids",
     "ruleset_from_data",
@@ -54,6 +81,13 @@ _WHERE = {
     "profile_ids": "rules.loader",
     "ruleset_from_data": "rules.loader",
     "CalendarSettings": "rules.model",
+    "KINDS": "rules.model",
+    "KindInfo": "rules.model",
+    "Ladder": "rules.model",
+    "LadderStep": "rules.model",
+    "Recipient": "rules.model",
+    "YearSchedule": "rules.model",
+    "load_schedule": "rules.loader",
     "DeadlineKind": "rules.model",
     "DeadlineRule": "rules.model",
     "LifecycleSettings": "rules.model",

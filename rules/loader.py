@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from rules.errors import Problem, RuleSetInvalid
-from rules.model import RuleSet
+from rules.model import RuleSet, YearSchedule
 
-__all__ = ["default_ruleset", "load_ruleset", "parse_ruleset", "profile_ids", "ruleset_from_data"]
+__all__ = [
+    "default_ruleset",
+    "load_ruleset",
+    "load_schedule",
+    "parse_ruleset",
+    "profile_ids",
+    "ruleset_from_data",
+]
 
 _MAX_EXTENDS = 8
 
@@ -74,11 +82,7 @@ def ruleset_from_data(data: Mapping[str, Any], source: str = "<data>") -> RuleSe
     try:
         return RuleSet.model_validate(dict(data))
     except ValidationError as exc:
-        problems = [
-            Problem(".".join(str(p) for p in err["loc"]), err["msg"].removeprefix("Value error, "))
-            for err in exc.errors()
-        ]
-        raise RuleSetInvalid(source=source, problems=problems) from None
+        raise RuleSetInvalid(source=source, problems=_problems(exc)) from None
 
 
 def parse_ruleset(text: str, source: str = "<string>") -> RuleSet:
@@ -104,3 +108,47 @@ def load_ruleset(path: str | Path) -> RuleSet:
 def default_ruleset() -> RuleSet:
     """The shipped national default rule set."""
     return load_ruleset("national")
+
+
+def _problems(exc: ValidationError) -> list[Problem]:
+    return [
+        Problem(".".join(str(p) for p in err["loc"]), err["msg"].removeprefix("Value error, "))
+        for err in exc.errors()
+    ]
+
+
+def load_schedule(path: str | Path) -> YearSchedule:
+    """Load a year's official holiday schedule from TOML.
+
+    ``year``, ``source``, ``workdays`` (make-up working days) and days off, given one by one in a
+    ``[holidays]`` table (``"2027-01-01" = "元旦"``) and/or as breaks,
+    ``breaks = [{ name = "春节", from = 2027-02-06, to = 2027-02-12 }]`` (every day of a break is a day off).
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleSetInvalid(source=source, problems=[Problem("", f"cannot read: {exc.strerror}")]) from None
+    data = _toml(text, source)
+    problems: list[Problem] = []
+    holidays = dict(data.get("holidays", {}))
+    for i, brk in enumerate(data.pop("breaks", [])):
+        try:
+            first, last, name = brk["from"], brk["to"], str(brk["name"])
+            day = first
+            if last < first:
+                problems.append(Problem(f"breaks.{i}", f"runs backwards ({first} to {last})"))
+            while day <= last:
+                holidays[day.isoformat()] = name
+                day = date.fromordinal(day.toordinal() + 1)
+        except (KeyError, TypeError, AttributeError):
+            problems.append(Problem(f"breaks.{i}", "needs name, from and to (dates)"))
+    data["holidays"] = {str(k): v for k, v in holidays.items()}
+    try:
+        schedule = YearSchedule.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_problems(exc))
+        schedule = None
+    if problems or schedule is None:
+        raise RuleSetInvalid(source=source, problems=problems)
+    return schedule

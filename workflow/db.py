@@ -19,7 +19,7 @@ from workflow.errors import NotInitialised
 
 __all__ = ["HEAD_REVISION", "connect", "current_revision", "normalise_url", "redact", "upgrade"]
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 WRITE = "jianyi_write"  # execution option: a transaction that writes (SQLite: BEGIN IMMEDIATE)
 
 

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy import Engine as SAEngine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from rules import DeadlineKind, Rating, RuleSet, default_ruleset, ruleset_from_data
+from rules import DeadlineKind, Rating, RuleSet, YearSchedule, default_ruleset, ruleset_from_data
 from workflow import db as _db
 from workflow._sql import Raw, as_date, as_instant
 from workflow._tx import ActiveAssignment, Tx
@@ -56,8 +56,10 @@ from workflow.models import (
     Unit,
     table,
 )
+from workflow.recompute import RecomputeReport, recompute
 from workflow.states import (
     FACE_TO_FACE,
+    FINAL_STATES,
     Action,
     ActorKind,
     ContactMethod,
@@ -67,7 +69,17 @@ from workflow.states import (
     Role,
     State,
 )
-from workflow.views import WINDOW_KINDS, Actor, Case, CaseEvent, Change, DeadlineInfo, HistoryEntry
+from workflow.views import (
+    WINDOW_KINDS,
+    Actor,
+    Case,
+    CaseEvent,
+    Change,
+    DeadlineExplained,
+    DeadlineInfo,
+    DueItem,
+    HistoryEntry,
+)
 
 __all__ = ["DEFAULT_CONGRESS", "AssignOrder", "DeputyInfo", "Engine", "Promised", "SessionInfo", "UnitInfo"]
 
@@ -177,6 +189,7 @@ class Engine:
         self._subscribers: list[Callable[[CaseEvent], None]] = []
         self._postgres = db.dialect.name == "postgresql"
         self._local = threading.local()
+        self._schedules: dict[int, YearSchedule] | None = None
         self._held: list[Connection] = []
         self._held_lock = threading.Lock()
         with db.connect() as conn:
@@ -302,8 +315,116 @@ class Engine:
             if data is None:
                 raise NotFound(kind="rule set", name=f"{rule_id}@{version}")
             found = ruleset_from_data(json.loads(data), f"stored rule set {rule_id}@{version}")
+            found = found.with_schedules(self.calendar_years(conn))
             self._rulesets[key] = found
         return found
+
+    def calendar_years(self, conn: Connection | None = None) -> dict[int, YearSchedule]:
+        """The official schedules loaded into this database (`jianyi calendar load`), by year."""
+        if self._schedules is None:
+            with self._reading(conn) as c:
+                rows = Raw(c).all("SELECT year, data FROM calendar_years ORDER BY year")
+            self._schedules = {int(y): YearSchedule.model_validate(json.loads(d)) for y, d in rows}
+        return self._schedules
+
+    def load_calendar(
+        self,
+        schedule: YearSchedule,
+        *,
+        at: datetime | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> RecomputeReport:
+        """Load one year's official schedule and recompute every open deadline whose period touches that year.
+
+        Each case whose deadlines move gets an audit event naming the old and new dates. Loading the same
+        schedule again moves nothing.
+        """
+        at, now = self._when(at)
+        data = canonical(schedule.model_dump(mode="json"))
+        with self._action() as conn:
+            raw = Raw(conn)
+            raw.run("DELETE FROM calendar_years WHERE year = :y", {"y": schedule.year})
+            raw.insert_many(
+                "calendar_years",
+                [{"year": schedule.year, "source": schedule.source, "data": data, "loaded_at": now}],
+            )
+        self._schedules = None
+        self._rulesets.clear()
+        zone = self.active_ruleset().zone
+        first = datetime(schedule.year, 1, 1, tzinfo=zone).astimezone(UTC)
+        last = date(schedule.year, 12, 31)
+        return recompute(
+            self,
+            case_ids_sql=(
+                "SELECT DISTINCT suggestion_id FROM deadlines WHERE status = 'open' AND kind <> 'promise' "
+                "AND due_at > :first AND start < :last"
+            ),
+            params={"first": first, "last": last},
+            action="deadlines_recomputed",
+            reason=f"{schedule.year} official schedule loaded: {schedule.source or 'no source given'}",
+            at=at,
+            now=now,
+            progress=progress,
+        )
+
+    def apply_ruleset(
+        self,
+        rs: RuleSet,
+        *,
+        open_cases: bool = False,
+        at: datetime | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> RecomputeReport | None:
+        """Make ``rs`` the congress's rule set for new assignments; with ``open_cases`` move open cases to it.
+
+        A changed rule set needs a new version number. Moving open cases recomputes their open deadlines from
+        their start dates, one audit event per case; without it nothing that is open moves.
+        """
+        at, now = self._when(at)
+        with self._action() as conn:
+            raw = Raw(conn)
+            newest = raw.column("SELECT max(version) FROM rulesets WHERE rule_id = :id", {"id": rs.id})[0]
+            stored = raw.column(
+                "SELECT data FROM rulesets WHERE rule_id = :id AND version = :v",
+                {"id": rs.id, "v": rs.version},
+            )
+            data = canonical(rs.model_dump(mode="json"))
+            if stored and json.loads(stored[0]) != json.loads(data):
+                msg = (
+                    f"rule set {rs.id}@{rs.version} is stored with other content; give the changed rule set "
+                    f"a new version (newest stored: {newest})"
+                )
+                raise ValidationError(msg)
+            if not stored:
+                if newest is not None and rs.version < int(newest):
+                    msg = f"rule set {rs.id}@{rs.version} is older than the stored {rs.id}@{newest}"
+                    raise ValidationError(msg)
+                raw.insert_many(
+                    "rulesets", [{"rule_id": rs.id, "version": rs.version, "data": data, "loaded_at": now}]
+                )
+            raw.run(
+                "UPDATE congresses SET ruleset_id = :id, ruleset_version = :v WHERE id = :c",
+                {"id": rs.id, "v": rs.version, "c": self.congress_id},
+            )
+        self._rulesets.clear()
+        if not open_cases:
+            return None
+        final = ", ".join(f"'{s.value}'" for s in FINAL_STATES)
+        return recompute(
+            self,
+            case_ids_sql=(
+                "SELECT s.id FROM suggestions s JOIN sessions se ON se.id = s.session_id "
+                f"WHERE se.congress_id = :c AND s.ruleset_id IS NOT NULL AND s.state NOT IN ({final}) "
+                "AND NOT (s.ruleset_id = :id AND s.ruleset_version = :v)"
+            ),
+            params={"c": self.congress_id, "id": rs.id, "v": rs.version},
+            action="ruleset_applied",
+            reason=f"rule set {rs.id}@{rs.version} applied to open cases",
+            at=at,
+            now=now,
+            repin=self.ruleset(None, rs.id, rs.version),
+            progress=progress,
+        )
 
     def active_ruleset(self, conn: Connection | None = None) -> RuleSet:
         """The rule set new assignments are pinned to."""
@@ -1724,6 +1845,89 @@ class Engine:
                 )
             )
         return cases
+
+    def explain(self, number: str, *, session: str | None = None) -> list[DeadlineExplained]:
+        """Each deadline of the case with its rule, legal basis, start, raw end, roll reason and due instant."""
+        case = self.get(number, session=session)
+        if not case.ruleset:
+            return []
+        rule_id, _, version = case.ruleset.partition("@")
+        rs = self.ruleset(None, rule_id, int(version))
+        out = []
+        for d in case.deadlines:
+            kind = DeadlineKind(d.kind)
+            rule = rs.deadlines.get(kind)
+            if kind is DeadlineKind.PROMISE:
+                text = "the promised date (承诺时限)"
+            elif rule is None:
+                text = "no rule in this rule set"
+            else:
+                amount = (
+                    rule.complex_amount
+                    if (kind is DeadlineKind.ANSWER and case.extended and rule.complex_amount)
+                    else rule.amount
+                )
+                text = f"{amount} {rule.unit.value.replace('_', ' ')} from {rs.start_event(kind)}"
+                if kind is DeadlineKind.ANSWER and case.extended:
+                    text += " (extended: complex, 涉及面广、处理难度大)"
+            years = sorted(
+                {y for y in range(d.start.year, d.due.year + 1) if not rs.work_calendar.is_official(y)}
+            )
+            out.append(
+                DeadlineExplained(
+                    deadline=d,
+                    rule=text,
+                    basis=rule.basis if rule else "",
+                    ruleset=case.ruleset,
+                    start_event=rs.start_event(kind),
+                    due_local=f"{d.due.isoformat()} 24:00 {rs.timezone}",
+                    provisional_years=tuple(years) if d.provisional else (),
+                )
+            )
+        return out
+
+    def due(
+        self,
+        *,
+        within: timedelta = timedelta(days=7),
+        unit: str | None = None,
+        now: datetime | None = None,
+        session: str | None = None,
+        limit: int = 1000,
+    ) -> list[DueItem]:
+        """Open obligations due before ``now + within`` (overdue ones first), from the deadline index."""
+        moment = ensure_utc(now or self.clock.now())
+        with self._reading() as conn:
+            raw = Raw(conn)
+            sql = (
+                "SELECT s.number, se.name, s.title, d.kind, d.unit_id, d.due, d.due_at, d.provisional "
+                "FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id "
+                "JOIN sessions se ON se.id = s.session_id "
+                "WHERE d.status = 'open' AND d.due_at <= :until AND d.kind <> 'return_window' "
+                "AND se.congress_id = :c"
+            )
+            params: dict[str, Any] = {"until": moment + within, "c": self.congress_id}
+            if session is not None:
+                params["sid"] = self._session_id(conn, session)
+                sql += " AND s.session_id = :sid"
+            if unit is not None:
+                params["unit"] = self._unit_id(conn, unit)
+                sql += " AND d.unit_id = :unit"
+            rows = raw.all(sql + " ORDER BY d.due_at, s.number LIMIT :limit", {**params, "limit": limit})
+            return [
+                DueItem(
+                    number=r[0],
+                    session=r[1],
+                    title=r[2],
+                    kind=r[3],
+                    unit=self._unit_name(conn, r[4]) if r[4] is not None else None,
+                    due=as_date(r[5]),
+                    due_at=as_instant(r[6]) or moment,
+                    provisional=bool(r[7]),
+                    overdue=(as_instant(r[6]) or moment) <= moment,
+                )
+                for r in rows
+            ]
 
     def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
         """The case's audit events, in order."""

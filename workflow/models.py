@@ -17,6 +17,7 @@ __all__ = [
     "Answer",
     "Assignment",
     "AuditEvent",
+    "CalendarYear",
     "Congress",
     "CongressSession",
     "Contact",
@@ -123,6 +124,17 @@ class StoredRuleSet(SQLModel, table=True):
     rule_id: str = Field(max_length=40)
     version: int
     data: str = Field(sa_type=Text)  # the resolved rule set, canonical JSON
+    loaded_at: datetime = _instant()
+
+
+class CalendarYear(SQLModel, table=True):
+    """One year's official holiday schedule as loaded (`jianyi calendar load`); wins over the library's."""
+
+    __tablename__ = "calendar_years"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    source: str = Field(default="", sa_type=Text)
+    data: str = Field(sa_type=Text)  # the schedule, canonical JSON
     loaded_at: datetime = _instant()
 
 

@@ -10,7 +10,16 @@ from workflow.states import ActorKind
 
 WINDOW_KINDS = frozenset({"return_window"})  # deadlines that are windows, not obligations
 
-__all__ = ["Actor", "Case", "CaseEvent", "Change", "DeadlineInfo", "HistoryEntry"]
+__all__ = [
+    "Actor",
+    "Case",
+    "CaseEvent",
+    "Change",
+    "DeadlineExplained",
+    "DeadlineInfo",
+    "DueItem",
+    "HistoryEntry",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,3 +219,48 @@ class Change:
                 for e in self.events
             ],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineExplained:
+    """A deadline with how it was computed (``jianyi deadlines --explain``)."""
+
+    deadline: DeadlineInfo
+    rule: str  # e.g. "3 months from assigned" or "the promised date"
+    basis: str  # the legal basis the rule set quotes
+    ruleset: str  # "id@version"
+    start_event: str
+    due_local: str  # e.g. "2026-10-08 24:00 Asia/Shanghai"
+    provisional_years: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            **self.deadline.to_json(),
+            "rule": self.rule,
+            "basis": self.basis,
+            "ruleset": self.ruleset,
+            "start_event": self.start_event,
+            "due_local": self.due_local,
+            "provisional_years": list(self.provisional_years),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    """An open obligation coming due (or overdue): ``jianyi due``."""
+
+    number: str
+    session: str
+    title: str
+    kind: str
+    unit: str | None
+    due: date
+    due_at: datetime
+    provisional: bool
+    overdue: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out: dict[str, Any] = _json(asdict(self))
+        return out
