@@ -117,12 +117,20 @@ class Raw:
         cursor.close()
         return count
 
-    def many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Execute one statement for each parameter set; the rows touched in all (-1 when unknown)."""
+    def value(self, value: Any) -> Any:
+        """``value`` as this database stores it (for callers that prepare many rows themselves)."""
+        return value if self.postgres else _sqlite_value(value)
+
+    def many(self, sql: str, rows: Sequence[Mapping[str, Any]], *, prepared: bool = False) -> int:
+        """Execute one statement for each parameter set; the rows touched in all (-1 when unknown).
+
+        ``prepared``: every value already went through :meth:`value` (saves a conversion pass on big batches).
+        """
         if not rows:
             return 0
         cursor = self._conn.cursor()
-        cursor.executemany(_pg(sql) if self.postgres else sql, [self._params(r) for r in rows])
+        params = rows if prepared or self.postgres else [self._params(r) for r in rows]
+        cursor.executemany(_pg(sql) if self.postgres else sql, params)
         count = int(cursor.rowcount)
         cursor.close()
         return count
@@ -166,11 +174,11 @@ class Raw:
         cursor.close()
         return new_id
 
-    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]], *, prepared: bool = False) -> None:
         """Insert rows that share their columns."""
         if not rows:
             return
-        self.many(_insert_sql(table, tuple(rows[0])), rows)
+        self.many(_insert_sql(table, tuple(rows[0])), rows, prepared=prepared)
 
     @staticmethod
     def in_list(prefix: str, values: Iterable[Any]) -> tuple[str, dict[str, Any]]:

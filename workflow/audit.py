@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["GENESIS", "AuditProblem", "canonical", "chain_hash"]
+__all__ = ["GENESIS", "AuditProblem", "canonical", "chain_hash", "instant_text"]
 
 GENESIS = "0" * 64
 
@@ -22,13 +22,18 @@ def canonical(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def instant_text(value: datetime) -> str:
+    """How an instant enters a hash: ISO 8601 with microseconds (aware values keep their offset)."""
+    return value.isoformat(timespec="microseconds")
+
+
 def chain_hash(
     *,
     prev: str,
     case_id: int,
     seq: int,
-    at: datetime,
-    recorded_at: datetime,
+    at: datetime | str,
+    recorded_at: datetime | str,
     actor: str,
     action: str,
     from_state: str | None,
@@ -36,13 +41,13 @@ def chain_hash(
     round_: int,
     data: str,
 ) -> str:
-    """The hash of one audit event, chained to ``prev``."""
+    """The hash of one audit event, chained to ``prev`` (instants may come as :func:`instant_text` already)."""
     parts = (
         prev,
         str(case_id),
         str(seq),
-        at.isoformat(timespec="microseconds"),
-        recorded_at.isoformat(timespec="microseconds"),
+        at if isinstance(at, str) else instant_text(at),
+        recorded_at if isinstance(recorded_at, str) else instant_text(recorded_at),
         actor,
         action,
         from_state or "",

@@ -55,6 +55,7 @@ def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: bulk recomputation walks large indexes
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -59,7 +59,6 @@ from workflow.models import (
 from workflow.recompute import RecomputeReport, recompute
 from workflow.states import (
     FACE_TO_FACE,
-    FINAL_STATES,
     Action,
     ActorKind,
     ContactMethod,
@@ -355,10 +354,8 @@ class Engine:
         last = date(schedule.year, 12, 31)
         return recompute(
             self,
-            case_ids_sql=(
-                "SELECT DISTINCT suggestion_id FROM deadlines WHERE status = 'open' AND kind <> 'promise' "
-                "AND due_at > :first AND start < :last"
-            ),
+            case_filter="s.ruleset_id IS NOT NULL",
+            deadline_filter="d.due_at > :first AND d.start < :last",
             params={"first": first, "last": last},
             action="deadlines_recomputed",
             reason=f"{schedule.year} official schedule loaded: {schedule.source or 'no source given'}",
@@ -409,14 +406,13 @@ class Engine:
         self._rulesets.clear()
         if not open_cases:
             return None
-        final = ", ".join(f"'{s.value}'" for s in FINAL_STATES)
         return recompute(
             self,
-            case_ids_sql=(
-                "SELECT s.id FROM suggestions s JOIN sessions se ON se.id = s.session_id "
-                f"WHERE se.congress_id = :c AND s.ruleset_id IS NOT NULL AND s.state NOT IN ({final}) "
-                "AND NOT (s.ruleset_id = :id AND s.ruleset_version = :v)"
+            case_filter=(
+                "s.ruleset_id IS NOT NULL AND NOT (s.ruleset_id = :id AND s.ruleset_version = :v) "
+                "AND s.session_id IN (SELECT id FROM sessions WHERE congress_id = :c)"
             ),
+            deadline_filter="1 = 1",
             params={"c": self.congress_id, "id": rs.id, "v": rs.version},
             action="ruleset_applied",
             reason=f"rule set {rs.id}@{rs.version} applied to open cases",
