@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rules import DeadlineKind, RuleSetInvalid, YearSchedule, default_ruleset, parse_ruleset
+from workflow.audit import canonical
 from workflow.engine import Engine
 from workflow.errors import ValidationError
+from workflow.recompute import event_data
 from workflow.testing import FrozenClock, beijing, make_case
 
 MAIN = "市交通运输局"
@@ -153,7 +158,9 @@ def test_ladders_must_rise(tmp_path: Path) -> None:
         '{ offset = 5, action = "cuiban", recipients = ["office"], template = "overdue_reminder" },\n'
         '{ offset = 1, action = "cuiban", recipients = ["office"], template = "overdue_reminder" },\n]\n'
     )
-    with pytest.raises(RuleSetInvalid, match=r"ladders\.answer: step offsets must rise strictly, got \[5, 1\]"):
+    with pytest.raises(
+        RuleSetInvalid, match=r"ladders\.answer: step offsets must rise strictly, got \[5, 1\]"
+    ):
         parse_ruleset(text)
 
 
@@ -166,3 +173,52 @@ def test_the_default_answer_ladder_escalates_as_offices_do() -> None:
         (20, "通报"),
         (30, "约谈"),
     ]
+
+
+moves = st.lists(
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["answer", "co_opinion", "feedback"]),
+            "from": st.dates().map(str),
+            "to": st.none() | st.dates().map(str),
+        },
+        optional={"provisional": st.booleans()},
+    ),
+    max_size=4,
+)
+
+
+@given(
+    st.text(max_size=30),
+    moves,
+    st.none() | st.fixed_dictionaries({"from": st.text(max_size=9), "to": st.text(max_size=9)}),
+)
+def test_recompute_event_data_is_the_canonical_json(
+    reason: str, moved: list[dict[str, Any]], ruleset: dict[str, str] | None
+) -> None:
+    """The fast assembly of a recompute event's data is byte for byte what the audit chain hashes."""
+    data: dict[str, Any] = {"reason": reason, "deadlines": moved}
+    if ruleset is not None:
+        data["ruleset"] = ruleset
+    assert event_data(reason, moved, ruleset) == canonical(data)
+
+
+@pytest.mark.postgres
+def test_postgres_calendar_load_and_rule_apply(pg_url: str) -> None:
+    """On PostgreSQL too: loading a year recomputes, applying a version moves open cases, chains verify."""
+    clock = FrozenClock("2026-12-01T09:00:00+08:00")
+    with Engine.init(pg_url, clock=clock) as engine:
+        engine.add_session("s", current=True)
+        engine.add_unit(MAIN)
+        engine.add_unit("市财政局")
+        engine.add_deputy("张三")
+        make_case(engine, "0001", state="assigned", co=[])
+        make_case(engine, "0002", state="submitted")
+        assert engine.load_calendar(SCHEDULE_2027).cases_changed == 1
+        faster = parse_ruleset(
+            'id = "national"\nversion = 2\nextends = "national"\n[deadlines.feedback]\namount = 5\n'
+        )
+        report = engine.apply_ruleset(faster, open_cases=True)
+        assert report is not None
+        assert (report.cases_changed, engine.get("0001").ruleset) == (1, "national@2")
+        assert engine.verify_audit()[1] == []
