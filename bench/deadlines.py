@@ -68,7 +68,7 @@ def build(path: Path, cases: int) -> None:
     conn.execute("BEGIN")
     batch_cases, batch_deadlines, batch_audit = [], [], []
     for i in range(1, cases + 1):
-        day = date(2026, 9, 1) + timedelta(days=rng.randrange(90))
+        day = date(2026, 10, 1) + timedelta(days=rng.randrange(61))  # answers fall due in 2027
         at = datetime(day.year, day.month, day.day, 1, tzinfo=UTC)
         due = rs.due(DeadlineKind.ANSWER, day)
         assert due is not None

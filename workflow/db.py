@@ -56,6 +56,7 @@ def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: bulk recomputation walks large indexes
+        cursor.execute("PRAGMA wal_autocheckpoint=8192")  # 16 MiB of WAL between checkpoints
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

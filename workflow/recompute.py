@@ -134,105 +134,78 @@ def _chunk(
     now: datetime,
     repin: RuleSet | None,
 ) -> None:
-    names = (
-        "id",
-        "number",
-        "state",
-        "round",
-        "version",
-        "audit_seq",
-        "audit_head",
-        "extended",
-        "ruleset_id",
-        "ruleset_version",
-    )
-    cases: dict[int, dict[str, Any]] = {}
-    by_case: dict[int, list[tuple[Any, ...]]] = {}
+    # rows: the case's columns (0–9) then one open deadline's (10–15), or NULLs; ordered by case id
+    groups: dict[int, list[tuple[Any, ...]]] = {}
     for row in rows:
-        if row[0] not in cases:
-            cases[row[0]] = dict(zip(names, row[:10], strict=True))
-            by_case[row[0]] = []
-        if row[10] is not None:
-            by_case[row[0]].append((row[10], row[0], *row[11:]))
+        groups.setdefault(row[0], []).append(row)
     at_db, now_db = raw.value(at), raw.value(now)
     at_text, now_text = instant_text(at), instant_text(now)
+    answer = DeadlineKind.ANSWER.value
     deadline_updates: list[dict[str, Any]] = []
     cancels: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     cas: list[dict[str, Any]] = []
-    for case_id, case in cases.items():
+    for case_id, case_rows in groups.items():
+        _, number, state, round_, version, audit_seq, audit_head, extended, ruleset_id, ruleset_version = (
+            case_rows[0][:10]
+        )
         report.cases_checked += 1
-        if not case["ruleset_id"]:  # not assigned yet: no deadlines, and assignment pins the active rule set
+        if not ruleset_id:  # not assigned yet: no deadlines, and assignment pins the active rule set
             continue
-        rs = repin or engine.ruleset(None, case["ruleset_id"], case["ruleset_version"])
+        rs = repin or engine.ruleset(None, ruleset_id, ruleset_version)
         moved: list[dict[str, Any]] = []
-        for deadline_id, _, kind, start, due, provisional, roll_reason in by_case.get(case_id, []):
-            complex_case = bool(case["extended"]) and kind == DeadlineKind.ANSWER.value
+        for row in case_rows:
+            deadline_id, kind, start, due, provisional, roll_reason = row[10:]
+            if deadline_id is None:
+                continue
+            complex_case = bool(extended) and kind == answer
             key = (rs.id, rs.version, kind, str(start)[:10], complex_case)
-            if key not in memo:
-                new_due = rs.due(DeadlineKind(kind), as_date(start), complex_case=complex_case)
-                memo[key] = (
-                    None
-                    if new_due is None
-                    else (
-                        new_due,
-                        {
-                            "due": raw.value(new_due.end),
-                            "raw_due": raw.value(new_due.raw_end),
-                            "due_at": raw.value(new_due.due_at),
-                            "roll_reason": new_due.roll_reason,
-                            "provisional": raw.value(new_due.provisional),
-                        },
-                    )
-                )
-            found = memo[key]
-            old_due = as_date(due)
+            found = memo.get(key, _MISSING)
+            if found is _MISSING:
+                found = memo[key] = _compute(raw, rs, kind, start, complex_case)
+            old_due = str(due)[:10]
             if found is None:
                 cancels.append({"id": deadline_id})
-                moved.append({"kind": kind, "from": old_due.isoformat(), "to": None})
+                moved.append({"kind": kind, "from": old_due, "to": None})
                 report.deadlines_cancelled += 1
                 continue
             new, stored = found
-            report.still_provisional += int(new.provisional)
-            if new.end == old_due and new.provisional == bool(provisional) and new.roll_reason == roll_reason:
+            report.still_provisional += new.provisional
+            if (
+                stored["due_text"] == old_due
+                and new.provisional == bool(provisional)
+                and new.roll_reason == roll_reason
+            ):
                 continue
-            deadline_updates.append({"id": deadline_id, **stored})
+            deadline_updates.append({"id": deadline_id, **stored["row"]})
             moved.append(
-                {
-                    "kind": kind,
-                    "from": old_due.isoformat(),
-                    "to": new.end.isoformat(),
-                    "provisional": new.provisional,
-                }
+                {"kind": kind, "from": old_due, "to": stored["due_text"], "provisional": new.provisional}
             )
-        repinned = repin is not None and (case["ruleset_id"], case["ruleset_version"]) != (
-            repin.id,
-            repin.version,
-        )
+        repinned = repin is not None and (ruleset_id, ruleset_version) != (repin.id, repin.version)
         if not moved and not repinned:
             continue
         report.cases_changed += 1
         report.deadlines_moved += sum(1 for m in moved if m["to"] is not None)
         if len(report.moves) < 20:
-            report.moves.extend({"number": case["number"], **m} for m in moved[: 20 - len(report.moves)])
+            report.moves.extend({"number": number, **m} for m in moved[: 20 - len(report.moves)])
         ruleset = (
-            {"from": f"{case['ruleset_id']}@{case['ruleset_version']}", "to": f"{repin.id}@{repin.version}"}
+            {"from": f"{ruleset_id}@{ruleset_version}", "to": f"{repin.id}@{repin.version}"}
             if repinned and repin is not None
             else None
         )
-        seq = case["audit_seq"] + 1
+        seq = audit_seq + 1
         text = event_data(reason, moved, ruleset)
         digest = chain_hash(
-            prev=case["audit_head"],
+            prev=audit_head,
             case_id=case_id,
             seq=seq,
             at=at_text,
             recorded_at=now_text,
             actor="system",
             action=action,
-            from_state=case["state"],
-            to_state=case["state"],
-            round_=case["round"],
+            from_state=state,
+            to_state=state,
+            round_=round_,
             data=text,
         )
         audits.append(
@@ -243,18 +216,18 @@ def _chunk(
                 "recorded_at": now_db,
                 "actor": "system",
                 "action": action,
-                "from_state": case["state"],
-                "to_state": case["state"],
-                "round": case["round"],
+                "from_state": state,
+                "to_state": state,
+                "round": round_,
                 "data": text,
-                "prev_hash": case["audit_head"],
+                "prev_hash": audit_head,
                 "hash": digest,
             }
         )
-        values: dict[str, Any] = {"version": case["version"] + 1, "audit_seq": seq, "audit_head": digest}
+        values: dict[str, Any] = {"version": version + 1, "audit_seq": seq, "audit_head": digest}
         if repin is not None:
             values |= {"ruleset_id": repin.id, "ruleset_version": repin.version}
-        cas.append({**values, "b_id": case_id, "b_version": case["version"]})
+        cas.append({**values, "b_id": case_id, "b_version": version})
     raw.many(
         "UPDATE deadlines SET due = :due, raw_due = :raw_due, due_at = :due_at, roll_reason = :roll_reason, "
         "provisional = :provisional, version = version + 1 WHERE id = :id",
@@ -269,3 +242,23 @@ def _chunk(
         touched = raw.many(sql, cas, prepared=True)
         if touched not in (-1, len(cas)):
             raise Conflict(case="(recompute)", expected=len(cas), found=touched)
+
+
+_MISSING: Any = object()
+
+
+def _compute(
+    raw: Raw, rs: RuleSet, kind: str, start: Any, complex_case: bool
+) -> tuple[Due, dict[str, Any]] | None:
+    """The recomputed deadline and its stored form (memoised by the caller)."""
+    new = rs.due(DeadlineKind(kind), as_date(start), complex_case=complex_case)
+    if new is None:
+        return None
+    row = {
+        "due": raw.value(new.end),
+        "raw_due": raw.value(new.raw_end),
+        "due_at": raw.value(new.due_at),
+        "roll_reason": new.roll_reason,
+        "provisional": raw.value(new.provisional),
+    }
+    return new, {"due_text": new.end.isoformat(), "row": row}
