@@ -6,7 +6,7 @@
    over 2026–2027): once through ``compute_due`` for every deadline, once through the rule set's memo (what
    the engine uses: most cases share their assignment day).
 2. Recompute the open deadlines of N assigned cases after a calendar change: N cases are written straight
-   into a SQLite database in the engine's own format (assigned from September to November 2026, so their answer
+   into a SQLite database in the engine's own format (assigned in October and November 2026, so their answer
    deadlines fall in 2027, which has no loaded schedule and is provisional); then a 2027 schedule is loaded
    through ``Engine.load_calendar``, which recomputes every one of them, moves those that change and writes one
    audit event per changed case.
