@@ -20,6 +20,7 @@ from workflow.errors import NotInitialised
 __all__ = ["HEAD_REVISION", "connect", "current_revision", "normalise_url", "redact", "upgrade"]
 
 HEAD_REVISION = "0002"
+CACHE_SIZE = -65536  # SQLite page cache per connection: 64 MiB (negative: KiB)
 WRITE = "jianyi_write"  # execution option: a transaction that writes (SQLite: BEGIN IMMEDIATE)
 
 
@@ -55,7 +56,7 @@ def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: bulk recomputation walks large indexes
+        cursor.execute(f"PRAGMA cache_size={CACHE_SIZE}")
         cursor.execute("PRAGMA wal_autocheckpoint=8192")  # 16 MiB of WAL between checkpoints
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

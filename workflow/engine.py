@@ -56,7 +56,7 @@ from workflow.models import (
     Unit,
     table,
 )
-from workflow.recompute import RecomputeReport, recompute
+from workflow.recompute import RecomputeReport, no_cycle_collection, recompute
 from workflow.states import (
     FACE_TO_FACE,
     Action,
@@ -996,7 +996,7 @@ class Engine:
             raise ValidationError("a batch names a case twice", problems=[f"{n}" for n in dupes])
         txs: list[Tx] = []
         problems: list[str] = []
-        with self._action() as conn:
+        with no_cycle_collection(), self._action() as conn:
             sid = self._session_id(conn, session)
             session_name = session or self._session_name(conn, sid)
             raw = Raw(conn)

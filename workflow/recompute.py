@@ -9,13 +9,16 @@ compare-and-set like any action.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rules import DeadlineKind, Due, RuleSet
+from workflow import db as _db
 from workflow._sql import Raw, as_date, update_sql
 from workflow.audit import canonical, chain_hash, instant_text
 from workflow.errors import Conflict
@@ -24,7 +27,7 @@ from workflow.states import FINAL_STATES
 if TYPE_CHECKING:
     from workflow.engine import Engine
 
-__all__ = ["RecomputeReport", "event_data", "recompute"]
+__all__ = ["RecomputeReport", "event_data", "no_cycle_collection", "recompute"]
 
 _FINAL = tuple(s.value for s in FINAL_STATES)
 
@@ -44,7 +47,8 @@ class RecomputeReport:
 def event_data(reason: str, moved: list[dict[str, Any]], ruleset: dict[str, str] | None) -> str:
     """``canonical({"deadlines": moved, "reason": reason, "ruleset": …})``, assembled from cached pieces
     (a million cases share a handful of distinct moves)."""
-    parts = [f'"deadlines":[{",".join(_move_json(**m) for m in moved)}]', f'"reason":{_json_text(reason)}']
+    items = ",".join(_move_json(m["kind"], m["from"], m["to"], m.get("provisional")) for m in moved)
+    parts = [f'"deadlines":[{items}]', f'"reason":{_json_text(reason)}']
     if ruleset is not None:
         parts.append(f'"ruleset":{canonical(ruleset)}')
     return "{" + ",".join(parts) + "}"
@@ -56,8 +60,8 @@ def _json_text(value: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _move_json(kind: str, to: str | None, provisional: bool | None = None, **rest: str) -> str:
-    item: dict[str, Any] = {"kind": kind, "to": to, **rest}
+def _move_json(kind: str, old: str, new: str | None, provisional: bool | None) -> str:
+    item: dict[str, Any] = {"kind": kind, "from": old, "to": new}
     if provisional is not None:
         item["provisional"] = provisional
     return canonical(item)
@@ -109,6 +113,58 @@ def recompute(
     else:  # CROSS JOIN keeps SQLite on the case-id range (its planner would scan the due-date index per chunk)
         sql = f"{columns}CROSS JOIN deadlines d WHERE {on_deadline} AND {on_case}"
     sql += " ORDER BY s.id, d.id"
+    with _bulk_reading(engine, postgres):
+        _run_chunks(
+            engine, sql, params, bounds, chunk, memo, report, action, reason, at, now, repin, progress
+        )
+    return report
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a bulk pass that makes no reference cycles (walking its
+    large batches cost a sixth of a million-case recomputation)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+@contextmanager
+def _bulk_reading(engine: Engine, postgres: bool) -> Iterator[None]:
+    """For a bulk pass: no cycle collection; on SQLite a large page cache and memory-mapped reads."""
+    with no_cycle_collection():
+        if postgres:
+            yield
+            return
+        driver: Any = engine._writer().connection.driver_connection
+        driver.execute("PRAGMA cache_size=-262144")  # 256 MiB
+        driver.execute("PRAGMA mmap_size=2147483648")
+        try:
+            yield
+        finally:
+            driver.execute(f"PRAGMA cache_size={_db.CACHE_SIZE}")
+            driver.execute("PRAGMA mmap_size=0")
+
+
+def _run_chunks(
+    engine: Engine,
+    sql: str,
+    params: dict[str, Any],
+    bounds: tuple[Any, ...],
+    chunk: int,
+    memo: dict[tuple[str, int, str, str, bool], tuple[Due, dict[str, Any]] | None],
+    report: RecomputeReport,
+    action: str,
+    reason: str,
+    at: datetime,
+    now: datetime,
+    repin: RuleSet | None,
+    progress: Callable[[int], None] | None,
+) -> None:
     for lo in range(int(bounds[0]), int(bounds[1]) + 1, chunk):
         with engine._action() as conn:
             raw = Raw(conn)
@@ -118,7 +174,6 @@ def recompute(
             _chunk(engine, raw, rows, memo, report, action=action, reason=reason, at=at, now=now, repin=repin)
         if progress is not None:
             progress(min(lo + chunk, int(bounds[1]) + 1) - int(bounds[0]))
-    return report
 
 
 def _chunk(
@@ -141,6 +196,7 @@ def _chunk(
     at_db, now_db = raw.value(at), raw.value(now)
     at_text, now_text = instant_text(at), instant_text(now)
     answer = DeadlineKind.ANSWER.value
+    rulesets: dict[tuple[str, int], RuleSet] = {}
     deadline_updates: list[dict[str, Any]] = []
     cancels: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
@@ -152,7 +208,9 @@ def _chunk(
         report.cases_checked += 1
         if not ruleset_id:  # not assigned yet: no deadlines, and assignment pins the active rule set
             continue
-        rs = repin or engine.ruleset(None, ruleset_id, ruleset_version)
+        rs = repin or rulesets.get((ruleset_id, ruleset_version))
+        if rs is None:
+            rs = rulesets[(ruleset_id, ruleset_version)] = engine.ruleset(None, ruleset_id, ruleset_version)
         moved: list[dict[str, Any]] = []
         for row in case_rows:
             deadline_id, kind, start, due, provisional, roll_reason = row[10:]
