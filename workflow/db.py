@@ -21,6 +21,7 @@ __all__ = ["HEAD_REVISION", "connect", "current_revision", "normalise_url", "red
 
 HEAD_REVISION = "0002"
 CACHE_SIZE = -65536  # SQLite page cache per connection: 64 MiB (negative: KiB)
+WAL_AUTOCHECKPOINT = 8192  # pages (16 MiB) of WAL between automatic checkpoints
 WRITE = "jianyi_write"  # execution option: a transaction that writes (SQLite: BEGIN IMMEDIATE)
 
 
@@ -57,7 +58,7 @@ def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute(f"PRAGMA cache_size={CACHE_SIZE}")
-        cursor.execute("PRAGMA wal_autocheckpoint=8192")  # 16 MiB of WAL between checkpoints
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

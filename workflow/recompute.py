@@ -143,9 +143,13 @@ def _bulk_reading(engine: Engine, postgres: bool) -> Iterator[None]:
         driver: Any = engine._writer().connection.driver_connection
         driver.execute("PRAGMA cache_size=-262144")  # 256 MiB
         driver.execute("PRAGMA mmap_size=2147483648")
+        # one checkpoint at the end: the chunks rewrite the same index pages, which then reach the file once
+        driver.execute("PRAGMA wal_autocheckpoint=0")
         try:
             yield
         finally:
+            driver.execute(f"PRAGMA wal_autocheckpoint={_db.WAL_AUTOCHECKPOINT}")
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             driver.execute(f"PRAGMA cache_size={_db.CACHE_SIZE}")
             driver.execute("PRAGMA mmap_size=0")
 
