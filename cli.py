@@ -47,6 +47,8 @@ class App:
     congress: str | None
     actor_text: str
     debug: bool
+    notifications: dict[str, Any] = field(default_factory=dict)
+    config_dir: str | None = None
     _engine: Engine | None = field(default=None, repr=False)
 
     def engine(self) -> Engine:
@@ -92,12 +94,13 @@ class _Group(click.Group):
     """Maps the packages' errors to one line and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from notifications.errors import NotificationError
         from rules.errors import RuleError
         from workflow.errors import WorkflowError
 
         try:
             return super().invoke(ctx)
-        except (WorkflowError, RuleError) as exc:
+        except (WorkflowError, RuleError, NotificationError) as exc:
             app = ctx.find_object(App)
             _fail(exc, bool(app and app.debug))
 
@@ -109,13 +112,15 @@ def _config(path: str | None) -> dict[str, Any]:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--config") from None
-    section = data.get("jianyi", data)
-    unknown = set(section) - {"db", "congress", "actor"}
+    tables = set(data) - {"db", "congress", "actor"}
+    unknown_tables = tables - {"jianyi", "notifications"}
+    section = {k: v for k, v in data.items() if k not in tables} | dict(data.get("jianyi", {}))
+    unknown = sorted((set(section) - {"db", "congress", "actor"}) | unknown_tables)
     if unknown:
-        raise click.BadParameter(
-            f"unknown key(s) in {path}: {', '.join(sorted(unknown))}", param_hint="--config"
-        )
-    return dict(section)
+        raise click.BadParameter(f"unknown key(s) in {path}: {', '.join(unknown)}", param_hint="--config")
+    section["notifications"] = dict(data.get("notifications", {}))
+    section["base"] = str(Path(path).resolve().parent)
+    return section
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -161,6 +166,8 @@ def cli(
         congress=congress or conf.get("congress"),
         actor_text=actor or conf.get("actor") or "office",
         debug=debug,
+        notifications=conf.get("notifications", {}),
+        config_dir=conf.get("base"),
     )
     ctx.call_on_close(lambda: ctx.obj._engine and ctx.obj._engine.dispose())
 
@@ -1283,6 +1290,132 @@ def calendar_load(app: App, file: str, as_json: bool) -> None:
             f"make-up working days); open deadlines: {_report_text(report)}"
         ),
     )
+
+
+@cli.group("outbox")
+def outbox_group() -> None:
+    """The outbox: every notice the lifecycle wrote, and how its delivery went."""
+
+
+def _notice_line(n: Any) -> str:
+    who = f"{n.recipient_kind}:{n.recipient_id}" if n.recipient_id else n.recipient_kind
+    extra = f"  ({n.reason})" if n.reason else ""
+    return f"{n.id:>6}  {n.status:<10} {n.topic:<18} {who:<12} {n.payload.get('number', '')}  tries {n.attempts}{extra}"
+
+
+@outbox_group.command("list")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed", "dead", "suppressed"]))
+@click.option("--limit", type=int, default=100, show_default=True)
+@json_option
+@pass_app
+def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None:
+    """List notices, newest first."""
+    from workflow import outbox
+
+    rows = outbox.listing(app.engine(), status=status, limit=limit)
+    _emit(
+        as_json, [r.to_json() for r in rows], lambda: "\n".join(_notice_line(r) for r in rows) or "no notices"
+    )
+
+
+@outbox_group.command("show")
+@click.argument("notice_id", type=int)
+@click.option("--render", is_flag=True, help="Also print the notice as it would be sent.")
+@json_option
+@pass_app
+def outbox_show(app: App, notice_id: int, render: bool, as_json: bool) -> None:
+    """Show one notice: key, recipient, payload, attempts, reason."""
+    from workflow import outbox
+
+    notice = outbox.get(app.engine(), notice_id)
+    data = notice.to_json()
+    if render:
+        from notifications import Renderer
+
+        override = _notify_config(app).templates
+        text = Renderer(override).render(
+            notice.topic, {"recipient": data["recipient"], "office": "代表工作机构", **notice.payload}
+        )
+        data["rendered"] = {"subject": text.subject, "text": text.text}
+    _emit(as_json, data, lambda: json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@outbox_group.command("retry")
+@click.argument("notice_id", type=int)
+@json_option
+@pass_app
+def outbox_retry(app: App, notice_id: int, as_json: bool) -> None:
+    """Queue a dead, failed or suppressed notice again, due now."""
+    from workflow import outbox
+
+    notice = outbox.retry(app.engine(), notice_id, now=app.engine().clock.now())
+    _emit(as_json, notice.to_json(), lambda: f"outbox {notice_id} queued again")
+
+
+def _notify_config(app: App) -> Any:
+    from notifications import NotifyConfig
+
+    return NotifyConfig.from_mapping(app.notifications, base=Path(app.config_dir) if app.config_dir else None)
+
+
+@outbox_group.command("dispatch")
+@click.option("--limit", type=int, default=100, show_default=True, help="At most this many notices.")
+@click.option("--now", metavar="TIME", help="The time to act at [now].")
+@json_option
+@pass_app
+def outbox_dispatch(app: App, limit: int, now: str | None, as_json: bool) -> None:
+    """Deliver due notices once through the channels of --config's [notifications] table."""
+    from notifications import Dispatcher
+
+    config = _notify_config(app)
+    if not config.channels:
+        raise click.UsageError(
+            "no channel configured: add [notifications.smtp], .webhook or .file to --config"
+        )
+    report = Dispatcher(app.engine(), config).dispatch(now=app.when(now), limit=limit)
+    data = {
+        k: getattr(report, k) for k in ("claimed", "sent", "failed", "dead", "suppressed", "lost", "errors")
+    }
+    _emit(
+        as_json,
+        data,
+        lambda: (
+            (
+                f"{report.claimed} claimed: {report.sent} sent, {report.failed} to retry, "
+                f"{report.dead} dead, {report.suppressed} suppressed"
+            )
+            + "".join(f"\n  {e}" for e in report.errors)
+        ),
+    )
+
+
+@cli.group()
+def templates() -> None:
+    """Notice templates (Chinese defaults, or an override directory)."""
+
+
+@templates.command("check")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help="An override directory to check.")
+@json_option
+@pass_app
+def templates_check(app: App, directory: str | None, as_json: bool) -> None:
+    """Render every template with sample data and report what fails, before a notice meets it."""
+    from notifications import Renderer
+
+    renderer = Renderer(directory or _notify_config(app).templates)
+    problems = renderer.check()
+    names = renderer.names()
+    _emit(
+        as_json,
+        {"templates": names, "problems": [str(p) for p in problems]},
+        lambda: (
+            "\n".join(str(p) for p in problems)
+            + ("\n" if problems else "")
+            + f"{len(names)} template(s) checked, {len(problems)} problem(s)"
+        ),
+    )
+    if problems:
+        raise Failure(f"{len(problems)} template(s) do not render", 3)
 
 
 @cli.group()

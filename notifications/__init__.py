@@ -1,9 +1,80 @@
 """Notices: rendering and delivering what the workflow engine writes to its outbox.
 
-The engine writes every notice (assignment, feedback request, re-handling, withdrawal, return requests)
-as an outbox row inside the transaction that caused it; this package is where they are delivered.
+The engine writes every notice (assignment, feedback request, re-handling, withdrawal, return requests) as
+an outbox row inside the transaction that caused it; this package renders the Chinese templates and delivers
+them by e-mail, signed webhook or file, at least once, with retries and dead letters.
 """
 
-from notifications.errors import NotificationError
+from __future__ import annotations
 
-__all__ = ["NotificationError"]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from notifications.channels import (
+        Channel,
+        EmailChannel,
+        FileChannel,
+        Message,
+        RecordingChannel,
+        WebhookChannel,
+        message_id,
+    )
+    from notifications.config import NotifyConfig
+    from notifications.dispatcher import Dispatcher, DispatchReport, backoff
+    from notifications.errors import ConfigError, DeliveryError, NotificationError, TemplateProblem
+    from notifications.render import Rendered, Renderer
+
+__all__ = [
+    "Channel",
+    "ConfigError",
+    "DeliveryError",
+    "DispatchReport",
+    "Dispatcher",
+    "EmailChannel",
+    "FileChannel",
+    "Message",
+    "NotificationError",
+    "NotifyConfig",
+    "RecordingChannel",
+    "Rendered",
+    "Renderer",
+    "TemplateProblem",
+    "WebhookChannel",
+    "backoff",
+    "message_id",
+]
+
+_WHERE = {
+    "Channel": "notifications.channels",
+    "ConfigError": "notifications.errors",
+    "DeliveryError": "notifications.errors",
+    "DispatchReport": "notifications.dispatcher",
+    "Dispatcher": "notifications.dispatcher",
+    "EmailChannel": "notifications.channels",
+    "FileChannel": "notifications.channels",
+    "Message": "notifications.channels",
+    "NotificationError": "notifications.errors",
+    "NotifyConfig": "notifications.config",
+    "RecordingChannel": "notifications.channels",
+    "Rendered": "notifications.render",
+    "Renderer": "notifications.render",
+    "TemplateProblem": "notifications.errors",
+    "WebhookChannel": "notifications.channels",
+    "backoff": "notifications.dispatcher",
+    "message_id": "notifications.channels",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        msg = f"module 'notifications' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -3,10 +3,41 @@
 Tree::
 
     NotificationError
+    ├── TemplateProblem     a template that does not render (syntax, undefined variable, too long)
+    ├── ConfigError         a notifications configuration that cannot be used
+    └── DeliveryError       a channel could not deliver (``retryable`` says whether to try again)
 """
 
-__all__ = ["NotificationError"]
+from __future__ import annotations
+
+__all__ = ["ConfigError", "DeliveryError", "NotificationError", "TemplateProblem"]
 
 
 class NotificationError(Exception):
     """Root of every error raised by :mod:`notifications`."""
+
+    exit_code = 1
+
+
+class TemplateProblem(NotificationError):
+    """A template that cannot be rendered."""
+
+    exit_code = 3
+
+    def __init__(self, *, template: str, detail: str) -> None:
+        self.template, self.detail = template, detail
+        super().__init__(f"template {template!r}: {detail}")
+
+
+class ConfigError(NotificationError):
+    """A notifications configuration that cannot be used."""
+
+    exit_code = 3
+
+
+class DeliveryError(NotificationError):
+    """A channel could not deliver a notice."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        self.retryable = retryable
+        super().__init__(message)

@@ -1,0 +1,192 @@
+"""Delivery channels: e-mail over SMTP, signed webhooks, files, and a recording channel for tests.
+
+Each channel delivers one :class:`Message` or raises :class:`~notifications.errors.DeliveryError`, whose
+``retryable`` says whether a later try may succeed (a refused recipient will not; a timeout may).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Protocol
+
+from notifications.errors import DeliveryError
+
+__all__ = [
+    "Channel",
+    "EmailChannel",
+    "FileChannel",
+    "Message",
+    "RecordingChannel",
+    "WebhookChannel",
+    "message_id",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What a channel delivers."""
+
+    key: str  # the outbox row's idempotency key
+    to: str  # an e-mail address, a webhook URL, or a name (files)
+    subject: str
+    text: str
+    html: str | None = None
+    topic: str = ""
+
+
+class Channel(Protocol):
+    """Something that delivers messages."""
+
+    name: str
+
+    def send(self, message: Message) -> None:
+        """Deliver ``message`` or raise DeliveryError."""
+        ...
+
+
+def message_id(key: str) -> str:
+    """A stable Message-ID for an idempotency key, so a receiver can drop a repeat."""
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@jianyi>"
+
+
+@dataclass
+class EmailChannel:
+    """E-mail over SMTP (plain, STARTTLS or SSL; optional login), UTF-8 subject and body."""
+
+    host: str
+    port: int = 25
+    sender: str = "jianyi@localhost"
+    security: str = "plain"  # plain | starttls | ssl
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 10.0
+    name: str = "email"
+
+    def send(self, message: Message) -> None:
+        """Deliver one mail."""
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = message.to
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(localtime=False)
+        mail["Message-ID"] = message_id(message.key)
+        mail.set_content(message.text, charset="utf-8")
+        if message.html is not None:
+            mail.add_alternative(message.html, subtype="html", charset="utf-8")
+        try:
+            if self.security == "ssl":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with client:
+                if self.security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if self.username:
+                    client.login(self.username, self.password or "")
+                client.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryError(f"recipient refused: {exc.recipients}", retryable=False) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(
+                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=exc.smtp_code < 500
+            ) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}", retryable=True) from exc
+
+
+@dataclass
+class WebhookChannel:
+    """A JSON POST signed with HMAC-SHA256 (for SMS gateways and 企业微信/钉钉 robots behind a relay).
+
+    Headers: ``X-Jianyi-Signature: sha256=<hex of HMAC(secret, body)>`` and ``X-Jianyi-Key: <idempotency key>``.
+    """
+
+    secret: str
+    timeout: float = 10.0
+    name: str = "webhook"
+
+    def body(self, message: Message) -> bytes:
+        """The JSON body sent for ``message``."""
+        data = {"key": message.key, "topic": message.topic, "subject": message.subject, "text": message.text}
+        return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    def signature(self, body: bytes) -> str:
+        """The signature header value for ``body``."""
+        return "sha256=" + hmac.new(self.secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+    def send(self, message: Message) -> None:
+        """POST the message to its URL."""
+        body = self.body(message)
+        request = urllib.request.Request(  # noqa: S310  (the URL is a configured webhook, http or https)
+            message.to,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "X-Jianyi-Signature": self.signature(body),
+                "X-Jianyi-Key": message.key,
+            },
+        )
+        if not message.to.startswith(("http://", "https://")):
+            raise DeliveryError(f"webhook URL {message.to!r} is not http(s)", retryable=False)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                response.read()
+        except urllib.error.HTTPError as exc:
+            retry = exc.code >= 500 or exc.code in (408, 429)
+            raise DeliveryError(f"webhook {message.to}: HTTP {exc.code}", retryable=retry) from exc
+        except (OSError, urllib.error.URLError) as exc:
+            raise DeliveryError(f"webhook {message.to}: {exc}", retryable=True) from exc
+
+
+@dataclass
+class FileChannel:
+    """One file per notice in a directory (for offices without mail); a repeat overwrites the same file."""
+
+    directory: Path
+    name: str = "file"
+
+    def send(self, message: Message) -> None:
+        """Write ``<key>.txt`` (and ``.html`` when there is one)."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in message.key)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            for suffix, content in (
+                (".txt", f"收件人：{message.to}\n主题：{message.subject}\n\n{message.text}"),
+                (".html", message.html),
+            ):
+                if content is None:
+                    continue
+                target = self.directory / f"{safe}{suffix}"
+                partial = target.with_suffix(suffix + ".part")
+                partial.write_text(content, encoding="utf-8")
+                partial.replace(target)
+        except OSError as exc:
+            raise DeliveryError(f"cannot write to {self.directory}: {exc.strerror}", retryable=True) from exc
+
+
+@dataclass
+class RecordingChannel:
+    """Keeps what it is given (for tests); can be told to fail."""
+
+    name: str = "recording"
+    sent: list[Message] = field(default_factory=list)
+    fail: DeliveryError | None = None
+
+    def send(self, message: Message) -> None:
+        """Record ``message``, or raise the configured failure."""
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append(message)

@@ -1,0 +1,257 @@
+"""Delivering the outbox to a real SMTP server and a real HTTP server in the test process."""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import hmac
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from email.header import decode_header, make_header
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from notifications import (
+    EmailChannel,
+    FileChannel,
+    NotifyConfig,
+    RecordingChannel,
+    Renderer,
+    WebhookChannel,
+    message_id,
+)
+from notifications.dispatcher import Dispatcher
+from notifications.errors import DeliveryError
+from workflow import outbox
+from workflow.engine import Engine
+from workflow.testing import FrozenClock
+
+SECRET = "test-secret"
+
+
+class _Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[_Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1 collecting what it receives."""
+    box = _Mailbox()
+    with socket.socket() as probe:  # a free port (the controller cannot take port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[tuple[list[dict[str, Any]], str]]:
+    """A real HTTP server on 127.0.0.1 that checks the signature; 401 when it does not match."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(expected, self.headers.get("X-Jianyi-Signature", "")):
+                self.send_response(401)
+                self.end_headers()
+                return
+            received.append({"key": self.headers["X-Jianyi-Key"], **json.loads(body)})
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield received, f"http://127.0.0.1:{server.server_address[1]}/hook"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _subject(message: email.message.Message) -> str:
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def _engine(db_path: Path, clock: FrozenClock, **unit_contacts: str | None) -> Engine:
+    engine = Engine.open(db_path, clock=clock)
+    engine.add_unit("市水利局", **unit_contacts)  # type: ignore[arg-type]
+    engine.submit("0001", title="关于加强河道治理的建议", deputy="张三")
+    engine.assign("0001", main="市水利局")
+    return engine
+
+
+def test_an_assignment_notice_arrives_once_by_email(
+    db_path: Path, clock: FrozenClock, smtp_server: tuple[_Mailbox, int]
+) -> None:
+    """The unit gets one mail with a Chinese subject and body; a second pass sends nothing."""
+    box, port = smtp_server
+    with _engine(db_path, clock, email="slj@example.org") as engine:
+        config = NotifyConfig(
+            channels={"email": EmailChannel("127.0.0.1", port, sender="office@example.org")}
+        )
+        first = Dispatcher(engine, config).dispatch()
+        second = Dispatcher(engine, config).dispatch()
+        [notice] = outbox.listing(engine, status="sent")
+    assert (first.sent, second.claimed, len(box.messages)) == (1, 0, 1)
+    mail = box.messages[0]
+    assert _subject(mail) == "【交办】0001 关于加强河道治理的建议"
+    assert mail["To"] == "slj@example.org"
+    assert mail["Message-ID"] == message_id(notice.key)
+    body = mail.get_payload(decode=True).decode("utf-8")
+    assert "现将代表建议《关于加强河道治理的建议》（测试会议第0001号）交由你单位主办。" in body
+    assert "请于2026-06-02前答复代表。" in body
+
+
+def test_a_webhook_is_signed_and_keyed(
+    db_path: Path, clock: FrozenClock, webhook_server: tuple[list[dict[str, Any]], str]
+) -> None:
+    """A unit with only a webhook gets a signed JSON POST carrying the idempotency key."""
+    received, url = webhook_server
+    with _engine(db_path, clock, webhook=url) as engine:
+        report = Dispatcher(engine, NotifyConfig(channels={"webhook": WebhookChannel(SECRET)})).dispatch()
+    assert report.sent == 1
+    assert received[0]["subject"] == "【交办】0001 关于加强河道治理的建议"
+    assert received[0]["key"].startswith("case:")
+
+
+def test_a_bad_signature_is_refused_and_the_notice_dies(
+    db_path: Path, clock: FrozenClock, webhook_server: tuple[list[dict[str, Any]], str]
+) -> None:
+    """A 401 will not heal by retrying: the notice is dead, with the reason."""
+    _, url = webhook_server
+    with _engine(db_path, clock, webhook=url) as engine:
+        report = Dispatcher(engine, NotifyConfig(channels={"webhook": WebhookChannel("wrong")})).dispatch()
+        [dead] = outbox.listing(engine, status="dead")
+    assert (report.dead, dead.reason) == (1, f"webhook {url}: HTTP 401")
+
+
+def test_a_recipient_without_address_is_suppressed_with_the_reason(db_path: Path, clock: FrozenClock) -> None:
+    """Nothing is silently dropped."""
+    with _engine(db_path, clock) as engine:
+        report = Dispatcher(engine, NotifyConfig(channels={"email": RecordingChannel()})).dispatch()
+        [row] = outbox.listing(engine, status="suppressed")
+    assert report.suppressed == 1
+    assert row.reason == "unit 市水利局 has no address for the configured channels (email)"
+
+
+def test_a_refused_mailbox_is_dead_at_once(
+    db_path: Path, clock: FrozenClock, smtp_server: tuple[_Mailbox, int]
+) -> None:
+    """SMTP 550 is final."""
+    box, port = smtp_server
+    box.refuse.add("gone@example.org")
+    with _engine(db_path, clock, email="gone@example.org") as engine:
+        report = Dispatcher(
+            engine, NotifyConfig(channels={"email": EmailChannel("127.0.0.1", port)})
+        ).dispatch()
+    assert (report.dead, box.messages) == (1, [])
+
+
+def test_failures_back_off_then_die_and_can_be_retried(db_path: Path, clock: FrozenClock) -> None:
+    """A server that is down: retried after 1, 2, … minutes, dead after max_attempts, re-queued by retry."""
+    channel = RecordingChannel(name="email", fail=DeliveryError("connection refused", retryable=True))
+    with _engine(db_path, clock, email="a@example.org") as engine:
+        dispatcher = Dispatcher(engine, NotifyConfig(max_attempts=3, channels={"email": channel}))
+        assert dispatcher.dispatch().failed == 1
+        assert dispatcher.dispatch().claimed == 0  # not before its retry time
+        [failed] = outbox.listing(engine, status="failed")
+        assert failed.available_at - clock.now() == timedelta(minutes=1)
+        clock.advance(minutes=1)
+        assert dispatcher.dispatch().failed == 1
+        clock.advance(minutes=2)
+        assert dispatcher.dispatch().dead == 1
+        [dead] = outbox.listing(engine, status="dead")
+        assert (dead.attempts, dead.reason) == (3, "connection refused")
+        channel.fail = None
+        outbox.retry(engine, dead.id, now=clock.now())
+        assert dispatcher.dispatch().sent == 1
+    assert len(channel.sent) == 1
+
+
+def test_a_dead_dispatchers_lease_is_taken_over(db_path: Path, clock: FrozenClock) -> None:
+    """A notice claimed by a dispatcher that died is delivered by another once the lease runs out."""
+    channel = RecordingChannel(name="email")
+    with _engine(db_path, clock, email="a@example.org") as engine:
+        [claimed] = outbox.claim(engine, owner="crashed", now=clock.now())
+        other = Dispatcher(engine, NotifyConfig(channels={"email": channel}), owner="survivor")
+        assert other.dispatch().claimed == 0
+        clock.advance(minutes=6)
+        assert other.dispatch().sent == 1
+        assert outbox.settle(engine, claimed, owner="crashed", status="sent", now=clock.now()) is False
+    assert [m.key for m in channel.sent] == [claimed.key]
+
+
+def test_the_file_channel_writes_one_file_per_notice(
+    db_path: Path, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Offices without mail get files."""
+    with _engine(db_path, clock) as engine:
+        Dispatcher(engine, NotifyConfig(channels={"file": FileChannel(tmp_path / "out")})).dispatch()
+    [written] = list((tmp_path / "out").glob("*.txt"))
+    assert written.read_text(encoding="utf-8").startswith(
+        "收件人：市水利局\n主题：【交办】0001 关于加强河道治理的建议\n"
+    )
+
+
+def test_every_shipped_template_renders() -> None:
+    """templates check finds nothing wrong with the defaults."""
+    assert Renderer().check() == []
+
+
+def test_a_broken_override_template_is_named(tmp_path: Path) -> None:
+    """An override with an unknown variable is reported before any notice meets it."""
+    (tmp_path / "assigned.txt.j2").write_text(
+        '{% set subject = "x" %}{{ unknown_variable }}', encoding="utf-8"
+    )
+    [problem] = Renderer(tmp_path).check(["assigned"])
+    assert str(problem) == "template 'assigned': UndefinedError: 'unknown_variable' is undefined"
+
+
+def test_the_supervision_letter_has_a_printable_html_form() -> None:
+    """督办函 renders as a document too, escaped."""
+    rendered = Renderer().render(
+        "supervision_letter",
+        {
+            "number": "0001",
+            "session": "s",
+            "title": "<b>标题</b>",
+            "recipient": "市水利局",
+            "kind": "answer",
+            "due": "2026-05-11",
+            "working_days_late": 5,
+            "office": "代表工作委员会",
+            "today": "2026-05-18",
+        },
+    )
+    assert rendered.html is not None
+    assert "&lt;b&gt;标题&lt;/b&gt;" in rendered.html
+    assert "<h1>督办函</h1>" in rendered.html

@@ -1,0 +1,227 @@
+"""The outbox as the notifications package sees it: claim with a lease, settle, list, retry.
+
+Claims are atomic: on SQLite one ``UPDATE … WHERE id IN (…)`` under the write lock, on PostgreSQL
+``FOR UPDATE SKIP LOCKED``, so two dispatchers never hold the same row. A claimed row whose lease ran out (its
+dispatcher died) can be claimed again: delivery is at least once, and a channel keyed on the row's
+idempotency key (the e-mail Message-ID, the webhook's key header) lets the receiver drop a repeat.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from workflow._sql import Raw, as_instant
+from workflow.errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from workflow.engine import Engine
+
+__all__ = ["STATUSES", "Notice", "Recipient", "claim", "get", "listing", "recipient", "retry", "settle"]
+
+STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed")
+_COLUMNS = (
+    "o.id, o.key, o.suggestion_id, o.topic, o.recipient_kind, o.recipient_id, o.channel, o.payload, o.status, "
+    "o.reason, o.attempts, o.created_at, o.available_at, o.sent_at, s.state"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One outbox row."""
+
+    id: int
+    key: str
+    case_id: int | None
+    topic: str
+    recipient_kind: str
+    recipient_id: int | None
+    channel: str | None
+    payload: dict[str, Any]
+    status: str
+    reason: str | None
+    attempts: int
+    created_at: datetime
+    available_at: datetime
+    sent_at: datetime | None
+    case_state: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": self.id,
+            "key": self.key,
+            "topic": self.topic,
+            "recipient": f"{self.recipient_kind}:{self.recipient_id or ''}".rstrip(":"),
+            "channel": self.channel,
+            "status": self.status,
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "created_at": self.created_at.isoformat(),
+            "available_at": self.available_at.isoformat(),
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+            "payload": self.payload,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Where a notice goes: a unit or deputy with its contacts, or the office."""
+
+    kind: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    webhook: str | None = None
+
+
+def _notice(row: tuple[Any, ...]) -> Notice:
+    return Notice(
+        id=row[0],
+        key=row[1],
+        case_id=row[2],
+        topic=row[3],
+        recipient_kind=row[4],
+        recipient_id=row[5],
+        channel=row[6],
+        payload=json.loads(row[7]),
+        status=row[8],
+        reason=row[9],
+        attempts=row[10],
+        created_at=as_instant(row[11]) or datetime.min,
+        available_at=as_instant(row[12]) or datetime.min,
+        sent_at=as_instant(row[13]),
+        case_state=row[14],
+    )
+
+
+def claim(
+    engine: Engine, *, owner: str, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+) -> list[Notice]:
+    """Claim up to ``limit`` deliverable rows for ``owner`` until ``now + lease``; attempts + 1."""
+    ready = (
+        "(o.status IN ('pending', 'failed') AND o.available_at <= :now) "
+        "OR (o.status = 'sending' AND o.lease_until < :now)"
+    )
+    with engine._action() as conn:
+        raw = Raw(conn)
+        if raw.postgres:
+            ids = raw.column(
+                f"SELECT o.id FROM outbox o WHERE {ready} ORDER BY o.available_at, o.id LIMIT :limit "
+                "FOR UPDATE SKIP LOCKED",
+                {"now": now, "limit": limit},
+            )
+        else:
+            ids = raw.column(
+                f"SELECT o.id FROM outbox o WHERE {ready} ORDER BY o.available_at, o.id LIMIT :limit",
+                {"now": now, "limit": limit},
+            )
+        if not ids:
+            return []
+        marks, params = Raw.in_list("i", ids)
+        raw.run(
+            f"UPDATE outbox SET status = 'sending', lease_owner = :owner, lease_until = :until, "
+            f"attempts = attempts + 1 WHERE id IN {marks}",
+            {**params, "owner": owner, "until": now + lease},
+        )
+        rows = raw.all(
+            f"SELECT {_COLUMNS} FROM outbox o LEFT JOIN suggestions s ON s.id = o.suggestion_id "
+            f"WHERE o.id IN {marks} ORDER BY o.id",
+            params,
+        )
+    return [_notice(r) for r in rows]
+
+
+def settle(
+    engine: Engine,
+    notice: Notice,
+    *,
+    owner: str,
+    status: str,
+    now: datetime,
+    reason: str | None = None,
+    channel: str | None = None,
+    retry_at: datetime | None = None,
+) -> bool:
+    """Record how a claimed notice ended (sent, failed with a retry time, dead, suppressed).
+
+    Returns False when the lease was lost meanwhile (another dispatcher took the row over); nothing changes then.
+    """
+    if status not in STATUSES or status in ("pending", "sending"):
+        msg = f"a claimed notice ends sent, failed, dead or suppressed, not {status!r}"
+        raise ValidationError(msg)
+    with engine._action() as conn:
+        touched = Raw(conn).run(
+            "UPDATE outbox SET status = :status, reason = :reason, channel = COALESCE(:channel, channel), "
+            "sent_at = :sent_at, available_at = COALESCE(:retry_at, available_at), lease_owner = NULL, "
+            "lease_until = NULL WHERE id = :id AND lease_owner = :owner AND status = 'sending'",
+            {
+                "status": status,
+                "reason": reason,
+                "channel": channel,
+                "sent_at": now if status == "sent" else None,
+                "retry_at": retry_at,
+                "id": notice.id,
+                "owner": owner,
+            },
+        )
+    return touched == 1
+
+
+def listing(engine: Engine, *, status: str | None = None, limit: int = 100) -> list[Notice]:
+    """Outbox rows, newest first, optionally of one status."""
+    if status is not None and status not in STATUSES:
+        msg = f"outbox status {status!r} unknown: use {', '.join(STATUSES)}"
+        raise ValidationError(msg)
+    where = "WHERE o.status = :status" if status else ""
+    with engine._reading() as conn:
+        rows = Raw(conn).all(
+            f"SELECT {_COLUMNS} FROM outbox o LEFT JOIN suggestions s ON s.id = o.suggestion_id {where} "
+            "ORDER BY o.id DESC LIMIT :limit",
+            {"status": status, "limit": limit},
+        )
+    return [_notice(r) for r in rows]
+
+
+def get(engine: Engine, notice_id: int) -> Notice:
+    """One outbox row."""
+    with engine._reading() as conn:
+        rows = Raw(conn).all(
+            f"SELECT {_COLUMNS} FROM outbox o LEFT JOIN suggestions s ON s.id = o.suggestion_id WHERE o.id = :id",
+            {"id": notice_id},
+        )
+    if not rows:
+        raise NotFound(kind="outbox notice", name=str(notice_id), hint="list them with `jianyi outbox list`")
+    return _notice(rows[0])
+
+
+def retry(engine: Engine, notice_id: int, *, now: datetime) -> Notice:
+    """Put a dead, failed or suppressed notice back in the queue, due now, with its attempts reset."""
+    current = get(engine, notice_id)
+    if current.status not in ("dead", "failed", "suppressed"):
+        msg = f"outbox notice {notice_id} is {current.status}: only dead, failed or suppressed notices are retried"
+        raise ValidationError(msg)
+    with engine._action() as conn:
+        Raw(conn).run(
+            "UPDATE outbox SET status = 'pending', attempts = 0, available_at = :now, reason = NULL WHERE id = :id",
+            {"now": now, "id": notice_id},
+        )
+    return get(engine, notice_id)
+
+
+def recipient(engine: Engine, kind: str, recipient_id: int | None) -> Recipient | None:
+    """The unit or deputy a notice is for, with its contacts (None for the office)."""
+    if kind == "office" or recipient_id is None:
+        return None
+    table = "units" if kind == "unit" else "deputies"
+    webhook = "webhook" if kind == "unit" else "NULL"
+    with engine._reading() as conn:
+        rows = Raw(conn).all(
+            f"SELECT name, email, phone, {webhook} FROM {table} WHERE id = :id", {"id": recipient_id}
+        )
+    if not rows:
+        return None
+    name, email, phone, hook = rows[0]
+    return Recipient(kind, name, email or None, phone or None, hook or None)
