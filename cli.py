@@ -1405,17 +1405,19 @@ def templates_check(app: App, directory: str | None, as_json: bool) -> None:
     renderer = Renderer(directory or _notify_config(app).templates)
     problems = renderer.check()
     names = renderer.names()
-    _emit(
-        as_json,
-        {"templates": names, "problems": [str(p) for p in problems]},
-        lambda: (
-            "\n".join(str(p) for p in problems)
-            + ("\n" if problems else "")
-            + f"{len(names)} template(s) checked, {len(problems)} problem(s)"
-        ),
-    )
+    _emit_checked(as_json, {"templates": names}, f"{len(names)} template(s)", problems)
     if problems:
         raise Failure(f"{len(problems)} template(s) do not render", 3)
+
+
+def _emit_checked(as_json: bool, data: dict[str, Any], checked: str, problems: Sequence[Any]) -> None:
+    """Print the problems a check found, then the count line (or all of it as JSON)."""
+    lines = [str(p) for p in problems]
+    _emit(
+        as_json,
+        {**data, "problems": lines},
+        lambda: "".join(f"{line}\n" for line in lines) + f"{checked} checked, {len(lines)} problem(s)",
+    )
 
 
 @cli.group()
@@ -1429,15 +1431,7 @@ def audit() -> None:
 def audit_verify(app: App, as_json: bool) -> None:
     """Check every case's hash chain; names the case and event of any altered or missing row."""
     checked, problems = app.engine().verify_audit()
-    _emit(
-        as_json,
-        {"checked": checked, "problems": [str(p) for p in problems]},
-        lambda: (
-            "\n".join(str(p) for p in problems)
-            + ("\n" if problems else "")
-            + f"{checked} case(s) checked, {len(problems)} problem(s)"
-        ),
-    )
+    _emit_checked(as_json, {"checked": checked}, f"{checked} case(s)", problems)
     if problems:
         raise Failure(f"audit trail broken in {len({(p.session, p.number) for p in problems})} case(s)", 9)
 
