@@ -35,7 +35,7 @@ from workflow._sql import Raw, as_date, as_instant
 from workflow._tx import ActiveAssignment, Tx
 from workflow.audit import GENESIS, AuditProblem, canonical, chain_hash
 from workflow.clock import Clock, SystemClock, ensure_utc
-from workflow.errors import Conflict, NotFound, ValidationError, WorkflowError
+from workflow.errors import BatchConflict, Conflict, NotFound, ValidationError, WorkflowError
 from workflow.machine import CaseView, allowed_actions
 from workflow.models import (
     Answer,
@@ -1046,7 +1046,9 @@ class Engine:
             for sql, param_sets in updates.items():
                 touched = raw.many(sql, param_sets)
                 if touched not in (-1, len(param_sets)):  # rows are locked: this would be a bug, not a race
-                    raise Conflict(case=f"{session_name} (batch)", expected=len(param_sets), found=touched)
+                    raise BatchConflict(
+                        what=f"batch assignment in {session_name}", expected=len(param_sets), found=touched
+                    )
         for tx in txs:
             self._publish(tx.events)
         return changes

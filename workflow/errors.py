@@ -7,6 +7,7 @@ Every message names the case, the state, what was attempted and what to do. Tree
     ├── TransitionNotAllowed         an action the case's state does not allow
     ├── PermissionDenied             an actor acting outside their part
     ├── Conflict                     another writer changed the case first: reload and retry
+    │   └── BatchConflict            the same, for a batch (assignment meeting, recomputation)
     ├── ValidationError (ValueError) input that cannot be accepted as given
     └── NotInitialised               a database without jianyi's schema (run `jianyi init`)
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "BatchConflict",
     "Conflict",
     "NotFound",
     "NotInitialised",
@@ -88,6 +90,18 @@ class Conflict(WorkflowError):
             f"{_case(case)}changed by someone else (expected version {expected}{seen}); "
             "reload the case and retry"
         )
+
+
+class BatchConflict(Conflict):
+    """A batch found fewer cases at their expected versions than it read: nothing of it was written."""
+
+    def __init__(self, *, what: str, expected: int, found: int) -> None:
+        WorkflowError.__init__(
+            self,
+            f"{what}: {expected} case(s) were to change but only {found} were still as read; "
+            "nothing of the batch was written; run it again",
+        )
+        self.case, self.expected, self.found = what, expected, found
 
 
 class ValidationError(WorkflowError, ValueError):

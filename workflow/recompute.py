@@ -21,7 +21,7 @@ from rules import DeadlineKind, Due, RuleSet
 from workflow import db as _db
 from workflow._sql import Raw, as_date, update_sql
 from workflow.audit import canonical, chain_hash, instant_text
-from workflow.errors import Conflict
+from workflow.errors import BatchConflict
 from workflow.states import FINAL_STATES
 
 if TYPE_CHECKING:
@@ -94,7 +94,6 @@ def recompute(
         ]
     if bounds[0] is None:
         return report
-    memo: dict[tuple[str, int, str, str, bool], tuple[Due, dict[str, Any]] | None] = {}
     final = ", ".join(f"'{state}'" for state in _FINAL)
     on_deadline = (
         f"d.suggestion_id = s.id AND d.status = 'open' AND d.kind <> 'promise' AND {deadline_filter}"
@@ -104,8 +103,7 @@ def recompute(
         "SELECT s.id, s.number, s.state, s.round, s.version, s.audit_seq, s.audit_head, s.extended, s.ruleset_id, "
         "s.ruleset_version, d.id, d.kind, d.start, d.due, d.provisional, d.roll_reason FROM suggestions s "
     )
-    with engine._reading() as conn:
-        postgres = Raw(conn).postgres
+    postgres = engine._postgres
     if repin is not None:  # every selected case, with or without open deadlines
         sql = f"{columns}LEFT JOIN deadlines d ON {on_deadline} WHERE {on_case}"
     elif postgres:
@@ -113,11 +111,34 @@ def recompute(
     else:  # CROSS JOIN keeps SQLite on the case-id range (its planner would scan the due-date index per chunk)
         sql = f"{columns}CROSS JOIN deadlines d WHERE {on_deadline} AND {on_case}"
     sql += " ORDER BY s.id, d.id"
+    if postgres:
+        sql += " FOR UPDATE OF s"
+    work = _Pass(engine, report, action, reason, at, now, repin)
+    first, last = int(bounds[0]), int(bounds[1])
     with _bulk_reading(engine, postgres):
-        _run_chunks(
-            engine, sql, params, bounds, chunk, memo, report, action, reason, at, now, repin, progress
-        )
+        for lo in range(first, last + 1, chunk):
+            with engine._action() as conn:
+                raw = Raw(conn)
+                _chunk(work, raw, raw.all(sql, {**params, "lo": lo, "hi": lo + chunk - 1}))
+            if progress is not None:
+                progress(min(lo + chunk, last + 1) - first)
     return report
+
+
+@dataclass
+class _Pass:
+    """What every chunk of one recomputation shares."""
+
+    engine: Engine
+    report: RecomputeReport
+    action: str
+    reason: str
+    at: datetime
+    now: datetime
+    repin: RuleSet | None
+    memo: dict[tuple[str, int, str, str, bool], tuple[Due, dict[str, Any]] | None] = field(
+        default_factory=dict
+    )
 
 
 @contextmanager
@@ -154,45 +175,9 @@ def _bulk_reading(engine: Engine, postgres: bool) -> Iterator[None]:
             driver.execute("PRAGMA mmap_size=0")
 
 
-def _run_chunks(
-    engine: Engine,
-    sql: str,
-    params: dict[str, Any],
-    bounds: tuple[Any, ...],
-    chunk: int,
-    memo: dict[tuple[str, int, str, str, bool], tuple[Due, dict[str, Any]] | None],
-    report: RecomputeReport,
-    action: str,
-    reason: str,
-    at: datetime,
-    now: datetime,
-    repin: RuleSet | None,
-    progress: Callable[[int], None] | None,
-) -> None:
-    for lo in range(int(bounds[0]), int(bounds[1]) + 1, chunk):
-        with engine._action() as conn:
-            raw = Raw(conn)
-            rows = raw.all(
-                sql + (" FOR UPDATE OF s" if raw.postgres else ""), {**params, "lo": lo, "hi": lo + chunk - 1}
-            )
-            _chunk(engine, raw, rows, memo, report, action=action, reason=reason, at=at, now=now, repin=repin)
-        if progress is not None:
-            progress(min(lo + chunk, int(bounds[1]) + 1) - int(bounds[0]))
-
-
-def _chunk(
-    engine: Engine,
-    raw: Raw,
-    rows: list[tuple[Any, ...]],
-    memo: dict[tuple[str, int, str, str, bool], tuple[Due, dict[str, Any]] | None],
-    report: RecomputeReport,
-    *,
-    action: str,
-    reason: str,
-    at: datetime,
-    now: datetime,
-    repin: RuleSet | None,
-) -> None:
+def _chunk(work: _Pass, raw: Raw, rows: list[tuple[Any, ...]]) -> None:
+    engine, memo, report, repin = work.engine, work.memo, work.report, work.repin
+    action, reason, at, now = work.action, work.reason, work.at, work.now
     # rows: the case's columns (0–9) then one open deadline's (10–15), or NULLs; ordered by case id
     groups: dict[int, list[tuple[Any, ...]]] = {}
     for row in rows:
@@ -303,7 +288,7 @@ def _chunk(
         sql = update_sql("suggestions", columns, "id = :b_id AND version = :b_version")
         touched = raw.many(sql, cas, prepared=True)
         if touched not in (-1, len(cas)):
-            raise Conflict(case="(recompute)", expected=len(cas), found=touched)
+            raise BatchConflict(what=f"recomputation ({reason})", expected=len(cas), found=touched)
 
 
 _MISSING: Any = object()
