@@ -1304,7 +1304,10 @@ def _notice_line(n: Any) -> str:
 
 
 @outbox_group.command("list")
-@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed", "dead", "suppressed"]))
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "sending", "sent", "failed", "dead", "suppressed", "digested"]),
+)
 @click.option("--limit", type=int, default=100, show_default=True)
 @json_option
 @pass_app
@@ -1358,33 +1361,127 @@ def _notify_config(app: App) -> Any:
     return NotifyConfig.from_mapping(app.notifications, base=Path(app.config_dir) if app.config_dir else None)
 
 
-@outbox_group.command("dispatch")
-@click.option("--limit", type=int, default=100, show_default=True, help="At most this many notices.")
-@click.option("--now", metavar="TIME", help="The time to act at [now].")
-@json_option
-@pass_app
-def outbox_dispatch(app: App, limit: int, now: str | None, as_json: bool) -> None:
-    """Deliver due notices once through the channels of --config's [notifications] table."""
-    from notifications import Dispatcher
-
+def _channels(app: App) -> Any:
     config = _notify_config(app)
     if not config.channels:
         raise click.UsageError(
             "no channel configured: add [notifications.smtp], .webhook or .file to --config"
         )
-    report = Dispatcher(app.engine(), config).dispatch(now=app.when(now), limit=limit)
-    data = {
-        k: getattr(report, k) for k in ("claimed", "sent", "failed", "dead", "suppressed", "lost", "errors")
-    }
+    return config
+
+
+def _dispatch_text(report: Any) -> str:
+    text = (
+        f"{report.claimed} claimed: {report.sent} sent, {report.failed} to retry, {report.dead} dead, "
+        f"{report.suppressed} suppressed, {report.deferred} held, {report.digested} in {report.digests} digest(s)"
+    )
+    return text + "".join(f"\n  {e}" for e in report.errors)
+
+
+@outbox_group.command("dispatch")
+@click.option("--limit", type=int, default=100, show_default=True, help="Claim this many notices at a time.")
+@click.option("--now", metavar="TIME", help="The time to act at [now].")
+@json_option
+@pass_app
+def outbox_dispatch(app: App, limit: int, now: str | None, as_json: bool) -> None:
+    """Deliver due notices once through the channels of --config's [notifications] table."""
+    from notifications import Dispatcher, RunReport
+    from workflow.sweep import SweepReport
+
+    report = Dispatcher(app.engine(), _channels(app)).dispatch(now=app.when(now), limit=limit)
+    _emit(as_json, RunReport(SweepReport(), report).to_json()["dispatch"], lambda: _dispatch_text(report))
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run one sweep and one dispatch pass, then exit (for cron).")
+@click.option("--now", metavar="TIME", help="The time to act at [now].")
+@click.option("--dry-run", is_flag=True, help="Write and send nothing; list the steps that are due.")
+@json_option
+@pass_app
+def remind(app: App, once: bool, now: str | None, dry_run: bool, as_json: bool) -> None:
+    """Record the escalation steps due now and deliver the outbox, once.
+
+    The sweep records each due ladder step of the rule sets (到期前提醒, 催办, 督办函, 通报, 约谈) with an audit
+    event, the case's escalation level and one notice per recipient, and closes answered cases whose feedback
+    window ended without feedback when the rule set says so. Then the dispatcher delivers what is due, in
+    working hours (urgent steps at any time). Running it twice records and sends nothing twice.
+    """
+    from notifications import run_once
+
+    if not once:
+        raise click.UsageError("remind runs one pass: pass --once (or run `jianyi daemon` as a service)")
+    config = _notify_config(app) if dry_run else _channels(app)
+    report = run_once(app.engine(), config, now=app.when(now), dry_run=dry_run)
+
+    def text() -> str:
+        lines = [
+            f"{r.case}  {r.kind} due {r.due}  {r.label}"
+            + (f" → {', '.join(r.recipients)}" if r.recipients else "")
+            + (f"  (skipped: {', '.join(r.skipped)})" if r.skipped else "")
+            for r in report.sweep.records
+        ]
+        prefix = "would record" if dry_run else "recorded"
+        lines.append(
+            f"{prefix} {report.sweep.steps} step(s), {report.sweep.notices} notice(s), "
+            f"{report.sweep.lapsed} feedback window(s) closed"
+        )
+        if report.dispatch is not None:
+            lines.append(_dispatch_text(report.dispatch))
+        return "\n".join(lines)
+
+    _emit(as_json, report.to_json(), text)
+
+
+@cli.command()
+@click.option(
+    "--every", type=click.FloatRange(min=1), default=60, show_default=True, help="Seconds between runs."
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+@pass_app
+def daemon(app: App, every: float, log_level: str) -> None:
+    """Run the reminder daemon: `remind --once` every --every seconds until SIGTERM or SIGINT.
+
+    APScheduler is only the clock (one job, fixed id, in memory, coalesced, one at a time); the work is in the
+    database, so a restart or a second daemon on the same PostgreSQL database records and sends nothing twice.
+    Logs one line per run to stderr.
+    """
+    import logging
+
+    from notifications import ReminderDaemon
+
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    ReminderDaemon(app.engine(), _channels(app), every=every).run()
+
+
+@cli.command()
+@click.option("--days", type=click.IntRange(1, 3660), default=30, show_default=True, help="How far ahead.")
+@click.option("--unit", metavar="UNIT", help="Only deadlines this unit owes.")
+@click.option("--now", metavar="TIME", help="Forecast from this time [now].")
+@json_option
+@pass_app
+def forecast(app: App, days: int, unit: str | None, now: str | None, as_json: bool) -> None:
+    """Which escalation steps will fire when, for whom and why, in the next --days days."""
+    from workflow.sweep import forecast as upcoming
+
+    items = upcoming(app.engine(), now=app.when(now), days=days, unit=unit)
     _emit(
         as_json,
-        data,
+        [i.to_json() for i in items],
         lambda: (
-            (
-                f"{report.claimed} claimed: {report.sent} sent, {report.failed} to retry, "
-                f"{report.dead} dead, {report.suppressed} suppressed"
+            "\n".join(
+                f"{_local(i.at, app)}  {i.case}  {i.label}  → {', '.join(i.recipients) or '-'}  ({i.why})"
+                for i in items
             )
-            + "".join(f"\n  {e}" for e in report.errors)
+            or f"nothing due in the next {days} day(s)"
         ),
     )
 

@@ -2,7 +2,9 @@
 
 The engine writes every notice (assignment, feedback request, re-handling, withdrawal, return requests) as
 an outbox row inside the transaction that caused it; this package renders the Chinese templates and delivers
-them by e-mail, signed webhook or file, at least once, with retries and dead letters.
+them by e-mail, signed webhook or file, at least once, with retries and dead letters, in working hours,
+optionally folded into daily digests. The reminder daemon runs the workflow's sweep (escalation ladders) and
+the dispatcher on a clock.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
         message_id,
     )
     from notifications.config import NotifyConfig
+    from notifications.daemon import ReminderDaemon, RunReport, run_once
     from notifications.dispatcher import Dispatcher, DispatchReport, backoff
     from notifications.errors import ConfigError, DeliveryError, NotificationError, TemplateProblem
     from notifications.render import Rendered, Renderer
@@ -38,12 +41,15 @@ __all__ = [
     "NotificationError",
     "NotifyConfig",
     "RecordingChannel",
+    "ReminderDaemon",
     "Rendered",
     "Renderer",
+    "RunReport",
     "TemplateProblem",
     "WebhookChannel",
     "backoff",
     "message_id",
+    "run_once",
 ]
 
 _WHERE = {
@@ -64,6 +70,9 @@ _WHERE = {
     "WebhookChannel": "notifications.channels",
     "backoff": "notifications.dispatcher",
     "message_id": "notifications.channels",
+    "ReminderDaemon": "notifications.daemon",
+    "RunReport": "notifications.daemon",
+    "run_once": "notifications.daemon",
 }
 
 

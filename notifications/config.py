@@ -5,6 +5,7 @@ office_name = "市人大常委会代表工作委员会"
 office_email = "office@example.org"
 max_attempts = 5              # then a notice is dead (visible, re-triable with `jianyi outbox retry`)
 templates = "my-templates"    # an override directory (optional)
+digest = false                # true: one daily digest per unit instead of single reminders
 
 [notifications.smtp]
 host = "127.0.0.1"
@@ -33,7 +34,7 @@ from notifications.errors import ConfigError
 
 __all__ = ["NotifyConfig"]
 
-_KNOWN = {"office_name", "office_email", "max_attempts", "templates", "smtp", "webhook", "file"}
+_KNOWN = {"office_name", "office_email", "max_attempts", "templates", "digest", "smtp", "webhook", "file"}
 
 
 @dataclass
@@ -44,6 +45,7 @@ class NotifyConfig:
     office_email: str | None = None
     max_attempts: int = 5
     templates: Path | None = None
+    digest: bool = False
     channels: dict[str, Channel] = field(default_factory=dict)
 
     @classmethod
@@ -91,5 +93,12 @@ class NotifyConfig:
             office_email=data.get("office_email"),
             max_attempts=int(data.get("max_attempts", 5)),
             templates=Path(templates) if templates else None,
+            digest=_flag(data.get("digest", False), "digest"),
             channels=channels,
         )
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"[notifications] {name} = {value!r}: use true or false")
+    return value

@@ -2,26 +2,38 @@
 
 Each claimed notice goes to one channel chosen from its recipient's contacts: e-mail when the recipient (or,
 for the office, the configured office address) has one and e-mail is configured, else the webhook, else the
-file channel. A notice nobody can receive is *suppressed* with the reason recorded, never silently dropped. A
-failed send is retried after 1, 2, 4, 8 … minutes (at most a day) and is *dead* after ``max_attempts``; dead
-and suppressed notices stay visible and can be re-queued with ``jianyi outbox retry``.
+file channel. A notice nobody can receive is *suppressed* with the reason recorded, never silently dropped.
+
+Outside working hours on the rule set's working days a notice not marked urgent is held (``pending``, with the
+reason and the time it is held until). With ``digest = true`` a unit's reminders, overdue reminders and
+promise reminders are folded into one daily digest per unit and day (``digested``, naming the digest); what
+comes later that day waits for the next working day's digest. A ladder step's notice whose deadline was met or
+cancelled meanwhile is suppressed with that reason.
+
+A failed send is retried after 1, 2, 4, 8 … minutes (at most a day) and is *dead* after ``max_attempts``;
+dead and suppressed notices stay visible and can be re-queued with ``jianyi outbox retry``.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from notifications.channels import Channel, Message
 from notifications.config import NotifyConfig
 from notifications.errors import DeliveryError, TemplateProblem
-from notifications.render import Renderer
+from notifications.render import KIND_LABELS, Renderer
+from rules import RuleSet
 from workflow import outbox
 from workflow.engine import Engine
+from workflow.errors import WorkflowError
 
-__all__ = ["DispatchReport", "Dispatcher"]
+__all__ = ["DIGEST_TOPICS", "DispatchReport", "Dispatcher"]
+
+DIGEST_TOPICS = frozenset({"reminder_before_due", "overdue_reminder", "promise_reminder"})
 
 
 @dataclass
@@ -33,8 +45,15 @@ class DispatchReport:
     failed: int = 0
     dead: int = 0
     suppressed: int = 0
+    deferred: int = 0  # held for working hours or the next digest
+    digested: int = 0  # folded into a daily digest
+    digests: int = 0  # daily digests written
     lost: int = 0  # leases another dispatcher took over meanwhile
     errors: list[str] = field(default_factory=list)
+
+
+def _local(instant: datetime, rs: RuleSet) -> str:
+    return instant.astimezone(rs.zone).strftime("%Y-%m-%d %H:%M")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -57,6 +76,7 @@ class Dispatcher:
         self.config = config
         self.renderer = renderer or Renderer(config.templates)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self.stopping = threading.Event()  # set: finish the current notice, give the rest back, return
 
     def _route(self, notice: outbox.Notice) -> tuple[Channel, str] | str:
         """The channel and address for a notice, or why it cannot be delivered."""
@@ -78,47 +98,122 @@ class Dispatcher:
             return channels["file"], who.name
         return f"{who.kind} {who.name} has no address for the configured channels ({', '.join(channels) or 'none'})"
 
-    def dispatch(self, *, now: datetime | None = None, limit: int = 100) -> DispatchReport:
-        """One pass: claim up to ``limit`` notices and settle each."""
+    def dispatch(self, *, now: datetime | None = None, limit: int = 100, rounds: int = 50) -> DispatchReport:
+        """Claim and settle notices, ``limit`` at a time, until none is ready (at most ``rounds`` claims)."""
         moment = now or self.engine.clock.now()
         report = DispatchReport()
-        zone = self.engine.active_ruleset().zone
-        for notice in outbox.claim(self.engine, owner=self.owner, now=moment, limit=limit):
-            report.claimed += 1
-            route = self._route(notice)
-            if isinstance(route, str):
-                self._settle(notice, "suppressed", moment, report, reason=route)
-                continue
-            channel, address = route
-            context = {
-                "today": moment.astimezone(zone).date().isoformat(),
-                "office": self.config.office_name,
-                "recipient": address,
-                **notice.payload,
-            }
-            try:
-                rendered = self.renderer.render(notice.topic, context)
-                channel.send(
-                    Message(notice.key, address, rendered.subject, rendered.text, rendered.html, notice.topic)
-                )
-            except TemplateProblem as exc:  # a broken template will not heal by waiting
-                self._settle(notice, "dead", moment, report, reason=str(exc), channel=channel.name)
-            except DeliveryError as exc:
-                if not exc.retryable or notice.attempts >= self.config.max_attempts:
-                    self._settle(notice, "dead", moment, report, reason=str(exc), channel=channel.name)
+        rs = self.engine.active_ruleset()
+        for _ in range(rounds):
+            if self.stopping.is_set():
+                break
+            claimed = outbox.claim(self.engine, owner=self.owner, now=moment, limit=limit)
+            if not claimed:
+                break
+            report.claimed += len(claimed)
+            digests: dict[tuple[str, int | None], list[outbox.Notice]] = {}
+            for notice in claimed:
+                if self.stopping.is_set():
+                    self._defer(notice, moment, "the dispatcher stopped before sending it", report)
+                elif not notice.payload.get("urgent") and not rs.is_sending_time(moment):
+                    until = rs.next_sending_time(moment)
+                    self._defer(notice, until, f"quiet hours: held until {_local(until, rs)}", report)
+                elif self.config.digest and notice.recipient_kind == "unit" and notice.topic in DIGEST_TOPICS:
+                    digests.setdefault((notice.recipient_kind, notice.recipient_id), []).append(notice)
                 else:
-                    self._settle(
-                        notice,
-                        "failed",
-                        moment,
-                        report,
-                        reason=str(exc),
-                        channel=channel.name,
-                        retry_at=moment + backoff(notice.attempts),
-                    )
-            else:
-                self._settle(notice, "sent", moment, report, channel=channel.name)
+                    self._deliver(notice, moment, report)
+            for notices in digests.values():
+                self._fold(notices, moment, rs, report)
         return report
+
+    def _deliver(self, notice: outbox.Notice, moment: datetime, report: DispatchReport) -> None:
+        gone = outbox.stale_step(self.engine, notice)
+        if gone is not None:
+            self._settle(notice, "suppressed", moment, report, reason=gone)
+            return
+        route = self._route(notice)
+        if isinstance(route, str):
+            self._settle(notice, "suppressed", moment, report, reason=route)
+            return
+        channel, address = route
+        zone = self.engine.active_ruleset().zone
+        context = {
+            "today": moment.astimezone(zone).date().isoformat(),
+            "office": self.config.office_name,
+            "recipient": address,
+            "kind_label": KIND_LABELS.get(str(notice.payload.get("kind", "")), ""),
+            **notice.payload,
+        }
+        try:
+            rendered = self.renderer.render(notice.topic, context)
+            channel.send(
+                Message(notice.key, address, rendered.subject, rendered.text, rendered.html, notice.topic)
+            )
+        except TemplateProblem as exc:  # a broken template will not heal by waiting
+            self._settle(notice, "dead", moment, report, reason=str(exc), channel=channel.name)
+        except DeliveryError as exc:
+            if not exc.retryable or notice.attempts >= self.config.max_attempts:
+                self._settle(notice, "dead", moment, report, reason=str(exc), channel=channel.name)
+            else:
+                self._settle(
+                    notice,
+                    "failed",
+                    moment,
+                    report,
+                    reason=str(exc),
+                    channel=channel.name,
+                    retry_at=moment + backoff(notice.attempts),
+                )
+        else:
+            self._settle(notice, "sent", moment, report, channel=channel.name)
+
+    def _fold(
+        self, notices: list[outbox.Notice], moment: datetime, rs: RuleSet, report: DispatchReport
+    ) -> None:
+        """One recipient's digestible notices become today's digest, or wait for tomorrow's."""
+        first = notices[0]
+        day = moment.astimezone(rs.zone).date()
+        key = f"digest:{first.recipient_kind}:{first.recipient_id}:{day.isoformat()}"
+        items = [
+            {
+                "session": n.payload.get("session", ""),
+                "number": n.payload.get("number", ""),
+                "title": n.payload.get("title", ""),
+                "kind_label": KIND_LABELS.get(str(n.payload.get("kind", "")), ""),
+                "step": n.payload.get("step", ""),
+                "due": n.payload.get("due", ""),
+                "overdue": int(n.payload.get("working_days_late") or 0) > 0,
+            }
+            for n in notices
+        ]
+        try:
+            digest = outbox.fold(
+                self.engine, notices, owner=self.owner, key=key, payload={"items": items}, now=moment
+            )
+        except outbox.LeaseLost:
+            report.lost += len(notices)
+            return
+        except WorkflowError:  # another dispatcher wrote today's digest at the same moment
+            digest = None
+        if digest is None:
+            until = rs.local_instant(
+                rs.work_calendar.next_working_day(day + timedelta(days=1)), rs.notices.work_start
+            )
+            for notice in notices:
+                self._defer(
+                    notice,
+                    until,
+                    f"today's digest for this recipient went out: held until {_local(until, rs)}",
+                    report,
+                )
+            return
+        report.digested += len(notices)
+        report.digests += 1
+
+    def _defer(self, notice: outbox.Notice, until: datetime, reason: str, report: DispatchReport) -> None:
+        if outbox.defer(self.engine, notice, owner=self.owner, until=until, reason=reason):
+            report.deferred += 1
+        else:
+            report.lost += 1
 
     def _settle(
         self,

@@ -148,3 +148,24 @@ class WorkCalendar:
             if self.is_working_day(day):
                 left -= 1
         return day
+
+    def shift_working_days(self, day: date, count: int) -> date:
+        """The working day ``count`` working days after ``day`` (before it when negative); ``day`` itself,
+        or the next working day, for 0."""
+        if count == 0:
+            return self.next_working_day(day)
+        step = 1 if count > 0 else -1
+        left = abs(count)
+        while left:
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                left -= 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (negative when ``end`` is earlier)."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        return sum(
+            1 for n in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=n))
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any
@@ -29,9 +29,11 @@ __all__ = [
     "Ladder",
     "LadderStep",
     "LifecycleSettings",
+    "NoticeSettings",
     "Rating",
     "Recipient",
     "RuleSet",
+    "StepTime",
     "YearSchedule",
 ]
 
@@ -201,6 +203,9 @@ class LifecycleSettings(_Strict):
     basic_counts_as_satisfied: bool = True
     unsatisfied_needs_comment: bool = True
     promise_classes: list[str] = Field(default_factory=lambda: ["B"])
+    # when the feedback window closes without feedback: close the case (办结, counted as "no feedback" and left
+    # out of the satisfaction rate), or keep waiting for the deputy
+    close_without_feedback: bool = True
 
     @model_validator(mode="after")
     def _disjoint(self) -> LifecycleSettings:
@@ -210,6 +215,30 @@ class LifecycleSettings(_Strict):
             msg = f"a rating cannot both close and re-handle a case: {names}"
             raise ValueError(msg)
         return self
+
+
+class NoticeSettings(_Strict):
+    """When notices may be sent: working hours on the calendar's working days (urgent steps excepted)."""
+
+    work_start: time = time(9, 0)
+    work_end: time = time(17, 30)
+
+    @model_validator(mode="after")
+    def _hours(self) -> NoticeSettings:
+        if self.work_start >= self.work_end:
+            msg = f"work_start {self.work_start} must be before work_end {self.work_end}"
+            raise ValueError(msg)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class StepTime:
+    """When one ladder step fires: the working day ``offset`` working days from the due date, at work start."""
+
+    index: int
+    step: LadderStep
+    day: date
+    at: datetime  # UTC
 
 
 _DEFAULT_CLASSES = {
@@ -236,6 +265,7 @@ class RuleSet(_Strict):
     ladders: dict[str, Ladder] = Field(
         default_factory=dict
     )  # by deadline kind; "re_answer_again" for round 3+
+    notices: NoticeSettings = Field(default_factory=NoticeSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -351,3 +381,68 @@ class RuleSet(_Strict):
         return rating is Rating.SATISFIED or (
             rating is Rating.BASIC and self.lifecycle.basic_counts_as_satisfied
         )
+
+    # ---- escalation ladders and sending hours ------------------------------------------------------
+    def ladder(self, kind: DeadlineKind | str, round_: int = 1) -> Ladder | None:
+        """The ladder of ``kind`` in handling round ``round_`` (``re_answer_again`` from round 3, when set)."""
+        name = kind.value if isinstance(kind, DeadlineKind) else kind
+        if name == DeadlineKind.RE_ANSWER.value and round_ >= 3 and "re_answer_again" in self.ladders:
+            name = "re_answer_again"
+        found = self.ladders.get(name)
+        return found if found is not None and found.steps else None
+
+    def local_instant(self, day: date, at: time) -> datetime:
+        """``day`` at local time ``at`` in this rule set's zone, as an aware UTC instant."""
+        return datetime.combine(day, at, tzinfo=self.zone).astimezone(ZoneInfo("UTC"))
+
+    def step_times(self, kind: DeadlineKind | str, due: date, round_: int = 1) -> tuple[StepTime, ...]:
+        """Every step of the ladder for a deadline whose last day is ``due``, with the instant it fires."""
+        ladder = self.ladder(kind, round_)
+        if ladder is None:
+            return ()
+        cache: dict[tuple[int, date], tuple[StepTime, ...]] = self.__dict__.setdefault("_step_cache", {})
+        key = (id(ladder), due)
+        found = cache.get(key)
+        if found is None:
+            calendar, start = self.work_calendar, self.notices.work_start
+            found = tuple(
+                StepTime(i, step, day, self.local_instant(day, start))
+                for i, step in enumerate(ladder.steps)
+                for day in [calendar.shift_working_days(due, step.offset)]
+            )
+            if len(cache) > 50_000:
+                cache.clear()
+            cache[key] = found
+        return found
+
+    def first_step_at(self, kind: DeadlineKind | str, due: date) -> datetime | None:
+        """The earliest instant any step of ``kind``'s ladders (every round) can fire for this due date."""
+        found = [t[0].at for r in (1, 3) if (t := self.step_times(kind, due, r))]
+        return min(found) if found else None
+
+    def first_check_at(self, kind: DeadlineKind | str, due: date, due_at: datetime) -> datetime | None:
+        """When the reminder sweep must first look at a new deadline: its earliest ladder step or, for a
+        feedback window that closes the case when it lapses, its end (None: never)."""
+        name = kind.value if isinstance(kind, DeadlineKind) else kind
+        times = [t for t in [self.first_step_at(name, due)] if t is not None]
+        if name == DeadlineKind.FEEDBACK.value and self.lifecycle.close_without_feedback:
+            times.append(due_at)
+        return min(times) if times else None
+
+    def is_sending_time(self, instant: datetime) -> bool:
+        """Whether ``instant`` falls in working hours on a working day of the rule set's calendar."""
+        local = instant.astimezone(self.zone)
+        return (
+            self.work_calendar.is_working_day(local.date())
+            and self.notices.work_start <= local.time() < self.notices.work_end
+        )
+
+    def next_sending_time(self, instant: datetime) -> datetime:
+        """``instant`` when notices may be sent then, else the start of the next working hours."""
+        if self.is_sending_time(instant):
+            return instant
+        local = instant.astimezone(self.zone)
+        day = local.date()
+        if local.time() >= self.notices.work_start:
+            day += timedelta(days=1)
+        return self.local_instant(self.work_calendar.next_working_day(day), self.notices.work_start)

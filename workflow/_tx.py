@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from rules import DeadlineKind, RuleSet, end_of_day
 from workflow._sql import Raw, as_instant, update_sql
 from workflow.audit import canonical, chain_hash
-from workflow.errors import Conflict, PermissionDenied, TransitionNotAllowed, ValidationError
+from workflow.errors import BatchConflict, Conflict, PermissionDenied, TransitionNotAllowed, ValidationError
 from workflow.machine import CaseView, allowed_actions, fire
 from workflow.states import Action, ActorKind, DeadlineStatus, Role, State
 from workflow.views import Actor, CaseEvent
@@ -26,7 +26,7 @@ from workflow.views import Actor, CaseEvent
 if TYPE_CHECKING:
     from workflow.engine import Engine
 
-__all__ = ["ActiveAssignment", "Tx"]
+__all__ = ["ActiveAssignment", "Tx", "write_deferred"]
 
 _ACTIVE_ASSIGNMENTS = (
     "SELECT a.id, a.unit_id, a.role, a.since, "
@@ -272,6 +272,7 @@ class Tx:
             "status": DeadlineStatus.OPEN.value,
             "version": 1,
             "escalation_step": 0,
+            "next_step_at": rs.first_check_at(kind, values["due"], values["due_at"]),
         }
         self.add("deadlines", values)
         return values
@@ -286,7 +287,7 @@ class Tx:
     ) -> int:
         """Mark open deadlines of ``kinds`` met (late when past due) or cancelled; returns how many."""
         marks, params = Raw.in_list("k", [k.value for k in kinds])
-        sql = f"UPDATE deadlines SET status = :status{{met}} WHERE suggestion_id = :sid AND status = 'open' AND kind IN {marks}"
+        sql = f"UPDATE deadlines SET status = :status, next_step_at = NULL{{met}} WHERE suggestion_id = :sid AND status = 'open' AND kind IN {marks}"
         params |= {"status": status.value, "sid": self.case_id}
         if not any_unit:
             if unit_id is None:
@@ -305,11 +306,21 @@ class Tx:
 
     # ---- outbox -------------------------------------------------------------------------------
     def notify(
-        self, topic: str, recipient_kind: str, recipient_id: int | None, payload: dict[str, Any]
+        self,
+        topic: str,
+        recipient_kind: str,
+        recipient_id: int | None,
+        payload: dict[str, Any],
+        *,
+        key: str | None = None,
+        available_at: datetime | None = None,
     ) -> None:
-        """Write a notice to the outbox, keyed so that the same change never announces twice."""
+        """Write a notice to the outbox, keyed so that the same change never announces twice.
+
+        The default key names the case, topic, recipient and the case version this change creates.
+        """
         version = self.row["version"] + 1
-        key = f"case:{self.case_id}:{topic}:{recipient_kind}:{recipient_id or 0}:v{version}"
+        key = key or f"case:{self.case_id}:{topic}:{recipient_kind}:{recipient_id or 0}:v{version}"
         body = {
             "number": self.row["number"],
             "session": self.session_name,
@@ -328,7 +339,7 @@ class Tx:
                     "payload": canonical(body),
                     "status": "pending",
                     "created_at": self.now,
-                    "available_at": self.now,
+                    "available_at": available_at or self.now,
                     "attempts": 0,
                 }
             ],
@@ -396,3 +407,23 @@ class Tx:
             if self.raw.run(*self.cas) != 1:
                 raise Conflict(case=self.label, expected=self.row["version"])
         return version
+
+
+def write_deferred(raw: Raw, txs: Sequence[Tx], *, what: str) -> None:
+    """Write what many deferred transactions buffered: one statement per table, the compare-and-sets batched.
+
+    The case rows are locked (or the write lock held), so a compare-and-set that misses is a bug, not a race.
+    """
+    tables: dict[str, list[dict[str, Any]]] = {}
+    updates: dict[str, list[dict[str, Any]]] = {}
+    for tx in txs:
+        for table, pending in tx.buffer.items():
+            tables.setdefault(table, []).extend(pending)
+        assert tx.cas is not None
+        updates.setdefault(tx.cas[0], []).append(tx.cas[1])
+    for table, pending in tables.items():
+        raw.insert_many(table, pending)
+    for sql, param_sets in updates.items():
+        touched = raw.many(sql, param_sets)
+        if touched not in (-1, len(param_sets)):
+            raise BatchConflict(what=what, expected=len(param_sets), found=touched)

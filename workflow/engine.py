@@ -32,10 +32,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from rules import DeadlineKind, Rating, RuleSet, YearSchedule, default_ruleset, ruleset_from_data
 from workflow import db as _db
 from workflow._sql import Raw, as_date, as_instant
-from workflow._tx import ActiveAssignment, Tx
+from workflow._tx import ActiveAssignment, Tx, write_deferred
 from workflow.audit import GENESIS, AuditProblem, canonical, chain_hash
 from workflow.clock import Clock, SystemClock, ensure_utc
-from workflow.errors import BatchConflict, Conflict, NotFound, ValidationError, WorkflowError
+from workflow.errors import Conflict, NotFound, ValidationError, WorkflowError
 from workflow.machine import CaseView, allowed_actions
 from workflow.models import (
     Answer,
@@ -1034,21 +1034,7 @@ class Engine:
                 )
                 for tx in txs
             ]
-            tables: dict[str, list[dict[str, Any]]] = {}
-            updates: dict[str, list[dict[str, Any]]] = {}
-            for tx in txs:
-                for table, pending in tx.buffer.items():
-                    tables.setdefault(table, []).extend(pending)
-                assert tx.cas is not None
-                updates.setdefault(tx.cas[0], []).append(tx.cas[1])
-            for table, pending in tables.items():
-                raw.insert_many(table, pending)
-            for sql, param_sets in updates.items():
-                touched = raw.many(sql, param_sets)
-                if touched not in (-1, len(param_sets)):  # rows are locked: this would be a bug, not a race
-                    raise BatchConflict(
-                        what=f"batch assignment in {session_name}", expected=len(param_sets), found=touched
-                    )
+            write_deferred(raw, txs, what=f"batch assignment in {session_name}")
         for tx in txs:
             self._publish(tx.events)
         return changes
@@ -1237,13 +1223,16 @@ class Engine:
                 assert due is not None
                 tx.raw.run(
                     "UPDATE deadlines SET due = :due, raw_due = :raw, due_at = :due_at, roll_reason = :why, "
-                    "provisional = :provisional, version = version + 1 WHERE id = :id",
+                    "provisional = :provisional, version = version + 1, escalation_step = 0, "
+                    "next_step_at = :check WHERE id = :id",
                     {
                         "due": due.end,
                         "raw": due.raw_end,
                         "due_at": due.due_at,
                         "why": due.roll_reason,
                         "provisional": due.provisional,
+                        # the ladder starts again from the new due date
+                        "check": tx.ruleset.first_check_at(DeadlineKind.ANSWER, due.end, due.due_at),
                         "id": deadline_id,
                     },
                 )

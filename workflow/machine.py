@@ -112,6 +112,12 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     Transition(Action.REHANDLE, (State.REVISITED,), State.RE_HANDLED, note="重新办理, round + 1"),
     Transition(Action.CLOSE, (State.REVISITED,), State.CLOSED, note="办结"),
     Transition(
+        Action.LAPSE,
+        (State.ANSWERED,),
+        State.CLOSED,
+        note="feedback window closed without feedback (system; left out of satisfaction)",
+    ),
+    Transition(
         Action.WITHDRAW,
         (State.SUBMITTED, *_HANDLING, State.RE_HANDLED),
         State.WITHDRAWN,

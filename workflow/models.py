@@ -37,7 +37,7 @@ __all__ = [
 
 LEVELS = ("national", "province", "city", "county", "township")
 DEADLINE_KINDS = ("return_window", "co_opinion", "answer", "feedback", "re_answer", "promise")
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed", "digested")
 RATINGS = ("satisfied", "basic", "unsatisfied")
 
 
@@ -311,6 +311,7 @@ class Deadline(SQLModel, table=True):
         _check("kind", DEADLINE_KINDS, "ck_deadline_kind"),
         _check("status", [s.value for s in DeadlineStatus], "ck_deadline_status"),
         Index("ix_deadlines_status_due", "status", "due_at"),
+        Index("ix_deadlines_next_step", "next_step_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -329,7 +330,10 @@ class Deadline(SQLModel, table=True):
     late: bool | None = None  # set when met: met after due_at
     provisional: bool = False
     version: int = 1  # bumped whenever `due_at` is recomputed
-    escalation_step: int = 0
+    escalation_step: int = 0  # ladder steps taken (the next step's index)
+    # when the reminder sweep must look at this deadline next (a ladder step or the window's end may be due
+    # then; never later than that); NULL once the deadline is settled or nothing is left to do
+    next_step_at: datetime | None = _instant(nullable=True)
 
 
 class Outbox(SQLModel, table=True):

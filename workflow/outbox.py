@@ -14,14 +14,29 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from workflow._sql import Raw, as_instant
-from workflow.errors import NotFound, ValidationError
+from workflow.audit import canonical
+from workflow.errors import NotFound, ValidationError, WorkflowError
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
 
-__all__ = ["STATUSES", "Notice", "Recipient", "claim", "get", "listing", "recipient", "retry", "settle"]
+__all__ = [
+    "STATUSES",
+    "LeaseLost",
+    "Notice",
+    "Recipient",
+    "claim",
+    "defer",
+    "fold",
+    "get",
+    "listing",
+    "recipient",
+    "retry",
+    "settle",
+    "stale_step",
+]
 
-STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed")
+STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed", "digested")
 _COLUMNS = (
     "o.id, o.key, o.suggestion_id, o.topic, o.recipient_kind, o.recipient_id, o.channel, o.payload, o.status, "
     "o.reason, o.attempts, o.created_at, o.available_at, o.sent_at, s.state"
@@ -75,6 +90,10 @@ class Recipient:
     email: str | None = None
     phone: str | None = None
     webhook: str | None = None
+
+
+class LeaseLost(WorkflowError):
+    """A claimed notice was taken over by another dispatcher meanwhile; nothing was written."""
 
 
 def _notice(row: tuple[Any, ...]) -> Notice:
@@ -149,7 +168,7 @@ def settle(
 
     Returns False when the lease was lost meanwhile (another dispatcher took the row over); nothing changes then.
     """
-    if status not in STATUSES or status in ("pending", "sending"):
+    if status not in STATUSES or status in ("pending", "sending", "digested"):
         msg = f"a claimed notice ends sent, failed, dead or suppressed, not {status!r}"
         raise ValidationError(msg)
     with engine._action() as conn:
@@ -168,6 +187,81 @@ def settle(
             },
         )
     return touched == 1
+
+
+def defer(engine: Engine, notice: Notice, *, owner: str, until: datetime, reason: str) -> bool:
+    """Give a claimed notice back, pending until ``until`` (quiet hours, the next digest), its try not counted.
+
+    Returns False when the lease was lost meanwhile.
+    """
+    with engine._action() as conn:
+        touched = Raw(conn).run(
+            "UPDATE outbox SET status = 'pending', available_at = :until, reason = :reason, "
+            "attempts = attempts - 1, lease_owner = NULL, lease_until = NULL "
+            "WHERE id = :id AND lease_owner = :owner AND status = 'sending'",
+            {"until": until, "reason": reason, "id": notice.id, "owner": owner},
+        )
+    return touched == 1
+
+
+def fold(
+    engine: Engine,
+    notices: list[Notice],
+    *,
+    owner: str,
+    key: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> int | None:
+    """Fold claimed notices of one recipient into one new notice (a daily digest) keyed ``key``, in one
+    transaction: the digest is written pending and each folded notice ends ``digested``, naming it.
+
+    Returns the digest's id, or None when a notice with ``key`` exists already (today's digest went out);
+    raises :class:`LeaseLost` when another dispatcher took a notice over. Nothing is written in either case.
+    """
+    first = notices[0]
+    with engine._action() as conn:
+        raw = Raw(conn)
+        if raw.column("SELECT id FROM outbox WHERE key = :key", {"key": key}):
+            return None
+        digest = raw.insert(
+            "outbox",
+            {
+                "key": key,
+                "suggestion_id": None,
+                "topic": "daily_digest",
+                "recipient_kind": first.recipient_kind,
+                "recipient_id": first.recipient_id,
+                "payload": canonical(payload),
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "available_at": now,
+            },
+        )
+        marks, params = Raw.in_list("i", [n.id for n in notices])
+        touched = raw.run(
+            f"UPDATE outbox SET status = 'digested', reason = :reason, sent_at = :now, lease_owner = NULL, "
+            f"lease_until = NULL WHERE id IN {marks} AND lease_owner = :owner AND status = 'sending'",
+            {**params, "reason": f"in digest {key} (outbox {digest})", "now": now, "owner": owner},
+        )
+        if touched != len(notices):  # a lease ran out meanwhile: leave everything to the next pass
+            raise LeaseLost(f"a folded notice's lease ran out; {key} was not written")
+    return digest
+
+
+def stale_step(engine: Engine, notice: Notice) -> str | None:
+    """Why a ladder step's notice is no longer needed (its deadline settled since), or None."""
+    deadline = notice.payload.get("deadline_id")
+    if deadline is None:
+        return None
+    with engine._reading() as conn:
+        rows = Raw(conn).all("SELECT status, kind FROM deadlines WHERE id = :id", {"id": deadline})
+    if rows and rows[0][0] == "open":
+        return None
+    status, kind = rows[0] if rows else ("removed", notice.payload.get("kind", "?"))
+    state = f", case {notice.case_state}" if notice.case_state else ""
+    return f"the {kind} deadline was {status} meanwhile{state}: nothing to remind of"
 
 
 def listing(engine: Engine, *, status: str | None = None, limit: int = 100) -> list[Notice]:

@@ -277,11 +277,15 @@ def _chunk(work: _Pass, raw: Raw, rows: list[tuple[Any, ...]]) -> None:
         cas.append({**values, "b_id": case_id, "b_version": version})
     raw.many(
         "UPDATE deadlines SET due = :due, raw_due = :raw_due, due_at = :due_at, roll_reason = :roll_reason, "
-        "provisional = :provisional, version = version + 1 WHERE id = :id",
+        "provisional = :provisional, next_step_at = :next_step_at, version = version + 1 WHERE id = :id",
         deadline_updates,
         prepared=True,
     )
-    raw.many("UPDATE deadlines SET status = 'cancelled' WHERE id = :id", cancels, prepared=True)
+    raw.many(
+        "UPDATE deadlines SET status = 'cancelled', next_step_at = NULL WHERE id = :id",
+        cancels,
+        prepared=True,
+    )
     raw.insert_many("audit_events", audits, prepared=True)
     if cas:
         columns = tuple(k for k in cas[0] if not k.startswith("b_"))
@@ -301,11 +305,14 @@ def _compute(
     new = rs.due(DeadlineKind(kind), as_date(start), complex_case=complex_case)
     if new is None:
         return None
+    # the sweep looks again from the ladder's first step: steps already taken stay taken (the deadline keeps its
+    # escalation step), so a moved due date re-sends nothing
     row = {
         "due": raw.value(new.end),
         "raw_due": raw.value(new.raw_end),
         "due_at": raw.value(new.due_at),
         "roll_reason": new.roll_reason,
         "provisional": raw.value(new.provisional),
+        "next_step_at": raw.value(rs.first_check_at(kind, new.end, new.due_at)),
     }
     return new, {"due_text": new.end.isoformat(), "row": row}

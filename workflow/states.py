@@ -53,6 +53,7 @@ class Action(StrEnum):
     FEEDBACK = "feedback"  # 代表反馈
     REHANDLE = "rehandle"  # 重新办理
     CLOSE = "close"  # 办结
+    LAPSE = "lapse"  # 反馈期满未反馈: closed without feedback (the reminder sweep, when the rule set says so)
     WITHDRAW = "withdraw"  # 撤回
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from cli import cli
+from rules import default_ruleset
 
 
 def run(runner: CliRunner, db: Path, *args: str) -> Result:
@@ -18,6 +20,12 @@ def _config(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "jianyi.toml"
     path.write_text(body, encoding="utf-8")
     return path
+
+
+def _working_now() -> str:
+    """The next moment notices may be sent (working hours on a working day), from the real clock."""
+    soon = datetime.now(UTC) + timedelta(seconds=5)
+    return default_ruleset().next_sending_time(soon).isoformat()
 
 
 def _assigned(runner: CliRunner, db: Path) -> None:
@@ -32,8 +40,10 @@ def test_dispatch_to_files_then_list_and_show(runner: CliRunner, db_path: Path, 
     """dispatch delivers through the configured channel; list and show report it."""
     _assigned(runner, db_path)
     conf = _config(tmp_path, '[notifications]\n[notifications.file]\ndirectory = "out"\n')
-    result = runner.invoke(cli, ["--db", str(db_path), "--config", str(conf), "outbox", "dispatch"])
-    assert result.stdout == "1 claimed: 1 sent, 0 to retry, 0 dead, 0 suppressed\n"
+    result = runner.invoke(
+        cli, ["--db", str(db_path), "--config", str(conf), "outbox", "dispatch", "--now", _working_now()]
+    )
+    assert result.stdout == "1 claimed: 1 sent, 0 to retry, 0 dead, 0 suppressed, 0 held, 0 in 0 digest(s)\n"
     assert len(list((tmp_path / "out").glob("*.txt"))) == 1
     [row] = json.loads(run(runner, db_path, "outbox", "list", "--json").stdout)
     assert (row["status"], row["topic"], row["channel"], row["attempts"]) == ("sent", "assigned", "file", 1)
@@ -58,7 +68,9 @@ def test_retry_requeues_only_settled_failures(runner: CliRunner, db_path: Path, 
         True,
     )
     conf = _config(tmp_path, '[notifications]\n[notifications.webhook]\nsecret = "s"\n')
-    runner.invoke(cli, ["--db", str(db_path), "--config", str(conf), "outbox", "dispatch"])
+    runner.invoke(
+        cli, ["--db", str(db_path), "--config", str(conf), "outbox", "dispatch", "--now", _working_now()]
+    )
     [row] = json.loads(run(runner, db_path, "outbox", "list", "--status", "suppressed", "--json").stdout)
     assert row["reason"] == "unit 市交通运输局 has no address for the configured channels (webhook)"
     assert (
@@ -72,7 +84,9 @@ def test_unknown_notice_and_bad_config_are_one_line_errors(
     """Exit codes, no tracebacks."""
     assert run(runner, db_path, "outbox", "show", "99").exit_code == 4
     conf = _config(tmp_path, '[notifications]\nsmtp_host = "x"\n')
-    bad = runner.invoke(cli, ["--db", str(db_path), "--config", str(conf), "outbox", "dispatch"])
+    bad = runner.invoke(
+        cli, ["--db", str(db_path), "--config", str(conf), "outbox", "dispatch", "--now", _working_now()]
+    )
     assert (bad.exit_code, bad.stderr) == (3, "Error: [notifications]: unknown key(s) smtp_host\n")
 
 

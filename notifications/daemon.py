@@ -1,0 +1,183 @@
+"""The reminder daemon: a clock (APScheduler 3) that runs the sweep and the dispatcher.
+
+The scheduler holds one job with a fixed id in an in-memory store (nothing is persisted: the work lives in
+the database, as deadline and outbox rows), coalesced, at most one instance at a time. Each run records the
+due ladder steps (:func:`workflow.sweep.sweep`) and then delivers what the outbox holds
+(:class:`~notifications.dispatcher.Dispatcher`). Several daemons may run against one PostgreSQL database: the
+sweep locks cases with ``SKIP LOCKED`` and the dispatcher leases outbox rows, so nothing is recorded or sent
+twice except as the README's duplicate bound says (a daemon killed between sending and recording the send).
+
+SIGTERM and SIGINT stop the daemon cleanly: no new run starts, a running one finishes its current notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from notifications.config import NotifyConfig
+from notifications.dispatcher import Dispatcher, DispatchReport
+from workflow.engine import Engine
+from workflow.sweep import SweepReport, sweep
+
+__all__ = ["JOB_ID", "ReminderDaemon", "RunReport", "run_once"]
+
+JOB_ID = "jianyi-remind"
+log = logging.getLogger("jianyi.daemon")
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What one run (sweep + dispatch) did."""
+
+    sweep: SweepReport
+    dispatch: DispatchReport | None  # None in a dry run
+
+    def summary(self) -> str:
+        """One log line."""
+        s = self.sweep
+        line = f"sweep: {s.looked} deadline(s) looked at, {s.steps} step(s), {s.notices} notice(s), {s.lapsed} lapsed"
+        if s.skipped_cases:
+            line += f", {s.skipped_cases} case(s) busy (next run)"
+        d = self.dispatch
+        if d is not None:
+            line += (
+                f"; dispatch: {d.claimed} claimed, {d.sent} sent, {d.failed} failed, {d.dead} dead, "
+                f"{d.suppressed} suppressed, {d.deferred} held, {d.digested} in {d.digests} digest(s)"
+            )
+            if d.lost:
+                line += f", {d.lost} taken over"
+        return line
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        s = self.sweep
+        data: dict[str, Any] = {
+            "sweep": {
+                "looked": s.looked,
+                "steps": s.steps,
+                "notices": s.notices,
+                "lapsed": s.lapsed,
+                "busy_cases": s.skipped_cases,
+                "records": [r.to_json() for r in s.records],
+            }
+        }
+        d = self.dispatch
+        if d is not None:
+            data["dispatch"] = {
+                name: getattr(d, name)
+                for name in (
+                    "claimed",
+                    "sent",
+                    "failed",
+                    "dead",
+                    "suppressed",
+                    "deferred",
+                    "digested",
+                    "digests",
+                    "lost",
+                    "errors",
+                )
+            }
+        return data
+
+
+def run_once(
+    engine: Engine,
+    config: NotifyConfig,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    dispatcher: Dispatcher | None = None,
+) -> RunReport:
+    """One sweep and one dispatch pass at ``now`` (default: the engine clock). A dry run writes and sends
+    nothing: its report lists the steps the sweep would record."""
+    moment = now or engine.clock.now()
+    swept = sweep(engine, now=moment, dry_run=dry_run)
+    if dry_run:
+        return RunReport(swept, None)
+    sender = dispatcher or Dispatcher(engine, config)
+    return RunReport(swept, sender.dispatch(now=moment))
+
+
+class ReminderDaemon:
+    """Runs :func:`run_once` every ``every`` seconds until stopped."""
+
+    def __init__(self, engine: Engine, config: NotifyConfig, *, every: float = 60.0) -> None:
+        if every <= 0:
+            msg = f"the interval must be positive, got {every}"
+            raise ValueError(msg)
+        self.engine = engine
+        self.config = config
+        self.every = every
+        self.dispatcher = Dispatcher(engine, config)
+        self.runs = 0
+        self._scheduler: Any = None
+        self._stopping = threading.Event()
+        self._busy = threading.Lock()
+
+    def tick(self) -> None:
+        """One run; an error is logged and the next run tries again (nothing half-written stays)."""
+        with self._busy:
+            if self._stopping.is_set():
+                return
+            try:
+                report = run_once(self.engine, self.config, dispatcher=self.dispatcher)
+            except Exception:
+                log.exception("run failed; the next run retries")
+            else:
+                log.info(report.summary())
+            self.runs += 1
+
+    def run(self, *, install_signals: bool = True) -> None:
+        """Block, running :meth:`tick` on schedule, until :meth:`stop` (or SIGTERM/SIGINT)."""
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.jobstores.memory import MemoryJobStore
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        scheduler = BlockingScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=self.engine.active_ruleset().zone,
+        )
+        scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.every,
+            id=JOB_ID,
+            name="sweep and dispatch",
+            next_run_time=datetime.now(self.engine.active_ruleset().zone),
+            replace_existing=True,
+        )
+        self._scheduler = scheduler
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, self._on_signal)
+        log.info(
+            "daemon started: %s every %gs as %s on %s",
+            JOB_ID,
+            self.every,
+            self.dispatcher.owner,
+            self.engine.url,
+        )
+        scheduler.start()  # returns once shut down
+        with self._busy:  # the run in progress, if any, finishes first
+            pass
+        log.info("daemon stopped after %d run(s)", self.runs)
+
+    def stop(self) -> None:
+        """Start no new run; the scheduler stops once the running one (if any) has finished."""
+        self._stopping.set()
+        self.dispatcher.stopping.set()
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        self.stop()

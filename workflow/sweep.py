@@ -1,0 +1,508 @@
+"""The reminder sweep: the escalation ladders' due steps, recorded once, in batches.
+
+Every open deadline carries ``next_step_at``, the instant the sweep must look at it next (its next ladder step
+or, for a feedback window that closes the case, its end; never later). A sweep reads the deadlines with
+``next_step_at <= now`` through an index, so its work is proportional to what is due, never to the number of
+cases. For each, in one transaction per batch, it
+
+- records the latest step that has come due: the deadline's ``escalation_step``, the case's
+  ``escalation_level`` (overdue steps only), one audit event ``escalate`` and one outbox row per recipient
+  keyed ``step:{case}:{deadline}:v{deadline version}:{step}:{recipient}``, unique; steps that came due while
+  no sweep ran are not sent late but named in the event as ``skipped``;
+- closes an answered case whose feedback window ended without feedback (action ``lapse``), when the case's
+  rule set says so (``lifecycle.close_without_feedback``);
+- moves ``next_step_at`` on to the following step (NULL when nothing is left).
+
+The case rows are locked (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so a second daemon takes other cases; SQLite:
+the write lock) and the deadlines re-read under the lock, so running the sweep twice, or in two daemons at
+once, records nothing twice. A notice not marked urgent is made available at the next working hour of the
+rule set's calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from rules import DeadlineKind, Recipient, RuleSet, StepTime
+from workflow._sql import Raw, as_date, as_instant
+from workflow._tx import Tx, write_deferred
+from workflow.recompute import no_cycle_collection
+from workflow.states import Action, DeadlineStatus, State
+from workflow.views import Actor
+
+if TYPE_CHECKING:
+    from workflow.engine import Engine
+
+__all__ = ["ForecastItem", "StepRecord", "SweepReport", "forecast", "sweep"]
+
+_DEADLINE_COLUMNS = (
+    "d.id, d.suggestion_id, d.kind, d.unit_id, d.round, d.due, d.due_at, d.version, d.escalation_step"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """A ladder step the sweep recorded (or, in a dry run, would record), or a feedback window it closed."""
+
+    case: str  # SESSION/NUMBER
+    deadline_id: int
+    kind: str
+    due: date
+    step: int | None  # the step's index in its ladder; None for a closed feedback window
+    action: str  # the step's action (reminder, cuiban, …) or "lapse"
+    label: str
+    fires_at: datetime
+    recipients: tuple[str, ...]  # unit:ID, deputy:ID, office
+    skipped: tuple[str, ...] = ()  # earlier steps that came due unrecorded
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "case": self.case,
+            "deadline": self.deadline_id,
+            "kind": self.kind,
+            "due": self.due.isoformat(),
+            "step": self.step,
+            "action": self.action,
+            "label": self.label,
+            "fires_at": self.fires_at.isoformat(),
+            "recipients": list(self.recipients),
+            "skipped": list(self.skipped),
+        }
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    looked: int = 0  # deadlines looked at
+    steps: int = 0  # ladder steps recorded
+    notices: int = 0  # outbox rows written
+    lapsed: int = 0  # feedback windows closed without feedback
+    skipped_cases: int = 0  # cases another writer held (taken by a later sweep)
+    records: list[StepRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastItem:
+    """A ladder step (or the end of a feedback window) that will come due."""
+
+    at: datetime
+    case: str
+    kind: str
+    due: date
+    action: str
+    label: str
+    recipients: tuple[str, ...]
+    why: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "at": self.at.isoformat(),
+            "case": self.case,
+            "kind": self.kind,
+            "due": self.due.isoformat(),
+            "action": self.action,
+            "label": self.label,
+            "recipients": list(self.recipients),
+            "why": self.why,
+        }
+
+
+def _overdue_rank(times: tuple[StepTime, ...], index: int) -> int:
+    """The escalation level a step stands for: how many overdue steps (offset > 0) up to and including it."""
+    return sum(1 for t in times[: index + 1] if t.step.offset > 0)
+
+
+def _why(kind: str, due: date, offset: int) -> str:
+    if offset < 0:
+        return f"{kind} due {due.isoformat()}: {-offset} working day(s) before"
+    if offset == 0:
+        return f"{kind} due {due.isoformat()}: on the day"
+    return f"{kind} due {due.isoformat()}: {offset} working day(s) after"
+
+
+class _Directory:
+    """The units of the database (names and parents), read once per sweep."""
+
+    def __init__(self, raw: Raw, *, deputies: bool = False) -> None:
+        self.units = {r[0]: (r[1], r[2]) for r in raw.all("SELECT id, name, parent_id FROM units")}
+        self.deputies: dict[int, str] = dict(raw.all("SELECT id, name FROM deputies")) if deputies else {}
+
+    def deputy(self, deputy_id: int | None) -> str | None:
+        return self.deputies.get(deputy_id) if deputy_id is not None else None
+
+    def name(self, unit_id: int | None) -> str | None:
+        found = self.units.get(unit_id) if unit_id is not None else None
+        return found[0] if found else None
+
+    def parent(self, unit_id: int | None) -> int | None:
+        found = self.units.get(unit_id) if unit_id is not None else None
+        return found[1] if found else None
+
+
+def _recipients(
+    wanted: Iterable[Recipient],
+    *,
+    owing: int | None,
+    deputy: int | None,
+    mains: list[int],
+    directory: _Directory,
+) -> list[tuple[str, int | None]]:
+    found: list[tuple[str, int | None]] = []
+    for who in wanted:
+        if who is Recipient.OWING_UNIT:
+            found.append(("unit", owing) if owing is not None else ("deputy", deputy))
+        elif who is Recipient.PARENT_UNIT:
+            parent = directory.parent(owing)
+            if parent is not None:
+                found.append(("unit", parent))
+        elif who is Recipient.MAIN_UNIT:
+            found.extend(("unit", m) for m in mains if m != owing)
+        elif who is Recipient.OFFICE:
+            found.append(("office", None))
+        else:
+            found.append(("deputy", deputy))
+    unique: list[tuple[str, int | None]] = []
+    for item in found:
+        if item not in unique and (item[0] == "office" or item[1] is not None):
+            unique.append(item)
+    return unique
+
+
+def _label(kind: str, rid: int | None) -> str:
+    return kind if rid is None else f"{kind}:{rid}"
+
+
+def sweep(
+    engine: Engine, *, now: datetime | None = None, batch: int = 500, dry_run: bool = False
+) -> SweepReport:
+    """Record every ladder step due at ``now`` (default: the engine clock), in transactions of ``batch``
+    deadlines. With ``dry_run`` nothing is written: the report lists what would be recorded (at most ``batch``
+    deadlines' worth)."""
+    moment = now or engine.clock.now()
+    report = SweepReport()
+    with no_cycle_collection():
+        while True:
+            done, found = _batch(engine, moment, batch, report, dry_run=dry_run)
+            if dry_run or found < batch or done == 0:
+                break
+    return report
+
+
+class _DryRun(Exception):
+    """Raised inside a dry run's transaction to roll it back."""
+
+
+def _batch(
+    engine: Engine, now: datetime, size: int, report: SweepReport, *, dry_run: bool
+) -> tuple[int, int]:
+    """One transaction: returns (deadlines handled, candidates found)."""
+    done, candidates = 0, []
+    txs: list[Tx] = []
+    try:
+        with engine._action() as conn:
+            raw = Raw(conn)
+            lock = " FOR UPDATE OF d SKIP LOCKED" if raw.postgres else ""
+            candidates = raw.all(
+                f"SELECT {_DEADLINE_COLUMNS} FROM deadlines d WHERE d.next_step_at <= :now AND d.status = 'open' "
+                f"ORDER BY d.next_step_at, d.id LIMIT :limit{lock}",
+                {"now": now, "limit": size},
+            )
+            if not candidates:
+                return 0, 0
+            case_ids = sorted({r[1] for r in candidates})
+            marks, params = Raw.in_list("c", case_ids)
+            sql = (
+                "SELECT s.*, se.name AS session_name, c.ruleset_id AS active_ruleset_id, "
+                "c.ruleset_version AS active_ruleset_version FROM suggestions s "
+                "JOIN sessions se ON se.id = s.session_id JOIN congresses c ON c.id = se.congress_id "
+                f"WHERE s.id IN {marks} ORDER BY s.id"
+            )
+            if raw.postgres:
+                sql += " FOR UPDATE OF s SKIP LOCKED"
+            cases = {r["id"]: r for r in raw.rows(sql, params)}
+            report.skipped_cases += len(case_ids) - len(cases)
+            done, txs = _record(engine, conn, now, candidates, cases, report)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        return done, len(candidates)
+    for tx in txs:
+        engine._publish(tx.events)
+    return done, len(candidates)
+
+
+def _record(
+    engine: Engine,
+    conn: Connection,
+    now: datetime,
+    candidates: list[tuple[Any, ...]],
+    cases: dict[int, dict[str, Any]],
+    report: SweepReport,
+) -> tuple[int, list[Tx]]:
+    from workflow.engine import _case_row
+
+    raw = Raw(conn)
+    directory = _Directory(raw)
+    ids = list(cases)
+    mains: dict[int, list[int]] = {}
+    if ids:
+        marks, params = Raw.in_list("c", ids)
+        for sid, unit in raw.all(
+            f"SELECT suggestion_id, unit_id FROM assignments WHERE suggestion_id IN {marks} "
+            "AND until IS NULL AND role IN ('main', 'split') ORDER BY id",
+            params,
+        ):
+            mains.setdefault(sid, []).append(unit)
+    txs: list[Tx] = []
+    moves: list[dict[str, Any]] = []
+    done = 0
+    system = Actor.system()
+    by_case: dict[int, list[tuple[Any, ...]]] = {}
+    for row in candidates:
+        if row[1] in cases:
+            by_case.setdefault(row[1], []).append(row)
+    for case_id, rows in by_case.items():
+        case = _case_row(dict(cases[case_id]))
+        session_name = str(case.pop("session_name"))
+        tx = Tx(engine, conn, case, session_name=session_name, actor=system, at=now, now=now)
+        rs = tx.ruleset
+        level = int(case["escalation_level"])
+        for deadline_id, _, kind, unit_id, round_, due_value, due_at_value, version, step in rows:
+            done += 1
+            report.looked += 1
+            due, due_at = as_date(due_value), as_instant(due_at_value)
+            assert due_at is not None
+            times = rs.step_times(kind, due, round_)
+            fired = [t for t in times[step:] if t.at <= now]
+            new_step = fired[-1].index + 1 if fired else step
+            stale: list[StepTime] = []
+            if due_at <= now:  # a reminder before the due date is not sent once the date has passed
+                stale = [t for t in fired if t.step.offset < 0]
+                fired = [t for t in fired if t.step.offset >= 0]
+            if fired and tx.state not in (State.CLOSED, State.WITHDRAWN):
+                latest = fired[-1]
+                level = max(level, _overdue_rank(times, latest.index))
+                who = _recipients(
+                    latest.step.recipients,
+                    owing=unit_id,
+                    deputy=case["lead_deputy_id"],
+                    mains=mains.get(case_id, []),
+                    directory=directory,
+                )
+                record = StepRecord(
+                    case=tx.label,
+                    deadline_id=deadline_id,
+                    kind=kind,
+                    due=due,
+                    step=latest.index,
+                    action=latest.step.action,
+                    label=latest.step.label or latest.step.action,
+                    fires_at=latest.at,
+                    recipients=tuple(_label(k, r) for k, r in who),
+                    skipped=tuple(t.step.label or t.step.action for t in [*stale, *fired[:-1]]),
+                )
+                _notify(tx, rs, record, latest, who, unit_id, version, now, directory, level)
+                report.steps += 1
+                report.notices += len(who)
+                report.records.append(record)
+            lapse = (
+                kind == DeadlineKind.FEEDBACK.value
+                and rs.lifecycle.close_without_feedback
+                and due_at <= now
+                and tx.state is State.ANSWERED
+            )
+            if lapse:
+                skipped = tuple(t.step.label or t.step.action for t in stale)
+                _lapse(tx, deadline_id, due, due_at, skipped)
+                report.lapsed += 1
+                report.records.append(
+                    StepRecord(
+                        tx.label, deadline_id, kind, due, None, "lapse", "反馈期满未反馈", due_at, (), skipped
+                    )
+                )
+                continue  # the deadline is settled
+            later = [t.at for t in times[new_step:]]
+            if kind == DeadlineKind.FEEDBACK.value and rs.lifecycle.close_without_feedback and due_at > now:
+                later.append(due_at)
+            moves.append(
+                {"id": deadline_id, "step": new_step, "next": raw.value(min(later) if later else None)}
+            )
+        if level != case["escalation_level"]:
+            tx.changes["escalation_level"] = level
+        if tx.events:
+            tx.finish(defer=True)
+            txs.append(tx)
+    raw.many(
+        "UPDATE deadlines SET escalation_step = :step, next_step_at = :next WHERE id = :id",
+        moves,
+        prepared=True,
+    )
+    if txs:
+        write_deferred(raw, txs, what="reminder sweep")
+    return done, txs
+
+
+def _notify(
+    tx: Tx,
+    rs: RuleSet,
+    record: StepRecord,
+    latest: StepTime,
+    who: list[tuple[str, int | None]],
+    unit_id: int | None,
+    version: int,
+    now: datetime,
+    directory: _Directory,
+    level: int,
+) -> None:
+    today = now.astimezone(rs.zone).date()
+    days = rs.work_calendar.working_days_between(record.due, today)
+    tx.audit(
+        "escalate",
+        tx.state,
+        tx.state,
+        {
+            "deadline": record.kind,
+            "due": record.due.isoformat(),
+            "step": latest.index,
+            "action": record.action,
+            "label": record.label,
+            "recipients": list(record.recipients),
+            "skipped": list(record.skipped),
+            "level": level,
+        },
+    )
+    available = now if latest.step.urgent else rs.next_sending_time(now)
+    for kind, rid in who:
+        tx.notify(
+            latest.step.template,
+            kind,
+            rid,
+            {
+                "kind": record.kind,
+                "deadline_id": record.deadline_id,
+                "due": record.due.isoformat(),
+                "unit": directory.name(unit_id),
+                "step": record.label,
+                "action": record.action,
+                "level": level,
+                "urgent": latest.step.urgent,
+                "working_days_left": max(-days, 0),
+                "working_days_late": max(days, 0),
+            },
+            key=f"step:{tx.case_id}:{record.deadline_id}:v{version}:{latest.index}:{kind}:{rid or 0}",
+            available_at=available,
+        )
+
+
+def _lapse(tx: Tx, deadline_id: int, due: date, due_at: datetime, skipped: tuple[str, ...]) -> None:
+    """Close an answered case whose feedback window ended without feedback."""
+    tx.raw.run(
+        "UPDATE deadlines SET status = :missed, next_step_at = NULL WHERE id = :id",
+        {"missed": DeadlineStatus.MISSED.value, "id": deadline_id},
+    )
+    tx.settle_deadlines(
+        [k for k in DeadlineKind if k not in (DeadlineKind.FEEDBACK, DeadlineKind.PROMISE)],
+        DeadlineStatus.CANCELLED,
+    )
+    tx.changes["closed_at"] = tx.at
+    tx.step(
+        Action.LAPSE,
+        data={
+            "feedback_due": due.isoformat(),
+            "window_closed_at": due_at.isoformat(),
+            "skipped": list(skipped),
+        },
+    )
+
+
+def forecast(
+    engine: Engine, *, now: datetime | None = None, days: int = 30, unit: str | None = None
+) -> list[ForecastItem]:
+    """Which ladder steps (and feedback-window ends) come due in the next ``days`` days, for whom and why;
+    optionally only for deadlines ``unit`` owes."""
+    moment = now or engine.clock.now()
+    horizon = moment + timedelta(days=days)
+    items: list[ForecastItem] = []
+    with engine._reading() as conn:
+        raw = Raw(conn)
+        params: dict[str, Any] = {"until": horizon}
+        where = "d.next_step_at <= :until AND d.status = 'open'"
+        if unit is not None:
+            where += " AND d.unit_id = :unit"
+            params["unit"] = engine._unit_id(conn, unit)
+        rows = raw.all(
+            f"SELECT {_DEADLINE_COLUMNS}, se.name, s.number, s.lead_deputy_id, s.ruleset_id, s.ruleset_version, "
+            "s.state FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id "
+            f"JOIN sessions se ON se.id = s.session_id WHERE {where} ORDER BY d.next_step_at, d.id",
+            params,
+        )
+        directory = _Directory(raw, deputies=True)
+        mains: dict[int, list[int]] = {}
+        for sid, uid in raw.all(
+            "SELECT a.suggestion_id, a.unit_id FROM assignments a JOIN deadlines d ON d.suggestion_id = "
+            f"a.suggestion_id WHERE a.until IS NULL AND a.role IN ('main', 'split') AND {where}",
+            params,
+        ):
+            mains.setdefault(sid, []).append(uid)
+    for row in rows:
+        _, case_id, kind, unit_id, round_, due_value, due_at_value, _, step = row[:9]
+        session, number, deputy, rid, rversion, state = row[9:]
+        if rid is None or state in (State.CLOSED.value, State.WITHDRAWN.value):
+            continue
+        rs = engine.ruleset(None, rid, rversion)
+        due, due_at = as_date(due_value), as_instant(due_at_value)
+        assert due_at is not None
+        label = f"{session}/{number}"
+        for t in rs.step_times(kind, due, round_)[step:]:
+            if t.at > horizon:
+                break
+            who = _recipients(
+                t.step.recipients,
+                owing=unit_id,
+                deputy=deputy,
+                mains=mains.get(case_id, []),
+                directory=directory,
+            )
+            items.append(
+                ForecastItem(
+                    at=max(t.at, moment),
+                    case=label,
+                    kind=kind,
+                    due=due,
+                    action=t.step.action,
+                    label=t.step.label or t.step.action,
+                    recipients=tuple(_named(k, r, directory) for k, r in who),
+                    why=_why(kind, due, t.step.offset),
+                )
+            )
+        if kind == DeadlineKind.FEEDBACK.value and rs.lifecycle.close_without_feedback and due_at <= horizon:
+            items.append(
+                ForecastItem(
+                    max(due_at, moment),
+                    label,
+                    kind,
+                    due,
+                    "lapse",
+                    "反馈期满未反馈",
+                    (),
+                    f"feedback due {due.isoformat()}: the case closes without feedback",
+                )
+            )
+    items.sort(key=lambda i: (i.at, i.case))
+    return items
+
+
+def _named(kind: str, rid: int | None, directory: _Directory) -> str:
+    if kind == "unit":
+        return directory.name(rid) or f"unit {rid}"
+    if kind == "deputy":
+        return directory.deputy(rid) or f"deputy {rid}"
+    return "office"
