@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
@@ -84,3 +88,36 @@ def pg_url() -> Iterator[str]:
 def runner() -> CliRunner:
     """A click test runner."""
     return CliRunner()
+
+
+class Mailbox:
+    """What the test SMTP server received; addresses in ``refuse`` are refused."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1 collecting what it receives."""
+    box = Mailbox()
+    with socket.socket() as probe:  # a free port (the controller cannot take port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()

@@ -40,9 +40,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ForecastItem", "StepRecord", "SweepReport", "forecast", "sweep"]
 
-_DEADLINE_COLUMNS = (
-    "d.id, d.suggestion_id, d.kind, d.unit_id, d.round, d.due, d.due_at, d.version, d.escalation_step"
-)
+_DEADLINE_COLUMNS = "d.id, d.suggestion_id, d.kind, d.unit_id, d.round, d.due, d.due_at, d.version, d.escalation_step, d.status"
+# Only open deadlines have a next_step_at (settling one clears it), so the candidate query filters on that
+# column alone and uses its index; a status term would tempt SQLite onto the (status, due_at) index instead.
+_DUE = "d.next_step_at <= :now"
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +212,7 @@ def _batch(
             raw = Raw(conn)
             lock = " FOR UPDATE OF d SKIP LOCKED" if raw.postgres else ""
             candidates = raw.all(
-                f"SELECT {_DEADLINE_COLUMNS} FROM deadlines d WHERE d.next_step_at <= :now AND d.status = 'open' "
+                f"SELECT {_DEADLINE_COLUMNS} FROM deadlines d WHERE {_DUE} "
                 f"ORDER BY d.next_step_at, d.id LIMIT :limit{lock}",
                 {"now": now, "limit": size},
             )
@@ -275,8 +276,11 @@ def _record(
         tx = Tx(engine, conn, case, session_name=session_name, actor=system, at=now, now=now)
         rs = tx.ruleset
         level = int(case["escalation_level"])
-        for deadline_id, _, kind, unit_id, round_, due_value, due_at_value, version, step in rows:
+        for deadline_id, _, kind, unit_id, round_, due_value, due_at_value, version, step, status in rows:
             done += 1
+            if status != DeadlineStatus.OPEN.value:  # settled by a path that left the pointer: clear it
+                moves.append({"id": deadline_id, "step": step, "next": None})
+                continue
             report.looked += 1
             due, due_at = as_date(due_value), as_instant(due_at_value)
             assert due_at is not None
@@ -434,7 +438,7 @@ def forecast(
     with engine._reading() as conn:
         raw = Raw(conn)
         params: dict[str, Any] = {"until": horizon}
-        where = "d.next_step_at <= :until AND d.status = 'open'"
+        where = "d.next_step_at <= :until"
         if unit is not None:
             where += " AND d.unit_id = :unit"
             params["unit"] = engine._unit_id(conn, unit)
@@ -453,9 +457,13 @@ def forecast(
         ):
             mains.setdefault(sid, []).append(uid)
     for row in rows:
-        _, case_id, kind, unit_id, round_, due_value, due_at_value, _, step = row[:9]
-        session, number, deputy, rid, rversion, state = row[9:]
-        if rid is None or state in (State.CLOSED.value, State.WITHDRAWN.value):
+        _, case_id, kind, unit_id, round_, due_value, due_at_value, _, step, status = row[:10]
+        session, number, deputy, rid, rversion, state = row[10:]
+        if (
+            rid is None
+            or status != DeadlineStatus.OPEN.value
+            or state in (State.CLOSED.value, State.WITHDRAWN.value)
+        ):
             continue
         rs = engine.ruleset(None, rid, rversion)
         due, due_at = as_date(due_value), as_instant(due_at_value)

@@ -6,17 +6,15 @@ import email
 import hashlib
 import hmac
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from notifications import (
     EmailChannel,
@@ -33,38 +31,10 @@ from workflow import outbox
 from workflow.engine import Engine
 from workflow.testing import FrozenClock
 
+if TYPE_CHECKING:
+    from conftest import Mailbox
+
 SECRET = "test-secret"
-
-
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in self.refuse:
-            return "550 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[_Mailbox, int]]:
-    """A real SMTP server on 127.0.0.1 collecting what it receives."""
-    box = _Mailbox()
-    with socket.socket() as probe:  # a free port (the controller cannot take port 0)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -110,7 +80,7 @@ def _engine(db_path: Path, clock: FrozenClock, **unit_contacts: str | None) -> E
 
 
 def test_an_assignment_notice_arrives_once_by_email(
-    db_path: Path, clock: FrozenClock, smtp_server: tuple[_Mailbox, int]
+    db_path: Path, clock: FrozenClock, smtp_server: tuple[Mailbox, int]
 ) -> None:
     """The unit gets one mail with a Chinese subject and body; a second pass sends nothing."""
     box, port = smtp_server
@@ -164,7 +134,7 @@ def test_a_recipient_without_address_is_suppressed_with_the_reason(db_path: Path
 
 
 def test_a_refused_mailbox_is_dead_at_once(
-    db_path: Path, clock: FrozenClock, smtp_server: tuple[_Mailbox, int]
+    db_path: Path, clock: FrozenClock, smtp_server: tuple[Mailbox, int]
 ) -> None:
     """SMTP 550 is final."""
     box, port = smtp_server

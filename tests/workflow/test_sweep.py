@@ -1,0 +1,216 @@
+"""The reminder sweep: ladder steps recorded once, in order, with the right recipients and times."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rules import DeadlineKind, Ladder, LadderStep, Recipient, RuleSet, default_ruleset
+from workflow import outbox
+from workflow._sql import Raw
+from workflow.engine import Engine
+from workflow.sweep import _DUE, forecast, sweep
+from workflow.testing import FrozenClock, beijing, make_case
+
+
+def _variant(**changes: object) -> RuleSet:
+    base = default_ruleset()
+    return base.model_copy(update={"version": base.version + 1, **changes})
+
+
+def _steps(engine: Engine) -> list[outbox.Notice]:
+    return sorted((n for n in outbox.listing(engine) if n.key.startswith("step:")), key=lambda n: n.id)
+
+
+def test_a_due_step_is_recorded_once(engine: Engine, clock: FrozenClock) -> None:
+    """Ten working days before the answer is due the main unit is reminded; a second sweep adds nothing."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    clock.set(beijing("2026-05-20", 9))
+    first = sweep(engine)
+    second = sweep(engine)
+    [notice] = _steps(engine)
+    assert (first.steps, first.notices, second.looked, second.steps) == (1, 1, 0, 0)
+    assert re.fullmatch(r"step:\d+:\d+:v1:0:unit:\d+", notice.key)
+    assert (notice.topic, notice.recipient_kind, notice.payload["due"]) == (
+        "reminder_before_due",
+        "unit",
+        "2026-06-03",
+    )
+    assert (notice.payload["working_days_left"], notice.payload["unit"]) == (10, "市交通运输局")
+    last = engine.history("0001")[-1]
+    assert (last.action, last.actor, last.data["label"], last.data["recipients"]) == (
+        "escalate",
+        "system",
+        "到期前提醒",
+        [f"unit:{notice.recipient_id}"],
+    )
+
+
+def test_a_step_not_yet_due_is_not_recorded(engine: Engine, clock: FrozenClock) -> None:
+    """One minute before 09:00 on the step's day nothing fires."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    clock.set(beijing("2026-05-20", 8, 59))
+    report = sweep(engine)
+    assert (report.looked, report.steps, _steps(engine)) == (0, 0, [])
+
+
+def test_missed_steps_are_named_and_only_the_latest_is_sent(engine: Engine, clock: FrozenClock) -> None:
+    """After a week without sweeps only the 督办函 goes out; the earlier steps are listed as skipped."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    clock.set(beijing("2026-06-11", 10))
+    report = sweep(engine)
+    [record] = report.records
+    assert (record.label, record.skipped) == ("督办函", ("到期前提醒", "到期前提醒", "催办"))
+    assert [(n.topic, n.recipient_kind) for n in _steps(engine)] == [
+        ("supervision_letter", "unit"),
+        ("supervision_letter", "office"),
+    ]
+    assert engine.get("0001").escalation_level == 2
+    assert _steps(engine)[0].payload["working_days_late"] == 6
+
+
+def test_the_parent_unit_receives_the_supervision_letter(engine: Engine, clock: FrozenClock) -> None:
+    """A unit's parent (主管部门) is a recipient of the 督办函 step."""
+    engine.add_unit("市政府办公厅")
+    engine.add_unit("市河湖中心", parent="市政府办公厅")
+    engine.submit("0001", title="甲", deputy="张三")
+    engine.assign("0001", main="市河湖中心")
+    clock.set(beijing("2026-06-10", 9))
+    [record] = sweep(engine).records
+    with engine._reading() as conn:
+        ids = dict(Raw(conn).all("SELECT name, id FROM units"))
+    assert (record.label, record.recipients) == (
+        "督办函",
+        (f"unit:{ids['市河湖中心']}", f"unit:{ids['市政府办公厅']}", "office"),
+    )
+
+
+def test_a_lapsed_feedback_window_closes_the_case_without_feedback(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """When the window ends the case is closed (lapse) and no late reminder goes to the deputy."""
+    make_case(engine, "0001", state="answered", clock=clock, co=())
+    clock.set(beijing("2026-04-01", 10))
+    report = sweep(engine)
+    case = engine.get("0001")
+    last = engine.history("0001")[-1]
+    assert (report.lapsed, report.steps, _steps(engine)) == (1, 0, [])
+    assert (case.state, last.action, last.actor) == ("closed", "lapse", "system")
+    assert last.data["skipped"] == ["征询意见提醒"]
+    assert [d.status for d in case.deadlines if d.kind == "feedback"] == ["missed"]
+
+
+def test_a_rule_set_can_keep_waiting_for_feedback(engine: Engine, clock: FrozenClock) -> None:
+    """With close_without_feedback = false the case stays answered after the window."""
+    rs = default_ruleset()
+    engine.apply_ruleset(
+        _variant(lifecycle=rs.lifecycle.model_copy(update={"close_without_feedback": False}))
+    )
+    make_case(engine, "0001", state="answered", clock=clock, co=())
+    clock.set(beijing("2026-04-01", 10))
+    report = sweep(engine)
+    assert (report.lapsed, engine.get("0001").state) == (0, "answered")
+
+
+def test_the_feedback_reminder_goes_to_the_deputy_before_the_window_ends(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """Five working days before the feedback is due the lead deputy is reminded."""
+    make_case(engine, "0001", state="answered", clock=clock, co=())
+    feedback_due = next(d.due for d in engine.get("0001").deadlines if d.kind == "feedback")
+    clock.set(beijing("2026-03-20", 9))
+    sweep(engine)
+    [notice] = _steps(engine)
+    assert (notice.topic, notice.recipient_kind, notice.payload["due"]) == (
+        "feedback_reminder",
+        "deputy",
+        feedback_due.isoformat(),
+    )
+
+
+def test_non_urgent_notices_wait_for_working_hours(engine: Engine, clock: FrozenClock) -> None:
+    """A step recorded at 20:00 is available at 09:00 the next working day; an urgent one at once."""
+    ladder = Ladder(
+        steps=[
+            LadderStep(
+                offset=-10,
+                action="reminder",
+                recipients=[Recipient.OWING_UNIT],
+                template="reminder_before_due",
+            ),
+            LadderStep(
+                offset=1,
+                action="cuiban",
+                recipients=[Recipient.OFFICE],
+                template="overdue_reminder",
+                urgent=True,
+            ),
+        ]
+    )
+    engine.apply_ruleset(_variant(ladders={DeadlineKind.ANSWER.value: ladder}))
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    clock.set(beijing("2026-05-22", 20))  # a Friday evening
+    sweep(engine)
+    clock.set(beijing("2026-06-04", 20))
+    sweep(engine)
+    reminder, urgent = _steps(engine)
+    assert reminder.available_at == beijing("2026-05-25", 9)  # Monday
+    assert urgent.available_at == beijing("2026-06-04", 20)
+
+
+def test_an_extension_restarts_the_ladder(engine: Engine, clock: FrozenClock) -> None:
+    """Extending to six months moves the steps to the new due date; the next sweep sends nothing old."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    clock.set(beijing("2026-05-20", 9))
+    sweep(engine)
+    engine.extend("0001", reason="涉及面广")
+    again = sweep(engine)
+    upcoming = forecast(engine, days=200)
+    assert (again.looked, again.steps) == (0, 0)
+    assert [(i.label, i.due.isoformat()) for i in upcoming[:1]] == [("到期前提醒", "2026-09-03")]
+
+
+def test_a_dry_run_writes_nothing(engine: Engine, clock: FrozenClock) -> None:
+    """The dry run lists the step; the real sweep afterwards still records it."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    clock.set(beijing("2026-05-20", 9))
+    dry = sweep(engine, dry_run=True)
+    version = engine.get("0001").version
+    real = sweep(engine)
+    assert ([r.label for r in dry.records], version) == (["到期前提醒"], engine.get("0001").version - 1)
+    assert real.steps == 1
+
+
+def test_forecast_says_when_for_whom_and_why(engine: Engine, clock: FrozenClock) -> None:
+    """The forecast lists each coming step with its recipients and reason."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    items = forecast(engine, days=100)
+    first = items[0]
+    assert (first.at, first.case, first.label, first.recipients, first.why) == (
+        beijing("2026-05-20", 9),
+        "测试会议/0001",
+        "到期前提醒",
+        ("市交通运输局",),
+        "answer due 2026-06-03: 10 working day(s) before",
+    )
+    assert [i.label for i in items] == ["到期前提醒", "到期前提醒", "催办", "督办函"]
+    assert forecast(engine, days=100, unit="市财政局") == []
+
+
+def test_the_sweep_reads_the_next_step_index(engine: Engine) -> None:
+    """The candidate query is an index range, not a scan of every deadline."""
+    with engine._reading() as conn:
+        plan = Raw(conn).all(
+            f"EXPLAIN QUERY PLAN SELECT d.id FROM deadlines d WHERE {_DUE} ORDER BY d.next_step_at, d.id LIMIT 500",
+            {"now": "2026-01-01"},
+        )
+    assert any("ix_deadlines_next_step" in str(row[-1]) for row in plan)
+
+
+@pytest.mark.parametrize("state", ["closed", "withdrawn"])
+def test_finished_cases_get_no_steps(engine: Engine, clock: FrozenClock, state: str) -> None:
+    """Deadlines settled by closing or withdrawing leave nothing for the sweep."""
+    make_case(engine, "0001", state=state, clock=clock, co=())
+    clock.set(beijing("2026-12-31", 10))
+    assert sweep(engine).looked == 0
