@@ -6,6 +6,7 @@ office_email = "office@example.org"
 max_attempts = 5              # then a notice is dead (visible, re-triable with `jianyi outbox retry`)
 templates = "my-templates"    # an override directory (optional)
 digest = false                # true: one daily digest per unit instead of single reminders
+lease_seconds = 300           # a claimed notice not settled by then (its dispatcher died) is claimed again
 
 [notifications.smtp]
 host = "127.0.0.1"
@@ -34,7 +35,17 @@ from notifications.errors import ConfigError
 
 __all__ = ["NotifyConfig"]
 
-_KNOWN = {"office_name", "office_email", "max_attempts", "templates", "digest", "smtp", "webhook", "file"}
+_KNOWN = {
+    "office_name",
+    "office_email",
+    "max_attempts",
+    "lease_seconds",
+    "templates",
+    "digest",
+    "smtp",
+    "webhook",
+    "file",
+}
 
 
 @dataclass
@@ -44,6 +55,7 @@ class NotifyConfig:
     office_name: str = "代表工作机构"
     office_email: str | None = None
     max_attempts: int = 5
+    lease_seconds: float = 300.0
     templates: Path | None = None
     digest: bool = False
     channels: dict[str, Channel] = field(default_factory=dict)
@@ -92,6 +104,7 @@ class NotifyConfig:
             office_name=str(data.get("office_name", cls.office_name)),
             office_email=data.get("office_email"),
             max_attempts=int(data.get("max_attempts", 5)),
+            lease_seconds=_positive(data.get("lease_seconds", 300), "lease_seconds"),
             templates=Path(templates) if templates else None,
             digest=_flag(data.get("digest", False), "digest"),
             channels=channels,
@@ -102,3 +115,9 @@ def _flag(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"[notifications] {name} = {value!r}: use true or false")
     return value
+
+
+def _positive(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"[notifications] {name} = {value!r}: use a positive number of seconds")
+    return float(value)

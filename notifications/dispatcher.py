@@ -106,7 +106,15 @@ class Dispatcher:
         for _ in range(rounds):
             if self.stopping.is_set():
                 break
-            claimed = outbox.claim(self.engine, owner=self.owner, now=moment, limit=limit)
+            if now is None:  # leases run from the real time of each claim, however long the pass has taken
+                moment = self.engine.clock.now()
+            claimed = outbox.claim(
+                self.engine,
+                owner=self.owner,
+                now=moment,
+                limit=limit,
+                lease=timedelta(seconds=self.config.lease_seconds),
+            )
             if not claimed:
                 break
             report.claimed += len(claimed)
