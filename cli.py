@@ -227,6 +227,8 @@ def _case_text(case: Case, app: App) -> str:
         )
         if on
     ]
+    if case.escalation_level:
+        flags.append(f"escalation level {case.escalation_level} (督办)")
     lines = [
         f"建议 {case.session}/{case.number}  {case.title}",
         f"  state: {case.state} (round {case.round})   version {case.version}   rule set {case.ruleset or '-'}",

@@ -20,6 +20,7 @@ import resource
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -54,21 +55,27 @@ def _instant(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def build(path: Path, cases: int) -> None:
-    """N assigned cases with their open answer deadline, written in the engine's storage format."""
+def spread(rng: random.Random) -> Callable[[int], date]:
+    """Assignment days spread over October and November 2026 (answers fall due in 2027)."""
+    return lambda _: date(2026, 10, 1) + timedelta(days=rng.randrange(61))
+
+
+def build(path: Path, cases: int, assigned_on: Callable[[int], date] | None = None) -> None:
+    """N assigned cases with their open answer deadline, written in the engine's storage format; case ``i`` is
+    assigned on ``assigned_on(i)``. The sweep looks at each deadline first at its ladder's first step."""
     with Engine.init(path, clock=FrozenClock("2026-08-01T09:00:00+08:00")) as engine:
         engine.add_session("基准会议", current=True)
         engine.add_unit("市交通运输局")
         engine.add_deputy("张三")
     rs = default_ruleset()
-    rng = random.Random(11)
+    day_of = assigned_on or spread(random.Random(11))
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("BEGIN")
     batch_cases, batch_deadlines, batch_audit = [], [], []
     for i in range(1, cases + 1):
-        day = date(2026, 10, 1) + timedelta(days=rng.randrange(61))  # answers fall due in 2027
+        day = day_of(i)
         at = datetime(day.year, day.month, day.day, 1, tzinfo=UTC)
         due = rs.due(DeadlineKind.ANSWER, day)
         assert due is not None
@@ -87,6 +94,7 @@ def build(path: Path, cases: int) -> None:
             data=data,
         )
         batch_cases.append((i, f"{i:07d}", _instant(at), _instant(at), digest, _instant(at)))
+        first_step = rs.first_check_at(DeadlineKind.ANSWER, due.end, due.due_at)
         batch_deadlines.append(
             (
                 i,
@@ -96,6 +104,7 @@ def build(path: Path, cases: int) -> None:
                 due.raw_end.isoformat(),
                 due.roll_reason,
                 int(due.provisional),
+                _instant(first_step) if first_step else None,
             )
         )
         batch_audit.append((i, _instant(at), _instant(at), data, GENESIS, digest))
@@ -109,8 +118,9 @@ def build(path: Path, cases: int) -> None:
             )
             conn.executemany(
                 "INSERT INTO deadlines (suggestion_id, kind, unit_id, round, start, due, due_at, raw_due, roll_reason, "
-                "status, provisional, version, escalation_step) VALUES (?, 'answer', 1, 1, ?, ?, ?, ?, ?, 'open', ?, 1, 0)",
-                [(d[0], d[1], d[2], d[3], d[4], d[5], d[6]) for d in batch_deadlines],
+                "status, provisional, version, escalation_step, next_step_at) "
+                "VALUES (?, 'answer', 1, 1, ?, ?, ?, ?, ?, 'open', ?, 1, 0, ?)",
+                batch_deadlines,
             )
             conn.executemany(
                 "INSERT INTO audit_events (suggestion_id, seq, at, recorded_at, actor, action, from_state, to_state, "

@@ -194,8 +194,10 @@ class Tx:
         data: dict[str, Any],
         *,
         actor: Actor | None = None,
+        encoded: str | None = None,
     ) -> None:
-        """Queue one audit event (hash-chained when :meth:`finish` writes it)."""
+        """Queue one audit event (hash-chained when :meth:`finish` writes it); ``encoded``: ``canonical(data)``
+        when the caller has it already."""
         who = str(actor or self.actor)
         name = action.value if isinstance(action, Action) else action
         self._audit_rows.append(
@@ -205,7 +207,7 @@ class Tx:
                 "from_state": before.value if before else None,
                 "to_state": after.value,
                 "round": self.round,
-                "data": canonical(data),
+                "data": encoded if encoded is not None else canonical(data),
             }
         )
         self.events.append(

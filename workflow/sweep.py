@@ -31,6 +31,7 @@ from sqlalchemy import Connection
 from rules import DeadlineKind, Recipient, RuleSet, StepTime
 from workflow._sql import Raw, as_date, as_instant
 from workflow._tx import Tx, write_deferred
+from workflow.audit import canonical
 from workflow.recompute import no_cycle_collection
 from workflow.states import Action, DeadlineStatus, State
 from workflow.views import Actor
@@ -182,7 +183,7 @@ def _label(kind: str, rid: int | None) -> str:
 
 
 def sweep(
-    engine: Engine, *, now: datetime | None = None, batch: int = 500, dry_run: bool = False
+    engine: Engine, *, now: datetime | None = None, batch: int = 1000, dry_run: bool = False
 ) -> SweepReport:
     """Record every ladder step due at ``now`` (default: the engine clock), in transactions of ``batch``
     deadlines. With ``dry_run`` nothing is written: the report lists what would be recorded (at most ``batch``
@@ -251,6 +252,7 @@ def _record(
     from workflow.engine import _case_row
 
     raw = Raw(conn)
+    moment = _Moment(now)
     directory = _Directory(raw)
     ids = list(cases)
     mains: dict[int, list[int]] = {}
@@ -313,7 +315,17 @@ def _record(
                     recipients=tuple(_label(k, r) for k, r in who),
                     skipped=tuple(t.step.label or t.step.action for t in [*stale, *fired[:-1]]),
                 )
-                _notify(tx, rs, record, latest, who, unit_id, version, now, directory, level)
+                _notify(
+                    tx,
+                    rs,
+                    record,
+                    latest,
+                    who,
+                    unit=directory.name(unit_id),
+                    version=version,
+                    moment=moment,
+                    level=level,
+                )
                 report.steps += 1
                 report.notices += len(who)
                 report.records.append(record)
@@ -354,36 +366,62 @@ def _record(
     return done, txs
 
 
+@dataclass
+class _Moment:
+    """The sweep's time, with what it costs to derive from it memoised per rule set (and due date)."""
+
+    now: datetime
+    _late: dict[tuple[tuple[str, int], date], int] = field(default_factory=dict)
+    _send: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    encoded: dict[tuple[Any, ...], str] = field(default_factory=dict)
+
+    def working_days_late(self, rs: RuleSet, due: date) -> int:
+        """Working days from ``due`` to today (negative: still to come)."""
+        key = (rs.key, due)
+        found = self._late.get(key)
+        if found is None:
+            today = self.now.astimezone(rs.zone).date()
+            found = self._late[key] = rs.work_calendar.working_days_between(due, today)
+        return found
+
+    def send_at(self, rs: RuleSet) -> datetime:
+        """When a notice that is not urgent may go out."""
+        found = self._send.get(rs.key)
+        if found is None:
+            found = self._send[rs.key] = rs.next_sending_time(self.now)
+        return found
+
+
 def _notify(
     tx: Tx,
     rs: RuleSet,
     record: StepRecord,
     latest: StepTime,
     who: list[tuple[str, int | None]],
-    unit_id: int | None,
+    *,
+    unit: str | None,
     version: int,
-    now: datetime,
-    directory: _Directory,
+    moment: _Moment,
     level: int,
 ) -> None:
-    today = now.astimezone(rs.zone).date()
-    days = rs.work_calendar.working_days_between(record.due, today)
-    tx.audit(
-        "escalate",
-        tx.state,
-        tx.state,
-        {
-            "deadline": record.kind,
-            "due": record.due.isoformat(),
-            "step": latest.index,
-            "action": record.action,
-            "label": record.label,
-            "recipients": list(record.recipients),
-            "skipped": list(record.skipped),
-            "level": level,
-        },
-    )
-    available = now if latest.step.urgent else rs.next_sending_time(now)
+    days = moment.working_days_late(rs, record.due)
+    data = {
+        "deadline": record.kind,
+        "due": record.due.isoformat(),
+        "step": latest.index,
+        "action": record.action,
+        "label": record.label,
+        "recipients": list(record.recipients),
+        "skipped": list(record.skipped),
+        "level": level,
+    }
+    # many cases share a step, a due date and a unit: their events' data are the same text
+    memo = (record.kind, record.due, latest.index, record.recipients, record.skipped, level)
+    encoded = moment.encoded.get(memo)
+    if encoded is None:
+        encoded = moment.encoded[memo] = canonical(data)
+    tx.audit("escalate", tx.state, tx.state, data, encoded=encoded)
+    available = moment.now if latest.step.urgent else moment.send_at(rs)
     for kind, rid in who:
         tx.notify(
             latest.step.template,
@@ -393,7 +431,7 @@ def _notify(
                 "kind": record.kind,
                 "deadline_id": record.deadline_id,
                 "due": record.due.isoformat(),
-                "unit": directory.name(unit_id),
+                "unit": unit,
                 "step": record.label,
                 "action": record.action,
                 "level": level,
