@@ -163,9 +163,11 @@ class WorkCalendar:
         return day
 
     def working_days_between(self, start: date, end: date) -> int:
-        """Working days after ``start`` up to and including ``end`` (negative when ``end`` is earlier)."""
+        """How many working days ``end`` lies from ``start``: those after ``start`` up to and including ``end``;
+        when ``end`` is earlier, minus those from ``end`` up to but excluding ``start``. The inverse of
+        :meth:`shift_working_days` for working days."""
         if end < start:
-            return -self.working_days_between(end, start)
+            return -sum(1 for n in range((start - end).days) if self.is_working_day(end + timedelta(days=n)))
         return sum(
             1 for n in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=n))
         )

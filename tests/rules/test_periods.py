@@ -147,3 +147,33 @@ def test_rolling_only_moves_forward_to_the_first_working_day(start: date, months
         not CAL.is_working_day(due.raw_end + timedelta(days=i)) for i in range((due.end - due.raw_end).days)
     )
     assert (due.roll_reason is None) == (due.end == due.raw_end)
+
+
+@given(starts, st.integers(min_value=-60, max_value=250).filter(lambda n: n != 0))
+def test_shifting_by_working_days_lands_on_a_working_day_that_many_away(start: date, count: int) -> None:
+    """A ladder offset lands on a working day exactly ``count`` working days from the start."""
+    day = CAL.shift_working_days(start, count)
+    assert CAL.is_working_day(day)
+    assert (day > start) == (count > 0)
+    assert CAL.working_days_between(start, day) == count
+
+
+@given(starts)
+def test_ladder_steps_fire_in_order_at_nine_on_working_days(start: date) -> None:
+    """Every step of the national answer ladder fires at 09:00 local on a working day, in offset order."""
+    times = RULES.step_times(DeadlineKind.ANSWER, start)
+    local = [t.at.astimezone(SHANGHAI) for t in times]
+    assert all(CAL.is_working_day(t.date()) and (t.hour, t.minute) == (9, 0) for t in local)
+    assert local == sorted(local)
+    assert len(set(local)) == len(local)
+
+
+@given(starts, st.integers(min_value=0, max_value=24 * 60 - 1))
+def test_the_next_sending_time_is_in_working_hours_and_never_earlier(start: date, minute: int) -> None:
+    """Outside working hours a notice waits for the next working morning; inside it goes at once."""
+    instant = datetime(start.year, start.month, start.day, tzinfo=SHANGHAI) + timedelta(minutes=minute)
+    sent = RULES.next_sending_time(instant)
+    assert sent >= instant
+    assert RULES.is_sending_time(sent)
+    assert (sent == instant) == RULES.is_sending_time(instant)
+    assert sent - instant < timedelta(days=12)  # the longest break (春节) is shorter
