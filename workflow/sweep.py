@@ -117,6 +117,20 @@ class ForecastItem:
         }
 
 
+def _due_steps(
+    times: tuple[StepTime, ...], taken: int, due_at: datetime, now: datetime
+) -> tuple[list[StepTime], list[StepTime], int]:
+    """The steps come due at ``now`` after the ``taken`` ones: (those to record, of which the sweep sends the
+    last; before-due steps whose date has passed, which are not sent; the new count of steps taken)."""
+    fired = [t for t in times[taken:] if t.at <= now]
+    new_step = fired[-1].index + 1 if fired else taken
+    stale: list[StepTime] = []
+    if due_at <= now:  # a reminder before the due date is not sent once the date has passed
+        stale = [t for t in fired if t.step.offset < 0]
+        fired = [t for t in fired if t.step.offset >= 0]
+    return fired, stale, new_step
+
+
 def _overdue_rank(times: tuple[StepTime, ...], index: int) -> int:
     """The escalation level a step stands for: how many overdue steps (offset > 0) up to and including it."""
     return sum(1 for t in times[: index + 1] if t.step.offset > 0)
@@ -287,12 +301,7 @@ def _record(
             due, due_at = as_date(due_value), as_instant(due_at_value)
             assert due_at is not None
             times = rs.step_times(kind, due, round_)
-            fired = [t for t in times[step:] if t.at <= now]
-            new_step = fired[-1].index + 1 if fired else step
-            stale: list[StepTime] = []
-            if due_at <= now:  # a reminder before the due date is not sent once the date has passed
-                stale = [t for t in fired if t.step.offset < 0]
-                fired = [t for t in fired if t.step.offset >= 0]
+            fired, stale, new_step = _due_steps(times, step, due_at, now)
             if fired and tx.state not in (State.CLOSED, State.WITHDRAWN):
                 latest = fired[-1]
                 level = max(level, _overdue_rank(times, latest.index))
@@ -507,7 +516,9 @@ def forecast(
         due, due_at = as_date(due_value), as_instant(due_at_value)
         assert due_at is not None
         label = f"{session}/{number}"
-        for t in rs.step_times(kind, due, round_)[step:]:
+        times = rs.step_times(kind, due, round_)
+        fired, _, taken = _due_steps(times, step, due_at, moment)
+        for t in [*fired[-1:], *times[taken:]]:  # what the next sweep records, then what comes later
             if t.at > horizon:
                 break
             who = _recipients(

@@ -214,3 +214,14 @@ def test_finished_cases_get_no_steps(engine: Engine, clock: FrozenClock, state: 
     make_case(engine, "0001", state=state, clock=clock, co=())
     clock.set(beijing("2026-12-31", 10))
     assert sweep(engine).looked == 0
+
+
+def test_forecast_of_missed_steps_shows_what_the_next_sweep_sends(engine: Engine, clock: FrozenClock) -> None:
+    """Steps that came due unswept appear once, as the one step the next sweep records, then the later ones."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    clock.set(beijing("2026-06-11", 10))
+    items = forecast(engine, days=30)
+    assert [(i.label, i.at) for i in items] == [
+        ("督办函", beijing("2026-06-11", 10)),
+        ("通报", beijing("2026-07-02", 9)),
+    ]
