@@ -930,6 +930,40 @@ _simple(
 )
 
 
+@cli.command()
+@click.argument("number")
+@click.option(
+    "--to", "to", required=True, metavar="CLASS", help="The new class: A (solved) or C (not for now)."
+)
+@click.option("--evidence", required=True, help="What was done, and when (sent to the deputy).")
+@action_options
+@pass_app
+def convert(
+    app: App,
+    number: str,
+    to: str,
+    evidence: str,
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Record that B-class NUMBER became A (B→A 转化) or C: a follow-up answer to the deputy.
+
+    The class the case was answered with is kept (`show --json`: `category`); `current_category` takes the
+    new class and `history` lists the conversions. Open promises end done (A) or cancelled (C). Allowed after
+    the answer in any state, closed included; by the office or the case's main unit.
+    """
+    _run(
+        app,
+        as_json,
+        lambda e, c: e.convert(number, to=to, evidence=evidence, **c),
+        at,
+        session,
+        expect_version,
+    )
+
+
 # ---- queries --------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("number")

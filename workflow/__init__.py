@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         WorkflowError,
     )
     from workflow.states import Action, ContactMethod, ContactStage, DeadlineStatus, Role, State
-    from workflow.views import Actor, Case, CaseEvent, Change, DeadlineInfo, HistoryEntry
+    from workflow.views import Actor, Case, CaseEvent, Change, ConversionInfo, DeadlineInfo, HistoryEntry
 
 __all__ = [
     "Action",
@@ -38,6 +38,7 @@ __all__ = [
     "Conflict",
     "ContactMethod",
     "ContactStage",
+    "ConversionInfo",
     "DeadlineInfo",
     "DeadlineStatus",
     "DeputyInfo",
@@ -84,6 +85,7 @@ _WHERE = {
     "State": "workflow.states",
     "Actor": "workflow.views",
     "Case": "workflow.views",
+    "ConversionInfo": "workflow.views",
     "CaseEvent": "workflow.views",
     "Change": "workflow.views",
     "DeadlineInfo": "workflow.views",

@@ -44,6 +44,7 @@ from workflow.models import (
     Congress,
     CongressSession,
     Contact,
+    Conversion,
     Deadline,
     Deputy,
     Feedback,
@@ -74,6 +75,7 @@ from workflow.views import (
     Case,
     CaseEvent,
     Change,
+    ConversionInfo,
     DeadlineExplained,
     DeadlineInfo,
     DueItem,
@@ -108,6 +110,7 @@ OPINIONS = table(Opinion)
 CONTACTS = table(Contact)
 ANSWERS = table(Answer)
 PROMISES = table(Promise)
+CONVERSIONS = table(Conversion)
 FEEDBACK = table(Feedback)
 
 
@@ -1652,6 +1655,92 @@ class Engine:
             number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
         )
 
+    def convert(
+        self,
+        number: str,
+        *,
+        to: str,
+        evidence: str,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Record a follow-up answer that changes a promise class (B) to another (B→A 转化, B→C).
+
+        The class the case was answered with stays in ``category``; ``current_category`` takes the new class; the
+        deputy is sent the follow-up. Open promises end done (to A) or cancelled (otherwise), and so do their
+        deadlines. Works in any state after the answer, closed included (B cases are followed after closing).
+        """
+
+        def body(tx: Tx) -> None:
+            rs = tx.ruleset
+            code = to.strip().upper()
+            current = tx.row["current_category"]
+            if (
+                tx.state in (State.SUBMITTED, State.ASSIGNED, State.CO_HANDLED, State.WITHDRAWN)
+                or current is None
+            ):
+                raise tx.refuse(Action.CONVERT, "only an answered case can be converted")
+            if current not in rs.lifecycle.promise_classes:
+                classes = "/".join(rs.lifecycle.promise_classes)
+                raise tx.refuse(
+                    Action.CONVERT, f"its class is {current}; only {classes} answers are converted"
+                )
+            if code not in rs.classes or code in rs.lifecycle.promise_classes:
+                targets = [c for c in rs.classes if c not in rs.lifecycle.promise_classes]
+                raise tx.invalid(f"convert --to {to!r}: use {' or '.join(targets)}")
+            if not evidence.strip():
+                raise tx.invalid("a conversion needs its evidence (--evidence): what was done, and when")
+            if tx.actor.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM, ActorKind.UNIT):
+                raise tx.deny(Action.CONVERT, "the office or the handling unit records a conversion")
+            if tx.actor.kind is ActorKind.UNIT:
+                mains = tx.units_in(Role.MAIN, Role.SPLIT)
+                if self._unit_id(tx.conn, tx.actor.name or "") not in mains:
+                    raise tx.deny(Action.CONVERT, "only the main (or a split) unit records a conversion")
+            tx.raw.insert(
+                "conversions",
+                {
+                    "suggestion_id": tx.case_id,
+                    "from_category": current,
+                    "to_category": code,
+                    "evidence": evidence.strip(),
+                    "actor": str(tx.actor),
+                    "at": tx.at,
+                },
+            )
+            done = "done" if code == "A" else "cancelled"
+            tx.raw.run(
+                "UPDATE promises SET status = :status WHERE suggestion_id = :sid AND status = 'open'",
+                {"status": done, "sid": tx.case_id},
+            )
+            tx.settle_deadlines(
+                [DeadlineKind.PROMISE], DeadlineStatus.MET if code == "A" else DeadlineStatus.CANCELLED
+            )
+            tx.changes["current_category"] = code
+            tx.audit(
+                Action.CONVERT,
+                tx.state,
+                tx.state,
+                {"from": current, "to": code, "evidence": evidence.strip()},
+            )
+            mains = tx.units_in(Role.MAIN, Role.SPLIT)
+            tx.notify(
+                "conversion",
+                "deputy",
+                tx.row["lead_deputy_id"],
+                {
+                    "from_category": current,
+                    "to_category": code,
+                    "evidence": evidence.strip(),
+                    "unit": self._unit_name(tx.conn, mains[0]) if mains else None,
+                },
+            )
+
+        return self._act(
+            number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
+        )
+
     def withdraw(
         self,
         number: str,
@@ -1761,6 +1850,7 @@ class Engine:
         units: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
         deadlines: dict[int, list[DeadlineInfo]] = {i: [] for i in ids}
         signers: dict[int, list[str]] = {i: [] for i in ids}
+        conversions: dict[int, list[ConversionInfo]] = {i: [] for i in ids}
         for chunk in range(0, len(ids), 500):
             part = ids[chunk : chunk + 500]
             for a in conn.execute(
@@ -1795,6 +1885,12 @@ class Engine:
                 .order_by(SIGNERS.c.position)
             ):
                 signers[s.suggestion_id].append(self._deputy_name(conn, s.deputy_id))
+            for c in conn.execute(
+                select(CONVERSIONS).where(CONVERSIONS.c.suggestion_id.in_(part)).order_by(CONVERSIONS.c.id)
+            ).mappings():
+                conversions[c["suggestion_id"]].append(
+                    ConversionInfo(c["from_category"], c["to_category"], c["evidence"], c["actor"], c["at"])
+                )
         cases = []
         for r in rows:
             roles = units[r["id"]]
@@ -1828,6 +1924,7 @@ class Engine:
                     answered_at=r["answered_at"],
                     closed_at=r["closed_at"],
                     deadlines=tuple(deadlines[r["id"]]),
+                    conversions=tuple(conversions[r["id"]]),
                     allowed=tuple(a.value for a in allowed_actions(State(r["state"]))),
                 )
             )

@@ -21,6 +21,7 @@ __all__ = [
     "Congress",
     "CongressSession",
     "Contact",
+    "Conversion",
     "Deadline",
     "Deputy",
     "Feedback",
@@ -280,6 +281,20 @@ class Promise(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     due: date
     status: str = Field(default="open", max_length=10)
+
+
+class Conversion(SQLModel, table=True):
+    """A follow-up answer that changes a promise class (B) to another (B→A 转化, B→C); the answered class stays."""
+
+    __tablename__ = "conversions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    from_category: str = Field(max_length=1)
+    to_category: str = Field(max_length=1)
+    evidence: str = Field(sa_type=Text)
+    actor: str = Field(max_length=220)
+    at: datetime = _instant(index=True)
 
 
 class Feedback(SQLModel, table=True):

@@ -39,7 +39,8 @@ OPEN_STATES = frozenset(State) - FINAL_STATES
 
 
 class Action(StrEnum):
-    """What can be done to a suggestion. Every action but ``submit`` is a trigger of the machine."""
+    """What can be done to a suggestion. Every action but ``submit`` and ``convert`` (a follow-up answer after
+    the answer, open or closed) is a trigger of the machine."""
 
     SUBMIT = "submit"  # 提出
     ASSIGN = "assign"  # 交办
@@ -53,6 +54,7 @@ class Action(StrEnum):
     FEEDBACK = "feedback"  # 代表反馈
     REHANDLE = "rehandle"  # 重新办理
     CLOSE = "close"  # 办结
+    CONVERT = "convert"  # B→A 转化 (or B→C): a follow-up answer; not a transition of the machine
     LAPSE = "lapse"  # 反馈期满未反馈: closed without feedback (the reminder sweep, when the rule set says so)
     WITHDRAW = "withdraw"  # 撤回
 

@@ -15,6 +15,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Change",
+    "ConversionInfo",
     "DeadlineExplained",
     "DeadlineInfo",
     "DueItem",
@@ -104,6 +105,27 @@ class DeadlineInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ConversionInfo:
+    """A follow-up answer that changed the case's class (B→A, B→C)."""
+
+    from_category: str
+    to_category: str
+    evidence: str
+    actor: str
+    at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "from": self.from_category,
+            "to": self.to_category,
+            "evidence": self.evidence,
+            "actor": self.actor,
+            "at": self.at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
     """A suggestion and where it stands."""
 
@@ -135,14 +157,16 @@ class Case:
     answered_at: datetime | None
     closed_at: datetime | None
     deadlines: tuple[DeadlineInfo, ...] = ()
+    conversions: tuple[ConversionInfo, ...] = ()  # B→A / B→C follow-ups, oldest first
     allowed: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (``show --json``)."""
+        """A JSON-ready dict (``show --json``); ``history`` lists the class conversions."""
         out: dict[str, Any] = _json(
-            {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "deadlines"}
+            {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("deadlines", "conversions")}
         )
         out["deadlines"] = [{**d.to_json(), "unit": d.unit, "due": d.due.isoformat()} for d in self.deadlines]
+        out["history"] = [c.to_json() for c in self.conversions]
         return out
 
 
