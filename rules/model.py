@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -29,6 +30,7 @@ __all__ = [
     "Ladder",
     "LadderStep",
     "LifecycleSettings",
+    "MeasureSettings",
     "NoticeSettings",
     "Rating",
     "Recipient",
@@ -217,6 +219,33 @@ class LifecycleSettings(_Strict):
         return self
 
 
+class MeasureSettings(_Strict):
+    """How the measures and the evaluation count (统计口径)."""
+
+    resolution: Literal["A", "A+B"] = "A"  # resolution rate: A ÷ answered, or (A+B) ÷ answered
+    min_cases: Annotated[int, Field(ge=1, le=1000)] = 3  # a unit is ranked only with this many cases
+    # points per rating for the quantified satisfaction of the evaluation (评议)
+    points: dict[Rating, Decimal] = Field(
+        default_factory=lambda: {
+            Rating.SATISFIED: Decimal(100),
+            Rating.BASIC: Decimal(80),
+            Rating.UNSATISFIED: Decimal(0),
+        }
+    )
+    weights: tuple[Decimal, Decimal] = (Decimal("0.8"), Decimal("0.2"))  # on-site scores, satisfaction
+
+    @model_validator(mode="after")
+    def _complete(self) -> MeasureSettings:
+        missing = [r.value for r in Rating if r not in self.points]
+        if missing:
+            msg = f"measures.points needs a value for {', '.join(missing)}"
+            raise ValueError(msg)
+        if sum(self.weights) != 1 or min(self.weights) < 0:
+            msg = f"measures.weights must be two non-negative shares adding up to 1, got {list(map(str, self.weights))}"
+            raise ValueError(msg)
+        return self
+
+
 class NoticeSettings(_Strict):
     """When notices may be sent: working hours on the calendar's working days (urgent steps excepted)."""
 
@@ -266,6 +295,7 @@ class RuleSet(_Strict):
         default_factory=dict
     )  # by deadline kind; "re_answer_again" for round 3+
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
+    measures: MeasureSettings = Field(default_factory=MeasureSettings)
 
     @field_validator("timezone")
     @classmethod
