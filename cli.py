@@ -1522,6 +1522,111 @@ def forecast(app: App, days: int, unit: str | None, now: str | None, as_json: bo
     )
 
 
+def _date_option(value: str | None, what: str) -> Any:
+    if value is None:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=what) from None
+
+
+def _scope(
+    session: str | None, term: str | None, unit: str | None, start: str | None, end: str | None
+) -> Any:
+    from workflow.measures import Scope
+
+    return Scope(session, term, unit, _date_option(start, "--from"), _date_option(end, "--to"))
+
+
+def scope_options(f: F) -> F:
+    """--session, --term, --unit, --from, --to."""
+    f = click.option("--to", "end", metavar="DATE", help="Only cases assigned on or before DATE.")(f)
+    f = click.option("--from", "start", metavar="DATE", help="Only cases assigned on or after DATE.")(f)
+    f = click.option("--unit", metavar="UNIT", help="Only cases this unit handles as main (or split) unit.")(
+        f
+    )
+    f = click.option(
+        "--term", metavar="TERM", help="Only sessions of this term (届), as `session add --term` gave it."
+    )(f)
+    return click.option("--session", metavar="NAME", help="Only this session [all].")(f)
+
+
+def _write(output: str | None, body: str | bytes) -> None:
+    if output is None:
+        if isinstance(body, bytes):
+            raise click.UsageError("an Excel workbook needs --output FILE.xlsx")
+        click.echo(body, nl=False)
+        return
+    path = Path(output)
+    if isinstance(body, bytes):
+        path.write_bytes(body)
+    else:
+        path.write_text(body, encoding="utf-8")
+    click.echo(f"wrote {path}", err=True)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["summary", "units", "conversion", "overdue"]))
+@scope_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--decimals", type=click.IntRange(0, 6), default=2, show_default=True, help="Decimals of percentages."
+)
+@click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
+@click.option("--now", metavar="TIME", help="Count as at this time [now].")
+@pass_app
+def report(
+    app: App,
+    kind: str,
+    session: str | None,
+    term: str | None,
+    unit: str | None,
+    start: str | None,
+    end: str | None,
+    fmt: str,
+    decimals: int,
+    output: str | None,
+    now: str | None,
+) -> None:
+    """Reports: summary (Chinese prose of the offices' form, then tables), units (per main unit, with a
+    ranking), conversion (B cases since --term / in scope), overdue (open obligations past due).
+
+    \b
+    Measures (rule-set settings in brackets):
+      total        assigned cases in scope, withdrawn ones counted apart
+      answer rate  answered ÷ total
+      on-time      first-round answer deadlines all met by their date (extensions
+                   counted) ÷ answers due or given; open cases past due are late
+      contact      answered cases with a contact before the first answer ÷ answered;
+                   face-to-face: a visit or meeting
+      resolution   A ÷ answered, or (A+B) ÷ answered  [measures.resolution]
+      satisfaction each case's latest feedback: satisfied (+ basic)
+                   [lifecycle.basic_counts_as_satisfied] ÷ feedback received;
+                   cases closed without feedback are left out
+      conversion   B cases now A ÷ B cases
+      re-handling  answered cases handled again ÷ answered
+      ranking      units with at least [measures.min_cases] cases, by satisfaction
+                   rate, then on-time rate
+    Percentages are rounded half-up (四舍五入) per item to --decimals places.
+    """
+    from workflow.report_formats import render
+    from workflow.reports import build
+
+    built = build(
+        app.engine(), kind, _scope(session, term, unit, start, end), decimals=decimals, now=app.when(now)
+    )
+    _write(output, render(built, fmt))
+
+
 @cli.group()
 def templates() -> None:
     """Notice templates (Chinese defaults, or an override directory)."""

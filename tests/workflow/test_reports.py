@@ -1,0 +1,161 @@
+"""Measures and reports on constructed ledgers whose answers were counted by hand."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from cli import cli
+from workflow.engine import Engine
+from workflow.measures import Scope, measure, percent
+from workflow.report_formats import render
+from workflow.reports import build
+from workflow.sweep import sweep
+from workflow.testing import FrozenClock, beijing, make_case
+from workflow.views import Actor
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "decimals", "expected"),
+    [
+        (1, 16, 2, "6.25"),
+        (1, 16, 1, "6.3"),  # half-up, where banker's rounding would give 6.2
+        (3, 16, 1, "18.8"),  # 18.75
+        (1, 8, 2, "12.50"),
+        (2, 3, 2, "66.67"),
+        (1, 200, 0, "1"),  # 0.5 rounds up
+        (5, 1000, 1, "0.5"),
+        (149, 149, 2, "100.00"),
+        (40, 149, 2, "26.85"),
+        (117, 149, 2, "78.52"),
+    ],
+)
+def test_percentages_round_half_up(part: int, whole: int, decimals: int, expected: str) -> None:
+    """Exact decimal arithmetic, rounded half-up per item."""
+    assert percent(part, whole, decimals) == Decimal(expected)
+    assert str(percent(part, whole, decimals)) == expected
+
+
+def test_nothing_to_divide_is_no_percentage() -> None:
+    """A rate over zero cases is absent, not 0 %."""
+    assert percent(0, 0) is None
+
+
+def _ledger(engine: Engine, clock: FrozenClock) -> None:
+    """16 answered cases: 1 A, 12 B, 3 C; feedback 13 satisfied, 2 basic, 1 unsatisfied (then re-handled);
+    one B case converted to A; one more case assigned and never answered (overdue at report time)."""
+    classes = ["A"] + ["B"] * 12 + ["C"] * 3
+    ratings = ["satisfied"] * 13 + ["basic"] * 2 + ["unsatisfied"]
+    for i, (code, rating) in enumerate(zip(classes, ratings, strict=True)):
+        number = f"{i + 1:04d}"
+        make_case(engine, number, state="answered", clock=clock, co=(), category=code)
+        clock.advance(hours=1)
+        comment = "未解决" if rating == "unsatisfied" else ""
+        engine.feedback(number, rating=rating, comment=comment, actor=Actor.deputy("张三"))
+        clock.advance(hours=1)
+    engine.convert("0002", to="A", evidence="已完成")
+    make_case(engine, "0099", state="assigned", clock=clock, co=())
+
+
+def test_a_summary_counts_a_constructed_ledger(engine: Engine, clock: FrozenClock) -> None:
+    """Every count and rate of the summary matches the hand count."""
+    _ledger(engine, clock)
+    report = build(engine, "summary", decimals=2, now=beijing("2026-07-15", 9))
+    data = json.loads(render(report, "json"))
+    assert (data["total"], data["answered"], data["closed"]) == (17, 16, 15)
+    assert data["categories"]["A"] == {"count": 1, "percent": "6.25"}
+    assert data["categories"]["B"] == {"count": 12, "percent": "75.00"}
+    assert data["categories"]["C"] == {"count": 3, "percent": "18.75"}
+    assert data["satisfaction"]["satisfied"] == {"count": 13, "percent": "81.25"}
+    assert data["satisfaction"]["basic"] == {"count": 2, "percent": "12.50"}
+    assert data["satisfaction"]["unsatisfied"] == {"count": 1, "percent": "6.25"}
+    assert data["satisfaction_rate"] == "93.75"  # basic counts as satisfied under the national rule set
+    assert data["answer_rate"] == "94.12"  # 16 / 17
+    assert data["on_time_rate"] == "94.12"  # 0099 is past its date, unanswered: late
+    assert data["resolution_rate"] == "6.25"
+    assert data["conversion_rate"] == "8.33"  # 1 of 12 B
+    assert data["rehandling_rate"] == "6.25"
+
+
+def test_the_summary_prose_has_the_seeds_form(engine: Engine, clock: FrozenClock) -> None:
+    """One decimal: 1 of 16 is 6.3 %; classes and ratings in the offices' wording."""
+    _ledger(engine, clock)
+    report = build(engine, "summary", decimals=1, now=beijing("2026-07-15", 9))
+    assert report.paragraphs[0] == (
+        "共接办代表建议17件，已办结15件，答复率达94.1%。其中，所提问题已经解决或者基本解决的（A类）1件，占6.3%；"
+        "所提问题正在解决或者列入规划逐步解决的（B类）12件，占75%；"
+        "所提问题因目前条件限制或者其他原因需待以后解决的（C类）3件，占18.8%。"
+        "代表表示满意的13件，占81.3%；表示基本满意的2件，占12.5%；表示不满意的1件，占6.3%。"
+    )
+    assert report.paragraphs[2] == "B类建议12件，转化A类1件，转化A类率8.3%。"
+
+
+def test_a_lapsed_feedback_window_is_left_out_of_satisfaction(engine: Engine, clock: FrozenClock) -> None:
+    """A case closed without feedback counts as closed but not in the satisfaction denominator."""
+    make_case(engine, "0001", state="closed", clock=clock, co=())
+    make_case(engine, "0002", state="answered", clock=clock, co=())
+    clock.set(beijing("2026-05-01", 10))
+    sweep(engine)
+    m = measure(engine)
+    assert (m.closed, m.feedback, m.ratings) == (2, 1, {"satisfied": 1})
+
+
+def test_a_unit_scope_counts_its_cases_only(engine: Engine, clock: FrozenClock) -> None:
+    """--unit counts the cases the unit handles as main unit."""
+    make_case(engine, "0001", state="closed", clock=clock, co=())
+    make_case(engine, "0002", state="closed", clock=clock, co=(), main="市财政局")
+    assert measure(engine, Scope(unit="市财政局")).total == 1
+
+
+def test_units_below_the_minimum_are_not_ranked(engine: Engine, clock: FrozenClock) -> None:
+    """With min_cases = 3 a unit with one case is listed but not ranked."""
+    for n in range(3):
+        make_case(engine, f"000{n}", state="closed", clock=clock, co=())
+    make_case(engine, "0009", state="closed", clock=clock, co=(), main="市财政局")
+    report = build(engine, "units")
+    assert report.data["ranking"] == ["市交通运输局"]
+    assert [u["unit"] for u in report.data["units"] if u["total"]] == ["市交通运输局", "市财政局"]
+
+
+def test_overdue_lists_open_obligations_past_due(engine: Engine, clock: FrozenClock) -> None:
+    """An unanswered case past its date is listed with its working days late."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    report = build(engine, "overdue", now=beijing("2026-06-05", 10))
+    assert [(i["case"], i["kind"], i["due"], i["working_days_late"]) for i in report.data["items"]] == [
+        ("测试会议/0001", "答复", "2026-06-03", 2)
+    ]
+
+
+def test_report_formats_from_the_command_line(
+    runner: CliRunner, engine: Engine, clock: FrozenClock, db_path: Path, tmp_path: Path
+) -> None:
+    """json, csv, md, html (with SVG charts) and xlsx (one sheet per table) carry the same numbers."""
+    _ledger(engine, clock)
+    engine.dispose()
+    base = ["--db", str(db_path), "report", "summary", "--now", "2026-07-15T09:00"]
+    data = json.loads(runner.invoke(cli, [*base, "--format", "json"]).stdout)
+    csv_text = runner.invoke(cli, [*base, "--format", "csv"]).stdout
+    md = runner.invoke(cli, [*base, "--format", "md"]).stdout
+    html = runner.invoke(cli, [*base, "--format", "html"]).stdout
+    out = tmp_path / "r.xlsx"
+    assert runner.invoke(cli, [*base, "--format", "xlsx", "--output", str(out)]).exit_code == 0
+    book = load_workbook(io.BytesIO(out.read_bytes()))
+    assert data["categories"]["B"]["percent"] == "75.00"
+    assert "B类,所提问题正在解决或者列入规划逐步解决,12,75.00" in csv_text
+    assert "| B类 | 所提问题正在解决或者列入规划逐步解决 | 12 | 75.00 |" in md
+    assert html.count("<svg") == 2
+    assert book.sheetnames == ["说明", "办理类别", "代表意见", "主要指标"]
+    assert [c.value for c in book["办理类别"][3]] == ["B类", "所提问题正在解决或者列入规划逐步解决", 12, 75.0]
+
+
+def test_xlsx_needs_an_output_file(runner: CliRunner, db_path: Path) -> None:
+    """A workbook is not written to a terminal."""
+    result = runner.invoke(cli, ["--db", str(db_path), "report", "summary", "--format", "xlsx"])
+    assert result.exit_code == 2
+    assert "an Excel workbook needs --output FILE.xlsx" in result.output

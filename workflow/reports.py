@@ -1,0 +1,415 @@
+"""Reports for the standing committee: Chinese prose in the form of the offices' own reports, then tables.
+
+A :class:`Report` is data (paragraphs, tables, and the numbers as JSON-ready data); :mod:`workflow.report_formats`
+writes it as text, Markdown, HTML, JSON, CSV or an Excel workbook. The numbers come from
+:mod:`workflow.measures` (SQL aggregates) and from indexed queries; no report loads every case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from rules import Rating, RuleSet
+from workflow._sql import Raw, as_date, as_instant
+from workflow.measures import Measures, Scope, UnitMeasures, measure, measure_units, percent
+
+if TYPE_CHECKING:
+    from workflow.engine import Engine
+
+__all__ = ["KINDS", "Report", "Table", "build", "fmt_percent"]
+
+KINDS = ("summary", "units", "conversion", "overdue")
+
+RATING_NAMES = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+
+
+def fmt_percent(value: Decimal | None) -> str:
+    """``26.85%``; a whole number without decimals (``100%``); ``-`` when there is nothing to divide."""
+    if value is None:
+        return "-"
+    if value == value.to_integral_value():
+        return f"{int(value)}%"
+    return f"{value}%"
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A titled table with Chinese headers; cells are str, int or Decimal (percent columns end in ``%``)."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    sheet: str = ""  # the Excel sheet name (at most 31 characters)
+
+
+@dataclass
+class Report:
+    """One report: its kind, title, scope, prose paragraphs, tables and the numbers as data."""
+
+    kind: str
+    title: str
+    scope: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    charts: list[dict[str, Any]] = field(default_factory=list)  # bar charts: title, [(label, percent)]
+
+
+def build(
+    engine: Engine,
+    kind: str,
+    scope: Scope | None = None,
+    *,
+    decimals: int = 2,
+    now: datetime | None = None,
+) -> Report:
+    """The report of ``kind`` (summary, units, conversion, overdue) for ``scope`` at ``now``."""
+    scope = scope or Scope()
+    moment = now or engine.clock.now()
+    rs = engine.active_ruleset()
+    if kind == "summary":
+        return _summary(rs, scope, measure(engine, scope, now=moment), decimals)
+    if kind == "units":
+        return _units(rs, scope, measure_units(engine, scope, now=moment), decimals)
+    if kind == "conversion":
+        return _conversion(
+            rs, scope, measure(engine, scope, now=moment), measure_units(engine, scope, now=moment), decimals
+        )
+    if kind == "overdue":
+        return _overdue(engine, rs, scope, moment)
+    msg = f"report {kind!r} unknown: use {', '.join(KINDS)}"
+    raise ValueError(msg)
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _summary(rs: RuleSet, scope: Scope, m: Measures, decimals: int) -> Report:
+    rates = m.rates(rs, decimals)
+    where = "" if scope.describe() == "全部" else scope.describe()
+    done = "均已办结" if m.total and m.closed == m.total else f"已办结{m.closed}件"
+    first = f"{where}共接办代表建议{m.total}件，{done}，答复率达{fmt_percent(rates['answer_rate'])}。"
+    parts = []
+    for code, label in rs.classes.items():
+        count = m.categories.get(code, 0)
+        if count:
+            parts.append(
+                f"{label}的（{code}类）{count}件，占{fmt_percent(percent(count, m.answered, decimals))}"
+            )
+    classes = ("其中，" + "；".join(parts) + "。") if parts else ""
+    ratings = [
+        f"表示{RATING_NAMES[r.value]}的{m.ratings.get(r.value, 0)}件，"
+        f"占{fmt_percent(percent(m.ratings.get(r.value, 0), m.feedback, decimals))}"
+        for r in Rating
+        if m.ratings.get(r.value)
+    ]
+    feedback = ("代表" + "；".join(ratings) + "。") if ratings else "尚未收到代表反馈意见。"
+    timing = (
+        f"按时办结率{fmt_percent(rates['on_time_rate'])}，办理前联系沟通率{fmt_percent(rates['contact_rate'])}"
+        f"（面商率{fmt_percent(rates['face_to_face_rate'])}），问题解决率{fmt_percent(rates['resolution_rate'])}"
+        f"，代表满意率{fmt_percent(rates['satisfaction_rate'])}。"
+    )
+    paragraphs = [first + classes + feedback, timing]
+    if m.promised:
+        paragraphs.append(_conversion_sentence(rs, m, "", decimals))
+    category_rows = tuple(
+        (
+            f"{code}类",
+            label,
+            m.categories.get(code, 0),
+            percent(m.categories.get(code, 0), m.answered, decimals),
+        )
+        for code, label in rs.classes.items()
+    )
+    rating_rows = tuple(
+        (
+            RATING_NAMES[r.value],
+            m.ratings.get(r.value, 0),
+            percent(m.ratings.get(r.value, 0), m.feedback, decimals),
+        )
+        for r in Rating
+    )
+    names = {
+        "answer_rate": "答复率",
+        "on_time_rate": "按时办结率",
+        "contact_rate": "联系沟通率",
+        "face_to_face_rate": "面商率",
+        "resolution_rate": "问题解决率",
+        "satisfaction_rate": "代表满意率",
+        "conversion_rate": "B类转化A类率",
+        "rehandling_rate": "重新办理率",
+    }
+    measure_rows = (
+        ("接办件数", m.total),
+        ("已答复", m.answered),
+        ("已办结", m.closed),
+        ("撤回", m.withdrawn),
+        *((names[k], v) for k, v in rates.items()),
+        ("平均答复天数", m.days_to_answer if m.days_to_answer is not None else "-"),
+    )
+    data = {
+        "scope": scope.describe(),
+        "total": m.total,
+        "answered": m.answered,
+        "closed": m.closed,
+        "withdrawn": m.withdrawn,
+        "categories": {
+            code: {
+                "count": m.categories.get(code, 0),
+                "percent": _num(percent(m.categories.get(code, 0), m.answered, decimals)),
+            }
+            for code in rs.classes
+        },
+        "satisfaction": {
+            r.value: {
+                "count": m.ratings.get(r.value, 0),
+                "percent": _num(percent(m.ratings.get(r.value, 0), m.feedback, decimals)),
+            }
+            for r in Rating
+        },
+        "feedback": m.feedback,
+        **{k: _num(v) for k, v in rates.items()},
+        "due": m.due,
+        "on_time": m.on_time,
+        "contacted": m.contacted,
+        "face_to_face": m.face_to_face,
+        "rehandled": m.rehandled,
+        "promised": m.promised,
+        "converted": dict(m.converted),
+        "average_days_to_answer": _num(m.days_to_answer),
+        "resolution": rs.measures.resolution,
+        "basic_counts_as_satisfied": rs.lifecycle.basic_counts_as_satisfied,
+        "decimals": decimals,
+    }
+    return Report(
+        kind="summary",
+        title="代表建议办理情况报告",
+        scope=scope.describe(),
+        paragraphs=paragraphs,
+        tables=[
+            Table("办理类别", ("类别", "说明", "件数", "占比%"), category_rows, "办理类别"),
+            Table("代表意见", ("意见", "件数", "占比%"), rating_rows, "代表意见"),
+            Table("主要指标", ("指标", "数值"), measure_rows, "主要指标"),
+        ],
+        data=data,
+        charts=[
+            {"title": "办理类别占比", "bars": [(f"{r[0]}", r[3]) for r in category_rows]},
+            {"title": "代表意见占比", "bars": [(r[0], r[2]) for r in rating_rows]},
+        ],
+    )
+
+
+def _conversion_sentence(rs: RuleSet, m: Measures, lead: str, decimals: int) -> str:
+    promise = "、".join(rs.lifecycle.promise_classes)
+    moved = "、".join(f"{code}类{count}件" for code, count in sorted(m.converted.items()) if count)
+    rate = fmt_percent(percent(m.converted.get("A", 0), m.promised, decimals))
+    if not moved:
+        return f"{lead}{promise}类建议{m.promised}件，尚无转化。"
+    return f"{lead}{promise}类建议{m.promised}件，转化{moved}，转化A类率{rate}。"
+
+
+def _rank(rs: RuleSet, units: list[UnitMeasures], decimals: int) -> list[UnitMeasures]:
+    """Units with at least ``measures.min_cases`` cases, by satisfaction rate, then on-time rate."""
+
+    def key(u: UnitMeasures) -> tuple[Decimal, Decimal, str]:
+        r = u.measures.rates(rs, decimals)
+        return (-(r["satisfaction_rate"] or Decimal(-1)), -(r["on_time_rate"] or Decimal(-1)), u.unit)
+
+    return sorted((u for u in units if u.measures.total >= rs.measures.min_cases), key=key)
+
+
+def _units(rs: RuleSet, scope: Scope, units: list[UnitMeasures], decimals: int) -> Report:
+    rows = []
+    data = []
+    for u in units:
+        m, r = u.measures, u.measures.rates(rs, decimals)
+        co = percent(u.co_on_time, u.co_due, decimals)
+        rows.append(
+            (
+                u.unit,
+                m.total,
+                m.answered,
+                r["on_time_rate"],
+                m.categories.get("A", 0),
+                m.categories.get("B", 0),
+                m.categories.get("C", 0),
+                r["satisfaction_rate"],
+                r["contact_rate"],
+                co,
+                m.days_to_answer if m.days_to_answer is not None else "-",
+            )
+        )
+        data.append(
+            {
+                "unit": u.unit,
+                "total": m.total,
+                "answered": m.answered,
+                "categories": dict(m.categories),
+                "ratings": dict(m.ratings),
+                **{k: _num(v) for k, v in r.items()},
+                "co_opinions_due": u.co_due,
+                "co_opinions_on_time": u.co_on_time,
+                "co_opinion_on_time_rate": _num(co),
+                "average_days_to_answer": _num(m.days_to_answer),
+            }
+        )
+    ranked = _rank(rs, units, decimals)
+    ranking = tuple(
+        (
+            i + 1,
+            u.unit,
+            u.measures.total,
+            u.measures.rates(rs, decimals)["satisfaction_rate"],
+            u.measures.rates(rs, decimals)["on_time_rate"],
+        )
+        for i, u in enumerate(ranked)
+    )
+    left_out = len([u for u in units if u.measures.total < rs.measures.min_cases])
+    paragraphs = [
+        f"{'' if scope.describe() == '全部' else scope.describe()}共{len(units)}个承办单位。排名按代表满意率、按时办结率排列，"
+        f"主办件数少于{rs.measures.min_cases}件的{left_out}个单位不参加排名。"
+    ]
+    return Report(
+        kind="units",
+        title="承办单位办理情况",
+        scope=scope.describe(),
+        paragraphs=paragraphs,
+        tables=[
+            Table(
+                "承办单位",
+                (
+                    "单位",
+                    "主办件数",
+                    "已答复",
+                    "按时办结率%",
+                    "A类",
+                    "B类",
+                    "C类",
+                    "满意率%",
+                    "联系沟通率%",
+                    "会办意见按时率%",
+                    "平均答复天数",
+                ),
+                tuple(rows),
+                "承办单位",
+            ),
+            Table("排名", ("名次", "单位", "主办件数", "满意率%", "按时办结率%"), ranking, "排名"),
+        ],
+        data={
+            "scope": scope.describe(),
+            "units": data,
+            "ranking": [r[1] for r in ranking],
+            "min_cases": rs.measures.min_cases,
+        },
+        charts=[
+            {"title": "各单位按时办结率", "bars": [(r[0], r[3]) for r in rows]},
+            {"title": "各单位代表满意率", "bars": [(r[0], r[7]) for r in rows]},
+        ],
+    )
+
+
+def _conversion(rs: RuleSet, scope: Scope, m: Measures, units: list[UnitMeasures], decimals: int) -> Report:
+    lead = "本届以来" if scope.term else ""
+    rows = tuple(
+        (
+            u.unit,
+            u.measures.promised,
+            u.measures.converted.get("A", 0),
+            u.measures.converted.get("C", 0),
+            percent(u.measures.converted.get("A", 0), u.measures.promised, decimals),
+        )
+        for u in units
+        if u.measures.promised
+    )
+    return Report(
+        kind="conversion",
+        title="B类建议转化情况（回头看）",
+        scope=scope.describe(),
+        paragraphs=[_conversion_sentence(rs, m, lead, decimals)],
+        tables=[
+            Table("各单位转化情况", ("单位", "B类件数", "转化A类", "转化C类", "转化A类率%"), rows, "转化情况")
+        ],
+        data={
+            "scope": scope.describe(),
+            "promised": m.promised,
+            "converted": dict(m.converted),
+            "conversion_rate": _num(percent(m.converted.get("A", 0), m.promised, decimals)),
+            "units": [
+                {"unit": r[0], "promised": r[1], "to_a": r[2], "to_c": r[3], "rate": _num(r[4])} for r in rows
+            ],
+        },
+        charts=[{"title": "各单位转化A类率", "bars": [(r[0], r[4]) for r in rows]}],
+    )
+
+
+def _overdue(engine: Engine, rs: RuleSet, scope: Scope, now: datetime) -> Report:
+    from workflow.measures import _bounds
+
+    where, params = _bounds(engine, scope)
+    labels = {
+        "return_window": "退办时限",
+        "co_opinion": "会办意见",
+        "answer": "答复",
+        "feedback": "代表反馈",
+        "re_answer": "重新办理答复",
+        "promise": "承诺事项",
+    }
+    with engine._reading() as conn:
+        rows = Raw(conn).all(
+            "SELECT se.name, s.number, s.title, u.name, d.kind, d.due, d.due_at, s.escalation_level "
+            "FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id JOIN sessions se ON se.id = s.session_id "
+            "LEFT JOIN units u ON u.id = d.unit_id "
+            f"WHERE d.status = 'open' AND d.due_at <= :now AND d.kind NOT IN ('feedback', 'return_window') AND {where} "
+            "ORDER BY d.due_at, s.number",
+            {**params, "now": now},
+        )
+    today = now.astimezone(rs.zone).date()
+    table = []
+    for session, number, title, unit, kind, due, due_at, level in rows:
+        assert as_instant(due_at) is not None
+        late = rs.work_calendar.working_days_between(as_date(due), today)
+        table.append(
+            (
+                f"{session}/{number}",
+                title,
+                unit or "-",
+                labels.get(kind, kind),
+                as_date(due).isoformat(),
+                late,
+                level,
+            )
+        )
+    units = sorted({r[2] for r in table})
+    return Report(
+        kind="overdue",
+        title="逾期未办结代表建议",
+        scope=scope.describe(),
+        paragraphs=[f"截至{today.isoformat()}，逾期未办结事项{len(table)}项，涉及承办单位{len(units)}个。"],
+        tables=[
+            Table(
+                "逾期事项",
+                ("建议", "标题", "承办单位", "事项", "到期日", "逾期工作日", "督办级别"),
+                tuple(table),
+                "逾期事项",
+            )
+        ],
+        data={
+            "as_of": today.isoformat(),
+            "items": [
+                {
+                    "case": r[0],
+                    "title": r[1],
+                    "unit": r[2],
+                    "kind": r[3],
+                    "due": r[4],
+                    "working_days_late": r[5],
+                    "escalation_level": r[6],
+                }
+                for r in table
+            ],
+        },
+    )
