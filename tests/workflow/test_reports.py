@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -159,3 +161,51 @@ def test_xlsx_needs_an_output_file(runner: CliRunner, db_path: Path) -> None:
     result = runner.invoke(cli, ["--db", str(db_path), "report", "summary", "--format", "xlsx"])
     assert result.exit_code == 2
     assert "an Excel workbook needs --output FILE.xlsx" in result.output
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip(
+        "the HTML report check needs Chromium (Debian: apt-get install chromium); .ci/run installs it"
+    )
+
+
+def test_the_html_report_renders_in_headless_chromium(
+    engine: Engine, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Chromium parses the self-contained page (charts as SVG with their bars) and prints it to PDF."""
+    _ledger(engine, clock)
+    page = tmp_path / "units.html"
+    page.write_text(render(build(engine, "units"), "html"), encoding="utf-8")
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [_chromium(), *flags, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    pdf = tmp_path / "units.pdf"
+    subprocess.run(
+        [_chromium(), *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert dom.count("<svg") == 2
+    assert dom.count('class="bar"') == 2  # one unit, one bar in each chart
+    assert "承办单位办理情况" in dom
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert pdf.stat().st_size > 5000
