@@ -1627,6 +1627,37 @@ def report(
     _write(output, render(built, fmt))
 
 
+@cli.command()
+@scope_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
+@pass_app
+def lookback(
+    app: App,
+    session: str | None,
+    term: str | None,
+    unit: str | None,
+    start: str | None,
+    end: str | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """回头看: every B case (since the start of --term, or in scope) with its promises and what became of it.
+
+    Opens with the conversion sentence, e.g. 本届以来B类建议32件，转化A类24件、C类7件。
+    """
+    from workflow.report_formats import render
+    from workflow.reports import build
+
+    _write(output, render(build(app.engine(), "lookback", _scope(session, term, unit, start, end)), fmt))
+
+
 @cli.group()
 def templates() -> None:
     """Notice templates (Chinese defaults, or an override directory)."""

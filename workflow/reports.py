@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["KINDS", "Report", "Table", "build", "fmt_percent"]
 
-KINDS = ("summary", "units", "conversion", "overdue")
+KINDS = ("summary", "units", "conversion", "overdue", "lookback")
 
 RATING_NAMES = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 
@@ -80,6 +80,8 @@ def build(
         )
     if kind == "overdue":
         return _overdue(engine, rs, scope, moment)
+    if kind == "lookback":
+        return _lookback(engine, rs, scope, measure(engine, scope, now=moment), decimals)
     msg = f"report {kind!r} unknown: use {', '.join(KINDS)}"
     raise ValueError(msg)
 
@@ -413,3 +415,86 @@ def _overdue(engine: Engine, rs: RuleSet, scope: Scope, now: datetime) -> Report
             ],
         },
     )
+
+
+def _lookback(engine: Engine, rs: RuleSet, scope: Scope, m: Measures, decimals: int) -> Report:
+    """Every case answered with a promise class (B) in scope, with its promises and what became of it."""
+    from workflow.measures import _bounds
+
+    where, params = _bounds(engine, scope)
+    promise = ", ".join(f"'{c}'" for c in rs.lifecycle.promise_classes) or "''"
+    with engine._reading() as conn:
+        raw = Raw(conn)
+        cases = raw.all(
+            "SELECT s.id, se.name, s.number, s.title, s.category, s.current_category, s.state, "
+            "(SELECT u.name FROM assignments a JOIN units u ON u.id = a.unit_id WHERE a.suggestion_id = s.id "
+            "AND a.until IS NULL AND a.role IN ('main', 'split') ORDER BY a.id LIMIT 1) "
+            f"FROM suggestions s JOIN sessions se ON se.id = s.session_id WHERE {where} AND s.category IN ({promise}) "
+            "ORDER BY se.name, s.number",
+            params,
+        )
+        ids = [c[0] for c in cases]
+        promises: dict[int, list[str]] = {}
+        converted: dict[int, str] = {}
+        for chunk in range(0, len(ids), 500):
+            marks, ps = Raw.in_list("i", ids[chunk : chunk + 500])
+            for sid, text, due, status in raw.all(
+                f"SELECT suggestion_id, text, due, status FROM promises WHERE suggestion_id IN {marks} ORDER BY id",
+                ps,
+            ):
+                promises.setdefault(sid, []).append(
+                    f"{text}（{as_date(due).isoformat()}，{_PROMISE_STATUS.get(status, status)}）"
+                )
+            for sid, at in raw.all(
+                f"SELECT suggestion_id, max(at) FROM conversions WHERE suggestion_id IN {marks} GROUP BY suggestion_id",
+                ps,
+            ):
+                instant = as_instant(at)
+                converted[sid] = instant.astimezone(rs.zone).date().isoformat() if instant else ""
+    rows = tuple(
+        (
+            f"{session}/{number}",
+            title,
+            unit or "-",
+            category,
+            current,
+            "；".join(promises.get(cid, [])) or "-",
+            converted.get(cid, "-"),
+        )
+        for cid, session, number, title, category, current, _, unit in cases
+    )
+    lead = "本届以来" if scope.term else ""
+    return Report(
+        kind="lookback",
+        title="B类建议“回头看”",
+        scope=scope.describe(),
+        paragraphs=[_conversion_sentence(rs, m, lead, decimals)],
+        tables=[
+            Table(
+                "B类建议",
+                ("建议", "标题", "承办单位", "答复类别", "当前类别", "承诺事项", "转化日期"),
+                rows,
+                "B类建议",
+            )
+        ],
+        data={
+            "scope": scope.describe(),
+            "promised": m.promised,
+            "converted": dict(m.converted),
+            "cases": [
+                {
+                    "case": r[0],
+                    "title": r[1],
+                    "unit": r[2],
+                    "category": r[3],
+                    "current_category": r[4],
+                    "promises": r[5],
+                    "converted_on": r[6],
+                }
+                for r in rows
+            ],
+        },
+    )
+
+
+_PROMISE_STATUS = {"open": "未完成", "done": "已完成", "cancelled": "已取消"}

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from cli import cli
 from workflow.engine import Engine
+from workflow.errors import ValidationError
 from workflow.measures import Scope, measure, percent
 from workflow.report_formats import render
 from workflow.reports import build
@@ -209,3 +210,28 @@ def test_the_html_report_renders_in_headless_chromium(
     assert "承办单位办理情况" in dom
     assert pdf.read_bytes().startswith(b"%PDF")
     assert pdf.stat().st_size > 5000
+
+
+def test_lookback_since_the_start_of_the_term(engine: Engine, clock: FrozenClock) -> None:
+    """B cases of the term's sessions, their promises and conversions, in the seeds' sentence."""
+    engine.add_session("十七届一次", term="第十七届", current=True)
+    for n in ("0001", "0002", "0003", "0004"):
+        make_case(engine, n, state="closed", clock=clock, co=(), category="B")
+    make_case(engine, "0005", state="closed", clock=clock, co=(), category="A")
+    engine.convert("0001", to="A", evidence="已完成")
+    engine.convert("0002", to="A", evidence="已完成")
+    engine.convert("0003", to="C", evidence="条件不具备")
+    report = build(engine, "lookback", Scope(term="第十七届"), decimals=1)
+    assert report.paragraphs == ["本届以来B类建议4件，转化A类2件、C类1件，转化A类率50%。"]
+    assert [(c["case"], c["current_category"]) for c in report.data["cases"]] == [
+        ("十七届一次/0001", "A"),
+        ("十七届一次/0002", "A"),
+        ("十七届一次/0003", "C"),
+        ("十七届一次/0004", "B"),
+    ]
+
+
+def test_an_unknown_term_is_named(engine: Engine) -> None:
+    """A term no session has is an error that says where terms come from."""
+    with pytest.raises(ValidationError, match="no session of term '第九届'"):
+        build(engine, "lookback", Scope(term="第九届"))
