@@ -1658,6 +1658,91 @@ def lookback(
     _write(output, render(build(app.engine(), "lookback", _scope(session, term, unit, start, end)), fmt))
 
 
+@cli.command("import")
+@click.argument("path", metavar="FILE.xlsx|FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--session", metavar="NAME", help="The session the numbers belong to [current session].")
+@click.option(
+    "--skip-bad",
+    metavar="REJECTS.csv",
+    help="Import the good rows and write the bad ones, with their reasons, to this file.",
+)
+@json_option
+@pass_app
+def import_(app: App, path: str, session: str | None, skip_bad: str | None, as_json: bool) -> None:
+    """Import a ledger (台账): each row becomes a case replayed through the lifecycle with its dates.
+
+    \b
+    Columns (Chinese header, or the English alias):
+      建议编号 number, 标题 title, 领衔代表 deputy (required); 附议代表 co_signers, 领域 field,
+      主办单位 main_unit, 会办单位 co_units, 交办日期 assigned_at, 答复日期 answered_at,
+      办理类别 category, 代表意见 rating (满意/基本满意/不满意), 反馈日期 feedback_at,
+      办结日期 closed_at, 转化类别 converted_to, 转化日期 converted_at.
+    Several names in one cell are separated by 、 , or ;. Dates: 2026-03-01 or 2026年3月1日.
+
+    Every row is checked first: a bad row stops the import with every bad row listed, nothing written,
+    unless --skip-bad. Unknown units and deputies are created. A case already in the session only gains
+    the steps it lacks, so importing a file twice changes nothing the second time.
+    """
+    from workflow.ledger import import_ledger, write_rejects
+
+    bars: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if total < 500:
+            return
+        if not bars:
+            bar = click.progressbar(length=total, label="importing", file=sys.stderr)
+            bar.__enter__()
+            bars.append(bar)
+        bars[0].update(done - bars[0].pos)
+
+    try:
+        report = import_ledger(
+            app.engine(), Path(path), session=session, skip_bad=skip_bad is not None, progress=progress
+        )
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
+    if skip_bad is not None:
+        write_rejects(Path(skip_bad), report.rejected)
+    data = {
+        "rows": report.rows,
+        "created": report.created,
+        "advanced": report.advanced,
+        "unchanged": report.unchanged,
+        "rejected": len(report.rejected),
+        "units_created": report.units_created,
+        "deputies_created": report.deputies_created,
+    }
+    _emit(
+        as_json,
+        data,
+        lambda: (
+            f"{report.rows} row(s): {report.created} case(s) created, {report.advanced} brought forward, "
+            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+            + (f" (written to {skip_bad})" if skip_bad and report.rejected else "")
+            + f"; {len(report.units_created)} unit(s) and {len(report.deputies_created)} deputy(ies) created"
+        ),
+    )
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(["ledger", "public"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--session", metavar="NAME", help="The session [current session].")
+@click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
+@pass_app
+def export(app: App, what: str, fmt: str, session: str | None, output: str | None) -> None:
+    """Export the session: `ledger` with the import's columns (it imports back unchanged), or `public`, a
+    disclosure file without confidential cases, co-signers, feedback or any contact data."""
+    from workflow.ledger import export_ledger, export_public
+
+    if what == "ledger":
+        _write(output, export_ledger(app.engine(), fmt, session=session))
+    else:
+        _write(output, export_public(app.engine(), fmt, session=session))
+
+
 @cli.group()
 def templates() -> None:
     """Notice templates (Chinese defaults, or an override directory)."""

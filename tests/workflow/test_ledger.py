@@ -1,0 +1,247 @@
+"""The ledger (台账): validation first, all or nothing, idempotent re-import, round trip, public export."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from cli import cli
+from workflow.engine import Engine
+from workflow.errors import ValidationError
+from workflow.ledger import COLUMNS, export_ledger, export_public, import_ledger
+from workflow.measures import measure
+from workflow.testing import FrozenClock, beijing
+
+HEADER = [zh for zh, _ in COLUMNS]
+GOOD = [
+    [
+        "0001",
+        "关于公交的建议",
+        "张三",
+        "李四、王五",
+        "交通",
+        "市交通运输局",
+        "市财政局",
+        "2026-02-10",
+        "2026-04-20",
+        "B",
+        "满意",
+        "2026-04-30",
+        "",
+        "A",
+        "2026-09-01",
+    ],
+    [
+        "0002",
+        "关于学校的建议",
+        "李四",
+        "",
+        "教育",
+        "新设单位甲",
+        "",
+        "2026年2月10日",
+        "2026-05-25",
+        "A",
+        "基本满意",
+        "2026-06-01",
+        "",
+        "",
+        "",
+    ],
+    [
+        "0003",
+        "关于医院的建议",
+        "赵六",
+        "",
+        "",
+        "市卫生健康委员会",
+        "",
+        "2026/2/10",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+]
+
+
+@pytest.fixture(autouse=True)
+def _autumn(clock: FrozenClock) -> None:
+    """The ledgers' dates are in the past."""
+    clock.set(beijing("2026-11-02", 9))
+
+
+def _csv(tmp_path: Path, rows: list[list[str]], header: list[str] = HEADER, name: str = "ledger.csv") -> Path:
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _cases(engine: Engine) -> int:
+    return len(engine.list_cases())
+
+
+def test_a_ledger_becomes_cases_true_to_its_dates(engine: Engine, tmp_path: Path) -> None:
+    """Rows are replayed: states, classes, conversions, created units and deputies, on-time from the dates."""
+    report = import_ledger(engine, _csv(tmp_path, GOOD))
+    first, second, third = engine.get("0001"), engine.get("0002"), engine.get("0003")
+    assert (report.created, report.units_created, report.deputies_created) == (3, ["新设单位甲", "市卫生健康委员会"], ["赵六"])
+    assert (first.state, first.category, first.current_category, first.co_signers) == (
+        "closed",
+        "B",
+        "A",
+        ("李四", "王五"),
+    )
+    assert (second.state, second.main_unit, third.state) == ("closed", "新设单位甲", "assigned")
+    answer = next(d for d in second.deadlines if d.kind == "answer")
+    assert (answer.due.isoformat(), answer.late) == ("2026-05-11", True)  # answered 05-25: late
+    assert [h.action for h in engine.history("0001")][:3] == ["submit", "assign", "answer"]
+    assert engine.history("0001")[2].at.isoformat() == "2026-04-20T02:00:00+00:00"  # 10:00 Beijing
+
+
+def test_importing_the_same_file_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    """The second import finds every case and adds nothing."""
+    path = _csv(tmp_path, GOOD)
+    import_ledger(engine, path)
+    versions = [engine.get(n).version for n in ("0001", "0002", "0003")]
+    again = import_ledger(engine, path)
+    assert (again.created, again.advanced, again.unchanged) == (0, 0, 3)
+    assert [engine.get(n).version for n in ("0001", "0002", "0003")] == versions
+
+
+def test_a_later_ledger_brings_a_case_forward(engine: Engine, tmp_path: Path) -> None:
+    """A row that now has its answer adds the answer to the existing case."""
+    import_ledger(engine, _csv(tmp_path, GOOD))
+    later = [*GOOD[2][:8], "2026-05-06", "A", "满意", "2026-05-10", "", "", ""]
+    report = import_ledger(engine, _csv(tmp_path, [later], name="later.csv"))
+    assert (report.advanced, engine.get("0003").state) == (1, "closed")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({0: ""}, "row 2: 建议编号 (number): empty"),
+        ({9: "E"}, "row 2: 办理类别 (category): class 'E' unknown (use A, B, C, D)"),
+        (
+            {8: "2026-13-01"},
+            "row 2: 答复日期 (answered_at): '2026-13-01' is not a date (YYYY-MM-DD or YYYY年M月D日)",
+        ),
+        ({8: "2026-02-01"}, "row 2: 答复日期 (answered_at): 2026-02-01 is before 交办日期 2026-02-10"),
+        ({10: "很好"}, "row 2: 代表意见 (rating): '很好' unknown (use 满意, 基本满意 or 不满意)"),
+        (
+            {9: ""},
+            "row 2: 答复日期 (answered_at) / 办理类别 (category): an answer needs its date and its class",
+        ),
+        ({13: "A", 9: "A"}, "row 2: 转化类别 (converted_to): only a B answer is converted"),
+    ],
+)
+def test_a_bad_row_stops_the_import_and_names_row_column_and_reason(
+    engine: Engine, tmp_path: Path, change: dict[int, str], reason: str
+) -> None:
+    """Nothing is written; the message lists the row, the column and why."""
+    row = list(GOOD[0])
+    for i, value in change.items():
+        row[i] = value
+    with pytest.raises(ValidationError) as caught:
+        import_ledger(engine, _csv(tmp_path, [row, GOOD[1]]))
+    assert reason in caught.value.problems
+    assert "1 of 2 row(s) are bad, nothing was imported" in str(caught.value)
+    assert _cases(engine) == 0
+
+
+def test_a_duplicate_number_is_a_bad_row(engine: Engine, tmp_path: Path) -> None:
+    """The second row with a number is named with the first's row."""
+    with pytest.raises(ValidationError) as caught:
+        import_ledger(engine, _csv(tmp_path, [GOOD[0], GOOD[0]]))
+    assert list(caught.value.problems) == ["row 3: 建议编号 (number): 0001 already on row 2"]
+
+
+def test_every_bad_row_is_listed(engine: Engine, tmp_path: Path) -> None:
+    """Two bad rows, two (or more) problems, one message."""
+    bad1 = [*GOOD[0][:9], "X", *GOOD[0][10:]]
+    bad2 = ["0009", "", "张三", *[""] * 12]
+    with pytest.raises(ValidationError) as caught:
+        import_ledger(engine, _csv(tmp_path, [bad1, GOOD[1], bad2]))
+    assert sorted({p.split(":")[0] for p in caught.value.problems}) == ["row 2", "row 4"]
+
+
+def test_skip_bad_imports_the_good_rows_and_writes_the_rejects(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """--skip-bad: good rows in, bad rows to the rejects file with their reasons."""
+    bad = [*GOOD[0][:9], "X", *GOOD[0][10:]]
+    path = _csv(tmp_path, [bad, GOOD[1]])
+    rejects = tmp_path / "rejects.csv"
+    result = runner.invoke(
+        cli, ["--db", str(db_path), "import", str(path), "--skip-bad", str(rejects), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    with rejects.open(encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][0] == "行号"
+    assert rows[0][-1] == "原因"
+    assert (rows[1][0], rows[1][1], rows[1][-1]) == (
+        "2",
+        "0001",
+        "办理类别 (category): class 'X' unknown (use A, B, C, D)",
+    )
+    assert '"created": 1' in result.stdout
+
+
+def test_a_header_that_does_not_fit_is_named(engine: Engine, tmp_path: Path) -> None:
+    """Unknown and missing columns are listed, with the accepted headers."""
+    with pytest.raises(ValidationError) as caught:
+        import_ledger(engine, _csv(tmp_path, [], header=["编号", "标题", "领衔代表"]))
+    assert list(caught.value.problems) == ["missing column 建议编号 (number)", "unknown column '编号'"]
+
+
+def test_english_aliases_and_xlsx(engine: Engine, tmp_path: Path) -> None:
+    """An Excel ledger with English headers imports the same."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append([en for _, en in COLUMNS])
+    for row in GOOD:
+        sheet.append(row)
+    path = tmp_path / "ledger.xlsx"
+    book.save(path)
+    assert import_ledger(engine, path).created == 3
+
+
+def test_the_ledger_export_imports_back_unchanged(engine: Engine, tmp_path: Path, clock: object) -> None:
+    """import → export → import into a fresh database → export: the same file, the same measures."""
+    import_ledger(engine, _csv(tmp_path, GOOD))
+    exported = export_ledger(engine, "csv")
+    assert isinstance(exported, str)
+    path = tmp_path / "export.csv"
+    path.write_text(exported, encoding="utf-8")
+    from workflow.testing import make_engine
+
+    fresh = make_engine(clock=engine.clock)  # type: ignore[arg-type]
+    import_ledger(fresh, path)
+    assert export_ledger(fresh, "csv") == exported
+    assert measure(fresh) == measure(engine)
+
+
+def test_the_public_export_leaves_out_confidential_cases_and_personal_data(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A confidential case is absent; no co-signers, ratings or contacts appear."""
+    import_ledger(engine, _csv(tmp_path, GOOD))
+    engine.submit("0004", title="涉密建议", deputy="张三", confidential=True)
+    public = export_public(engine, "csv")
+    assert isinstance(public, str)
+    lines = public.lstrip("\ufeff").splitlines()
+    assert lines[0] == "建议编号,标题,领衔代表,领域,主办单位,会办单位,交办日期,答复日期,办理类别"
+    assert [line.split(",")[0] for line in lines[1:]] == ["0001", "0002", "0003"]
+    assert "李四、王五" not in public
+    assert "满意" not in public
