@@ -1569,7 +1569,7 @@ def _write(output: str | None, body: str | bytes) -> None:
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["summary", "units", "conversion", "overdue"]))
+@click.argument("kind", type=click.Choice(["summary", "units", "conversion", "overdue", "evaluation"]))
 @scope_options
 @click.option(
     "--format",
@@ -1598,7 +1598,8 @@ def report(
     now: str | None,
 ) -> None:
     """Reports: summary (Chinese prose of the offices' form, then tables), units (per main unit, with a
-    ranking), conversion (B cases since --term / in scope), overdue (open obligations past due).
+    ranking), conversion (B cases since --term / in scope), overdue (open obligations past due), evaluation
+    (quantified satisfaction per unit; `jianyi evaluate --scores` adds the deputies' on-site scores).
 
     \b
     Measures (rule-set settings in brackets):
@@ -1624,6 +1625,63 @@ def report(
     built = build(
         app.engine(), kind, _scope(session, term, unit, start, end), decimals=decimals, now=app.when(now)
     )
+    _write(output, render(built, fmt))
+
+
+@cli.command()
+@scope_options
+@click.option(
+    "--scores",
+    required=True,
+    metavar="FILE.xlsx|FILE.csv",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Deputies' on-site scores: columns 单位 (unit) and 评分 (score), one row per score.",
+)
+@click.option("--weights", metavar="SITE,SATISFACTION", help="Shares of the two parts [rule set: 0.8,0.2].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
+@pass_app
+def evaluate(
+    app: App,
+    session: str | None,
+    term: str | None,
+    unit: str | None,
+    start: str | None,
+    end: str | None,
+    scores: str,
+    weights: str | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Evaluate the units (评议): on-site scores by deputies plus quantified satisfaction, weighted.
+
+    Each unit's score = mean on-site score × the first weight + satisfaction × the second, where satisfaction
+    is the mean of the points its cases' latest feedback earns (rule set measures.points: 满意 100, 基本满意
+    80, 不满意 0). Every part is shown, so each score can be checked by hand.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from workflow.evaluation import evaluate as run
+    from workflow.evaluation import read_scores
+    from workflow.report_formats import render
+
+    shares = None
+    if weights is not None:
+        try:
+            site, satisfaction = (Decimal(w.strip()) for w in weights.split(","))
+        except (ValueError, InvalidOperation):
+            raise click.BadParameter(
+                f"{weights!r}: give two shares, e.g. 0.8,0.2", param_hint="--weights"
+            ) from None
+        shares = (site, satisfaction)
+    engine = app.engine()
+    built = run(engine, _scope(session, term, unit, start, end), read_scores(Path(scores)), weights=shares)
     _write(output, render(built, fmt))
 
 

@@ -129,6 +129,12 @@ def _xlsx(report: Report) -> bytes:
     return out.getvalue()
 
 
+def _figure(value: Any, suffix: str) -> str:
+    if not isinstance(value, Decimal):
+        return "-"
+    return fmt_percent(value) if suffix == "%" else f"{value}{suffix}"
+
+
 def _bars(chart: dict[str, Any]) -> str:
     """A horizontal bar chart of percentages as inline SVG."""
     bars = [(str(label), value) for label, value in chart["bars"]]
@@ -150,7 +156,7 @@ def _bars(chart: dict[str, Any]) -> str:
             f'<rect class="bar" x="{left}" y="{y + 3}" width="{width * share / 100:.1f}" height="16" fill="#b22222"/>'
         )
         parts.append(
-            f'<text x="{left + width + 6}" y="{y + 15}" font-size="12">{escape(fmt_percent(value if isinstance(value, Decimal) else None))}</text>'
+            f'<text x="{left + width + 6}" y="{y + 15}" font-size="12">{escape(_figure(value, chart.get("suffix", "%")))}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

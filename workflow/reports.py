@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["KINDS", "Report", "Table", "build", "fmt_percent"]
 
-KINDS = ("summary", "units", "conversion", "overdue", "lookback")
+KINDS = ("summary", "units", "conversion", "overdue", "evaluation", "lookback")
 
 RATING_NAMES = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 
@@ -80,6 +80,10 @@ def build(
         )
     if kind == "overdue":
         return _overdue(engine, rs, scope, moment)
+    if kind == "evaluation":
+        from workflow.evaluation import evaluate
+
+        return evaluate(engine, scope, None)
     if kind == "lookback":
         return _lookback(engine, rs, scope, measure(engine, scope, now=moment), decimals)
     msg = f"report {kind!r} unknown: use {', '.join(KINDS)}"

@@ -95,7 +95,11 @@ def test_a_ledger_becomes_cases_true_to_its_dates(engine: Engine, tmp_path: Path
     """Rows are replayed: states, classes, conversions, created units and deputies, on-time from the dates."""
     report = import_ledger(engine, _csv(tmp_path, GOOD))
     first, second, third = engine.get("0001"), engine.get("0002"), engine.get("0003")
-    assert (report.created, report.units_created, report.deputies_created) == (3, ["新设单位甲", "市卫生健康委员会"], ["赵六"])
+    assert (report.created, report.units_created, report.deputies_created) == (
+        3,
+        ["新设单位甲", "市卫生健康委员会"],
+        ["赵六"],
+    )
     assert (first.state, first.category, first.current_category, first.co_signers) == (
         "closed",
         "B",
