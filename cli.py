@@ -1875,7 +1875,8 @@ def diagram(fmt: str, as_json: bool) -> None:
 )
 @json_option
 def demo(path: str, as_json: bool) -> None:
-    """Build a realistic session (150 suggestions, 30 units) in a fresh SQLite database and describe it."""
+    """Build a realistic session (150 suggestions, 30 units) in a fresh SQLite database, describe it and print
+    the year's summary report."""
     from workflow.demo import DEMO_CONGRESS, build_demo
 
     report = build_demo(path, progress=None if as_json else lambda m: click.echo(f"… {m}", err=True))
@@ -1888,6 +1889,7 @@ def demo(path: str, as_json: bool) -> None:
         "actions": report.actions,
         "scenarios": dict(report.scenarios),
         "states": dict(report.states),
+        "conversions": report.conversions,
     }
 
     def text() -> str:
@@ -1905,6 +1907,10 @@ def demo(path: str, as_json: bool) -> None:
                 f"  {base} show {sample}",
                 f"  {base} history {sample}",
                 f"  {base} audit verify",
+                f"  {base} report units",
+                f"  {base} forecast --days 30",
+                "",
+                report.summary.rstrip(),
             ]
         )
 

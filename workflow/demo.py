@@ -117,6 +117,8 @@ class DemoReport:
     scenarios: Counter[str] = field(default_factory=Counter)
     states: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
+    conversions: int = 0
+    summary: str = ""  # the year's summary report, as text
 
 
 def _at(day: date, rng: random.Random) -> datetime:
@@ -151,6 +153,13 @@ def build_demo(
     report = DemoReport(path=target)
     try:
         _populate(engine, rng, report, say)
+        _follow_up(engine, rng, report)
+        from workflow.report_formats import render
+        from workflow.reports import build
+
+        summary = render(build(engine, "summary", decimals=2), "text")
+        assert isinstance(summary, str)
+        report.summary = summary
     finally:
         engine.dispose()
     return report
@@ -245,6 +254,20 @@ def _populate(engine: Engine, rng: random.Random, report: DemoReport, say: Calla
         report.states[case.state] += 1
         report.examples.setdefault(case.state, case.number)
     report.cases = len(cases)
+
+
+def _follow_up(engine: Engine, rng: random.Random, report: DemoReport) -> None:
+    """回头看: some closed B cases have since been solved (B→A), one turned out impossible for now (B→C)."""
+    closed_b = [c for c in engine.list_cases() if c.state == "closed" and c.current_category == "B"]
+    for i, case in enumerate(closed_b):
+        if i == 0:
+            engine.convert(case.number, to="C", evidence="资金未落实，列入下一年度计划统筹考虑")
+        elif rng.random() < 0.4:
+            engine.convert(case.number, to="A", evidence="承诺事项已完成，经代表确认")
+        else:
+            continue
+        report.conversions += 1
+        report.actions += 1
 
 
 def _late_submit(engine: Engine, number: str) -> bool:
