@@ -1,0 +1,141 @@
+"""Reports and the ledger import at scale.
+
+    python bench/reports.py [--cases 1000000] [--rows 100000]
+
+1. Builds N assigned cases on a SQLite file in the engine's storage format (as ``bench/deadlines.py`` does),
+   then, by SQL, answers 80 % of them (classes A/B/C), closes them with feedback (satisfied/basic/unsatisfied),
+   records contacts for half and marks one answer in seven late: every table a summary reads is full.
+   Times ``jianyi report summary`` and ``report units`` (SQL aggregates) on it.
+2. Imports a generated ledger of ``--rows`` rows (assigned, answered, with feedback) into a fresh database
+   through ``jianyi import``'s code: each row replayed through the lifecycle (submit, assign, answer,
+   feedback, which closes it): rows per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import sqlite3
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from deadlines import build
+
+from workflow.engine import Engine
+from workflow.ledger import COLUMNS, import_ledger
+from workflow.report_formats import render
+from workflow.reports import build as build_report
+from workflow.testing import FrozenClock
+
+NOW = "2027-06-30T12:00:00+08:00"
+
+
+def fill(path: Path) -> None:
+    """Answers, feedback, contacts and met deadlines for 80 % of the cases, by SQL."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("BEGIN")
+    answered = "id % 5 <> 0"
+    category = "CASE id % 3 WHEN 0 THEN 'A' WHEN 1 THEN 'B' ELSE 'C' END"
+    later = "strftime('%Y-%m-%d %H:%M:%f', assigned_at, '+' || (40 + id % 60) || ' days')"
+    conn.execute(
+        "INSERT INTO answers (suggestion_id, unit_id, round, category, text, overrides, at) "
+        f"SELECT id, 1, 1, {category}, '', '[]', {later} FROM suggestions WHERE {answered}"
+    )
+    conn.execute(
+        "INSERT INTO feedback (suggestion_id, deputy_id, round, rating, comment, at) "
+        "SELECT id, 1, 1, CASE id % 10 WHEN 0 THEN 'unsatisfied' WHEN 1 THEN 'basic' WHEN 2 THEN 'basic' "
+        f"ELSE 'satisfied' END, '', {later} FROM suggestions WHERE {answered}"
+    )
+    conn.execute(
+        "INSERT INTO contacts (suggestion_id, unit_id, round, method, stage, note, at) "
+        "SELECT id, 1, 1, CASE id % 4 WHEN 0 THEN 'visit' ELSE 'phone' END, 'before', '', assigned_at "
+        "FROM suggestions WHERE id % 2 = 0"
+    )
+    conn.execute(
+        f"UPDATE suggestions SET category = {category}, current_category = {category}, answered_at = {later}, "
+        f"closed_at = {later}, state = 'closed' WHERE {answered}"
+    )
+    conn.execute(
+        "UPDATE deadlines SET status = 'met', met_at = due_at, late = (suggestion_id % 7 = 0), next_step_at = NULL "
+        "WHERE suggestion_id % 5 <> 0"
+    )
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def ledger(path: Path, rows: int) -> None:
+    """A ledger of assigned, answered cases with feedback, over 40 units and 500 deputies."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([zh for zh, _ in COLUMNS])
+        for i in range(rows):
+            assigned = date(2026, 2, 10) + timedelta(days=i % 30)
+            answered = assigned + timedelta(days=30 + i % 50)
+            writer.writerow(
+                [
+                    f"{i + 1:06d}",
+                    f"关于第{i + 1}号事项的建议",
+                    f"代表{i % 500:03d}",
+                    "",
+                    "",
+                    f"单位{i % 40:02d}",
+                    "",
+                    assigned.isoformat(),
+                    answered.isoformat(),
+                    "ABC"[i % 3],
+                    ("满意", "满意", "基本满意")[i % 3],
+                    (answered + timedelta(days=5)).isoformat(),
+                    "",
+                    "",
+                    "",
+                ]
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="jianyi-bench-") as tmp:
+        path = Path(tmp) / "reports.db"
+        start = time.perf_counter()
+        build(path, args.cases)
+        fill(path)
+        print(
+            f"built {args.cases:,} cases with answers, feedback and contacts in {time.perf_counter() - start:.0f} s"
+        )
+        with Engine.open(path, clock=FrozenClock(NOW)) as engine:
+            for kind in ("summary", "units"):
+                start = time.perf_counter()
+                text = render(build_report(engine, kind), "text")
+                took = time.perf_counter() - start
+                print(f"report {kind}: {took:.2f} s")
+            assert isinstance(text, str)
+            summary = render(build_report(engine, "summary"), "text")
+            assert isinstance(summary, str)
+            print("  " + summary.splitlines()[3][:110] + "…")
+        source = Path(tmp) / "ledger.csv"
+        ledger(source, args.rows)
+        target = Path(tmp) / "import.db"
+        with Engine.init(target, clock=FrozenClock(NOW)) as engine:
+            engine.add_session("基准会议", current=True)
+            start = time.perf_counter()
+            report = import_ledger(engine, source)
+            took = time.perf_counter() - start
+        print(
+            f"import {report.rows:,} ledger rows: {took:.1f} s, {report.rows / took:,.0f} rows/s "
+            f"({report.created:,} cases, 4 lifecycle actions each + feedback's automatic close)"
+        )
+    print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
