@@ -1554,6 +1554,20 @@ def scope_options(f: F) -> F:
     return click.option("--session", metavar="NAME", help="Only this session [all].")(f)
 
 
+def output_options(f: F) -> F:
+    """--format (text, md, html, json, xlsx, csv) and --output FILE."""
+    f = click.option(
+        "--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx)."
+    )(f)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
+        default="text",
+        show_default=True,
+    )(f)
+
+
 def _write(output: str | None, body: str | bytes) -> None:
     if output is None:
         if isinstance(body, bytes):
@@ -1571,17 +1585,10 @@ def _write(output: str | None, body: str | bytes) -> None:
 @cli.command()
 @click.argument("kind", type=click.Choice(["summary", "units", "conversion", "overdue", "evaluation"]))
 @scope_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
-    default="text",
-    show_default=True,
-)
+@output_options
 @click.option(
     "--decimals", type=click.IntRange(0, 6), default=2, show_default=True, help="Decimals of percentages."
 )
-@click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
 @click.option("--now", metavar="TIME", help="Count as at this time [now].")
 @pass_app
 def report(
@@ -1638,14 +1645,7 @@ def report(
     help="Deputies' on-site scores: columns 单位 (unit) and 评分 (score), one row per score.",
 )
 @click.option("--weights", metavar="SITE,SATISFACTION", help="Shares of the two parts [rule set: 0.8,0.2].")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
-    default="text",
-    show_default=True,
-)
-@click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
+@output_options
 @pass_app
 def evaluate(
     app: App,
@@ -1687,14 +1687,7 @@ def evaluate(
 
 @cli.command()
 @scope_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
-    default="text",
-    show_default=True,
-)
-@click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
+@output_options
 @pass_app
 def lookback(
     app: App,
