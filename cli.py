@@ -964,6 +964,47 @@ def convert(
     )
 
 
+@cli.command()
+@click.argument("number")
+@click.option("--note", required=True, help="What has been done on the promises, and what comes next.")
+@action_options
+@pass_app
+def progress(
+    app: App,
+    number: str,
+    note: str,
+    at: str | None,
+    session: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Record progress on the promises of B-class NUMBER (承诺事项进展); the yearly letter to the deputy
+    (`jianyi progress-letters`) reports the latest note. By the office or the case's main unit."""
+    _run(app, as_json, lambda e, c: e.progress(number, note=note, **c), at, session, expect_version)
+
+
+@cli.command("progress-letters")
+@click.option("--year", type=int, help="The year the letters report on [this year].")
+@json_option
+@pass_app
+def progress_letters(app: App, year: int | None, as_json: bool) -> None:
+    """Write the yearly progress letter to every deputy with B answers still being worked on: their cases,
+    promises and the latest progress. Outbox notices keyed by deputy and year: running it twice in a year
+    writes nothing new. `remind --once` or the daemon delivers them."""
+    from workflow.followup import progress_letters as write
+
+    engine = app.engine()
+    when = year or engine.clock.now().astimezone(engine.active_ruleset().zone).year
+    written, had = write(engine, year=when)
+    _emit(
+        as_json,
+        {"year": when, "written": written, "already": had},
+        lambda: (
+            f"{written} progress letter(s) for {when} written to the outbox; {had} deputy(ies) had theirs already"
+        ),
+    )
+
+
 # ---- queries --------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("number")

@@ -42,6 +42,7 @@ SAMPLE: dict[str, Any] = {
     "answer_due": "2026-05-11",
     "feedback_due": "2026-04-28",
     "category": "B",
+    "year": 2026,
     "from_category": "B",
     "to_category": "A",
     "evidence": "线路调整已于2026年9月完成",
@@ -62,6 +63,10 @@ SAMPLE: dict[str, Any] = {
             "kind_label": "答复",
             "due": "2026-05-11",
             "overdue": True,
+            "unit": "市交通运输局",
+            "promises": [{"text": "完成线路调整", "due": "2026-12-31", "status": "正在落实"}],
+            "note": "已完成线路论证",
+            "note_on": "2026-10-15",
         },
     ],
 }

@@ -1692,12 +1692,7 @@ class Engine:
                 raise tx.invalid(f"convert --to {to!r}: use {' or '.join(targets)}")
             if not evidence.strip():
                 raise tx.invalid("a conversion needs its evidence (--evidence): what was done, and when")
-            if tx.actor.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM, ActorKind.UNIT):
-                raise tx.deny(Action.CONVERT, "the office or the handling unit records a conversion")
-            if tx.actor.kind is ActorKind.UNIT:
-                mains = tx.units_in(Role.MAIN, Role.SPLIT)
-                if self._unit_id(tx.conn, tx.actor.name or "") not in mains:
-                    raise tx.deny(Action.CONVERT, "only the main (or a split) unit records a conversion")
+            self._require_office_or_main(tx, Action.CONVERT)
             tx.raw.insert(
                 "conversions",
                 {
@@ -1740,6 +1735,41 @@ class Engine:
         return self._act(
             number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
         )
+
+    def progress(
+        self,
+        number: str,
+        *,
+        note: str,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Record progress on the promises of a B answer (承诺事项进展); the yearly letter to the deputy lists it."""
+
+        def body(tx: Tx) -> None:
+            rs = tx.ruleset
+            current = tx.row["current_category"]
+            if current not in rs.lifecycle.promise_classes:
+                raise tx.refuse(
+                    Action.PROGRESS, f"its class is {current or 'not set'}; progress is recorded on B answers"
+                )
+            if not note.strip():
+                raise tx.invalid("a progress note needs its text (--note)")
+            self._require_office_or_main(tx, Action.PROGRESS)
+            tx.audit(Action.PROGRESS, tx.state, tx.state, {"note": note.strip()})
+
+        return self._act(
+            number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
+        )
+
+    def _require_office_or_main(self, tx: Tx, action: Action) -> None:
+        if tx.actor.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM, ActorKind.UNIT):
+            raise tx.deny(action, "the office or the handling unit records this")
+        mains = tx.units_in(Role.MAIN, Role.SPLIT)
+        if tx.actor.kind is ActorKind.UNIT and self._unit_id(tx.conn, tx.actor.name or "") not in mains:
+            raise tx.deny(action, "only the main (or a split) unit records this")
 
     def withdraw(
         self,

@@ -39,8 +39,8 @@ OPEN_STATES = frozenset(State) - FINAL_STATES
 
 
 class Action(StrEnum):
-    """What can be done to a suggestion. Every action but ``submit`` and ``convert`` (a follow-up answer after
-    the answer, open or closed) is a trigger of the machine."""
+    """What can be done to a suggestion. Every action but ``submit``, ``convert`` and ``progress`` (follow-ups of
+    an answer, open or closed) is a trigger of the machine."""
 
     SUBMIT = "submit"  # 提出
     ASSIGN = "assign"  # 交办
@@ -55,6 +55,7 @@ class Action(StrEnum):
     REHANDLE = "rehandle"  # 重新办理
     CLOSE = "close"  # 办结
     CONVERT = "convert"  # B→A 转化 (or B→C): a follow-up answer; not a transition of the machine
+    PROGRESS = "progress"  # 承诺事项进展: a note on a B answer's promises; not a transition of the machine
     LAPSE = "lapse"  # 反馈期满未反馈: closed without feedback (the reminder sweep, when the rule set says so)
     WITHDRAW = "withdraw"  # 撤回
 

@@ -13,6 +13,7 @@ from cli import cli
 from workflow import outbox
 from workflow.engine import Engine, Promised
 from workflow.errors import PermissionDenied, TransitionNotAllowed, ValidationError
+from workflow.followup import progress_letters
 from workflow.testing import FrozenClock, make_case
 from workflow.views import Actor
 
@@ -108,3 +109,29 @@ def test_convert_command(runner: CliRunner, db_path: Path, engine: Engine, clock
     shown = runner.invoke(cli, ["--db", str(db_path), "show", "0001", "--json"])
     data = json.loads(shown.stdout)
     assert (data["category"], data["current_category"], len(data["history"])) == ("B", "A", 1)
+
+
+def test_progress_notes_and_the_yearly_letter(engine: Engine, clock: FrozenClock) -> None:
+    """A progress note goes into the deputy's yearly letter, once per year; converted cases drop out."""
+    _b_case(engine, clock)
+    _b_case(engine, clock, "0002")
+    engine.progress("0001", note="已完成线路论证", actor=Actor.unit("市交通运输局"))
+    engine.convert("0002", to="A", evidence="已完成")
+    first = progress_letters(engine, year=2026)
+    again = progress_letters(engine, year=2026)
+    [letter] = [n for n in outbox.listing(engine) if n.topic == "progress_letter"]
+    [item] = letter.payload["items"]
+    assert (first, again) == ((1, 0), (0, 1))
+    assert (item["number"], item["note"], item["promises"][0]["text"]) == (
+        "0001",
+        "已完成线路论证",
+        "完成线路调整",
+    )
+    assert engine.history("0001")[-1].action == "progress"
+
+
+def test_progress_is_recorded_on_b_answers_only(engine: Engine, clock: FrozenClock) -> None:
+    """An A case has no promises to report on."""
+    make_case(engine, "0001", state="closed", clock=clock, co=(), category="A")
+    with pytest.raises(TransitionNotAllowed, match="progress is recorded on B answers"):
+        engine.progress("0001", note="x")
