@@ -87,7 +87,7 @@ class Dispatcher:
             if "file" in channels:
                 return channels["file"], self.config.office_name
             return "no office address: set office_email (with [notifications.smtp]) or a file channel"
-        who = outbox.recipient(self.engine, notice.recipient_kind, notice.recipient_id)
+        who = notice.recipient
         if who is None:
             return f"{notice.recipient_kind} {notice.recipient_id} no longer exists"
         if who.email and "email" in channels:
@@ -128,24 +128,22 @@ class Dispatcher:
                 elif self.config.digest and notice.recipient_kind == "unit" and notice.topic in DIGEST_TOPICS:
                     digests.setdefault((notice.recipient_kind, notice.recipient_id), []).append(notice)
                 else:
-                    self._deliver(notice, moment, report)
+                    self._deliver(notice, moment, rs, report)
             for notices in digests.values():
                 self._fold(notices, moment, rs, report)
         return report
 
-    def _deliver(self, notice: outbox.Notice, moment: datetime, report: DispatchReport) -> None:
-        gone = outbox.stale_step(self.engine, notice)
-        if gone is not None:
-            self._settle(notice, "suppressed", moment, report, reason=gone)
+    def _deliver(self, notice: outbox.Notice, moment: datetime, rs: RuleSet, report: DispatchReport) -> None:
+        if notice.stale is not None:
+            self._settle(notice, "suppressed", moment, report, reason=notice.stale)
             return
         route = self._route(notice)
         if isinstance(route, str):
             self._settle(notice, "suppressed", moment, report, reason=route)
             return
         channel, address = route
-        zone = self.engine.active_ruleset().zone
         context = {
-            "today": moment.astimezone(zone).date().isoformat(),
+            "today": moment.astimezone(rs.zone).date().isoformat(),
             "office": self.config.office_name,
             "recipient": address,
             "kind_label": KIND_LABELS.get(str(notice.payload.get("kind", "")), ""),

@@ -18,19 +18,15 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefine
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from notifications.errors import TemplateProblem
+from rules import KINDS
 
 __all__ = ["MAX_OUTPUT", "SAMPLE", "Rendered", "Renderer"]
 
 MAX_OUTPUT = 200_000  # characters: the sandbox bounds what a template may reach, not how much it may write
 
 KIND_LABELS = {
-    "return_window": "退办申请时限",
-    "co_opinion": "会办意见",
-    "answer": "答复",
-    "feedback": "代表意见反馈",
-    "re_answer": "重新办理答复",
-    "promise": "承诺事项",
-}
+    kind.value: info.label for kind, info in KINDS.items()
+}  # the rule set's names of deadline kinds
 
 SAMPLE: dict[str, Any] = {
     "number": "0001",

@@ -71,6 +71,7 @@ class KindInfo:
     met_by: str
     owed_by: str
     applies: str
+    label: str  # the Chinese name notices and reports use
 
 
 KINDS: dict[DeadlineKind, KindInfo] = {
@@ -79,19 +80,26 @@ KINDS: dict[DeadlineKind, KindInfo] = {
         "return (退办申请)",
         "each assigned unit",
         "always (a window, not an obligation)",
+        "退办申请时限",
     ),
     DeadlineKind.CO_OPINION: KindInfo(
-        ("assigned", "received"), "opinion", "each co-unit", "when there are co-units"
+        ("assigned", "received"), "opinion", "each co-unit", "when there are co-units", "会办意见"
     ),
     DeadlineKind.ANSWER: KindInfo(
-        ("assigned",), "answer", "the main unit, or each split unit", "always; complex_amount once extended"
+        ("assigned",),
+        "answer",
+        "the main unit, or each split unit",
+        "always; complex_amount once extended",
+        "答复",
     ),
-    DeadlineKind.FEEDBACK: KindInfo(("answered",), "feedback", "the lead deputy", "after the (last) answer"),
+    DeadlineKind.FEEDBACK: KindInfo(
+        ("answered",), "feedback", "the lead deputy", "after the (last) answer", "代表意见反馈"
+    ),
     DeadlineKind.RE_ANSWER: KindInfo(
-        ("rehandled",), "answer", "the main or split units", "from the second round"
+        ("rehandled",), "answer", "the main or split units", "from the second round", "重新办理答复"
     ),
     DeadlineKind.PROMISE: KindInfo(
-        ("answered",), "promise kept (B→A)", "the answering unit", "each B promise"
+        ("answered",), "promise kept (B→A)", "the answering unit", "each B promise", "承诺事项"
     ),
 }
 

@@ -8,6 +8,7 @@ deputy and year, so writing the letters twice in a year writes nothing the secon
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,59 +18,110 @@ from workflow.audit import canonical
 if TYPE_CHECKING:
     from workflow.engine import Engine
 
-__all__ = ["progress_letters"]
+__all__ = ["PromisedCase", "progress_letters", "promised_cases"]
 
 _STATUS = {"open": "正在落实", "done": "已完成", "cancelled": "已取消"}
 
 
-def progress_letters(engine: Engine, *, year: int, now: datetime | None = None) -> tuple[int, int]:
-    """Write this year's progress letters; returns (letters written, deputies who had theirs already)."""
-    moment = now or engine.clock.now()
+@dataclass(frozen=True, slots=True)
+class PromisedCase:
+    """A case answered with a promise class (B): its promises, latest progress note and last conversion."""
+
+    id: int
+    session: str
+    number: str
+    title: str
+    deputy_id: int
+    unit: str  # the main (or first split) unit, "" when none
+    category: str
+    current_category: str
+    promises: tuple[dict[str, str], ...]  # text, due (ISO date), status (Chinese)
+    note: str = ""
+    note_on: str = ""
+    converted_on: str = ""
+
+
+def promised_cases(engine: Engine, where: str, params: dict[str, Any]) -> list[PromisedCase]:
+    """The cases ``where`` selects (SQL on ``s`` suggestions and ``se`` sessions) that were answered with a
+    promise class, with their promises, notes and conversions: four queries per 500 cases."""
     rs = engine.active_ruleset()
     promise = ", ".join(f"'{c}'" for c in rs.lifecycle.promise_classes) or "''"
+
+    def day(value: Any) -> str:
+        instant = as_instant(value)
+        return instant.astimezone(rs.zone).date().isoformat() if instant else ""
+
     with engine._reading() as conn:
         raw = Raw(conn)
         cases = raw.all(
-            "SELECT s.id, s.number, se.name, s.title, s.lead_deputy_id, "
+            "SELECT s.id, se.name, s.number, s.title, s.lead_deputy_id, "
             "(SELECT u.name FROM assignments a JOIN units u ON u.id = a.unit_id WHERE a.suggestion_id = s.id "
-            "AND a.until IS NULL AND a.role IN ('main', 'split') ORDER BY a.id LIMIT 1) "
-            "FROM suggestions s JOIN sessions se ON se.id = s.session_id "
-            f"WHERE se.congress_id = :c AND s.current_category IN ({promise}) AND s.state <> 'withdrawn' "
-            "ORDER BY se.name, s.number",
-            {"c": engine.congress_id},
+            "AND a.until IS NULL AND a.role IN ('main', 'split') ORDER BY a.id LIMIT 1), s.category, "
+            "s.current_category FROM suggestions s JOIN sessions se ON se.id = s.session_id "
+            f"WHERE {where} AND s.category IN ({promise}) ORDER BY se.name, s.number",
+            params,
         )
         ids = [c[0] for c in cases]
         promises: dict[int, list[dict[str, str]]] = {}
         notes: dict[int, tuple[str, str]] = {}
+        converted: dict[int, str] = {}
         for chunk in range(0, len(ids), 500):
-            marks, params = Raw.in_list("i", ids[chunk : chunk + 500])
+            marks, ps = Raw.in_list("i", ids[chunk : chunk + 500])
             for sid, text, due, status in raw.all(
                 f"SELECT suggestion_id, text, due, status FROM promises WHERE suggestion_id IN {marks} ORDER BY id",
-                params,
+                ps,
             ):
                 promises.setdefault(sid, []).append(
                     {"text": text, "due": as_date(due).isoformat(), "status": _STATUS.get(status, status)}
                 )
             for sid, data, at in raw.all(
-                f"SELECT suggestion_id, data, at FROM audit_events WHERE action = 'progress' AND suggestion_id IN {marks} "
-                "ORDER BY suggestion_id, seq",
-                params,
+                "SELECT suggestion_id, data, at FROM audit_events WHERE action = 'progress' "
+                f"AND suggestion_id IN {marks} ORDER BY suggestion_id, seq",
+                ps,
             ):
-                instant = as_instant(at)
-                day = instant.astimezone(rs.zone).date().isoformat() if instant else ""
-                notes[sid] = (json.loads(data)["note"], day)
+                notes[sid] = (json.loads(data)["note"], day(at))
+            for sid, at in raw.all(
+                f"SELECT suggestion_id, max(at) FROM conversions WHERE suggestion_id IN {marks} GROUP BY suggestion_id",
+                ps,
+            ):
+                converted[sid] = day(at)
+    return [
+        PromisedCase(
+            cid,
+            session,
+            number,
+            title,
+            deputy,
+            unit or "",
+            category,
+            current,
+            tuple(promises.get(cid, [])),
+            *notes.get(cid, ("", "")),
+            converted.get(cid, ""),
+        )
+        for cid, session, number, title, deputy, unit, category, current in cases
+    ]
+
+
+def progress_letters(engine: Engine, *, year: int, now: datetime | None = None) -> tuple[int, int]:
+    """Write this year's progress letters; returns (letters written, deputies who had theirs already)."""
+    moment = now or engine.clock.now()
+    promise = ", ".join(f"'{c}'" for c in engine.active_ruleset().lifecycle.promise_classes) or "''"
     letters: dict[int, list[dict[str, Any]]] = {}
-    for cid, number, session, title, deputy, unit in cases:
-        note, note_on = notes.get(cid, ("", ""))
-        letters.setdefault(deputy, []).append(
+    for case in promised_cases(
+        engine,
+        f"se.congress_id = :c AND s.current_category IN ({promise}) AND s.state <> 'withdrawn'",
+        {"c": engine.congress_id},
+    ):
+        letters.setdefault(case.deputy_id, []).append(
             {
-                "number": number,
-                "session": session,
-                "title": title,
-                "unit": unit or "",
-                "promises": promises.get(cid, []),
-                "note": note,
-                "note_on": note_on,
+                "number": case.number,
+                "session": case.session,
+                "title": case.title,
+                "unit": case.unit,
+                "promises": list(case.promises),
+                "note": case.note,
+                "note_on": case.note_on,
             }
         )
     written = had = 0

@@ -36,7 +36,7 @@ from workflow.states import FACE_TO_FACE
 if TYPE_CHECKING:
     from workflow.engine import Engine
 
-__all__ = ["Measures", "Scope", "UnitMeasures", "measure", "measure_units", "percent"]
+__all__ = ["Measures", "Scope", "UnitMeasures", "measure", "measure_units", "percent", "scope_filter"]
 
 
 def percent(part: int, whole: int, decimals: int = 2) -> Decimal | None:
@@ -127,8 +127,9 @@ class UnitMeasures:
     co_on_time: int = 0
 
 
-def _bounds(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
-    """SQL conditions on ``s`` (suggestions) and ``se`` (sessions) for the scope, with parameters."""
+def scope_filter(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
+    """SQL conditions on ``s`` (suggestions) and ``se`` (sessions) for the scope, with parameters; unknown
+    sessions, terms and units are named."""
     where = ["se.congress_id = :congress", "s.assigned_at IS NOT NULL"]
     params: dict[str, Any] = {"congress": engine.congress_id}
     with engine._reading() as conn:
@@ -168,7 +169,7 @@ _SCOPE = "SELECT s.* FROM suggestions s JOIN sessions se ON se.id = s.session_id
 
 def measure(engine: Engine, scope: Scope | None = None, *, now: datetime | None = None) -> Measures:
     """The measures of the cases in ``scope`` (default: every assigned case of the congress) at ``now``."""
-    where, params = _bounds(engine, scope or Scope())
+    where, params = scope_filter(engine, scope or Scope())
     found = _measure(engine, where, params, now or engine.clock.now(), group=None)
     return found.get(None, Measures())
 
@@ -178,7 +179,7 @@ def measure_units(
 ) -> list[UnitMeasures]:
     """Each unit's measures as main or split unit (cases in ``scope``), with its co-opinion timeliness."""
     scope = scope or Scope()
-    where, params = _bounds(engine, scope)
+    where, params = scope_filter(engine, scope)
     moment = now or engine.clock.now()
     by_unit = _measure(engine, where, params, moment, group="unit")
     with engine._reading() as conn:

@@ -9,7 +9,7 @@ idempotency key (the e-mail Message-ID, the webhook's key header) lets the recei
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +30,8 @@ __all__ = [
     "fold",
     "get",
     "listing",
-    "recipient",
     "retry",
     "settle",
-    "stale_step",
 ]
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed", "digested")
@@ -62,6 +60,10 @@ class Notice:
     available_at: datetime
     sent_at: datetime | None
     case_state: str | None
+    # filled in by :func:`claim`, for delivery: the recipient's contacts (None: the office, or gone) and,
+    # for a ladder step whose deadline was settled since, why it is no longer needed
+    recipient: Recipient | None = None
+    stale: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -150,7 +152,41 @@ def claim(
             f"WHERE o.id IN {marks} ORDER BY o.id",
             params,
         )
-    return [_notice(r) for r in rows]
+        return _for_delivery(raw, [_notice(r) for r in rows])
+
+
+def _for_delivery(raw: Raw, notices: list[Notice]) -> list[Notice]:
+    """The notices with their recipients' contacts and their deadlines' state: three queries a claim."""
+    contacts: dict[tuple[str, int], Recipient] = {}
+    for kind, table, hook in (("unit", "units", "webhook"), ("deputy", "deputies", "NULL")):
+        ids = {n.recipient_id for n in notices if n.recipient_kind == kind and n.recipient_id is not None}
+        if ids:
+            marks, params = Raw.in_list("r", sorted(ids))
+            for rid, name, email, phone, webhook in raw.all(
+                f"SELECT id, name, email, phone, {hook} FROM {table} WHERE id IN {marks}", params
+            ):
+                contacts[(kind, rid)] = Recipient(kind, name, email or None, phone or None, webhook or None)
+    steps = {int(n.payload["deadline_id"]) for n in notices if n.payload.get("deadline_id") is not None}
+    deadlines: dict[int, tuple[str, str]] = {}
+    if steps:
+        marks, params = Raw.in_list("d", sorted(steps))
+        deadlines = {
+            r[0]: (r[1], r[2])
+            for r in raw.all(f"SELECT id, status, kind FROM deadlines WHERE id IN {marks}", params)
+        }
+    out = []
+    for n in notices:
+        stale = None
+        if n.payload.get("deadline_id") is not None:
+            status, kind = deadlines.get(
+                int(n.payload["deadline_id"]), ("removed", str(n.payload.get("kind", "?")))
+            )
+            if status != "open":
+                state = f", case {n.case_state}" if n.case_state else ""
+                stale = f"the {kind} deadline was {status} meanwhile{state}: nothing to remind of"
+        who = contacts.get((n.recipient_kind, n.recipient_id)) if n.recipient_id is not None else None
+        out.append(replace(n, recipient=who, stale=stale))
+    return out
 
 
 def settle(
@@ -250,20 +286,6 @@ def fold(
     return digest
 
 
-def stale_step(engine: Engine, notice: Notice) -> str | None:
-    """Why a ladder step's notice is no longer needed (its deadline settled since), or None."""
-    deadline = notice.payload.get("deadline_id")
-    if deadline is None:
-        return None
-    with engine._reading() as conn:
-        rows = Raw(conn).all("SELECT status, kind FROM deadlines WHERE id = :id", {"id": deadline})
-    if rows and rows[0][0] == "open":
-        return None
-    status, kind = rows[0] if rows else ("removed", notice.payload.get("kind", "?"))
-    state = f", case {notice.case_state}" if notice.case_state else ""
-    return f"the {kind} deadline was {status} meanwhile{state}: nothing to remind of"
-
-
 def listing(engine: Engine, *, status: str | None = None, limit: int = 100) -> list[Notice]:
     """Outbox rows, newest first, optionally of one status."""
     if status is not None and status not in STATUSES:
@@ -303,19 +325,3 @@ def retry(engine: Engine, notice_id: int, *, now: datetime) -> Notice:
             {"now": now, "id": notice_id},
         )
     return get(engine, notice_id)
-
-
-def recipient(engine: Engine, kind: str, recipient_id: int | None) -> Recipient | None:
-    """The unit or deputy a notice is for, with its contacts (None for the office)."""
-    if kind == "office" or recipient_id is None:
-        return None
-    table = "units" if kind == "unit" else "deputies"
-    webhook = "webhook" if kind == "unit" else "NULL"
-    with engine._reading() as conn:
-        rows = Raw(conn).all(
-            f"SELECT name, email, phone, {webhook} FROM {table} WHERE id = :id", {"id": recipient_id}
-        )
-    if not rows:
-        return None
-    name, email, phone, hook = rows[0]
-    return Recipient(kind, name, email or None, phone or None, hook or None)

@@ -8,13 +8,15 @@ writes it as text, Markdown, HTML, JSON, CSV or an Excel workbook. The numbers c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from rules import Rating, RuleSet
-from workflow._sql import Raw, as_date, as_instant
-from workflow.measures import Measures, Scope, UnitMeasures, measure, measure_units, percent
+from rules import KINDS as KINDS_INFO
+from rules import DeadlineKind, Rating, RuleSet
+from workflow._sql import Raw, as_date
+from workflow.followup import promised_cases
+from workflow.measures import Measures, Scope, UnitMeasures, measure, measure_units, percent, scope_filter
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
@@ -218,11 +220,13 @@ def _conversion_sentence(rs: RuleSet, m: Measures, lead: str, decimals: int) -> 
     return f"{lead}{promise}类建议{m.promised}件，转化{moved}，转化A类率{rate}。"
 
 
-def _rank(rs: RuleSet, units: list[UnitMeasures], decimals: int) -> list[UnitMeasures]:
+def _rank(
+    rs: RuleSet, units: list[UnitMeasures], rates: dict[str, dict[str, Decimal | None]]
+) -> list[UnitMeasures]:
     """Units with at least ``measures.min_cases`` cases, by satisfaction rate, then on-time rate."""
 
     def key(u: UnitMeasures) -> tuple[Decimal, Decimal, str]:
-        r = u.measures.rates(rs, decimals)
+        r = rates[u.unit]
         return (-(r["satisfaction_rate"] or Decimal(-1)), -(r["on_time_rate"] or Decimal(-1)), u.unit)
 
     return sorted((u for u in units if u.measures.total >= rs.measures.min_cases), key=key)
@@ -231,8 +235,9 @@ def _rank(rs: RuleSet, units: list[UnitMeasures], decimals: int) -> list[UnitMea
 def _units(rs: RuleSet, scope: Scope, units: list[UnitMeasures], decimals: int) -> Report:
     rows = []
     data = []
+    rates = {u.unit: u.measures.rates(rs, decimals) for u in units}
     for u in units:
-        m, r = u.measures, u.measures.rates(rs, decimals)
+        m, r = u.measures, rates[u.unit]
         co = percent(u.co_on_time, u.co_due, decimals)
         rows.append(
             (
@@ -263,14 +268,14 @@ def _units(rs: RuleSet, scope: Scope, units: list[UnitMeasures], decimals: int) 
                 "average_days_to_answer": _num(m.days_to_answer),
             }
         )
-    ranked = _rank(rs, units, decimals)
+    ranked = _rank(rs, units, rates)
     ranking = tuple(
         (
             i + 1,
             u.unit,
             u.measures.total,
-            u.measures.rates(rs, decimals)["satisfaction_rate"],
-            u.measures.rates(rs, decimals)["on_time_rate"],
+            rates[u.unit]["satisfaction_rate"],
+            rates[u.unit]["on_time_rate"],
         )
         for i, u in enumerate(ranked)
     )
@@ -353,20 +358,10 @@ def _conversion(rs: RuleSet, scope: Scope, m: Measures, units: list[UnitMeasures
 
 
 def _overdue(engine: Engine, rs: RuleSet, scope: Scope, now: datetime) -> Report:
-    from workflow.measures import _bounds
-
-    where, params = _bounds(engine, scope)
-    labels = {
-        "return_window": "退办时限",
-        "co_opinion": "会办意见",
-        "answer": "答复",
-        "feedback": "代表反馈",
-        "re_answer": "重新办理答复",
-        "promise": "承诺事项",
-    }
+    where, params = scope_filter(engine, scope)
     with engine._reading() as conn:
         rows = Raw(conn).all(
-            "SELECT se.name, s.number, s.title, u.name, d.kind, d.due, d.due_at, s.escalation_level "
+            "SELECT se.name, s.number, s.title, u.name, d.kind, d.due, s.escalation_level "
             "FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id JOIN sessions se ON se.id = s.session_id "
             "LEFT JOIN units u ON u.id = d.unit_id "
             f"WHERE d.status = 'open' AND d.due_at <= :now AND d.kind NOT IN ('feedback', 'return_window') AND {where} "
@@ -375,17 +370,19 @@ def _overdue(engine: Engine, rs: RuleSet, scope: Scope, now: datetime) -> Report
         )
     today = now.astimezone(rs.zone).date()
     table = []
-    for session, number, title, unit, kind, due, due_at, level in rows:
-        assert as_instant(due_at) is not None
-        late = rs.work_calendar.working_days_between(as_date(due), today)
+    late: dict[date, int] = {}  # working days late, per due date
+    for session, number, title, unit, kind, due, level in rows:
+        day = as_date(due)
+        if day not in late:
+            late[day] = rs.work_calendar.working_days_between(day, today)
         table.append(
             (
                 f"{session}/{number}",
                 title,
                 unit or "-",
-                labels.get(kind, kind),
-                as_date(due).isoformat(),
-                late,
+                KINDS_INFO[DeadlineKind(kind)].label,
+                day.isoformat(),
+                late[day],
                 level,
             )
         )
@@ -423,49 +420,18 @@ def _overdue(engine: Engine, rs: RuleSet, scope: Scope, now: datetime) -> Report
 
 def _lookback(engine: Engine, rs: RuleSet, scope: Scope, m: Measures, decimals: int) -> Report:
     """Every case answered with a promise class (B) in scope, with its promises and what became of it."""
-    from workflow.measures import _bounds
-
-    where, params = _bounds(engine, scope)
-    promise = ", ".join(f"'{c}'" for c in rs.lifecycle.promise_classes) or "''"
-    with engine._reading() as conn:
-        raw = Raw(conn)
-        cases = raw.all(
-            "SELECT s.id, se.name, s.number, s.title, s.category, s.current_category, s.state, "
-            "(SELECT u.name FROM assignments a JOIN units u ON u.id = a.unit_id WHERE a.suggestion_id = s.id "
-            "AND a.until IS NULL AND a.role IN ('main', 'split') ORDER BY a.id LIMIT 1) "
-            f"FROM suggestions s JOIN sessions se ON se.id = s.session_id WHERE {where} AND s.category IN ({promise}) "
-            "ORDER BY se.name, s.number",
-            params,
-        )
-        ids = [c[0] for c in cases]
-        promises: dict[int, list[str]] = {}
-        converted: dict[int, str] = {}
-        for chunk in range(0, len(ids), 500):
-            marks, ps = Raw.in_list("i", ids[chunk : chunk + 500])
-            for sid, text, due, status in raw.all(
-                f"SELECT suggestion_id, text, due, status FROM promises WHERE suggestion_id IN {marks} ORDER BY id",
-                ps,
-            ):
-                promises.setdefault(sid, []).append(
-                    f"{text}（{as_date(due).isoformat()}，{_PROMISE_STATUS.get(status, status)}）"
-                )
-            for sid, at in raw.all(
-                f"SELECT suggestion_id, max(at) FROM conversions WHERE suggestion_id IN {marks} GROUP BY suggestion_id",
-                ps,
-            ):
-                instant = as_instant(at)
-                converted[sid] = instant.astimezone(rs.zone).date().isoformat() if instant else ""
+    where, params = scope_filter(engine, scope)
     rows = tuple(
         (
-            f"{session}/{number}",
-            title,
-            unit or "-",
-            category,
-            current,
-            "；".join(promises.get(cid, [])) or "-",
-            converted.get(cid, "-"),
+            f"{c.session}/{c.number}",
+            c.title,
+            c.unit or "-",
+            c.category,
+            c.current_category,
+            "；".join(f"{p['text']}（{p['due']}，{p['status']}）" for p in c.promises) or "-",
+            c.converted_on or "-",
         )
-        for cid, session, number, title, category, current, _, unit in cases
+        for c in promised_cases(engine, where, params)
     )
     lead = "本届以来" if scope.term else ""
     return Report(
@@ -499,6 +465,3 @@ def _lookback(engine: Engine, rs: RuleSet, scope: Scope, m: Measures, decimals: 
             ],
         },
     )
-
-
-_PROMISE_STATUS = {"open": "未完成", "done": "已完成", "cancelled": "已取消"}
