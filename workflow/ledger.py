@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from rules import Rating, RuleSet
 from workflow._sql import Raw, as_instant
-from workflow.errors import ValidationError
+from workflow.errors import ValidationError, WorkflowError
 from workflow.views import Actor
 
 if TYPE_CHECKING:
@@ -446,8 +446,11 @@ def _replay(
                 session=session,
             )
             steps += 1
-    except ValidationError as exc:
-        msg = f"row {row.line} ({row.number}): {exc}"
+    except WorkflowError as exc:
+        msg = (
+            f"row {row.line} ({row.number}): {exc}. The rows before it are imported and this case kept the steps "
+            "that succeeded; correct the row and import the file again (cases already in gain only what they lack)"
+        )
         raise ValidationError(msg) from exc
     return steps
 

@@ -47,10 +47,12 @@ def _unit_case(engine: Engine, number: str, unit: str = "市水利局") -> None:
     engine.assign(number, main=unit)
 
 
-def _flush(engine: Engine) -> None:
-    """Mark what the set-up wrote as sent, so a test sees only what it causes."""
+def _flush(engine: Engine, *, but_steps: bool = False) -> None:
+    """Mark what the set-up wrote as sent (ladder steps excepted with ``but_steps``), so a test sees only
+    what it causes."""
+    where = " WHERE key NOT LIKE 'step:%'" if but_steps else ""
     with engine._action() as conn:
-        Raw(conn).run("UPDATE outbox SET status = 'sent'", {})
+        Raw(conn).run(f"UPDATE outbox SET status = 'sent'{where}", {})
 
 
 def test_quiet_hours_hold_a_notice_until_the_next_working_morning(
@@ -143,16 +145,11 @@ def test_a_step_whose_deadline_was_met_meanwhile_is_suppressed(
         from workflow.views import Actor
 
         engine.answer("0001", category="A", text="已解决", actor=Actor.unit("市水利局"))
-        _only_steps_pending(engine)
+        _flush(engine, but_steps=True)
         report = Dispatcher(engine, _mail_config(port)).dispatch()
         reasons = {n.reason for n in outbox.listing(engine, status="suppressed")}
     assert (report.suppressed, len(box.messages)) == (2, 0)
     assert reasons == {"the answer deadline was met meanwhile, case answered: nothing to remind of"}
-
-
-def _only_steps_pending(engine: Engine) -> None:
-    with engine._action() as conn:
-        Raw(conn).run("UPDATE outbox SET status = 'sent' WHERE key NOT LIKE 'step:%'", {})
 
 
 def test_remind_once_records_and_sends_then_does_nothing_twice(

@@ -249,3 +249,16 @@ def test_the_public_export_leaves_out_confidential_cases_and_personal_data(
     assert [line.split(",")[0] for line in lines[1:]] == ["0001", "0002", "0003"]
     assert "李四、王五" not in public
     assert "满意" not in public
+
+
+def test_a_row_the_lifecycle_refuses_is_named_and_the_case_keeps_its_steps(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A later ledger whose answer predates what the case holds stops at that row, saying what to do."""
+    import_ledger(engine, _csv(tmp_path, GOOD))
+    earlier = [*GOOD[2][:7], "2026-01-05", "2026-01-20", "A", "", "", "", "", ""]
+    with pytest.raises(ValidationError) as caught:
+        import_ledger(engine, _csv(tmp_path, [earlier], name="earlier.csv"))
+    assert str(caught.value).startswith("row 2 (0003): ")
+    assert "correct the row and import the file again" in str(caught.value)
+    assert engine.get("0003").state == "assigned"
