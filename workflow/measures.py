@@ -164,7 +164,8 @@ def scope_filter(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
     return " AND ".join(where), params
 
 
-_SCOPE = "SELECT s.* FROM suggestions s JOIN sessions se ON se.id = s.session_id WHERE {where}"
+_CASE_COLUMNS = "s.id, s.state, s.answered_at, s.round, s.category, s.current_category, s.assigned_at"
+_SCOPE = "SELECT s.id FROM suggestions s JOIN sessions se ON se.id = s.session_id WHERE {where}"
 
 
 def measure(engine: Engine, scope: Scope | None = None, *, now: datetime | None = None) -> Measures:
@@ -209,12 +210,16 @@ def _measure(
     promise = ", ".join(f"'{c}'" for c in rs.lifecycle.promise_classes) or "''"
     if group == "unit":
         scope = (
-            "WITH scope AS (SELECT a.unit_id AS g, s.* FROM suggestions s JOIN sessions se ON se.id = s.session_id "
+            f"WITH scope AS (SELECT a.unit_id AS g, {_CASE_COLUMNS} FROM suggestions s "
+            "JOIN sessions se ON se.id = s.session_id "
             f"JOIN assignments a ON a.suggestion_id = s.id AND a.until IS NULL AND a.role IN ('main', 'split') "
             f"WHERE {where}) "
         )
     else:
-        scope = f"WITH scope AS (SELECT NULL AS g, s.* FROM suggestions s JOIN sessions se ON se.id = s.session_id WHERE {where}) "
+        scope = (
+            f"WITH scope AS (SELECT NULL AS g, {_CASE_COLUMNS} FROM suggestions s "
+            f"JOIN sessions se ON se.id = s.session_id WHERE {where}) "
+        )
     out: dict[int | None, Measures] = {}
 
     def get(key: Any) -> Measures:
@@ -228,13 +233,21 @@ def _measure(
             else "avg(julianday(f.first_at) - julianday(s.assigned_at))"
         )
         p = {**params, "now": now}
-        for g, total, withdrawn, answered, closed, rehandled, promised in raw.all(
+        # one pass over the cases: the counts, each class, and each class a promise class was converted to
+        codes = list(rs.classes)
+        per_class = "".join(
+            f", sum(CASE WHEN category = '{c}' THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN category IN ({promise}) AND current_category = '{c}' AND current_category <> category "
+            "THEN 1 ELSE 0 END)"
+            for c in codes
+        )
+        for g, total, withdrawn, answered, closed, rehandled, promised, *classes in raw.all(
             scope + "SELECT g, sum(CASE WHEN state <> 'withdrawn' THEN 1 ELSE 0 END), "
             "sum(CASE WHEN state = 'withdrawn' THEN 1 ELSE 0 END), "
             "sum(CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END), "
             "sum(CASE WHEN state = 'closed' THEN 1 ELSE 0 END), "
             "sum(CASE WHEN answered_at IS NOT NULL AND round > 1 THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN category IN ({promise}) THEN 1 ELSE 0 END) FROM scope GROUP BY g",
+            f"sum(CASE WHEN category IN ({promise}) THEN 1 ELSE 0 END){per_class} FROM scope GROUP BY g",
             p,
         ):
             m = get(g)
@@ -245,20 +258,15 @@ def _measure(
                 int(closed),
             )
             m.rehandled, m.promised = int(rehandled), int(promised)
-        for g, category, count in raw.all(
-            scope + "SELECT g, category, count(*) FROM scope WHERE category IS NOT NULL GROUP BY g, category",
-            p,
-        ):
-            get(g).categories[category] = int(count)
-        for g, current, count in raw.all(
-            scope + f"SELECT g, current_category, count(*) FROM scope WHERE category IN ({promise}) "
-            "AND current_category <> category GROUP BY g, current_category",
-            p,
-        ):
-            get(g).converted[current] = int(count)
+            for code, count, converted in zip(codes, classes[0::2], classes[1::2], strict=True):
+                if count:
+                    m.categories[code] = int(count)
+                if converted:
+                    m.converted[code] = int(converted)
         for g, rating, count in raw.all(
-            scope + "SELECT s.g, f.rating, count(*) FROM scope s JOIN feedback f ON f.suggestion_id = s.id "
-            "WHERE f.id = (SELECT max(x.id) FROM feedback x WHERE x.suggestion_id = s.id) GROUP BY s.g, f.rating",
+            scope + "SELECT s.g, f.rating, count(*) FROM scope s "
+            "JOIN (SELECT suggestion_id, max(id) AS last FROM feedback GROUP BY suggestion_id) l ON l.suggestion_id = s.id "
+            "JOIN feedback f ON f.id = l.last GROUP BY s.g, f.rating",
             p,
         ):
             get(g).ratings[rating] = int(count)
