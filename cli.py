@@ -1462,11 +1462,12 @@ def _dispatch_text(report: Any) -> str:
 @pass_app
 def outbox_dispatch(app: App, limit: int, now: str | None, as_json: bool) -> None:
     """Deliver due notices once through the channels of --config's [notifications] table."""
-    from notifications import Dispatcher, RunReport
-    from workflow.sweep import SweepReport
+    from dataclasses import asdict
+
+    from notifications import Dispatcher
 
     report = Dispatcher(app.engine(), _channels(app)).dispatch(now=app.when(now), limit=limit)
-    _emit(as_json, RunReport(SweepReport(), report).to_json()["dispatch"], lambda: _dispatch_text(report))
+    _emit(as_json, asdict(report), lambda: _dispatch_text(report))
 
 
 @cli.command()

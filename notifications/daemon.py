@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from types import FrameType
 from typing import Any
@@ -69,21 +69,7 @@ class RunReport:
         }
         d = self.dispatch
         if d is not None:
-            data["dispatch"] = {
-                name: getattr(d, name)
-                for name in (
-                    "claimed",
-                    "sent",
-                    "failed",
-                    "dead",
-                    "suppressed",
-                    "deferred",
-                    "digested",
-                    "digests",
-                    "lost",
-                    "errors",
-                )
-            }
+            data["dispatch"] = asdict(d)
         return data
 
 

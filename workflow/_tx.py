@@ -26,7 +26,7 @@ from workflow.views import Actor, CaseEvent
 if TYPE_CHECKING:
     from workflow.engine import Engine
 
-__all__ = ["ActiveAssignment", "Tx", "write_deferred"]
+__all__ = ["ActiveAssignment", "Tx", "case_row", "write_deferred"]
 
 _ACTIVE_ASSIGNMENTS = (
     "SELECT a.id, a.unit_id, a.role, a.since, "
@@ -429,3 +429,10 @@ def write_deferred(raw: Raw, txs: Sequence[Tx], *, what: str) -> None:
         touched = raw.many(sql, param_sets)
         if touched not in (-1, len(param_sets)):
             raise BatchConflict(what=what, expected=len(param_sets), found=touched)
+
+
+def case_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A case row read by raw SQL, with the types the transaction relies on."""
+    row["last_event_at"] = as_instant(row["last_event_at"])
+    row["extended"] = bool(row["extended"])
+    return row

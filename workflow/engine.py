@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from rules import DeadlineKind, Rating, RuleSet, YearSchedule, default_ruleset, ruleset_from_data
 from workflow import db as _db
 from workflow._sql import Raw, as_date, as_instant
-from workflow._tx import ActiveAssignment, Tx, write_deferred
+from workflow._tx import ActiveAssignment, Tx, case_row, write_deferred
 from workflow.audit import GENESIS, AuditProblem, canonical, chain_hash
 from workflow.clock import Clock, SystemClock, ensure_utc
 from workflow.errors import Conflict, NotFound, ValidationError, WorkflowError
@@ -726,7 +726,7 @@ class Engine:
             sid = self._session_id(conn, session)  # names a missing session precisely
             name = session or self._session_name(conn, sid)
             raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
-        return _case_row(row), str(row.pop("session_name"))
+        return case_row(row), str(row.pop("session_name"))
 
     def _act(
         self,
@@ -1008,7 +1008,7 @@ class Engine:
                 marks, params = Raw.in_list("n", numbers[chunk : chunk + 500])
                 sql = f"SELECT * FROM suggestions WHERE session_id = :sid AND number IN {marks}"
                 cursor_rows = raw.rows(sql + (" FOR UPDATE" if raw.postgres else ""), {**params, "sid": sid})
-                rows.update({r["number"]: _case_row(r) for r in cursor_rows})
+                rows.update({r["number"]: case_row(r) for r in cursor_rows})
             ruleset = self.active_ruleset(conn)
             for order in orders:
                 row = rows.get(order.number)
@@ -2107,13 +2107,6 @@ class Engine:
 
 def _first_line(exc: BaseException) -> str:
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-
-
-def _case_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A case row read by raw SQL, with the types the transaction relies on."""
-    row["last_event_at"] = as_instant(row["last_event_at"])
-    row["extended"] = bool(row["extended"])
-    return row
 
 
 def _verify_chain(session: str, case: Any, events: list[Any]) -> list[AuditProblem]:

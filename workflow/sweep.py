@@ -30,7 +30,7 @@ from sqlalchemy import Connection
 
 from rules import DeadlineKind, Recipient, RuleSet, StepTime
 from workflow._sql import Raw, as_date, as_instant
-from workflow._tx import Tx, write_deferred
+from workflow._tx import Tx, case_row, write_deferred
 from workflow.audit import canonical
 from workflow.recompute import no_cycle_collection
 from workflow.states import Action, DeadlineStatus, State
@@ -263,8 +263,6 @@ def _record(
     cases: dict[int, dict[str, Any]],
     report: SweepReport,
 ) -> tuple[int, list[Tx]]:
-    from workflow.engine import _case_row
-
     raw = Raw(conn)
     moment = _Moment(now)
     directory = _Directory(raw)
@@ -287,7 +285,7 @@ def _record(
         if row[1] in cases:
             by_case.setdefault(row[1], []).append(row)
     for case_id, rows in by_case.items():
-        case = _case_row(dict(cases[case_id]))
+        case = case_row(dict(cases[case_id]))
         session_name = str(case.pop("session_name"))
         tx = Tx(engine, conn, case, session_name=session_name, actor=system, at=now, now=now)
         rs = tx.ruleset
