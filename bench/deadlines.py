@@ -112,8 +112,9 @@ def build(path: Path, cases: int, assigned_on: Callable[[int], date] | None = No
             conn.executemany(
                 "INSERT INTO suggestions (id, session_id, number, title, content, lead_deputy_id, between_sessions, "
                 "confidential, key, complex, extended, state, round, version, ruleset_id, ruleset_version, "
-                "escalation_level, submitted_at, assigned_at, last_event_at, audit_seq, audit_head) "
-                "VALUES (?, 1, ?, '基准', '', 1, 0, 0, 0, 0, 0, 'assigned', 1, 1, 'national', 1, 0, ?, ?, ?, 1, ?)",
+                "escalation_level, contact_level, answer_met, submitted_at, assigned_at, last_event_at, audit_seq, "
+                "audit_head) "
+                "VALUES (?, 1, ?, '基准', '', 1, 0, 0, 0, 0, 0, 'assigned', 1, 1, 'national', 1, 0, 0, 0, ?, ?, ?, 1, ?)",
                 [(c[0], c[1], c[2], c[3], c[5], c[4]) for c in batch_cases],
             )
             conn.executemany(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from rules import DeadlineKind, RuleSet, end_of_day
+from workflow import tally
 from workflow._sql import Raw, as_instant, update_sql
 from workflow.audit import canonical, chain_hash
 from workflow.errors import BatchConflict, Conflict, PermissionDenied, TransitionNotAllowed, ValidationError
@@ -80,6 +81,15 @@ class Tx:
         self._audit_rows: list[dict[str, Any]] = []
         self.events: list[CaseEvent] = []
         self._assignments: list[ActiveAssignment] | None = None
+        # refresh the case's tallies at finish (an action that writes nothing they read may clear it)
+        self.tallied = True
+        # a chain of actions in one transaction (see :meth:`then`): the version the case row had before the
+        # first, the deadline rows its actions buffered, whether the case has no rows in the database but its
+        # own, and whether a later action of the chain writes the case row for this one
+        self.base_version: int = row["version"]
+        self.buffered_deadlines: list[dict[str, Any]] = []
+        self.fresh = False
+        self.superseded = False
 
     # ---- identity and facts -------------------------------------------------------------------
     @property
@@ -133,7 +143,48 @@ class Tx:
         """The local date of ``instant`` (default: the action's time) in the rule set's zone."""
         return (instant or self.at).astimezone(self.ruleset.zone).date()
 
+    def then(self, at: datetime, now: datetime, actor: Actor | None = None) -> Tx:
+        """The next action on this case in the same transaction, at ``at``, after this one's deferred finish.
+
+        The case row as this action leaves it, its assignments and its buffered deadlines carry over; the chain
+        writes one compare-and-set (from :attr:`base_version`, by its last action) and every action's rows and
+        audit events. Used by batch imports to replay a case's whole history at once.
+        """
+        assert self.cas is not None, "finish(defer=True) first"
+        values = self.cas[1]
+        row = {**self.row, **{k: v for k, v in values.items() if not k.startswith("b_")}}
+        nxt = Tx(
+            self.engine,
+            self.conn,
+            row,
+            session_name=self.session_name,
+            actor=actor or self.actor,
+            at=at,
+            now=now,
+        )
+        nxt.require_after(self.at)
+        nxt.changes = dict(self.changes)
+        nxt.base_version = self.base_version
+        nxt.buffered_deadlines = self.buffered_deadlines
+        nxt.fresh = self.fresh
+        if self._assignments is not None:
+            same_round = row["round"] == self.row["round"]
+            nxt._assignments = [
+                a if same_round else ActiveAssignment(a.id, a.unit_id, a.role, a.since)
+                for a in self._assignments
+            ]
+        self.superseded = True
+        return nxt
+
     # ---- checks -------------------------------------------------------------------------------
+    def require_after(self, last: datetime) -> None:
+        """Refuse an action dated before the case's last event."""
+        if self.at < last:
+            raise self.invalid(
+                f"time {self.at.isoformat()} is before the case's last event ({last.isoformat()}); "
+                "enter events in the order they happened"
+            )
+
     def refuse(self, action: Action, reason: str) -> TransitionNotAllowed:
         """A refusal naming the case, its state and the action."""
         return TransitionNotAllowed(
@@ -275,8 +326,11 @@ class Tx:
             "version": 1,
             "escalation_step": 0,
             "next_step_at": rs.first_check_at(kind, values["due"], values["due_at"]),
+            "met_at": None,
+            "late": None,
         }
         self.add("deadlines", values)
+        self.buffered_deadlines.append(values)
         return values
 
     def settle_deadlines(
@@ -287,7 +341,23 @@ class Tx:
         unit_id: int | None = None,
         any_unit: bool = True,
     ) -> int:
-        """Mark open deadlines of ``kinds`` met (late when past due) or cancelled; returns how many."""
+        """Mark open deadlines of ``kinds`` met (late when past due) or cancelled; returns how many.
+
+        Deadlines this transaction (or its chain) opened and has not written yet are settled in memory too.
+        """
+        wanted = {k.value for k in kinds}
+        settled = 0
+        for d in self.buffered_deadlines:
+            if d["status"] != DeadlineStatus.OPEN.value or d["kind"] not in wanted:
+                continue
+            if not any_unit and d["unit_id"] != unit_id:
+                continue
+            d["status"], d["next_step_at"] = status.value, None
+            if status is DeadlineStatus.MET:
+                d["met_at"], d["late"] = self.at, d["due_at"] <= self.at
+            settled += 1
+        if self.fresh:  # nothing of this case's is in the database yet
+            return settled
         marks, params = Raw.in_list("k", [k.value for k in kinds])
         sql = f"UPDATE deadlines SET status = :status, next_step_at = NULL{{met}} WHERE suggestion_id = :sid AND status = 'open' AND kind IN {marks}"
         params |= {"status": status.value, "sid": self.case_id}
@@ -304,7 +374,7 @@ class Tx:
                 sql = sql.replace("THEN 1 ELSE 0 END", "THEN TRUE ELSE FALSE END")
         else:
             sql = sql.format(met="")
-        return self.raw.run(sql, params)
+        return settled + self.raw.run(sql, params)
 
     # ---- outbox -------------------------------------------------------------------------------
     def notify(
@@ -401,18 +471,21 @@ class Tx:
         }
         self.cas = (
             update_sql("suggestions", tuple(values), "id = :b_id AND version = :b_version"),
-            {**values, "b_id": self.case_id, "b_version": self.row["version"]},
+            {**values, "b_id": self.case_id, "b_version": self.base_version},
         )
         if not defer:
             for table, pending in self.buffer.items():
                 self.raw.insert_many(table, pending)
             if self.raw.run(*self.cas) != 1:
                 raise Conflict(case=self.label, expected=self.row["version"])
+            if self.tallied:
+                tally.refresh(self.raw, [self.case_id])
         return version
 
 
 def write_deferred(raw: Raw, txs: Sequence[Tx], *, what: str) -> None:
-    """Write what many deferred transactions buffered: one statement per table, the compare-and-sets batched.
+    """Write what many deferred transactions buffered: one statement per table, the compare-and-sets batched
+    (one per case: the last action of a chain, see :meth:`Tx.then`), then the cases' tallies.
 
     The case rows are locked (or the write lock held), so a compare-and-set that misses is a bug, not a race.
     """
@@ -422,13 +495,15 @@ def write_deferred(raw: Raw, txs: Sequence[Tx], *, what: str) -> None:
         for table, pending in tx.buffer.items():
             tables.setdefault(table, []).extend(pending)
         assert tx.cas is not None
-        updates.setdefault(tx.cas[0], []).append(tx.cas[1])
+        if not tx.superseded:  # a chain's last action writes the case row for all of them
+            updates.setdefault(tx.cas[0], []).append(tx.cas[1])
     for table, pending in tables.items():
         raw.insert_many(table, pending)
     for sql, param_sets in updates.items():
         touched = raw.many(sql, param_sets)
         if touched not in (-1, len(param_sets)):
             raise BatchConflict(what=what, expected=len(param_sets), found=touched)
+    tally.refresh(raw, [tx.case_id for tx in txs if tx.tallied])
 
 
 def case_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from workflow.errors import NotInitialised
 
 __all__ = ["HEAD_REVISION", "connect", "current_revision", "normalise_url", "redact", "upgrade"]
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 CACHE_SIZE = -65536  # SQLite page cache per connection: 64 MiB (negative: KiB)
 WAL_AUTOCHECKPOINT = 8192  # pages (16 MiB) of WAL between automatic checkpoints
 WRITE = "jianyi_write"  # execution option: a transaction that writes (SQLite: BEGIN IMMEDIATE)

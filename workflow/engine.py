@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -749,11 +749,7 @@ class Engine:
             tx = Tx(self, conn, row, session_name=session_name, actor=who, at=at, now=now)
             if expected_version is not None and row["version"] != expected_version:
                 raise Conflict(case=tx.label, expected=expected_version, found=row["version"])
-            if at < row["last_event_at"]:
-                raise tx.invalid(
-                    f"time {at.isoformat()} is before the case's last event ({row['last_event_at'].isoformat()}); "
-                    "enter events in the order they happened"
-                )
+            tx.require_after(row["last_event_at"])
             body(tx)
             version = tx.finish()
         self._publish(tx.events)
@@ -805,56 +801,100 @@ class Engine:
             raise ValidationError(f"{who} may not register suggestions: the office (代表工作机构) does")
         at, now = self._when(at)
         with self._action() as conn:
-            sid = self._session_id(conn, session)
-            session_name = session or self._session_name(conn, sid)
-            lead = self._deputy_id(conn, deputy)
-            signers = [
-                self._deputy_id(conn, name) for name in dict.fromkeys(_lines(co_signers)) if name != deputy
-            ]
-            row = {
-                "session_id": sid,
-                "number": number,
-                "title": title,
-                "content": content,
-                "field": field,
-                "lead_deputy_id": lead,
-                "between_sessions": between_sessions,
-                "confidential": confidential,
-                "state": State.SUBMITTED.value,
-                "round": 1,
-                "version": 0,
-                "submitted_at": at,
-                "last_event_at": at,
-                "audit_seq": 0,
-                "audit_head": GENESIS,
-            }
-            raw = Raw(conn)
-            row |= {"key": False, "complex": False, "extended": False, "escalation_level": 0}
-            try:
-                case_id = raw.insert("suggestions", row)
-            except self._db.dialect.loaded_dbapi.IntegrityError:  # the unique (session, number) index
-                raise ValidationError(
-                    f"建议 {session_name}/{number} already exists; numbers are unique within a session"
-                ) from None
-            raw.insert_many(
-                "suggestion_signers",
-                [{"suggestion_id": case_id, "deputy_id": d, "position": i} for i, d in enumerate(signers)],
-            )
-            row["id"] = case_id
-            tx = Tx(self, conn, row, session_name=session_name, actor=who, at=at, now=now)
-            tx.audit(
-                Action.SUBMIT,
-                None,
-                State.SUBMITTED,
-                {
-                    "title": title,
-                    "deputy": deputy,
-                    "co_signers": [self._deputy_name(conn, d) for d in signers],
-                },
+            tx = self._new_case(
+                conn,
+                number,
+                title=title,
+                deputy=deputy,
+                co_signers=co_signers,
+                content=content,
+                field=field,
+                between_sessions=between_sessions,
+                confidential=confidential,
+                actor=who,
+                at=at,
+                now=now,
+                session=session,
             )
             version = tx.finish()
+        session_name = tx.session_name
         self._publish(tx.events)
         return Change(number, session_name, State.SUBMITTED.value, version, tuple(tx.events))
+
+    def _new_case(
+        self,
+        conn: Connection,
+        number: str,
+        *,
+        title: str,
+        deputy: str,
+        co_signers: Sequence[str],
+        content: str,
+        field: str | None,
+        between_sessions: bool,
+        confidential: bool,
+        actor: Actor,
+        at: datetime,
+        now: datetime,
+        session: str | None,
+    ) -> Tx:
+        """Insert the case row and its co-signers; the returned transaction holds the submit event."""
+        who = actor
+        sid = self._session_id(conn, session)
+        session_name = session or self._session_name(conn, sid)
+        lead = self._deputy_id(conn, deputy)
+        signers = [
+            self._deputy_id(conn, name) for name in dict.fromkeys(_lines(co_signers)) if name != deputy
+        ]
+        row = {
+            "session_id": sid,
+            "number": number,
+            "title": title,
+            "content": content,
+            "field": field,
+            "lead_deputy_id": lead,
+            "between_sessions": between_sessions,
+            "confidential": confidential,
+            "state": State.SUBMITTED.value,
+            "round": 1,
+            "version": 0,
+            "submitted_at": at,
+            "last_event_at": at,
+            "audit_seq": 0,
+            "audit_head": GENESIS,
+        }
+        raw = Raw(conn)
+        row |= {
+            "key": False,
+            "complex": False,
+            "extended": False,
+            "escalation_level": 0,
+            "contact_level": 0,
+            "answer_met": 0,
+        }
+        try:
+            case_id = raw.insert("suggestions", row)
+        except self._db.dialect.loaded_dbapi.IntegrityError:  # the unique (session, number) index
+            raise ValidationError(
+                f"建议 {session_name}/{number} already exists; numbers are unique within a session"
+            ) from None
+        raw.insert_many(
+            "suggestion_signers",
+            [{"suggestion_id": case_id, "deputy_id": d, "position": i} for i, d in enumerate(signers)],
+        )
+        row["id"] = case_id
+        tx = Tx(self, conn, row, session_name=session_name, actor=who, at=at, now=now)
+        tx.audit(
+            Action.SUBMIT,
+            None,
+            State.SUBMITTED,
+            {
+                "title": title,
+                "deputy": deputy,
+                "co_signers": [self._deputy_name(conn, d) for d in signers],
+            },
+        )
+        return tx
 
     # ---- assignment ---------------------------------------------------------------------------
     def _check_units(
@@ -1408,6 +1448,20 @@ class Engine:
         Before every co-unit's opinion is in, only the office may let the answer go without one:
         ``without_opinion`` maps each such co-unit to the reason (audited).
         """
+        body = self._answer_body(category, text, unit, promises, without_opinion)
+        return self._act(
+            number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
+        )
+
+    def _answer_body(
+        self,
+        category: str,
+        text: str,
+        unit: str | None,
+        promises: Sequence[Promised],
+        without_opinion: Mapping[str, str] | None,
+    ) -> Callable[[Tx], None]:
+        """What :meth:`answer` does to the case in ``tx`` (a batch import replays it too)."""
         overrides = {k.strip(): v.strip() for k, v in (without_opinion or {}).items()}
 
         def body(tx: Tx) -> None:
@@ -1481,6 +1535,7 @@ class Engine:
                     "at": tx.at,
                 },
             )
+            tx._assignments = [replace(a, answered=True) if a.unit_id == uid else a for a in tx.assignments()]
             kind = DeadlineKind.RE_ANSWER if tx.round > 1 else DeadlineKind.ANSWER
             tx.settle_deadlines([kind], DeadlineStatus.MET, unit_id=uid, any_unit=False)
             for oid in override_ids:
@@ -1527,9 +1582,7 @@ class Engine:
                     {"category": code, "feedback_due": due["due"].isoformat() if due else None},
                 )
 
-        return self._act(
-            number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
-        )
+        return body
 
     def feedback(
         self,
@@ -1546,6 +1599,16 @@ class Engine:
     ) -> Change:
         """The (lead) deputy's feedback on the answer; by default satisfied/basic closes the case and
         unsatisfied sends it back for re-handling (both are rule-set settings)."""
+
+        body = self._feedback_body(rating, comment, attitude, result)
+        return self._act(
+            number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
+        )
+
+    def _feedback_body(
+        self, rating: Rating | str, comment: str, attitude: Rating | str | None, result: Rating | str | None
+    ) -> Callable[[Tx], None]:
+        """What :meth:`feedback` does to the case in ``tx`` (a batch import replays it too)."""
 
         def parse(value: Rating | str | None, what: str, tx: Tx) -> Rating | None:
             if value is None:
@@ -1583,9 +1646,7 @@ class Engine:
             elif given in rs.lifecycle.auto_rehandle_on:
                 self._rehandle_in(tx, "feedback: " + given.value, Actor.system())
 
-        return self._act(
-            number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
-        )
+        return body
 
     def _close_in(self, tx: Tx, reason: str, actor: Actor | None = None) -> None:
         tx.settle_deadlines((*_HANDLING_KINDS, DeadlineKind.FEEDBACK), DeadlineStatus.CANCELLED)
@@ -1646,14 +1707,20 @@ class Engine:
     ) -> Change:
         """The office closes the case (办结) after the deputy's feedback."""
 
+        body = self._office_close_body(reason)
+        return self._act(
+            number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
+        )
+
+    def _office_close_body(self, reason: str) -> Callable[[Tx], None]:
+        """What :meth:`close` does to the case in ``tx`` (a batch import replays it too)."""
+
         def body(tx: Tx) -> None:
             tx.require_allowed(Action.CLOSE)
             tx.require_office(Action.CLOSE)
             self._close_in(tx, reason.strip())
 
-        return self._act(
-            number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
-        )
+        return body
 
     def convert(
         self,
@@ -1672,6 +1739,14 @@ class Engine:
         deputy is sent the follow-up. Open promises end done (to A) or cancelled (otherwise), and so do their
         deadlines. Works in any state after the answer, closed included (B cases are followed after closing).
         """
+
+        body = self._convert_body(to, evidence)
+        return self._act(
+            number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
+        )
+
+    def _convert_body(self, to: str, evidence: str) -> Callable[[Tx], None]:
+        """What :meth:`convert` does to the case in ``tx`` (a batch import replays it too)."""
 
         def body(tx: Tx) -> None:
             rs = tx.ruleset
@@ -1732,9 +1807,7 @@ class Engine:
                 },
             )
 
-        return self._act(
-            number, actor=actor, at=at, session=session, expected_version=expected_version, body=body
-        )
+        return body
 
     def progress(
         self,

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from rules import RuleSet
 from workflow._sql import Raw
 from workflow.errors import ValidationError
-from workflow.states import FACE_TO_FACE
+from workflow.models import RATINGS
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
@@ -164,7 +164,6 @@ def scope_filter(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
     return " AND ".join(where), params
 
 
-_CASE_COLUMNS = "s.id, s.state, s.answered_at, s.round, s.category, s.current_category, s.assigned_at"
 _SCOPE = "SELECT s.id FROM suggestions s JOIN sessions se ON se.id = s.session_id WHERE {where}"
 
 
@@ -205,95 +204,100 @@ def measure_units(
 def _measure(
     engine: Engine, where: str, params: dict[str, Any], now: datetime, *, group: str | None
 ) -> dict[int | None, Measures]:
-    """The measures per group (None: the whole scope; "unit": per main/split unit)."""
+    """The measures per group (None: the whole scope; "unit": per main/split unit).
+
+    One pass over the cases reads their own columns and their tallies (:mod:`workflow.tally`); the answer
+    deadlines open past due come from the deadlines' ``(status, due_at)`` index. Per unit, timeliness is that
+    unit's own first-round answer deadlines, read from the deadlines table.
+    """
     rs = engine.active_ruleset()
     promise = ", ".join(f"'{c}'" for c in rs.lifecycle.promise_classes) or "''"
+    codes = list(rs.classes)
     if group == "unit":
-        scope = (
-            f"WITH scope AS (SELECT a.unit_id AS g, {_CASE_COLUMNS} FROM suggestions s "
-            "JOIN sessions se ON se.id = s.session_id "
-            f"JOIN assignments a ON a.suggestion_id = s.id AND a.until IS NULL AND a.role IN ('main', 'split') "
-            f"WHERE {where}) "
+        source = (
+            "SELECT a.unit_id AS g, {columns} FROM suggestions s JOIN sessions se ON se.id = s.session_id "
+            "JOIN assignments a ON a.suggestion_id = s.id AND a.until IS NULL AND a.role IN ('main', 'split') "
+            f"WHERE {where} GROUP BY a.unit_id"
         )
     else:
-        scope = (
-            f"WITH scope AS (SELECT NULL AS g, {_CASE_COLUMNS} FROM suggestions s "
-            f"JOIN sessions se ON se.id = s.session_id WHERE {where}) "
-        )
+        source = f"SELECT NULL AS g, {{columns}} FROM suggestions s JOIN sessions se ON se.id = s.session_id WHERE {where}"
+    overdue = (
+        "s.id IN (SELECT d.suggestion_id FROM deadlines d WHERE d.status = 'open' AND d.due_at <= :now "
+        "AND d.kind = 'answer' AND d.round = 1)"
+    )
     out: dict[int | None, Measures] = {}
-
-    def get(key: Any) -> Measures:
-        return out.setdefault(key, Measures())
-
     with engine._reading() as conn:
         raw = Raw(conn)
         days = (
-            "avg(extract(epoch FROM (f.first_at - s.assigned_at)) / 86400.0)"
+            "avg(extract(epoch FROM (s.first_answer_at - s.assigned_at)) / 86400.0)"
             if raw.postgres
-            else "avg(julianday(f.first_at) - julianday(s.assigned_at))"
+            else "avg(julianday(s.first_answer_at) - julianday(s.assigned_at))"
         )
+        answered = "s.first_answer_at IS NOT NULL"
+        columns = [
+            "sum(CASE WHEN s.state <> 'withdrawn' THEN 1 ELSE 0 END)",
+            "sum(CASE WHEN s.state = 'withdrawn' THEN 1 ELSE 0 END)",
+            "sum(CASE WHEN s.answered_at IS NOT NULL THEN 1 ELSE 0 END)",
+            "sum(CASE WHEN s.state = 'closed' THEN 1 ELSE 0 END)",
+            "sum(CASE WHEN s.answered_at IS NOT NULL AND s.round > 1 THEN 1 ELSE 0 END)",
+            f"sum(CASE WHEN s.category IN ({promise}) THEN 1 ELSE 0 END)",
+            f"sum(CASE WHEN {answered} AND s.contact_level >= 1 THEN 1 ELSE 0 END)",
+            f"sum(CASE WHEN {answered} AND s.contact_level = 2 THEN 1 ELSE 0 END)",
+            days,
+        ]
+        if group is None:
+            columns += [
+                f"sum(CASE WHEN s.answer_met > 0 OR {overdue} THEN 1 ELSE 0 END)",
+                f"sum(CASE WHEN s.answer_met = 1 AND NOT ({overdue}) THEN 1 ELSE 0 END)",
+            ]
+        else:
+            columns += ["0", "0"]
+        columns += [f"sum(CASE WHEN s.rating = '{r}' THEN 1 ELSE 0 END)" for r in RATINGS]
+        for c in codes:
+            columns.append(f"sum(CASE WHEN s.category = '{c}' THEN 1 ELSE 0 END)")
+            columns.append(
+                f"sum(CASE WHEN s.category IN ({promise}) AND s.current_category = '{c}' "
+                "AND s.current_category <> s.category THEN 1 ELSE 0 END)"
+            )
         p = {**params, "now": now}
-        # one pass over the cases: the counts, each class, and each class a promise class was converted to
-        codes = list(rs.classes)
-        per_class = "".join(
-            f", sum(CASE WHEN category = '{c}' THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN category IN ({promise}) AND current_category = '{c}' AND current_category <> category "
-            "THEN 1 ELSE 0 END)"
-            for c in codes
-        )
-        for g, total, withdrawn, answered, closed, rehandled, promised, *classes in raw.all(
-            scope + "SELECT g, sum(CASE WHEN state <> 'withdrawn' THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN state = 'withdrawn' THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN state = 'closed' THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN answered_at IS NOT NULL AND round > 1 THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN category IN ({promise}) THEN 1 ELSE 0 END){per_class} FROM scope GROUP BY g",
-            p,
-        ):
-            m = get(g)
+        for g, total, *counts in raw.all(source.format(columns=", ".join(columns)), p):
+            if total is None:  # no case in scope
+                continue
+            withdrawn, answered_n, closed, rehandled, promised, contacted, face, avg_days, due, on_time = (
+                counts[:10]
+            )
+            m = out.setdefault(g, Measures())
             m.total, m.withdrawn, m.answered, m.closed = (
                 int(total),
                 int(withdrawn),
-                int(answered),
+                int(answered_n),
                 int(closed),
             )
             m.rehandled, m.promised = int(rehandled), int(promised)
+            m.contacted, m.face_to_face = int(contacted), int(face)
+            m.days_to_answer = None if avg_days is None else Decimal(str(avg_days)).quantize(Decimal("0.1"))
+            m.due, m.on_time = int(due), int(on_time)
+            ratings = counts[10 : 10 + len(RATINGS)]
+            m.ratings = {r: int(n) for r, n in zip(RATINGS, ratings, strict=True) if n}
+            classes = counts[10 + len(RATINGS) :]
             for code, count, converted in zip(codes, classes[0::2], classes[1::2], strict=True):
                 if count:
                     m.categories[code] = int(count)
                 if converted:
                     m.converted[code] = int(converted)
-        for g, rating, count in raw.all(
-            scope + "SELECT s.g, f.rating, count(*) FROM scope s "
-            "JOIN (SELECT suggestion_id, max(id) AS last FROM feedback GROUP BY suggestion_id) l ON l.suggestion_id = s.id "
-            "JOIN feedback f ON f.id = l.last GROUP BY s.g, f.rating",
-            p,
-        ):
-            get(g).ratings[rating] = int(count)
-        late = "(d.status = 'met' AND d.late) OR (d.status = 'open' AND d.due_at <= :now)"
-        unit_match = " AND d.unit_id = s.g" if group == "unit" else ""
-        for g, due, on_time in raw.all(
-            scope + "SELECT g, count(*), sum(1 - late) FROM (SELECT s.g, s.id, "
-            f"max(CASE WHEN {late} THEN 1 ELSE 0 END) AS late FROM scope s JOIN deadlines d "
-            "ON d.suggestion_id = s.id WHERE d.kind = 'answer' AND d.round = 1 "
-            f"AND (d.status = 'met' OR (d.status = 'open' AND d.due_at <= :now)){unit_match} "
-            "GROUP BY s.g, s.id) t GROUP BY g",
-            p,
-        ):
-            m = get(g)
-            m.due, m.on_time = int(due), int(on_time or 0)
-        first = "(SELECT suggestion_id, min(at) AS first_at FROM answers GROUP BY suggestion_id)"
-        methods = ", ".join(f"'{m.value}'" for m in sorted(FACE_TO_FACE))
-        for g, contacted, face, avg_days in raw.all(
-            scope + "SELECT s.g, "
-            "sum(CASE WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.suggestion_id = s.id AND c.at <= f.first_at) "
-            "THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.suggestion_id = s.id AND c.at <= f.first_at "
-            f"AND c.method IN ({methods})) THEN 1 ELSE 0 END), "
-            f"{days} FROM scope s JOIN {first} f ON f.suggestion_id = s.id GROUP BY s.g",
-            p,
-        ):
-            m = get(g)
-            m.contacted, m.face_to_face = int(contacted), int(face)
-            m.days_to_answer = None if avg_days is None else Decimal(str(avg_days)).quantize(Decimal("0.1"))
+        if group == "unit":
+            late = "(d.status = 'met' AND d.late) OR (d.status = 'open' AND d.due_at <= :now)"
+            for g, due, on_time in raw.all(
+                "SELECT g, count(*), sum(1 - late) FROM (SELECT a.unit_id AS g, s.id, "
+                f"max(CASE WHEN {late} THEN 1 ELSE 0 END) AS late FROM suggestions s "
+                "JOIN sessions se ON se.id = s.session_id "
+                "JOIN assignments a ON a.suggestion_id = s.id AND a.until IS NULL AND a.role IN ('main', 'split') "
+                "JOIN deadlines d ON d.suggestion_id = s.id AND d.unit_id = a.unit_id "
+                f"WHERE {where} AND d.kind = 'answer' AND d.round = 1 "
+                "AND (d.status = 'met' OR (d.status = 'open' AND d.due_at <= :now)) "
+                "GROUP BY a.unit_id, s.id) t GROUP BY g",
+                p,
+            ):
+                m = out.setdefault(g, Measures())
+                m.due, m.on_time = int(due), int(on_time or 0)
     return out

@@ -173,6 +173,12 @@ class Suggestion(SQLModel, table=True):
     assigned_at: datetime | None = _instant(nullable=True)
     answered_at: datetime | None = _instant(nullable=True)
     closed_at: datetime | None = _instant(nullable=True)
+    # tallies the measures read, derived from the tables by every action (workflow.tally); added by a plain
+    # ALTER TABLE (no CHECK: on SQLite that would rebuild the table every other table refers to)
+    first_answer_at: datetime | None = _instant(nullable=True)
+    rating: str | None = Field(default=None, max_length=12)
+    contact_level: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    answer_met: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     last_event_at: datetime = _instant()
     audit_seq: int = 0
     audit_head: str = Field(default="", max_length=64)

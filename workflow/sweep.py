@@ -288,6 +288,7 @@ def _record(
         case = case_row(dict(cases[case_id]))
         session_name = str(case.pop("session_name"))
         tx = Tx(engine, conn, case, session_name=session_name, actor=system, at=now, now=now)
+        tx.tallied = False  # a step or a lapse writes nothing a tally reads (a lapse meets no deadline)
         rs = tx.ruleset
         level = int(case["escalation_level"])
         for deadline_id, _, kind, unit_id, round_, due_value, due_at_value, version, step, status in rows:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from workflow.engine import Engine, Promised
 from workflow.errors import WorkflowError
-from workflow.models import AuditEvent, Deadline, Outbox, table
+from workflow.models import Answer, AuditEvent, Contact, Deadline, Feedback, Outbox, Suggestion, table
 from workflow.testing import DEFAULT_DEPUTIES, DEFAULT_SESSION, DEFAULT_UNITS, FrozenClock
 from workflow.views import Actor
 
@@ -210,6 +210,48 @@ class EngineMachine(RuleBasedStateMachine):
             assert sum(1 for d in case.deadlines if d.status == "open" and d.kind == "answer") <= (
                 1 if case.main_unit else 2
             )
+
+    @invariant()
+    def tallies_follow_the_tables(self) -> None:
+        """Each case's tallies (first answer, latest rating, contact level, first-round timeliness) are what
+        its answers, feedback, contacts and deadlines say, whichever action came last."""
+        if not hasattr(self, "engine"):
+            return
+        with self.engine._db.connect() as conn:
+            for case in conn.execute(select(table(Suggestion))).mappings():
+                sid = case["id"]
+                answers = [
+                    r.at
+                    for r in conn.execute(select(table(Answer)).where(table(Answer).c.suggestion_id == sid))
+                ]
+                first = min(answers, default=None)
+                feedback = list(
+                    conn.execute(
+                        select(table(Feedback))
+                        .where(table(Feedback).c.suggestion_id == sid)
+                        .order_by(table(Feedback).c.id)
+                    )
+                )
+                contacts = [
+                    2 if c.method in ("visit", "meeting") else 1
+                    for c in conn.execute(select(table(Contact)).where(table(Contact).c.suggestion_id == sid))
+                    if first is not None and c.at <= first
+                ]
+                met = [
+                    2 if d.late else 1
+                    for d in conn.execute(
+                        select(table(Deadline)).where(table(Deadline).c.suggestion_id == sid)
+                    )
+                    if d.kind == "answer" and d.round == 1 and d.status == "met"
+                ]
+                expected = (
+                    first,
+                    feedback[-1].rating if feedback else None,
+                    max(contacts, default=0),
+                    max(met, default=0),
+                )
+                found = (case["first_answer_at"], case["rating"], case["contact_level"], case["answer_met"])
+                assert found == expected, f"{case['number']}: tallies {found}, tables say {expected}"
 
     @invariant()
     def audit_chain_verifies(self) -> None:

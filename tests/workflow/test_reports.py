@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from cli import cli
 from workflow.engine import Engine
 from workflow.errors import ValidationError
-from workflow.measures import Scope, measure, percent
+from workflow.measures import Scope, measure, measure_units, percent
 from workflow.report_formats import render
 from workflow.reports import build
 from workflow.sweep import sweep
@@ -97,6 +97,47 @@ def test_the_summary_prose_has_the_seeds_form(engine: Engine, clock: FrozenClock
         "代表表示满意的13件，占81.3%；表示基本满意的2件，占12.5%；表示不满意的1件，占6.3%。"
     )
     assert report.paragraphs[2] == "B类建议12件，转化A类1件，转化A类率8.3%。"
+
+
+def _contacts_and_lateness(engine: Engine, clock: FrozenClock) -> None:
+    """Four answered cases of 市交通运输局 and one of 市财政局: 0001 visited before its answer, 0002 phoned
+    before, 0003 phoned only after its answer, 0004 answered after its date (late), 0005 (市财政局) on time."""
+    for number in ("0001", "0002", "0003", "0004"):
+        make_case(engine, number, state="assigned", clock=clock, co=())
+    make_case(engine, "0005", state="assigned", clock=clock, co=(), main="市财政局")
+    clock.advance(days=3)
+    engine.contact("0001", method="visit", actor=Actor.unit("市交通运输局"))
+    engine.contact("0002", method="phone", actor=Actor.unit("市交通运输局"))
+    clock.advance(days=3)
+    for number in ("0001", "0002", "0003", "0005"):
+        engine.answer(number, category="A", text="已解决")
+    clock.advance(hours=1)
+    engine.contact("0003", method="visit", actor=Actor.unit("市交通运输局"))
+    clock.set(beijing("2026-06-20", 10))  # past the three months
+    engine.answer("0004", category="C", text="暂不具备条件", at=clock.now())
+
+
+def test_contacts_count_before_the_first_answer_and_late_answers_count_late(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """Contact and face-to-face rates look at contacts before the first answer; a late answer is late in the
+    summary and in its unit's row."""
+    _contacts_and_lateness(engine, clock)
+    m = measure(engine)
+    assert (m.answered, m.contacted, m.face_to_face, m.due, m.on_time) == (5, 2, 1, 5, 4)
+    rates = m.rates(engine.active_ruleset())
+    assert (rates["contact_rate"], rates["face_to_face_rate"], rates["on_time_rate"]) == (
+        Decimal("40.00"),
+        Decimal("20.00"),
+        Decimal("80.00"),
+    )
+    units = {u.unit: u.measures for u in measure_units(engine)}
+    traffic, finance = units["市交通运输局"], units["市财政局"]
+    assert (traffic.total, traffic.contacted, traffic.due, traffic.on_time) == (4, 2, 4, 3)
+    assert (finance.total, finance.contacted, finance.due, finance.on_time) == (1, 0, 1, 1)
+    assert m.days_to_answer is not None
+    assert traffic.days_to_answer is not None
+    assert traffic.days_to_answer > m.days_to_answer  # 0004's late answer pulls its unit's average up
 
 
 def test_a_lapsed_feedback_window_is_left_out_of_satisfaction(engine: Engine, clock: FrozenClock) -> None:

@@ -63,3 +63,40 @@ def test_postgres_migrations_match_and_keep_instants(pg_url: str) -> None:
                 MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
             )
         assert diff == []
+
+
+def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
+    """A database from before the case tallies gets them computed from its tables: the measures agree."""
+    from alembic import command
+
+    from workflow.measures import measure
+    from workflow.testing import FrozenClock, make_case
+    from workflow.views import Actor
+
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    with Engine.open(db_path, clock=clock) as engine:
+        make_case(engine, "0001", state="closed", clock=clock, co=())
+        make_case(engine, "0002", state="assigned", clock=clock, co=())
+        engine.contact("0002", method="visit", actor=Actor.unit("市交通运输局"))
+        clock.advance(days=120)  # 0002 is answered after its date
+        engine.answer("0002", category="B", text="列入计划")
+        engine.feedback("0002", rating="unsatisfied", comment="进度太慢", actor=Actor.deputy("张三"))
+        before = measure(engine)
+        tallies = "SELECT number, first_answer_at, rating, contact_level, answer_met FROM suggestions ORDER BY number"
+        with engine._db.connect() as conn:
+            expected = conn.exec_driver_sql(tallies).all()
+    assert [row[2:] for row in expected] == [("satisfied", 0, 1), ("unsatisfied", 2, 2)]
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("workflow") / "migrations"))
+    db = wdb.connect(db_path)
+    with db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004")
+    with db.connect() as conn:
+        columns = list(conn.exec_driver_sql("SELECT * FROM suggestions").keys())
+    assert "answer_met" not in columns
+    db.dispose()
+    with Engine.init(db_path, clock=clock) as engine:
+        with engine._db.connect() as conn:
+            assert conn.exec_driver_sql(tallies).all() == expected
+        assert measure(engine) == before

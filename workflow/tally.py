@@ -1,0 +1,60 @@
+"""Per-case tallies on the case row, so that a year's summary is one pass over ``suggestions``.
+
+The measures need, per case, facts that live in other tables: when the case was first answered, the rating
+of its latest feedback, whether a unit contacted the deputy (face to face or otherwise) before that first
+answer, and whether its first-round answer deadlines were met and if any of them late. Joining four tables
+for a million cases takes seconds; so every action that writes a case refreshes these columns from the
+tables, by the one statement below, in the action's own transaction. The tables stay the truth: the
+refresh derives, never counts on its own, and ``jianyi`` upgrades recompute every case (migration 0005).
+
+Columns (on ``suggestions``):
+
+- ``first_answer_at``: the earliest answer of any round;
+- ``rating``: the latest feedback's rating (by feedback id), or NULL;
+- ``contact_level``: 0 no contact before the first answer, 1 a contact, 2 a face-to-face one (visit, meeting);
+- ``answer_met``: 0 no first-round answer deadline met, 1 met and all on time, 2 one or more met late.
+
+What depends on the clock (an open answer deadline that is past due) is not stored: the measures ask the
+deadlines table for it, through its ``(status, due_at)`` index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from workflow._sql import Raw
+from workflow.states import FACE_TO_FACE
+
+__all__ = ["CHUNK", "refresh", "refresh_sql"]
+
+CHUNK = 500  # case ids per statement
+
+
+@cache
+def refresh_sql(where: str) -> str:
+    """The refresh statement for the cases ``where`` selects (a condition on ``suggestions``)."""
+    face = ", ".join(f"'{m.value}'" for m in sorted(FACE_TO_FACE))
+    first = "(SELECT min(x.at) FROM answers x WHERE x.suggestion_id = suggestions.id)"
+    return (
+        f"UPDATE suggestions SET first_answer_at = {first}, "
+        "rating = (SELECT f.rating FROM feedback f WHERE f.suggestion_id = suggestions.id "
+        "ORDER BY f.id DESC LIMIT 1), "
+        "contact_level = COALESCE((SELECT max(CASE WHEN c.method IN "
+        f"({face}) THEN 2 ELSE 1 END) FROM contacts c WHERE c.suggestion_id = suggestions.id "
+        f"AND c.at <= {first}), 0), "
+        "answer_met = COALESCE((SELECT max(CASE WHEN d.late THEN 2 ELSE 1 END) FROM deadlines d "
+        "WHERE d.suggestion_id = suggestions.id AND d.kind = 'answer' AND d.round = 1 AND d.status = 'met'), 0) "
+        f"WHERE {where}"
+    )
+
+
+def refresh(raw: Raw, ids: Iterable[int] | None = None) -> None:
+    """Recompute the tallies of the cases ``ids`` (every case when None) from the tables."""
+    if ids is None:
+        raw.run(refresh_sql("1 = 1"), {})
+        return
+    pending = sorted(set(ids))
+    for start in range(0, len(pending), CHUNK):
+        marks, params = Raw.in_list("t", pending[start : start + CHUNK])
+        raw.run(refresh_sql(f"id IN {marks}"), params)
