@@ -3,13 +3,13 @@
     python bench/reports.py [--cases 1000000] [--rows 100000]
 
 1. Builds N assigned cases on a SQLite file in the engine's storage format (as ``bench/deadlines.py`` does),
-   then, by SQL, spreads them over 40 main units, answers 80 % of them (classes A/B/C), closes them with feedback (satisfied/basic/unsatisfied),
-   records contacts for half and marks one answer in seven late: every table a summary reads is full. The
-   case tallies are then computed for every case, as migration 0005 does on an upgrade (timed).
-   Times ``jianyi report summary`` and ``report units`` (SQL aggregates) on it.
+   then, by SQL, spreads them over 40 main units, answers 80 % of them (classes A/B/C), closes them with
+   feedback (satisfied/basic/unsatisfied), records contacts for half and marks one answer in seven late:
+   every table a summary reads is full. The case tallies are then computed for every case, as migration
+   0005 does on an upgrade (timed). Times ``jianyi report summary`` and ``report units`` on it.
 2. Imports a generated ledger of ``--rows`` rows (assigned, answered, with feedback) into a fresh database
    through ``jianyi import``'s code: each row replayed through the lifecycle (submit, assign, answer,
-   feedback, which closes it): rows per second.
+   feedback, which closes it), new cases in batches of 500 per transaction: rows per second.
 """
 
 from __future__ import annotations

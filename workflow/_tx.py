@@ -90,6 +90,8 @@ class Tx:
         self.buffered_deadlines: list[dict[str, Any]] = []
         self.fresh = False
         self.superseded = False
+        # notices are recorded suppressed with this reason instead of pending (Engine.quietly)
+        self.quiet: str | None = getattr(engine._local, "quiet", None)
 
     # ---- identity and facts -------------------------------------------------------------------
     @property
@@ -166,7 +168,7 @@ class Tx:
         nxt.changes = dict(self.changes)
         nxt.base_version = self.base_version
         nxt.buffered_deadlines = self.buffered_deadlines
-        nxt.fresh = self.fresh
+        nxt.fresh, nxt.quiet = self.fresh, self.quiet
         if self._assignments is not None:
             same_round = row["round"] == self.row["round"]
             nxt._assignments = [
@@ -409,7 +411,8 @@ class Tx:
                     "recipient_kind": recipient_kind,
                     "recipient_id": recipient_id,
                     "payload": canonical(body),
-                    "status": "pending",
+                    "status": "suppressed" if self.quiet else "pending",
+                    "reason": self.quiet,
                     "created_at": self.now,
                     "available_at": available_at or self.now,
                     "attempts": 0,

@@ -506,6 +506,18 @@ class Engine:
         finally:
             self._local.acting = False
 
+    @contextmanager
+    def quietly(self, reason: str) -> Iterator[None]:
+        """Within the block (in this thread), actions record their notices as suppressed with ``reason``
+        instead of sending them: for history entered after the fact, such as an imported ledger. Reminders of
+        deadlines still open are not affected; ``jianyi outbox retry ID`` sends a suppressed notice after all."""
+        before = getattr(self._local, "quiet", None)
+        self._local.quiet = reason
+        try:
+            yield
+        finally:
+            self._local.quiet = before
+
     def _when(self, at: datetime | None) -> tuple[datetime, datetime]:
         now = ensure_utc(self.clock.now(), what="clock time")
         if at is None:
@@ -837,11 +849,18 @@ class Engine:
         at: datetime,
         now: datetime,
         session: str | None,
+        session_ref: tuple[int, str] | None = None,
     ) -> Tx:
-        """Insert the case row and its co-signers; the returned transaction holds the submit event."""
+        """Insert the case row and its co-signers; the returned transaction holds the submit event.
+
+        ``session_ref``: the session's id and name, when the caller (a batch) has looked them up already.
+        """
         who = actor
-        sid = self._session_id(conn, session)
-        session_name = session or self._session_name(conn, sid)
+        if session_ref is None:
+            sid = self._session_id(conn, session)
+            session_name = session or self._session_name(conn, sid)
+        else:
+            sid, session_name = session_ref
         lead = self._deputy_id(conn, deputy)
         signers = [
             self._deputy_id(conn, name) for name in dict.fromkeys(_lines(co_signers)) if name != deputy
@@ -872,6 +891,20 @@ class Engine:
             "contact_level": 0,
             "answer_met": 0,
         }
+        # the whole row, so that further actions in the same transaction can read it (Tx.then)
+        row |= dict.fromkeys(
+            (
+                "ruleset_id",
+                "ruleset_version",
+                "category",
+                "current_category",
+                "assigned_at",
+                "answered_at",
+                "closed_at",
+                "first_answer_at",
+                "rating",
+            )
+        )
         try:
             case_id = raw.insert("suggestions", row)
         except self._db.dialect.loaded_dbapi.IntegrityError:  # the unique (session, number) index

@@ -221,9 +221,25 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def fire(action: Action, view: CaseView, **context: Any) -> bool:
-    """Run ``action`` on ``view``; False when a condition refused (``view.refusal`` may say why)."""
-    result: bool = FLOW.events[action.value].trigger(view, **context)
+_Decision = tuple[bool, State, str | None]
+_DECIDED: dict[tuple[Any, ...], _Decision] = {}
+
+
+def fire(action: Action, view: CaseView) -> bool:
+    """Run ``action`` on ``view``; False when a condition refused (``view.refusal`` may say why).
+
+    The conditions look at nothing but the view's facts, so the machine's decision for the same action and
+    facts is always the same: each is made by ``transitions`` once and then remembered (bounded).
+    """
+    key = (action, view.state, view.pending_opinions, view.overridden, view.pending_answers, view.unit_id)
+    known = _DECIDED.get(key) if view.refusal is None else None
+    if known is None:
+        fresh = view.refusal is None
+        result: bool = FLOW.events[action.value].trigger(view)
+        if fresh and len(_DECIDED) < 4096:
+            _DECIDED[key] = (result, view.state, view.refusal)
+        return result
+    result, view.state, view.refusal = known
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -262,3 +263,94 @@ def test_a_row_the_lifecycle_refuses_is_named_and_the_case_keeps_its_steps(
     assert str(caught.value).startswith("row 2 (0003): ")
     assert "correct the row and import the file again" in str(caught.value)
     assert engine.get("0003").state == "assigned"
+
+
+UNSATISFIED_THEN_CLOSED = [
+    "0004",
+    "关于停车的建议",
+    "王五",
+    "",
+    "",
+    "市交通运输局",
+    "市财政局、市卫生健康委员会",
+    "2026-02-12",
+    "2026-06-30",  # after its three months: late
+    "C",
+    "不满意",
+    "2026-07-06",
+    "2026-07-20",
+    "",
+    "",
+]
+
+
+def _dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Everything an import writes, without row ids that depend on the order of inserts."""
+    queries = {
+        "cases": "SELECT s.number, s.state, s.round, s.version, s.category, s.current_category, s.assigned_at, "
+        "s.answered_at, s.closed_at, s.first_answer_at, s.rating, s.contact_level, s.answer_met, s.audit_seq, "
+        "s.audit_head, s.last_event_at FROM suggestions s ORDER BY s.number",
+        "audit": "SELECT s.number, a.seq, a.action, a.from_state, a.to_state, a.at, a.data, a.hash "
+        "FROM audit_events a JOIN suggestions s ON s.id = a.suggestion_id ORDER BY s.number, a.seq",
+        "deadlines": "SELECT s.number, d.kind, d.unit_id, d.round, d.start, d.due, d.due_at, d.status, d.met_at, "
+        "d.late, d.next_step_at FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id",
+        "outbox": "SELECT key, topic, recipient_kind, recipient_id, status, reason, payload FROM outbox",
+        "assignments": "SELECT s.number, a.unit_id, a.role, a.since FROM assignments a "
+        "JOIN suggestions s ON s.id = a.suggestion_id",
+        "answers": "SELECT suggestion_id, unit_id, round, category, overrides, at FROM answers",
+        "feedback": "SELECT suggestion_id, round, rating, comment, at FROM feedback",
+        "conversions": "SELECT suggestion_id, from_category, to_category, at FROM conversions",
+    }
+    with engine._db.connect() as conn:
+        return {
+            name: sorted(conn.exec_driver_sql(sql).all(), key=lambda r: tuple(map(str, r)))
+            for name, sql in queries.items()
+        }
+
+
+def test_the_batch_replay_writes_what_one_action_at_a_time_writes(
+    engine: Engine, tmp_path: Path, template_db: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New cases replayed in one transaction leave the very rows, deadlines, notices and audit chain (hash for
+    hash) that the engine's actions leave when called one by one."""
+    from workflow import ledger
+
+    source = _csv(tmp_path, [*GOOD, UNSATISFIED_THEN_CLOSED])
+    batched = import_ledger(engine, source)
+    shutil.copy(template_db, tmp_path / "one_by_one.db")
+
+    def each(target: Engine, rs: object, rows: list[ledger.LedgerRow], session: str | None) -> None:
+        for row in rows:
+            ledger._replay(target, rs, row, None, session)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ledger, "_replay_batch", each)
+    with Engine.open(tmp_path / "one_by_one.db", clock=clock) as other:
+        single = import_ledger(other, source)
+        assert (batched.created, single.created) == (4, 4)
+        assert _dump(engine) == _dump(other)
+    case = engine.get("0004")  # unsatisfied: re-handled under the rule set, as the engine does
+    assert (case.state, case.round) == ("re_handled", 2)
+
+
+def test_imported_history_sends_no_notices(engine: Engine, tmp_path: Path) -> None:
+    """The replayed actions' notices are kept, suppressed with the reason; nothing is queued to send."""
+    import_ledger(engine, _csv(tmp_path, GOOD))
+    with engine._db.connect() as conn:
+        statuses = conn.exec_driver_sql(
+            "SELECT status, reason, count(*) FROM outbox GROUP BY status, reason"
+        ).all()
+    assert [(s, n > 0) for s, _, n in statuses] == [("suppressed", True)]
+    assert statuses[0][1].startswith("台账导入")
+
+
+def test_a_new_case_the_lifecycle_refuses_stops_at_its_row(engine: Engine, tmp_path: Path) -> None:
+    """A refusal inside a batch of new cases: the rows before it are imported, the error names the row."""
+    today = [*GOOD[1][:10], "满意", "2026-11-02", "", "", ""]  # feedback at 11:00 today; it is 09:00
+    today[0] = "0009"
+    with pytest.raises(ValidationError) as caught:
+        import_ledger(engine, _csv(tmp_path, [GOOD[0], today, GOOD[2]]))
+    assert str(caught.value).startswith("row 3 (0009): ")
+    assert "in the future" in str(caught.value)
+    assert engine.get("0001").state == "closed"
+    assert engine.get("0009").state == "answered"  # kept the steps before the refused one
+    assert [c.number for c in engine.list_cases()] == ["0001", "0009"]
