@@ -1774,7 +1774,8 @@ def import_(app: App, path: str, session: str | None, skip_bad: str | None, as_j
 
     Every row is checked first: a bad row stops the import with every bad row listed, nothing written,
     unless --skip-bad. Unknown units and deputies are created. A case already in the session only gains
-    the steps it lacks, so importing a file twice changes nothing the second time.
+    the steps it lacks, so importing a file twice changes nothing the second time. The replayed steps send
+    no notices (they happened on paper); reminders of deadlines still open are sent as usual.
     """
     from workflow.ledger import import_ledger, write_rejects
 

@@ -90,8 +90,8 @@ class Tx:
         self.buffered_deadlines: list[dict[str, Any]] = []
         self.fresh = False
         self.superseded = False
-        # notices are recorded suppressed with this reason instead of pending (Engine.quietly)
-        self.quiet: str | None = getattr(engine._local, "quiet", None)
+        # history entered after the fact: no notices (Engine.quietly)
+        self.quiet: bool = getattr(engine._local, "quiet", False)
 
     # ---- identity and facts -------------------------------------------------------------------
     @property
@@ -253,12 +253,13 @@ class Tx:
         when the caller has it already."""
         who = str(actor or self.actor)
         name = action.value if isinstance(action, Action) else action
+        source, target = (before.value if before else None), after.value
         self._audit_rows.append(
             {
                 "action": name,
                 "actor": who,
-                "from_state": before.value if before else None,
-                "to_state": after.value,
+                "from_state": source,
+                "to_state": target,
                 "round": self.round,
                 "data": encoded if encoded is not None else canonical(data),
             }
@@ -270,8 +271,8 @@ class Tx:
                 session=self.session_name,
                 action=name,
                 actor=who,
-                from_state=before.value if before else None,
-                to_state=after.value,
+                from_state=source,
+                to_state=target,
                 at=self.at,
                 version=self.row["version"] + 1,
                 data=data,
@@ -389,10 +390,13 @@ class Tx:
         key: str | None = None,
         available_at: datetime | None = None,
     ) -> None:
-        """Write a notice to the outbox, keyed so that the same change never announces twice.
+        """Write a notice to the outbox, keyed so that the same change never announces twice (nothing in a
+        quiet transaction: see :meth:`Engine.quietly`).
 
         The default key names the case, topic, recipient and the case version this change creates.
         """
+        if self.quiet:
+            return
         version = self.row["version"] + 1
         key = key or f"case:{self.case_id}:{topic}:{recipient_kind}:{recipient_id or 0}:v{version}"
         body = {
@@ -411,8 +415,7 @@ class Tx:
                     "recipient_kind": recipient_kind,
                     "recipient_id": recipient_id,
                     "payload": canonical(body),
-                    "status": "suppressed" if self.quiet else "pending",
-                    "reason": self.quiet,
+                    "status": "pending",
                     "created_at": self.now,
                     "available_at": available_at or self.now,
                     "attempts": 0,

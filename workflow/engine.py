@@ -507,12 +507,12 @@ class Engine:
             self._local.acting = False
 
     @contextmanager
-    def quietly(self, reason: str) -> Iterator[None]:
-        """Within the block (in this thread), actions record their notices as suppressed with ``reason``
-        instead of sending them: for history entered after the fact, such as an imported ledger. Reminders of
-        deadlines still open are not affected; ``jianyi outbox retry ID`` sends a suppressed notice after all."""
-        before = getattr(self._local, "quiet", None)
-        self._local.quiet = reason
+    def quietly(self) -> Iterator[None]:
+        """Within the block (in this thread), actions write no notices: for history entered after the fact,
+        such as an imported ledger, whose steps happened on paper. The audit trail records them as ever, and
+        the reminders of deadlines still open are sent as usual."""
+        before = getattr(self._local, "quiet", False)
+        self._local.quiet = True
         try:
             yield
         finally:
@@ -1554,20 +1554,21 @@ class Engine:
                     f"waiting for the opinion of {names}; the office may answer without it "
                     "(--without-opinion UNIT --reason R)",
                 )
-            answer_id = tx.raw.insert(
-                "answers",
-                {
-                    "suggestion_id": tx.case_id,
-                    "unit_id": uid,
-                    "round": tx.round,
-                    "category": code,
-                    "text": text.strip(),
-                    "overrides": canonical(
-                        [{"unit": self._unit_name(tx.conn, o), "reason": r} for o, r in override_ids.items()]
-                    ),
-                    "at": tx.at,
-                },
-            )
+            answer = {
+                "suggestion_id": tx.case_id,
+                "unit_id": uid,
+                "round": tx.round,
+                "category": code,
+                "text": text.strip(),
+                "overrides": canonical(
+                    [{"unit": self._unit_name(tx.conn, o), "reason": r} for o, r in override_ids.items()]
+                ),
+                "at": tx.at,
+            }
+            if promises:  # they refer to the answer row: insert it now for its id
+                answer_id = tx.raw.insert("answers", answer)
+            else:
+                tx.add("answers", answer)
             tx._assignments = [replace(a, answered=True) if a.unit_id == uid else a for a in tx.assignments()]
             kind = DeadlineKind.RE_ANSWER if tx.round > 1 else DeadlineKind.ANSWER
             tx.settle_deadlines([kind], DeadlineStatus.MET, unit_id=uid, any_unit=False)
@@ -1659,7 +1660,7 @@ class Engine:
             assert given is not None
             if given is Rating.UNSATISFIED and rs.lifecycle.unsatisfied_needs_comment and not comment.strip():
                 raise tx.invalid("unsatisfied feedback must say what is wrong (--comment)")
-            tx.raw.insert(
+            tx.add(
                 "feedback",
                 {
                     "suggestion_id": tx.case_id,

@@ -83,8 +83,6 @@ _TIMES = {
 }
 _DATE_COLUMNS = ("assigned_at", "answered_at", "feedback_at", "closed_at", "converted_at")
 BATCH = 500  # new cases replayed per transaction
-# the notices of replayed actions are recorded, not sent: those events happened on paper
-QUIET = "台账导入：该环节已在线下办理，不再发送通知"
 # what the replayed actions say of themselves
 _ANSWER = "（台账导入）"
 _WAIVED = "台账导入：会办意见未在台账登记"
@@ -330,8 +328,8 @@ def import_ledger(
     """Import ``path`` into ``session`` (default: the current one): all or nothing unless ``skip_bad``.
 
     New cases are replayed in batches of :data:`BATCH` per transaction; cases already in the session are
-    brought forward one action at a time. The replayed actions' notices are recorded as suppressed
-    (:data:`QUIET`), not sent. ``progress(done, total)`` is called after each batch (and every 100 rows
+    brought forward one action at a time. The replayed actions send no notices (they happened on paper;
+    :meth:`Engine.quietly`). ``progress(done, total)`` is called after each batch (and every 100 rows
     brought forward).
     """
     good, bad, total = check_rows(engine, path)
@@ -357,7 +355,7 @@ def import_ledger(
                 report.deputies_created.append(deputy)
     existing = _existing(engine, session, [r.number for r in good])
     rs = engine.active_ruleset()
-    with engine.quietly(QUIET):
+    with engine.quietly():
         _import_rows(engine, rs, good, existing, session, report, progress)
     return report
 

@@ -332,15 +332,21 @@ def test_the_batch_replay_writes_what_one_action_at_a_time_writes(
     assert (case.state, case.round) == ("re_handled", 2)
 
 
-def test_imported_history_sends_no_notices(engine: Engine, tmp_path: Path) -> None:
-    """The replayed actions' notices are kept, suppressed with the reason; nothing is queued to send."""
+def test_imported_history_sends_no_notices_but_open_deadlines_remind(
+    engine: Engine, tmp_path: Path, clock: FrozenClock
+) -> None:
+    """The replayed steps happened on paper: no notice of them is queued, while they stay in the audit trail.
+    The deadline still open (0003 was assigned and never answered) reminds as usual."""
+    from workflow.sweep import sweep
+
     import_ledger(engine, _csv(tmp_path, GOOD))
     with engine._db.connect() as conn:
-        statuses = conn.exec_driver_sql(
-            "SELECT status, reason, count(*) FROM outbox GROUP BY status, reason"
-        ).all()
-    assert [(s, n > 0) for s, _, n in statuses] == [("suppressed", True)]
-    assert statuses[0][1].startswith("台账导入")
+        assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one() == 0
+    assert [e.action for e in engine.history("0002")] == ["submit", "assign", "answer", "feedback", "close"]
+    report = sweep(engine, now=clock.now())
+    assert {r.case for r in report.records} == {"测试会议/0003"}
+    with engine._db.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM outbox WHERE status = 'pending'").scalar_one() > 0
 
 
 def test_a_new_case_the_lifecycle_refuses_stops_at_its_row(engine: Engine, tmp_path: Path) -> None:
