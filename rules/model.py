@@ -462,10 +462,19 @@ class RuleSet(_Strict):
         """When the reminder sweep must first look at a new deadline: its earliest ladder step or, for a
         feedback window that closes the case when it lapses, its end (None: never)."""
         name = kind.value if isinstance(kind, DeadlineKind) else kind
+        cache: dict[tuple[str, date, datetime], datetime | None] = self.__dict__.setdefault(
+            "_check_cache", {}
+        )
+        key = (name, due, due_at)
+        if key in cache:
+            return cache[key]
         times = [t for t in [self.first_step_at(name, due)] if t is not None]
         if name == DeadlineKind.FEEDBACK.value and self.lifecycle.close_without_feedback:
             times.append(due_at)
-        return min(times) if times else None
+        if len(cache) > 50_000:
+            cache.clear()
+        found = cache[key] = min(times) if times else None
+        return found
 
     def is_sending_time(self, instant: datetime) -> bool:
         """Whether ``instant`` falls in working hours on a working day of the rule set's calendar."""

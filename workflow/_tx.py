@@ -153,8 +153,8 @@ class Tx:
         audit events. Used by batch imports to replay a case's whole history at once.
         """
         assert self.cas is not None, "finish(defer=True) first"
-        values = self.cas[1]
-        row = {**self.row, **{k: v for k, v in values.items() if not k.startswith("b_")}}
+        row = {**self.row, **self.cas[1]}
+        del row["b_id"], row["b_version"]
         nxt = Tx(
             self.engine,
             self.conn,
@@ -349,9 +349,9 @@ class Tx:
         Deadlines this transaction (or its chain) opened and has not written yet are settled in memory too.
         """
         wanted = {k.value for k in kinds}
-        settled = 0
+        settled, open_ = 0, DeadlineStatus.OPEN.value
         for d in self.buffered_deadlines:
-            if d["status"] != DeadlineStatus.OPEN.value or d["kind"] not in wanted:
+            if d["status"] != open_ or d["kind"] not in wanted:
                 continue
             if not any_unit and d["unit_id"] != unit_id:
                 continue

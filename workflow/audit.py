@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["GENESIS", "AuditProblem", "canonical", "chain_hash", "instant_text"]
@@ -22,6 +23,7 @@ def canonical(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
+@lru_cache(maxsize=1024)
 def instant_text(value: datetime) -> str:
     """How an instant enters a hash: ISO 8601 with microseconds (aware values keep their offset)."""
     return value.isoformat(timespec="microseconds")
