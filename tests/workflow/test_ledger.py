@@ -360,3 +360,23 @@ def test_a_new_case_the_lifecycle_refuses_stops_at_its_row(engine: Engine, tmp_p
     assert engine.get("0001").state == "closed"
     assert engine.get("0009").state == "answered"  # kept the steps before the refused one
     assert [c.number for c in engine.list_cases()] == ["0001", "0009"]
+
+
+@pytest.mark.postgres
+def test_postgres_imports_in_batches_too(pg_url: str, tmp_path: Path) -> None:
+    """On PostgreSQL the batch replay writes the same cases, and a second import changes nothing."""
+    from workflow.testing import make_engine
+
+    clock = FrozenClock("2026-11-02T09:00:00+08:00")
+    with make_engine(pg_url, clock=clock) as engine:
+        source = _csv(tmp_path, [*GOOD, UNSATISFIED_THEN_CLOSED])
+        assert import_ledger(engine, source).created == 4
+        states = {c.number: (c.state, c.category, c.current_category) for c in engine.list_cases()}
+        assert states == {
+            "0001": ("closed", "B", "A"),
+            "0002": ("closed", "A", "A"),
+            "0003": ("assigned", None, None),
+            "0004": ("re_handled", "C", "C"),
+        }
+        assert import_ledger(engine, source).unchanged == 4
+        assert engine.verify_audit()[1] == []

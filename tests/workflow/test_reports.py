@@ -20,7 +20,7 @@ from workflow.measures import Scope, measure, measure_units, percent
 from workflow.report_formats import render
 from workflow.reports import build
 from workflow.sweep import sweep
-from workflow.testing import FrozenClock, beijing, make_case
+from workflow.testing import FrozenClock, beijing, make_case, make_engine
 from workflow.views import Actor
 
 
@@ -276,3 +276,33 @@ def test_an_unknown_term_is_named(engine: Engine) -> None:
     """A term no session has is an error that says where terms come from."""
     with pytest.raises(ValidationError, match="no session of term '第九届'"):
         build(engine, "lookback", Scope(term="第九届"))
+
+
+def test_split_units_are_timely_each_by_their_own_deadline(engine: Engine, clock: FrozenClock) -> None:
+    """Split handling (分办): each unit's on-time count follows its own answer deadline; the case is late in
+    the summary when either part was."""
+    engine.submit("0001", title="分办建议", deputy="张三")
+    engine.assign("0001", split=["市交通运输局", "市财政局"])
+    clock.advance(days=20)
+    engine.answer("0001", category="A", text="已解决", unit="市交通运输局", actor=Actor.unit("市交通运输局"))
+    clock.set(beijing("2026-06-20", 10))  # past the three months
+    engine.answer("0001", category="A", text="已解决", unit="市财政局", actor=Actor.unit("市财政局"))
+    units = {u.unit: u.measures for u in measure_units(engine)}
+    assert (units["市交通运输局"].due, units["市交通运输局"].on_time) == (1, 1)
+    assert (units["市财政局"].due, units["市财政局"].on_time) == (1, 0)
+    m = measure(engine)
+    assert (m.total, m.due, m.on_time) == (1, 1, 0)
+
+
+@pytest.mark.postgres
+def test_postgres_counts_the_same(pg_url: str) -> None:
+    """The measures' SQL gives the same counts on PostgreSQL, tallies and per-unit timeliness included."""
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    with make_engine(pg_url, clock=clock) as engine:
+        _contacts_and_lateness(engine, clock)
+        m = measure(engine)
+        assert (m.answered, m.contacted, m.face_to_face, m.due, m.on_time) == (5, 2, 1, 5, 4)
+        units = {u.unit: u.measures for u in measure_units(engine)}
+        assert (units["市交通运输局"].due, units["市交通运输局"].on_time) == (4, 3)
+        summary = json.loads(render(build(engine, "summary"), "json"))
+        assert summary["on_time_rate"] == "80.00"
