@@ -88,7 +88,8 @@ def run_once(
     if dry_run:
         return RunReport(swept, None)
     sender = dispatcher or Dispatcher(engine, config)
-    return RunReport(swept, sender.dispatch(now=moment))
+    # without an explicit time, each claim's lease runs from the real time of that claim
+    return RunReport(swept, sender.dispatch(now=now))
 
 
 class ReminderDaemon:

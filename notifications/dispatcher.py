@@ -29,7 +29,7 @@ from notifications.render import KIND_LABELS, Renderer
 from rules import RuleSet
 from workflow import outbox
 from workflow.engine import Engine
-from workflow.errors import WorkflowError
+from workflow.errors import ValidationError
 
 __all__ = ["DIGEST_TOPICS", "DispatchReport", "Dispatcher"]
 
@@ -198,7 +198,9 @@ class Dispatcher:
         except outbox.LeaseLost:
             report.lost += len(notices)
             return
-        except WorkflowError:  # another dispatcher wrote today's digest at the same moment
+        except (
+            ValidationError
+        ):  # the digest's unique key: another dispatcher wrote today's at the same moment
             digest = None
         if digest is None:
             until = rs.local_instant(

@@ -14,7 +14,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+)
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from notifications.errors import TemplateProblem
@@ -108,9 +115,12 @@ class Renderer:
             module = template.make_module(values)
             text = str(module).strip() + "\n"
             subject = str(getattr(module, "subject", "")).strip()
-            html = None
-            if f"{name}.html.j2" in self._html.list_templates(extensions=["j2"]):
-                html = self._html.get_template(f"{name}.html.j2").render(values)
+            try:  # an HTML part is optional
+                html: str | None = self._html.get_template(f"{name}.html.j2").render(values)
+            except TemplateNotFound as missing:
+                if missing.name != f"{name}.html.j2":  # a partial it includes is missing: a real problem
+                    raise
+                html = None
         except TemplateError as exc:
             raise TemplateProblem(template=name, detail=f"{type(exc).__name__}: {exc}") from None
         if not subject:

@@ -315,13 +315,17 @@ def get(engine: Engine, notice_id: int) -> Notice:
 
 def retry(engine: Engine, notice_id: int, *, now: datetime) -> Notice:
     """Put a dead, failed or suppressed notice back in the queue, due now, with its attempts reset."""
-    current = get(engine, notice_id)
-    if current.status not in ("dead", "failed", "suppressed"):
-        msg = f"outbox notice {notice_id} is {current.status}: only dead, failed or suppressed notices are retried"
-        raise ValidationError(msg)
-    with engine._action() as conn:
-        Raw(conn).run(
-            "UPDATE outbox SET status = 'pending', attempts = 0, available_at = :now, reason = NULL WHERE id = :id",
+    get(engine, notice_id)  # names a missing notice
+    with (
+        engine._action() as conn
+    ):  # checked and changed in one statement: a dispatcher may claim it meanwhile
+        changed = Raw(conn).run(
+            "UPDATE outbox SET status = 'pending', attempts = 0, available_at = :now, reason = NULL "
+            "WHERE id = :id AND status IN ('dead', 'failed', 'suppressed')",
             {"now": now, "id": notice_id},
         )
-    return get(engine, notice_id)
+    current = get(engine, notice_id)
+    if not changed:
+        msg = f"outbox notice {notice_id} is {current.status}: only dead, failed or suppressed notices are retried"
+        raise ValidationError(msg)
+    return current

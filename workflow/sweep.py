@@ -424,7 +424,16 @@ def _notify(
         "level": level,
     }
     # many cases share a step, a due date and a unit: their events' data are the same text
-    memo = (record.kind, record.due, latest.index, record.recipients, record.skipped, level)
+    memo = (
+        record.kind,
+        record.due,
+        latest.index,
+        record.action,
+        record.label,
+        record.recipients,
+        record.skipped,
+        level,
+    )
     encoded = moment.encoded.get(memo)
     if encoded is None:
         encoded = moment.encoded[memo] = canonical(data)
