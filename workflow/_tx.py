@@ -9,7 +9,7 @@ outbox rows, delivered after commit by the notifications package.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +129,20 @@ class Tx:
                 for r in self.raw.all(_ACTIVE_ASSIGNMENTS, {"sid": self.case_id, "round": self.round})
             ]
         return self._assignments
+
+    def set_assignments(self, units: Iterable[tuple[int, Role]]) -> None:
+        """The case's active assignments as this action has just made them (none, for a new case)."""
+        self._assignments = [ActiveAssignment(0, uid, role, self.at) for uid, role in units]
+
+    def mark(self, unit_id: int, *, answered: bool = False, opined: bool = False) -> None:
+        """Record that ``unit_id`` has answered or sent its opinion in this round (later actions of a chain
+        read it)."""
+        self._assignments = [
+            replace(a, answered=a.answered or answered, opined=a.opined or opined)
+            if a.unit_id == unit_id
+            else a
+            for a in self.assignments()
+        ]
 
     def units_in(self, *roles: Role) -> list[int]:
         """Ids of active units in any of ``roles``."""
@@ -361,22 +375,19 @@ class Tx:
             settled += 1
         if self.fresh:  # nothing of this case's is in the database yet
             return settled
-        marks, params = Raw.in_list("k", [k.value for k in kinds])
-        sql = f"UPDATE deadlines SET status = :status, next_step_at = NULL{{met}} WHERE suggestion_id = :sid AND status = 'open' AND kind IN {marks}"
-        params |= {"status": status.value, "sid": self.case_id}
+        met = ", met_at = :at, late = (due_at <= :at)" if status is DeadlineStatus.MET else ""
+        marks, params = Raw.in_list("k", sorted(wanted))
+        sql = (
+            f"UPDATE deadlines SET status = :status, next_step_at = NULL{met} "
+            f"WHERE suggestion_id = :sid AND status = 'open' AND kind IN {marks}"
+        )
+        params |= {"status": status.value, "sid": self.case_id, "at": self.at}
         if not any_unit:
             if unit_id is None:
                 sql += " AND unit_id IS NULL"
             else:
                 sql += " AND unit_id = :unit"
                 params["unit"] = unit_id
-        if status is DeadlineStatus.MET:
-            sql = sql.format(met=", met_at = :at, late = CASE WHEN due_at <= :at THEN 1 ELSE 0 END")
-            params["at"] = self.at
-            if self.raw.postgres:
-                sql = sql.replace("THEN 1 ELSE 0 END", "THEN TRUE ELSE FALSE END")
-        else:
-            sql = sql.format(met="")
         return settled + self.raw.run(sql, params)
 
     # ---- outbox -------------------------------------------------------------------------------

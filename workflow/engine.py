@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from rules import DeadlineKind, Rating, RuleSet, YearSchedule, default_ruleset, ruleset_from_data
 from workflow import db as _db
 from workflow._sql import Raw, as_date, as_instant
-from workflow._tx import ActiveAssignment, Tx, case_row, write_deferred
+from workflow._tx import Tx, case_row, write_deferred
 from workflow.audit import GENESIS, AuditProblem, canonical, chain_hash
 from workflow.clock import Clock, SystemClock, ensure_utc
 from workflow.errors import Conflict, NotFound, ValidationError, WorkflowError
@@ -88,6 +88,8 @@ log = logging.getLogger("jianyi.workflow")
 
 DEFAULT_CONGRESS = "default"
 _FUTURE_SLACK = timedelta(minutes=5)
+# states in which an answered case is followed up (conversion, progress on promises); a withdrawn case is not
+_FOLLOWED_UP = frozenset({State.ANSWERED, State.REVISITED, State.RE_HANDLED, State.CLOSED})
 _HANDLING_KINDS = (
     DeadlineKind.RETURN_WINDOW,
     DeadlineKind.CO_OPINION,
@@ -453,6 +455,17 @@ class Engine:
                 self._held.append(conn)
         return conn
 
+    def _drop_writer(self) -> None:
+        """Close this thread's held writing connection (after a driver error); the next action opens another."""
+        conn: Connection | None = getattr(self._local, "writer", None)
+        self._local.writer = None
+        if conn is None:
+            return
+        with self._held_lock:
+            if conn in self._held:
+                self._held.remove(conn)
+        conn.close()
+
     @contextmanager
     def _mapped_errors(self) -> Iterator[None]:
         """Driver errors as one-line workflow errors; the transaction has been rolled back."""
@@ -465,7 +478,7 @@ class Engine:
             )
             raise ValidationError(msg) from exc
         except (dbapi.OperationalError, OperationalError) as exc:
-            self._local.writer = None
+            self._drop_writer()
             msg = f"the database is busy or unavailable, nothing was written: {_first_line(exc)}; retry"
             raise WorkflowError(msg) from exc
 
@@ -717,6 +730,11 @@ class Engine:
             raise NotFound(kind="session", name=name, hint="list them with `jianyi session list`")
         return int(found)
 
+    def _session_ref(self, conn: Connection, name: str | None) -> tuple[int, str]:
+        """The session's id and name (the current session when ``name`` is None)."""
+        sid = self._session_id(conn, name)
+        return sid, name or self._session_name(conn, sid)
+
     def _session_name(self, conn: Connection, session_id: int) -> str:
         return str(Raw(conn).column("SELECT name FROM sessions WHERE id = :id", {"id": session_id})[0])
 
@@ -856,11 +874,7 @@ class Engine:
         ``session_ref``: the session's id and name, when the caller (a batch) has looked them up already.
         """
         who = actor
-        if session_ref is None:
-            sid = self._session_id(conn, session)
-            session_name = session or self._session_name(conn, sid)
-        else:
-            sid, session_name = session_ref
+        sid, session_name = session_ref or self._session_ref(conn, session)
         lead = self._deputy_id(conn, deputy)
         signers = [
             self._deputy_id(conn, name) for name in dict.fromkeys(_lines(co_signers)) if name != deputy
@@ -978,7 +992,7 @@ class Engine:
                 for uid, role, _ in units
             ],
         )
-        tx._assignments = [ActiveAssignment(0, uid, role, tx.at) for uid, role, _ in units]
+        tx.set_assignments((uid, role) for uid, role, _ in units)
         answer_kind = DeadlineKind.RE_ANSWER if tx.round > 1 else DeadlineKind.ANSWER
         first_due: dict[str, Any] | None = None
         for uid, role, name in units:
@@ -1073,8 +1087,7 @@ class Engine:
         txs: list[Tx] = []
         problems: list[str] = []
         with no_cycle_collection(), self._action() as conn:
-            sid = self._session_id(conn, session)
-            session_name = session or self._session_name(conn, sid)
+            sid, session_name = self._session_ref(conn, session)
             raw = Raw(conn)
             rows: dict[str, dict[str, Any]] = {}
             for chunk in range(0, len(numbers), 500):
@@ -1089,10 +1102,9 @@ class Engine:
                     problems.append(f"建议 {session_name}/{order.number}: not found")
                     continue
                 tx = Tx(self, conn, row, session_name=session_name, actor=who, at=at, now=now)
-                tx._assignments = []
+                tx.set_assignments(())
                 try:
-                    if at < row["last_event_at"]:
-                        raise tx.invalid("the assignment time is before the case's last event")
+                    tx.require_after(row["last_event_at"])
                     self._assign_in(tx, order, ruleset)
                 except WorkflowError as exc:
                     problems.append(str(exc))
@@ -1373,6 +1385,7 @@ class Engine:
                     "at": tx.at,
                 },
             )
+            tx.mark(uid, opined=True)
             tx.settle_deadlines([DeadlineKind.CO_OPINION], DeadlineStatus.MET, unit_id=uid, any_unit=False)
             tx.settle_deadlines(
                 [DeadlineKind.RETURN_WINDOW], DeadlineStatus.CANCELLED, unit_id=uid, any_unit=False
@@ -1569,7 +1582,7 @@ class Engine:
                 answer_id = tx.raw.insert("answers", answer)
             else:
                 tx.add("answers", answer)
-            tx._assignments = [replace(a, answered=True) if a.unit_id == uid else a for a in tx.assignments()]
+            tx.mark(uid, answered=True)
             kind = DeadlineKind.RE_ANSWER if tx.round > 1 else DeadlineKind.ANSWER
             tx.settle_deadlines([kind], DeadlineStatus.MET, unit_id=uid, any_unit=False)
             for oid in override_ids:
@@ -1786,10 +1799,7 @@ class Engine:
             rs = tx.ruleset
             code = to.strip().upper()
             current = tx.row["current_category"]
-            if (
-                tx.state in (State.SUBMITTED, State.ASSIGNED, State.CO_HANDLED, State.WITHDRAWN)
-                or current is None
-            ):
+            if tx.state not in _FOLLOWED_UP or current is None:
                 raise tx.refuse(Action.CONVERT, "only an answered case can be converted")
             if current not in rs.lifecycle.promise_classes:
                 classes = "/".join(rs.lifecycle.promise_classes)
@@ -1858,6 +1868,8 @@ class Engine:
         def body(tx: Tx) -> None:
             rs = tx.ruleset
             current = tx.row["current_category"]
+            if tx.state not in _FOLLOWED_UP:
+                raise tx.refuse(Action.PROGRESS, "progress is recorded on answered cases")
             if current not in rs.lifecycle.promise_classes:
                 raise tx.refuse(
                     Action.PROGRESS, f"its class is {current or 'not set'}; progress is recorded on B answers"
@@ -2118,16 +2130,17 @@ class Engine:
     ) -> list[DueItem]:
         """Open obligations due before ``now + within`` (overdue ones first), from the deadline index."""
         moment = ensure_utc(now or self.clock.now())
+        windows, kinds = Raw.in_list("w", sorted(WINDOW_KINDS))
         with self._reading() as conn:
             raw = Raw(conn)
             sql = (
                 "SELECT s.number, se.name, s.title, d.kind, d.unit_id, d.due, d.due_at, d.provisional "
                 "FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id "
                 "JOIN sessions se ON se.id = s.session_id "
-                "WHERE d.status = 'open' AND d.due_at <= :until AND d.kind <> 'return_window' "
+                f"WHERE d.status = 'open' AND d.due_at <= :until AND d.kind NOT IN {windows} "
                 "AND se.congress_id = :c"
             )
-            params: dict[str, Any] = {"until": moment + within, "c": self.congress_id}
+            params: dict[str, Any] = {"until": moment + within, "c": self.congress_id, **kinds}
             if session is not None:
                 params["sid"] = self._session_id(conn, session)
                 sql += " AND s.session_id = :sid"

@@ -18,7 +18,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -409,8 +409,7 @@ def _replay_batch(engine: Engine, rs: RuleSet, rows: Sequence[LedgerRow], sessio
     txs: list[Tx] = []
     try:
         with no_cycle_collection(), engine._action() as conn:
-            sid = engine._session_id(conn, session)
-            where = (sid, session or engine._session_name(conn, sid))
+            where = engine._session_ref(conn, session)
             for row in rows:
                 txs.extend(_chain(engine, conn, rs, row, where))
             write_deferred(Raw(conn), txs, what="ledger import")
@@ -423,9 +422,7 @@ def _replay_batch(engine: Engine, rs: RuleSet, rows: Sequence[LedgerRow], sessio
 
 
 def _chain(engine: Engine, conn: Connection, rs: RuleSet, row: LedgerRow, where: tuple[int, str]) -> list[Tx]:
-    """The transactions of one new case's actions, finished deferred (the same steps as :func:`_replay`)."""
-    from workflow.engine import AssignOrder
-
+    """The transactions of one new case's actions (:func:`_steps`), chained and finished deferred."""
     at, now = engine._when(_at(rs, row.assigned_at, "submit") if row.assigned_at else None)
     tx = engine._new_case(
         conn,
@@ -443,31 +440,48 @@ def _chain(engine: Engine, conn: Connection, rs: RuleSet, row: LedgerRow, where:
         session=where[1],
         session_ref=where,
     )
-    tx.fresh, tx._assignments = True, []
+    tx.fresh = True
+    tx.set_assignments(())
     chain = [tx]
-
-    def then(day: date, step: str, body: Callable[[Tx], None]) -> Tx:
+    for step, day, body, needs in _steps(engine, rs, row, _NEW):
+        if needs is not None and chain[-1].state is not needs:
+            continue
         chain[-1].finish(defer=True)
-        nxt = chain[-1].then(*engine._when(_at(rs, day, step)))
-        body(nxt)
-        chain.append(nxt)
-        return nxt
-
-    if row.assigned_at and row.main_unit:
-        order = AssignOrder(row.number, row.main_unit, row.co_units)
-        then(row.assigned_at, "assign", lambda t: engine._assign_in(t, order, rs))
-    if row.answered_at and row.category:
-        waived = dict.fromkeys(row.co_units, _WAIVED)
-        then(row.answered_at, "answer", engine._answer_body(row.category, _ANSWER, row.main_unit, (), waived))
-    if row.feedback_at and row.rating:
-        comment = _UNSATISFIED if row.rating == "unsatisfied" else ""
-        last = then(row.feedback_at, "feedback", engine._feedback_body(row.rating, comment, None, None))
-        if row.closed_at and last.state is State.REVISITED:
-            then(row.closed_at, "close", engine._office_close_body(_CLOSED))
-    if row.converted_to and row.converted_at:
-        then(row.converted_at, "convert", engine._convert_body(row.converted_to, _CONVERTED))
+        chain.append(chain[-1].then(*engine._when(_at(rs, day, step))))
+        body(chain[-1])
     chain[-1].finish(defer=True)
     return chain
+
+
+_NEW: dict[str, Any] = {
+    "state": State.SUBMITTED.value,
+    "answered": False,
+    "converted": False,
+    "feedback": False,
+}
+
+
+def _steps(
+    engine: Engine, rs: RuleSet, row: LedgerRow, have: dict[str, Any]
+) -> Iterator[tuple[str, date, Callable[[Tx], None], State | None]]:
+    """The actions after submission that the row records and the case (``have``) lacks, in order: the step's
+    name (its time of day), its date, what it does to the case, and the state it needs (else it is skipped)."""
+    from workflow.engine import AssignOrder
+
+    if row.assigned_at and row.main_unit and have["state"] == State.SUBMITTED.value:
+        order = AssignOrder(row.number, row.main_unit, row.co_units)
+        yield "assign", row.assigned_at, lambda tx: engine._assign_in(tx, order, rs), None
+    if row.answered_at and row.category and not have["answered"]:
+        waived = dict.fromkeys(row.co_units, _WAIVED)
+        body = engine._answer_body(row.category, _ANSWER, row.main_unit, (), waived)
+        yield "answer", row.answered_at, body, None
+    if row.feedback_at and row.rating and not have["feedback"]:
+        comment = _UNSATISFIED if row.rating == "unsatisfied" else ""
+        yield "feedback", row.feedback_at, engine._feedback_body(row.rating, comment, None, None), None
+        if row.closed_at:  # when the rule set has not closed it on the feedback already
+            yield "close", row.closed_at, engine._office_close_body(_CLOSED), State.REVISITED
+    if row.converted_to and row.converted_at and not have["converted"]:
+        yield "convert", row.converted_at, engine._convert_body(row.converted_to, _CONVERTED), None
 
 
 def _existing(engine: Engine, session: str | None, numbers: list[str]) -> dict[str, dict[str, Any]]:
@@ -500,8 +514,8 @@ def _at(rs: RuleSet, day: date, step: str) -> datetime:
 def _replay(
     engine: Engine, rs: RuleSet, row: LedgerRow, have: dict[str, Any] | None, session: str | None
 ) -> int:
-    """Drive the case through the steps the row records and the case lacks; returns how many ran."""
-    office = Actor.office()
+    """Drive the case through the steps the row records and the case lacks, one action (one transaction)
+    at a time; returns how many ran."""
     steps = 0
     try:
         if have is None:
@@ -515,51 +529,20 @@ def _replay(
                 session=session,
             )
             steps += 1
-            have = {"state": "submitted", "answered": False, "converted": False, "feedback": False}
-        if row.assigned_at and row.main_unit and have["state"] == "submitted":
-            engine.assign(
+            have = _NEW
+        state = State(have["state"])
+        for step, day, body, needs in _steps(engine, rs, row, have):
+            if needs is not None and state is not needs:
+                continue
+            change = engine._act(
                 row.number,
-                main=row.main_unit,
-                co=row.co_units,
-                at=_at(rs, row.assigned_at, "assign"),
+                actor=Actor.office(),
+                at=_at(rs, day, step),
                 session=session,
+                expected_version=None,
+                body=body,
             )
-            steps += 1
-        if row.answered_at and row.category and not have["answered"]:
-            waived = dict.fromkeys(row.co_units, _WAIVED)
-            engine.answer(
-                row.number,
-                category=row.category,
-                text=_ANSWER,
-                unit=row.main_unit,
-                without_opinion=waived or None,
-                actor=office,
-                at=_at(rs, row.answered_at, "answer"),
-                session=session,
-            )
-            steps += 1
-        if row.feedback_at and row.rating and not have["feedback"]:
-            comment = _UNSATISFIED if row.rating == "unsatisfied" else ""
-            change = engine.feedback(
-                row.number,
-                rating=row.rating,
-                comment=comment,
-                actor=office,
-                at=_at(rs, row.feedback_at, "feedback"),
-                session=session,
-            )
-            steps += 1
-            if row.closed_at and change.state == "revisited":
-                engine.close(row.number, reason=_CLOSED, at=_at(rs, row.closed_at, "close"), session=session)
-                steps += 1
-        if row.converted_to and row.converted_at and not have["converted"]:
-            engine.convert(
-                row.number,
-                to=row.converted_to,
-                evidence=_CONVERTED,
-                at=_at(rs, row.converted_at, "convert"),
-                session=session,
-            )
+            state = State(change.state)
             steps += 1
     except WorkflowError as exc:
         msg = (

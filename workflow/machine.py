@@ -236,7 +236,9 @@ def fire(action: Action, view: CaseView) -> bool:
     if known is None:
         fresh = view.refusal is None
         result: bool = FLOW.events[action.value].trigger(view)
-        if fresh and len(_DECIDED) < 4096:
+        if fresh:
+            if len(_DECIDED) >= 4096:
+                _DECIDED.clear()
             _DECIDED[key] = (result, view.state, view.refusal)
         return result
     result, view.state, view.refusal = known

@@ -21,7 +21,7 @@ from rules import DeadlineKind, Due, RuleSet
 from workflow import db as _db
 from workflow._sql import Raw, as_date, update_sql
 from workflow.audit import canonical, chain_hash, instant_text
-from workflow.errors import BatchConflict
+from workflow.errors import BatchConflict, WorkflowError
 from workflow.states import FINAL_STATES
 
 if TYPE_CHECKING:
@@ -116,10 +116,22 @@ def recompute(
     work = _Pass(engine, report, action, reason, at, now, repin)
     first, last = int(bounds[0]), int(bounds[1])
     with _bulk_reading(engine, postgres):
+        saved = None  # cases changed in the chunks committed so far
         for lo in range(first, last + 1, chunk):
-            with engine._action() as conn:
-                raw = Raw(conn)
-                _chunk(work, raw, raw.all(sql, {**params, "lo": lo, "hi": lo + chunk - 1}))
+            try:
+                with engine._action() as conn:
+                    raw = Raw(conn)
+                    _chunk(work, raw, raw.all(sql, {**params, "lo": lo, "hi": lo + chunk - 1}))
+            except WorkflowError as exc:
+                if saved is None:
+                    raise
+                msg = (
+                    f"{exc}. The recomputation ({reason}) stopped there: {saved} case(s) before "
+                    "it were recomputed and saved; run the same command again to finish (it moves only what is "
+                    "still to move)"
+                )
+                raise WorkflowError(msg) from exc
+            saved = report.cases_changed
             if progress is not None:
                 progress(min(lo + chunk, last + 1) - first)
     return report

@@ -135,3 +135,13 @@ def test_progress_is_recorded_on_b_answers_only(engine: Engine, clock: FrozenClo
     make_case(engine, "0001", state="closed", clock=clock, co=(), category="A")
     with pytest.raises(TransitionNotAllowed, match="progress is recorded on B answers"):
         engine.progress("0001", note="x")
+
+
+def test_a_withdrawn_case_takes_no_progress_nor_conversion(engine: Engine, clock: FrozenClock) -> None:
+    """Answered B, unsatisfied, re-handled, then withdrawn: its promises are no longer followed up."""
+    make_case(engine, "0001", state="re_handled", clock=clock, co=(), category="B")
+    engine.withdraw("0001", reason="代表书面撤回")
+    with pytest.raises(TransitionNotAllowed, match="progress is recorded on answered cases"):
+        engine.progress("0001", note="已完成一半")
+    with pytest.raises(TransitionNotAllowed, match="only an answered case can be converted"):
+        engine.convert("0001", to="A", evidence="已完成")
