@@ -572,9 +572,9 @@ def assign_batch(app: App, file: str, at: str | None, session: str | None, as_js
 
 def _read_orders(path: Path) -> list[Any]:
     import csv
-    import re
 
     from workflow.engine import AssignOrder
+    from workflow.ledger import split_names
 
     aliases = {
         "建议编号": "number",
@@ -597,15 +597,12 @@ def _read_orders(path: Path) -> list[Any]:
                 problems.append(f"line {line}: no number")
                 continue
 
-            def units(cell: str) -> tuple[str, ...]:
-                return tuple(u.strip() for u in re.split(r"[、,，;；]", cell) if u.strip())
-
             orders.append(
                 AssignOrder(
                     row["number"],
                     main=row.get("main") or None,
-                    co=units(row.get("co", "")),
-                    split=units(row.get("split", "")),
+                    co=split_names(row.get("co", "")),
+                    split=split_names(row.get("split", "")),
                     key=row.get("key", "").lower() in truthy,
                     complex=row.get("complex", "").lower() in truthy,
                 )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     )
     from rules.model import (
         KINDS,
+        RATING_LABELS,
         CalendarSettings,
         DeadlineKind,
         DeadlineRule,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KINDS",
+    "RATING_LABELS",
     "CalendarError",
     "CalendarSettings",
     "DayInfo",
@@ -89,6 +91,7 @@ _WHERE = {
     "ruleset_from_data": "rules.loader",
     "CalendarSettings": "rules.model",
     "KINDS": "rules.model",
+    "RATING_LABELS": "rules.model",
     "KindInfo": "rules.model",
     "Ladder": "rules.model",
     "LadderStep": "rules.model",

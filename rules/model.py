@@ -48,6 +48,13 @@ class Rating(StrEnum):
     UNSATISFIED = "unsatisfied"  # 不满意
 
 
+RATING_LABELS: dict[str, str] = {
+    "satisfied": "满意",
+    "basic": "基本满意",
+    "unsatisfied": "不满意",
+}  # as offices write
+
+
 class DeadlineKind(StrEnum):
     """The deadlines a case can owe."""
 

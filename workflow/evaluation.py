@@ -103,6 +103,9 @@ def evaluate(
     for name in sorted(set(units) | set(scores or {})):
         ratings = units[name].measures.ratings if name in units else {}
         count = sum(ratings.values())
+        given = (scores or {}).get(name, [])
+        if count == 0 and not given:  # neither feedback nor scores: nothing to evaluate
+            continue
         satisfaction = (
             (sum((points[Rating(r)] * n for r, n in ratings.items()), Decimal(0)) / count).quantize(
                 _TWO, ROUND_HALF_UP
@@ -110,19 +113,15 @@ def evaluate(
             if count
             else None
         )
-        given = (scores or {}).get(name, [])
         on_site = (sum(given, Decimal(0)) / len(given)).quantize(_TWO, ROUND_HALF_UP) if given else None
         note = ""
-        if scores is None:
+        if scores is None:  # feedback only (count > 0 here)
             weighted = satisfaction
-            note = "" if count else "无代表反馈"
         elif on_site is None or satisfaction is None:
             weighted = None
             note = "无现场评分" if on_site is None else "无代表反馈"
         else:
             weighted = (site_w * on_site + sat_w * satisfaction).quantize(_TWO, ROUND_HALF_UP)
-        if count == 0 and not given:
-            continue
         results.append(UnitScore(name, len(given), on_site, dict(ratings), satisfaction, weighted, note))
     ranked = sorted((r for r in results if r.weighted is not None), key=lambda r: (-r.weighted, r.unit))  # type: ignore[operator]
     rank = {r.unit: i + 1 for i, r in enumerate(ranked)}

@@ -124,18 +124,19 @@ def progress_letters(engine: Engine, *, year: int, now: datetime | None = None) 
                 "note_on": case.note_on,
             }
         )
-    written = had = 0
+    keys = {deputy: f"progress-letter:{engine.congress_id}:{deputy}:{year}" for deputy in letters}
     with engine._action() as conn:
         raw = Raw(conn)
-        for deputy, items in letters.items():
-            key = f"progress-letter:{engine.congress_id}:{deputy}:{year}"
-            if raw.column("SELECT id FROM outbox WHERE key = :key", {"key": key}):
-                had += 1
-                continue
-            raw.insert(
-                "outbox",
+        sent: set[str] = set()
+        wanted = list(keys.values())
+        for chunk in range(0, len(wanted), 500):
+            marks, params = Raw.in_list("k", wanted[chunk : chunk + 500])
+            sent.update(raw.column(f"SELECT key FROM outbox WHERE key IN {marks}", params))
+        raw.insert_many(
+            "outbox",
+            [
                 {
-                    "key": key,
+                    "key": keys[deputy],
                     "suggestion_id": None,
                     "topic": "progress_letter",
                     "recipient_kind": "deputy",
@@ -145,7 +146,10 @@ def progress_letters(engine: Engine, *, year: int, now: datetime | None = None) 
                     "attempts": 0,
                     "created_at": moment,
                     "available_at": moment,
-                },
-            )
-            written += 1
-    return written, had
+                }
+                for deputy, items in letters.items()
+                if keys[deputy] not in sent
+            ],
+        )
+    had = len(sent)
+    return len(letters) - had, had

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from rules import Rating, RuleSet
+from rules import RATING_LABELS, Rating, RuleSet
 from workflow._sql import Raw, as_instant
 from workflow._tx import Tx, write_deferred
 from workflow.errors import ValidationError, WorkflowError
@@ -46,6 +46,7 @@ __all__ = [
     "export_public",
     "import_ledger",
     "read_rows",
+    "split_names",
 ]
 
 # (Chinese header, English alias)
@@ -68,10 +69,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 _ALIASES = dict(COLUMNS) | {en: en for _, en in COLUMNS}
 _HEADERS = {en: zh for zh, en in COLUMNS}
-_RATINGS = {"满意": "satisfied", "基本满意": "basic", "不满意": "unsatisfied"} | {
-    r.value: r.value for r in Rating
-}
-_RATING_NAMES = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+_RATINGS = {label: value for value, label in RATING_LABELS.items()} | {r.value: r.value for r in Rating}
 _SPLIT = re.compile(r"\s*[、,，;；]\s*")
 _TIMES = {
     "submit": time(9),
@@ -271,10 +269,10 @@ def _validate(
             number=cells["number"],
             title=cells["title"],
             deputy=cells["deputy"],
-            co_signers=_names(cells.get("co_signers", "")),
+            co_signers=split_names(cells.get("co_signers", "")),
             field=cells.get("field") or None,
             main_unit=cells.get("main_unit") or None,
-            co_units=_names(cells.get("co_units", "")),
+            co_units=split_names(cells.get("co_units", "")),
             assigned_at=dates["assigned_at"],
             answered_at=dates["answered_at"],
             category=category,
@@ -288,7 +286,8 @@ def _validate(
     )
 
 
-def _names(text: str) -> tuple[str, ...]:
+def split_names(text: str) -> tuple[str, ...]:
+    """The names in one cell, separated by 、 , ; (full- or half-width)."""
     return tuple(n for n in _SPLIT.split(text.strip()) if n)
 
 
@@ -340,6 +339,9 @@ def import_ledger(
             problems=[f"row {r.line}: {reason}" for r in bad for reason in r.reasons],
         )
     report = ImportReport(rows=total, rejected=bad)
+    existing = _existing(
+        engine, session, [r.number for r in good]
+    )  # names an unknown session before any write
     known_units = {u.name for u in engine.units()}
     known_deputies = {d.name for d in engine.deputies()}
     for row in good:
@@ -353,7 +355,6 @@ def import_ledger(
                 engine.add_deputy(deputy)
                 known_deputies.add(deputy)
                 report.deputies_created.append(deputy)
-    existing = _existing(engine, session, [r.number for r in good])
     rs = engine.active_ruleset()
     with engine.quietly():
         _import_rows(engine, rs, good, existing, session, report, progress)
@@ -492,9 +493,8 @@ def _existing(engine: Engine, session: str | None, numbers: list[str]) -> dict[s
         raw = Raw(conn)
         for chunk in range(0, len(numbers), 500):
             marks, params = Raw.in_list("n", numbers[chunk : chunk + 500])
-            for number, state, answered, current, category, feedback in raw.all(
-                "SELECT s.number, s.state, s.answered_at, s.current_category, s.category, "
-                "(SELECT count(*) FROM feedback f WHERE f.suggestion_id = s.id) "
+            for number, state, answered, current, category, rating in raw.all(
+                "SELECT s.number, s.state, s.answered_at, s.current_category, s.category, s.rating "
                 f"FROM suggestions s WHERE s.session_id = :sid AND s.number IN {marks}",
                 {**params, "sid": sid},
             ):
@@ -502,7 +502,7 @@ def _existing(engine: Engine, session: str | None, numbers: list[str]) -> dict[s
                     "state": state,
                     "answered": answered is not None,
                     "converted": current != category,
-                    "feedback": int(feedback) > 0,
+                    "feedback": rating is not None,
                 }
     return found
 
@@ -579,7 +579,6 @@ def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = Fa
         cases = raw.rows(f"SELECT s.* FROM suggestions s WHERE {where} ORDER BY s.number", {"sid": sid})
         roles: dict[int, list[tuple[int, str]]] = {}
         signers: dict[int, list[int]] = {}
-        firsts: dict[int, Any] = {}
         feedback: dict[int, tuple[str, Any]] = {}
         conversions: dict[int, tuple[str, Any]] = {}
         for sid_, unit, role in raw.all(
@@ -594,12 +593,6 @@ def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = Fa
             {"sid": sid},
         ):
             signers.setdefault(sid_, []).append(deputy)
-        for sid_, first in raw.all(
-            f"SELECT a.suggestion_id, min(a.at) FROM answers a JOIN suggestions s ON s.id = a.suggestion_id WHERE {where} "
-            "GROUP BY a.suggestion_id",
-            {"sid": sid},
-        ):
-            firsts[sid_] = first
         for sid_, rating, at in raw.all(
             f"SELECT f.suggestion_id, f.rating, f.at FROM feedback f JOIN suggestions s ON s.id = f.suggestion_id WHERE {where} "
             "ORDER BY f.id",
@@ -630,9 +623,9 @@ def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = Fa
                 main,
                 co,
                 day(c["assigned_at"]),
-                day(firsts.get(cid)),
+                day(c["first_answer_at"]),
                 c["category"] or "",
-                _RATING_NAMES.get(rating, ""),
+                RATING_LABELS.get(rating, ""),
                 day(feedback_at),
                 day(c["closed_at"]) if c["state"] == "closed" else "",
                 to,

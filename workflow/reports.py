@@ -7,13 +7,14 @@ writes it as text, Markdown, HTML, JSON, CSV or an Excel workbook. The numbers c
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rules import KINDS as KINDS_INFO
-from rules import DeadlineKind, Rating, RuleSet
+from rules import RATING_LABELS, DeadlineKind, Rating, RuleSet
 from workflow._sql import Raw, as_date
 from workflow.followup import promised_cases
 from workflow.measures import Measures, Scope, UnitMeasures, measure, measure_units, percent, scope_filter
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "Report", "Table", "build", "fmt_percent"]
 
 KINDS = ("summary", "units", "conversion", "overdue", "evaluation", "lookback")
-
-RATING_NAMES = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 
 
 def fmt_percent(value: Decimal | None) -> str:
@@ -68,7 +67,7 @@ def build(
     decimals: int = 2,
     now: datetime | None = None,
 ) -> Report:
-    """The report of ``kind`` (summary, units, conversion, overdue) for ``scope`` at ``now``."""
+    """The report of ``kind`` (one of :data:`KINDS`) for ``scope`` at ``now``."""
     scope = scope or Scope()
     moment = now or engine.clock.now()
     rs = engine.active_ruleset()
@@ -87,7 +86,7 @@ def build(
 
         return evaluate(engine, scope, None)
     if kind == "lookback":
-        return _lookback(engine, rs, scope, measure(engine, scope, now=moment), decimals)
+        return _lookback(engine, rs, scope, decimals)
     msg = f"report {kind!r} unknown: use {', '.join(KINDS)}"
     raise ValueError(msg)
 
@@ -110,7 +109,7 @@ def _summary(rs: RuleSet, scope: Scope, m: Measures, decimals: int) -> Report:
             )
     classes = ("其中，" + "；".join(parts) + "。") if parts else ""
     ratings = [
-        f"表示{RATING_NAMES[r.value]}的{m.ratings.get(r.value, 0)}件，"
+        f"表示{RATING_LABELS[r.value]}的{m.ratings.get(r.value, 0)}件，"
         f"占{fmt_percent(percent(m.ratings.get(r.value, 0), m.feedback, decimals))}"
         for r in Rating
         if m.ratings.get(r.value)
@@ -135,7 +134,7 @@ def _summary(rs: RuleSet, scope: Scope, m: Measures, decimals: int) -> Report:
     )
     rating_rows = tuple(
         (
-            RATING_NAMES[r.value],
+            RATING_LABELS[r.value],
             m.ratings.get(r.value, 0),
             percent(m.ratings.get(r.value, 0), m.feedback, decimals),
         )
@@ -245,9 +244,7 @@ def _units(rs: RuleSet, scope: Scope, units: list[UnitMeasures], decimals: int) 
                 m.total,
                 m.answered,
                 r["on_time_rate"],
-                m.categories.get("A", 0),
-                m.categories.get("B", 0),
-                m.categories.get("C", 0),
+                *(m.categories.get(code, 0) for code in rs.classes),
                 r["satisfaction_rate"],
                 r["contact_rate"],
                 co,
@@ -297,9 +294,7 @@ def _units(rs: RuleSet, scope: Scope, units: list[UnitMeasures], decimals: int) 
                     "主办件数",
                     "已答复",
                     "按时办结率%",
-                    "A类",
-                    "B类",
-                    "C类",
+                    *(f"{code}类" for code in rs.classes),
                     "满意率%",
                     "联系沟通率%",
                     "会办意见按时率%",
@@ -317,24 +312,23 @@ def _units(rs: RuleSet, scope: Scope, units: list[UnitMeasures], decimals: int) 
             "min_cases": rs.measures.min_cases,
         },
         charts=[
-            {"title": "各单位按时办结率", "bars": [(r[0], r[3]) for r in rows]},
-            {"title": "各单位代表满意率", "bars": [(r[0], r[7]) for r in rows]},
+            {"title": "各单位按时办结率", "bars": [(u.unit, rates[u.unit]["on_time_rate"]) for u in units]},
+            {
+                "title": "各单位代表满意率",
+                "bars": [(u.unit, rates[u.unit]["satisfaction_rate"]) for u in units],
+            },
         ],
     )
 
 
 def _conversion(rs: RuleSet, scope: Scope, m: Measures, units: list[UnitMeasures], decimals: int) -> Report:
     lead = "本届以来" if scope.term else ""
+    targets = [c for c in rs.classes if c not in rs.lifecycle.promise_classes]
+    followed = [u for u in units if u.measures.promised]
+    unit_rates = [percent(u.measures.converted.get("A", 0), u.measures.promised, decimals) for u in followed]
     rows = tuple(
-        (
-            u.unit,
-            u.measures.promised,
-            u.measures.converted.get("A", 0),
-            u.measures.converted.get("C", 0),
-            percent(u.measures.converted.get("A", 0), u.measures.promised, decimals),
-        )
-        for u in units
-        if u.measures.promised
+        (u.unit, u.measures.promised, *(u.measures.converted.get(c, 0) for c in targets), rate)
+        for u, rate in zip(followed, unit_rates, strict=True)
     )
     return Report(
         kind="conversion",
@@ -342,7 +336,12 @@ def _conversion(rs: RuleSet, scope: Scope, m: Measures, units: list[UnitMeasures
         scope=scope.describe(),
         paragraphs=[_conversion_sentence(rs, m, lead, decimals)],
         tables=[
-            Table("各单位转化情况", ("单位", "B类件数", "转化A类", "转化C类", "转化A类率%"), rows, "转化情况")
+            Table(
+                "各单位转化情况",
+                ("单位", "B类件数", *(f"转化{c}类" for c in targets), "转化A类率%"),
+                rows,
+                "转化情况",
+            )
         ],
         data={
             "scope": scope.describe(),
@@ -350,10 +349,21 @@ def _conversion(rs: RuleSet, scope: Scope, m: Measures, units: list[UnitMeasures
             "converted": dict(m.converted),
             "conversion_rate": _num(percent(m.converted.get("A", 0), m.promised, decimals)),
             "units": [
-                {"unit": r[0], "promised": r[1], "to_a": r[2], "to_c": r[3], "rate": _num(r[4])} for r in rows
+                {
+                    "unit": u.unit,
+                    "promised": u.measures.promised,
+                    "converted": {c: n for c in targets if (n := u.measures.converted.get(c, 0))},
+                    "rate": _num(rate),
+                }
+                for u, rate in zip(followed, unit_rates, strict=True)
             ],
         },
-        charts=[{"title": "各单位转化A类率", "bars": [(r[0], r[4]) for r in rows]}],
+        charts=[
+            {
+                "title": "各单位转化A类率",
+                "bars": [(u.unit, rate) for u, rate in zip(followed, unit_rates, strict=True)],
+            }
+        ],
     )
 
 
@@ -418,9 +428,14 @@ def _overdue(engine: Engine, rs: RuleSet, scope: Scope, now: datetime) -> Report
     )
 
 
-def _lookback(engine: Engine, rs: RuleSet, scope: Scope, m: Measures, decimals: int) -> Report:
+def _lookback(engine: Engine, rs: RuleSet, scope: Scope, decimals: int) -> Report:
     """Every case answered with a promise class (B) in scope, with its promises and what became of it."""
     where, params = scope_filter(engine, scope)
+    cases = promised_cases(engine, where, params)
+    m = Measures(
+        promised=len(cases),
+        converted=dict(Counter(c.current_category for c in cases if c.current_category != c.category)),
+    )
     rows = tuple(
         (
             f"{c.session}/{c.number}",
@@ -431,7 +446,7 @@ def _lookback(engine: Engine, rs: RuleSet, scope: Scope, m: Measures, decimals: 
             "；".join(f"{p['text']}（{p['due']}，{p['status']}）" for p in c.promises) or "-",
             c.converted_on or "-",
         )
-        for c in promised_cases(engine, where, params)
+        for c in cases
     )
     lead = "本届以来" if scope.term else ""
     return Report(

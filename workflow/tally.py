@@ -26,7 +26,7 @@ from functools import cache
 from workflow._sql import Raw
 from workflow.states import FACE_TO_FACE
 
-__all__ = ["CHUNK", "refresh", "refresh_sql"]
+__all__ = ["refresh", "refresh_sql"]
 
 CHUNK = 500  # case ids per statement
 
@@ -49,11 +49,8 @@ def refresh_sql(where: str) -> str:
     )
 
 
-def refresh(raw: Raw, ids: Iterable[int] | None = None) -> None:
-    """Recompute the tallies of the cases ``ids`` (every case when None) from the tables."""
-    if ids is None:
-        raw.run(refresh_sql("1 = 1"), {})
-        return
+def refresh(raw: Raw, ids: Iterable[int]) -> None:
+    """Recompute the tallies of the cases ``ids`` from the tables."""
     pending = sorted(set(ids))
     for start in range(0, len(pending), CHUNK):
         marks, params = Raw.in_list("t", pending[start : start + CHUNK])

@@ -380,3 +380,13 @@ def test_postgres_imports_in_batches_too(pg_url: str, tmp_path: Path) -> None:
         }
         assert import_ledger(engine, source).unchanged == 4
         assert engine.verify_audit()[1] == []
+
+
+def test_an_unknown_session_is_named_before_anything_is_written(engine: Engine, tmp_path: Path) -> None:
+    """A mistyped --session stops the import with nothing created, not even the new units and deputies."""
+    from workflow.errors import NotFound
+
+    units = len(engine.units())
+    with pytest.raises(NotFound, match="第九次会议"):
+        import_ledger(engine, _csv(tmp_path, GOOD), session="第九次会议")
+    assert len(engine.units()) == units

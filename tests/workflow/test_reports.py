@@ -306,3 +306,18 @@ def test_postgres_counts_the_same(pg_url: str) -> None:
         assert (units["市交通运输局"].due, units["市交通运输局"].on_time) == (4, 3)
         summary = json.loads(render(build(engine, "summary"), "json"))
         assert summary["on_time_rate"] == "80.00"
+
+
+def test_the_units_table_has_a_column_per_class_and_charts_the_right_rates(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """Every class of the rule set (A to D nationally) is a column; the charts show each unit's rates."""
+    make_case(engine, "0001", state="closed", clock=clock, co=(), category="D")
+    report = build(engine, "units")
+    table = report.tables[0]
+    assert [h for h in table.headers if h.endswith("类")] == ["A类", "B类", "C类", "D类"]
+    assert table.rows[0][table.headers.index("D类")] == 1
+    on_time, satisfaction = report.charts
+    unit = report.data["units"][0]
+    assert on_time["bars"] == [(unit["unit"], Decimal(unit["on_time_rate"]))]
+    assert satisfaction["bars"] == [(unit["unit"], Decimal(unit["satisfaction_rate"]))]
