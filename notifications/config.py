@@ -69,8 +69,16 @@ class NotifyConfig:
         channels: dict[str, Channel] = {}
         smtp = data.get("smtp")
         if smtp is not None:
+            _only(smtp, "smtp", {"host", "port", "sender", "security", "username", "password_env", "timeout"})
             try:
-                password = os.environ.get(smtp["password_env"]) if "password_env" in smtp else None
+                password = None
+                if "password_env" in smtp:
+                    password = os.environ.get(smtp["password_env"])
+                    if password is None:
+                        raise ConfigError(
+                            f"[notifications.smtp] password_env: the variable {smtp['password_env']} is not set; "
+                            "set it in the environment of jianyi (or remove password_env for no login)"
+                        )
                 security = smtp.get("security", "plain")
                 if security not in ("plain", "starttls", "ssl"):
                     raise ConfigError(
@@ -78,23 +86,27 @@ class NotifyConfig:
                     )
                 channels["email"] = EmailChannel(
                     host=str(smtp["host"]),
-                    port=int(smtp.get("port", 25)),
+                    port=int(_positive(smtp.get("port", 25), "smtp.port", "a port number")),
                     sender=str(smtp.get("sender", "jianyi@localhost")),
                     security=security,
                     username=smtp.get("username"),
                     password=password,
-                    timeout=float(smtp.get("timeout", 10)),
+                    timeout=_positive(smtp.get("timeout", 10), "smtp.timeout"),
                 )
             except KeyError as exc:
                 raise ConfigError(f"[notifications.smtp] needs {exc.args[0]}") from None
         hook = data.get("webhook")
         if hook is not None:
+            _only(hook, "webhook", {"secret_env", "secret", "timeout"})
             secret = os.environ.get(hook.get("secret_env", "JIANYI_WEBHOOK_SECRET")) or hook.get("secret")
             if not secret:
                 raise ConfigError("[notifications.webhook] needs a secret (secret_env names its variable)")
-            channels["webhook"] = WebhookChannel(secret=secret, timeout=float(hook.get("timeout", 10)))
+            channels["webhook"] = WebhookChannel(
+                secret=secret, timeout=_positive(hook.get("timeout", 10), "webhook.timeout")
+            )
         files = data.get("file")
         if files is not None:
+            _only(files, "file", {"directory"})
             directory = Path(files.get("directory", "notices"))
             channels["file"] = FileChannel(
                 directory if directory.is_absolute() or base is None else base / directory
@@ -103,7 +115,9 @@ class NotifyConfig:
         return cls(
             office_name=str(data.get("office_name", cls.office_name)),
             office_email=data.get("office_email"),
-            max_attempts=int(data.get("max_attempts", 5)),
+            max_attempts=int(
+                _positive(data.get("max_attempts", 5), "max_attempts", "a whole number, 1 or more")
+            ),
             lease_seconds=_positive(data.get("lease_seconds", 300), "lease_seconds"),
             templates=Path(templates) if templates else None,
             digest=_flag(data.get("digest", False), "digest"),
@@ -117,7 +131,24 @@ def _flag(value: Any, name: str) -> bool:
     return value
 
 
-def _positive(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"[notifications] {name} = {value!r}: use a positive number of seconds")
+def _positive(value: Any, name: str, what: str = "a positive number of seconds") -> float:
+    whole = what != "a positive number of seconds"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value <= 0
+        or (whole and not float(value).is_integer())
+    ):
+        raise ConfigError(f"[notifications] {name} = {value!r}: use {what}")
     return float(value)
+
+
+def _only(table: Any, name: str, known: set[str]) -> None:
+    """Refuse a sub-table that is not a table, or that has keys jianyi does not read (a typo would be ignored)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"[notifications.{name}] must be a table")
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"[notifications.{name}]: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )

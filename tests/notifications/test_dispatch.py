@@ -225,3 +225,30 @@ def test_the_supervision_letter_has_a_printable_html_form() -> None:
     assert rendered.html is not None
     assert "&lt;b&gt;标题&lt;/b&gt;" in rendered.html
     assert "<h1>督办函</h1>" in rendered.html
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            {"smtp": {"host": "127.0.0.1", "pasword_env": "X"}},
+            r"\[notifications.smtp\]: unknown key\(s\) pasword_env",
+        ),
+        (
+            {"smtp": {"host": "127.0.0.1", "password_env": "JIANYI_UNSET_FOR_TEST"}},
+            "JIANYI_UNSET_FOR_TEST is not set",
+        ),
+        (
+            {"smtp": {"host": "127.0.0.1", "port": "twenty-five"}},
+            "smtp.port = 'twenty-five': use a port number",
+        ),
+        ({"max_attempts": 0}, "max_attempts = 0: use a whole number, 1 or more"),
+        ({"webhook": {"secret": "s", "timeout": -1}}, "webhook.timeout = -1"),
+    ],
+)
+def test_a_notifications_setting_that_cannot_work_is_named(table: dict[str, object], message: str) -> None:
+    """A typo, an unset password variable or a bad number stops start-up with the key named."""
+    from notifications.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        NotifyConfig.from_mapping(table)
