@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from workflow.states import ContactMethod, ContactStage, State
+from workflow.core.states import ContactMethod, ContactStage, State
 
 if TYPE_CHECKING:
+    from workflow.core.views import Actor, Case, Change
     from workflow.engine import Engine
-    from workflow.views import Actor, Case, Change
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,7 +61,7 @@ class App:
 
     def actor(self) -> Actor:
         """The ``--as`` actor."""
-        from workflow.views import Actor
+        from workflow.core.views import Actor
 
         try:
             return Actor.parse(self.actor_text)
@@ -72,7 +72,7 @@ class App:
         """``--at``/``--now`` text as an aware instant (local time in the rule set's zone when no offset)."""
         if text is None:
             return None
-        from workflow.clock import parse_instant
+        from workflow.core.clock import parse_instant
 
         try:
             return parse_instant(text, self.engine().active_ruleset().zone)
@@ -96,7 +96,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from notifications.errors import NotificationError
         from rules.errors import RuleError
-        from workflow.errors import WorkflowError
+        from workflow.core.errors import WorkflowError
 
         try:
             return super().invoke(ctx)
@@ -608,7 +608,7 @@ def _read_orders(path: Path) -> list[Any]:
                 )
             )
     if problems:
-        from workflow.errors import ValidationError
+        from workflow.core.errors import ValidationError
 
         raise ValidationError(f"{path}: {len(problems)} bad line(s), nothing assigned", problems=problems)
     return orders
@@ -988,7 +988,7 @@ def progress_letters(app: App, year: int | None, as_json: bool) -> None:
     """Write the yearly progress letter to every deputy with B answers still being worked on: their cases,
     promises and the latest progress. Outbox notices keyed by deputy and year: running it twice in a year
     writes nothing new. `remind --once` or the daemon delivers them."""
-    from workflow.followup import progress_letters as write
+    from workflow.reporting.letters import progress_letters as write
 
     engine = app.engine()
     when = year or engine.clock.now().astimezone(engine.active_ruleset().zone).year
@@ -1387,7 +1387,7 @@ def _notice_line(n: Any) -> str:
 @pass_app
 def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None:
     """List notices, newest first."""
-    from workflow import outbox
+    from workflow.store import outbox
 
     rows = outbox.listing(app.engine(), status=status, limit=limit)
     _emit(
@@ -1402,7 +1402,7 @@ def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None
 @pass_app
 def outbox_show(app: App, notice_id: int, render: bool, as_json: bool) -> None:
     """Show one notice: key, recipient, payload, attempts, reason."""
-    from workflow import outbox
+    from workflow.store import outbox
 
     notice = outbox.get(app.engine(), notice_id)
     data = notice.to_json()
@@ -1423,7 +1423,7 @@ def outbox_show(app: App, notice_id: int, render: bool, as_json: bool) -> None:
 @pass_app
 def outbox_retry(app: App, notice_id: int, as_json: bool) -> None:
     """Queue a dead, failed or suppressed notice again, due now."""
-    from workflow import outbox
+    from workflow.store import outbox
 
     notice = outbox.retry(app.engine(), notice_id, now=app.engine().clock.now())
     _emit(as_json, notice.to_json(), lambda: f"outbox {notice_id} queued again")
@@ -1575,7 +1575,7 @@ def _date_option(value: str | None, what: str) -> Any:
 def _scope(
     session: str | None, term: str | None, unit: str | None, start: str | None, end: str | None
 ) -> Any:
-    from workflow.measures import Scope
+    from workflow.reporting.measures import Scope
 
     return Scope(session, term, unit, _date_option(start, "--from"), _date_option(end, "--to"))
 
@@ -1665,8 +1665,8 @@ def report(
                    rate, then on-time rate
     Percentages are rounded half-up (四舍五入) per item to --decimals places.
     """
-    from workflow.report_formats import render
-    from workflow.reports import build
+    from workflow.reporting.formats import render
+    from workflow.reporting.reports import build
 
     built = build(
         app.engine(), kind, _scope(session, term, unit, start, end), decimals=decimals, now=app.when(now)
@@ -1706,9 +1706,9 @@ def evaluate(
     """
     from decimal import Decimal, InvalidOperation
 
-    from workflow.evaluation import evaluate as run
-    from workflow.evaluation import read_scores
-    from workflow.report_formats import render
+    from workflow.reporting.evaluation import evaluate as run
+    from workflow.reporting.evaluation import read_scores
+    from workflow.reporting.formats import render
 
     shares = None
     if weights is not None:
@@ -1742,8 +1742,8 @@ def lookback(
 
     Opens with the conversion sentence, e.g. 本届以来B类建议32件，转化A类24件、C类7件。
     """
-    from workflow.report_formats import render
-    from workflow.reports import build
+    from workflow.reporting.formats import render
+    from workflow.reporting.reports import build
 
     _write(output, render(build(app.engine(), "lookback", _scope(session, term, unit, start, end)), fmt))
 
@@ -1888,7 +1888,7 @@ def audit_verify(app: App, as_json: bool) -> None:
 @json_option
 def diagram(fmt: str, as_json: bool) -> None:
     """Print the lifecycle, generated from the transition table."""
-    from workflow.machine import markdown_table, mermaid
+    from workflow.core.machine import markdown_table, mermaid
 
     text = mermaid() if fmt == "mermaid" else markdown_table()
     if as_json:

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rules import DeadlineKind, YearSchedule, compute_due, default_ruleset
-from workflow.audit import GENESIS, canonical, chain_hash
+from workflow.core.audit import GENESIS, canonical, chain_hash
 from workflow.engine import Engine
 from workflow.testing import FrozenClock
 

@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workflow.core.views import Actor
 from workflow.engine import AssignOrder, Engine
 from workflow.testing import FrozenClock
-from workflow.views import Actor
 
 UNIT, DEPUTY = "市交通运输局", "张三"
 

@@ -27,9 +27,9 @@ from deadlines import build
 
 from workflow.engine import Engine
 from workflow.ledger import COLUMNS, import_ledger
-from workflow.report_formats import render
-from workflow.reports import build as build_report
-from workflow.tally import refresh_sql
+from workflow.reporting.formats import render
+from workflow.reporting.reports import build as build_report
+from workflow.store.tally import refresh_sql
 from workflow.testing import FrozenClock
 
 NOW = "2027-06-30T12:00:00+08:00"

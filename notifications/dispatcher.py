@@ -27,9 +27,9 @@ from notifications.config import NotifyConfig
 from notifications.errors import DeliveryError, TemplateProblem
 from notifications.render import KIND_LABELS, Renderer
 from rules import RuleSet
-from workflow import outbox
+from workflow.core.errors import ValidationError
 from workflow.engine import Engine
-from workflow.errors import ValidationError
+from workflow.store import outbox
 
 __all__ = ["DIGEST_TOPICS", "DispatchReport", "Dispatcher"]
 

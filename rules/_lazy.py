@@ -1,7 +1,7 @@
 """Lazy public names for a package's ``__init__`` (shared by rules, workflow and notifications).
 
 A package lists where each public name lives; the module is imported the first time the name is used, so
-importing a light submodule (``workflow.states``, ``rules.errors``) does not pull in the heavy ones.
+importing a light submodule (``workflow.core.states``, ``rules.errors``) does not pull in the heavy ones.
 """
 
 from __future__ import annotations

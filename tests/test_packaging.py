@@ -45,9 +45,9 @@ def test_the_wheel_has_exactly_the_four_top_level_names(wheel_files: set[str]) -
 def test_the_wheel_carries_migrations_profiles_and_type_markers(wheel_files: set[str]) -> None:
     """Data files the engine loads at run time are in the wheel."""
     assert {
-        "workflow/migrations/env.py",
-        "workflow/migrations/script.py.mako",
-        "workflow/migrations/versions/0001_initial_schema.py",
+        "workflow/store/migrations/env.py",
+        "workflow/store/migrations/script.py.mako",
+        "workflow/store/migrations/versions/0001_initial_schema.py",
         "rules/profiles/national.toml",
         "workflow/py.typed",
         "rules/py.typed",

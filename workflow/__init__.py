@@ -1,6 +1,6 @@
 """jianyi's workflow engine: the suggestion lifecycle, its database, audit trail and queries.
 
-The public names load lazily, so that importing :mod:`workflow.states` (e.g. for command-line choices)
+The public names load lazily, so that importing :mod:`workflow.core.states` (e.g. for command-line choices)
 does not pull in the database stack.
 """
 
@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING
 from rules._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from workflow.audit import AuditProblem
-    from workflow.clock import Clock, SystemClock, parse_instant
-    from workflow.engine import AssignOrder, DeputyInfo, Engine, Promised, SessionInfo, UnitInfo
-    from workflow.errors import (
+    from workflow.core.audit import AuditProblem
+    from workflow.core.clock import Clock, SystemClock, parse_instant
+    from workflow.core.errors import (
         Conflict,
         NotFound,
         NotInitialised,
@@ -23,8 +22,9 @@ if TYPE_CHECKING:
         ValidationError,
         WorkflowError,
     )
-    from workflow.states import Action, ContactMethod, ContactStage, DeadlineStatus, Role, State
-    from workflow.views import Actor, Case, CaseEvent, Change, ConversionInfo, DeadlineInfo, HistoryEntry
+    from workflow.core.states import Action, ContactMethod, ContactStage, DeadlineStatus, Role, State
+    from workflow.core.views import Actor, Case, CaseEvent, Change, ConversionInfo, DeadlineInfo, HistoryEntry
+    from workflow.engine import AssignOrder, DeputyInfo, Engine, Promised, SessionInfo, UnitInfo
 
 __all__ = [
     "Action",
@@ -60,36 +60,36 @@ __all__ = [
 ]
 
 _WHERE = {
-    "AuditProblem": "workflow.audit",
-    "Clock": "workflow.clock",
-    "SystemClock": "workflow.clock",
-    "parse_instant": "workflow.clock",
+    "AuditProblem": "workflow.core.audit",
+    "Clock": "workflow.core.clock",
+    "SystemClock": "workflow.core.clock",
+    "parse_instant": "workflow.core.clock",
     "AssignOrder": "workflow.engine",
     "DeputyInfo": "workflow.engine",
     "Engine": "workflow.engine",
     "Promised": "workflow.engine",
     "SessionInfo": "workflow.engine",
     "UnitInfo": "workflow.engine",
-    "Conflict": "workflow.errors",
-    "NotFound": "workflow.errors",
-    "NotInitialised": "workflow.errors",
-    "PermissionDenied": "workflow.errors",
-    "TransitionNotAllowed": "workflow.errors",
-    "ValidationError": "workflow.errors",
-    "WorkflowError": "workflow.errors",
-    "Action": "workflow.states",
-    "ContactMethod": "workflow.states",
-    "ContactStage": "workflow.states",
-    "DeadlineStatus": "workflow.states",
-    "Role": "workflow.states",
-    "State": "workflow.states",
-    "Actor": "workflow.views",
-    "Case": "workflow.views",
-    "ConversionInfo": "workflow.views",
-    "CaseEvent": "workflow.views",
-    "Change": "workflow.views",
-    "DeadlineInfo": "workflow.views",
-    "HistoryEntry": "workflow.views",
+    "Conflict": "workflow.core.errors",
+    "NotFound": "workflow.core.errors",
+    "NotInitialised": "workflow.core.errors",
+    "PermissionDenied": "workflow.core.errors",
+    "TransitionNotAllowed": "workflow.core.errors",
+    "ValidationError": "workflow.core.errors",
+    "WorkflowError": "workflow.core.errors",
+    "Action": "workflow.core.states",
+    "ContactMethod": "workflow.core.states",
+    "ContactStage": "workflow.core.states",
+    "DeadlineStatus": "workflow.core.states",
+    "Role": "workflow.core.states",
+    "State": "workflow.core.states",
+    "Actor": "workflow.core.views",
+    "Case": "workflow.core.views",
+    "ConversionInfo": "workflow.core.views",
+    "CaseEvent": "workflow.core.views",
+    "Change": "workflow.core.views",
+    "DeadlineInfo": "workflow.core.views",
+    "HistoryEntry": "workflow.core.views",
 }
 
 

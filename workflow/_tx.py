@@ -16,13 +16,19 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from rules import DeadlineKind, RuleSet, end_of_day
-from workflow import tally
-from workflow._sql import Raw, as_instant, update_sql
-from workflow.audit import canonical, chain_hash
-from workflow.errors import BatchConflict, Conflict, PermissionDenied, TransitionNotAllowed, ValidationError
-from workflow.machine import CaseView, allowed_actions, fire
-from workflow.states import Action, ActorKind, DeadlineStatus, Role, State
-from workflow.views import Actor, CaseEvent
+from workflow.core.audit import canonical, chain_hash
+from workflow.core.errors import (
+    BatchConflict,
+    Conflict,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationError,
+)
+from workflow.core.machine import CaseView, allowed_actions, fire
+from workflow.core.states import Action, ActorKind, DeadlineStatus, Role, State
+from workflow.core.views import Actor, CaseEvent
+from workflow.store import tally
+from workflow.store.sql import Raw, as_instant, update_sql
 
 if TYPE_CHECKING:
     from workflow.engine import Engine

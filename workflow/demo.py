@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from workflow.core.errors import ValidationError
+from workflow.core.states import ContactMethod
+from workflow.core.views import Actor
 from workflow.engine import AssignOrder, Engine, Promised
-from workflow.errors import ValidationError
-from workflow.states import ContactMethod
 from workflow.testing import FrozenClock, beijing
-from workflow.views import Actor
 
 __all__ = ["DEMO_CONGRESS", "DemoReport", "build_demo"]
 
@@ -154,8 +154,8 @@ def build_demo(
     try:
         _populate(engine, rng, report, say)
         _follow_up(engine, rng, report)
-        from workflow.report_formats import render
-        from workflow.reports import build
+        from workflow.reporting.formats import render
+        from workflow.reporting.reports import build
 
         summary = render(build(engine, "summary", decimals=2), "text")
         assert isinstance(summary, str)

@@ -10,7 +10,7 @@ Open it on a database (a SQLite path by default, or any SQLAlchemy URL), act, qu
 
 Every action takes ``actor`` (default: the office), ``at`` (when it happened, default now), ``session``
 (default: the current session) and ``expected_version`` (optimistic locking for forms that were loaded
-earlier). A refused action raises a :class:`~workflow.errors.WorkflowError` and changes nothing.
+earlier). A refused action raises a :class:`~workflow.core.errors.WorkflowError` and changes nothing.
 """
 
 from __future__ import annotations
@@ -30,14 +30,37 @@ from sqlalchemy import Engine as SAEngine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from rules import DeadlineKind, Rating, RuleSet, YearSchedule, default_ruleset, ruleset_from_data
-from workflow import db as _db
-from workflow._sql import Raw, as_date, as_instant
 from workflow._tx import Tx, case_row, write_deferred
-from workflow.audit import GENESIS, AuditProblem, canonical, chain_hash
-from workflow.clock import Clock, SystemClock, ensure_utc
-from workflow.errors import Conflict, NotFound, ValidationError, WorkflowError
-from workflow.machine import CaseView, allowed_actions
-from workflow.models import (
+from workflow.core.audit import GENESIS, AuditProblem, canonical, chain_hash
+from workflow.core.clock import Clock, SystemClock, ensure_utc
+from workflow.core.errors import Conflict, NotFound, ValidationError, WorkflowError
+from workflow.core.machine import CaseView, allowed_actions
+from workflow.core.states import (
+    FACE_TO_FACE,
+    Action,
+    ActorKind,
+    ContactMethod,
+    ContactStage,
+    DeadlineStatus,
+    ReturnStatus,
+    Role,
+    State,
+)
+from workflow.core.views import (
+    WINDOW_KINDS,
+    Actor,
+    Case,
+    CaseEvent,
+    Change,
+    ConversionInfo,
+    DeadlineExplained,
+    DeadlineInfo,
+    DueItem,
+    HistoryEntry,
+)
+from workflow.recompute import RecomputeReport, no_cycle_collection, recompute
+from workflow.store import db as _db
+from workflow.store.models import (
     Answer,
     Assignment,
     AuditEvent,
@@ -57,30 +80,7 @@ from workflow.models import (
     Unit,
     table,
 )
-from workflow.recompute import RecomputeReport, no_cycle_collection, recompute
-from workflow.states import (
-    FACE_TO_FACE,
-    Action,
-    ActorKind,
-    ContactMethod,
-    ContactStage,
-    DeadlineStatus,
-    ReturnStatus,
-    Role,
-    State,
-)
-from workflow.views import (
-    WINDOW_KINDS,
-    Actor,
-    Case,
-    CaseEvent,
-    Change,
-    ConversionInfo,
-    DeadlineExplained,
-    DeadlineInfo,
-    DueItem,
-    HistoryEntry,
-)
+from workflow.store.sql import Raw, as_date, as_instant
 
 __all__ = ["DEFAULT_CONGRESS", "AssignOrder", "DeputyInfo", "Engine", "Promised", "SessionInfo", "UnitInfo"]
 
@@ -222,7 +222,7 @@ class Engine:
     def open(
         cls, db: str | Path = "jianyi.db", *, congress: str | None = None, clock: Clock | None = None
     ) -> Engine:
-        """Open an initialised database (raises :class:`~workflow.errors.NotInitialised` otherwise)."""
+        """Open an initialised database (raises :class:`~workflow.core.errors.NotInitialised` otherwise)."""
         sa_engine = _db.connect(db)
         _db.check_schema(sa_engine)
         return cls(sa_engine, congress=congress, clock=clock)
@@ -496,7 +496,7 @@ class Engine:
     def _action(self) -> Iterator[Connection]:
         """The writing transaction of one action, begun and ended on the driver connection.
 
-        Every statement of an action goes through :class:`~workflow._sql.Raw`; SQLite takes the write lock at
+        Every statement of an action goes through :class:`~workflow.store.sql.Raw`; SQLite takes the write lock at
         once (``BEGIN IMMEDIATE``), PostgreSQL begins implicitly and the case row is locked when it is read.
         """
         if getattr(self._local, "acting", False):  # an action started from inside another's transaction

@@ -18,11 +18,11 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rules import DeadlineKind, Due, RuleSet
-from workflow import db as _db
-from workflow._sql import Raw, as_date, update_sql
-from workflow.audit import canonical, chain_hash, instant_text
-from workflow.errors import BatchConflict, WorkflowError
-from workflow.states import FINAL_STATES
+from workflow.core.audit import canonical, chain_hash, instant_text
+from workflow.core.errors import BatchConflict, WorkflowError
+from workflow.core.states import FINAL_STATES
+from workflow.store import db as _db
+from workflow.store.sql import Raw, as_date, update_sql
 
 if TYPE_CHECKING:
     from workflow.engine import Engine

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from rules import DeadlineKind, Recipient, RuleSet, StepTime
-from workflow._sql import Raw, as_date, as_instant
 from workflow._tx import Tx, case_row, write_deferred
-from workflow.audit import canonical
+from workflow.core.audit import canonical
+from workflow.core.states import Action, DeadlineStatus, State
+from workflow.core.views import Actor
 from workflow.recompute import no_cycle_collection
-from workflow.states import Action, DeadlineStatus, State
-from workflow.views import Actor
+from workflow.store.sql import Raw, as_date, as_instant
 
 if TYPE_CHECKING:
     from workflow.engine import Engine

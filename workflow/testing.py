@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rules import Rating
-from workflow.clock import ensure_utc
+from workflow.core.clock import ensure_utc
+from workflow.core.states import State
+from workflow.core.views import Actor, Change
 from workflow.engine import Engine
-from workflow.states import State
-from workflow.views import Actor, Change
 
 __all__ = [
     "DEFAULT_DEPUTIES",

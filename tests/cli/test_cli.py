@@ -336,7 +336,7 @@ def test_audit_verify_reports_and_fails_on_tampering(runner: CliRunner, case: Pa
 
 def test_diagram_prints_mermaid_and_markdown(runner: CliRunner) -> None:
     """The diagram is generated from the table."""
-    from workflow.machine import markdown_table, mermaid
+    from workflow.core.machine import markdown_table, mermaid
 
     assert runner.invoke(cli, ["diagram"]).stdout == mermaid()
     assert runner.invoke(cli, ["diagram", "--format", "markdown"]).stdout == markdown_table()

@@ -27,8 +27,8 @@ from notifications import (
 )
 from notifications.dispatcher import Dispatcher
 from notifications.errors import DeliveryError
-from workflow import outbox
 from workflow.engine import Engine
+from workflow.store import outbox
 from workflow.testing import FrozenClock
 
 if TYPE_CHECKING:

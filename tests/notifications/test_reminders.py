@@ -22,9 +22,9 @@ from cli import cli
 from notifications import EmailChannel, NotifyConfig
 from notifications.dispatcher import Dispatcher
 from rules import DeadlineKind, Ladder, LadderStep, Recipient, RuleSet, default_ruleset
-from workflow import outbox
-from workflow._sql import Raw
 from workflow.engine import AssignOrder, Engine
+from workflow.store import outbox
+from workflow.store.sql import Raw
 from workflow.sweep import sweep
 from workflow.testing import FrozenClock, beijing
 
@@ -142,7 +142,7 @@ def test_a_step_whose_deadline_was_met_meanwhile_is_suppressed(
         clock.set(beijing("2026-06-04", 10))
         sweep(engine)  # the 催办 step, to the unit and the office
         clock.set(beijing("2026-06-04", 10, 5))
-        from workflow.views import Actor
+        from workflow.core.views import Actor
 
         engine.answer("0001", category="A", text="已解决", actor=Actor.unit("市水利局"))
         _flush(engine, but_steps=True)

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import func, select
 
+from workflow.core.errors import WorkflowError
+from workflow.core.views import Actor
 from workflow.engine import Engine, Promised
-from workflow.errors import WorkflowError
-from workflow.models import Answer, AuditEvent, Contact, Deadline, Feedback, Outbox, Suggestion, table
+from workflow.store.models import Answer, AuditEvent, Contact, Deadline, Feedback, Outbox, Suggestion, table
 from workflow.testing import DEFAULT_DEPUTIES, DEFAULT_SESSION, DEFAULT_UNITS, FrozenClock
-from workflow.views import Actor
 
 NUMBERS = ("0001", "0002")
 ACTORS = st.one_of(  # the office most often, so that cases get far along their lifecycle

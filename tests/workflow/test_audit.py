@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, update
 
 from workflow.engine import Engine
-from workflow.models import AuditEvent, Suggestion, table
+from workflow.store.models import AuditEvent, Suggestion, table
 from workflow.testing import make_case
 
 AUDIT = table(AuditEvent)

@@ -19,8 +19,8 @@ WORKER = textwrap.dedent(
     import json, sys, time
     from pathlib import Path
     from workflow.engine import Engine
-    from workflow.errors import Conflict, WorkflowError
-    from workflow.views import Actor
+    from workflow.core.errors import Conflict, WorkflowError
+    from workflow.core.views import Actor
 
     url, go, mode, arg = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4]
     engine = Engine.open(url)

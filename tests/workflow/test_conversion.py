@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from workflow import outbox
+from workflow.core.errors import PermissionDenied, TransitionNotAllowed, ValidationError
+from workflow.core.views import Actor
 from workflow.engine import Engine, Promised
-from workflow.errors import PermissionDenied, TransitionNotAllowed, ValidationError
-from workflow.followup import progress_letters
+from workflow.reporting.letters import progress_letters
+from workflow.store import outbox
 from workflow.testing import FrozenClock, make_case
-from workflow.views import Actor
 
 
 def _b_case(engine: Engine, clock: FrozenClock, number: str = "0001") -> None:

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from workflow.core.errors import ValidationError
+from workflow.core.views import Actor
 from workflow.engine import Engine
-from workflow.errors import ValidationError
-from workflow.evaluation import evaluate, read_scores
-from workflow.measures import Scope
+from workflow.reporting.evaluation import evaluate, read_scores
+from workflow.reporting.measures import Scope
 from workflow.testing import FrozenClock, make_case
-from workflow.views import Actor
 
 
 def _rated(engine: Engine, clock: FrozenClock, number: str, main: str, rating: str) -> None:

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from cli import cli
+from workflow.core.errors import ValidationError
 from workflow.engine import Engine
-from workflow.errors import ValidationError
-from workflow.ledger import COLUMNS, export_ledger, export_public, import_ledger
-from workflow.measures import measure
+from workflow.ledger import COLUMNS, LedgerRow, export_ledger, export_public, import_ledger
+from workflow.reporting.measures import measure
 from workflow.testing import FrozenClock, beijing
 
 HEADER = [zh for zh, _ in COLUMNS]
@@ -313,13 +313,13 @@ def test_the_batch_replay_writes_what_one_action_at_a_time_writes(
 ) -> None:
     """New cases replayed in one transaction leave the very rows, deadlines, notices and audit chain (hash for
     hash) that the engine's actions leave when called one by one."""
-    from workflow import ledger
+    from workflow.ledger import importer as ledger
 
     source = _csv(tmp_path, [*GOOD, UNSATISFIED_THEN_CLOSED])
     batched = import_ledger(engine, source)
     shutil.copy(template_db, tmp_path / "one_by_one.db")
 
-    def each(target: Engine, rs: object, rows: list[ledger.LedgerRow], session: str | None) -> None:
+    def each(target: Engine, rs: object, rows: list[LedgerRow], session: str | None) -> None:
         for row in rows:
             ledger._replay(target, rs, row, None, session)  # type: ignore[arg-type]
 
@@ -384,7 +384,7 @@ def test_postgres_imports_in_batches_too(pg_url: str, tmp_path: Path) -> None:
 
 def test_an_unknown_session_is_named_before_anything_is_written(engine: Engine, tmp_path: Path) -> None:
     """A mistyped --session stops the import with nothing created, not even the new units and deputies."""
-    from workflow.errors import NotFound
+    from workflow.core.errors import NotFound
 
     units = len(engine.units())
     with pytest.raises(NotFound, match="第九次会议"):

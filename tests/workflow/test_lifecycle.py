@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from workflow.core.errors import Conflict, NotFound, PermissionDenied, TransitionNotAllowed, ValidationError
+from workflow.core.views import Actor, CaseEvent
 from workflow.engine import AssignOrder, Engine, Promised
-from workflow.errors import Conflict, NotFound, PermissionDenied, TransitionNotAllowed, ValidationError
-from workflow.models import Assignment, AuditEvent, Deadline, Outbox, table
+from workflow.store.models import Assignment, AuditEvent, Deadline, Outbox, table
 from workflow.testing import FrozenClock, beijing, make_case
-from workflow.views import Actor, CaseEvent
 
 MAIN, CO, OTHER, FOURTH = "市交通运输局", "市财政局", "市住房和城乡建设局", "市教育局"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflow.machine import TRANSITIONS, allowed_actions, markdown_table, mermaid, validate
-from workflow.states import FINAL_STATES, Action, State
+from workflow.core.machine import TRANSITIONS, allowed_actions, markdown_table, mermaid, validate
+from workflow.core.states import FINAL_STATES, Action, State
 
 
 def test_the_table_is_sound() -> None:

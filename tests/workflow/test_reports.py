@@ -14,14 +14,14 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from cli import cli
+from workflow.core.errors import ValidationError
+from workflow.core.views import Actor
 from workflow.engine import Engine
-from workflow.errors import ValidationError
-from workflow.measures import Scope, measure, measure_units, percent
-from workflow.report_formats import render
-from workflow.reports import build
+from workflow.reporting.formats import render
+from workflow.reporting.measures import Scope, measure, measure_units, percent
+from workflow.reporting.reports import build
 from workflow.sweep import sweep
 from workflow.testing import FrozenClock, beijing, make_case, make_engine
-from workflow.views import Actor
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rules import DeadlineKind, RuleSetInvalid, YearSchedule, default_ruleset, parse_ruleset
-from workflow.audit import canonical
+from workflow.core.audit import canonical
+from workflow.core.errors import ValidationError
 from workflow.engine import Engine
-from workflow.errors import ValidationError
 from workflow.recompute import event_data
 from workflow.testing import FrozenClock, beijing, make_case
 

@@ -12,9 +12,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
-from workflow import db as wdb
+from workflow.core.errors import NotInitialised
 from workflow.engine import Engine
-from workflow.errors import NotInitialised
+from workflow.store import db as wdb
 
 
 def test_the_migrations_create_exactly_the_models(db_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_the_migrations_create_exactly_the_models(db_path: Path) -> None:
 def test_the_head_revision_constant_matches_the_scripts() -> None:
     """The quick schema check knows the newest migration."""
     config = Config()
-    config.set_main_option("script_location", str(resources.files("workflow") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
     assert ScriptDirectory.from_config(config).get_current_head() == wdb.HEAD_REVISION
 
 
@@ -69,9 +69,9 @@ def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
     """A database from before the case tallies gets them computed from its tables: the measures agree."""
     from alembic import command
 
-    from workflow.measures import measure
+    from workflow.core.views import Actor
+    from workflow.reporting.measures import measure
     from workflow.testing import FrozenClock, make_case
-    from workflow.views import Actor
 
     clock = FrozenClock("2026-03-02T09:00:00+08:00")
     with Engine.open(db_path, clock=clock) as engine:
@@ -87,7 +87,7 @@ def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
             expected = conn.exec_driver_sql(tallies).all()
     assert [row[2:] for row in expected] == [("satisfied", 0, 1), ("unsatisfied", 2, 2)]
     config = Config()
-    config.set_main_option("script_location", str(resources.files("workflow") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
     db = wdb.connect(db_path)
     with db.begin() as conn:
         config.attributes["connection"] = conn

@@ -7,9 +7,9 @@ import re
 import pytest
 
 from rules import DeadlineKind, Ladder, LadderStep, Recipient, RuleSet, default_ruleset
-from workflow import outbox
-from workflow._sql import Raw
 from workflow.engine import Engine
+from workflow.store import outbox
+from workflow.store.sql import Raw
 from workflow.sweep import _DUE, forecast, sweep
 from workflow.testing import FrozenClock, beijing, make_case
 

@@ -1,4 +1,4 @@
-"""Writing a :class:`~workflow.reports.Report`: text, Markdown, HTML (self-contained, inline SVG charts, prints
+"""Writing a :class:`~workflow.reporting.reports.Report`: text, Markdown, HTML (self-contained, inline SVG charts, prints
 well), JSON, CSV and Excel (one sheet per table, Chinese headers)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from workflow.reports import Report, fmt_percent
+from workflow.reporting.tables import Report, fmt_percent
 
 __all__ = ["FORMATS", "render"]
 

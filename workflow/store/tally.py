@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-from workflow._sql import Raw
-from workflow.states import FACE_TO_FACE
+from workflow.core.states import FACE_TO_FACE
+from workflow.store.sql import Raw
 
 __all__ = ["refresh", "refresh_sql"]
 

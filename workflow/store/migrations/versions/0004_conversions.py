@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import workflow.columns
+import workflow.store.columns
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("to_category", sa.String(length=1), nullable=False),
         sa.Column("evidence", sa.Text(), nullable=False),
         sa.Column("actor", sa.String(length=220), nullable=False),
-        sa.Column("at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.ForeignKeyConstraint(["suggestion_id"], ["suggestions.id"]),
         sa.PrimaryKeyConstraint("id"),
     )

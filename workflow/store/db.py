@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
-from workflow.errors import NotInitialised
+from workflow.core.errors import NotInitialised
 
 __all__ = ["HEAD_REVISION", "connect", "current_revision", "normalise_url", "redact", "upgrade"]
 
@@ -107,7 +107,7 @@ def upgrade(engine: Engine) -> None:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(resources.files("workflow") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
     with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

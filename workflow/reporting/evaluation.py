@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rules import Rating
-from workflow.errors import ValidationError
-from workflow.measures import Scope, measure_units
-from workflow.reports import Report, Table
+from workflow.core.errors import ValidationError
+from workflow.ledger.sheets import read_rows
+from workflow.reporting.measures import Scope, measure_units
+from workflow.reporting.tables import Report, Table
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
@@ -45,8 +46,6 @@ class UnitScore:
 
 def read_scores(path: Path) -> dict[str, list[Decimal]]:
     """The on-site scores per unit; every bad row is named and nothing is used when one is bad."""
-    from workflow.ledger import read_rows
-
     header, rows = read_rows(path)
     names = [h.strip().lower() for h in header]
     unit_col = next((names.index(h) for h in _UNIT if h in names), None)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from workflow._sql import Raw, as_instant
-from workflow.audit import canonical
-from workflow.errors import NotFound, ValidationError, WorkflowError
+from workflow.core.audit import canonical
+from workflow.core.errors import NotFound, ValidationError, WorkflowError
+from workflow.store.sql import Raw, as_instant
 
 if TYPE_CHECKING:
     from workflow.engine import Engine

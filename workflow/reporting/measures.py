@@ -29,9 +29,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from rules import RuleSet
-from workflow._sql import Raw
-from workflow.errors import ValidationError
-from workflow.models import RATINGS
+from workflow.core.errors import ValidationError
+from workflow.store.models import RATINGS
+from workflow.store.sql import Raw
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
@@ -206,7 +206,7 @@ def _measure(
 ) -> dict[int | None, Measures]:
     """The measures per group (None: the whole scope; "unit": per main/split unit).
 
-    One pass over the cases reads their own columns and their tallies (:mod:`workflow.tally`); the answer
+    One pass over the cases reads their own columns and their tallies (:mod:`workflow.store.tally`); the answer
     deadlines open past due come from the deadlines' ``(status, due_at)`` index. Per unit, a main unit's
     timeliness is its case's; a split unit's is read from its own first-round answer deadlines.
     """

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from workflow._sql import Raw, as_date, as_instant
-from workflow.audit import canonical
+from workflow.core.audit import canonical
+from workflow.store.sql import Raw, as_date, as_instant
 
 if TYPE_CHECKING:
     from workflow.engine import Engine

@@ -1,62 +1,39 @@
 """Reports for the standing committee: Chinese prose in the form of the offices' own reports, then tables.
 
-A :class:`Report` is data (paragraphs, tables, and the numbers as JSON-ready data); :mod:`workflow.report_formats`
+A :class:`Report` is data (paragraphs, tables, and the numbers as JSON-ready data); :mod:`workflow.reporting.formats`
 writes it as text, Markdown, HTML, JSON, CSV or an Excel workbook. The numbers come from
-:mod:`workflow.measures` (SQL aggregates) and from indexed queries; no report loads every case.
+:mod:`workflow.reporting.measures` (SQL aggregates) and from indexed queries; no report loads every case.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rules import KINDS as KINDS_INFO
 from rules import RATING_LABELS, DeadlineKind, Rating, RuleSet
-from workflow._sql import Raw, as_date
-from workflow.followup import promised_cases
-from workflow.measures import Measures, Scope, UnitMeasures, measure, measure_units, percent, scope_filter
+from workflow.reporting.evaluation import evaluate
+from workflow.reporting.letters import promised_cases
+from workflow.reporting.measures import (
+    Measures,
+    Scope,
+    UnitMeasures,
+    measure,
+    measure_units,
+    percent,
+    scope_filter,
+)
+from workflow.reporting.tables import Report, Table, fmt_percent
+from workflow.store.sql import Raw, as_date
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
 
-__all__ = ["KINDS", "Report", "Table", "build", "fmt_percent"]
+__all__ = ["KINDS", "build"]
 
 KINDS = ("summary", "units", "conversion", "overdue", "evaluation", "lookback")
-
-
-def fmt_percent(value: Decimal | None) -> str:
-    """``26.85%``; a whole number without decimals (``100%``); ``-`` when there is nothing to divide."""
-    if value is None:
-        return "-"
-    if value == value.to_integral_value():
-        return f"{int(value)}%"
-    return f"{value}%"
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """A titled table with Chinese headers; cells are str, int or Decimal (percent columns end in ``%``)."""
-
-    title: str
-    headers: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    sheet: str = ""  # the Excel sheet name (at most 31 characters)
-
-
-@dataclass
-class Report:
-    """One report: its kind, title, scope, prose paragraphs, tables and the numbers as data."""
-
-    kind: str
-    title: str
-    scope: str
-    paragraphs: list[str] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
-    charts: list[dict[str, Any]] = field(default_factory=list)  # bar charts: title, [(label, percent)]
 
 
 def build(
@@ -82,8 +59,6 @@ def build(
     if kind == "overdue":
         return _overdue(engine, rs, scope, moment)
     if kind == "evaluation":
-        from workflow.evaluation import evaluate
-
         return evaluate(engine, scope, None)
     if kind == "lookback":
         return _lookback(engine, rs, scope, decimals)

@@ -16,7 +16,7 @@ from typing import Any, Final, cast
 
 from transitions import EventData, Machine
 
-from workflow.states import FINAL_STATES, Action, State
+from workflow.core.states import FINAL_STATES, Action, State
 
 __all__ = [
     "FLOW",

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import workflow.columns
+import workflow.store.columns
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
-        sa.Column("loaded_at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("loaded_at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.PrimaryKeyConstraint("year"),
     )
 

@@ -1,9 +1,9 @@
-"""Alembic environment: runs on the connection jianyi hands it (see ``workflow.db.upgrade``)."""
+"""Alembic environment: runs on the connection jianyi hands it (see ``workflow.store.db.upgrade``)."""
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import workflow.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import workflow.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -5,7 +5,7 @@ Revises: 0004
 Create Date: 2026-11-21
 
 The measures read these columns instead of joining answers, feedback, contacts and deadlines per case
-(``workflow.tally``). The upgrade computes them for every case from those tables.
+(``workflow.store.tally``). The upgrade computes them for every case from those tables.
 """
 
 from collections.abc import Sequence
@@ -13,14 +13,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import workflow.columns
+import workflow.store.columns
 
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# workflow.tally's refresh as it stood at this revision (a migration keeps its own copy: the module may change)
+# workflow.store.tally's refresh as it stood at this revision (a migration keeps its own copy: the module may change)
 _FIRST = "(SELECT min(x.at) FROM answers x WHERE x.suggestion_id = suggestions.id)"
 _BACKFILL = (
     f"UPDATE suggestions SET first_answer_at = {_FIRST}, "
@@ -34,7 +34,9 @@ _BACKFILL = (
 
 def upgrade() -> None:
     # plain ALTER TABLE ADD COLUMN: a batch rebuild of ``suggestions`` would break the foreign keys on SQLite
-    op.add_column("suggestions", sa.Column("first_answer_at", workflow.columns.UTCInstant(), nullable=True))
+    op.add_column(
+        "suggestions", sa.Column("first_answer_at", workflow.store.columns.UTCInstant(), nullable=True)
+    )
     op.add_column("suggestions", sa.Column("rating", sa.String(length=12), nullable=True))
     op.add_column("suggestions", sa.Column("contact_level", sa.Integer(), nullable=False, server_default="0"))
     op.add_column("suggestions", sa.Column("answer_met", sa.Integer(), nullable=False, server_default="0"))

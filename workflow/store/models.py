@@ -1,7 +1,7 @@
 """The database tables (SQLModel). Created and upgraded by the alembic migrations in ``workflow/migrations``.
 
 States and other closed sets are plain strings with CHECK constraints (never native enum types), so a new
-value is a migration of one constraint. Every instant is a :class:`~workflow.columns.UTCInstant`.
+value is a migration of one constraint. Every instant is a :class:`~workflow.store.columns.UTCInstant`.
 """
 
 from datetime import date, datetime
@@ -10,8 +10,8 @@ from typing import Any, cast
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from workflow.columns import UTCInstant
-from workflow.states import ContactMethod, ContactStage, DeadlineStatus, ReturnStatus, Role, State
+from workflow.core.states import ContactMethod, ContactStage, DeadlineStatus, ReturnStatus, Role, State
+from workflow.store.columns import UTCInstant
 
 __all__ = [
     "Answer",
@@ -173,7 +173,7 @@ class Suggestion(SQLModel, table=True):
     assigned_at: datetime | None = _instant(nullable=True)
     answered_at: datetime | None = _instant(nullable=True)
     closed_at: datetime | None = _instant(nullable=True)
-    # tallies the measures read, derived from the tables by every action (workflow.tally); added by a plain
+    # tallies the measures read, derived from the tables by every action (workflow.store.tally); added by a plain
     # ALTER TABLE (no CHECK: on SQLite that would rebuild the table every other table refers to)
     first_answer_at: datetime | None = _instant(nullable=True)
     rating: str | None = Field(default=None, max_length=12)

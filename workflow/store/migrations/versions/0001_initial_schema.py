@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import workflow.columns
+import workflow.store.columns
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("level", sa.String(length=10), nullable=False),
         sa.Column("ruleset_id", sa.String(length=40), nullable=False),
         sa.Column("ruleset_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("created_at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.CheckConstraint(
             "level IN ('national', 'province', 'city', 'county', 'township')", name="ck_congress_level"
         ),
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column("rule_id", sa.String(length=40), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
-        sa.Column("loaded_at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("loaded_at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("rule_id", "version", name="uq_ruleset_version"),
     )
@@ -125,11 +125,11 @@ def upgrade() -> None:
         sa.Column("escalation_level", sa.Integer(), nullable=False),
         sa.Column("category", sa.String(length=1), nullable=True),
         sa.Column("current_category", sa.String(length=1), nullable=True),
-        sa.Column("submitted_at", workflow.columns.UTCInstant(), nullable=False),
-        sa.Column("assigned_at", workflow.columns.UTCInstant(), nullable=True),
-        sa.Column("answered_at", workflow.columns.UTCInstant(), nullable=True),
-        sa.Column("closed_at", workflow.columns.UTCInstant(), nullable=True),
-        sa.Column("last_event_at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("submitted_at", workflow.store.columns.UTCInstant(), nullable=False),
+        sa.Column("assigned_at", workflow.store.columns.UTCInstant(), nullable=True),
+        sa.Column("answered_at", workflow.store.columns.UTCInstant(), nullable=True),
+        sa.Column("closed_at", workflow.store.columns.UTCInstant(), nullable=True),
+        sa.Column("last_event_at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.Column("audit_seq", sa.Integer(), nullable=False),
         sa.Column("audit_head", sa.String(length=64), nullable=False),
         sa.CheckConstraint(
@@ -160,7 +160,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=1), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("overrides", sa.Text(), nullable=False),
-        sa.Column("at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.ForeignKeyConstraint(
             ["suggestion_id"],
             ["suggestions.id"],
@@ -181,8 +181,8 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=10), nullable=False),
         sa.Column("round", sa.Integer(), nullable=False),
-        sa.Column("since", workflow.columns.UTCInstant(), nullable=False),
-        sa.Column("until", workflow.columns.UTCInstant(), nullable=True),
+        sa.Column("since", workflow.store.columns.UTCInstant(), nullable=False),
+        sa.Column("until", workflow.store.columns.UTCInstant(), nullable=True),
         sa.CheckConstraint("role IN ('main', 'co', 'split')", name="ck_assignment_role"),
         sa.ForeignKeyConstraint(
             ["suggestion_id"],
@@ -203,8 +203,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("suggestion_id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("at", workflow.columns.UTCInstant(), nullable=False),
-        sa.Column("recorded_at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("at", workflow.store.columns.UTCInstant(), nullable=False),
+        sa.Column("recorded_at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.Column("actor", sa.String(length=220), nullable=False),
         sa.Column("action", sa.String(length=30), nullable=False),
         sa.Column("from_state", sa.String(length=20), nullable=True),
@@ -229,7 +229,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=10), nullable=False),
         sa.Column("stage", sa.String(length=10), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.CheckConstraint(
             "method IN ('visit', 'meeting', 'phone', 'letter', 'online')", name="ck_contact_method"
         ),
@@ -257,11 +257,11 @@ def upgrade() -> None:
         sa.Column("ref_id", sa.Integer(), nullable=True),
         sa.Column("start", sa.Date(), nullable=False),
         sa.Column("due", sa.Date(), nullable=False),
-        sa.Column("due_at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("due_at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.Column("raw_due", sa.Date(), nullable=False),
         sa.Column("roll_reason", sa.String(length=200), nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("met_at", workflow.columns.UTCInstant(), nullable=True),
+        sa.Column("met_at", workflow.store.columns.UTCInstant(), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=True),
         sa.Column("provisional", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -295,7 +295,7 @@ def upgrade() -> None:
         sa.Column("attitude", sa.String(length=12), nullable=True),
         sa.Column("result", sa.String(length=12), nullable=True),
         sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.CheckConstraint(
             "coalesce(attitude, 'basic') IN ('satisfied', 'basic', 'unsatisfied')",
             name="ck_feedback_attitude",
@@ -324,7 +324,7 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.ForeignKeyConstraint(
             ["suggestion_id"],
             ["suggestions.id"],
@@ -351,11 +351,11 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("created_at", workflow.columns.UTCInstant(), nullable=False),
-        sa.Column("available_at", workflow.columns.UTCInstant(), nullable=False),
-        sa.Column("sent_at", workflow.columns.UTCInstant(), nullable=True),
+        sa.Column("created_at", workflow.store.columns.UTCInstant(), nullable=False),
+        sa.Column("available_at", workflow.store.columns.UTCInstant(), nullable=False),
+        sa.Column("sent_at", workflow.store.columns.UTCInstant(), nullable=True),
         sa.Column("lease_owner", sa.String(length=100), nullable=True),
-        sa.Column("lease_until", workflow.columns.UTCInstant(), nullable=True),
+        sa.Column("lease_until", workflow.store.columns.UTCInstant(), nullable=True),
         sa.CheckConstraint(
             "status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'suppressed')",
             name="ck_outbox_status",
@@ -376,9 +376,9 @@ def upgrade() -> None:
         sa.Column("suggestion_id", sa.Integer(), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("at", workflow.columns.UTCInstant(), nullable=False),
+        sa.Column("at", workflow.store.columns.UTCInstant(), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("decided_at", workflow.columns.UTCInstant(), nullable=True),
+        sa.Column("decided_at", workflow.store.columns.UTCInstant(), nullable=True),
         sa.Column("decision_reason", sa.Text(), nullable=True),
         sa.CheckConstraint("status IN ('pending', 'accepted', 'refused')", name="ck_return_status"),
         sa.ForeignKeyConstraint(

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from workflow.states import ActorKind
+from workflow.core.states import ActorKind
 
 WINDOW_KINDS = frozenset({"return_window"})  # deadlines that are windows, not obligations
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import workflow.columns
+import workflow.store.columns
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -26,7 +26,7 @@ _NEW = "status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'suppressed',
 
 def upgrade() -> None:
     with op.batch_alter_table("deadlines", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("next_step_at", workflow.columns.UTCInstant(), nullable=True))
+        batch_op.add_column(sa.Column("next_step_at", workflow.store.columns.UTCInstant(), nullable=True))
         batch_op.create_index("ix_deadlines_next_step", ["next_step_at"], unique=False)
     op.execute(
         "UPDATE deadlines SET next_step_at = (SELECT min(s.assigned_at) FROM suggestions s "

@@ -1,0 +1,303 @@
+"""Importing a ledger (台账): a year of paper-era spreadsheets replayed as cases through the lifecycle.
+
+A ledger row becomes a case replayed through the real lifecycle with the row's dates, so its deadlines,
+on-time flags and audit events are true to them: submitted and assigned on 交办日期 (09:00 and 09:30 local),
+answered on 答复日期 (10:00, by the main unit; co-unit opinions the ledger does not hold are waived by the
+office, audited), feedback on 反馈日期 (11:00), closed on 办结日期 (11:30) when the rule set has not already
+closed it on feedback, converted on 转化日期 (14:00). Unknown units and deputies are created.
+
+Every row is checked before anything is written: one bad row (missing number, unknown class, unparseable
+date, dates out of order, duplicate number, …) stops the import with every bad row listed by row, column and
+reason, unless the caller skips bad rows (they are returned with their reasons). A case already in the
+session is brought forward only by the steps it lacks, so importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from rules import RuleSet
+from workflow._tx import Tx, write_deferred
+from workflow.core.errors import ValidationError, WorkflowError
+from workflow.core.states import State
+from workflow.core.views import Actor
+from workflow.ledger.sheets import LedgerRow, Rejected, check_rows
+from workflow.recompute import no_cycle_collection
+from workflow.store.sql import Raw
+
+if TYPE_CHECKING:
+    from workflow.engine import Engine
+
+__all__ = ["BATCH", "ImportReport", "import_ledger"]
+
+_TIMES = {
+    "submit": time(9),
+    "assign": time(9, 30),
+    "answer": time(10),
+    "feedback": time(11),
+    "close": time(11, 30),
+    "convert": time(14),
+}
+BATCH = 500  # new cases replayed per transaction
+# what the replayed actions say of themselves
+_ANSWER = "（台账导入）"
+_WAIVED = "台账导入：会办意见未在台账登记"
+_UNSATISFIED = "台账导入：代表不满意"
+_CLOSED = "台账导入：办结"
+_CONVERTED = "台账导入"
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    rows: int = 0
+    created: int = 0
+    advanced: int = 0  # existing cases brought forward
+    unchanged: int = 0
+    units_created: list[str] = field(default_factory=list)
+    deputies_created: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def import_ledger(
+    engine: Engine,
+    path: Path,
+    *,
+    session: str | None = None,
+    skip_bad: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import ``path`` into ``session`` (default: the current one): all or nothing unless ``skip_bad``.
+
+    New cases are replayed in batches of :data:`BATCH` per transaction; cases already in the session are
+    brought forward one action at a time. The replayed actions send no notices (they happened on paper;
+    :meth:`Engine.quietly`). ``progress(done, total)`` is called after each batch (and every 100 rows
+    brought forward).
+    """
+    rs = engine.active_ruleset()
+    good, bad, total = check_rows(path, rs, engine.clock.now().astimezone(rs.zone).date())
+    if bad and not skip_bad:
+        raise ValidationError(
+            f"{path.name}: {len(bad)} of {total} row(s) are bad, nothing was imported "
+            "(fix them, or import the good rows with --skip-bad REJECTS.csv)",
+            problems=[f"row {r.line}: {reason}" for r in bad for reason in r.reasons],
+        )
+    report = ImportReport(rows=total, rejected=bad)
+    existing = _existing(
+        engine, session, [r.number for r in good]
+    )  # names an unknown session before any write
+    known_units = {u.name for u in engine.units()}
+    known_deputies = {d.name for d in engine.deputies()}
+    for row in good:
+        for unit in [row.main_unit, *row.co_units]:
+            if unit and unit not in known_units:
+                engine.add_unit(unit)
+                known_units.add(unit)
+                report.units_created.append(unit)
+        for deputy in (row.deputy, *row.co_signers):
+            if deputy not in known_deputies:
+                engine.add_deputy(deputy)
+                known_deputies.add(deputy)
+                report.deputies_created.append(deputy)
+    with engine.quietly():
+        _import_rows(engine, rs, good, existing, session, report, progress)
+    return report
+
+
+def _import_rows(
+    engine: Engine,
+    rs: RuleSet,
+    good: list[LedgerRow],
+    existing: dict[str, dict[str, Any]],
+    session: str | None,
+    report: ImportReport,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    batch: list[LedgerRow] = []
+    done = 0
+
+    def flush() -> None:
+        nonlocal done
+        if batch:
+            _replay_batch(engine, rs, batch, session)
+            report.created += len(batch)
+            done += len(batch)
+            batch.clear()
+            if progress is not None:
+                progress(done, len(good))
+
+    for row in good:  # in the file's order: runs of new cases in batches, existing ones one by one
+        if row.number not in existing:
+            batch.append(row)
+            if len(batch) == BATCH:
+                flush()
+            continue
+        flush()
+        if _replay(engine, rs, row, existing[row.number], session):
+            report.advanced += 1
+        else:
+            report.unchanged += 1
+        done += 1
+        if progress is not None and (done % 100 == 0 or done == len(good)):
+            progress(done, len(good))
+    flush()
+
+
+def _replay_batch(engine: Engine, rs: RuleSet, rows: Sequence[LedgerRow], session: str | None) -> None:
+    """Replay new cases in one transaction: each row's actions run the engine's own action code, chained on
+    the case (:meth:`~workflow._tx.Tx.then`), and everything is written in one statement per table.
+
+    When the lifecycle refuses any row, the batch is rolled back and its rows replayed one action at a time,
+    so that the rows before the refused one are imported and the error names that row, as without batches.
+    """
+    txs: list[Tx] = []
+    try:
+        with no_cycle_collection(), engine._action() as conn:
+            where = engine._session_ref(conn, session)
+            for row in rows:
+                txs.extend(_chain(engine, conn, rs, row, where))
+            write_deferred(Raw(conn), txs, what="ledger import")
+    except WorkflowError:
+        for row in rows:
+            _replay(engine, rs, row, None, session)
+        return
+    for tx in txs:
+        engine._publish(tx.events)
+
+
+def _chain(engine: Engine, conn: Connection, rs: RuleSet, row: LedgerRow, where: tuple[int, str]) -> list[Tx]:
+    """The transactions of one new case's actions (:func:`_steps`), chained and finished deferred."""
+    at, now = engine._when(_at(rs, row.assigned_at, "submit") if row.assigned_at else None)
+    tx = engine._new_case(
+        conn,
+        row.number,
+        title=row.title,
+        deputy=row.deputy,
+        co_signers=row.co_signers,
+        content="",
+        field=row.field,
+        between_sessions=False,
+        confidential=False,
+        actor=Actor.office(),
+        at=at,
+        now=now,
+        session=where[1],
+        session_ref=where,
+    )
+    tx.fresh = True
+    tx.set_assignments(())
+    chain = [tx]
+    for step, day, body, needs in _steps(engine, rs, row, _NEW):
+        if needs is not None and chain[-1].state is not needs:
+            continue
+        chain[-1].finish(defer=True)
+        chain.append(chain[-1].then(*engine._when(_at(rs, day, step))))
+        body(chain[-1])
+    chain[-1].finish(defer=True)
+    return chain
+
+
+_NEW: dict[str, Any] = {
+    "state": State.SUBMITTED.value,
+    "answered": False,
+    "converted": False,
+    "feedback": False,
+}
+
+
+def _steps(
+    engine: Engine, rs: RuleSet, row: LedgerRow, have: dict[str, Any]
+) -> Iterator[tuple[str, date, Callable[[Tx], None], State | None]]:
+    """The actions after submission that the row records and the case (``have``) lacks, in order: the step's
+    name (its time of day), its date, what it does to the case, and the state it needs (else it is skipped)."""
+    from workflow.engine import AssignOrder
+
+    if row.assigned_at and row.main_unit and have["state"] == State.SUBMITTED.value:
+        order = AssignOrder(row.number, row.main_unit, row.co_units)
+        yield "assign", row.assigned_at, lambda tx: engine._assign_in(tx, order, rs), None
+    if row.answered_at and row.category and not have["answered"]:
+        waived = dict.fromkeys(row.co_units, _WAIVED)
+        body = engine._answer_body(row.category, _ANSWER, row.main_unit, (), waived)
+        yield "answer", row.answered_at, body, None
+    if row.feedback_at and row.rating and not have["feedback"]:
+        comment = _UNSATISFIED if row.rating == "unsatisfied" else ""
+        yield "feedback", row.feedback_at, engine._feedback_body(row.rating, comment, None, None), None
+        if row.closed_at:  # when the rule set has not closed it on the feedback already
+            yield "close", row.closed_at, engine._office_close_body(_CLOSED), State.REVISITED
+    if row.converted_to and row.converted_at and not have["converted"]:
+        yield "convert", row.converted_at, engine._convert_body(row.converted_to, _CONVERTED), None
+
+
+def _existing(engine: Engine, session: str | None, numbers: list[str]) -> dict[str, dict[str, Any]]:
+    """What the session already holds of these numbers: state, answered, feedback and conversion facts."""
+    found: dict[str, dict[str, Any]] = {}
+    with engine._reading() as conn:
+        sid = engine._session_id(conn, session)
+        raw = Raw(conn)
+        for chunk in range(0, len(numbers), 500):
+            marks, params = Raw.in_list("n", numbers[chunk : chunk + 500])
+            for number, state, answered, current, category, rating in raw.all(
+                "SELECT s.number, s.state, s.answered_at, s.current_category, s.category, s.rating "
+                f"FROM suggestions s WHERE s.session_id = :sid AND s.number IN {marks}",
+                {**params, "sid": sid},
+            ):
+                found[number] = {
+                    "state": state,
+                    "answered": answered is not None,
+                    "converted": current != category,
+                    "feedback": rating is not None,
+                }
+    return found
+
+
+def _at(rs: RuleSet, day: date, step: str) -> datetime:
+    return datetime.combine(day, _TIMES[step], tzinfo=rs.zone).astimezone(UTC)
+
+
+def _replay(
+    engine: Engine, rs: RuleSet, row: LedgerRow, have: dict[str, Any] | None, session: str | None
+) -> int:
+    """Drive the case through the steps the row records and the case lacks, one action (one transaction)
+    at a time; returns how many ran."""
+    steps = 0
+    try:
+        if have is None:
+            engine.submit(
+                row.number,
+                title=row.title,
+                deputy=row.deputy,
+                co_signers=row.co_signers,
+                field=row.field,
+                at=_at(rs, row.assigned_at, "submit") if row.assigned_at else None,
+                session=session,
+            )
+            steps += 1
+            have = _NEW
+        state = State(have["state"])
+        for step, day, body, needs in _steps(engine, rs, row, have):
+            if needs is not None and state is not needs:
+                continue
+            change = engine._act(
+                row.number,
+                actor=Actor.office(),
+                at=_at(rs, day, step),
+                session=session,
+                expected_version=None,
+                body=body,
+            )
+            state = State(change.state)
+            steps += 1
+    except WorkflowError as exc:
+        msg = (
+            f"row {row.line} ({row.number}): {exc}. The rows before it are imported and this case kept the steps "
+            "that succeeded; correct the row and import the file again (cases already in gain only what they lack)"
+        )
+        raise ValidationError(msg) from exc
+    return steps
