@@ -1,9 +1,10 @@
 """``jianyi``: the administrators' command line for handling deputies' suggestions (代表建议办理).
 
 A thin shell over the engine: each command parses its options, calls one engine function and prints the
-result (``--json`` for machine-readable output). Errors print one line to stderr and exit non-zero:
-1 domain error, 2 usage, 3 invalid input, 4 not found, 5 action not allowed in the state, 6 permission
-denied, 7 conflict (retry), 8 database not initialised. ``--debug`` shows the traceback instead.
+result (``--json`` for machine-readable output; the text comes from :mod:`workflow.reporting.text`). Errors
+print one line to stderr and exit non-zero, by :data:`EXIT_CODES`: 1 domain error, 2 usage, 3 invalid input,
+4 not found, 5 action not allowed in the state, 6 permission denied, 7 conflict (retry), 8 database not
+initialised, 9 audit trail broken. ``--debug`` shows the traceback instead.
 
 The database stack is imported inside commands, so ``jianyi --help`` stays fast.
 """
@@ -14,29 +15,79 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
+from notifications.errors import ConfigError, NotificationError, TemplateProblem
+from rules.errors import RuleError
+from workflow.core.errors import (
+    Conflict,
+    NotFound,
+    NotInitialised,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationError,
+    WorkflowError,
+)
 from workflow.core.states import ContactMethod, ContactStage, State
+from workflow.reporting import text
 
 if TYPE_CHECKING:
-    from workflow.core.views import Actor, Case, Change
-    from workflow.engine import Engine
+    from workflow import Actor, Change, Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 RATINGS = ("satisfied", "basic", "unsatisfied")
 
+# The one map from error to exit code: an error exits with the code of the nearest class of its MRO listed here.
+# Click's usage errors exit 2; `audit verify` exits AUDIT_BROKEN when it finds a problem.
+EXIT_CODES: Mapping[type[Exception], int] = {
+    WorkflowError: 1,
+    ValidationError: 3,
+    NotFound: 4,
+    TransitionNotAllowed: 5,
+    PermissionDenied: 6,
+    Conflict: 7,
+    NotInitialised: 8,
+    RuleError: 3,
+    NotificationError: 1,
+    TemplateProblem: 3,
+    ConfigError: 3,
+}
+AUDIT_BROKEN = 9
 
-def Failure(message: str, code: int) -> click.ClickException:  # noqa: N802  (raised like a class)
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code :data:`EXIT_CODES` gives ``exc`` (1 when no class of its MRO is listed)."""
+    for kind in type(exc).__mro__:
+        if issubclass(kind, Exception) and kind in EXIT_CODES:
+            return EXIT_CODES[kind]
+    return 1
+
+
+def _failure(message: str, code: int) -> click.ClickException:
     """A refused command: one line on stderr and exit ``code`` (click reads ``exit_code`` from the class)."""
     kind: type[click.ClickException] = type(f"Failure{code}", (click.ClickException,), {"exit_code": code})
     return kind(message)
+
+
+class _Group(click.Group):
+    """Maps the packages' errors to one line and their exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except tuple(EXIT_CODES) as exc:
+            app = ctx.find_object(App)
+            if app is not None and app.debug:
+                raise
+            raise _failure(str(exc), exit_code(exc)) from None
 
 
 @dataclass
@@ -51,58 +102,46 @@ class App:
     config_dir: str | None = None
     _engine: Engine | None = field(default=None, repr=False)
 
-    def engine(self) -> Engine:
-        """The engine, opened on first use."""
+    def engine(self, *, init_level: str | None = None) -> Engine:
+        """The engine, opened on first use and closed with the command line's context; with ``init_level``
+        the database and congress are created or upgraded first (``jianyi init``)."""
         if self._engine is None:
-            from workflow.engine import Engine
+            from workflow import Engine
 
-            self._engine = Engine.open(self.db, congress=self.congress)
+            opened = (
+                Engine.open(self.db, congress=self.congress)
+                if init_level is None
+                else Engine.init(self.db, congress=self.congress, level=init_level)
+            )
+            self._engine = click.get_current_context().find_root().with_resource(opened)
         return self._engine
+
+    def zone(self) -> ZoneInfo:
+        """The rule set's zone, in which times are shown."""
+        return self.engine().active_ruleset().zone
 
     def actor(self) -> Actor:
         """The ``--as`` actor."""
-        from workflow.core.views import Actor
+        from workflow import Actor
 
         try:
             return Actor.parse(self.actor_text)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--as") from None
 
-    def when(self, text: str | None) -> datetime | None:
+    def when(self, value: str | None) -> datetime | None:
         """``--at``/``--now`` text as an aware instant (local time in the rule set's zone when no offset)."""
-        if text is None:
+        if value is None:
             return None
-        from workflow.core.clock import parse_instant
+        from workflow import parse_instant
 
         try:
-            return parse_instant(text, self.engine().active_ruleset().zone)
+            return parse_instant(value, self.zone())
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
 
 
 pass_app = click.make_pass_decorator(App)
-
-
-def _fail(exc: BaseException, debug: bool) -> NoReturn:
-    if debug:
-        raise exc
-    code = getattr(exc, "exit_code", 1)
-    raise Failure(str(exc), code if isinstance(code, int) else 1) from None
-
-
-class _Group(click.Group):
-    """Maps the packages' errors to one line and an exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        from notifications.errors import NotificationError
-        from rules.errors import RuleError
-        from workflow.core.errors import WorkflowError
-
-        try:
-            return super().invoke(ctx)
-        except (WorkflowError, RuleError, NotificationError) as exc:
-            app = ctx.find_object(App)
-            _fail(exc, bool(app and app.debug))
 
 
 def _config(path: str | None) -> dict[str, Any]:
@@ -169,138 +208,88 @@ def cli(
         notifications=conf.get("notifications", {}),
         config_dir=conf.get("base"),
     )
-    ctx.call_on_close(lambda: ctx.obj._engine and ctx.obj._engine.dispose())
 
 
 # ---- output ---------------------------------------------------------------------------------------
-def _emit(as_json: bool, data: Any, text: Callable[[], str]) -> None:
+def _emit(as_json: bool, data: Any, render: Callable[[], str]) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
-        click.echo(text())
+        click.echo(render())
 
 
-def _local(value: datetime | None, app: App) -> str:
-    if value is None:
-        return "-"
-    return value.astimezone(app.engine().active_ruleset().zone).strftime("%Y-%m-%d %H:%M")
+def _emit_checked(as_json: bool, data: dict[str, Any], checked: str, problems: Sequence[Any]) -> None:
+    """Print the problems a check found, then the count line (or all of it as JSON)."""
+    lines = [str(p) for p in problems]
+    _emit(
+        as_json,
+        {**data, "problems": lines},
+        lambda: "".join(f"{line}\n" for line in lines) + f"{checked} checked, {len(lines)} problem(s)",
+    )
 
 
-def _deadline_line(d: Any, now: datetime) -> str:
-    if d.status == "met":
-        status = "met late (逾期办结)" if d.late else "met on time"
-    elif d.status == "open" and d.overdue(now):
-        status = "OVERDUE (逾期)"
-    elif d.status == "open" and now >= d.due_at:
-        status = "window closed"
+def _write(output: str | None, body: str | bytes) -> None:
+    if output is None:
+        if isinstance(body, bytes):
+            raise click.UsageError("an Excel workbook needs --output FILE.xlsx")
+        click.echo(body, nl=False)
+        return
+    path = Path(output)
+    if isinstance(body, bytes):
+        path.write_bytes(body)
     else:
-        status = d.status
-    flag = "  provisional (未载入官方节假日安排)" if d.provisional else ""
-    return f"    {d.kind:<14}{_pad(d.unit or '代表 (deputy)', 16)}due {d.due}  {status}{flag}"
-
-
-def _pad(text: str, width: int) -> str:
-    """``text`` padded to ``width`` terminal columns (CJK characters take two)."""
-    import unicodedata
-
-    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    return text + " " * max(1, width - used)
-
-
-def _case_text(case: Case, app: App) -> str:
-    now = app.engine().clock.now()
-    units = (
-        f"main unit (主办): {case.main_unit}"
-        if case.main_unit
-        else f"split units (分办): {'、'.join(case.split_units)}"
-    )
-    if case.co_units:
-        units += f"   co-units (会办): {'、'.join(case.co_units)}"
-    flags = [
-        name
-        for name, on in (
-            ("key 重点督办", case.key),
-            ("complex 复杂", case.complex),
-            ("extended 已延期", case.extended),
-            ("confidential 不公开", case.confidential),
-            ("between sessions 闭会期间", case.between_sessions),
-        )
-        if on
-    ]
-    if case.escalation_level:
-        flags.append(f"escalation level {case.escalation_level} (督办)")
-    lines = [
-        f"建议 {case.session}/{case.number}  {case.title}",
-        f"  state: {case.state} (round {case.round})   version {case.version}   rule set {case.ruleset or '-'}",
-        f"  deputy (领衔代表): {case.deputy}"
-        + (f"   co-signers (附议): {'、'.join(case.co_signers)}" if case.co_signers else ""),
-    ]
-    if case.main_unit or case.split_units:
-        lines.append("  " + units)
-    if case.category:
-        conv = f" → {case.current_category}" if case.current_category != case.category else ""
-        lines.append(f"  class (办理类别): {case.category}{conv}")
-    if flags:
-        lines.append("  flags: " + ", ".join(flags))
-    lines.append(
-        f"  submitted {_local(case.submitted_at, app)}   assigned {_local(case.assigned_at, app)}   "
-        f"answered {_local(case.answered_at, app)}   closed {_local(case.closed_at, app)}"
-    )
-    if case.deadlines:
-        lines.append("  deadlines (期限):")
-        lines.extend(_deadline_line(d, now) for d in case.deadlines)
-    lines.append("  allowed: " + (", ".join(case.allowed) or "nothing (final state)"))
-    return "\n".join(lines)
-
-
-def _change_text(change: Change) -> str:
-    steps = "; ".join(
-        f"{e.action}: {e.from_state} → {e.to_state}" if e.from_state != e.to_state else f"{e.action} recorded"
-        for e in change.events
-    )
-    return f"建议 {change.session}/{change.number}: {steps} (now {change.state}, version {change.version})"
+        path.write_text(body, encoding="utf-8")
+    click.echo(f"wrote {path}", err=True)
 
 
 # ---- common options -------------------------------------------------------------------------------
-def json_option(f: F) -> F:
-    """``--json``: machine-readable output."""
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+def _options(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
+    """One decorator adding the options of ``decorators`` in the order given, which is their --help order."""
+
+    def apply(f: F) -> F:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return apply
 
 
-def action_options(f: F) -> F:
-    """Options every action takes."""
-    f = click.option(
-        "--at", metavar="TIME", help="When it happened: ISO date or date-time (local if no offset)."
-    )(f)
-    f = click.option(
-        "--session", metavar="NAME", help="The session the number belongs to [current session]."
-    )(f)
-    f = click.option(
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+session_option = click.option("--session", metavar="NAME", help="The session [current session].")
+action_options = _options(
+    json_option,
+    click.option(
         "--expect-version",
         type=int,
         metavar="N",
         help="Refuse (conflict) unless the case is still at version N.",
-    )(f)
-    return json_option(f)
-
-
-def _run(
-    app: App,
-    as_json: bool,
-    call: Callable[[Engine, dict[str, Any]], Change],
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-) -> None:
-    engine = app.engine()
-    common = {
-        "actor": app.actor(),
-        "at": app.when(at),
-        "session": session,
-        "expected_version": expect_version,
-    }
-    change = call(engine, common)
-    _emit(as_json, change.to_json(), lambda: _change_text(change))
+    ),
+    click.option("--session", metavar="NAME", help="The session the number belongs to [current session]."),
+    click.option(
+        "--at", metavar="TIME", help="When it happened: ISO date or date-time (local if no offset)."
+    ),
+)
+scope_options = _options(
+    click.option("--session", metavar="NAME", help="Only this session [all]."),
+    click.option(
+        "--term", metavar="TERM", help="Only sessions of this term (届), as `session add --term` gave it."
+    ),
+    click.option("--unit", metavar="UNIT", help="Only cases this unit handles as main (or split) unit."),
+    click.option("--from", "start", metavar="DATE", help="Only cases assigned on or after DATE."),
+    click.option("--to", "end", metavar="DATE", help="Only cases assigned on or before DATE."),
+)
+output_options = _options(
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
+        default="text",
+        show_default=True,
+    ),
+    click.option(
+        "--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx)."
+    ),
+)
 
 
 # ---- set-up ---------------------------------------------------------------------------------------
@@ -316,10 +305,7 @@ def _run(
 @pass_app
 def init(app: App, level: str, as_json: bool) -> None:
     """Create or upgrade the database, and the congress (--congress, default 'default')."""
-    from workflow.engine import Engine
-
-    engine = Engine.init(app.db, congress=app.congress, level=level)
-    app._engine = engine
+    engine = app.engine(init_level=level)
     rs = engine.active_ruleset()
     data = {"db": engine.url, "congress": engine.congress, "ruleset": f"{rs.id}@{rs.version}"}
     _emit(
@@ -346,7 +332,7 @@ def session_add(
 ) -> None:
     """Add a session."""
     info = app.engine().add_session(name, term=term, year=year, current=current)
-    _emit(as_json, _asdict(info), lambda: f"session {info.name!r} added" + (" (current)" if current else ""))
+    _emit(as_json, asdict(info), lambda: f"session {info.name!r} added" + (" (current)" if current else ""))
 
 
 @session.command("use")
@@ -367,7 +353,7 @@ def session_list(app: App, as_json: bool) -> None:
     rows = app.engine().sessions()
     _emit(
         as_json,
-        [_asdict(r) for r in rows],
+        [asdict(r) for r in rows],
         lambda: (
             "\n".join(
                 f"{'*' if r.current else ' '} {r.name}  {r.term or ''} {r.year or ''}".rstrip() for r in rows
@@ -390,18 +376,10 @@ def unit() -> None:
 @click.option("--webhook", metavar="URL", help="Webhook for notices (SMS gateway, 企业微信/钉钉 robot).")
 @json_option
 @pass_app
-def unit_add(
-    app: App,
-    name: str,
-    parent: str | None,
-    email: str | None,
-    phone: str | None,
-    webhook: str | None,
-    as_json: bool,
-) -> None:
+def unit_add(app: App, /, name: str, as_json: bool, **contacts: str | None) -> None:
     """Add a unit."""
-    info = app.engine().add_unit(name, parent=parent, email=email, phone=phone, webhook=webhook)
-    _emit(as_json, _asdict(info), lambda: f"unit {info.name!r} added")
+    info = app.engine().add_unit(name, **contacts)
+    _emit(as_json, asdict(info), lambda: f"unit {info.name!r} added")
 
 
 @unit.command("list")
@@ -410,7 +388,7 @@ def unit_add(
 def unit_list(app: App, as_json: bool) -> None:
     """List the units."""
     rows = app.engine().units()
-    _emit(as_json, [_asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or "no units yet")
+    _emit(as_json, [asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or "no units yet")
 
 
 @cli.group()
@@ -425,12 +403,10 @@ def deputy() -> None:
 @click.option("--phone", metavar="P")
 @json_option
 @pass_app
-def deputy_add(
-    app: App, name: str, delegation: str | None, email: str | None, phone: str | None, as_json: bool
-) -> None:
+def deputy_add(app: App, /, name: str, as_json: bool, **contacts: str | None) -> None:
     """Add a deputy."""
-    info = app.engine().add_deputy(name, delegation=delegation, email=email, phone=phone)
-    _emit(as_json, _asdict(info), lambda: f"deputy {info.name!r} added")
+    info = app.engine().add_deputy(name, **contacts)
+    _emit(as_json, asdict(info), lambda: f"deputy {info.name!r} added")
 
 
 @deputy.command("list")
@@ -439,374 +415,45 @@ def deputy_add(
 def deputy_list(app: App, as_json: bool) -> None:
     """List the deputies."""
     rows = app.engine().deputies()
-    _emit(as_json, [_asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or "no deputies yet")
+    _emit(as_json, [asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or "no deputies yet")
 
 
-def _asdict(value: Any) -> dict[str, Any]:
-    from dataclasses import asdict
+# ---- the lifecycle: one command per action, built from a table -------------------------------------
+@dataclass(frozen=True)
+class _Action:
+    """An action command: NUMBER, its own options (named as the engine's keywords, in --help order), then
+    --at, --session, --expect-version and --json; it calls ``Engine.<method>`` and prints the change."""
 
-    return asdict(value)
-
-
-# ---- the lifecycle --------------------------------------------------------------------------------
-@cli.command()
-@click.argument("number")
-@click.option("--title", required=True, help="The title (标题).")
-@click.option("--deputy", "lead", required=True, metavar="NAME", help="The lead deputy (领衔代表).")
-@click.option(
-    "--co-signer", "co_signers", multiple=True, metavar="NAME", help="A co-signing deputy (附议); repeat."
-)
-@click.option("--content", default="", help="The text of the suggestion.")
-@click.option("--field", "field_", metavar="F", help="The field (领域), e.g. 交通.")
-@click.option("--between-sessions", is_flag=True, help="Submitted between sessions (闭会期间).")
-@click.option("--confidential", is_flag=True, help="Never in a public export (the deputy asked).")
-@action_options
-@pass_app
-def submit(
-    app: App,
-    number: str,
-    title: str,
-    lead: str,
-    co_signers: tuple[str, ...],
-    content: str,
-    field_: str | None,
-    between_sessions: bool,
-    confidential: bool,
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """Register suggestion NUMBER (提出/受理)."""
-    if expect_version is not None:
-        raise click.BadParameter("a new suggestion has no version yet", param_hint="--expect-version")
-    _run(
-        app,
-        as_json,
-        lambda e, c: e.submit(
-            number,
-            title=title,
-            deputy=lead,
-            co_signers=co_signers,
-            content=content,
-            field=field_,
-            between_sessions=between_sessions,
-            confidential=confidential,
-            actor=c["actor"],
-            at=c["at"],
-            session=c["session"],
-        ),
-        at,
-        session,
-        None,
-    )
+    name: str
+    doc: str
+    options: tuple[Callable[[Any], Any], ...]
+    method: str
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None  # options → engine keywords
+    new_case: bool  # submit: the case has no version yet to expect
 
 
-def _units_options(f: F) -> F:
-    f = click.option("--main", metavar="UNIT", help="The main unit (主办).")(f)
-    f = click.option("--co", multiple=True, metavar="UNIT", help="A co-unit (会办/协办); repeat.")(f)
-    return click.option(
-        "--split",
-        multiple=True,
-        metavar="UNIT",
-        help="A split unit (分办), each answering its part; repeat, instead of --main.",
-    )(f)
+def _action(
+    name: str,
+    doc: str,
+    *options: Callable[[Any], Any],
+    method: str | None = None,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    new_case: bool = False,
+) -> _Action:
+    return _Action(name, doc, options, method or name.replace("-", "_"), prepare, new_case)
 
 
-@cli.command()
-@click.argument("number")
-@_units_options
-@click.option("--key", is_flag=True, help="Key suggestion under leaders' supervision (重点督办).")
-@click.option(
-    "--complex",
-    "complex_",
-    is_flag=True,
-    help="Complex (涉及面广、处理难度大): the office approves the 6-month answer period now.",
-)
-@action_options
-@pass_app
-def assign(
-    app: App,
-    number: str,
-    main: str | None,
-    co: tuple[str, ...],
-    split: tuple[str, ...],
-    key: bool,
-    complex_: bool,
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """Assign NUMBER (交办) to a main unit and co-units, or to split units; starts the clocks."""
-    _run(
-        app,
-        as_json,
-        lambda e, c: e.assign(number, main=main, co=co, split=split, key=key, complex=complex_, **c),
-        at,
-        session,
-        expect_version,
-    )
+def _many(flag: str, dest: str, metavar: str, help_text: str) -> Callable[[Any], Any]:
+    """A repeatable option."""
+    return click.option(flag, dest, multiple=True, metavar=metavar, help=help_text)
 
 
-@cli.command("assign-batch")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--at", metavar="TIME", help="When the assignment meeting (交办会) took place.")
-@click.option("--session", metavar="NAME", help="The session [current session].")
-@json_option
-@pass_app
-def assign_batch(app: App, file: str, at: str | None, session: str | None, as_json: bool) -> None:
-    """Assign many suggestions at once from a CSV file (交办会), all or nothing.
+def _answer_keywords(options: dict[str, Any]) -> dict[str, Any]:
+    """Pair each --promise with its --due and each --without-opinion with its --reason."""
+    from workflow import Promised
 
-    Columns: number, main, co, split, key, complex (also 建议编号, 主办单位, 会办单位, 分办单位, 重点, 复杂).
-    Several units in one cell are separated by 、 , or ;.
-    """
-    orders = _read_orders(Path(file))
-    changes = app.engine().assign_many(orders, actor=app.actor(), at=app.when(at), session=session)
-    _emit(
-        as_json,
-        [c.to_json() for c in changes],
-        lambda: f"assigned {len(changes)} suggestion(s) in one transaction",
-    )
-
-
-def _read_orders(path: Path) -> list[Any]:
-    import csv
-
-    from workflow.engine import AssignOrder
-    from workflow.ledger import split_names
-
-    aliases = {
-        "建议编号": "number",
-        "主办单位": "main",
-        "会办单位": "co",
-        "分办单位": "split",
-        "重点": "key",
-        "复杂": "complex",
-    }
-    truthy = {"1", "true", "yes", "y", "是", "√"}
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        orders = []
-        problems = []
-        for line, raw in enumerate(reader, start=2):
-            row = {
-                aliases.get((k or "").strip(), (k or "").strip()): (v or "").strip() for k, v in raw.items()
-            }
-            if not row.get("number"):
-                problems.append(f"line {line}: no number")
-                continue
-
-            orders.append(
-                AssignOrder(
-                    row["number"],
-                    main=row.get("main") or None,
-                    co=split_names(row.get("co", "")),
-                    split=split_names(row.get("split", "")),
-                    key=row.get("key", "").lower() in truthy,
-                    complex=row.get("complex", "").lower() in truthy,
-                )
-            )
-    if problems:
-        from workflow.core.errors import ValidationError
-
-        raise ValidationError(f"{path}: {len(problems)} bad line(s), nothing assigned", problems=problems)
-    return orders
-
-
-@cli.command("return")
-@click.argument("number")
-@click.option("--unit", "unit_name", metavar="UNIT", help="The unit asking [the acting unit].")
-@click.option("--reason", required=True, help="Why the case is not the unit's responsibility.")
-@action_options
-@pass_app
-def return_(
-    app: App,
-    number: str,
-    unit_name: str | None,
-    reason: str,
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """A unit asks to hand NUMBER back (退办); the office then reassigns or refuses."""
-    _run(
-        app,
-        as_json,
-        lambda e, c: e.request_return(number, unit=unit_name, reason=reason, **c),
-        at,
-        session,
-        expect_version,
-    )
-
-
-@cli.command()
-@click.argument("number")
-@_units_options
-@click.option("--reason", default="", help="Why (recorded in the history).")
-@action_options
-@pass_app
-def reassign(
-    app: App,
-    number: str,
-    main: str | None,
-    co: tuple[str, ...],
-    split: tuple[str, ...],
-    reason: str,
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """Assign NUMBER again (二次交办) to other units; the clocks restart."""
-    _run(
-        app,
-        as_json,
-        lambda e, c: e.reassign(number, main=main, co=co, split=split, reason=reason, **c),
-        at,
-        session,
-        expect_version,
-    )
-
-
-@cli.command("refuse-return")
-@click.argument("number")
-@click.option("--reason", required=True, help="Why the unit keeps the case.")
-@click.option("--unit", "unit_name", metavar="UNIT", help="Only this unit's request [all pending].")
-@action_options
-@pass_app
-def refuse_return(
-    app: App,
-    number: str,
-    reason: str,
-    unit_name: str | None,
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """Refuse a unit's request to hand NUMBER back; the unit keeps handling it."""
-    _run(
-        app,
-        as_json,
-        lambda e, c: e.refuse_return(number, reason=reason, unit=unit_name, **c),
-        at,
-        session,
-        expect_version,
-    )
-
-
-@cli.command()
-@click.argument("number")
-@click.option("--unit", "unit_name", metavar="UNIT", help="The co-unit [the acting unit].")
-@click.option("--text", required=True, help="The opinion.")
-@action_options
-@pass_app
-def opinion(
-    app: App,
-    number: str,
-    unit_name: str | None,
-    text: str,
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """A co-unit's opinion (会办意见) on NUMBER to the main unit."""
-    _run(
-        app,
-        as_json,
-        lambda e, c: e.opinion(number, unit=unit_name, text=text, **c),
-        at,
-        session,
-        expect_version,
-    )
-
-
-@cli.command()
-@click.argument("number")
-@click.option("--unit", "unit_name", metavar="UNIT", help="The unit [the acting unit].")
-@click.option(
-    "--method",
-    required=True,
-    type=click.Choice([m.value for m in ContactMethod]),
-    help="visit (走访/面商), meeting (座谈), phone, letter or online.",
-)
-@click.option("--note", default="", help="What was discussed.")
-@click.option(
-    "--stage",
-    type=click.Choice([s.value for s in ContactStage]),
-    help="before (办前), during (办中), after (办后) [from the case].",
-)
-@action_options
-@pass_app
-def contact(
-    app: App,
-    number: str,
-    unit_name: str | None,
-    method: str,
-    note: str,
-    stage: str | None,
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """Record a contact between a unit and the deputy (联系沟通) on NUMBER."""
-    _run(
-        app,
-        as_json,
-        lambda e, c: e.contact(number, unit=unit_name, method=method, note=note, stage=stage, **c),
-        at,
-        session,
-        expect_version,
-    )
-
-
-@cli.command()
-@click.argument("number")
-@click.option("--category", required=True, metavar="A|B|C|D", help="The class (办理类别) of the rule set.")
-@click.option("--text", required=True, help="The answer.")
-@click.option(
-    "--unit", "unit_name", metavar="UNIT", help="The answering unit [acting unit, or the main unit]."
-)
-@click.option(
-    "--promise", "promises", multiple=True, metavar="TEXT", help="A promised item (B); pair with --due."
-)
-@click.option(
-    "--due", "dues", multiple=True, metavar="DATE", help="The promised date of the --promise before it."
-)
-@click.option(
-    "--without-opinion",
-    "without",
-    multiple=True,
-    metavar="UNIT",
-    help="Office only: answer without this co-unit's opinion; pair with --reason.",
-)
-@click.option(
-    "--reason", "reasons", multiple=True, metavar="R", help="Why, for the --without-opinion before it."
-)
-@action_options
-@pass_app
-def answer(
-    app: App,
-    number: str,
-    category: str,
-    text: str,
-    unit_name: str | None,
-    promises: tuple[str, ...],
-    dues: tuple[str, ...],
-    without: tuple[str, ...],
-    reasons: tuple[str, ...],
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """The answer (答复) to the deputy on NUMBER, with its class."""
-    from workflow.engine import Promised
-
+    promises, dues = options.pop("promises"), options.pop("dues")
+    without, reasons = options.pop("without"), options.pop("reasons")
     if len(promises) != len(dues):
         raise click.BadParameter(
             f"{len(promises)} --promise but {len(dues)} --due: give each promise its date", param_hint="--due"
@@ -819,165 +466,208 @@ def answer(
             items.append(Promised(item, date.fromisoformat(due)))
         except ValueError:
             raise click.BadParameter(f"{due!r} is not an ISO date (2026-12-31)", param_hint="--due") from None
-    _run(
-        app,
-        as_json,
-        lambda e, c: e.answer(
-            number,
-            category=category,
-            text=text,
-            unit=unit_name,
-            promises=items,
-            without_opinion=dict(zip(without, reasons, strict=True)),
-            **c,
-        ),
-        at,
-        session,
-        expect_version,
-    )
+    return {**options, "promises": items, "without_opinion": dict(zip(without, reasons, strict=True))}
 
 
-@cli.command()
-@click.argument("number")
-@click.option(
-    "--rating",
-    required=True,
-    type=click.Choice(RATINGS),
-    help="satisfied (满意), basic (基本满意) or unsatisfied (不满意).",
+_UNITS = (
+    click.option(
+        "--split",
+        multiple=True,
+        metavar="UNIT",
+        help="A split unit (分办), each answering its part; repeat, instead of --main.",
+    ),
+    _many("--co", "co", "UNIT", "A co-unit (会办/协办); repeat."),
+    click.option("--main", metavar="UNIT", help="The main unit (主办)."),
 )
-@click.option("--comment", default="", help="The deputy's opinion (required when unsatisfied).")
-@click.option("--attitude", type=click.Choice(RATINGS), help="Rating of the handling attitude (办理态度).")
-@click.option("--result", type=click.Choice(RATINGS), help="Rating of the result (办理结果).")
-@action_options
-@pass_app
-def feedback(
-    app: App,
-    number: str,
-    rating: str,
-    comment: str,
-    attitude: str | None,
-    result: str | None,
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """The deputy's feedback on the answer to NUMBER; closes or re-handles it as the rule set says."""
-    _run(
-        app,
-        as_json,
-        lambda e, c: e.feedback(
-            number, rating=rating, comment=comment, attitude=attitude, result=result, **c
+_REASON = click.option("--reason", default="", help="Why (recorded in the history).")
+_REASON_REQUIRED = click.option("--reason", required=True, help="Why (recorded in the history).")
+
+ACTIONS = (
+    _action(
+        "submit",
+        "Register suggestion NUMBER (提出/受理).",
+        click.option("--title", required=True, help="The title (标题)."),
+        click.option("--deputy", required=True, metavar="NAME", help="The lead deputy (领衔代表)."),
+        _many("--co-signer", "co_signers", "NAME", "A co-signing deputy (附议); repeat."),
+        click.option("--content", default="", help="The text of the suggestion."),
+        click.option("--field", metavar="F", help="The field (领域), e.g. 交通."),
+        click.option("--between-sessions", is_flag=True, help="Submitted between sessions (闭会期间)."),
+        click.option("--confidential", is_flag=True, help="Never in a public export (the deputy asked)."),
+        new_case=True,
+    ),
+    _action(
+        "assign",
+        "Assign NUMBER (交办) to a main unit and co-units, or to split units; starts the clocks.",
+        *_UNITS,
+        click.option("--key", is_flag=True, help="Key suggestion under leaders' supervision (重点督办)."),
+        click.option(
+            "--complex",
+            is_flag=True,
+            help="Complex (涉及面广、处理难度大): the office approves the 6-month answer period now.",
         ),
-        at,
-        session,
-        expect_version,
-    )
+    ),
+    _action(
+        "return",
+        "A unit asks to hand NUMBER back (退办); the office then reassigns or refuses.",
+        click.option("--unit", metavar="UNIT", help="The unit asking [the acting unit]."),
+        click.option("--reason", required=True, help="Why the case is not the unit's responsibility."),
+        method="request_return",
+    ),
+    _action(
+        "reassign", "Assign NUMBER again (二次交办) to other units; the clocks restart.", *_UNITS, _REASON
+    ),
+    _action(
+        "refuse-return",
+        "Refuse a unit's request to hand NUMBER back; the unit keeps handling it.",
+        click.option("--reason", required=True, help="Why the unit keeps the case."),
+        click.option("--unit", metavar="UNIT", help="Only this unit's request [all pending]."),
+    ),
+    _action(
+        "opinion",
+        "A co-unit's opinion (会办意见) on NUMBER to the main unit.",
+        click.option("--unit", metavar="UNIT", help="The co-unit [the acting unit]."),
+        click.option("--text", required=True, help="The opinion."),
+    ),
+    _action(
+        "contact",
+        "Record a contact between a unit and the deputy (联系沟通) on NUMBER.",
+        click.option("--unit", metavar="UNIT", help="The unit [the acting unit]."),
+        click.option(
+            "--method",
+            required=True,
+            type=click.Choice([m.value for m in ContactMethod]),
+            help="visit (走访/面商), meeting (座谈), phone, letter or online.",
+        ),
+        click.option("--note", default="", help="What was discussed."),
+        click.option(
+            "--stage",
+            type=click.Choice([s.value for s in ContactStage]),
+            help="before (办前), during (办中), after (办后) [from the case].",
+        ),
+    ),
+    _action(
+        "answer",
+        "The answer (答复) to the deputy on NUMBER, with its class.",
+        click.option(
+            "--category", required=True, metavar="A|B|C|D", help="The class (办理类别) of the rule set."
+        ),
+        click.option("--text", required=True, help="The answer."),
+        click.option("--unit", metavar="UNIT", help="The answering unit [acting unit, or the main unit]."),
+        _many("--promise", "promises", "TEXT", "A promised item (B); pair with --due."),
+        _many("--due", "dues", "DATE", "The promised date of the --promise before it."),
+        _many(
+            "--without-opinion",
+            "without",
+            "UNIT",
+            "Office only: answer without this co-unit's opinion; pair with --reason.",
+        ),
+        _many("--reason", "reasons", "R", "Why, for the --without-opinion before it."),
+        prepare=_answer_keywords,
+    ),
+    _action(
+        "feedback",
+        "The deputy's feedback on the answer to NUMBER; closes or re-handles it as the rule set says.",
+        click.option(
+            "--rating",
+            required=True,
+            type=click.Choice(RATINGS),
+            help="satisfied (满意), basic (基本满意) or unsatisfied (不满意).",
+        ),
+        click.option("--comment", default="", help="The deputy's opinion (required when unsatisfied)."),
+        click.option(
+            "--attitude", type=click.Choice(RATINGS), help="Rating of the handling attitude (办理态度)."
+        ),
+        click.option("--result", type=click.Choice(RATINGS), help="Rating of the result (办理结果)."),
+    ),
+    _action(
+        "rehandle", "Send NUMBER back for re-handling (重新办理): round + 1, new answer deadline.", _REASON
+    ),
+    _action("close", "Close NUMBER (办结) after the deputy's feedback.", _REASON),
+    _action(
+        "withdraw",
+        "Withdraw NUMBER (撤回) at the deputy's written request; handling stops.",
+        _REASON_REQUIRED,
+    ),
+    _action(
+        "extend",
+        "Approve the 6-month answer period of complex NUMBER (延期), counted from assignment.",
+        _REASON_REQUIRED,
+    ),
+    _action(
+        "convert",
+        """Record that B-class NUMBER became A (B→A 转化) or C: a follow-up answer to the deputy.
+
+        The class the case was answered with is kept (`show --json`: `category`); `current_category` takes the
+        new class and `history` lists the conversions. Open promises end done (A) or cancelled (C). Allowed after
+        the answer in any state, closed included; by the office or the case's main unit.
+        """,
+        click.option(
+            "--to", required=True, metavar="CLASS", help="The new class: A (solved) or C (not for now)."
+        ),
+        click.option("--evidence", required=True, help="What was done, and when (sent to the deputy)."),
+    ),
+    _action(
+        "progress",
+        """Record progress on the promises of B-class NUMBER (承诺事项进展); the yearly letter to the deputy
+        (`jianyi progress-letters`) reports the latest note. By the office or the case's main unit.""",
+        click.option(
+            "--note", required=True, help="What has been done on the promises, and what comes next."
+        ),
+    ),
+)
 
 
-def _simple(name: str, method: str, doc: str, *, reason_required: bool) -> None:
-    @click.argument("number")
-    @(
-        click.option("--reason", required=True, help="Why (recorded in the history).")
-        if reason_required
-        else click.option("--reason", default="", help="Why (recorded in the history).")
-    )
-    @action_options
-    @pass_app
+def _action_command(spec: _Action) -> click.Command:
     def command(
         app: App,
+        /,
         number: str,
-        reason: str,
         at: str | None,
         session: str | None,
         expect_version: int | None,
         as_json: bool,
+        **options: Any,
     ) -> None:
-        _run(
-            app,
-            as_json,
-            lambda e, c: getattr(e, method)(number, reason=reason, **c),
-            at,
-            session,
-            expect_version,
-        )
+        if spec.new_case and expect_version is not None:
+            raise click.BadParameter("a new suggestion has no version yet", param_hint="--expect-version")
+        keywords = spec.prepare(options) if spec.prepare else options
+        engine = app.engine()
+        common: dict[str, Any] = {"actor": app.actor(), "at": app.when(at), "session": session}
+        if not spec.new_case:
+            common["expected_version"] = expect_version
+        change: Change = getattr(engine, spec.method)(number, **keywords, **common)
+        _emit(as_json, change.to_json(), lambda: text.change_text(change))
 
-    command.__doc__ = doc
-    cli.command(name)(command)
-
-
-_simple(
-    "rehandle",
-    "rehandle",
-    "Send NUMBER back for re-handling (重新办理): round + 1, new answer deadline.",
-    reason_required=False,
-)
-_simple("close", "close", "Close NUMBER (办结) after the deputy's feedback.", reason_required=False)
-_simple(
-    "withdraw",
-    "withdraw",
-    "Withdraw NUMBER (撤回) at the deputy's written request; handling stops.",
-    reason_required=True,
-)
-_simple(
-    "extend",
-    "extend",
-    "Approve the 6-month answer period of complex NUMBER (延期), counted from assignment.",
-    reason_required=True,
-)
+    command.__doc__ = spec.doc
+    decorate = _options(click.argument("number"), *spec.options, action_options)
+    return cli.command(spec.name)(decorate(pass_app(command)))
 
 
-@cli.command()
-@click.argument("number")
-@click.option(
-    "--to", "to", required=True, metavar="CLASS", help="The new class: A (solved) or C (not for now)."
-)
-@click.option("--evidence", required=True, help="What was done, and when (sent to the deputy).")
-@action_options
+for _spec in ACTIONS:
+    _action_command(_spec)
+
+
+@cli.command("assign-batch")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--at", metavar="TIME", help="When the assignment meeting (交办会) took place.")
+@click.option("--session", metavar="NAME", help="The session [current session].")
+@json_option
 @pass_app
-def convert(
-    app: App,
-    number: str,
-    to: str,
-    evidence: str,
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """Record that B-class NUMBER became A (B→A 转化) or C: a follow-up answer to the deputy.
+def assign_batch(app: App, file: str, at: str | None, session: str | None, as_json: bool) -> None:
+    """Assign many suggestions at once from a CSV or Excel (.xlsx) file (交办会), all or nothing.
 
-    The class the case was answered with is kept (`show --json`: `category`); `current_category` takes the
-    new class and `history` lists the conversions. Open promises end done (A) or cancelled (C). Allowed after
-    the answer in any state, closed included; by the office or the case's main unit.
+    Columns: number, main, co, split, key, complex (also 建议编号, 主办单位, 会办单位, 分办单位, 重点, 复杂).
+    Several units in one cell are separated by 、 , or ;.
     """
-    _run(
-        app,
+    from workflow.ledger import read_orders
+
+    orders = read_orders(Path(file))
+    changes = app.engine().assign_many(orders, actor=app.actor(), at=app.when(at), session=session)
+    _emit(
         as_json,
-        lambda e, c: e.convert(number, to=to, evidence=evidence, **c),
-        at,
-        session,
-        expect_version,
+        [c.to_json() for c in changes],
+        lambda: f"assigned {len(changes)} suggestion(s) in one transaction",
     )
-
-
-@cli.command()
-@click.argument("number")
-@click.option("--note", required=True, help="What has been done on the promises, and what comes next.")
-@action_options
-@pass_app
-def progress(
-    app: App,
-    number: str,
-    note: str,
-    at: str | None,
-    session: str | None,
-    expect_version: int | None,
-    as_json: bool,
-) -> None:
-    """Record progress on the promises of B-class NUMBER (承诺事项进展); the yearly letter to the deputy
-    (`jianyi progress-letters`) reports the latest note. By the office or the case's main unit."""
-    _run(app, as_json, lambda e, c: e.progress(number, note=note, **c), at, session, expect_version)
 
 
 @cli.command("progress-letters")
@@ -991,7 +681,7 @@ def progress_letters(app: App, year: int | None, as_json: bool) -> None:
     from workflow.reporting.letters import progress_letters as write
 
     engine = app.engine()
-    when = year or engine.clock.now().astimezone(engine.active_ruleset().zone).year
+    when = year or engine.clock.now().astimezone(app.zone()).year
     written, had = write(engine, year=when)
     _emit(
         as_json,
@@ -1005,114 +695,66 @@ def progress_letters(app: App, year: int | None, as_json: bool) -> None:
 # ---- queries --------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("number")
-@click.option("--session", metavar="NAME", help="The session [current session].")
+@session_option
 @json_option
 @pass_app
 def show(app: App, number: str, session: str | None, as_json: bool) -> None:
     """Show NUMBER: state, units, class, deadlines and what may be done next."""
     case = app.engine().get(number, session=session)
-    _emit(as_json, case.to_json(), lambda: _case_text(case, app))
+    _emit(
+        as_json,
+        case.to_json(),
+        lambda: text.case_text(case, zone=app.zone(), now=app.engine().clock.now()),
+    )
 
 
 @cli.command()
 @click.argument("number")
-@click.option("--session", metavar="NAME", help="The session [current session].")
+@session_option
 @json_option
 @pass_app
 def history(app: App, number: str, session: str | None, as_json: bool) -> None:
     """The audit history of NUMBER, in order."""
     rows = app.engine().history(number, session=session)
-
-    def text() -> str:
-        return "\n".join(
-            f"#{h.seq:<3} {_local(h.at, app)}  {_pad(h.actor, 24)}{h.action:<14} {h.from_state or '-'} → {h.to_state}"
-            for h in rows
-        )
-
-    _emit(as_json, [h.to_json() for h in rows], text)
+    _emit(as_json, [h.to_json() for h in rows], lambda: text.history_text(rows, app.zone()))
 
 
 @cli.command("list")
 @click.option("--state", type=click.Choice([s.value for s in State]), help="Only cases in this state.")
-@click.option("--unit", "unit_name", metavar="UNIT", help="Only cases this unit is handling now.")
+@click.option("--unit", metavar="UNIT", help="Only cases this unit is handling now.")
 @click.option("--overdue", is_flag=True, help="Only cases with an open deadline past due.")
 @click.option("--now", metavar="TIME", help="The time --overdue is judged at [now].")
-@click.option("--session", metavar="NAME", help="The session [current session].")
+@session_option
 @json_option
 @pass_app
-def list_(
-    app: App,
-    state: str | None,
-    unit_name: str | None,
-    overdue: bool,
-    now: str | None,
-    session: str | None,
-    as_json: bool,
-) -> None:
+def list_(app: App, /, now: str | None, as_json: bool, **filters: Any) -> None:
     """List cases of the session."""
-    engine = app.engine()
-    cases = engine.list_cases(
-        state=state, unit=unit_name, overdue=overdue, now=app.when(now), session=session
-    )
-
-    def text() -> str:
-        if not cases:
-            return "no cases match"
-        return "\n".join(
-            f"{c.number:<8} {c.state:<11} r{c.round} {c.category or '-'}  "
-            f"{_pad(c.main_unit or '、'.join(c.split_units) or '-', 24)}{c.title}"
-            for c in cases
-        )
-
-    _emit(as_json, [c.to_json() for c in cases], text)
+    cases = app.engine().list_cases(now=app.when(now), **filters)
+    _emit(as_json, [c.to_json() for c in cases], lambda: text.cases_text(cases))
 
 
 @cli.command()
 @click.argument("number")
 @click.option("--explain", is_flag=True, help="Show rule, legal basis, start, raw end and why it rolled.")
-@click.option("--session", metavar="NAME", help="The session [current session].")
+@session_option
 @json_option
 @pass_app
 def deadlines(app: App, number: str, explain: bool, session: str | None, as_json: bool) -> None:
     """The deadlines of NUMBER (期限), with --explain how each was computed."""
     rows = app.engine().explain(number, session=session)
     now = app.engine().clock.now()
-
-    def text() -> str:
-        if not rows:
-            return f"建议 {number} has no deadlines (not assigned yet)"
-        out = []
-        for r in rows:
-            out.append(_deadline_line(r.deadline, now).strip())
-            if explain:
-                d = r.deadline
-                out.append(f"    rule: {r.rule} ({r.ruleset})")
-                if r.basis:
-                    out.append(f"    basis: {r.basis}")
-                out.append(
-                    f"    start: {d.start} (not counted)   raw end: {d.raw_due}   due: {r.due_local}"
-                    f" = {d.due_at.isoformat()}"
-                )
-                if d.roll_reason:
-                    out.append(f"    rolled: {d.roll_reason}")
-                if d.provisional:
-                    years = ", ".join(map(str, r.provisional_years))
-                    out.append(
-                        f"    provisional: no official holiday schedule loaded for {years} "
-                        "(`jianyi calendar load FILE`)"
-                    )
-        return "\n".join(out)
-
-    _emit(as_json, [r.to_json() for r in rows], text)
+    _emit(
+        as_json, [r.to_json() for r in rows], lambda: text.deadlines_text(number, rows, now, explain=explain)
+    )
 
 
-def _span(text: str) -> Any:
+def _span(value: str) -> Any:
     import re
     from datetime import timedelta
 
-    match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text)
+    match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", value)
     if not match:
-        raise click.BadParameter(f"{text!r}: use days (7d or 7) or weeks (2w)", param_hint="--within")
+        raise click.BadParameter(f"{value!r}: use days (7d or 7) or weeks (2w)", param_hint="--within")
     amount = int(match.group(1))
     return timedelta(weeks=amount) if match.group(2) == "w" else timedelta(days=amount)
 
@@ -1129,63 +771,13 @@ def due(
 ) -> None:
     """Open obligations coming due within a span, overdue ones first (催办 list)."""
     items = app.engine().due(within=_span(within), unit=unit_name, now=app.when(now), session=session)
-
-    def text() -> str:
-        if not items:
-            return "nothing due"
-        return "\n".join(
-            f"{'OVERDUE ' if i.overdue else '        '}{i.due}  {i.kind:<11}{_pad(i.unit or '代表 (deputy)', 24)}"
-            f"{i.session}/{i.number}  {i.title}" + ("  (provisional)" if i.provisional else "")
-            for i in items
-        )
-
-    _emit(as_json, [i.to_json() for i in items], text)
+    _emit(as_json, [i.to_json() for i in items], lambda: text.due_text(items))
 
 
+# ---- rules and the calendar -----------------------------------------------------------------------
 @cli.group()
 def rules() -> None:
     """Rule sets (办理规则): deadlines, calendar, lifecycle settings, escalation ladders."""
-
-
-def _ruleset_text(rs: Any) -> str:
-    from rules import KINDS
-
-    lines = [
-        f"{rs.id}@{rs.version}  {rs.name}  (zone {rs.timezone}"
-        + (f", effective {rs.effective}" if rs.effective else "")
-        + ")"
-    ]
-    for kind, info in KINDS.items():
-        rule = rs.deadlines.get(kind)
-        if rule is None or not rule.enabled:
-            lines.append(f"  {kind.value:<14}not applied")
-            continue
-        length = "the promised date" if kind.value == "promise" else f"{rule.amount} {rule.unit.value}"
-        if rule.complex_amount:
-            length += f" ({rule.complex_amount} when complex)"
-        lines.append(
-            f"  {kind.value:<14}{length} from {rs.start_event(kind)}; met by {info.met_by}; "
-            f"owed by {info.owed_by}"
-        )
-        if rule.basis:
-            lines.append(f"  {'':<14}basis: {rule.basis}")
-    life = rs.lifecycle
-    lines.append(
-        f"  lifecycle: close on {', '.join(life.auto_close_on) or '-'}; re-handle on "
-        f"{', '.join(life.auto_rehandle_on) or '-'}; 基本满意 counts as satisfied: "
-        f"{'yes' if life.basic_counts_as_satisfied else 'no'}"
-    )
-    lines.append("  classes: " + "; ".join(f"{c} {m}" for c, m in rs.classes.items()))
-    years = sorted(set(rs.calendar.official_years) | set(rs.calendar.schedules))
-    span = f"{years[0]}–{years[-1]}" if years else "none"
-    lines.append(
-        f"  calendar: official schedules {span}; roll to working day: "
-        f"{'yes' if rs.calendar.roll_to_working_day else 'no'}"
-    )
-    for key, ladder in rs.ladders.items():
-        steps = ", ".join(f"{st.offset:+d} {st.label or st.action}" for st in ladder.steps)
-        lines.append(f"  ladder {key}: {steps}")
-    return "\n".join(lines)
 
 
 @rules.command("check")
@@ -1221,7 +813,7 @@ def rules_show(app: App, profile: str | None, as_json: bool) -> None:
         rs = load_ruleset(profile)
     else:
         rs = app.engine().active_ruleset()
-    _emit(as_json, rs.model_dump(mode="json"), lambda: _ruleset_text(rs))
+    _emit(as_json, rs.model_dump(mode="json"), lambda: text.ruleset_text(rs))
 
 
 @rules.command("apply")
@@ -1238,37 +830,19 @@ def rules_apply(app: App, file: str, open_cases: bool, at: str | None, as_json: 
 
     rs = load_ruleset(file)
     report = app.engine().apply_ruleset(rs, open_cases=open_cases, at=app.when(at))
-    data = {"ruleset": f"{rs.id}@{rs.version}", "open_cases": _report(report) if report else None}
+    data = {"ruleset": f"{rs.id}@{rs.version}", "open_cases": asdict(report) if report else None}
     _emit(
         as_json,
         data,
         lambda: (
             f"rule set {rs.id}@{rs.version} applied to new assignments"
-            + (f"; open cases: {_report_text(report)}" if report else "; open cases keep their rule set")
+            + (
+                f"; open cases: {text.recompute_text(report)}"
+                if report
+                else "; open cases keep their rule set"
+            )
         ),
     )
-
-
-def _report(report: Any) -> dict[str, Any]:
-    return {
-        "cases_checked": report.cases_checked,
-        "cases_changed": report.cases_changed,
-        "deadlines_moved": report.deadlines_moved,
-        "deadlines_cancelled": report.deadlines_cancelled,
-        "still_provisional": report.still_provisional,
-        "moves": report.moves,
-    }
-
-
-def _report_text(report: Any) -> str:
-    text = (
-        f"{report.cases_checked} checked, {report.cases_changed} changed, {report.deadlines_moved} deadline(s) "
-        f"moved, {report.deadlines_cancelled} cancelled, {report.still_provisional} still provisional"
-    )
-    moves = "".join(
-        f"\n  {m['number']} {m['kind']}: {m['from']} → {m['to'] or 'cancelled'}" for m in report.moves
-    )
-    return text + moves
 
 
 class _CalendarGroup(click.Group):
@@ -1292,7 +866,6 @@ def _month_command(month: str) -> click.Command:
     @pass_app
     def show_month(app: App, as_json: bool) -> None:
         import calendar as pycal
-        from datetime import date
 
         year, mon = (int(p) for p in month.split("-"))
         if not 1 <= mon <= 12:
@@ -1307,27 +880,7 @@ def _month_command(month: str) -> click.Command:
                 for d in days
             ],
         }
-
-        def text() -> str:
-            lines = [
-                f"{month}"
-                + ("" if cal.is_official(year) else "  (no official schedule loaded: provisional)"),
-                "Mon Tue Wed Thu Fri Sat Sun",
-            ]
-            row = ["   "] * days[0].day.weekday()
-            for d in days:
-                mark = "*" if d.makeup else ("-" if not d.working else " ")
-                row.append(f"{d.day.day:>2}{mark}")
-                if d.day.weekday() == 6:
-                    lines.append(" ".join(row))
-                    row = []
-            if row:
-                lines.append(" ".join(row))
-            lines.append("  - rest day   * make-up working day (调休上班)")
-            lines.extend(f"  {d.day.isoformat()} {d.holiday}" for d in days if d.holiday)
-            return "\n".join(lines)
-
-        _emit(as_json, data, text)
+        _emit(as_json, data, lambda: text.month_text(month, days, official=cal.is_official(year)))
 
     return click.Command(
         month,
@@ -1358,23 +911,18 @@ def calendar_load(app: App, file: str, as_json: bool) -> None:
     report = app.engine().load_calendar(schedule)
     _emit(
         as_json,
-        {"year": schedule.year, **_report(report)},
+        {"year": schedule.year, **asdict(report)},
         lambda: (
             f"{schedule.year} schedule loaded ({len(schedule.holidays)} days off, {len(schedule.workdays)} "
-            f"make-up working days); open deadlines: {_report_text(report)}"
+            f"make-up working days); open deadlines: {text.recompute_text(report)}"
         ),
     )
 
 
+# ---- notices ---------------------------------------------------------------------------------------
 @cli.group("outbox")
 def outbox_group() -> None:
     """The outbox: every notice the lifecycle wrote, and how its delivery went."""
-
-
-def _notice_line(n: Any) -> str:
-    who = f"{n.recipient_kind}:{n.recipient_id}" if n.recipient_id else n.recipient_kind
-    extra = f"  ({n.reason})" if n.reason else ""
-    return f"{n.id:>6}  {n.status:<10} {n.topic:<18} {who:<12} {n.payload.get('number', '')}  tries {n.attempts}{extra}"
 
 
 @outbox_group.command("list")
@@ -1391,7 +939,9 @@ def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None
 
     rows = outbox.listing(app.engine(), status=status, limit=limit)
     _emit(
-        as_json, [r.to_json() for r in rows], lambda: "\n".join(_notice_line(r) for r in rows) or "no notices"
+        as_json,
+        [r.to_json() for r in rows],
+        lambda: "\n".join(text.notice_line(r) for r in rows) or "no notices",
     )
 
 
@@ -1410,10 +960,10 @@ def outbox_show(app: App, notice_id: int, render: bool, as_json: bool) -> None:
         from notifications import Renderer
 
         override = _notify_config(app).templates
-        text = Renderer(override).render(
+        rendered = Renderer(override).render(
             notice.topic, {"recipient": data["recipient"], "office": "代表工作机构", **notice.payload}
         )
-        data["rendered"] = {"subject": text.subject, "text": text.text}
+        data["rendered"] = {"subject": rendered.subject, "text": rendered.text}
     _emit(as_json, data, lambda: json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
@@ -1445,11 +995,11 @@ def _channels(app: App) -> Any:
 
 
 def _dispatch_text(report: Any) -> str:
-    text = (
+    summary = (
         f"{report.claimed} claimed: {report.sent} sent, {report.failed} to retry, {report.dead} dead, "
         f"{report.suppressed} suppressed, {report.deferred} held, {report.digested} in {report.digests} digest(s)"
     )
-    return text + "".join(f"\n  {e}" for e in report.errors)
+    return summary + "".join(f"\n  {e}" for e in report.errors)
 
 
 @outbox_group.command("dispatch")
@@ -1459,8 +1009,6 @@ def _dispatch_text(report: Any) -> str:
 @pass_app
 def outbox_dispatch(app: App, limit: int, now: str | None, as_json: bool) -> None:
     """Deliver due notices once through the channels of --config's [notifications] table."""
-    from dataclasses import asdict
-
     from notifications import Dispatcher
 
     report = Dispatcher(app.engine(), _channels(app)).dispatch(now=app.when(now), limit=limit)
@@ -1488,7 +1036,7 @@ def remind(app: App, once: bool, now: str | None, dry_run: bool, as_json: bool) 
     config = _notify_config(app) if dry_run else _channels(app)
     report = run_once(app.engine(), config, now=app.when(now), dry_run=dry_run)
 
-    def text() -> str:
+    def render() -> str:
         lines = [
             f"{r.case}  {r.kind} due {r.due}  {r.label}"
             + (f" → {', '.join(r.recipients)}" if r.recipients else "")
@@ -1504,7 +1052,7 @@ def remind(app: App, once: bool, now: str | None, dry_run: bool, as_json: bool) 
             lines.append(_dispatch_text(report.dispatch))
         return "\n".join(lines)
 
-    _emit(as_json, report.to_json(), text)
+    _emit(as_json, report.to_json(), render)
 
 
 @cli.command()
@@ -1548,24 +1096,13 @@ def forecast(app: App, days: int, unit: str | None, now: str | None, as_json: bo
     from workflow.sweep import forecast as upcoming
 
     items = upcoming(app.engine(), now=app.when(now), days=days, unit=unit)
-    _emit(
-        as_json,
-        [i.to_json() for i in items],
-        lambda: (
-            "\n".join(
-                f"{_local(i.at, app)}  {i.case}  {i.label}  → {', '.join(i.recipients) or '-'}  ({i.why})"
-                for i in items
-            )
-            or f"nothing due in the next {days} day(s)"
-        ),
-    )
+    _emit(as_json, [i.to_json() for i in items], lambda: text.forecast_text(items, app.zone(), days))
 
 
-def _date_option(value: str | None, what: str) -> Any:
+# ---- reports, the ledger ---------------------------------------------------------------------------
+def _date_option(value: str | None, what: str) -> date | None:
     if value is None:
         return None
-    from datetime import date
-
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -1573,52 +1110,11 @@ def _date_option(value: str | None, what: str) -> Any:
 
 
 def _scope(
-    session: str | None, term: str | None, unit: str | None, start: str | None, end: str | None
+    *, session: str | None, term: str | None, unit: str | None, start: str | None, end: str | None
 ) -> Any:
     from workflow.reporting.measures import Scope
 
     return Scope(session, term, unit, _date_option(start, "--from"), _date_option(end, "--to"))
-
-
-def scope_options(f: F) -> F:
-    """--session, --term, --unit, --from, --to."""
-    f = click.option("--to", "end", metavar="DATE", help="Only cases assigned on or before DATE.")(f)
-    f = click.option("--from", "start", metavar="DATE", help="Only cases assigned on or after DATE.")(f)
-    f = click.option("--unit", metavar="UNIT", help="Only cases this unit handles as main (or split) unit.")(
-        f
-    )
-    f = click.option(
-        "--term", metavar="TERM", help="Only sessions of this term (届), as `session add --term` gave it."
-    )(f)
-    return click.option("--session", metavar="NAME", help="Only this session [all].")(f)
-
-
-def output_options(f: F) -> F:
-    """--format (text, md, html, json, xlsx, csv) and --output FILE."""
-    f = click.option(
-        "--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx)."
-    )(f)
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
-        default="text",
-        show_default=True,
-    )(f)
-
-
-def _write(output: str | None, body: str | bytes) -> None:
-    if output is None:
-        if isinstance(body, bytes):
-            raise click.UsageError("an Excel workbook needs --output FILE.xlsx")
-        click.echo(body, nl=False)
-        return
-    path = Path(output)
-    if isinstance(body, bytes):
-        path.write_bytes(body)
-    else:
-        path.write_text(body, encoding="utf-8")
-    click.echo(f"wrote {path}", err=True)
 
 
 @cli.command()
@@ -1631,17 +1127,7 @@ def _write(output: str | None, body: str | bytes) -> None:
 @click.option("--now", metavar="TIME", help="Count as at this time [now].")
 @pass_app
 def report(
-    app: App,
-    kind: str,
-    session: str | None,
-    term: str | None,
-    unit: str | None,
-    start: str | None,
-    end: str | None,
-    fmt: str,
-    decimals: int,
-    output: str | None,
-    now: str | None,
+    app: App, /, kind: str, fmt: str, output: str | None, decimals: int, now: str | None, **scope: str | None
 ) -> None:
     """Reports: summary (Chinese prose of the offices' form, then tables), units (per main unit, with a
     ranking), conversion (B cases since --term / in scope), overdue (open obligations past due), evaluation
@@ -1668,9 +1154,7 @@ def report(
     from workflow.reporting.formats import render
     from workflow.reporting.reports import build
 
-    built = build(
-        app.engine(), kind, _scope(session, term, unit, start, end), decimals=decimals, now=app.when(now)
-    )
+    built = build(app.engine(), kind, _scope(**scope), decimals=decimals, now=app.when(now))
     _write(output, render(built, fmt))
 
 
@@ -1687,16 +1171,7 @@ def report(
 @output_options
 @pass_app
 def evaluate(
-    app: App,
-    session: str | None,
-    term: str | None,
-    unit: str | None,
-    start: str | None,
-    end: str | None,
-    scores: str,
-    weights: str | None,
-    fmt: str,
-    output: str | None,
+    app: App, /, scores: str, weights: str | None, fmt: str, output: str | None, **scope: str | None
 ) -> None:
     """Evaluate the units (评议): on-site scores by deputies plus quantified satisfaction, weighted.
 
@@ -1719,8 +1194,7 @@ def evaluate(
                 f"{weights!r}: give two shares, e.g. 0.8,0.2", param_hint="--weights"
             ) from None
         shares = (site, satisfaction)
-    engine = app.engine()
-    built = run(engine, _scope(session, term, unit, start, end), read_scores(Path(scores)), weights=shares)
+    built = run(app.engine(), _scope(**scope), read_scores(Path(scores)), weights=shares)
     _write(output, render(built, fmt))
 
 
@@ -1728,16 +1202,7 @@ def evaluate(
 @scope_options
 @output_options
 @pass_app
-def lookback(
-    app: App,
-    session: str | None,
-    term: str | None,
-    unit: str | None,
-    start: str | None,
-    end: str | None,
-    fmt: str,
-    output: str | None,
-) -> None:
+def lookback(app: App, /, fmt: str, output: str | None, **scope: str | None) -> None:
     """回头看: every B case (since the start of --term, or in scope) with its promises and what became of it.
 
     Opens with the conversion sentence, e.g. 本届以来B类建议32件，转化A类24件、C类7件。
@@ -1745,7 +1210,7 @@ def lookback(
     from workflow.reporting.formats import render
     from workflow.reporting.reports import build
 
-    _write(output, render(build(app.engine(), "lookback", _scope(session, term, unit, start, end)), fmt))
+    _write(output, render(build(app.engine(), "lookback", _scope(**scope)), fmt))
 
 
 @cli.command("import")
@@ -1820,7 +1285,7 @@ def import_(app: App, path: str, session: str | None, skip_bad: str | None, as_j
 @cli.command()
 @click.argument("what", type=click.Choice(["ledger", "public"]))
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--session", metavar="NAME", help="The session [current session].")
+@session_option
 @click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
 @pass_app
 def export(app: App, what: str, fmt: str, session: str | None, output: str | None) -> None:
@@ -1828,12 +1293,11 @@ def export(app: App, what: str, fmt: str, session: str | None, output: str | Non
     disclosure file without confidential cases, co-signers, feedback or any contact data."""
     from workflow.ledger import export_ledger, export_public
 
-    if what == "ledger":
-        _write(output, export_ledger(app.engine(), fmt, session=session))
-    else:
-        _write(output, export_public(app.engine(), fmt, session=session))
+    write = export_ledger if what == "ledger" else export_public
+    _write(output, write(app.engine(), fmt, session=session))
 
 
+# ---- checks ---------------------------------------------------------------------------------------
 @cli.group()
 def templates() -> None:
     """Notice templates (Chinese defaults, or an override directory)."""
@@ -1852,17 +1316,7 @@ def templates_check(app: App, directory: str | None, as_json: bool) -> None:
     names = renderer.names()
     _emit_checked(as_json, {"templates": names}, f"{len(names)} template(s)", problems)
     if problems:
-        raise Failure(f"{len(problems)} template(s) do not render", 3)
-
-
-def _emit_checked(as_json: bool, data: dict[str, Any], checked: str, problems: Sequence[Any]) -> None:
-    """Print the problems a check found, then the count line (or all of it as JSON)."""
-    lines = [str(p) for p in problems]
-    _emit(
-        as_json,
-        {**data, "problems": lines},
-        lambda: "".join(f"{line}\n" for line in lines) + f"{checked} checked, {len(lines)} problem(s)",
-    )
+        raise _failure(f"{len(problems)} template(s) do not render", EXIT_CODES[TemplateProblem])
 
 
 @cli.group()
@@ -1878,7 +1332,8 @@ def audit_verify(app: App, as_json: bool) -> None:
     checked, problems = app.engine().verify_audit()
     _emit_checked(as_json, {"checked": checked}, f"{checked} case(s)", problems)
     if problems:
-        raise Failure(f"audit trail broken in {len({(p.session, p.number) for p in problems})} case(s)", 9)
+        cases = len({(p.session, p.number) for p in problems})
+        raise _failure(f"audit trail broken in {cases} case(s)", AUDIT_BROKEN)
 
 
 @cli.command()
@@ -1890,11 +1345,11 @@ def diagram(fmt: str, as_json: bool) -> None:
     """Print the lifecycle, generated from the transition table."""
     from workflow.core.machine import markdown_table, mermaid
 
-    text = mermaid() if fmt == "mermaid" else markdown_table()
+    chart = mermaid() if fmt == "mermaid" else markdown_table()
     if as_json:
-        click.echo(json.dumps({"format": fmt, "diagram": text}, ensure_ascii=False))
+        click.echo(json.dumps({"format": fmt, "diagram": chart}, ensure_ascii=False))
     else:
-        click.echo(text, nl=False)
+        click.echo(chart, nl=False)
 
 
 @cli.command()
@@ -1925,7 +1380,7 @@ def demo(path: str, as_json: bool) -> None:
         "conversions": report.conversions,
     }
 
-    def text() -> str:
+    def render() -> str:
         states = "、".join(f"{s} {n}" for s, n in sorted(report.states.items(), key=lambda kv: -kv[1]))
         sample = report.examples.get("closed", "0001")
         base = f"jianyi --db {path} --congress {DEMO_CONGRESS}"
@@ -1947,7 +1402,7 @@ def demo(path: str, as_json: bool) -> None:
             ]
         )
 
-    _emit(as_json, data, text)
+    _emit(as_json, data, render)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

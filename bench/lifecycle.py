@@ -55,7 +55,7 @@ def lifecycle(engine: Engine, cases: int, clock: FrozenClock) -> int:
         engine.assign(number, main=UNIT)
         engine.answer(number, category="A", text="已解决", actor=unit)
         engine.feedback(number, rating="satisfied", actor=deputy)
-    with engine._db.connect() as conn:
+    with engine.db.engine.connect() as conn:
         return int(conn.exec_driver_sql("SELECT count(*) FROM audit_events").scalar_one())
 
 

@@ -79,7 +79,7 @@ def dispatch(path: Path, count: int) -> None:
     controller.start()
     try:
         with Engine.open(path, clock=FrozenClock(NOW)) as engine:
-            with engine._writing() as conn:  # every unit gets an address
+            with engine.db.managed() as conn:  # every unit gets an address
                 from sqlalchemy import text
 
                 conn.execute(text("UPDATE units SET email = 'unit' || id || '@example.org'"))

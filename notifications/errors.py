@@ -16,13 +16,9 @@ __all__ = ["ConfigError", "DeliveryError", "NotificationError", "TemplateProblem
 class NotificationError(Exception):
     """Root of every error raised by :mod:`notifications`."""
 
-    exit_code = 1
-
 
 class TemplateProblem(NotificationError):
     """A template that cannot be rendered."""
-
-    exit_code = 3
 
     def __init__(self, *, template: str, detail: str) -> None:
         self.template, self.detail = template, detail
@@ -31,8 +27,6 @@ class TemplateProblem(NotificationError):
 
 class ConfigError(NotificationError):
     """A notifications configuration that cannot be used."""
-
-    exit_code = 3
 
 
 class DeliveryError(NotificationError):

@@ -18,8 +18,6 @@ __all__ = ["CalendarError", "Problem", "RuleError", "RuleSetInvalid"]
 class RuleError(Exception):
     """Root of every error raised by :mod:`rules`."""
 
-    exit_code = 3  # invalid input, for command lines
-
 
 @dataclass(frozen=True, slots=True)
 class Problem:

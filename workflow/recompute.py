@@ -21,13 +21,12 @@ from rules import DeadlineKind, Due, RuleSet
 from workflow.core.audit import canonical, chain_hash, instant_text
 from workflow.core.errors import BatchConflict, WorkflowError
 from workflow.core.states import FINAL_STATES
-from workflow.store import db as _db
 from workflow.store.sql import Raw, as_date, update_sql
 
 if TYPE_CHECKING:
-    from workflow.engine import Engine
+    from workflow.pipeline import Pipeline
 
-__all__ = ["RecomputeReport", "event_data", "no_cycle_collection", "recompute"]
+__all__ = ["RecomputeReport", "Selection", "event_data", "no_cycle_collection", "recompute"]
 
 _FINAL = tuple(s.value for s in FINAL_STATES)
 
@@ -42,6 +41,34 @@ class RecomputeReport:
     deadlines_cancelled: int = 0
     still_provisional: int = 0
     moves: list[dict[str, Any]] = field(default_factory=list)  # the first few, for display
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which open deadlines of which open cases to recompute (SQL on ``s``, the case, and ``d``, a deadline)."""
+
+    cases: str
+    deadlines: str
+    params: dict[str, Any]
+
+    @classmethod
+    def touching(cls, first: datetime, last: Any) -> Selection:
+        """The deadlines of assigned cases whose period runs between the instant ``first`` and the day ``last``."""
+        return cls(
+            "s.ruleset_id IS NOT NULL",
+            "d.due_at > :first AND d.start < :last",
+            {"first": first, "last": last},
+        )
+
+    @classmethod
+    def not_on(cls, rule_id: str, version: int, congress_id: int) -> Selection:
+        """Every assigned case of the congress pinned to another rule set version than ``rule_id@version``."""
+        return cls(
+            "s.ruleset_id IS NOT NULL AND NOT (s.ruleset_id = :id AND s.ruleset_version = :v) "
+            "AND s.session_id IN (SELECT id FROM sessions WHERE congress_id = :c)",
+            "1 = 1",
+            {"c": congress_id, "id": rule_id, "v": version},
+        )
 
 
 def event_data(reason: str, moved: list[dict[str, Any]], ruleset: dict[str, str] | None) -> str:
@@ -68,11 +95,9 @@ def _move_json(kind: str, old: str, new: str | None, provisional: bool | None) -
 
 
 def recompute(
-    engine: Engine,
+    pipeline: Pipeline,
+    selection: Selection,
     *,
-    case_filter: str,
-    deadline_filter: str,
-    params: dict[str, Any],
     action: str,
     reason: str,
     at: datetime,
@@ -81,14 +106,15 @@ def recompute(
     chunk: int = 5000,
     progress: Callable[[int], None] | None = None,
 ) -> RecomputeReport:
-    """Recompute the open deadlines that ``deadline_filter`` selects (SQL on ``d``), of the open cases that
-    ``case_filter`` selects (SQL on ``s``).
+    """Recompute the open deadlines ``selection`` names.
 
     With ``repin`` every selected case moves to that rule set version, with or without open deadlines, and its
     deadlines follow the new periods. Work goes by ranges of case ids, ``chunk`` ids a transaction.
     """
     report = RecomputeReport()
-    with engine._reading() as conn:
+    case_filter, deadline_filter, params = selection.cases, selection.deadlines, selection.params
+    db = pipeline.db
+    with db.reading() as conn:
         bounds = Raw(conn).all(f"SELECT min(s.id), max(s.id) FROM suggestions s WHERE {case_filter}", params)[
             0
         ]
@@ -103,7 +129,7 @@ def recompute(
         "SELECT s.id, s.number, s.state, s.round, s.version, s.audit_seq, s.audit_head, s.extended, s.ruleset_id, "
         "s.ruleset_version, d.id, d.kind, d.start, d.due, d.provisional, d.roll_reason FROM suggestions s "
     )
-    postgres = engine._postgres
+    postgres = db.postgres
     if repin is not None:  # every selected case, with or without open deadlines
         sql = f"{columns}LEFT JOIN deadlines d ON {on_deadline} WHERE {on_case}"
     elif postgres:
@@ -111,15 +137,14 @@ def recompute(
     else:  # CROSS JOIN keeps SQLite on the case-id range (its planner would scan the due-date index per chunk)
         sql = f"{columns}CROSS JOIN deadlines d WHERE {on_deadline} AND {on_case}"
     sql += " ORDER BY s.id, d.id"
-    if postgres:
-        sql += " FOR UPDATE OF s"
-    work = _Pass(engine, report, action, reason, at, now, repin)
+    sql += db.dialect.lock("s")
+    work = _Pass(pipeline, report, action, reason, at, now, repin)
     first, last = int(bounds[0]), int(bounds[1])
-    with _bulk_reading(engine, postgres):
+    with no_cycle_collection(), db.bulk():
         saved = None  # cases changed in the chunks committed so far
         for lo in range(first, last + 1, chunk):
             try:
-                with engine._action() as conn:
+                with db.transaction() as conn:
                     raw = Raw(conn)
                     _chunk(work, raw, raw.all(sql, {**params, "lo": lo, "hi": lo + chunk - 1}))
             except WorkflowError as exc:
@@ -141,7 +166,7 @@ def recompute(
 class _Pass:
     """What every chunk of one recomputation shares."""
 
-    engine: Engine
+    pipeline: Pipeline
     report: RecomputeReport
     action: str
     reason: str
@@ -166,29 +191,8 @@ def no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-@contextmanager
-def _bulk_reading(engine: Engine, postgres: bool) -> Iterator[None]:
-    """For a bulk pass: no cycle collection; on SQLite a large page cache and memory-mapped reads."""
-    with no_cycle_collection():
-        if postgres:
-            yield
-            return
-        driver: Any = engine._writer().connection.driver_connection
-        driver.execute("PRAGMA cache_size=-262144")  # 256 MiB
-        driver.execute("PRAGMA mmap_size=2147483648")
-        # one checkpoint at the end: the chunks rewrite the same index pages, which then reach the file once
-        driver.execute("PRAGMA wal_autocheckpoint=0")
-        try:
-            yield
-        finally:
-            driver.execute(f"PRAGMA wal_autocheckpoint={_db.WAL_AUTOCHECKPOINT}")
-            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            driver.execute(f"PRAGMA cache_size={_db.CACHE_SIZE}")
-            driver.execute("PRAGMA mmap_size=0")
-
-
 def _chunk(work: _Pass, raw: Raw, rows: list[tuple[Any, ...]]) -> None:
-    engine, memo, report, repin = work.engine, work.memo, work.report, work.repin
+    rules, memo, report, repin = work.pipeline.rules, work.memo, work.report, work.repin
     action, reason, at, now = work.action, work.reason, work.at, work.now
     # rows: the case's columns (0–9) then one open deadline's (10–15), or NULLs; ordered by case id
     groups: dict[int, list[tuple[Any, ...]]] = {}
@@ -211,7 +215,7 @@ def _chunk(work: _Pass, raw: Raw, rows: list[tuple[Any, ...]]) -> None:
             continue
         rs = repin or rulesets.get((ruleset_id, ruleset_version))
         if rs is None:
-            rs = rulesets[(ruleset_id, ruleset_version)] = engine.ruleset(None, ruleset_id, ruleset_version)
+            rs = rulesets[(ruleset_id, ruleset_version)] = rules.get(None, ruleset_id, ruleset_version)
         moved: list[dict[str, Any]] = []
         for row in case_rows:
             deadline_id, kind, start, due, provisional, roll_reason = row[10:]

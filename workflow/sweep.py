@@ -26,25 +26,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
 from rules import DeadlineKind, Recipient, RuleSet, StepTime
-from workflow._tx import Tx, case_row, write_deferred
+from workflow.actions import Lapse, handler_for
 from workflow.core.audit import canonical
-from workflow.core.states import Action, DeadlineStatus, State
+from workflow.core.states import DeadlineStatus, State
+from workflow.core.unit_of_work import UnitOfWork
 from workflow.core.views import Actor
 from workflow.recompute import no_cycle_collection
+from workflow.store.cases import STEP_COLUMNS, active_mains, due_steps, move_steps
 from workflow.store.sql import Raw, as_date, as_instant
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
+    from workflow.pipeline import Batch
 
 __all__ = ["ForecastItem", "StepRecord", "SweepReport", "forecast", "sweep"]
-
-_DEADLINE_COLUMNS = "d.id, d.suggestion_id, d.kind, d.unit_id, d.round, d.due, d.due_at, d.version, d.escalation_step, d.status"
-# Only open deadlines have a next_step_at (settling one clears it), so the candidate query filters on that
-# column alone and uses its index; a status term would tempt SQLite onto the (status, due_at) index instead.
-_DUE = "d.next_step_at <= :now"
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,62 +217,33 @@ def _batch(
 ) -> tuple[int, int]:
     """One transaction: returns (deadlines handled, candidates found)."""
     done, candidates = 0, []
-    txs: list[Tx] = []
     try:
-        with engine._action() as conn:
-            raw = Raw(conn)
-            lock = " FOR UPDATE OF d SKIP LOCKED" if raw.postgres else ""
-            candidates = raw.all(
-                f"SELECT {_DEADLINE_COLUMNS} FROM deadlines d WHERE {_DUE} "
-                f"ORDER BY d.next_step_at, d.id LIMIT :limit{lock}",
-                {"now": now, "limit": size},
-            )
+        with engine.pipeline.batch(what="reminder sweep") as batch:
+            candidates = due_steps(batch.store, now, size)
             if not candidates:
                 return 0, 0
             case_ids = sorted({r[1] for r in candidates})
-            marks, params = Raw.in_list("c", case_ids)
-            sql = (
-                "SELECT s.*, se.name AS session_name, c.ruleset_id AS active_ruleset_id, "
-                "c.ruleset_version AS active_ruleset_version FROM suggestions s "
-                "JOIN sessions se ON se.id = s.session_id JOIN congresses c ON c.id = se.congress_id "
-                f"WHERE s.id IN {marks} ORDER BY s.id"
-            )
-            if raw.postgres:
-                sql += " FOR UPDATE OF s SKIP LOCKED"
-            cases = {r["id"]: r for r in raw.rows(sql, params)}
+            cases = batch.store.load_ids(case_ids, skip_locked=True)
             report.skipped_cases += len(case_ids) - len(cases)
-            done, txs = _record(engine, conn, now, candidates, cases, report)
+            done = _record(batch, now, candidates, cases, report)
             if dry_run:
                 raise _DryRun
     except _DryRun:
-        return done, len(candidates)
-    for tx in txs:
-        engine._publish(tx.events)
+        pass
     return done, len(candidates)
 
 
 def _record(
-    engine: Engine,
-    conn: Connection,
+    batch: Batch,
     now: datetime,
     candidates: list[tuple[Any, ...]],
     cases: dict[int, dict[str, Any]],
     report: SweepReport,
-) -> tuple[int, list[Tx]]:
-    raw = Raw(conn)
+) -> int:
+    raw = batch.store.raw
     moment = _Moment(now)
     directory = _Directory(raw)
-    ids = list(cases)
-    mains: dict[int, list[int]] = {}
-    if ids:
-        marks, params = Raw.in_list("c", ids)
-        for sid, unit in raw.all(
-            f"SELECT suggestion_id, unit_id FROM assignments WHERE suggestion_id IN {marks} "
-            "AND until IS NULL AND role IN ('main', 'split') ORDER BY id",
-            params,
-        ):
-            mains.setdefault(sid, []).append(unit)
-    txs: list[Tx] = []
+    mains = active_mains(raw, list(cases))
     moves: list[dict[str, Any]] = []
     done = 0
     system = Actor.system()
@@ -285,11 +252,11 @@ def _record(
         if row[1] in cases:
             by_case.setdefault(row[1], []).append(row)
     for case_id, rows in by_case.items():
-        case = case_row(dict(cases[case_id]))
-        session_name = str(case.pop("session_name"))
-        tx = Tx(engine, conn, case, session_name=session_name, actor=system, at=now, now=now)
-        tx.tallied = False  # a step or a lapse writes nothing a tally reads (a lapse meets no deadline)
-        rs = tx.ruleset
+        case = cases[case_id]
+        work = batch.open(case, str(case.pop("session_name")))
+        work.begin(system, now, now, ordered=False)
+        work.tallies = False  # a step or a lapse writes nothing a tally reads (a lapse meets no deadline)
+        rs = work.ruleset
         level = int(case["escalation_level"])
         for deadline_id, _, kind, unit_id, round_, due_value, due_at_value, version, step, status in rows:
             done += 1
@@ -301,7 +268,7 @@ def _record(
             assert due_at is not None
             times = rs.step_times(kind, due, round_)
             fired, stale, new_step = _due_steps(times, step, due_at, now)
-            if fired and tx.state not in (State.CLOSED, State.WITHDRAWN):
+            if fired and work.state not in (State.CLOSED, State.WITHDRAWN):
                 latest = fired[-1]
                 level = max(level, _overdue_rank(times, latest.index))
                 who = _recipients(
@@ -312,7 +279,7 @@ def _record(
                     directory=directory,
                 )
                 record = StepRecord(
-                    case=tx.label,
+                    case=work.label,
                     deadline_id=deadline_id,
                     kind=kind,
                     due=due,
@@ -324,7 +291,7 @@ def _record(
                     skipped=tuple(t.step.label or t.step.action for t in [*stale, *fired[:-1]]),
                 )
                 _notify(
-                    tx,
+                    work,
                     rs,
                     record,
                     latest,
@@ -341,15 +308,25 @@ def _record(
                 kind == DeadlineKind.FEEDBACK.value
                 and rs.lifecycle.close_without_feedback
                 and due_at <= now
-                and tx.state is State.ANSWERED
+                and work.state is State.ANSWERED
             )
             if lapse:
                 skipped = tuple(t.step.label or t.step.action for t in stale)
-                _lapse(tx, deadline_id, due, due_at, skipped)
+                command = Lapse(deadline_id, due, due_at, skipped)
+                handler_for(command)(work, command)
                 report.lapsed += 1
                 report.records.append(
                     StepRecord(
-                        tx.label, deadline_id, kind, due, None, "lapse", "反馈期满未反馈", due_at, (), skipped
+                        work.label,
+                        deadline_id,
+                        kind,
+                        due,
+                        None,
+                        "lapse",
+                        "反馈期满未反馈",
+                        due_at,
+                        (),
+                        skipped,
                     )
                 )
                 continue  # the deadline is settled
@@ -360,18 +337,13 @@ def _record(
                 {"id": deadline_id, "step": new_step, "next": raw.value(min(later) if later else None)}
             )
         if level != case["escalation_level"]:
-            tx.changes["escalation_level"] = level
-        if tx.events:
-            tx.finish(defer=True)
-            txs.append(tx)
-    raw.many(
-        "UPDATE deadlines SET escalation_step = :step, next_step_at = :next WHERE id = :id",
-        moves,
-        prepared=True,
-    )
-    if txs:
-        write_deferred(raw, txs, what="reminder sweep")
-    return done, txs
+            work.set(escalation_level=level)
+        if work.events:
+            work.end()
+        else:
+            batch.drop(work)
+    move_steps(raw, moves)
+    return done
 
 
 @dataclass
@@ -401,7 +373,7 @@ class _Moment:
 
 
 def _notify(
-    tx: Tx,
+    tx: UnitOfWork,
     rs: RuleSet,
     record: StepRecord,
     latest: StepTime,
@@ -461,27 +433,6 @@ def _notify(
         )
 
 
-def _lapse(tx: Tx, deadline_id: int, due: date, due_at: datetime, skipped: tuple[str, ...]) -> None:
-    """Close an answered case whose feedback window ended without feedback."""
-    tx.raw.run(
-        "UPDATE deadlines SET status = :missed, next_step_at = NULL WHERE id = :id",
-        {"missed": DeadlineStatus.MISSED.value, "id": deadline_id},
-    )
-    tx.settle_deadlines(
-        [k for k in DeadlineKind if k not in (DeadlineKind.FEEDBACK, DeadlineKind.PROMISE)],
-        DeadlineStatus.CANCELLED,
-    )
-    tx.changes["closed_at"] = tx.at
-    tx.step(
-        Action.LAPSE,
-        data={
-            "feedback_due": due.isoformat(),
-            "window_closed_at": due_at.isoformat(),
-            "skipped": list(skipped),
-        },
-    )
-
-
 def forecast(
     engine: Engine, *, now: datetime | None = None, days: int = 30, unit: str | None = None
 ) -> list[ForecastItem]:
@@ -490,15 +441,15 @@ def forecast(
     moment = now or engine.clock.now()
     horizon = moment + timedelta(days=days)
     items: list[ForecastItem] = []
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         raw = Raw(conn)
         params: dict[str, Any] = {"until": horizon}
         where = "d.next_step_at <= :until"
         if unit is not None:
             where += " AND d.unit_id = :unit"
-            params["unit"] = engine._unit_id(conn, unit)
+            params["unit"] = engine.directory.unit_id(conn, unit)
         rows = raw.all(
-            f"SELECT {_DEADLINE_COLUMNS}, se.name, s.number, s.lead_deputy_id, s.ruleset_id, s.ruleset_version, "
+            f"SELECT {STEP_COLUMNS}, se.name, s.number, s.lead_deputy_id, s.ruleset_id, s.ruleset_version, "
             "s.state FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id "
             f"JOIN sessions se ON se.id = s.session_id WHERE {where} ORDER BY d.next_step_at, d.id",
             params,
@@ -520,7 +471,7 @@ def forecast(
             or state in (State.CLOSED.value, State.WITHDRAWN.value)
         ):
             continue
-        rs = engine.ruleset(None, rid, rversion)
+        rs = engine.ruleset(rid, rversion)
         due, due_at = as_date(due_value), as_instant(due_at_value)
         assert due_at is not None
         label = f"{session}/{number}"

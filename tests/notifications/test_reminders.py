@@ -51,7 +51,7 @@ def _flush(engine: Engine, *, but_steps: bool = False) -> None:
     """Mark what the set-up wrote as sent (ladder steps excepted with ``but_steps``), so a test sees only
     what it causes."""
     where = " WHERE key NOT LIKE 'step:%'" if but_steps else ""
-    with engine._action() as conn:
+    with engine.db.transaction() as conn:
         Raw(conn).run(f"UPDATE outbox SET status = 'sent'{where}", {})
 
 
@@ -116,7 +116,7 @@ def test_a_second_digest_the_same_day_waits(
         _flush(engine)
         clock.set(beijing("2026-05-20", 9))
         sweep(engine)
-        with engine._action() as conn:  # hold 0002's reminder back for an hour
+        with engine.db.transaction() as conn:  # hold 0002's reminder back for an hour
             Raw(conn).run(
                 "UPDATE outbox SET available_at = :later WHERE status = 'pending' AND id = (SELECT max(id) FROM outbox)",
                 {"later": beijing("2026-05-20", 10)},
@@ -266,7 +266,7 @@ def _wait(condition: object, timeout: float, what: str) -> None:
 
 
 def _open_notices(engine: Engine) -> int:
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         return int(
             Raw(conn).column(
                 "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'failed')", {}
@@ -275,7 +275,7 @@ def _open_notices(engine: Engine) -> int:
 
 
 def _step_keys(engine: Engine) -> set[str]:
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         return set(Raw(conn).column("SELECT key FROM outbox WHERE key LIKE 'step:%'", {}))
 
 

@@ -64,7 +64,7 @@ class EngineMachine(RuleBasedStateMachine):
 
     def _snapshot(self) -> tuple[Any, ...]:
         cases = tuple(self.engine.list_cases())
-        with self.engine._db.connect() as conn:
+        with self.engine.db.engine.connect() as conn:
             counts = tuple(
                 conn.execute(select(func.count()).select_from(table(m))).scalar_one()
                 for m in (AuditEvent, Deadline, Outbox)
@@ -217,7 +217,7 @@ class EngineMachine(RuleBasedStateMachine):
         its answers, feedback, contacts and deadlines say, whichever action came last."""
         if not hasattr(self, "engine"):
             return
-        with self.engine._db.connect() as conn:
+        with self.engine.db.engine.connect() as conn:
             for case in conn.execute(select(table(Suggestion))).mappings():
                 sid = case["id"]
                 answers = [

@@ -12,7 +12,7 @@ AUDIT = table(AuditEvent)
 
 
 def _tamper(engine: Engine, statement: object) -> None:
-    with engine._db.begin() as conn:
+    with engine.db.engine.begin() as conn:
         conn.execute(statement)  # type: ignore[arg-type]
 
 

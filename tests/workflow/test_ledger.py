@@ -301,7 +301,7 @@ def _dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
         "feedback": "SELECT suggestion_id, round, rating, comment, at FROM feedback",
         "conversions": "SELECT suggestion_id, from_category, to_category, at FROM conversions",
     }
-    with engine._db.connect() as conn:
+    with engine.db.engine.connect() as conn:
         return {
             name: sorted(conn.exec_driver_sql(sql).all(), key=lambda r: tuple(map(str, r)))
             for name, sql in queries.items()
@@ -340,12 +340,12 @@ def test_imported_history_sends_no_notices_but_open_deadlines_remind(
     from workflow.sweep import sweep
 
     import_ledger(engine, _csv(tmp_path, GOOD))
-    with engine._db.connect() as conn:
+    with engine.db.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one() == 0
     assert [e.action for e in engine.history("0002")] == ["submit", "assign", "answer", "feedback", "close"]
     report = sweep(engine, now=clock.now())
     assert {r.case for r in report.records} == {"测试会议/0003"}
-    with engine._db.connect() as conn:
+    with engine.db.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM outbox WHERE status = 'pending'").scalar_one() > 0
 
 
@@ -390,3 +390,19 @@ def test_an_unknown_session_is_named_before_anything_is_written(engine: Engine, 
     with pytest.raises(NotFound, match="第九次会议"):
         import_ledger(engine, _csv(tmp_path, GOOD), session="第九次会议")
     assert len(engine.units()) == units
+
+
+def test_batch_orders_name_every_bad_row(tmp_path: Path) -> None:
+    """An empty number, a repeated number and a 重点 cell that is neither yes nor no are each named by row."""
+    from workflow.core.errors import ValidationError
+    from workflow.ledger import read_orders
+
+    sheet = tmp_path / "orders.csv"
+    sheet.write_text(
+        "建议编号,主办单位,重点\n0001,市交通运输局,是\n,市财政局,否\n0001,市财政局,否\n0002,市财政局,也许\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError) as caught:
+        read_orders(sheet)
+    lines = caught.value.problems
+    assert [line.split(":")[0] for line in lines] == ["row 3", "row 4", "row 5"]

@@ -17,7 +17,7 @@ MAIN, CO, OTHER, FOURTH = "市交通运输局", "市财政局", "市住房和城
 
 
 def _count(engine: Engine, model: type) -> int:
-    with engine._db.connect() as conn:
+    with engine.db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table(model))).scalar_one())
 
 
@@ -218,7 +218,7 @@ def test_a_second_unsatisfied_round_escalates_to_the_office(engine: Engine) -> N
     make_case(engine, "0001", state="re_handled")
     engine.answer("0001", category="C", text="x")
     engine.feedback("0001", rating="unsatisfied", comment="仍不满意")
-    with engine._db.connect() as conn:
+    with engine.db.engine.connect() as conn:
         topics = [r.topic for r in conn.execute(select(table(Outbox).c.topic).order_by(table(Outbox).c.id))]
     assert topics[-1] == "unsatisfied_again"
     assert engine.get("0001").round == 3
@@ -262,7 +262,7 @@ def test_return_then_reassign_restarts_the_clocks(engine: Engine, clock: FrozenC
         ("return_window", OTHER, "2026-03-24", "open"),
         ("answer", OTHER, "2026-06-10", "open"),
     ]
-    with engine._db.connect() as conn:
+    with engine.db.engine.connect() as conn:
         ended = conn.execute(
             select(table(Assignment).c.until).where(table(Assignment).c.unit_id == 1)
         ).scalar_one()
@@ -457,7 +457,7 @@ def test_sessions_separate_numbers(engine: Engine) -> None:
 
 def test_a_database_refusal_is_one_error_and_writes_nothing(engine: Engine) -> None:
     """A constraint the database enforces surfaces as one clear error, and the whole action is rolled back."""
-    with engine._db.begin() as conn:
+    with engine.db.engine.begin() as conn:
         conn.exec_driver_sql(
             "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit blocked'); END"
         )

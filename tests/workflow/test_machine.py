@@ -27,9 +27,20 @@ def test_the_states_are_the_documented_identifiers() -> None:
     ]
 
 
-def test_final_states_allow_nothing() -> None:
-    """Closed and withdrawn cases take no action."""
-    assert {s: allowed_actions(s) for s in FINAL_STATES} == {State.CLOSED: (), State.WITHDRAWN: ()}
+def test_final_states_are_never_left() -> None:
+    """A withdrawn case takes no action; a closed one only the follow-ups of its B answer, which leave it closed."""
+    assert {s: allowed_actions(s) for s in FINAL_STATES} == {
+        State.CLOSED: (Action.CONVERT, Action.PROGRESS),
+        State.WITHDRAWN: (),
+    }
+    assert all(t.dest is None for t in TRANSITIONS if set(t.sources) & FINAL_STATES)
+
+
+def test_every_action_has_one_command_and_handler_in_the_table() -> None:
+    """The action registry is checked against the transition table: nothing missing, nothing outside it."""
+    from workflow.actions import check
+
+    assert check() == []
 
 
 def test_answer_is_possible_only_while_handling() -> None:

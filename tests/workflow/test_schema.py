@@ -58,7 +58,7 @@ def test_postgres_migrations_match_and_keep_instants(pg_url: str) -> None:
         engine.add_deputy("张三")
         engine.submit("0001", title="甲", deputy="张三", at=beijing("2026-03-01", 9))
         assert engine.get("0001").submitted_at.isoformat() == "2026-03-01T01:00:00+00:00"
-        with engine._db.connect() as conn:
+        with engine.db.engine.connect() as conn:
             diff = compare_metadata(
                 MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
             )
@@ -83,7 +83,7 @@ def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
         engine.feedback("0002", rating="unsatisfied", comment="进度太慢", actor=Actor.deputy("张三"))
         before = measure(engine)
         tallies = "SELECT number, first_answer_at, rating, contact_level, answer_met FROM suggestions ORDER BY number"
-        with engine._db.connect() as conn:
+        with engine.db.engine.connect() as conn:
             expected = conn.exec_driver_sql(tallies).all()
     assert [row[2:] for row in expected] == [("satisfied", 0, 1), ("unsatisfied", 2, 2)]
     config = Config()
@@ -97,6 +97,6 @@ def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
     assert "answer_met" not in columns
     db.dispose()
     with Engine.init(db_path, clock=clock) as engine:
-        with engine._db.connect() as conn:
+        with engine.db.engine.connect() as conn:
             assert conn.exec_driver_sql(tallies).all() == expected
         assert measure(engine) == before

@@ -9,8 +9,9 @@ import pytest
 from rules import DeadlineKind, Ladder, LadderStep, Recipient, RuleSet, default_ruleset
 from workflow.engine import Engine
 from workflow.store import outbox
+from workflow.store.cases import DUE_STEPS
 from workflow.store.sql import Raw
-from workflow.sweep import _DUE, forecast, sweep
+from workflow.sweep import forecast, sweep
 from workflow.testing import FrozenClock, beijing, make_case
 
 
@@ -78,7 +79,7 @@ def test_the_parent_unit_receives_the_supervision_letter(engine: Engine, clock: 
     engine.assign("0001", main="市河湖中心")
     clock.set(beijing("2026-06-10", 9))
     [record] = sweep(engine).records
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         ids = dict(Raw(conn).all("SELECT name, id FROM units"))
     assert (record.label, record.recipients) == (
         "督办函",
@@ -200,11 +201,8 @@ def test_forecast_says_when_for_whom_and_why(engine: Engine, clock: FrozenClock)
 
 def test_the_sweep_reads_the_next_step_index(engine: Engine) -> None:
     """The candidate query is an index range, not a scan of every deadline."""
-    with engine._reading() as conn:
-        plan = Raw(conn).all(
-            f"EXPLAIN QUERY PLAN SELECT d.id FROM deadlines d WHERE {_DUE} ORDER BY d.next_step_at, d.id LIMIT 500",
-            {"now": "2026-01-01"},
-        )
+    with engine.db.reading() as conn:
+        plan = Raw(conn).all(f"EXPLAIN QUERY PLAN {DUE_STEPS}", {"now": "2026-01-01", "limit": 500})
     assert any("ix_deadlines_next_step" in str(row[-1]) for row in plan)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["GENESIS", "AuditProblem", "canonical", "chain_hash", "instant_text"]
+__all__ = ["GENESIS", "AuditProblem", "canonical", "chain_hash", "instant_text", "verify_chain"]
 
 GENESIS = "0" * 64
 
@@ -72,3 +72,62 @@ class AuditProblem:
     def __str__(self) -> str:
         where = f"event #{self.seq}" if self.seq is not None else "chain"
         return f"建议 {self.session}/{self.number}: {where}: {self.problem}"
+
+
+def verify_chain(session: str, case: Any, events: list[Any]) -> list[AuditProblem]:
+    """The problems of one case's audit chain (``case``: its row; ``events``: its audit rows, in order)."""
+    found: list[AuditProblem] = []
+    prev = GENESIS
+    expected_seq = 1
+    for ev in events:
+        if ev.seq != expected_seq:
+            missing = f"#{expected_seq}" if ev.seq == expected_seq + 1 else f"#{expected_seq}–#{ev.seq - 1}"
+            found.append(
+                AuditProblem(
+                    session, case.number, expected_seq, f"missing ({missing} absent before #{ev.seq})"
+                )
+            )
+        if ev.prev_hash != prev:
+            found.append(AuditProblem(session, case.number, ev.seq, "does not link to the event before it"))
+        digest = chain_hash(
+            prev=ev.prev_hash,
+            case_id=case.id,
+            seq=ev.seq,
+            at=ev.at,
+            recorded_at=ev.recorded_at,
+            actor=ev.actor,
+            action=ev.action,
+            from_state=ev.from_state,
+            to_state=ev.to_state,
+            round_=ev.round,
+            data=ev.data,
+        )
+        if digest != ev.hash:
+            found.append(
+                AuditProblem(session, case.number, ev.seq, "altered (its hash does not match its content)")
+            )
+        prev = ev.hash
+        expected_seq = ev.seq + 1
+    if case.audit_seq != expected_seq - 1:
+        found.append(
+            AuditProblem(
+                session,
+                case.number,
+                expected_seq,
+                f"missing: the case records {case.audit_seq} event(s), {expected_seq - 1} found",
+            )
+        )
+    elif case.audit_head != prev:
+        found.append(
+            AuditProblem(session, case.number, None, "the last event does not match the case's head hash")
+        )
+    if events and events[-1].to_state != case.state:
+        found.append(
+            AuditProblem(
+                session,
+                case.number,
+                events[-1].seq,
+                f"the case is '{case.state}' but its last event leads to '{events[-1].to_state}'",
+            )
+        )
+    return found

@@ -35,13 +35,9 @@ def _case(case: str | None) -> str:
 class WorkflowError(Exception):
     """Root of every error the engine raises on purpose."""
 
-    exit_code = 1
-
 
 class NotFound(WorkflowError, LookupError):
     """Something named does not exist."""
-
-    exit_code = 4
 
     def __init__(self, *, kind: str, name: str, hint: str = "") -> None:
         self.kind, self.name = kind, name
@@ -50,8 +46,6 @@ class NotFound(WorkflowError, LookupError):
 
 class TransitionNotAllowed(WorkflowError):
     """The action is not allowed in the case's state, or a condition of the table refused it."""
-
-    exit_code = 5
 
     def __init__(
         self, *, case: str, state: str, action: str, allowed: Iterable[str] = (), reason: str = ""
@@ -71,8 +65,6 @@ class TransitionNotAllowed(WorkflowError):
 class PermissionDenied(WorkflowError):
     """The actor may not do this to this case."""
 
-    exit_code = 6
-
     def __init__(self, *, case: str | None, actor: str, action: str, reason: str) -> None:
         self.case, self.actor, self.action = case, actor, action
         super().__init__(f"{_case(case)}{actor} may not '{action}': {reason}")
@@ -80,8 +72,6 @@ class PermissionDenied(WorkflowError):
 
 class Conflict(WorkflowError):
     """Another writer changed the case between reading and writing it."""
-
-    exit_code = 7
 
     def __init__(self, *, case: str, expected: int, found: int | None = None) -> None:
         self.case, self.expected, self.found = case, expected, found
@@ -107,8 +97,6 @@ class BatchConflict(Conflict):
 class ValidationError(WorkflowError, ValueError):
     """Input that cannot be accepted as given; nothing was written."""
 
-    exit_code = 3
-
     def __init__(self, message: str, *, case: str | None = None, problems: Iterable[str] = ()) -> None:
         self.case = case
         self.problems = tuple(problems)
@@ -118,8 +106,6 @@ class ValidationError(WorkflowError, ValueError):
 
 class NotInitialised(WorkflowError):
     """The database has no jianyi schema, or an older one."""
-
-    exit_code = 8
 
     def __init__(self, *, url: str, detail: str) -> None:
         super().__init__(f"database {url}: {detail}; run `jianyi init` to create or upgrade it")

@@ -27,6 +27,7 @@ __all__ = [
     "fire",
     "markdown_table",
     "mermaid",
+    "refusal_outside",
     "validate",
 ]
 
@@ -74,6 +75,8 @@ class Transition:
 
 
 _HANDLING = (State.ASSIGNED, State.CO_HANDLED)
+# an answered case is followed up (conversion, progress on promises), closed or not; a withdrawn one is not
+_FOLLOWED_UP = (State.ANSWERED, State.REVISITED, State.RE_HANDLED, State.CLOSED)
 
 TRANSITIONS: Final[tuple[Transition, ...]] = (
     Transition(
@@ -123,7 +126,25 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
         State.WITHDRAWN,
         note="撤回, before the answer",
     ),
+    Transition(
+        Action.CONVERT,
+        _FOLLOWED_UP,
+        None,
+        note="B→A (or B→C) follow-up answer; closed cases too",
+    ),
+    Transition(Action.PROGRESS, _FOLLOWED_UP, None, note="progress on a B answer's promises"),
 )
+
+# why an action is refused in a state the table does not list for it, where "allowed: …" would not say it
+_OUTSIDE: Final[dict[Action, str]] = {
+    Action.CONVERT: "only an answered case can be converted",
+    Action.PROGRESS: "progress is recorded on answered cases",
+}
+
+
+def refusal_outside(action: Action) -> str:
+    """Why ``action`` is refused in a state the table does not list for it ("" when the allowed list says it)."""
+    return _OUTSIDE.get(action, "")
 
 
 def _build() -> Machine:
@@ -185,13 +206,11 @@ def validate() -> list[str]:
     traps = [s.value for s in State if s not in FINAL_STATES and not (_closure(s, edges) & FINAL_STATES)]
     if traps:
         problems.append(f"Trap states (no way to a final state): {traps}")
-    exits = [s.value for s in FINAL_STATES if edges[s]]
+    exits = [s.value for s in FINAL_STATES if edges[s] - {s}]
     if exits:
         problems.append(f"Final states with transitions: {sorted(exits)}")
     used = {t.action for t in TRANSITIONS}
-    unused = [
-        a.value for a in Action if a not in (Action.SUBMIT, Action.CONVERT, Action.PROGRESS) and a not in used
-    ]
+    unused = [a.value for a in Action if a is not Action.SUBMIT and a not in used]
     if unused:
         problems.append(f"Actions never used: {unused}")
     return problems

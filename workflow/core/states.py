@@ -39,8 +39,8 @@ OPEN_STATES = frozenset(State) - FINAL_STATES
 
 
 class Action(StrEnum):
-    """What can be done to a suggestion. Every action but ``submit``, ``convert`` and ``progress`` (follow-ups of
-    an answer, open or closed) is a trigger of the machine."""
+    """What can be done to a suggestion. Every action but ``submit`` (which creates the case) is a trigger of the
+    machine."""
 
     SUBMIT = "submit"  # 提出
     ASSIGN = "assign"  # 交办
@@ -54,8 +54,8 @@ class Action(StrEnum):
     FEEDBACK = "feedback"  # 代表反馈
     REHANDLE = "rehandle"  # 重新办理
     CLOSE = "close"  # 办结
-    CONVERT = "convert"  # B→A 转化 (or B→C): a follow-up answer; not a transition of the machine
-    PROGRESS = "progress"  # 承诺事项进展: a note on a B answer's promises; not a transition of the machine
+    CONVERT = "convert"  # B→A 转化 (or B→C): a follow-up answer, after closing too
+    PROGRESS = "progress"  # 承诺事项进展: a note on a B answer's promises
     LAPSE = "lapse"  # 反馈期满未反馈: closed without feedback (the reminder sweep, when the rule set says so)
     WITHDRAW = "withdraw"  # 撤回
 

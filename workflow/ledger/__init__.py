@@ -2,6 +2,7 @@
 
 - :mod:`workflow.ledger.sheets`: the columns, reading .xlsx/.csv, checking rows, writing tables;
 - :mod:`workflow.ledger.importer`: replaying checked rows through the lifecycle;
+- :mod:`workflow.ledger.orders`: the orders of a batch assignment (交办会);
 - :mod:`workflow.ledger.export`: the ledger (importable again) and the public disclosure file.
 """
 
@@ -14,6 +15,7 @@ from rules._lazy import lazy_exports
 if TYPE_CHECKING:
     from workflow.ledger.export import export_ledger, export_public, ledger_rows
     from workflow.ledger.importer import BATCH, ImportReport, import_ledger
+    from workflow.ledger.orders import read_orders
     from workflow.ledger.sheets import (
         COLUMNS,
         LedgerRow,
@@ -36,6 +38,7 @@ __all__ = [
     "export_public",
     "import_ledger",
     "ledger_rows",
+    "read_orders",
     "read_rows",
     "split_names",
     "write_rejects",
@@ -49,6 +52,7 @@ _WHERE = {
     "BATCH": "workflow.ledger.importer",
     "ImportReport": "workflow.ledger.importer",
     "import_ledger": "workflow.ledger.importer",
+    "read_orders": "workflow.ledger.orders",
     "COLUMNS": "workflow.ledger.sheets",
     "LedgerRow": "workflow.ledger.sheets",
     "Rejected": "workflow.ledger.sheets",

@@ -22,9 +22,9 @@ def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = Fa
         instant = as_instant(value)
         return instant.astimezone(rs.zone).date().isoformat() if instant else ""
 
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         raw = Raw(conn)
-        sid = engine._session_id(conn, session)
+        sid = engine.directory.session_id(conn, session)
         units = dict(raw.all("SELECT id, name FROM units", {}))
         deputies = dict(raw.all("SELECT id, name FROM deputies", {}))
         where = "s.session_id = :sid" + (" AND NOT s.confidential" if public else "")

@@ -14,20 +14,18 @@ session is brought forward only by the steps it lacks, so importing the same fil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
 from rules import RuleSet
-from workflow._tx import Tx, write_deferred
+from workflow.actions import Answer, Assign, Close, Convert, Feedback, Submit
 from workflow.core.errors import ValidationError, WorkflowError
 from workflow.core.states import State
-from workflow.core.views import Actor
 from workflow.ledger.sheets import LedgerRow, Rejected, check_rows
+from workflow.pipeline import Step
 from workflow.recompute import no_cycle_collection
 from workflow.store.sql import Raw
 
@@ -151,57 +149,32 @@ def _import_rows(
 
 
 def _replay_batch(engine: Engine, rs: RuleSet, rows: Sequence[LedgerRow], session: str | None) -> None:
-    """Replay new cases in one transaction: each row's actions run the engine's own action code, chained on
-    the case (:meth:`~workflow._tx.Tx.then`), and everything is written in one statement per table.
+    """Replay new cases in one transaction through the pipeline: each row's commands run on its case with the
+    row's dates (:meth:`~workflow.pipeline.Pipeline.replay`), and everything is written in one statement per
+    table.
 
     When the lifecycle refuses any row, the batch is rolled back and its rows replayed one action at a time,
     so that the rows before the refused one are imported and the error names that row, as without batches.
     """
-    txs: list[Tx] = []
+    histories = [
+        (
+            row.number,
+            _submit(row),
+            _at(rs, row.assigned_at, "submit") if row.assigned_at else None,
+            _steps(rs, row, _NEW),
+        )
+        for row in rows
+    ]
     try:
-        with no_cycle_collection(), engine._action() as conn:
-            where = engine._session_ref(conn, session)
-            for row in rows:
-                txs.extend(_chain(engine, conn, rs, row, where))
-            write_deferred(Raw(conn), txs, what="ledger import")
+        with no_cycle_collection():
+            engine.pipeline.replay(histories, session=session)
     except WorkflowError:
         for row in rows:
             _replay(engine, rs, row, None, session)
-        return
-    for tx in txs:
-        engine._publish(tx.events)
 
 
-def _chain(engine: Engine, conn: Connection, rs: RuleSet, row: LedgerRow, where: tuple[int, str]) -> list[Tx]:
-    """The transactions of one new case's actions (:func:`_steps`), chained and finished deferred."""
-    at, now = engine._when(_at(rs, row.assigned_at, "submit") if row.assigned_at else None)
-    tx = engine._new_case(
-        conn,
-        row.number,
-        title=row.title,
-        deputy=row.deputy,
-        co_signers=row.co_signers,
-        content="",
-        field=row.field,
-        between_sessions=False,
-        confidential=False,
-        actor=Actor.office(),
-        at=at,
-        now=now,
-        session=where[1],
-        session_ref=where,
-    )
-    tx.fresh = True
-    tx.set_assignments(())
-    chain = [tx]
-    for step, day, body, needs in _steps(engine, rs, row, _NEW):
-        if needs is not None and chain[-1].state is not needs:
-            continue
-        chain[-1].finish(defer=True)
-        chain.append(chain[-1].then(*engine._when(_at(rs, day, step))))
-        body(chain[-1])
-    chain[-1].finish(defer=True)
-    return chain
+def _submit(row: LedgerRow) -> Submit:
+    return Submit(row.title, row.deputy, row.co_signers, "", row.field)
 
 
 _NEW: dict[str, Any] = {
@@ -212,34 +185,33 @@ _NEW: dict[str, Any] = {
 }
 
 
-def _steps(
-    engine: Engine, rs: RuleSet, row: LedgerRow, have: dict[str, Any]
-) -> Iterator[tuple[str, date, Callable[[Tx], None], State | None]]:
-    """The actions after submission that the row records and the case (``have``) lacks, in order: the step's
-    name (its time of day), its date, what it does to the case, and the state it needs (else it is skipped)."""
-    from workflow.engine import AssignOrder
-
+def _steps(rs: RuleSet, row: LedgerRow, have: dict[str, Any]) -> list[Step]:
+    """The actions after submission that the row records and the case (``have``) lacks, in order, each with its
+    time and the state it needs (else it is skipped)."""
+    steps: list[Step] = []
     if row.assigned_at and row.main_unit and have["state"] == State.SUBMITTED.value:
-        order = AssignOrder(row.number, row.main_unit, row.co_units)
-        yield "assign", row.assigned_at, lambda tx: engine._assign_in(tx, order, rs), None
+        steps.append(
+            Step(Assign(row.main_unit, row.co_units, ruleset=rs), _at(rs, row.assigned_at, "assign"))
+        )
     if row.answered_at and row.category and not have["answered"]:
         waived = dict.fromkeys(row.co_units, _WAIVED)
-        body = engine._answer_body(row.category, _ANSWER, row.main_unit, (), waived)
-        yield "answer", row.answered_at, body, None
+        command = Answer(row.category, _ANSWER, row.main_unit, without_opinion=waived)
+        steps.append(Step(command, _at(rs, row.answered_at, "answer")))
     if row.feedback_at and row.rating and not have["feedback"]:
         comment = _UNSATISFIED if row.rating == "unsatisfied" else ""
-        yield "feedback", row.feedback_at, engine._feedback_body(row.rating, comment, None, None), None
+        steps.append(Step(Feedback(row.rating, comment), _at(rs, row.feedback_at, "feedback")))
         if row.closed_at:  # when the rule set has not closed it on the feedback already
-            yield "close", row.closed_at, engine._office_close_body(_CLOSED), State.REVISITED
+            steps.append(Step(Close(_CLOSED), _at(rs, row.closed_at, "close"), State.REVISITED))
     if row.converted_to and row.converted_at and not have["converted"]:
-        yield "convert", row.converted_at, engine._convert_body(row.converted_to, _CONVERTED), None
+        steps.append(Step(Convert(row.converted_to, _CONVERTED), _at(rs, row.converted_at, "convert")))
+    return steps
 
 
 def _existing(engine: Engine, session: str | None, numbers: list[str]) -> dict[str, dict[str, Any]]:
     """What the session already holds of these numbers: state, answered, feedback and conversion facts."""
     found: dict[str, dict[str, Any]] = {}
-    with engine._reading() as conn:
-        sid = engine._session_id(conn, session)
+    with engine.db.reading() as conn:
+        sid = engine.directory.session_id(conn, session)
         raw = Raw(conn)
         for chunk in range(0, len(numbers), 500):
             marks, params = Raw.in_list("n", numbers[chunk : chunk + 500])
@@ -269,29 +241,15 @@ def _replay(
     steps = 0
     try:
         if have is None:
-            engine.submit(
-                row.number,
-                title=row.title,
-                deputy=row.deputy,
-                co_signers=row.co_signers,
-                field=row.field,
-                at=_at(rs, row.assigned_at, "submit") if row.assigned_at else None,
-                session=session,
-            )
+            at = _at(rs, row.assigned_at, "submit") if row.assigned_at else None
+            engine.run(row.number, _submit(row), at=at, session=session)
             steps += 1
             have = _NEW
         state = State(have["state"])
-        for step, day, body, needs in _steps(engine, rs, row, have):
-            if needs is not None and state is not needs:
+        for step in _steps(rs, row, have):
+            if step.needs is not None and state is not step.needs:
                 continue
-            change = engine._act(
-                row.number,
-                actor=Actor.office(),
-                at=_at(rs, day, step),
-                session=session,
-                expected_version=None,
-                body=body,
-            )
+            change = engine.run(row.number, step.command, at=step.at, session=session)
             state = State(change.state)
             steps += 1
     except WorkflowError as exc:

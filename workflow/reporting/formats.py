@@ -42,12 +42,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _width(text: str) -> int:
+def display_width(text: str) -> int:
+    """How many terminal columns ``text`` takes (CJK characters take two)."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _pad(text: str, width: int, right: bool) -> str:
-    gap = " " * (width - _width(text))
+    gap = " " * (width - display_width(text))
     return gap + text if right else text + gap
 
 
@@ -56,7 +57,10 @@ def _text(report: Report) -> str:
     lines += [f"　　{p}" for p in report.paragraphs]
     for table in report.tables:
         cells = [[_cell(v) for v in row] for row in table.rows]
-        widths = [max([_width(h), *(_width(r[i]) for r in cells)]) for i, h in enumerate(table.headers)]
+        widths = [
+            max([display_width(h), *(display_width(r[i]) for r in cells)])
+            for i, h in enumerate(table.headers)
+        ]
         numeric = [
             all(isinstance(row[i], int | Decimal) or row[i] in (None, "-") for row in table.rows)
             for i in range(len(table.headers))
@@ -123,7 +127,9 @@ def _xlsx(report: Report) -> bytes:
         for row in table.rows:
             sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
         for i, header in enumerate(table.headers):
-            sheet.column_dimensions[chr(ord("A") + i) if i < 26 else "Z"].width = max(10, _width(header) + 4)
+            sheet.column_dimensions[chr(ord("A") + i) if i < 26 else "Z"].width = max(
+                10, display_width(header) + 4
+            )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from workflow.core.audit import canonical
+from workflow.core.unit_of_work import outbox_row
 from workflow.store.sql import Raw, as_date, as_instant
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def promised_cases(engine: Engine, where: str, params: dict[str, Any]) -> list[P
         instant = as_instant(value)
         return instant.astimezone(rs.zone).date().isoformat() if instant else ""
 
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         raw = Raw(conn)
         cases = raw.all(
             "SELECT s.id, se.name, s.number, s.title, s.lead_deputy_id, "
@@ -125,7 +125,7 @@ def progress_letters(engine: Engine, *, year: int, now: datetime | None = None) 
             }
         )
     keys = {deputy: f"progress-letter:{engine.congress_id}:{deputy}:{year}" for deputy in letters}
-    with engine._action() as conn:
+    with engine.db.transaction() as conn:
         raw = Raw(conn)
         sent: set[str] = set()
         wanted = list(keys.values())
@@ -135,18 +135,15 @@ def progress_letters(engine: Engine, *, year: int, now: datetime | None = None) 
         raw.insert_many(
             "outbox",
             [
-                {
-                    "key": keys[deputy],
-                    "suggestion_id": None,
-                    "topic": "progress_letter",
-                    "recipient_kind": "deputy",
-                    "recipient_id": deputy,
-                    "payload": canonical({"year": year, "items": items}),
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": moment,
-                    "available_at": moment,
-                }
+                outbox_row(
+                    keys[deputy],
+                    None,
+                    "progress_letter",
+                    "deputy",
+                    deputy,
+                    {"year": year, "items": items},
+                    moment,
+                )
                 for deputy, items in letters.items()
                 if keys[deputy] not in sent
             ],

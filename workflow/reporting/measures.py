@@ -132,10 +132,10 @@ def scope_filter(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
     sessions, terms and units are named."""
     where = ["se.congress_id = :congress", "s.assigned_at IS NOT NULL"]
     params: dict[str, Any] = {"congress": engine.congress_id}
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         raw = Raw(conn)
         if scope.session is not None:
-            params["session_id"] = engine._session_id(conn, scope.session)
+            params["session_id"] = engine.directory.session_id(conn, scope.session)
             where.append("s.session_id = :session_id")
         if scope.term is not None:
             found = raw.column(
@@ -149,7 +149,7 @@ def scope_filter(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
             params["term"] = scope.term
             where.append("se.term = :term")
         if scope.unit is not None:
-            params["unit_id"] = engine._unit_id(conn, scope.unit)
+            params["unit_id"] = engine.directory.unit_id(conn, scope.unit)
             where.append(
                 "EXISTS (SELECT 1 FROM assignments a WHERE a.suggestion_id = s.id AND a.unit_id = :unit_id "
                 "AND a.until IS NULL AND a.role IN ('main', 'split'))"
@@ -182,7 +182,7 @@ def measure_units(
     where, params = scope_filter(engine, scope)
     moment = now or engine.clock.now()
     by_unit = _measure(engine, where, params, moment, group="unit")
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         raw = Raw(conn)
         names = dict(raw.all("SELECT id, name FROM units WHERE congress_id = :c", {"c": engine.congress_id}))
         co = raw.all(
@@ -218,7 +218,7 @@ def _measure(
         "AND d.kind = 'answer' AND d.round = 1)"
     )
     out: dict[int | None, Measures] = {}
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         raw = Raw(conn)
         # per unit, read the cases in order and look up their units (SQLite's CROSS JOIN keeps that order; its
         # planner would otherwise walk the assignments by unit and fetch each case at random: 4x slower)

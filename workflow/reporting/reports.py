@@ -344,7 +344,7 @@ def _conversion(rs: RuleSet, scope: Scope, m: Measures, units: list[UnitMeasures
 
 def _overdue(engine: Engine, rs: RuleSet, scope: Scope, now: datetime) -> Report:
     where, params = scope_filter(engine, scope)
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         rows = Raw(conn).all(
             "SELECT se.name, s.number, s.title, u.name, d.kind, d.due, s.escalation_level "
             "FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id JOIN sessions se ON se.id = s.session_id "

@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from workflow.core.audit import canonical
 from workflow.core.errors import NotFound, ValidationError, WorkflowError
+from workflow.core.unit_of_work import outbox_row
+from workflow.store.database import Database
 from workflow.store.sql import Raw, as_instant
-
-if TYPE_CHECKING:
-    from workflow.engine import Engine
 
 __all__ = [
     "STATUSES",
@@ -33,6 +31,16 @@ __all__ = [
     "retry",
     "settle",
 ]
+
+
+class HasDatabase(Protocol):
+    """What the outbox functions need of an engine: its database."""
+
+    @property
+    def db(self) -> Database:
+        """The engine's database."""
+        ...  # pragma: no cover
+
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed", "digested")
 _COLUMNS = (
@@ -119,14 +127,19 @@ def _notice(row: tuple[Any, ...]) -> Notice:
 
 
 def claim(
-    engine: Engine, *, owner: str, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    engine: HasDatabase,
+    *,
+    owner: str,
+    now: datetime,
+    limit: int = 100,
+    lease: timedelta = timedelta(minutes=5),
 ) -> list[Notice]:
     """Claim up to ``limit`` deliverable rows for ``owner`` until ``now + lease``; attempts + 1."""
     ready = (
         "(o.status IN ('pending', 'failed') AND o.available_at <= :now) "
         "OR (o.status = 'sending' AND o.lease_until < :now)"
     )
-    with engine._action() as conn:
+    with engine.db.transaction() as conn:
         raw = Raw(conn)
         if raw.postgres:
             ids = raw.column(
@@ -190,7 +203,7 @@ def _for_delivery(raw: Raw, notices: list[Notice]) -> list[Notice]:
 
 
 def settle(
-    engine: Engine,
+    engine: HasDatabase,
     notice: Notice,
     *,
     owner: str,
@@ -207,7 +220,7 @@ def settle(
     if status not in STATUSES or status in ("pending", "sending", "digested"):
         msg = f"a claimed notice ends sent, failed, dead or suppressed, not {status!r}"
         raise ValidationError(msg)
-    with engine._action() as conn:
+    with engine.db.transaction() as conn:
         touched = Raw(conn).run(
             "UPDATE outbox SET status = :status, reason = :reason, channel = COALESCE(:channel, channel), "
             "sent_at = :sent_at, available_at = COALESCE(:retry_at, available_at), lease_owner = NULL, "
@@ -225,12 +238,12 @@ def settle(
     return touched == 1
 
 
-def defer(engine: Engine, notice: Notice, *, owner: str, until: datetime, reason: str) -> bool:
+def defer(engine: HasDatabase, notice: Notice, *, owner: str, until: datetime, reason: str) -> bool:
     """Give a claimed notice back, pending until ``until`` (quiet hours, the next digest), its try not counted.
 
     Returns False when the lease was lost meanwhile.
     """
-    with engine._action() as conn:
+    with engine.db.transaction() as conn:
         touched = Raw(conn).run(
             "UPDATE outbox SET status = 'pending', available_at = :until, reason = :reason, "
             "attempts = attempts - 1, lease_owner = NULL, lease_until = NULL "
@@ -241,7 +254,7 @@ def defer(engine: Engine, notice: Notice, *, owner: str, until: datetime, reason
 
 
 def fold(
-    engine: Engine,
+    engine: HasDatabase,
     notices: list[Notice],
     *,
     owner: str,
@@ -256,25 +269,12 @@ def fold(
     raises :class:`LeaseLost` when another dispatcher took a notice over. Nothing is written in either case.
     """
     first = notices[0]
-    with engine._action() as conn:
+    with engine.db.transaction() as conn:
         raw = Raw(conn)
         if raw.column("SELECT id FROM outbox WHERE key = :key", {"key": key}):
             return None
-        digest = raw.insert(
-            "outbox",
-            {
-                "key": key,
-                "suggestion_id": None,
-                "topic": "daily_digest",
-                "recipient_kind": first.recipient_kind,
-                "recipient_id": first.recipient_id,
-                "payload": canonical(payload),
-                "status": "pending",
-                "attempts": 0,
-                "created_at": now,
-                "available_at": now,
-            },
-        )
+        row = outbox_row(key, None, "daily_digest", first.recipient_kind, first.recipient_id, payload, now)
+        digest = raw.insert("outbox", row)
         marks, params = Raw.in_list("i", [n.id for n in notices])
         touched = raw.run(
             f"UPDATE outbox SET status = 'digested', reason = :reason, sent_at = :now, lease_owner = NULL, "
@@ -286,13 +286,13 @@ def fold(
     return digest
 
 
-def listing(engine: Engine, *, status: str | None = None, limit: int = 100) -> list[Notice]:
+def listing(engine: HasDatabase, *, status: str | None = None, limit: int = 100) -> list[Notice]:
     """Outbox rows, newest first, optionally of one status."""
     if status is not None and status not in STATUSES:
         msg = f"outbox status {status!r} unknown: use {', '.join(STATUSES)}"
         raise ValidationError(msg)
     where = "WHERE o.status = :status" if status else ""
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         rows = Raw(conn).all(
             f"SELECT {_COLUMNS} FROM outbox o LEFT JOIN suggestions s ON s.id = o.suggestion_id {where} "
             "ORDER BY o.id DESC LIMIT :limit",
@@ -301,9 +301,9 @@ def listing(engine: Engine, *, status: str | None = None, limit: int = 100) -> l
     return [_notice(r) for r in rows]
 
 
-def get(engine: Engine, notice_id: int) -> Notice:
+def get(engine: HasDatabase, notice_id: int) -> Notice:
     """One outbox row."""
-    with engine._reading() as conn:
+    with engine.db.reading() as conn:
         rows = Raw(conn).all(
             f"SELECT {_COLUMNS} FROM outbox o LEFT JOIN suggestions s ON s.id = o.suggestion_id WHERE o.id = :id",
             {"id": notice_id},
@@ -313,11 +313,11 @@ def get(engine: Engine, notice_id: int) -> Notice:
     return _notice(rows[0])
 
 
-def retry(engine: Engine, notice_id: int, *, now: datetime) -> Notice:
+def retry(engine: HasDatabase, notice_id: int, *, now: datetime) -> Notice:
     """Put a dead, failed or suppressed notice back in the queue, due now, with its attempts reset."""
     get(engine, notice_id)  # names a missing notice
     with (
-        engine._action() as conn
+        engine.db.transaction() as conn
     ):  # checked and changed in one statement: a dispatcher may claim it meanwhile
         changed = Raw(conn).run(
             "UPDATE outbox SET status = 'pending', attempts = 0, available_at = :now, reason = NULL "

@@ -1,0 +1,48 @@
+"""Every lifecycle action as a command and its handler, registered in one table checked against the machine.
+
+- :mod:`~workflow.actions.intake`: :class:`Submit`;
+- :mod:`~workflow.actions.assignment`: :class:`Assign`, :class:`RequestReturn`, :class:`RefuseReturn`,
+  :class:`Reassign`, :class:`Extend`;
+- :mod:`~workflow.actions.handling`: :class:`Opinion`, :class:`Contact`, :class:`Answer` (with
+  :class:`Promised` items);
+- :mod:`~workflow.actions.closing`: :class:`Feedback`, :class:`Rehandle`, :class:`Close`, :class:`Withdraw`,
+  :class:`Lapse`;
+- :mod:`~workflow.actions.followup`: :class:`Convert`, :class:`Progress`.
+"""
+
+from __future__ import annotations
+
+from workflow.actions.assignment import Assign, Extend, Reassign, RefuseReturn, RequestReturn
+from workflow.actions.base import Command, check, handler_for
+from workflow.actions.closing import Close, Feedback, Lapse, Rehandle, Withdraw
+from workflow.actions.followup import Convert, Progress
+from workflow.actions.handling import Answer, Contact, Opinion, Promised
+from workflow.actions.intake import Submit, new_case_row
+
+__all__ = [
+    "Answer",
+    "Assign",
+    "Close",
+    "Command",
+    "Contact",
+    "Convert",
+    "Extend",
+    "Feedback",
+    "Lapse",
+    "Opinion",
+    "Progress",
+    "Promised",
+    "Reassign",
+    "RefuseReturn",
+    "Rehandle",
+    "RequestReturn",
+    "Submit",
+    "Withdraw",
+    "check",
+    "handler_for",
+    "new_case_row",
+]
+
+_problems = check()
+if _problems:  # pragma: no cover - guarded by tests; stops a broken registry at import
+    raise RuntimeError("invalid action registry: " + "; ".join(_problems))

@@ -1,0 +1,297 @@
+"""Assignment (交办) and its corrections: hand-back requests (退办), refusals, reassignment, extension."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rules import DeadlineKind, RuleSet
+from workflow.actions.base import Command, acting_unit, handles, lines
+from workflow.core.errors import NotFound
+from workflow.core.states import Action, ActorKind, DeadlineStatus, ReturnStatus, Role
+from workflow.core.unit_of_work import UnitOfWork
+
+__all__ = ["HANDLING_KINDS", "Assign", "Extend", "Reassign", "RefuseReturn", "RequestReturn"]
+
+HANDLING_KINDS = (
+    DeadlineKind.RETURN_WINDOW,
+    DeadlineKind.CO_OPINION,
+    DeadlineKind.ANSWER,
+    DeadlineKind.RE_ANSWER,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Assign(Command):
+    """Assign to one main unit and any co-units, or to split units; starts the clocks.
+
+    ``ruleset``: the rule set to pin (default: the congress's current one; a batch passes the one it read).
+    """
+
+    action: ClassVar[Action] = Action.ASSIGN
+    main: str | None = None
+    co: tuple[str, ...] = ()
+    split: tuple[str, ...] = ()
+    key: bool = False
+    complex: bool = False
+    ruleset: RuleSet | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestReturn(Command):
+    """A unit asks to hand the case back (退办), with reasons."""
+
+    action: ClassVar[Action] = Action.RETURN
+    reason: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefuseReturn(Command):
+    """The office refuses pending return requests (of ``unit``, or all)."""
+
+    action: ClassVar[Action] = Action.REFUSE_RETURN
+    reason: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reassign(Command):
+    """Assign the case again (二次交办) to new units; the clocks restart."""
+
+    action: ClassVar[Action] = Action.REASSIGN
+    main: str | None = None
+    co: tuple[str, ...] = ()
+    split: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Extend(Command):
+    """Approve the 6-month answer period of a complex suggestion."""
+
+    action: ClassVar[Action] = Action.EXTEND
+    reason: str
+
+
+def check_units(
+    uow: UnitOfWork, main: str | None, co: Sequence[str], split: Sequence[str]
+) -> list[tuple[int, Role, str]]:
+    """The units of an assignment, checked: one main unit (and co-units) or two or more split units."""
+    co, split = lines(co), lines(split)
+    if (main is None) == (not split):
+        raise uow.invalid("name one main unit (主办), or two or more split units (分办), not both")
+    if split and co:
+        raise uow.invalid("split units (分办) each answer their own part: co-units go with a main unit only")
+    if split and len(split) < 2:
+        raise uow.invalid("split handling (分办) needs at least two units; with one, make it the main unit")
+    names: list[tuple[str, Role]] = [(main, Role.MAIN)] if main else []
+    names += [(u, Role.CO) for u in co] + [(u, Role.SPLIT) for u in split]
+    counts: dict[str, int] = {}
+    for n, _ in names:
+        counts[n] = counts.get(n, 0) + 1
+    dupes = [n for n, c in counts.items() if c > 1]
+    if dupes:
+        raise uow.invalid(f"a unit may have one part only: {', '.join(dupes)} named twice")
+    missing: list[str] = []
+    result: list[tuple[int, Role, str]] = []
+    for name, role in names:
+        try:
+            result.append((uow.store.unit_id(name), role, name))
+        except NotFound:
+            missing.append(name)
+    if missing:
+        raise uow.invalid(f"unknown unit(s): {', '.join(missing)}; add them with `jianyi unit add NAME`")
+    return result
+
+
+def start_handling(uow: UnitOfWork, units: list[tuple[int, Role, str]], *, restart: bool) -> None:
+    """Add the assignments and open their deadlines, from the step's time."""
+    for uid, role, _ in units:
+        uow.add(
+            "assignments",
+            {
+                "suggestion_id": uow.case_id,
+                "unit_id": uid,
+                "role": role.value,
+                "round": uow.round,
+                "since": uow.at,
+            },
+        )
+    uow.set_assignments((uid, role) for uid, role, _ in units)
+    answer_kind = DeadlineKind.RE_ANSWER if uow.round > 1 else DeadlineKind.ANSWER
+    first_due: dict[str, Any] | None = None
+    for uid, role, name in units:
+        uow.open_deadline(DeadlineKind.RETURN_WINDOW, uid)
+        if role is Role.CO:
+            uow.open_deadline(DeadlineKind.CO_OPINION, uid)
+        else:
+            due = uow.open_deadline(answer_kind, uid)
+            first_due = first_due or due
+        uow.notify(
+            "reassigned" if restart else "assigned",
+            "unit",
+            uid,
+            {
+                "unit": name,
+                "role": role.value,
+                "answer_due": first_due["due"].isoformat() if first_due else None,
+            },
+        )
+
+
+@handles(Assign)
+def assign(uow: UnitOfWork, cmd: Assign) -> None:
+    """Pin the rule set, record the assignment and start the clocks."""
+    uow.require_allowed(Action.ASSIGN)
+    uow.require_office(Action.ASSIGN)
+    units = check_units(uow, cmd.main, cmd.co, cmd.split)
+    rs = cmd.ruleset or uow.active_ruleset()
+    uow.set(
+        ruleset_id=rs.id,
+        ruleset_version=rs.version,
+        key=cmd.key,
+        complex=cmd.complex,
+        extended=cmd.complex,
+        assigned_at=uow.at,
+    )
+    uow.step(
+        Action.ASSIGN,
+        data={
+            "main": cmd.main,
+            "co": list(cmd.co),
+            "split": list(cmd.split),
+            "key": cmd.key,
+            "complex": cmd.complex,
+            "ruleset": f"{rs.id}@{rs.version}",
+        },
+    )
+    start_handling(uow, units, restart=False)
+
+
+@handles(RequestReturn)
+def request_return(uow: UnitOfWork, cmd: RequestReturn) -> None:
+    """Record the request (the state does not change); the unit's window to ask closes."""
+    uow.require_allowed(Action.RETURN)
+    uid = acting_unit(uow, Action.RETURN, cmd.unit)
+    if uid is None:
+        raise uow.invalid("name the unit that asks to hand the case back (--unit)")
+    if uow.role_of(uid) is None:
+        raise uow.deny(Action.RETURN, f"unit {uow.store.unit_name(uid)!r} is not assigned to this case")
+    reason = cmd.reason.strip()
+    if not reason:
+        raise uow.invalid("a return request needs its reasons (--reason)")
+    if uow.store.pending_return(uow.case_id, uid):
+        raise uow.invalid("this unit's return request is already waiting for the office's decision")
+    window = uow.store.return_window(uow.case_id, uid)
+    late = window is not None and uow.at >= window[1]
+    if window is not None and late and uow.actor.kind is ActorKind.UNIT:
+        raise uow.invalid(
+            f"the window to ask for a hand-back closed on {window[0].isoformat()}; "
+            "keep handling the case, or ask the office to record a late request"
+        )
+    uow.add(
+        "return_requests",
+        {
+            "suggestion_id": uow.case_id,
+            "unit_id": uid,
+            "reason": reason,
+            "at": uow.at,
+            "status": ReturnStatus.PENDING.value,
+            "decided_at": None,
+            "decision_reason": None,
+        },
+    )
+    uow.settle_deadlines([DeadlineKind.RETURN_WINDOW], DeadlineStatus.MET, unit_id=uid, any_unit=False)
+    name = uow.store.unit_name(uid)
+    uow.step(Action.RETURN, data={"unit": name, "reason": reason, "late": late})
+    uow.notify("return_requested", "office", None, {"unit": name, "reason": reason})
+
+
+@handles(RefuseReturn)
+def refuse_return(uow: UnitOfWork, cmd: RefuseReturn) -> None:
+    """Refuse the pending requests; the units keep handling."""
+    uow.require_allowed(Action.REFUSE_RETURN)
+    uow.require_office(Action.REFUSE_RETURN)
+    unit = uow.store.unit_id(cmd.unit) if cmd.unit is not None else None
+    pending = uow.store.pending_returns(uow.case_id, unit)
+    if not pending:
+        raise uow.refuse(Action.REFUSE_RETURN, "no return request is waiting for a decision")
+    reason = cmd.reason.strip()
+    if not reason:
+        raise uow.invalid("a refusal needs its reasons (--reason)")
+    for request_id, _ in pending:
+        uow.update(
+            "return_requests", {"id": request_id}, status="refused", decided_at=uow.at, decision_reason=reason
+        )
+    names = [uow.store.unit_name(unit_id) for _, unit_id in pending]
+    uow.step(Action.REFUSE_RETURN, data={"units": names, "reason": reason})
+    for (_, unit_id), name in zip(pending, names, strict=True):
+        uow.notify("return_refused", "unit", unit_id, {"unit": name, "reason": reason})
+
+
+@handles(Reassign)
+def reassign(uow: UnitOfWork, cmd: Reassign) -> None:
+    """End the current assignment (kept in the record), accept pending return requests, start again."""
+    uow.require_allowed(Action.REASSIGN)
+    uow.require_office(Action.REASSIGN)
+    units = check_units(uow, cmd.main, cmd.co, cmd.split)
+    old = [(uow.store.unit_name(a.unit_id), a.role.value) for a in uow.assignments()]
+    reason = cmd.reason.strip()
+    uow.update("assignments", {"suggestion_id": uow.case_id, "until": None}, until=uow.at)
+    uow.update(
+        "return_requests",
+        {"suggestion_id": uow.case_id, "status": ReturnStatus.PENDING.value},
+        status=ReturnStatus.ACCEPTED.value,
+        decided_at=uow.at,
+        decision_reason=reason or None,
+    )
+    uow.settle_deadlines(HANDLING_KINDS, DeadlineStatus.CANCELLED)
+    if uow.round == 1:
+        uow.set(assigned_at=uow.at)
+    uow.step(
+        Action.REASSIGN,
+        data={
+            "old": [{"unit": n, "role": r} for n, r in old],
+            "main": cmd.main,
+            "co": list(cmd.co),
+            "split": list(cmd.split),
+            "reason": reason,
+        },
+    )
+    start_handling(uow, units, restart=True)
+
+
+@handles(Extend)
+def extend(uow: UnitOfWork, cmd: Extend) -> None:
+    """Mark the case complex and move its open answer deadlines to the extended period; the ladder restarts."""
+    uow.require_allowed(Action.EXTEND)
+    uow.require_office(Action.EXTEND)
+    if uow.row["extended"]:
+        raise uow.refuse(Action.EXTEND, "the answer period is already extended")
+    reason = cmd.reason.strip()
+    if not reason:
+        raise uow.invalid("an extension needs its reasons (--reason)")
+    rs = uow.ruleset
+    if rs.rule(DeadlineKind.ANSWER) is None or not rs.deadlines[DeadlineKind.ANSWER].complex_amount:
+        raise uow.refuse(Action.EXTEND, f"rule set {rs.id} has no extended answer period")
+    uow.set(complex=True, extended=True)
+    moved = []
+    for deadline_id, start in uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER):
+        due = rs.due(DeadlineKind.ANSWER, start, complex_case=True)
+        assert due is not None
+        uow.move_deadline(
+            deadline_id,
+            due=due.end,
+            raw_due=due.raw_end,
+            due_at=due.due_at,
+            roll_reason=due.roll_reason,
+            provisional=due.provisional,
+            escalation_step=0,
+            # the ladder starts again from the new due date
+            next_step_at=rs.first_check_at(DeadlineKind.ANSWER, due.end, due.due_at),
+        )
+        moved.append(due.end.isoformat())
+    uow.step(Action.EXTEND, data={"reason": reason, "answer_due": moved})
+    uow.notify("extended", "deputy", uow.row["lead_deputy_id"], {"answer_due": moved, "reason": reason})

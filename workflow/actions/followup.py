@@ -1,0 +1,96 @@
+"""Following up B answers (回头看): conversions (B→A 转化, B→C) and progress on promises (承诺事项进展)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rules import DeadlineKind
+from workflow.actions.base import Command, handles, require_office_or_main
+from workflow.core.states import Action, DeadlineStatus, Role
+from workflow.core.unit_of_work import UnitOfWork
+
+__all__ = ["Convert", "Progress"]
+
+
+@dataclass(frozen=True, slots=True)
+class Convert(Command):
+    """A follow-up answer that changes a promise class (B) to another; the answered class stays."""
+
+    action: ClassVar[Action] = Action.CONVERT
+    to: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Progress(Command):
+    """Progress on the promises of a B answer; the yearly letter to the deputy lists it."""
+
+    action: ClassVar[Action] = Action.PROGRESS
+    note: str
+
+
+@handles(Convert)
+def convert(uow: UnitOfWork, cmd: Convert) -> None:
+    """Record the conversion; open promises end done (to A) or cancelled, and so do their deadlines."""
+    uow.require_allowed(Action.CONVERT)
+    rs = uow.ruleset
+    code = cmd.to.strip().upper()
+    current = uow.row["current_category"]
+    if current is None:
+        raise uow.refuse(Action.CONVERT, "only an answered case can be converted")
+    if current not in rs.lifecycle.promise_classes:
+        classes = "/".join(rs.lifecycle.promise_classes)
+        raise uow.refuse(Action.CONVERT, f"its class is {current}; only {classes} answers are converted")
+    if code not in rs.classes or code in rs.lifecycle.promise_classes:
+        targets = [c for c in rs.classes if c not in rs.lifecycle.promise_classes]
+        raise uow.invalid(f"convert --to {cmd.to!r}: use {' or '.join(targets)}")
+    evidence = cmd.evidence.strip()
+    if not evidence:
+        raise uow.invalid("a conversion needs its evidence (--evidence): what was done, and when")
+    require_office_or_main(uow, Action.CONVERT)
+    uow.add(
+        "conversions",
+        {
+            "suggestion_id": uow.case_id,
+            "from_category": current,
+            "to_category": code,
+            "evidence": evidence,
+            "actor": str(uow.actor),
+            "at": uow.at,
+        },
+    )
+    done = code == "A"
+    uow.update(
+        "promises", {"suggestion_id": uow.case_id, "status": "open"}, status="done" if done else "cancelled"
+    )
+    uow.settle_deadlines([DeadlineKind.PROMISE], DeadlineStatus.MET if done else DeadlineStatus.CANCELLED)
+    uow.set(current_category=code)
+    uow.step(Action.CONVERT, data={"from": current, "to": code, "evidence": evidence})
+    mains = uow.units_in(Role.MAIN, Role.SPLIT)
+    uow.notify(
+        "conversion",
+        "deputy",
+        uow.row["lead_deputy_id"],
+        {
+            "from_category": current,
+            "to_category": code,
+            "evidence": evidence,
+            "unit": uow.store.unit_name(mains[0]) if mains else None,
+        },
+    )
+
+
+@handles(Progress)
+def progress(uow: UnitOfWork, cmd: Progress) -> None:
+    """Record the progress note in the case's history."""
+    uow.require_allowed(Action.PROGRESS)
+    current = uow.row["current_category"]
+    if current not in uow.ruleset.lifecycle.promise_classes:
+        raise uow.refuse(
+            Action.PROGRESS, f"its class is {current or 'not set'}; progress is recorded on B answers"
+        )
+    if not cmd.note.strip():
+        raise uow.invalid("a progress note needs its text (--note)")
+    require_office_or_main(uow, Action.PROGRESS)
+    uow.step(Action.PROGRESS, data={"note": cmd.note.strip()})

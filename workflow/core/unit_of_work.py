@@ -1,0 +1,488 @@
+"""The unit of work: one case inside one database transaction, as one or more actions change it.
+
+A :class:`UnitOfWork` holds the case row as it stands, the columns changed since it was read, the rows to
+insert, the updates to make, the hash-chained audit events and the events to publish. It writes nothing: the
+pipeline hands it to the store, which flushes it (updates, then inserts, then the case row's compare-and-set
+from the version it was read at) in the transaction the pipeline opened. There is one mode: every write is
+buffered; a row whose id a later row needs goes in at once through :meth:`UnitOfWork.insert_now`.
+
+Several actions may run on the same case in one unit of work (a ledger row replays submit, assign, answer,
+feedback): each is a *step* with its own time, actor, version and audit events (:meth:`begin` / :meth:`end`).
+The store protocol (:class:`CaseStore`) names everything a step may read or change in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from rules import DeadlineKind, RuleSet, end_of_day
+from workflow.core.audit import canonical, chain_hash
+from workflow.core.errors import PermissionDenied, TransitionNotAllowed, ValidationError
+from workflow.core.machine import CaseView, allowed_actions, fire, refusal_outside
+from workflow.core.states import Action, ActorKind, DeadlineStatus, Role, State
+from workflow.core.views import Actor, CaseEvent
+
+__all__ = ["ActiveAssignment", "CaseStore", "RuleSource", "UnitOfWork"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveAssignment:
+    """A unit's current part in a case."""
+
+    unit_id: int
+    role: Role
+    answered: bool = False  # has answered in the current round
+    opined: bool = False  # has sent its opinion in the current round
+
+
+class RuleSource(Protocol):
+    """Where a unit of work finds rule sets."""
+
+    def get(self, conn: Any, rule_id: str, version: int) -> RuleSet:
+        """A stored rule set version."""
+        ...  # pragma: no cover
+
+    def active(self, conn: Any = None) -> RuleSet:
+        """The congress's current rule set."""
+        ...  # pragma: no cover
+
+
+class CaseStore(Protocol):
+    """What a step may read and change in the database, for one transaction (:mod:`workflow.store.cases`)."""
+
+    conn: Any
+
+    # names
+    def unit_id(self, name: str) -> int: ...  # pragma: no cover
+    def unit_name(self, unit_id: int) -> str: ...  # pragma: no cover
+    def deputy_id(self, name: str) -> int: ...  # pragma: no cover
+    def deputy_name(self, deputy_id: int) -> str: ...  # pragma: no cover
+
+    # reads
+    def assignments(self, case_id: int, round_: int) -> list[ActiveAssignment]: ...  # pragma: no cover
+    def pending_return(self, case_id: int, unit_id: int) -> bool: ...  # pragma: no cover
+    def return_window(
+        self, case_id: int, unit_id: int
+    ) -> tuple[date, datetime] | None: ...  # pragma: no cover
+    def pending_returns(
+        self, case_id: int, unit_id: int | None
+    ) -> list[tuple[int, int]]: ...  # pragma: no cover
+    def contacted(self, case_id: int, unit_id: int, round_: int) -> bool: ...  # pragma: no cover
+    def open_deadlines(
+        self, case_id: int, kind: DeadlineKind
+    ) -> list[tuple[int, date]]: ...  # pragma: no cover
+
+    # writes now (their ids are needed)
+    def insert(self, table: str, row: dict[str, Any]) -> int: ...  # pragma: no cover
+    def insert_case(self, row: dict[str, Any]) -> int | None: ...  # pragma: no cover
+
+    # writes at flush
+    def settle(
+        self, case_id: int, kinds: Sequence[str], status: str, at: datetime, unit: int | None, any_unit: bool
+    ) -> None: ...  # pragma: no cover
+    def update(
+        self, table: str, where: dict[str, Any], values: dict[str, Any]
+    ) -> None: ...  # pragma: no cover
+    def move_deadline(self, deadline_id: int, values: dict[str, Any]) -> None: ...  # pragma: no cover
+
+
+class UnitOfWork:
+    """One case in one transaction, changed by one or more steps."""
+
+    def __init__(
+        self,
+        store: CaseStore,
+        rules: RuleSource,
+        row: dict[str, Any],
+        *,
+        session_name: str,
+        notices: bool = True,
+        inserted: bool = False,
+    ) -> None:
+        self.store = store
+        self.rules = rules
+        self.row = row  # the case as it stands now (each change is applied to it as well)
+        self.session_name = session_name
+        self.notices = notices  # False: history entered after the fact, no notices (Engine.quietly)
+        self.inserted = inserted  # the case row was written by this unit of work: nothing else of it exists
+        self.tallies = True  # refresh the case's tallies at flush (escalation steps change nothing they read)
+        self.case_id: int = row.get("id") or 0
+        self.base_version: int = row["version"]  # the compare-and-set's expectation
+        self.changes: dict[str, Any] = {}  # columns of the case row to write back
+        self.inserts: dict[str, list[dict[str, Any]]] = {}  # rows to insert at flush, per table
+        self.later: list[Callable[[], None]] = []  # updates to make at flush, before the inserts
+        self.events: list[CaseEvent] = []
+        self.step_events: list[CaseEvent] = []
+        self._assignments: list[ActiveAssignment] | None = None
+        self.actor: Actor = Actor.system()
+        self.at: datetime = row["last_event_at"]
+        self.now: datetime = self.at
+
+    # ---- steps ----------------------------------------------------------------------------------
+    def begin(self, actor: Actor, at: datetime, now: datetime, *, ordered: bool = True) -> None:
+        """Start the next step (an action at ``at``, recorded at ``now``); with ``ordered`` a time before the
+        case's last event is refused (the reminder sweep records what is due at its own clock)."""
+        self.actor, self.at, self.now = actor, at, now
+        self.step_events = []
+        if ordered:
+            self.require_after(self.row["last_event_at"])
+
+    def end(self) -> int:
+        """Close the step: the case's version goes up by one; returns it."""
+        version: int = self.row["version"] + 1
+        self.set(version=version, last_event_at=self.at)
+        return version
+
+    def set(self, **values: Any) -> None:
+        """Change columns of the case row."""
+        self.changes.update(values)
+        self.row.update(values)
+
+    @property
+    def state(self) -> State:
+        """The case's state."""
+        return State(self.row["state"])
+
+    @property
+    def label(self) -> str:
+        """How messages name the case: ``SESSION/NUMBER``."""
+        return f"{self.session_name}/{self.row['number']}"
+
+    @property
+    def round(self) -> int:
+        """The handling round (1, then + 1 for each re-handling)."""
+        value: int = self.row["round"]
+        return value
+
+    @property
+    def ruleset(self) -> RuleSet:
+        """The rule set the case is pinned to (the congress's current one before assignment)."""
+        rid = self.row["ruleset_id"]
+        if rid is None:
+            return self.active_ruleset()
+        return self.rules.get(self.store.conn, rid, self.row["ruleset_version"])
+
+    def active_ruleset(self) -> RuleSet:
+        """The congress's current rule set (read with the case when the case was loaded)."""
+        rid, version = self.row.get("active_ruleset_id"), self.row.get("active_ruleset_version")
+        if rid is None or version is None:
+            return self.rules.active(self.store.conn)
+        return self.rules.get(self.store.conn, str(rid), int(version))
+
+    def local_date(self, instant: datetime | None = None) -> date:
+        """The local date of ``instant`` (default: the step's time) in the rule set's zone."""
+        return (instant or self.at).astimezone(self.ruleset.zone).date()
+
+    # ---- assignments ----------------------------------------------------------------------------
+    def assignments(self) -> list[ActiveAssignment]:
+        """The case's active assignments (read once, kept current by the steps)."""
+        if self._assignments is None:
+            self._assignments = [] if self.inserted else self.store.assignments(self.case_id, self.round)
+        return self._assignments
+
+    def set_assignments(self, units: Iterable[tuple[int, Role]]) -> None:
+        """The case's active assignments as this step has just made them."""
+        self._assignments = [ActiveAssignment(uid, role) for uid, role in units]
+
+    def mark(self, unit_id: int, *, answered: bool = False, opined: bool = False) -> None:
+        """Record that ``unit_id`` has answered or sent its opinion in this round."""
+        self._assignments = [
+            replace(a, answered=a.answered or answered, opined=a.opined or opined)
+            if a.unit_id == unit_id
+            else a
+            for a in self.assignments()
+        ]
+
+    def next_round(self) -> None:
+        """Start a new handling round: nobody has answered or sent an opinion in it yet."""
+        current = self.assignments()
+        self.set(round=self.round + 1)
+        self._assignments = [ActiveAssignment(a.unit_id, a.role) for a in current]
+
+    def units_in(self, *roles: Role) -> list[int]:
+        """Ids of active units in any of ``roles``."""
+        return [a.unit_id for a in self.assignments() if a.role in roles]
+
+    def role_of(self, unit_id: int) -> Role | None:
+        """The unit's active role in the case, or None."""
+        return next((a.role for a in self.assignments() if a.unit_id == unit_id), None)
+
+    # ---- checks ---------------------------------------------------------------------------------
+    def require_after(self, last: datetime) -> None:
+        """Refuse a step dated before the case's last event."""
+        if self.at < last:
+            raise self.invalid(
+                f"time {self.at.isoformat()} is before the case's last event ({last.isoformat()}); "
+                "enter events in the order they happened"
+            )
+
+    def refuse(self, action: Action, reason: str) -> TransitionNotAllowed:
+        """A refusal naming the case, its state and the action."""
+        return TransitionNotAllowed(
+            case=self.label, state=self.state.value, action=action.value, reason=reason
+        )
+
+    def deny(self, action: Action, reason: str) -> PermissionDenied:
+        """A permission error naming the case, the actor and the action."""
+        return PermissionDenied(case=self.label, actor=str(self.actor), action=action.value, reason=reason)
+
+    def invalid(self, message: str, problems: Iterable[str] = ()) -> ValidationError:
+        """A validation error naming the case."""
+        return ValidationError(message, case=self.label, problems=problems)
+
+    def require_allowed(self, action: Action) -> None:
+        """Refuse ``action`` unless the transition table allows it from the current state."""
+        allowed = allowed_actions(self.state)
+        if action not in allowed:
+            raise TransitionNotAllowed(
+                case=self.label,
+                state=self.state.value,
+                action=action.value,
+                allowed=[a.value for a in allowed],
+                reason=refusal_outside(action),
+            )
+
+    def require_office(self, action: Action) -> None:
+        """Only the office (or the engine itself) may do ``action``."""
+        if self.actor.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM):
+            raise self.deny(action, "only the office (代表工作机构) may do this")
+
+    # ---- the machine and the audit trail --------------------------------------------------------
+    def step(
+        self,
+        action: Action,
+        *,
+        view: CaseView | None = None,
+        data: dict[str, Any] | None = None,
+        actor: Actor | None = None,
+        encoded: str | None = None,
+    ) -> State:
+        """Fire ``action`` on the machine and record the audit event; returns the new state."""
+        self.require_allowed(action)
+        view = view or CaseView(self.state)
+        view.state = self.state
+        if not fire(action, view):
+            raise self.refuse(action, view.refusal or "a condition of the transition table refused it")
+        before, after = self.state, view.state
+        if after is not before:
+            self.set(state=after.value)
+        self.audit(action.value, before, after, data or {}, actor=actor, encoded=encoded)
+        return after
+
+    def audit(
+        self,
+        action: str,
+        before: State | None,
+        after: State,
+        data: dict[str, Any],
+        *,
+        actor: Actor | None = None,
+        encoded: str | None = None,
+    ) -> None:
+        """Append one hash-chained audit event (``encoded``: ``canonical(data)`` when the caller has it)."""
+        who = str(actor or self.actor)
+        source, target = (before.value if before else None), after.value
+        text = encoded if encoded is not None else canonical(data)
+        seq: int = self.row["audit_seq"] + 1
+        prev: str = self.row["audit_head"]
+        digest = chain_hash(
+            prev=prev,
+            case_id=self.case_id,
+            seq=seq,
+            at=self.at,
+            recorded_at=self.now,
+            actor=who,
+            action=action,
+            from_state=source,
+            to_state=target,
+            round_=self.round,
+            data=text,
+        )
+        self.add(
+            "audit_events",
+            {
+                "action": action,
+                "actor": who,
+                "from_state": source,
+                "to_state": target,
+                "round": self.round,
+                "data": text,
+                "suggestion_id": self.case_id,
+                "seq": seq,
+                "at": self.at,
+                "recorded_at": self.now,
+                "prev_hash": prev,
+                "hash": digest,
+            },
+        )
+        self.set(audit_seq=seq, audit_head=digest)
+        event = CaseEvent(
+            case_id=self.case_id,
+            number=self.row["number"],
+            session=self.session_name,
+            action=action,
+            actor=who,
+            from_state=source,
+            to_state=target,
+            at=self.at,
+            version=self.row["version"] + 1,
+            data=data,
+        )
+        self.events.append(event)
+        self.step_events.append(event)
+
+    # ---- deadlines ------------------------------------------------------------------------------
+    def open_deadline(
+        self,
+        kind: DeadlineKind,
+        unit_id: int | None,
+        *,
+        ref_id: int | None = None,
+        on: date | None = None,
+    ) -> dict[str, Any] | None:
+        """Open a deadline of ``kind`` from the step's date (None when the rule set does not apply it).
+
+        ``on`` fixes the last day (a promised date); otherwise the rule set computes it.
+        """
+        rs = self.ruleset
+        begin = self.local_date()
+        if on is not None:
+            if rs.rule(kind) is None:
+                return None
+            values: dict[str, Any] = {
+                "start": begin,
+                "due": on,
+                "raw_due": on,
+                "due_at": end_of_day(on, rs.zone),
+                "roll_reason": None,
+                "provisional": False,
+            }
+        else:
+            complex_case = bool(self.row["extended"]) and kind is DeadlineKind.ANSWER
+            due = rs.due(kind, begin, complex_case=complex_case)
+            if due is None:
+                return None
+            values = {
+                "start": begin,
+                "due": due.end,
+                "raw_due": due.raw_end,
+                "due_at": due.due_at,
+                "roll_reason": due.roll_reason,
+                "provisional": due.provisional,
+            }
+        values |= {
+            "suggestion_id": self.case_id,
+            "kind": kind.value,
+            "unit_id": unit_id,
+            "round": self.round,
+            "ref_id": ref_id,
+            "status": DeadlineStatus.OPEN.value,
+            "version": 1,
+            "escalation_step": 0,
+            "next_step_at": rs.first_check_at(kind, values["due"], values["due_at"]),
+            "met_at": None,
+            "late": None,
+        }
+        self.add("deadlines", values)
+        return values
+
+    def settle_deadlines(
+        self,
+        kinds: Sequence[DeadlineKind],
+        status: DeadlineStatus,
+        *,
+        unit_id: int | None = None,
+        any_unit: bool = True,
+    ) -> None:
+        """Mark open deadlines of ``kinds`` met (late when past due) or cancelled: those this unit of work opened
+        at once, those in the database at flush."""
+        wanted = {k.value for k in kinds}
+        for d in self.inserts.get("deadlines", ()):
+            if d["status"] != DeadlineStatus.OPEN.value or d["kind"] not in wanted:
+                continue
+            if not any_unit and d["unit_id"] != unit_id:
+                continue
+            d["status"], d["next_step_at"] = status.value, None
+            if status is DeadlineStatus.MET:
+                d["met_at"], d["late"] = self.at, d["due_at"] <= self.at
+        if not self.inserted:
+            case_id, at, store = self.case_id, self.at, self.store
+            names = sorted(wanted)
+            self.later.append(lambda: store.settle(case_id, names, status.value, at, unit_id, any_unit))
+
+    def update(self, table: str, where: dict[str, Any], **values: Any) -> None:
+        """Update the rows of ``table`` that match ``where`` (column = value) at flush."""
+        if not self.inserted:
+            store = self.store
+            self.later.append(lambda: store.update(table, where, values))
+
+    def move_deadline(self, deadline_id: int, **values: Any) -> None:
+        """Give a deadline in the database new dates at flush; its version goes up, so its reminders key anew."""
+        store = self.store
+        self.later.append(lambda: store.move_deadline(deadline_id, values))
+
+    # ---- rows and notices -----------------------------------------------------------------------
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        """Insert ``row`` into ``table`` at flush."""
+        self.inserts.setdefault(table, []).append(row)
+
+    def insert_now(self, table: str, row: dict[str, Any]) -> int:
+        """Insert ``row`` now, for its id (a later row refers to it); returns the id."""
+        return self.store.insert(table, row)
+
+    def notify(
+        self,
+        topic: str,
+        recipient_kind: str,
+        recipient_id: int | None,
+        payload: dict[str, Any],
+        *,
+        key: str | None = None,
+        available_at: datetime | None = None,
+    ) -> None:
+        """Queue a notice in the outbox (nothing when notices are off), keyed so that the same change never
+        announces twice: by default the case, topic, recipient and the version this step creates."""
+        if not self.notices:
+            return
+        key = (
+            key
+            or f"case:{self.case_id}:{topic}:{recipient_kind}:{recipient_id or 0}:v{self.row['version'] + 1}"
+        )
+        body = {
+            "number": self.row["number"],
+            "session": self.session_name,
+            "title": self.row["title"],
+            **payload,
+        }
+        self.add(
+            "outbox",
+            outbox_row(key, self.case_id, topic, recipient_kind, recipient_id, body, self.now, available_at),
+        )
+
+
+def outbox_row(
+    key: str,
+    case_id: int | None,
+    topic: str,
+    recipient_kind: str,
+    recipient_id: int | None,
+    payload: dict[str, Any],
+    now: datetime,
+    available_at: datetime | None = None,
+) -> dict[str, Any]:
+    """One pending outbox row: the only place its columns are spelled out."""
+    return {
+        "key": key,
+        "suggestion_id": case_id,
+        "topic": topic,
+        "recipient_kind": recipient_kind,
+        "recipient_id": recipient_id,
+        "payload": canonical(payload),
+        "status": "pending",
+        "created_at": now,
+        "available_at": available_at or now,
+        "attempts": 0,
+    }

@@ -1,0 +1,102 @@
+"""Batch assignment orders (交办会): one row per suggestion, read from a .xlsx or .csv sheet.
+
+Columns (Chinese header, or the English alias): 建议编号 number (required), 主办单位 main, 会办单位 co,
+分办单位 split, 重点 key, 复杂 complex; other columns are ignored. Several units in one cell are separated by
+、 , or ;. A flag cell is yes (是, √, 1, true, yes, y), no (否, ×, 0, false, no, n) or empty (no).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workflow.core.errors import ValidationError
+from workflow.engine import AssignOrder
+from workflow.ledger.sheets import read_rows, split_names
+
+__all__ = ["ORDER_COLUMNS", "read_orders"]
+
+# (Chinese header, English alias)
+ORDER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("建议编号", "number"),
+    ("主办单位", "main"),
+    ("会办单位", "co"),
+    ("分办单位", "split"),
+    ("重点", "key"),
+    ("复杂", "complex"),
+)
+_ALIASES = dict(ORDER_COLUMNS) | {en: en for _, en in ORDER_COLUMNS}
+_HEADERS = {en: zh for zh, en in ORDER_COLUMNS}
+_YES = frozenset({"1", "true", "yes", "y", "是", "√"})
+_NO = frozenset({"", "0", "false", "no", "n", "否", "×"})
+_FLAGS = _YES | _NO
+
+
+def _column(key: str) -> str:
+    return f"{_HEADERS[key]} ({key})"
+
+
+def _columns(path: Path, header: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i, name in enumerate(header):
+        key = _ALIASES.get(name) or _ALIASES.get(name.lower())
+        if key is None:
+            continue
+        if key in found:
+            raise ValidationError(f"{path.name}: column {_column(key)} appears twice")
+        found[key] = i
+    if "number" not in found:
+        raise ValidationError(
+            f"{path.name}: no column {_column('number')}; the columns are "
+            + ", ".join(f"{zh}/{en}" for zh, en in ORDER_COLUMNS)
+        )
+    return found
+
+
+def read_orders(path: Path) -> list[AssignOrder]:
+    """The assignment orders of the sheet at ``path``, in its order.
+
+    Raises :class:`~workflow.core.errors.ValidationError` naming every bad row by its number (the header is
+    row 1), column and reason: no number, a number already on an earlier row, a flag that is neither yes nor
+    no. Empty rows are skipped. Whether each case exists and may be assigned is the engine's to check.
+    """
+    header, rows = read_rows(path)
+    columns = _columns(path, header)
+    orders: list[AssignOrder] = []
+    problems: list[str] = []
+    bad_rows = 0
+    seen: dict[str, int] = {}
+    for line, raw in rows:
+        cells = {key: (raw[i].strip() if i < len(raw) else "") for key, i in columns.items()}
+        number = cells["number"]
+        bad = []
+        if not number:
+            bad.append(f"{_column('number')}: empty")
+        elif number in seen:
+            bad.append(f"{_column('number')}: {number} already on row {seen[number]}")
+        else:
+            seen[number] = line
+        flags: dict[str, bool] = {}
+        for key in ("key", "complex"):
+            value = cells.get(key, "").lower()
+            if value not in _FLAGS:
+                bad.append(f"{_column(key)}: {cells[key]!r} is neither yes (是, 1) nor no (否, 0)")
+            flags[key] = value in _YES
+        if bad:
+            bad_rows += 1
+            problems += [f"row {line}: {reason}" for reason in bad]
+        else:
+            orders.append(
+                AssignOrder(
+                    number,
+                    main=cells.get("main") or None,
+                    co=split_names(cells.get("co", "")),
+                    split=split_names(cells.get("split", "")),
+                    key=flags["key"],
+                    complex=flags["complex"],
+                )
+            )
+    if problems:
+        raise ValidationError(
+            f"{path.name}: {bad_rows} of {len(rows)} row(s) are bad, nothing assigned", problems=problems
+        )
+    return orders

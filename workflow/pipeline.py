@@ -1,0 +1,235 @@
+"""The one write path: lock → unit of work → handler → flush → commit → publish.
+
+A single action is a batch of one (:meth:`Pipeline.run`); the yearly batch assignment (:meth:`Pipeline.run_many`),
+the ledger import (:meth:`Pipeline.replay`) and the reminder sweep (:meth:`Pipeline.batch`) run many units of
+work through the same steps, in one transaction, so a fix to the write path is made once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from workflow.actions import Command, Submit, handler_for, new_case_row
+from workflow.core.clock import Clock, ensure_utc
+from workflow.core.errors import Conflict, ValidationError, WorkflowError
+from workflow.core.states import State
+from workflow.core.unit_of_work import UnitOfWork
+from workflow.core.views import Actor, CaseEvent, Change
+from workflow.store.cases import CaseStore, flush
+from workflow.store.database import Database
+from workflow.store.directory import Directory
+from workflow.store.rulesets import RuleSets
+
+__all__ = ["Batch", "Pipeline", "Step"]
+
+_FUTURE_SLACK = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One action of a replayed history: the command, when it happened, and the state it needs (else skipped)."""
+
+    command: Command
+    at: datetime
+    needs: State | None = None
+
+
+@dataclass
+class Batch:
+    """The units of work of one transaction; flushed together when the block ends."""
+
+    pipeline: Pipeline
+    store: CaseStore
+    works: list[UnitOfWork] = field(default_factory=list)
+
+    def open(self, row: dict[str, Any], session_name: str, *, inserted: bool = False) -> UnitOfWork:
+        """A unit of work on the case ``row`` (locked by the caller), flushed with the batch."""
+        work = UnitOfWork(
+            self.store,
+            self.pipeline.rules,
+            row,
+            session_name=session_name,
+            notices=self.pipeline.notices,
+            inserted=inserted,
+        )
+        self.works.append(work)
+        return work
+
+    def new_case(self, session: tuple[int, str], number: str, at: datetime) -> UnitOfWork:
+        """A unit of work on a case about to be registered (the Submit command inserts it)."""
+        return self.open(new_case_row(session[0], number, at), session[1], inserted=True)
+
+    def drop(self, work: UnitOfWork) -> None:
+        """Leave ``work`` out of the flush (it failed; nothing of it was written)."""
+        self.works.remove(work)
+
+    @staticmethod
+    def apply(work: UnitOfWork, command: Command, *, actor: Actor, at: datetime, now: datetime) -> Change:
+        """Run ``command`` as the next step of ``work``."""
+        work.begin(actor, at, now)
+        handler_for(command)(work, command)
+        version = work.end()
+        return Change(
+            work.row["number"], work.session_name, work.state.value, version, tuple(work.step_events)
+        )
+
+
+class Pipeline:
+    """Runs commands on cases of one congress."""
+
+    def __init__(
+        self,
+        db: Database,
+        directory: Directory,
+        rules: RuleSets,
+        clock: Clock,
+        publish: Callable[[Iterable[CaseEvent]], None],
+    ) -> None:
+        self.db = db
+        self.directory = directory
+        self.rules = rules
+        self.clock = clock
+        self.publish = publish
+        self._local = threading.local()
+
+    @property
+    def notices(self) -> bool:
+        """Whether actions in this thread write notices (see :meth:`quietly`)."""
+        return not getattr(self._local, "quiet", False)
+
+    @contextmanager
+    def quietly(self) -> Iterator[None]:
+        """Within the block (in this thread), actions write no notices."""
+        before = getattr(self._local, "quiet", False)
+        self._local.quiet = True
+        try:
+            yield
+        finally:
+            self._local.quiet = before
+
+    def when(self, at: datetime | None) -> tuple[datetime, datetime]:
+        """(when it happened, now): ``at`` checked (aware, not in the future), or now."""
+        now = ensure_utc(self.clock.now(), what="clock time")
+        if at is None:
+            return now, now
+        try:
+            at = ensure_utc(at, what="--at")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if at > now + _FUTURE_SLACK:
+            msg = f"time {at.isoformat()} is in the future (now {now.isoformat()}); enter what has happened"
+            raise ValidationError(msg)
+        return at, now
+
+    @contextmanager
+    def batch(self, *, what: str) -> Iterator[Batch]:
+        """One transaction: the units of work opened in the block are flushed and committed together, then
+        their events published."""
+        with self.db.transaction() as conn:
+            batch = Batch(self, CaseStore(conn, self.directory, self.db.dialect))
+            yield batch
+            flush(batch.store.raw, batch.works, what=what)
+        for work in batch.works:
+            self.publish(work.events)
+
+    # ---- one action ----------------------------------------------------------------------------
+    def run(
+        self,
+        number: str,
+        command: Command,
+        *,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Run ``command`` on case ``number`` of ``session`` (the current one by default)."""
+        who = actor or Actor.office()
+        number = number.strip()
+        with self.batch(what=f"{command.action.value} {number}") as batch:
+            if isinstance(command, Submit):
+                at, now = self.when(at)
+                work = batch.new_case(self.directory.session_ref(batch.store.conn, session), number, at)
+            else:
+                row = batch.store.load(self.directory.congress_id, number, session)
+                if row is None:
+                    raise self.directory.case_not_found(batch.store.conn, number, session)
+                # "now" is read once the case is locked, so that writers queued behind each other stay in order
+                explicit = at is not None
+                at, now = self.when(at)
+                if not explicit and at < row["last_event_at"]:  # another host's clock runs a little ahead
+                    at = row["last_event_at"]
+                work = batch.open(row, str(row.pop("session_name")))
+                if expected_version is not None and row["version"] != expected_version:
+                    raise Conflict(case=work.label, expected=expected_version, found=row["version"])
+            change = batch.apply(work, command, actor=who, at=at, now=now)
+        return change
+
+    # ---- many cases ----------------------------------------------------------------------------
+    def run_many(
+        self,
+        orders: Sequence[tuple[str, Command]],
+        *,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        what: str = "batch",
+        nothing: str = "nothing written",
+    ) -> list[Change]:
+        """Run each ``(number, command)`` in one transaction, all or nothing: when any fails, nothing is written
+        and the error lists every failure."""
+        at, now = self.when(at)
+        who = actor or Actor.office()
+        numbers = [n for n, _ in orders]
+        if len(set(numbers)) != len(numbers):
+            dupes = sorted({n for n in numbers if numbers.count(n) > 1})
+            raise ValidationError("a batch names a case twice", problems=dupes)
+        changes: list[Change] = []
+        problems: list[str] = []
+        with self.batch(what=what) as batch:
+            sid, session_name = self.directory.session_ref(batch.store.conn, session)
+            rows = batch.store.load_numbers(sid, numbers)
+            for number, command in orders:
+                row = rows.get(number)
+                if row is None:
+                    problems.append(f"建议 {session_name}/{number}: not found")
+                    continue
+                work = batch.open(row, str(row.pop("session_name")))
+                try:
+                    changes.append(batch.apply(work, command, actor=who, at=at, now=now))
+                except WorkflowError as exc:
+                    batch.drop(work)
+                    problems.append(str(exc))
+            if problems:
+                raise ValidationError(
+                    f"{what} refused: {len(problems)} of {len(orders)} order(s) failed, {nothing}",
+                    problems=problems,
+                )
+        return changes
+
+    def replay(
+        self,
+        histories: Sequence[tuple[str, Submit, datetime | None, Sequence[Step]]],
+        *,
+        session: str | None = None,
+        actor: Actor | None = None,
+    ) -> None:
+        """Register each ``(number, submit, at, steps)`` case and run its steps, in one transaction: the ledger
+        import's batches. Any refusal stops the whole batch; nothing of it is written."""
+        who = actor or Actor.office()
+        with self.batch(what="ledger import") as batch:
+            where = self.directory.session_ref(batch.store.conn, session)
+            for number, submit, submitted_at, steps in histories:
+                at, now = self.when(submitted_at)
+                work = batch.new_case(where, number, at)
+                batch.apply(work, submit, actor=who, at=at, now=now)
+                for step in steps:
+                    if step.needs is not None and work.state is not step.needs:
+                        continue
+                    at, now = self.when(step.at)
+                    batch.apply(work, step.command, actor=who, at=at, now=now)

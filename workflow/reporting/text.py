@@ -1,0 +1,268 @@
+"""Plain text for people at a terminal: cases, changes, histories, deadlines, rule sets, notices, calendars.
+
+Pure functions of the view objects (:mod:`workflow.core.views` and their kin) and, where a time is shown or
+judged, the rule set's zone and ``now``. Columns are padded by terminal width, a CJK character taking two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
+
+import rules
+from workflow.reporting.formats import display_width
+
+if TYPE_CHECKING:
+    from rules import DayInfo, RuleSet
+    from workflow.core.views import Case, Change, DeadlineExplained, DeadlineInfo, DueItem, HistoryEntry
+    from workflow.recompute import RecomputeReport
+    from workflow.store.outbox import Notice
+    from workflow.sweep import ForecastItem
+
+__all__ = [
+    "case_text",
+    "cases_text",
+    "change_text",
+    "deadline_line",
+    "deadlines_text",
+    "due_text",
+    "forecast_text",
+    "history_text",
+    "local_time",
+    "month_text",
+    "notice_line",
+    "pad",
+    "recompute_text",
+    "ruleset_text",
+]
+
+_DEPUTY = "代表 (deputy)"
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns, with at least one space after it."""
+    return text + " " * max(1, width - display_width(text))
+
+
+def local_time(value: datetime | None, zone: tzinfo) -> str:
+    """``2026-07-01 10:00`` in ``zone``; ``-`` for no time."""
+    if value is None:
+        return "-"
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def deadline_line(d: DeadlineInfo, now: datetime) -> str:
+    """One deadline, indented under its case: kind, who owes it, due date and how it stands at ``now``."""
+    if d.status == "met":
+        status = "met late (逾期办结)" if d.late else "met on time"
+    elif d.status == "open" and d.overdue(now):
+        status = "OVERDUE (逾期)"
+    elif d.status == "open" and now >= d.due_at:
+        status = "window closed"
+    else:
+        status = d.status
+    flag = "  provisional (未载入官方节假日安排)" if d.provisional else ""
+    return f"    {d.kind:<14}{pad(d.unit or _DEPUTY, 16)}due {d.due}  {status}{flag}"
+
+
+def case_text(case: Case, *, zone: tzinfo, now: datetime) -> str:
+    """``jianyi show``: state, units, class, flags, dates, deadlines and what may be done next."""
+    units = (
+        f"main unit (主办): {case.main_unit}"
+        if case.main_unit
+        else f"split units (分办): {'、'.join(case.split_units)}"
+    )
+    if case.co_units:
+        units += f"   co-units (会办): {'、'.join(case.co_units)}"
+    flags = [
+        name
+        for name, on in (
+            ("key 重点督办", case.key),
+            ("complex 复杂", case.complex),
+            ("extended 已延期", case.extended),
+            ("confidential 不公开", case.confidential),
+            ("between sessions 闭会期间", case.between_sessions),
+        )
+        if on
+    ]
+    if case.escalation_level:
+        flags.append(f"escalation level {case.escalation_level} (督办)")
+    lines = [
+        f"建议 {case.session}/{case.number}  {case.title}",
+        f"  state: {case.state} (round {case.round})   version {case.version}   rule set {case.ruleset or '-'}",
+        f"  deputy (领衔代表): {case.deputy}"
+        + (f"   co-signers (附议): {'、'.join(case.co_signers)}" if case.co_signers else ""),
+    ]
+    if case.main_unit or case.split_units:
+        lines.append("  " + units)
+    if case.category:
+        conv = f" → {case.current_category}" if case.current_category != case.category else ""
+        lines.append(f"  class (办理类别): {case.category}{conv}")
+    if flags:
+        lines.append("  flags: " + ", ".join(flags))
+    lines.append(
+        f"  submitted {local_time(case.submitted_at, zone)}   assigned {local_time(case.assigned_at, zone)}   "
+        f"answered {local_time(case.answered_at, zone)}   closed {local_time(case.closed_at, zone)}"
+    )
+    if case.deadlines:
+        lines.append("  deadlines (期限):")
+        lines.extend(deadline_line(d, now) for d in case.deadlines)
+    lines.append("  allowed: " + (", ".join(case.allowed) or "nothing (final state)"))
+    return "\n".join(lines)
+
+
+def change_text(change: Change) -> str:
+    """One line for what an action committed: each step, the new state and version."""
+    steps = "; ".join(
+        f"{e.action}: {e.from_state} → {e.to_state}" if e.from_state != e.to_state else f"{e.action} recorded"
+        for e in change.events
+    )
+    return f"建议 {change.session}/{change.number}: {steps} (now {change.state}, version {change.version})"
+
+
+def history_text(rows: Sequence[HistoryEntry], zone: tzinfo) -> str:
+    """``jianyi history``: one line per audit event."""
+    return "\n".join(
+        f"#{h.seq:<3} {local_time(h.at, zone)}  {pad(h.actor, 24)}{h.action:<14} {h.from_state or '-'} → {h.to_state}"
+        for h in rows
+    )
+
+
+def cases_text(cases: Sequence[Case]) -> str:
+    """``jianyi list``: one line per case."""
+    if not cases:
+        return "no cases match"
+    return "\n".join(
+        f"{c.number:<8} {c.state:<11} r{c.round} {c.category or '-'}  "
+        f"{pad(c.main_unit or '、'.join(c.split_units) or '-', 24)}{c.title}"
+        for c in cases
+    )
+
+
+def deadlines_text(number: str, rows: Sequence[DeadlineExplained], now: datetime, *, explain: bool) -> str:
+    """``jianyi deadlines``: each deadline of case ``number``; with ``explain``, how it was computed."""
+    if not rows:
+        return f"建议 {number} has no deadlines (not assigned yet)"
+    out = []
+    for r in rows:
+        out.append(deadline_line(r.deadline, now).strip())
+        if explain:
+            d = r.deadline
+            out.append(f"    rule: {r.rule} ({r.ruleset})")
+            if r.basis:
+                out.append(f"    basis: {r.basis}")
+            out.append(
+                f"    start: {d.start} (not counted)   raw end: {d.raw_due}   due: {r.due_local}"
+                f" = {d.due_at.isoformat()}"
+            )
+            if d.roll_reason:
+                out.append(f"    rolled: {d.roll_reason}")
+            if d.provisional:
+                years = ", ".join(map(str, r.provisional_years))
+                out.append(
+                    f"    provisional: no official holiday schedule loaded for {years} "
+                    "(`jianyi calendar load FILE`)"
+                )
+    return "\n".join(out)
+
+
+def due_text(items: Sequence[DueItem]) -> str:
+    """``jianyi due``: open obligations, overdue ones marked."""
+    if not items:
+        return "nothing due"
+    return "\n".join(
+        f"{'OVERDUE ' if i.overdue else '        '}{i.due}  {i.kind:<11}{pad(i.unit or _DEPUTY, 24)}"
+        f"{i.session}/{i.number}  {i.title}" + ("  (provisional)" if i.provisional else "")
+        for i in items
+    )
+
+
+def ruleset_text(rs: RuleSet) -> str:
+    """``jianyi rules show``: each deadline with its basis, lifecycle settings, classes, calendar, ladders."""
+    lines = [
+        f"{rs.id}@{rs.version}  {rs.name}  (zone {rs.timezone}"
+        + (f", effective {rs.effective}" if rs.effective else "")
+        + ")"
+    ]
+    for kind, info in rules.KINDS.items():
+        rule = rs.deadlines.get(kind)
+        if rule is None or not rule.enabled:
+            lines.append(f"  {kind.value:<14}not applied")
+            continue
+        length = "the promised date" if kind.value == "promise" else f"{rule.amount} {rule.unit.value}"
+        if rule.complex_amount:
+            length += f" ({rule.complex_amount} when complex)"
+        lines.append(
+            f"  {kind.value:<14}{length} from {rs.start_event(kind)}; met by {info.met_by}; "
+            f"owed by {info.owed_by}"
+        )
+        if rule.basis:
+            lines.append(f"  {'':<14}basis: {rule.basis}")
+    life = rs.lifecycle
+    lines.append(
+        f"  lifecycle: close on {', '.join(life.auto_close_on) or '-'}; re-handle on "
+        f"{', '.join(life.auto_rehandle_on) or '-'}; 基本满意 counts as satisfied: "
+        f"{'yes' if life.basic_counts_as_satisfied else 'no'}"
+    )
+    lines.append("  classes: " + "; ".join(f"{c} {m}" for c, m in rs.classes.items()))
+    years = sorted(set(rs.calendar.official_years) | set(rs.calendar.schedules))
+    span = f"{years[0]}–{years[-1]}" if years else "none"
+    lines.append(
+        f"  calendar: official schedules {span}; roll to working day: "
+        f"{'yes' if rs.calendar.roll_to_working_day else 'no'}"
+    )
+    for key, ladder in rs.ladders.items():
+        steps = ", ".join(f"{st.offset:+d} {st.label or st.action}" for st in ladder.steps)
+        lines.append(f"  ladder {key}: {steps}")
+    return "\n".join(lines)
+
+
+def recompute_text(report: RecomputeReport) -> str:
+    """What a recomputation of open deadlines changed, with the moves it lists."""
+    text = (
+        f"{report.cases_checked} checked, {report.cases_changed} changed, {report.deadlines_moved} deadline(s) "
+        f"moved, {report.deadlines_cancelled} cancelled, {report.still_provisional} still provisional"
+    )
+    moves = "".join(
+        f"\n  {m['number']} {m['kind']}: {m['from']} → {m['to'] or 'cancelled'}" for m in report.moves
+    )
+    return text + moves
+
+
+def notice_line(n: Notice) -> str:
+    """One outbox notice: id, status, topic, recipient, case number, attempts and why."""
+    who = f"{n.recipient_kind}:{n.recipient_id}" if n.recipient_id else n.recipient_kind
+    extra = f"  ({n.reason})" if n.reason else ""
+    return f"{n.id:>6}  {n.status:<10} {n.topic:<18} {who:<12} {n.payload.get('number', '')}  tries {n.attempts}{extra}"
+
+
+def forecast_text(items: Sequence[ForecastItem], zone: tzinfo, days: int) -> str:
+    """``jianyi forecast``: when each step fires, for which case, for whom and why."""
+    return (
+        "\n".join(
+            f"{local_time(i.at, zone)}  {i.case}  {i.label}  → {', '.join(i.recipients) or '-'}  ({i.why})"
+            for i in items
+        )
+        or f"nothing due in the next {days} day(s)"
+    )
+
+
+def month_text(month: str, days: Sequence[DayInfo], *, official: bool) -> str:
+    """``jianyi calendar YYYY-MM``: the month's weeks with rest and make-up days marked, then its holidays."""
+    lines = [
+        f"{month}" + ("" if official else "  (no official schedule loaded: provisional)"),
+        "Mon Tue Wed Thu Fri Sat Sun",
+    ]
+    row = ["   "] * days[0].day.weekday()
+    for d in days:
+        mark = "*" if d.makeup else ("-" if not d.working else " ")
+        row.append(f"{d.day.day:>2}{mark}")
+        if d.day.weekday() == 6:
+            lines.append(" ".join(row))
+            row = []
+    if row:
+        lines.append(" ".join(row))
+    lines.append("  - rest day   * make-up working day (调休上班)")
+    lines.extend(f"  {d.day.isoformat()} {d.holiday}" for d in days if d.holiday)
+    return "\n".join(lines)

@@ -1,0 +1,283 @@
+"""The write path's SQL: loading and locking cases, what a step reads, and flushing units of work.
+
+:class:`CaseStore` is the one implementation of :class:`~workflow.core.unit_of_work.CaseStore` (bound to one
+transaction's connection). :func:`flush` writes what many units of work buffered: their updates, then one
+insert statement per table, then one compare-and-set per case (batched), then the cases' tallies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection
+
+from workflow.core.errors import BatchConflict, Conflict
+from workflow.core.states import DeadlineStatus, Role
+from workflow.core.unit_of_work import ActiveAssignment, UnitOfWork
+from workflow.store import tally
+from workflow.store.database import Dialect
+from workflow.store.directory import Directory
+from workflow.store.sql import Raw, as_date, as_instant, update_sql
+
+__all__ = [
+    "CASE_COLUMNS",
+    "STEP_COLUMNS",
+    "CaseStore",
+    "active_mains",
+    "case_row",
+    "due_steps",
+    "flush",
+    "move_steps",
+]
+
+# a deadline as the reminder sweep and the forecast read it
+STEP_COLUMNS = "d.id, d.suggestion_id, d.kind, d.unit_id, d.round, d.due, d.due_at, d.version, d.escalation_step, d.status"
+
+_ACTIVE_ASSIGNMENTS = (
+    "SELECT a.unit_id, a.role, "
+    "EXISTS (SELECT 1 FROM answers x WHERE x.suggestion_id = a.suggestion_id AND x.unit_id = a.unit_id "
+    "AND x.round = :round) AS answered, "
+    "EXISTS (SELECT 1 FROM opinions o WHERE o.suggestion_id = a.suggestion_id AND o.unit_id = a.unit_id "
+    "AND o.round = :round) AS opined "
+    "FROM assignments a WHERE a.suggestion_id = :sid AND a.until IS NULL ORDER BY a.id"
+)
+# the case row with what a step needs beside it: its session's name and the congress's active rule set
+CASE_COLUMNS = (
+    "SELECT s.*, se.name AS session_name, c.ruleset_id AS active_ruleset_id, "
+    "c.ruleset_version AS active_ruleset_version "
+    "FROM suggestions s JOIN sessions se ON se.id = s.session_id JOIN congresses c ON c.id = se.congress_id "
+)
+
+# the deadlines whose next ladder step is due, oldest first (see :func:`due_steps`)
+DUE_STEPS = f"SELECT {STEP_COLUMNS} FROM deadlines d WHERE d.next_step_at <= :now ORDER BY d.next_step_at, d.id LIMIT :limit"
+
+
+def case_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A case row read by raw SQL, with the types a unit of work relies on."""
+    row["last_event_at"] = as_instant(row["last_event_at"])
+    row["extended"] = bool(row["extended"])
+    return row
+
+
+@cache
+def _settle_sql(count: int, status: str, unit: str) -> str:
+    met = ", met_at = :at, late = (due_at <= :at)" if status == DeadlineStatus.MET.value else ""
+    kinds = ", ".join(f":k{i}" for i in range(count))
+    return (
+        f"UPDATE deadlines SET status = :status, next_step_at = NULL{met} "
+        f"WHERE suggestion_id = :sid AND status = 'open' AND kind IN ({kinds}){unit}"
+    )
+
+
+class CaseStore:
+    """The reads and writes of the steps of one transaction."""
+
+    def __init__(self, conn: Connection, directory: Directory, dialect: Dialect) -> None:
+        self.conn = conn
+        self.raw = Raw(conn)
+        self.directory = directory
+        self.dialect = dialect
+
+    # ---- loading -------------------------------------------------------------------------------
+    def load(self, congress_id: int, number: str, session: str | None) -> dict[str, Any] | None:
+        """The case row for writing (locked where rows lock), with its session's name; None when absent."""
+        which = "se.is_current = :yes" if session is None else "se.name = :session"
+        sql = f"{CASE_COLUMNS}WHERE se.congress_id = :congress AND {which} AND s.number = :number"
+        row = self.raw.one(
+            sql + self.dialect.lock("s"),
+            {"congress": congress_id, "yes": True, "session": session, "number": number},
+        )
+        return None if row is None else case_row(row)
+
+    def load_numbers(self, session_id: int, numbers: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The case rows of ``numbers`` in the session, for writing, by number."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in range(0, len(numbers), 500):
+            marks, params = Raw.in_list("n", numbers[chunk : chunk + 500])
+            sql = f"{CASE_COLUMNS}WHERE s.session_id = :sid AND s.number IN {marks}" + self.dialect.lock("s")
+            found.update(
+                {r["number"]: case_row(r) for r in self.raw.rows(sql, {**params, "sid": session_id})}
+            )
+        return found
+
+    def load_ids(self, ids: Sequence[int], *, skip_locked: bool = False) -> dict[int, dict[str, Any]]:
+        """The case rows of ``ids``, for writing, by id (``skip_locked``: leave out rows another writer holds)."""
+        marks, params = Raw.in_list("c", ids)
+        sql = f"{CASE_COLUMNS}WHERE s.id IN {marks} ORDER BY s.id" + self.dialect.lock(
+            "s", skip_locked=skip_locked
+        )
+        return {r["id"]: case_row(r) for r in self.raw.rows(sql, params)}
+
+    # ---- names ---------------------------------------------------------------------------------
+    def unit_id(self, name: str) -> int:
+        """The id of unit ``name``."""
+        return self.directory.unit_id(self.conn, name)
+
+    def unit_name(self, unit_id: int) -> str:
+        """The name of unit ``unit_id``."""
+        return self.directory.unit_name(self.conn, unit_id)
+
+    def deputy_id(self, name: str) -> int:
+        """The id of deputy ``name``."""
+        return self.directory.deputy_id(self.conn, name)
+
+    def deputy_name(self, deputy_id: int) -> str:
+        """The name of deputy ``deputy_id``."""
+        return self.directory.deputy_name(self.conn, deputy_id)
+
+    # ---- reads ---------------------------------------------------------------------------------
+    def assignments(self, case_id: int, round_: int) -> list[ActiveAssignment]:
+        """The case's active assignments, with who has answered or sent an opinion in ``round_``."""
+        return [
+            ActiveAssignment(r[0], Role(r[1]), bool(r[2]), bool(r[3]))
+            for r in self.raw.all(_ACTIVE_ASSIGNMENTS, {"sid": case_id, "round": round_})
+        ]
+
+    def pending_return(self, case_id: int, unit_id: int) -> bool:
+        """Whether the unit's request to hand the case back waits for a decision."""
+        return bool(
+            self.raw.one(
+                "SELECT id FROM return_requests WHERE suggestion_id = :sid AND unit_id = :unit AND status = 'pending'",
+                {"sid": case_id, "unit": unit_id},
+            )
+        )
+
+    def return_window(self, case_id: int, unit_id: int) -> tuple[date, datetime] | None:
+        """The last day and end of the unit's open window to ask for a hand-back, if open."""
+        row = self.raw.one(
+            "SELECT due, due_at FROM deadlines WHERE suggestion_id = :sid AND kind = 'return_window' "
+            "AND unit_id = :unit AND status = 'open'",
+            {"sid": case_id, "unit": unit_id},
+        )
+        if row is None:
+            return None
+        due_at = as_instant(row["due_at"])
+        assert due_at is not None
+        return as_date(row["due"]), due_at
+
+    def pending_returns(self, case_id: int, unit_id: int | None) -> list[tuple[int, int]]:
+        """(request id, unit id) of the requests waiting for a decision (of ``unit_id``, or all)."""
+        sql = "SELECT id, unit_id FROM return_requests WHERE suggestion_id = :sid AND status = 'pending'"
+        params: dict[str, Any] = {"sid": case_id}
+        if unit_id is not None:
+            sql += " AND unit_id = :unit"
+            params["unit"] = unit_id
+        return [(int(a), int(b)) for a, b in self.raw.all(sql + " ORDER BY id", params)]
+
+    def contacted(self, case_id: int, unit_id: int, round_: int) -> bool:
+        """Whether the unit has recorded a contact in ``round_``."""
+        return bool(
+            self.raw.one(
+                "SELECT id FROM contacts WHERE suggestion_id = :sid AND unit_id = :unit AND round = :round",
+                {"sid": case_id, "unit": unit_id, "round": round_},
+            )
+        )
+
+    def open_deadlines(self, case_id: int, kind: Any) -> list[tuple[int, date]]:
+        """(id, start date) of the case's open deadlines of ``kind``."""
+        rows = self.raw.all(
+            "SELECT id, start FROM deadlines WHERE suggestion_id = :sid AND kind = :kind AND status = 'open' "
+            "ORDER BY id",
+            {"sid": case_id, "kind": str(kind)},
+        )
+        return [(int(i), as_date(s)) for i, s in rows]
+
+    # ---- writes --------------------------------------------------------------------------------
+    def insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert one row now; its id."""
+        return self.raw.insert(table, row)
+
+    def insert_case(self, row: dict[str, Any]) -> int | None:
+        """Insert a new case row now; its id, or None when its number is taken in its session."""
+        try:
+            return self.raw.insert("suggestions", row)
+        except self.conn.dialect.loaded_dbapi.IntegrityError:
+            return None
+
+    def settle(
+        self, case_id: int, kinds: Sequence[str], status: str, at: datetime, unit: int | None, any_unit: bool
+    ) -> None:
+        """Settle the case's open deadlines of ``kinds`` (of ``unit`` only, unless ``any_unit``)."""
+        params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(kinds)}
+        params |= {"status": status, "sid": case_id, "at": at}
+        which = ""
+        if not any_unit:
+            which = " AND unit_id IS NULL" if unit is None else " AND unit_id = :unit"
+            params["unit"] = unit
+        self.raw.run(_settle_sql(len(kinds), status, which), params)
+
+    def update(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> None:
+        """``UPDATE table SET values WHERE where`` (each a column = value; None in ``where`` is IS NULL)."""
+        conditions = " AND ".join(f"{c} IS NULL" if v is None else f"{c} = :w_{c}" for c, v in where.items())
+        params = {f"w_{c}": v for c, v in where.items() if v is not None} | values
+        self.raw.run(update_sql(table, tuple(values), conditions), params)
+
+    def move_deadline(self, deadline_id: int, values: dict[str, Any]) -> None:
+        """New dates for a deadline; its version goes up by one."""
+        sql = update_sql("deadlines", tuple(values), "id = :b_id")
+        self.raw.run(
+            sql.replace(" WHERE ", ", version = version + 1 WHERE ", 1), {**values, "b_id": deadline_id}
+        )
+
+
+def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
+    """Write what the units of work buffered: their updates, one insert statement per table, the cases'
+    compare-and-sets (batched), then the tallies of the cases that asked for them.
+
+    The case rows are locked (or the write lock held), so a compare-and-set that misses means another writer
+    got there between the read and the write of an unlocked case: the whole transaction is refused.
+    """
+    tables: dict[str, list[dict[str, Any]]] = {}
+    updates: dict[str, list[dict[str, Any]]] = {}
+    for work in works:
+        for later in work.later:
+            later()
+        for table, rows in work.inserts.items():
+            tables.setdefault(table, []).extend(rows)
+        if work.changes:
+            sql = update_sql("suggestions", tuple(work.changes), "id = :b_id AND version = :b_version")
+            updates.setdefault(sql, []).append(
+                {**work.changes, "b_id": work.case_id, "b_version": work.base_version}
+            )
+    for table, rows in tables.items():
+        raw.insert_many(table, rows)
+    for sql, param_sets in updates.items():
+        touched = raw.many(sql, param_sets)
+        if touched not in (-1, len(param_sets)):
+            if len(works) == 1:
+                raise Conflict(case=works[0].label, expected=works[0].base_version)
+            raise BatchConflict(what=what, expected=len(param_sets), found=touched)
+    tally.refresh(raw, [w.case_id for w in works if w.tallies])
+
+
+def due_steps(store: CaseStore, now: datetime, limit: int) -> list[tuple[Any, ...]]:
+    """The deadlines whose next ladder step is due at ``now``, oldest first (rows another writer holds are
+    skipped where rows lock). Only open deadlines have a ``next_step_at``: the query filters on that column
+    alone, through its index (a status term would tempt SQLite onto the (status, due_at) index instead)."""
+    return store.raw.all(DUE_STEPS + store.dialect.lock("d", skip_locked=True), {"now": now, "limit": limit})
+
+
+def active_mains(raw: Raw, case_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The main and split units of each case, by case id."""
+    mains: dict[int, list[int]] = {}
+    if case_ids:
+        marks, params = Raw.in_list("c", case_ids)
+        for sid, unit in raw.all(
+            f"SELECT suggestion_id, unit_id FROM assignments WHERE suggestion_id IN {marks} "
+            "AND until IS NULL AND role IN ('main', 'split') ORDER BY id",
+            params,
+        ):
+            mains.setdefault(sid, []).append(unit)
+    return mains
+
+
+def move_steps(raw: Raw, moves: list[dict[str, Any]]) -> None:
+    """Record each deadline's ladder step and when to look at it next (``id``, ``step``, ``next``)."""
+    raw.many(
+        "UPDATE deadlines SET escalation_step = :step, next_step_at = :next WHERE id = :id",
+        moves,
+        prepared=True,
+    )

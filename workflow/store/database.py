@@ -1,0 +1,191 @@
+"""The database as the engine uses it: connections, the writing transaction, and what differs per database.
+
+One :class:`Database` wraps a SQLAlchemy engine. Every action writes through :meth:`Database.transaction`, on
+this thread's held connection, begun and ended on the driver: SQLite takes the write lock at once (``BEGIN
+IMMEDIATE``), PostgreSQL begins implicitly and the case rows are locked when they are read (``FOR UPDATE``).
+What differs between the two lives in a small :class:`Dialect`, so no other module asks which database it is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import Engine as SAEngine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from workflow.core.errors import ValidationError, WorkflowError
+from workflow.store import db as _db
+
+__all__ = ["POSTGRES", "SQLITE", "Database", "Dialect"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What one database needs said differently."""
+
+    name: str
+    begin: str | None  # the statement that opens a writing transaction (None: the driver begins implicitly)
+    row_locks: bool  # FOR UPDATE [SKIP LOCKED] exists (otherwise the transaction holds the write lock)
+
+    def lock(self, of: str | None = None, *, skip_locked: bool = False) -> str:
+        """The suffix that locks the rows a SELECT reads (of table alias ``of``), or nothing."""
+        if not self.row_locks:
+            return ""
+        return " FOR UPDATE" + (f" OF {of}" if of else "") + (" SKIP LOCKED" if skip_locked else "")
+
+
+SQLITE = Dialect("sqlite", begin="BEGIN IMMEDIATE", row_locks=False)
+POSTGRES = Dialect("postgresql", begin=None, row_locks=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
+class Database:
+    """Connections and transactions over one SQLAlchemy engine."""
+
+    def __init__(self, engine: SAEngine) -> None:
+        self.engine = engine
+        self.dialect = POSTGRES if engine.dialect.name == "postgresql" else SQLITE
+        self._local = threading.local()
+        self._held: list[Connection] = []
+        self._held_lock = threading.Lock()
+
+    @classmethod
+    def connect(cls, url: str | Path) -> Database:
+        """The database at ``url`` (a SQLAlchemy URL or a SQLite file path)."""
+        return cls(_db.connect(url))
+
+    @property
+    def postgres(self) -> bool:
+        """Whether this is PostgreSQL (otherwise SQLite)."""
+        return self.dialect is POSTGRES
+
+    @property
+    def url(self) -> str:
+        """The database URL, without password."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        """Close every held connection and the pool."""
+        with self._held_lock:
+            for conn in self._held:
+                if not conn.closed:
+                    conn.close()
+            self._held.clear()
+        self._local = threading.local()
+        self.engine.dispose()
+
+    # ---- reading -------------------------------------------------------------------------------
+    @contextmanager
+    def reading(self, conn: Connection | None = None) -> Iterator[Connection]:
+        """``conn`` when given (a caller already inside a transaction), else a fresh connection."""
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.connect() as fresh:
+            yield fresh
+
+    # ---- writing -------------------------------------------------------------------------------
+    def _writer(self) -> Connection:
+        """This thread's held writing connection (a pool checkout per action costs more than its statements)."""
+        conn: Connection | None = getattr(self._local, "writer", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.engine.connect().execution_options(**{_db.WRITE: True})
+            self._local.writer = conn
+            with self._held_lock:
+                self._held.append(conn)
+        return conn
+
+    def _drop_writer(self) -> None:
+        """Close this thread's held writing connection (after a driver error); the next action opens another."""
+        conn: Connection | None = getattr(self._local, "writer", None)
+        self._local.writer = None
+        if conn is None:
+            return
+        with self._held_lock:
+            if conn in self._held:
+                self._held.remove(conn)
+        conn.close()
+
+    @contextmanager
+    def mapped_errors(self) -> Iterator[None]:
+        """Driver errors as one-line workflow errors; the transaction has been rolled back."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        try:
+            yield
+        except (dbapi.IntegrityError, IntegrityError) as exc:
+            msg = (
+                f"the database refused the change, nothing was written: {_first_line(exc)}; reload and retry"
+            )
+            raise ValidationError(msg) from exc
+        except (dbapi.OperationalError, OperationalError) as exc:
+            self._drop_writer()
+            msg = f"the database is busy or unavailable, nothing was written: {_first_line(exc)}; retry"
+            raise WorkflowError(msg) from exc
+
+    def is_unique_violation(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the driver's integrity error (a unique or foreign key refused a row)."""
+        return isinstance(exc, self.engine.dialect.loaded_dbapi.IntegrityError)
+
+    @contextmanager
+    def managed(self) -> Iterator[Connection]:
+        """A writing transaction managed by SQLAlchemy (directory changes, set-up)."""
+        with (
+            self.mapped_errors(),
+            self.engine.connect().execution_options(**{_db.WRITE: True}) as conn,
+            conn.begin(),
+        ):
+            yield conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One writing transaction on this thread's held connection, begun and ended on the driver.
+
+        A transaction started from inside another (in the same thread) gets a connection of its own.
+        """
+        if getattr(self._local, "acting", False):
+            with self.managed() as conn:
+                yield conn
+            return
+        conn = self._writer()
+        driver: Any = conn.connection.driver_connection
+        self._local.acting = True
+        try:
+            with self.mapped_errors():
+                if self.dialect.begin:
+                    driver.execute(self.dialect.begin)
+                try:
+                    yield conn
+                except BaseException:
+                    driver.rollback()
+                    raise
+                driver.commit()
+        finally:
+            self._local.acting = False
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """For a bulk pass on this thread's writer: on SQLite a large page cache, memory-mapped reads and one WAL
+        checkpoint at the end (the chunks rewrite the same index pages, which then reach the file once)."""
+        if self.postgres:
+            yield
+            return
+        driver: Any = self._writer().connection.driver_connection
+        driver.execute("PRAGMA cache_size=-262144")  # 256 MiB
+        driver.execute("PRAGMA mmap_size=2147483648")
+        driver.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            yield
+        finally:
+            driver.execute(f"PRAGMA wal_autocheckpoint={_db.WAL_AUTOCHECKPOINT}")
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            driver.execute(f"PRAGMA cache_size={_db.CACHE_SIZE}")
+            driver.execute("PRAGMA mmap_size=0")

@@ -1,0 +1,249 @@
+"""The congress's directory: sessions, units and deputies, and the name ↔ id look-ups every action makes.
+
+Units and deputies are never renamed nor deleted, so their ids and names are cached for the life of the
+engine; a miss reads the table once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from workflow.core.errors import NotFound, ValidationError
+from workflow.store.database import Database
+from workflow.store.models import CongressSession, Deputy, Unit, table
+from workflow.store.sql import Raw
+
+__all__ = ["DeputyInfo", "Directory", "SessionInfo", "UnitInfo"]
+
+SESSIONS = table(CongressSession)
+UNITS = table(Unit)
+DEPUTIES = table(Deputy)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A session (届次/会次)."""
+
+    name: str
+    term: str | None
+    year: int | None
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInfo:
+    """A handling unit."""
+
+    name: str
+    parent: str | None
+    email: str | None
+    phone: str | None
+    webhook: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeputyInfo:
+    """A deputy."""
+
+    name: str
+    delegation: str | None
+    email: str | None
+    phone: str | None
+
+
+_TABLES = {"unit": "units", "deputy": "deputies"}
+
+
+class Directory:
+    """Sessions, units and deputies of one congress."""
+
+    def __init__(self, db: Database, congress_id: int, congress: str) -> None:
+        self.db = db
+        self.congress_id = congress_id
+        self.congress = congress
+        self._ids: dict[str, dict[str, int]] = {"unit": {}, "deputy": {}}
+        self._names: dict[str, dict[int, str]] = {"unit": {}, "deputy": {}}
+
+    # ---- look-ups inside a transaction ---------------------------------------------------------
+    def id_of(self, conn: Connection, kind: str, name: str) -> int:
+        """The id of the unit or deputy called ``name``; :class:`NotFound` names how to add it."""
+        ids, names = self._ids[kind], self._names[kind]
+        found = ids.get(name)
+        if found is None:
+            rows = Raw(conn).column(
+                f"SELECT id FROM {_TABLES[kind]} WHERE congress_id = :c AND name = :n",
+                {"c": self.congress_id, "n": name},
+            )
+            if not rows:
+                raise NotFound(kind=kind, name=name, hint=f"add it with `jianyi {kind} add {name}`")
+            found = int(rows[0])
+            ids[name], names[found] = found, name
+        return found
+
+    def name_of(self, conn: Connection, kind: str, row_id: int) -> str:
+        """The name of the unit or deputy with id ``row_id``."""
+        ids, names = self._ids[kind], self._names[kind]
+        found = names.get(row_id)
+        if found is None:
+            found = str(
+                Raw(conn).column(f"SELECT name FROM {_TABLES[kind]} WHERE id = :id", {"id": row_id})[0]
+            )
+            ids[found], names[row_id] = row_id, found
+        return found
+
+    def unit_id(self, conn: Connection, name: str) -> int:
+        """The id of unit ``name``."""
+        return self.id_of(conn, "unit", name)
+
+    def unit_name(self, conn: Connection, unit_id: int) -> str:
+        """The name of unit ``unit_id``."""
+        return self.name_of(conn, "unit", unit_id)
+
+    def deputy_id(self, conn: Connection, name: str) -> int:
+        """The id of deputy ``name``."""
+        return self.id_of(conn, "deputy", name)
+
+    def deputy_name(self, conn: Connection, deputy_id: int) -> str:
+        """The name of deputy ``deputy_id``."""
+        return self.name_of(conn, "deputy", deputy_id)
+
+    def session_id(self, conn: Connection, name: str | None) -> int:
+        """The id of session ``name`` (the current session when None)."""
+        raw = Raw(conn)
+        base = "SELECT id FROM sessions WHERE congress_id = :c AND "
+        if name is None:
+            found = next(
+                iter(raw.column(base + "is_current = :yes", {"c": self.congress_id, "yes": True})), None
+            )
+            if found is None:
+                raise NotFound(
+                    kind="current session",
+                    name=self.congress,
+                    hint="add one with `jianyi session add NAME --current` or name one with --session",
+                )
+            return int(found)
+        found = next(iter(raw.column(base + "name = :name", {"c": self.congress_id, "name": name})), None)
+        if found is None:
+            raise NotFound(kind="session", name=name, hint="list them with `jianyi session list`")
+        return int(found)
+
+    def session_name(self, conn: Connection, session_id: int) -> str:
+        """The name of session ``session_id``."""
+        return str(Raw(conn).column("SELECT name FROM sessions WHERE id = :id", {"id": session_id})[0])
+
+    def session_ref(self, conn: Connection, name: str | None) -> tuple[int, str]:
+        """The session's id and name (the current session when ``name`` is None)."""
+        sid = self.session_id(conn, name)
+        return sid, name or self.session_name(conn, sid)
+
+    def case_not_found(self, conn: Connection, number: str, session: str | None) -> NotFound:
+        """The error for a case number the session does not hold (a missing session is named first)."""
+        _, name = self.session_ref(conn, session)
+        return NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
+
+    # ---- changes -------------------------------------------------------------------------------
+    def add_session(
+        self, name: str, *, term: str | None = None, year: int | None = None, current: bool = False
+    ) -> SessionInfo:
+        """Add a session; ``current`` makes it the one case numbers refer to by default."""
+        name = name.strip()
+        if not name:
+            raise ValidationError("a session needs a name")
+        with self.db.managed() as conn:
+            if current:
+                conn.execute(
+                    update(SESSIONS)
+                    .where(SESSIONS.c.congress_id == self.congress_id)
+                    .values(is_current=False)
+                )
+            row = {"congress_id": self.congress_id, "name": name, "term": term, "year": year}
+            self._insert(
+                conn,
+                SESSIONS,
+                row | {"is_current": current},
+                f"session {name!r} already exists in congress {self.congress!r}",
+            )
+        return SessionInfo(name, term, year, current)
+
+    def set_current_session(self, name: str) -> None:
+        """Make ``name`` the current session."""
+        with self.db.managed() as conn:
+            sid = self.session_id(conn, name)
+            conn.execute(
+                update(SESSIONS).where(SESSIONS.c.congress_id == self.congress_id).values(is_current=False)
+            )
+            conn.execute(update(SESSIONS).where(SESSIONS.c.id == sid).values(is_current=True))
+
+    def add_unit(
+        self,
+        name: str,
+        *,
+        parent: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        webhook: str | None = None,
+    ) -> UnitInfo:
+        """Add a handling unit (承办单位)."""
+        name = name.strip()
+        if not name:
+            raise ValidationError("a unit needs a name")
+        with self.db.managed() as conn:
+            parent_id = self.unit_id(conn, parent) if parent else None
+            row = {"congress_id": self.congress_id, "name": name, "parent_id": parent_id}
+            row |= {"email": email, "phone": phone, "webhook": webhook}
+            self._insert(conn, UNITS, row, f"unit {name!r} already exists")
+        return UnitInfo(name, parent, email, phone, webhook)
+
+    def add_deputy(
+        self, name: str, *, delegation: str | None = None, email: str | None = None, phone: str | None = None
+    ) -> DeputyInfo:
+        """Add a deputy (代表)."""
+        name = name.strip()
+        if not name:
+            raise ValidationError("a deputy needs a name")
+        with self.db.managed() as conn:
+            row = {"congress_id": self.congress_id, "name": name, "delegation": delegation}
+            self._insert(
+                conn, DEPUTIES, row | {"email": email, "phone": phone}, f"deputy {name!r} already exists"
+            )
+        return DeputyInfo(name, delegation, email, phone)
+
+    @staticmethod
+    def _insert(conn: Connection, target: object, row: dict[str, object], duplicate: str) -> None:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(target), row)  # type: ignore[arg-type]
+        except IntegrityError:
+            raise ValidationError(duplicate) from None
+
+    # ---- listings ------------------------------------------------------------------------------
+    def sessions(self) -> list[SessionInfo]:
+        """All sessions of the congress, oldest first."""
+        with self.db.reading() as conn:
+            rows = conn.execute(
+                select(SESSIONS).where(SESSIONS.c.congress_id == self.congress_id).order_by(SESSIONS.c.id)
+            )
+            return [SessionInfo(r.name, r.term, r.year, bool(r.is_current)) for r in rows]
+
+    def units(self) -> list[UnitInfo]:
+        """All units of the congress, by name."""
+        parent = UNITS.alias("parent")
+        with self.db.reading() as conn:
+            rows = conn.execute(
+                select(UNITS, parent.c.name.label("parent_name"))
+                .outerjoin(parent, parent.c.id == UNITS.c.parent_id)
+                .where(UNITS.c.congress_id == self.congress_id)
+                .order_by(UNITS.c.name)
+            )
+            return [UnitInfo(r.name, r.parent_name, r.email, r.phone, r.webhook) for r in rows]
+
+    def deputies(self) -> list[DeputyInfo]:
+        """All deputies of the congress, by name."""
+        with self.db.reading() as conn:
+            rows = conn.execute(
+                select(DEPUTIES).where(DEPUTIES.c.congress_id == self.congress_id).order_by(DEPUTIES.c.name)
+            )
+            return [DeputyInfo(r.name, r.delegation, r.email, r.phone) for r in rows]

@@ -1,0 +1,366 @@
+"""The read side: cases with their units and deadlines, listings, what is due, histories, audit checks.
+
+SQLAlchemy Core over the tables; names come from the directory's caches.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select
+
+from rules import DeadlineKind
+from workflow.core.audit import AuditProblem, verify_chain
+from workflow.core.clock import Clock, ensure_utc
+from workflow.core.errors import NotFound, ValidationError
+from workflow.core.machine import allowed_actions
+from workflow.core.states import DeadlineStatus, Role, State
+from workflow.core.views import (
+    WINDOW_KINDS,
+    Case,
+    ConversionInfo,
+    DeadlineExplained,
+    DeadlineInfo,
+    DueItem,
+    HistoryEntry,
+)
+from workflow.store.database import Database
+from workflow.store.directory import Directory
+from workflow.store.models import (
+    Assignment,
+    AuditEvent,
+    CongressSession,
+    Conversion,
+    Deadline,
+    Suggestion,
+    SuggestionSigner,
+    table,
+)
+from workflow.store.rulesets import RuleSets
+from workflow.store.sql import Raw, as_date, as_instant
+
+__all__ = ["Queries"]
+
+SUGGESTIONS = table(Suggestion)
+ASSIGNMENTS = table(Assignment)
+DEADLINES = table(Deadline)
+AUDIT = table(AuditEvent)
+SESSIONS = table(CongressSession)
+SIGNERS = table(SuggestionSigner)
+CONVERSIONS = table(Conversion)
+
+
+class Queries:
+    """What can be read of the cases of one congress."""
+
+    def __init__(self, db: Database, directory: Directory, rules: RuleSets, clock: Clock) -> None:
+        self.db = db
+        self.directory = directory
+        self.rules = rules
+        self.clock = clock
+
+    def get(self, number: str, *, session: str | None = None) -> Case:
+        """One case with its units and deadlines."""
+        with self.db.reading() as conn:
+            sid = self.directory.session_id(conn, session)
+            row = (
+                conn.execute(
+                    select(SUGGESTIONS).where(SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number)
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                name = session or self.directory.session_name(conn, sid)
+                raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
+            return self._cases(conn, [dict(row)])[0]
+
+    def list_cases(
+        self,
+        *,
+        state: State | str | None = None,
+        unit: str | None = None,
+        overdue: bool = False,
+        now: datetime | None = None,
+        session: str | None = None,
+        limit: int | None = None,
+    ) -> list[Case]:
+        """Cases of a session, by number; filter by state, by (active) unit, or to those overdue at ``now``."""
+        with self.db.reading() as conn:
+            sid = self.directory.session_id(conn, session)
+            query = select(SUGGESTIONS).where(SUGGESTIONS.c.session_id == sid)
+            if state is not None:
+                try:
+                    query = query.where(SUGGESTIONS.c.state == State(state).value)
+                except ValueError:
+                    msg = f"state {state!r} unknown: use {', '.join(s.value for s in State)}"
+                    raise ValidationError(msg) from None
+            if unit is not None:
+                uid = self.directory.unit_id(conn, unit)
+                query = query.where(
+                    SUGGESTIONS.c.id.in_(
+                        select(ASSIGNMENTS.c.suggestion_id).where(
+                            ASSIGNMENTS.c.unit_id == uid, ASSIGNMENTS.c.until.is_(None)
+                        )
+                    )
+                )
+            if overdue:
+                moment = ensure_utc(now or self.clock.now())
+                query = query.where(
+                    SUGGESTIONS.c.id.in_(
+                        select(DEADLINES.c.suggestion_id).where(
+                            DEADLINES.c.status == DeadlineStatus.OPEN.value,
+                            DEADLINES.c.kind.not_in(WINDOW_KINDS),
+                            DEADLINES.c.due_at <= bindparam("moment", moment, type_=DEADLINES.c.due_at.type),
+                        )
+                    )
+                )
+            query = query.order_by(SUGGESTIONS.c.number)
+            if limit is not None:
+                query = query.limit(limit)
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+            return self._cases(conn, rows)
+
+    def _cases(self, conn: Connection, rows: list[dict[str, Any]]) -> list[Case]:
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        sessions = {
+            r.id: r.name
+            for r in conn.execute(
+                select(SESSIONS.c.id, SESSIONS.c.name).where(
+                    SESSIONS.c.congress_id == self.directory.congress_id
+                )
+            )
+        }
+        units: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
+        deadlines: dict[int, list[DeadlineInfo]] = {i: [] for i in ids}
+        signers: dict[int, list[str]] = {i: [] for i in ids}
+        conversions: dict[int, list[ConversionInfo]] = {i: [] for i in ids}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            for a in conn.execute(
+                select(ASSIGNMENTS.c.suggestion_id, ASSIGNMENTS.c.unit_id, ASSIGNMENTS.c.role)
+                .where(ASSIGNMENTS.c.suggestion_id.in_(part), ASSIGNMENTS.c.until.is_(None))
+                .order_by(ASSIGNMENTS.c.id)
+            ):
+                units[a.suggestion_id].append((self.directory.unit_name(conn, a.unit_id), a.role))
+            for d in conn.execute(
+                select(DEADLINES).where(DEADLINES.c.suggestion_id.in_(part)).order_by(DEADLINES.c.id)
+            ).mappings():
+                deadlines[d["suggestion_id"]].append(
+                    DeadlineInfo(
+                        kind=d["kind"],
+                        unit=self.directory.unit_name(conn, d["unit_id"])
+                        if d["unit_id"] is not None
+                        else None,
+                        round=d["round"],
+                        start=d["start"],
+                        due=d["due"],
+                        due_at=d["due_at"],
+                        raw_due=d["raw_due"],
+                        roll_reason=d["roll_reason"],
+                        status=d["status"],
+                        met_at=d["met_at"],
+                        late=None if d["late"] is None else bool(d["late"]),
+                        provisional=bool(d["provisional"]),
+                        version=d["version"],
+                    )
+                )
+            for s in conn.execute(
+                select(SIGNERS.c.suggestion_id, SIGNERS.c.deputy_id)
+                .where(SIGNERS.c.suggestion_id.in_(part))
+                .order_by(SIGNERS.c.position)
+            ):
+                signers[s.suggestion_id].append(self.directory.deputy_name(conn, s.deputy_id))
+            for c in conn.execute(
+                select(CONVERSIONS).where(CONVERSIONS.c.suggestion_id.in_(part)).order_by(CONVERSIONS.c.id)
+            ).mappings():
+                conversions[c["suggestion_id"]].append(
+                    ConversionInfo(c["from_category"], c["to_category"], c["evidence"], c["actor"], c["at"])
+                )
+        cases = []
+        for r in rows:
+            roles = units[r["id"]]
+            cases.append(
+                Case(
+                    id=r["id"],
+                    number=r["number"],
+                    session=sessions.get(r["session_id"], "?"),
+                    title=r["title"],
+                    content=r["content"],
+                    field=r["field"],
+                    deputy=self.directory.deputy_name(conn, r["lead_deputy_id"]),
+                    co_signers=tuple(signers[r["id"]]),
+                    state=r["state"],
+                    round=r["round"],
+                    category=r["category"],
+                    current_category=r["current_category"],
+                    main_unit=next((n for n, role in roles if role == Role.MAIN), None),
+                    co_units=tuple(n for n, role in roles if role == Role.CO),
+                    split_units=tuple(n for n, role in roles if role == Role.SPLIT),
+                    key=bool(r["key"]),
+                    complex=bool(r["complex"]),
+                    extended=bool(r["extended"]),
+                    confidential=bool(r["confidential"]),
+                    between_sessions=bool(r["between_sessions"]),
+                    escalation_level=r["escalation_level"],
+                    version=r["version"],
+                    ruleset=f"{r['ruleset_id']}@{r['ruleset_version']}" if r["ruleset_id"] else None,
+                    submitted_at=r["submitted_at"],
+                    assigned_at=r["assigned_at"],
+                    answered_at=r["answered_at"],
+                    closed_at=r["closed_at"],
+                    deadlines=tuple(deadlines[r["id"]]),
+                    conversions=tuple(conversions[r["id"]]),
+                    allowed=tuple(a.value for a in allowed_actions(State(r["state"]))),
+                )
+            )
+        return cases
+
+    def explain(self, number: str, *, session: str | None = None) -> list[DeadlineExplained]:
+        """Each deadline of the case with its rule, legal basis, start, raw end, roll reason and due instant."""
+        case = self.get(number, session=session)
+        if not case.ruleset:
+            return []
+        rule_id, _, version = case.ruleset.partition("@")
+        rs = self.rules.get(None, rule_id, int(version))
+        out = []
+        for d in case.deadlines:
+            kind = DeadlineKind(d.kind)
+            rule = rs.deadlines.get(kind)
+            if kind is DeadlineKind.PROMISE:
+                text = "the promised date (承诺时限)"
+            elif rule is None:
+                text = "no rule in this rule set"
+            else:
+                amount = (
+                    rule.complex_amount
+                    if (kind is DeadlineKind.ANSWER and case.extended and rule.complex_amount)
+                    else rule.amount
+                )
+                text = f"{amount} {rule.unit.value.replace('_', ' ')} from {rs.start_event(kind)}"
+                if kind is DeadlineKind.ANSWER and case.extended:
+                    text += " (extended: complex, 涉及面广、处理难度大)"
+            years = sorted(
+                {y for y in range(d.start.year, d.due.year + 1) if not rs.work_calendar.is_official(y)}
+            )
+            out.append(
+                DeadlineExplained(
+                    deadline=d,
+                    rule=text,
+                    basis=rule.basis if rule else "",
+                    ruleset=case.ruleset,
+                    start_event=rs.start_event(kind),
+                    due_local=f"{d.due.isoformat()} 24:00 {rs.timezone}",
+                    provisional_years=tuple(years) if d.provisional else (),
+                )
+            )
+        return out
+
+    def due(
+        self,
+        *,
+        within: timedelta = timedelta(days=7),
+        unit: str | None = None,
+        now: datetime | None = None,
+        session: str | None = None,
+        limit: int = 1000,
+    ) -> list[DueItem]:
+        """Open obligations due before ``now + within`` (overdue ones first), from the deadline index."""
+        moment = ensure_utc(now or self.clock.now())
+        windows, kinds = Raw.in_list("w", sorted(WINDOW_KINDS))
+        with self.db.reading() as conn:
+            raw = Raw(conn)
+            sql = (
+                "SELECT s.number, se.name, s.title, d.kind, d.unit_id, d.due, d.due_at, d.provisional "
+                "FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id "
+                "JOIN sessions se ON se.id = s.session_id "
+                f"WHERE d.status = 'open' AND d.due_at <= :until AND d.kind NOT IN {windows} "
+                "AND se.congress_id = :c"
+            )
+            params: dict[str, Any] = {"until": moment + within, "c": self.directory.congress_id, **kinds}
+            if session is not None:
+                params["sid"] = self.directory.session_id(conn, session)
+                sql += " AND s.session_id = :sid"
+            if unit is not None:
+                params["unit"] = self.directory.unit_id(conn, unit)
+                sql += " AND d.unit_id = :unit"
+            rows = raw.all(sql + " ORDER BY d.due_at, s.number LIMIT :limit", {**params, "limit": limit})
+            return [
+                DueItem(
+                    number=r[0],
+                    session=r[1],
+                    title=r[2],
+                    kind=r[3],
+                    unit=self.directory.unit_name(conn, r[4]) if r[4] is not None else None,
+                    due=as_date(r[5]),
+                    due_at=as_instant(r[6]) or moment,
+                    provisional=bool(r[7]),
+                    overdue=(as_instant(r[6]) or moment) <= moment,
+                )
+                for r in rows
+            ]
+
+    def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
+        """The case's audit events, in order."""
+        with self.db.reading() as conn:
+            sid = self.directory.session_id(conn, session)
+            case_id = conn.execute(
+                select(SUGGESTIONS.c.id).where(
+                    SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number
+                )
+            ).scalar_one_or_none()
+            if case_id is None:
+                name = session or self.directory.session_name(conn, sid)
+                raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
+            rows = conn.execute(select(AUDIT).where(AUDIT.c.suggestion_id == case_id).order_by(AUDIT.c.seq))
+            return [
+                HistoryEntry(
+                    r.seq,
+                    r.at,
+                    r.recorded_at,
+                    r.actor,
+                    r.action,
+                    r.from_state,
+                    r.to_state,
+                    r.round,
+                    json.loads(r.data),
+                )
+                for r in rows
+            ]
+
+    def verify_audit(self) -> tuple[int, list[AuditProblem]]:
+        """Check every case's audit chain; returns (cases checked, problems)."""
+        problems: list[AuditProblem] = []
+        checked = 0
+        with self.db.reading() as conn:
+            sessions = {r.id: r.name for r in conn.execute(select(SESSIONS.c.id, SESSIONS.c.name))}
+            cases = conn.execute(
+                select(
+                    SUGGESTIONS.c.id,
+                    SUGGESTIONS.c.session_id,
+                    SUGGESTIONS.c.number,
+                    SUGGESTIONS.c.audit_seq,
+                    SUGGESTIONS.c.audit_head,
+                    SUGGESTIONS.c.state,
+                )
+                .join(SESSIONS, SESSIONS.c.id == SUGGESTIONS.c.session_id)
+                .where(SESSIONS.c.congress_id == self.directory.congress_id)
+                .order_by(SUGGESTIONS.c.id)
+            ).all()
+            by_case: dict[int, list[Any]] = {}
+            for chunk in range(0, len(cases), 500):
+                part = [c.id for c in cases[chunk : chunk + 500]]
+                for ev in conn.execute(
+                    select(AUDIT)
+                    .where(AUDIT.c.suggestion_id.in_(part))
+                    .order_by(AUDIT.c.suggestion_id, AUDIT.c.seq)
+                ):
+                    by_case.setdefault(ev.suggestion_id, []).append(ev)
+            for c in cases:
+                checked += 1
+                problems.extend(verify_chain(sessions.get(c.session_id, "?"), c, by_case.get(c.id, [])))
+        return checked, problems
