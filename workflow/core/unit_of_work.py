@@ -9,6 +9,11 @@ buffered; a row whose id a later row needs goes in at once through :meth:`UnitOf
 Several actions may run on the same case in one unit of work (a ledger row replays submit, assign, answer,
 feedback): each is a *step* with its own time, actor, version and audit events (:meth:`begin` / :meth:`end`).
 The store protocol (:class:`CaseStore`) names everything a step may read or change in the database.
+
+What a step reads is the database as it was before the unit of work, plus what the unit of work holds itself:
+its deadlines are settled in memory too, but an update (ending assignments, deciding return requests) does
+not reach rows the same unit of work buffered. No chain of steps needs that today (the ledger never
+reassigns); a row a later step must update goes in through :meth:`UnitOfWork.insert_now`.
 """
 
 from __future__ import annotations
