@@ -11,7 +11,7 @@ from pathlib import Path
 
 from workflow.core.errors import ValidationError
 from workflow.engine import AssignOrder
-from workflow.ledger.sheets import read_rows, split_names
+from workflow.ledger.sheets import match_columns, read_rows, split_names
 
 __all__ = ["ORDER_COLUMNS", "read_orders"]
 
@@ -24,7 +24,6 @@ ORDER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("重点", "key"),
     ("复杂", "complex"),
 )
-_ALIASES = dict(ORDER_COLUMNS) | {en: en for _, en in ORDER_COLUMNS}
 _HEADERS = {en: zh for zh, en in ORDER_COLUMNS}
 _YES = frozenset({"1", "true", "yes", "y", "是", "√"})
 _NO = frozenset({"", "0", "false", "no", "n", "否", "×"})
@@ -35,23 +34,6 @@ def _column(key: str) -> str:
     return f"{_HEADERS[key]} ({key})"
 
 
-def _columns(path: Path, header: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for i, name in enumerate(header):
-        key = _ALIASES.get(name) or _ALIASES.get(name.lower())
-        if key is None:
-            continue
-        if key in found:
-            raise ValidationError(f"{path.name}: column {_column(key)} appears twice")
-        found[key] = i
-    if "number" not in found:
-        raise ValidationError(
-            f"{path.name}: no column {_column('number')}; the columns are "
-            + ", ".join(f"{zh}/{en}" for zh, en in ORDER_COLUMNS)
-        )
-    return found
-
-
 def read_orders(path: Path) -> list[AssignOrder]:
     """The assignment orders of the sheet at ``path``, in its order.
 
@@ -60,7 +42,7 @@ def read_orders(path: Path) -> list[AssignOrder]:
     no. Empty rows are skipped. Whether each case exists and may be assigned is the engine's to check.
     """
     header, rows = read_rows(path)
-    columns = _columns(path, header)
+    columns = match_columns(header, ORDER_COLUMNS, ("number",), what=path.name, strict=False)
     orders: list[AssignOrder] = []
     problems: list[str] = []
     bad_rows = 0

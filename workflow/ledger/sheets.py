@@ -21,6 +21,7 @@ __all__ = [
     "LedgerRow",
     "Rejected",
     "check_rows",
+    "match_columns",
     "read_rows",
     "split_names",
     "write_rejects",
@@ -45,7 +46,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("转化类别", "converted_to"),
     ("转化日期", "converted_at"),
 )
-_ALIASES = dict(COLUMNS) | {en: en for _, en in COLUMNS}
 HEADERS = {en: zh for zh, en in COLUMNS}
 _RATINGS = {label: value for value, label in RATING_LABELS.items()} | {r.value: r.value for r in Rating}
 _SPLIT = re.compile(r"\s*[、,，;；]\s*")
@@ -129,24 +129,39 @@ def _parse_date(text: str) -> date:
     raise ValueError(text)
 
 
-def _columns(header: Sequence[str]) -> dict[str, int]:
+def match_columns(
+    header: Sequence[str],
+    columns: Sequence[tuple[str, str]],
+    required: Sequence[str],
+    *,
+    what: str,
+    strict: bool = True,
+) -> dict[str, int]:
+    """Where each known column stands in ``header`` (its Chinese header or English alias, any case), by alias.
+
+    ``columns`` lists (Chinese header, English alias); a header naming one twice, missing one of ``required``, or
+    (when ``strict``) holding an unknown column is refused with every problem listed and the accepted headers.
+    """
+    aliases = dict(columns) | {en: en for _, en in columns}
+    headers = {en: zh for zh, en in columns}
     found: dict[str, int] = {}
     unknown = []
     for i, name in enumerate(header):
-        key = _ALIASES.get(name) or _ALIASES.get(name.lower())
+        key = aliases.get(name) or aliases.get(name.lower())
         if key is None:
             if name:
                 unknown.append(name)
             continue
         if key in found:
-            raise ValidationError(f"column {name!r} appears twice (as {HEADERS[key]} / {key})")
+            raise ValidationError(f"{what}: column {name!r} appears twice (as {headers[key]} / {key})")
         found[key] = i
-    missing = [f"{HEADERS[k]} ({k})" for k in ("number", "title", "deputy") if k not in found]
-    if missing or unknown:
-        problems = [f"missing column {m}" for m in missing] + [f"unknown column {u!r}" for u in unknown]
+    missing = [f"{headers[k]} ({k})" for k in required if k not in found]
+    if missing or (strict and unknown):
+        problems = [f"missing column {m}" for m in missing]
+        problems += [f"unknown column {u!r}" for u in unknown] if strict else []
         raise ValidationError(
-            "the ledger's header does not fit: use the Chinese headers or their English aliases "
-            f"({', '.join(f'{zh}/{en}' for zh, en in COLUMNS)})",
+            f"{what}: the header does not fit: use the Chinese headers or their English aliases "
+            f"({', '.join(f'{zh}/{en}' for zh, en in columns)})",
             problems=problems,
         )
     return found
@@ -245,7 +260,7 @@ def check_rows(path: Path, rs: RuleSet, today: date) -> tuple[list[LedgerRow], l
     """Read and validate every row against ``rs`` (dates after ``today`` are refused): (good rows, rejected
     rows with reasons, rows read)."""
     header, rows = read_rows(path)
-    columns = _columns(header)
+    columns = match_columns(header, COLUMNS, ("number", "title", "deputy"), what=path.name)
     good: list[LedgerRow] = []
     bad: list[Rejected] = []
     seen: dict[str, int] = {}
