@@ -382,9 +382,8 @@ class Engine:
 
         Every order is checked; when any fails, nothing is written and the error lists every failure.
         """
-        rs = self.active_ruleset()
         commands: list[tuple[str, Command]] = [
-            (o.number, Assign(o.main, tuple(o.co), tuple(o.split), o.key, o.complex, rs)) for o in orders
+            (o.number, Assign(o.main, tuple(o.co), tuple(o.split), o.key, o.complex)) for o in orders
         ]
         return self.pipeline.run_many(
             commands, actor=actor, at=at, session=session, what="batch assignment", nothing="nothing assigned"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from rules import RuleSet
 from workflow.actions import Command, Submit, handler_for, new_case_row
 from workflow.core.clock import Clock, ensure_utc
 from workflow.core.errors import Conflict, ValidationError, WorkflowError
@@ -46,6 +47,7 @@ class Batch:
     pipeline: Pipeline
     store: CaseStore
     works: list[UnitOfWork] = field(default_factory=list)
+    active: RuleSet | None = None  # the congress's active rule set, once a new case needed it
 
     def open(self, row: dict[str, Any], session_name: str, *, inserted: bool = False) -> UnitOfWork:
         """A unit of work on the case ``row`` (locked by the caller), flushed with the batch."""
@@ -61,8 +63,13 @@ class Batch:
         return work
 
     def new_case(self, session: tuple[int, str], number: str, at: datetime) -> UnitOfWork:
-        """A unit of work on a case about to be registered (the Submit command inserts it)."""
-        return self.open(new_case_row(session[0], number, at), session[1], inserted=True)
+        """A unit of work on a case about to be registered (the Submit command inserts it); like a loaded
+        case, its row names the congress's active rule set, read once per batch."""
+        if self.active is None:
+            self.active = self.pipeline.rules.active(self.store.conn)
+        row = new_case_row(session[0], number, at)
+        row |= {"active_ruleset_id": self.active.id, "active_ruleset_version": self.active.version}
+        return self.open(row, session[1], inserted=True)
 
     def drop(self, work: UnitOfWork) -> None:
         """Leave ``work`` out of the flush (it failed; nothing of it was written)."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from rules import DeadlineKind, RuleSet
+from rules import DeadlineKind
 from workflow.actions.base import Command, acting_unit, handles, lines
 from workflow.core.errors import NotFound
 from workflow.core.states import Action, ActorKind, DeadlineStatus, ReturnStatus, Role
@@ -24,10 +24,8 @@ HANDLING_KINDS = (
 
 @dataclass(frozen=True, slots=True)
 class Assign(Command):
-    """Assign to one main unit and any co-units, or to split units; starts the clocks.
-
-    ``ruleset``: the rule set to pin (default: the congress's current one; a batch passes the one it read).
-    """
+    """Assign to one main unit and any co-units, or to split units; starts the clocks and pins the congress's
+    current rule set (as read with the case)."""
 
     action: ClassVar[Action] = Action.ASSIGN
     main: str | None = None
@@ -35,7 +33,6 @@ class Assign(Command):
     split: tuple[str, ...] = ()
     key: bool = False
     complex: bool = False
-    ruleset: RuleSet | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +144,7 @@ def assign(uow: UnitOfWork, cmd: Assign) -> None:
     uow.require_allowed(Action.ASSIGN)
     uow.require_office(Action.ASSIGN)
     units = check_units(uow, cmd.main, cmd.co, cmd.split)
-    rs = cmd.ruleset or uow.active_ruleset()
+    rs = uow.active_ruleset()
     uow.set(
         ruleset_id=rs.id,
         ruleset_version=rs.version,

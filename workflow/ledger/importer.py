@@ -190,9 +190,7 @@ def _steps(rs: RuleSet, row: LedgerRow, have: dict[str, Any]) -> list[Step]:
     time and the state it needs (else it is skipped)."""
     steps: list[Step] = []
     if row.assigned_at and row.main_unit and have["state"] == State.SUBMITTED.value:
-        steps.append(
-            Step(Assign(row.main_unit, row.co_units, ruleset=rs), _at(rs, row.assigned_at, "assign"))
-        )
+        steps.append(Step(Assign(row.main_unit, row.co_units), _at(rs, row.assigned_at, "assign")))
     if row.answered_at and row.category and not have["answered"]:
         waived = dict.fromkeys(row.co_units, _WAIVED)
         command = Answer(row.category, _ANSWER, row.main_unit, without_opinion=waived)
