@@ -13,12 +13,12 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rules import DeadlineKind, Due, RuleSet
-from workflow.core.audit import canonical, chain_hash, instant_text
+from workflow.core.audit import audit_row, canonical, instant_text
 from workflow.core.errors import BatchConflict, WorkflowError
 from workflow.core.states import FINAL_STATES
 from workflow.store.sql import Raw, as_date, update_sql
@@ -52,7 +52,7 @@ class Selection:
     params: dict[str, Any]
 
     @classmethod
-    def touching(cls, first: datetime, last: Any) -> Selection:
+    def touching(cls, first: datetime, last: date) -> Selection:
         """The deadlines of assigned cases whose period runs between the instant ``first`` and the day ``last``."""
         return cls(
             "s.ruleset_id IS NOT NULL",
@@ -258,7 +258,7 @@ def _chunk(work: _Pass, raw: Raw, rows: list[tuple[Any, ...]]) -> None:
         )
         seq = audit_seq + 1
         text = event_data(reason, moved, ruleset)
-        digest = chain_hash(
+        event = audit_row(
             prev=audit_head,
             case_id=case_id,
             seq=seq,
@@ -270,23 +270,10 @@ def _chunk(work: _Pass, raw: Raw, rows: list[tuple[Any, ...]]) -> None:
             to_state=state,
             round_=round_,
             data=text,
+            stored=(at_db, now_db),
         )
-        audits.append(
-            {
-                "suggestion_id": case_id,
-                "seq": seq,
-                "at": at_db,
-                "recorded_at": now_db,
-                "actor": "system",
-                "action": action,
-                "from_state": state,
-                "to_state": state,
-                "round": round_,
-                "data": text,
-                "prev_hash": audit_head,
-                "hash": digest,
-            }
-        )
+        audits.append(event)
+        digest = event["hash"]
         values: dict[str, Any] = {"version": version + 1, "audit_seq": seq, "audit_head": digest}
         if repin is not None:
             values |= {"ruleset_id": repin.id, "ruleset_version": repin.version}

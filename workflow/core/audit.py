@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["GENESIS", "AuditProblem", "canonical", "chain_hash", "instant_text", "verify_chain"]
+__all__ = ["GENESIS", "AuditProblem", "audit_row", "canonical", "chain_hash", "instant_text", "verify_chain"]
 
 GENESIS = "0" * 64
 
@@ -58,6 +58,56 @@ def chain_hash(
         data,
     )
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def audit_row(
+    *,
+    prev: str,
+    case_id: int,
+    seq: int,
+    at: datetime | str,
+    recorded_at: datetime | str,
+    actor: str,
+    action: str,
+    from_state: str | None,
+    to_state: str,
+    round_: int,
+    data: str,
+    stored: tuple[Any, Any] | None = None,
+) -> dict[str, Any]:
+    """One audit row, hashed and chained to ``prev``: the only place an audit row is made.
+
+    ``stored``: the (at, recorded_at) values to store when the caller has them in the database's own form
+    already (a bulk pass), while ``at`` and ``recorded_at`` may then be their :func:`instant_text`.
+    """
+    digest = chain_hash(
+        prev=prev,
+        case_id=case_id,
+        seq=seq,
+        at=at,
+        recorded_at=recorded_at,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        round_=round_,
+        data=data,
+    )
+    when, recorded = stored or (at, recorded_at)
+    return {
+        "suggestion_id": case_id,
+        "seq": seq,
+        "at": when,
+        "recorded_at": recorded,
+        "actor": actor,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "round": round_,
+        "data": data,
+        "prev_hash": prev,
+        "hash": digest,
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from rules import DeadlineKind, RuleSet, end_of_day
-from workflow.core.audit import canonical, chain_hash
+from workflow.core.audit import audit_row, canonical
 from workflow.core.errors import PermissionDenied, TransitionNotAllowed, ValidationError
 from workflow.core.machine import CaseView, allowed_actions, fire, refusal_outside
 from workflow.core.states import Action, ActorKind, DeadlineStatus, Role, State
@@ -292,9 +292,8 @@ class UnitOfWork:
         source, target = (before.value if before else None), after.value
         text = encoded if encoded is not None else canonical(data)
         seq: int = self.row["audit_seq"] + 1
-        prev: str = self.row["audit_head"]
-        digest = chain_hash(
-            prev=prev,
+        row = audit_row(
+            prev=self.row["audit_head"],
             case_id=self.case_id,
             seq=seq,
             at=self.at,
@@ -306,24 +305,8 @@ class UnitOfWork:
             round_=self.round,
             data=text,
         )
-        self.add(
-            "audit_events",
-            {
-                "action": action,
-                "actor": who,
-                "from_state": source,
-                "to_state": target,
-                "round": self.round,
-                "data": text,
-                "suggestion_id": self.case_id,
-                "seq": seq,
-                "at": self.at,
-                "recorded_at": self.now,
-                "prev_hash": prev,
-                "hash": digest,
-            },
-        )
-        self.set(audit_seq=seq, audit_head=digest)
+        self.add("audit_events", row)
+        self.set(audit_seq=seq, audit_head=row["hash"])
         event = CaseEvent(
             case_id=self.case_id,
             number=self.row["number"],

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from rules import DeadlineKind
 from workflow.core.errors import BatchConflict, Conflict
 from workflow.core.states import DeadlineStatus, Role
 from workflow.core.unit_of_work import ActiveAssignment, UnitOfWork
@@ -176,12 +177,12 @@ class CaseStore:
             )
         )
 
-    def open_deadlines(self, case_id: int, kind: Any) -> list[tuple[int, date]]:
+    def open_deadlines(self, case_id: int, kind: DeadlineKind) -> list[tuple[int, date]]:
         """(id, start date) of the case's open deadlines of ``kind``."""
         rows = self.raw.all(
             "SELECT id, start FROM deadlines WHERE suggestion_id = :sid AND kind = :kind AND status = 'open' "
             "ORDER BY id",
-            {"sid": case_id, "kind": str(kind)},
+            {"sid": case_id, "kind": kind.value},
         )
         return [(int(i), as_date(s)) for i, s in rows]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workflow.core.errors import NotFound, ValidationError
@@ -212,10 +212,10 @@ class Directory:
         return DeputyInfo(name, delegation, email, phone)
 
     @staticmethod
-    def _insert(conn: Connection, target: object, row: dict[str, object], duplicate: str) -> None:
+    def _insert(conn: Connection, target: Table, row: dict[str, object], duplicate: str) -> None:
         try:
             with conn.begin_nested():
-                conn.execute(insert(target), row)  # type: ignore[arg-type]
+                conn.execute(insert(target), row)
         except IntegrityError:
             raise ValidationError(duplicate) from None
 
