@@ -47,7 +47,7 @@ class Batch:
     pipeline: Pipeline
     store: CaseStore
     works: list[UnitOfWork] = field(default_factory=list)
-    active: RuleSet | None = None  # the congress's active rule set, once a new case needed it
+    active: RuleSet | None = None  # the congress's active rule set, read once for new cases that go on
 
     def open(self, row: dict[str, Any], session_name: str, *, inserted: bool = False) -> UnitOfWork:
         """A unit of work on the case ``row`` (locked by the caller), flushed with the batch."""
@@ -63,12 +63,11 @@ class Batch:
         return work
 
     def new_case(self, session: tuple[int, str], number: str, at: datetime) -> UnitOfWork:
-        """A unit of work on a case about to be registered (the Submit command inserts it); like a loaded
-        case, its row names the congress's active rule set, read once per batch."""
-        if self.active is None:
-            self.active = self.pipeline.rules.active(self.store.conn)
+        """A unit of work on a case about to be registered (the Submit command inserts it); when the batch has
+        read the congress's active rule set (:attr:`active`), the row names it, as a loaded case's row does."""
         row = new_case_row(session[0], number, at)
-        row |= {"active_ruleset_id": self.active.id, "active_ruleset_version": self.active.version}
+        if self.active is not None:
+            row |= {"active_ruleset_id": self.active.id, "active_ruleset_version": self.active.version}
         return self.open(row, session[1], inserted=True)
 
     def drop(self, work: UnitOfWork) -> None:
@@ -231,6 +230,7 @@ class Pipeline:
         who = actor or Actor.office()
         with self.batch(what="ledger import") as batch:
             where = self.directory.session_ref(batch.store.conn, session)
+            batch.active = self.rules.active(batch.store.conn)  # their assignments pin it
             for number, submit, submitted_at, steps in histories:
                 at, now = self.when(submitted_at)
                 work = batch.new_case(where, number, at)
