@@ -60,6 +60,7 @@ from workflow.store.directory import DeputyInfo, Directory, SessionInfo, UnitInf
 from workflow.store.models import Congress, table
 from workflow.store.queries import Queries
 from workflow.store.rulesets import RuleSets, store
+from workflow.store.selections import Selection
 
 __all__ = [
     "DEFAULT_CONGRESS",
@@ -233,7 +234,7 @@ class Engine:
         first = datetime(schedule.year, 1, 1, tzinfo=zone).astimezone(UTC)
         return _recompute.recompute(
             self.pipeline,
-            _recompute.Selection.touching(first, date(schedule.year, 12, 31)),
+            Selection.touching(first, date(schedule.year, 12, 31)),
             action="deadlines_recomputed",
             reason=f"{schedule.year} official schedule loaded: {schedule.source or 'no source given'}",
             at=at,
@@ -261,7 +262,7 @@ class Engine:
             return None
         return _recompute.recompute(
             self.pipeline,
-            _recompute.Selection.not_on(rs.id, rs.version, self.congress_id),
+            Selection.not_on(rs.id, rs.version, self.congress_id),
             action="ruleset_applied",
             reason=f"rule set {rs.id}@{rs.version} applied to open cases",
             at=at,

@@ -18,10 +18,10 @@ reassigns); a row a later step must update goes in through :meth:`UnitOfWork.ins
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 from rules import DeadlineKind, RuleSet, end_of_day
 from workflow.core.audit import audit_row, canonical
@@ -30,7 +30,10 @@ from workflow.core.machine import CaseView, allowed_actions, fire, refusal_outsi
 from workflow.core.states import Action, ActorKind, DeadlineStatus, Role, State
 from workflow.core.views import Actor, CaseEvent
 
-__all__ = ["ActiveAssignment", "CaseStore", "RuleSource", "UnitOfWork"]
+__all__ = ["ActiveAssignment", "CaseStore", "RuleSource", "UnitOfWork", "Write"]
+
+# a statement the store prepared for the flush: its text and parameters (opaque to this module)
+Write: TypeAlias = tuple[str, dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,14 +87,14 @@ class CaseStore(Protocol):
     def insert(self, table: str, row: dict[str, Any]) -> int: ...  # pragma: no cover
     def insert_case(self, row: dict[str, Any]) -> int | None: ...  # pragma: no cover
 
-    # writes at flush
+    # writes at flush: each returns the statement, which the flush runs (batched with other cases' same ones)
     def settle(
         self, case_id: int, kinds: Sequence[str], status: str, at: datetime, unit: int | None, any_unit: bool
-    ) -> None: ...  # pragma: no cover
+    ) -> Write: ...  # pragma: no cover
     def update(
         self, table: str, where: dict[str, Any], values: dict[str, Any]
-    ) -> None: ...  # pragma: no cover
-    def move_deadline(self, deadline_id: int, values: dict[str, Any]) -> None: ...  # pragma: no cover
+    ) -> Write: ...  # pragma: no cover
+    def move_deadline(self, deadline_id: int, values: dict[str, Any]) -> Write: ...  # pragma: no cover
 
 
 class UnitOfWork:
@@ -118,7 +121,7 @@ class UnitOfWork:
         self.base_version: int = row["version"]  # the compare-and-set's expectation
         self.changes: dict[str, Any] = {}  # columns of the case row to write back
         self.inserts: dict[str, list[dict[str, Any]]] = {}  # rows to insert at flush, per table
-        self.later: list[Callable[[], None]] = []  # updates to make at flush, before the inserts
+        self.writes: list[Write] = []  # updates to make at flush, in order, before the inserts
         self.events: list[CaseEvent] = []
         self.step_events: list[CaseEvent] = []
         self._assignments: list[ActiveAssignment] | None = None
@@ -135,10 +138,14 @@ class UnitOfWork:
         if ordered:
             self.require_after(self.row["last_event_at"])
 
-    def end(self) -> int:
-        """Close the step: the case's version goes up by one; returns it."""
+    def end(self, *, last_event: bool = True) -> int:
+        """Close the step: the case's version goes up by one; returns it. With ``last_event`` the step's time
+        becomes the case's last event, before which no later action may be dated (a recomputation, which only
+        reschedules, is not)."""
         version: int = self.row["version"] + 1
-        self.set(version=version, last_event_at=self.at)
+        self.set(version=version)
+        if last_event:
+            self.set(last_event_at=self.at)
         return version
 
     def set(self, **values: Any) -> None:
@@ -397,20 +404,18 @@ class UnitOfWork:
             if status is DeadlineStatus.MET:
                 d["met_at"], d["late"] = self.at, d["due_at"] <= self.at
         if not self.inserted:
-            case_id, at, store = self.case_id, self.at, self.store
-            names = sorted(wanted)
-            self.later.append(lambda: store.settle(case_id, names, status.value, at, unit_id, any_unit))
+            self.writes.append(
+                self.store.settle(self.case_id, sorted(wanted), status.value, self.at, unit_id, any_unit)
+            )
 
     def update(self, table: str, where: dict[str, Any], **values: Any) -> None:
         """Update the rows of ``table`` that match ``where`` (column = value) at flush."""
         if not self.inserted:
-            store = self.store
-            self.later.append(lambda: store.update(table, where, values))
+            self.writes.append(self.store.update(table, where, values))
 
     def move_deadline(self, deadline_id: int, **values: Any) -> None:
         """Give a deadline in the database new dates at flush; its version goes up, so its reminders key anew."""
-        store = self.store
-        self.later.append(lambda: store.move_deadline(deadline_id, values))
+        self.writes.append(self.store.move_deadline(deadline_id, values))
 
     # ---- rows and notices -----------------------------------------------------------------------
     def add(self, table: str, row: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from rules import DeadlineKind
 from workflow.core.errors import BatchConflict, Conflict
 from workflow.core.states import DeadlineStatus, Role
-from workflow.core.unit_of_work import ActiveAssignment, UnitOfWork
+from workflow.core.unit_of_work import ActiveAssignment, UnitOfWork, Write
 from workflow.store import tally
 from workflow.store.database import Dialect
 from workflow.store.directory import Directory
@@ -71,6 +71,12 @@ def _settle_sql(count: int, status: str, unit: str) -> str:
         f"UPDATE deadlines SET status = :status, next_step_at = NULL{met} "
         f"WHERE suggestion_id = :sid AND status = 'open' AND kind IN ({kinds}){unit}"
     )
+
+
+@cache
+def _move_sql(columns: tuple[str, ...]) -> str:
+    sql = update_sql("deadlines", columns, "id = :b_id")
+    return sql.replace(" WHERE ", ", version = version + 1 WHERE ", 1)
 
 
 class CaseStore:
@@ -200,7 +206,7 @@ class CaseStore:
 
     def settle(
         self, case_id: int, kinds: Sequence[str], status: str, at: datetime, unit: int | None, any_unit: bool
-    ) -> None:
+    ) -> Write:
         """Settle the case's open deadlines of ``kinds`` (of ``unit`` only, unless ``any_unit``)."""
         params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(kinds)}
         params |= {"status": status, "sid": case_id, "at": at}
@@ -208,34 +214,42 @@ class CaseStore:
         if not any_unit:
             which = " AND unit_id IS NULL" if unit is None else " AND unit_id = :unit"
             params["unit"] = unit
-        self.raw.run(_settle_sql(len(kinds), status, which), params)
+        return _settle_sql(len(kinds), status, which), params
 
-    def update(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> None:
+    def update(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> Write:
         """``UPDATE table SET values WHERE where`` (each a column = value; None in ``where`` is IS NULL)."""
         conditions = " AND ".join(f"{c} IS NULL" if v is None else f"{c} = :w_{c}" for c, v in where.items())
         params = {f"w_{c}": v for c, v in where.items() if v is not None} | values
-        self.raw.run(update_sql(table, tuple(values), conditions), params)
+        return update_sql(table, tuple(values), conditions), params
 
-    def move_deadline(self, deadline_id: int, values: dict[str, Any]) -> None:
-        """New dates for a deadline; its version goes up by one."""
-        sql = update_sql("deadlines", tuple(values), "id = :b_id")
-        self.raw.run(
-            sql.replace(" WHERE ", ", version = version + 1 WHERE ", 1), {**values, "b_id": deadline_id}
-        )
+    def move_deadline(self, deadline_id: int, values: dict[str, Any]) -> Write:
+        """New values for a deadline (dates, or its status when it no longer applies); its version goes up by
+        one, so its reminders key anew."""
+        return _move_sql(tuple(values)), {**values, "b_id": deadline_id}
 
 
 def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
     """Write what the units of work buffered: their updates, one insert statement per table, the cases'
     compare-and-sets (batched), then the tallies of the cases that asked for them.
 
+    Each unit of work's updates run in the order it made them; the n-th updates of all units of work (different
+    cases, so different rows) run together, one batched statement per distinct statement text.
+
     The case rows are locked (or the write lock held), so a compare-and-set that misses means another writer
     got there between the read and the write of an unlocked case: the whole transaction is refused.
     """
     tables: dict[str, list[dict[str, Any]]] = {}
     updates: dict[str, list[dict[str, Any]]] = {}
+    depth = max((len(w.writes) for w in works), default=0)
+    for n in range(depth):
+        same: dict[str, list[dict[str, Any]]] = {}
+        for work in works:
+            if n < len(work.writes):
+                sql, params = work.writes[n]
+                same.setdefault(sql, []).append(params)
+        for sql, param_sets in same.items():
+            raw.many(sql, param_sets)
     for work in works:
-        for later in work.later:
-            later()
         for table, rows in work.inserts.items():
             tables.setdefault(table, []).extend(rows)
         if work.changes:
