@@ -15,14 +15,13 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import gc
 import shutil
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+from replay import Log, recorded, run_raw, transactions_of
 
 from workflow.core.views import Actor
 from workflow.engine import AssignOrder, Engine
@@ -59,77 +58,13 @@ def lifecycle(engine: Engine, cases: int, clock: FrozenClock) -> int:
         return int(conn.exec_driver_sql("SELECT count(*) FROM audit_events").scalar_one())
 
 
-Log = list[tuple[str, str, Any]]
-
-
-def recording(log: Log) -> type[sqlite3.Connection]:
-    """A sqlite3 connection class that logs what is executed on it."""
-
-    class Cursor(sqlite3.Cursor):
-        def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:  # type: ignore[override]
-            log.append(("execute", sql, params))
-            return super().execute(sql, params)
-
-        def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:  # type: ignore[override]
-            rows = list(rows)
-            log.append(("executemany", sql, rows))
-            return super().executemany(sql, rows)
-
-    class Connection(sqlite3.Connection):
-        def cursor(self, factory: Any = Cursor) -> sqlite3.Cursor:  # type: ignore[override]
-            return super().cursor(factory)
-
-        def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:  # type: ignore[override]
-            return self.cursor().execute(sql, params)
-
-        def commit(self) -> None:
-            log.append(("commit", "", None))
-            super().commit()
-
-        def rollback(self) -> None:
-            log.append(("rollback", "", None))
-            super().rollback()
-
-    return Connection
-
-
 def run_engine(path: Path, cases: int, log: Log | None = None) -> tuple[float, int]:
     clock = FrozenClock("2026-03-02T09:00:00+08:00")
-    original = sqlite3.dbapi2.connect  # what SQLAlchemy's pysqlite dialect calls
-    if log is not None:
-        sqlite3.dbapi2.connect = functools.partial(original, factory=recording(log))  # type: ignore[assignment]
-    try:
-        with Engine.open(path, clock=clock) as engine:
-            start = time.perf_counter()
-            transitions = lifecycle(engine, cases, clock)
-            elapsed = time.perf_counter() - start
-    finally:
-        sqlite3.dbapi2.connect = original
+    with recorded(log), Engine.open(path, clock=clock) as engine:
+        start = time.perf_counter()
+        transitions = lifecycle(engine, cases, clock)
+        elapsed = time.perf_counter() - start
     return elapsed, transitions
-
-
-def actions_of(log: Log) -> Log:
-    """The transactions of the log: from the first BEGIN IMMEDIATE, without the final count query."""
-    first = next(i for i, (_, sql, _p) in enumerate(log) if sql.startswith("BEGIN IMMEDIATE"))
-    return [entry for entry in log[first:] if "count(*) FROM audit_events" not in entry[1]]
-
-
-def run_raw(path: Path, log: Log) -> float:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    start = time.perf_counter()
-    for kind, sql, params in log:
-        if kind == "execute":
-            conn.execute(sql, params).fetchall()
-        elif kind == "executemany":
-            conn.executemany(sql, params)
-        elif conn.in_transaction:  # commit or rollback (the pool's reset on return is a no-op outside one)
-            conn.execute(kind.upper())
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return elapsed
 
 
 def batch_assign(path: Path, cases: int) -> float:
@@ -155,7 +90,7 @@ def main() -> None:
         engine_s, transitions = run_engine(copy(base, "engine.db"), args.cases)
         log: Log = []
         run_engine(copy(base, "traced.db"), args.cases, log)
-        writes = actions_of(log)
+        writes = transactions_of(log, leave_out="count(*) FROM audit_events")
         statements = len(writes)
         gc.collect()
         gc.freeze()  # the recorded log is large: keep the collector from walking it during the replay

@@ -9,6 +9,9 @@
 2. Runs one sweep in a fresh process (so its peak memory is its own): the time to record every due step
    (escalation level, audit event, one outbox row each) and the process's peak resident memory. A second
    sweep at the same time shows the cost when nothing is due.
+   Beside it, the raw-SQL floor: the same sweep on a copy of the database through a recording connection,
+   and its statement stream (the same parameterised statements in the same transactions) replayed with the
+   bare ``sqlite3`` module on a third copy.
 3. Delivers ``--send`` of the notices to a local SMTP server (aiosmtpd, from the test extra) through the
    dispatcher: notices per second, one SMTP connection per notice.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from deadlines import build
+from replay import Log, recorded, run_raw, transactions_of
 
 from workflow.engine import Engine
 from workflow.testing import FrozenClock, beijing
@@ -57,6 +62,26 @@ def sweep_only(path: str) -> None:
         f"{report.notices:,} notices; peak memory {peak:,.0f} MiB"
     )
     print(f"sweep again, nothing due: {idle * 1000:.1f} ms ({again.steps} steps)")
+
+
+def raw_floor(base: Path) -> None:
+    """The same sweep's statements replayed with the bare sqlite3 module."""
+    from workflow.sweep import sweep
+
+    traced, bare = base.with_name("traced.db"), base.with_name("bare.db")
+    shutil.copy(base, traced)
+    shutil.copy(base, bare)
+    log: Log = []
+    with recorded(log), Engine.open(traced, clock=FrozenClock(NOW)) as engine:
+        sweep(engine)
+    writes = transactions_of(log)
+    took = run_raw(bare, writes)
+    commits = sum(1 for kind, _, _ in writes if kind == "commit")
+    print(
+        f"raw sqlite3, the same statements: {took:.2f} s ({len(writes)} statements in {commits} transactions)"
+    )
+    traced.unlink()
+    bare.unlink()
 
 
 def dispatch(path: Path, count: int) -> None:
@@ -117,6 +142,7 @@ def main() -> None:
             f"built {args.cases:,} assigned cases ({args.due:,} with a step due) in "
             f"{time.perf_counter() - start:.0f} s ({path.stat().st_size / 2**20:,.0f} MiB)"
         )
+        raw_floor(path)
         subprocess.run([sys.executable, __file__, "--sweep-only", str(path)], check=True)
         dispatch(path, args.send)
 

@@ -33,8 +33,8 @@ from workflow.core.states import DeadlineStatus, State
 from workflow.core.unit_of_work import UnitOfWork
 from workflow.core.views import Actor
 from workflow.recompute import no_cycle_collection
-from workflow.store.cases import STEP_COLUMNS, active_mains, due_steps, move_steps
-from workflow.store.sql import Raw, as_date, as_instant
+from workflow.store.sql import as_date, as_instant
+from workflow.store.steps import Names, active_mains, due_cases, move_steps, names, upcoming_steps
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
@@ -140,32 +140,13 @@ def _why(kind: str, due: date, offset: int) -> str:
     return f"{kind} due {due.isoformat()}: {offset} working day(s) after"
 
 
-class _Directory:
-    """The units of the database (names and parents), read once per sweep."""
-
-    def __init__(self, raw: Raw, *, deputies: bool = False) -> None:
-        self.units = {r[0]: (r[1], r[2]) for r in raw.all("SELECT id, name, parent_id FROM units")}
-        self.deputies: dict[int, str] = dict(raw.all("SELECT id, name FROM deputies")) if deputies else {}
-
-    def deputy(self, deputy_id: int | None) -> str | None:
-        return self.deputies.get(deputy_id) if deputy_id is not None else None
-
-    def name(self, unit_id: int | None) -> str | None:
-        found = self.units.get(unit_id) if unit_id is not None else None
-        return found[0] if found else None
-
-    def parent(self, unit_id: int | None) -> int | None:
-        found = self.units.get(unit_id) if unit_id is not None else None
-        return found[1] if found else None
-
-
 def _recipients(
     wanted: Iterable[Recipient],
     *,
     owing: int | None,
     deputy: int | None,
     mains: list[int],
-    directory: _Directory,
+    directory: Names,
 ) -> list[tuple[str, int | None]]:
     found: list[tuple[str, int | None]] = []
     for who in wanted:
@@ -216,15 +197,13 @@ def _batch(
     engine: Engine, now: datetime, size: int, report: SweepReport, *, dry_run: bool
 ) -> tuple[int, int]:
     """One transaction: returns (deadlines handled, candidates found)."""
-    done, candidates = 0, []
+    done, candidates = 0, list[tuple[Any, ...]]()
     try:
         with engine.pipeline.batch(what="reminder sweep") as batch:
-            candidates = due_steps(batch.store, now, size)
+            candidates, cases = due_cases(batch.store, now, size)
             if not candidates:
                 return 0, 0
-            case_ids = sorted({r[1] for r in candidates})
-            cases = batch.store.load_ids(case_ids, skip_locked=True)
-            report.skipped_cases += len(case_ids) - len(cases)
+            report.skipped_cases += len({r[1] for r in candidates}) - len(cases)
             done = _record(batch, now, candidates, cases, report)
             if dry_run:
                 raise _DryRun
@@ -242,7 +221,7 @@ def _record(
 ) -> int:
     raw = batch.store.raw
     moment = _Moment(now)
-    directory = _Directory(raw)
+    directory = names(raw)
     mains = active_mains(raw, list(cases))
     moves: list[dict[str, Any]] = []
     done = 0
@@ -442,26 +421,9 @@ def forecast(
     horizon = moment + timedelta(days=days)
     items: list[ForecastItem] = []
     with engine.db.reading() as conn:
-        raw = Raw(conn)
-        params: dict[str, Any] = {"until": horizon}
-        where = "d.next_step_at <= :until"
-        if unit is not None:
-            where += " AND d.unit_id = :unit"
-            params["unit"] = engine.directory.unit_id(conn, unit)
-        rows = raw.all(
-            f"SELECT {STEP_COLUMNS}, se.name, s.number, s.lead_deputy_id, s.ruleset_id, s.ruleset_version, "
-            "s.state FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id "
-            f"JOIN sessions se ON se.id = s.session_id WHERE {where} ORDER BY d.next_step_at, d.id",
-            params,
-        )
-        directory = _Directory(raw, deputies=True)
-        mains: dict[int, list[int]] = {}
-        for sid, uid in raw.all(
-            "SELECT a.suggestion_id, a.unit_id FROM assignments a JOIN deadlines d ON d.suggestion_id = "
-            f"a.suggestion_id WHERE a.until IS NULL AND a.role IN ('main', 'split') AND {where}",
-            params,
-        ):
-            mains.setdefault(sid, []).append(uid)
+        unit_id = None if unit is None else engine.directory.unit_id(conn, unit)
+        upcoming = upcoming_steps(conn, horizon, unit_id)
+    rows, mains, directory = upcoming.rows, upcoming.mains, upcoming.names
     for row in rows:
         _, case_id, kind, unit_id, round_, due_value, due_at_value, _, step, status = row[:10]
         session, number, deputy, rid, rversion, state = row[10:]
@@ -516,7 +478,7 @@ def forecast(
     return items
 
 
-def _named(kind: str, rid: int | None, directory: _Directory) -> str:
+def _named(kind: str, rid: int | None, directory: Names) -> str:
     if kind == "unit":
         return directory.name(rid) or f"unit {rid}"
     if kind == "deputy":

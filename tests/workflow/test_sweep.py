@@ -9,8 +9,8 @@ import pytest
 from rules import DeadlineKind, Ladder, LadderStep, Recipient, RuleSet, default_ruleset
 from workflow.engine import Engine
 from workflow.store import outbox
-from workflow.store.cases import DUE_STEPS
 from workflow.store.sql import Raw
+from workflow.store.steps import DUE_STEPS
 from workflow.sweep import forecast, sweep
 from workflow.testing import FrozenClock, beijing, make_case
 

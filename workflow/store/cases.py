@@ -23,19 +23,7 @@ from workflow.store.database import Dialect
 from workflow.store.directory import Directory
 from workflow.store.sql import Raw, as_date, as_instant, update_sql
 
-__all__ = [
-    "CASE_COLUMNS",
-    "STEP_COLUMNS",
-    "CaseStore",
-    "active_mains",
-    "case_row",
-    "due_steps",
-    "flush",
-    "move_steps",
-]
-
-# a deadline as the reminder sweep and the forecast read it
-STEP_COLUMNS = "d.id, d.suggestion_id, d.kind, d.unit_id, d.round, d.due, d.due_at, d.version, d.escalation_step, d.status"
+__all__ = ["CASE_COLUMNS", "CaseStore", "case_row", "flush"]
 
 _ACTIVE_ASSIGNMENTS = (
     "SELECT a.unit_id, a.role, "
@@ -51,9 +39,6 @@ CASE_COLUMNS = (
     "c.ruleset_version AS active_ruleset_version "
     "FROM suggestions s JOIN sessions se ON se.id = s.session_id JOIN congresses c ON c.id = se.congress_id "
 )
-
-# the deadlines whose next ladder step is due, oldest first (see :func:`due_steps`)
-DUE_STEPS = f"SELECT {STEP_COLUMNS} FROM deadlines d WHERE d.next_step_at <= :now ORDER BY d.next_step_at, d.id LIMIT :limit"
 
 
 def case_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -266,33 +251,3 @@ def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
                 raise Conflict(case=works[0].label, expected=works[0].base_version)
             raise BatchConflict(what=what, expected=len(param_sets), found=touched)
     tally.refresh(raw, [w.case_id for w in works if w.tallies])
-
-
-def due_steps(store: CaseStore, now: datetime, limit: int) -> list[tuple[Any, ...]]:
-    """The deadlines whose next ladder step is due at ``now``, oldest first (rows another writer holds are
-    skipped where rows lock). Only open deadlines have a ``next_step_at``: the query filters on that column
-    alone, through its index (a status term would tempt SQLite onto the (status, due_at) index instead)."""
-    return store.raw.all(DUE_STEPS + store.dialect.lock("d", skip_locked=True), {"now": now, "limit": limit})
-
-
-def active_mains(raw: Raw, case_ids: Sequence[int]) -> dict[int, list[int]]:
-    """The main and split units of each case, by case id."""
-    mains: dict[int, list[int]] = {}
-    if case_ids:
-        marks, params = Raw.in_list("c", case_ids)
-        for sid, unit in raw.all(
-            f"SELECT suggestion_id, unit_id FROM assignments WHERE suggestion_id IN {marks} "
-            "AND until IS NULL AND role IN ('main', 'split') ORDER BY id",
-            params,
-        ):
-            mains.setdefault(sid, []).append(unit)
-    return mains
-
-
-def move_steps(raw: Raw, moves: list[dict[str, Any]]) -> None:
-    """Record each deadline's ladder step and when to look at it next (``id``, ``step``, ``next``)."""
-    raw.many(
-        "UPDATE deadlines SET escalation_step = :step, next_step_at = :next WHERE id = :id",
-        moves,
-        prepared=True,
-    )

@@ -156,6 +156,16 @@ class Raw:
         cursor.close()
         return found
 
+    def table(
+        self, sql: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The column names and every row, as tuples (for rows whose names repeat, such as a join's)."""
+        cursor = self._cursor(sql, params or {})
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        cursor.close()
+        return names, rows
+
     def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Every row, as tuples."""
         cursor = self._cursor(sql, params or {})
