@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
-
 from rules import Rating, RuleSet, YearSchedule, default_ruleset
 from workflow import recompute as _recompute
 from workflow.actions import (
@@ -49,15 +47,15 @@ from workflow.actions import (
 )
 from workflow.core.audit import AuditProblem
 from workflow.core.clock import Clock, SystemClock
-from workflow.core.errors import NotFound, ValidationError
+from workflow.core.errors import NotFound
 from workflow.core.states import ContactMethod, ContactStage, State
 from workflow.core.views import Actor, Case, CaseEvent, Change, DeadlineExplained, DueItem, HistoryEntry
 from workflow.pipeline import Pipeline
 from workflow.recompute import RecomputeReport
 from workflow.store import db as _db
+from workflow.store.congresses import DEFAULT_CONGRESS, ensure_congress, find_congress
 from workflow.store.database import Database
 from workflow.store.directory import DeputyInfo, Directory, SessionInfo, UnitInfo
-from workflow.store.models import Congress, table
 from workflow.store.queries import Queries
 from workflow.store.rulesets import RuleSets, store
 from workflow.store.selections import Selection
@@ -73,10 +71,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("jianyi.workflow")
-
-DEFAULT_CONGRESS = "default"
-CONGRESSES = table(Congress)
-_LEVELS = ("national", "province", "city", "county", "township")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,19 +99,14 @@ class Engine:
         self.clock: Clock = clock or SystemClock()
         self._subscribers: list[Callable[[CaseEvent], None]] = []
         with db.reading() as conn:
-            count = int(conn.execute(select(func.count()).select_from(CONGRESSES)).scalar_one())
-            query = select(CONGRESSES.c.id, CONGRESSES.c.name)
-            if congress or count != 1:
-                query = query.where(CONGRESSES.c.name == (congress or DEFAULT_CONGRESS))
-            row = conn.execute(query).first()
+            row = find_congress(conn, congress)
         if row is None:
             raise NotFound(
                 kind="congress",
                 name=congress or DEFAULT_CONGRESS,
                 hint="create it with `jianyi init --congress NAME`",
             )
-        self.congress_id: int = row.id
-        self.congress: str = row.name
+        self.congress_id, self.congress = row
         self.directory = Directory(db, self.congress_id, self.congress)
         self.rules = RuleSets(db, self.congress_id)
         self.pipeline = Pipeline(db, self.directory, self.rules, self.clock, self._publish)
@@ -151,13 +140,7 @@ class Engine:
         rs = ruleset or default_ruleset()
         with database.managed() as conn:
             store(conn, rs, now)
-            exists = conn.execute(select(CONGRESSES.c.id).where(CONGRESSES.c.name == name)).first()
-            if exists is None:
-                if level not in _LEVELS:
-                    msg = f"congress level {level!r} unknown: use {', '.join(_LEVELS[:-1])} or {_LEVELS[-1]}"
-                    raise ValidationError(msg)
-                row = {"name": name, "level": level, "ruleset_id": rs.id, "ruleset_version": rs.version}
-                conn.execute(insert(CONGRESSES), row | {"created_at": now})
+            ensure_congress(conn, name, level, rs, now)
         return cls(database, congress=name, clock=clock)
 
     def dispose(self) -> None:

@@ -1,10 +1,12 @@
-"""Helpers for host applications' own tests: a frozen clock and case factories.
+"""Helpers for host applications' own tests: a frozen clock, case factories, and what tests look at.
 
-from workflow.testing import FrozenClock, make_engine, make_case
+from workflow.testing import FrozenClock, make_engine, make_case, row_count, notices
 
 clock = FrozenClock("2026-03-01T09:00+08:00")
 engine = make_engine(clock=clock)                       # in-memory SQLite, one session, units, deputies
 make_case(engine, "0001", state="answered", clock=clock)  # driven there through the real lifecycle
+row_count(engine, "audit_events")                       # rows in one of the engine's tables
+notices(engine, status="pending")                       # what the outbox holds, oldest first
 """
 
 from __future__ import annotations
@@ -12,12 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
 
 from rules import Rating
 from workflow.core.clock import ensure_utc
+from workflow.core.errors import ValidationError
 from workflow.core.states import State
 from workflow.core.views import Actor, Change
 from workflow.engine import Engine
+from workflow.store import outbox
+from workflow.store.models import tables
 
 __all__ = [
     "DEFAULT_DEPUTIES",
@@ -27,6 +35,10 @@ __all__ = [
     "beijing",
     "make_case",
     "make_engine",
+    "notices",
+    "row_count",
+    "table_rows",
+    "unit_ids",
 ]
 
 DEFAULT_SESSION = "测试会议"
@@ -130,3 +142,35 @@ def beijing(day: date | str, hour: int = 9, minute: int = 0) -> datetime:
     """``hour``:``minute`` Beijing time on ``day``, as an aware UTC instant."""
     d = date.fromisoformat(day) if isinstance(day, str) else day
     return datetime(d.year, d.month, d.day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
+
+
+def _table(name: str) -> Any:
+    schema = tables()
+    found = schema.get(name)
+    if found is None:
+        raise ValidationError(f"no table {name!r}: use one of {', '.join(sorted(schema))}")
+    return found
+
+
+def row_count(engine: Engine, table: str) -> int:
+    """How many rows ``table`` holds."""
+    with engine.db.reading() as conn:
+        return int(conn.execute(select(func.count()).select_from(_table(table))).scalar_one())
+
+
+def table_rows(engine: Engine, table: str, *columns: str) -> list[tuple[Any, ...]]:
+    """The ``columns`` of every row of ``table``, sorted (a comparable picture of what a table holds)."""
+    found = _table(table)
+    with engine.db.reading() as conn:
+        rows = [tuple(r) for r in conn.execute(select(*(found.c[c] for c in columns))).all()]
+    return sorted(rows, key=lambda r: tuple(map(str, r)))
+
+
+def unit_ids(engine: Engine) -> dict[str, int]:
+    """Each unit's id, by name (as notices and the outbox name their recipients)."""
+    return dict(table_rows(engine, "units", "name", "id"))
+
+
+def notices(engine: Engine, *, status: str | None = None) -> list[outbox.Notice]:
+    """Every notice in the outbox (of one status, when given), oldest first."""
+    return list(reversed(outbox.listing(engine, status=status, limit=1_000_000_000)))

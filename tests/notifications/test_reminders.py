@@ -26,7 +26,7 @@ from workflow.engine import AssignOrder, Engine
 from workflow.store import outbox
 from workflow.store.sql import Raw
 from workflow.sweep import sweep
-from workflow.testing import FrozenClock, beijing
+from workflow.testing import FrozenClock, beijing, notices
 
 if TYPE_CHECKING:
     from conftest import Mailbox
@@ -266,17 +266,11 @@ def _wait(condition: object, timeout: float, what: str) -> None:
 
 
 def _open_notices(engine: Engine) -> int:
-    with engine.db.reading() as conn:
-        return int(
-            Raw(conn).column(
-                "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'failed')", {}
-            )[0]
-        )
+    return sum(len(notices(engine, status=s)) for s in ("pending", "sending", "failed"))
 
 
 def _step_keys(engine: Engine) -> set[str]:
-    with engine.db.reading() as conn:
-        return set(Raw(conn).column("SELECT key FROM outbox WHERE key LIKE 'step:%'", {}))
+    return {n.key for n in notices(engine) if n.key.startswith("step:")}
 
 
 def _message_ids(box: Mailbox) -> Counter[str]:

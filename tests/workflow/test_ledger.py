@@ -13,9 +13,9 @@ from openpyxl import Workbook
 from cli import cli
 from workflow.core.errors import ValidationError
 from workflow.engine import Engine
-from workflow.ledger import COLUMNS, LedgerRow, export_ledger, export_public, import_ledger
+from workflow.ledger import COLUMNS, export_ledger, export_public, import_ledger
 from workflow.reporting.measures import measure
-from workflow.testing import FrozenClock, beijing
+from workflow.testing import FrozenClock, beijing, notices, row_count
 
 HEADER = [zh for zh, _ in COLUMNS]
 GOOD = [
@@ -309,23 +309,15 @@ def _dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_the_batch_replay_writes_what_one_action_at_a_time_writes(
-    engine: Engine, tmp_path: Path, template_db: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path, template_db: Path, clock: FrozenClock
 ) -> None:
     """New cases replayed in one transaction leave the very rows, deadlines, notices and audit chain (hash for
     hash) that the engine's actions leave when called one by one."""
-    from workflow.ledger import importer as ledger
-
     source = _csv(tmp_path, [*GOOD, UNSATISFIED_THEN_CLOSED])
     batched = import_ledger(engine, source)
     shutil.copy(template_db, tmp_path / "one_by_one.db")
-
-    def each(target: Engine, rs: object, rows: list[LedgerRow], session: str | None) -> None:
-        for row in rows:
-            ledger._replay(target, rs, row, None, session)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(ledger, "_replay_batch", each)
     with Engine.open(tmp_path / "one_by_one.db", clock=clock) as other:
-        single = import_ledger(other, source)
+        single = import_ledger(other, source, per_action=True)
         assert (batched.created, single.created) == (4, 4)
         assert _dump(engine) == _dump(other)
     case = engine.get("0004")  # unsatisfied: re-handled under the rule set, as the engine does
@@ -340,13 +332,11 @@ def test_imported_history_sends_no_notices_but_open_deadlines_remind(
     from workflow.sweep import sweep
 
     import_ledger(engine, _csv(tmp_path, GOOD))
-    with engine.db.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one() == 0
+    assert row_count(engine, "outbox") == 0
     assert [e.action for e in engine.history("0002")] == ["submit", "assign", "answer", "feedback", "close"]
     report = sweep(engine, now=clock.now())
     assert {r.case for r in report.records} == {"测试会议/0003"}
-    with engine.db.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM outbox WHERE status = 'pending'").scalar_one() > 0
+    assert notices(engine, status="pending")
 
 
 def test_a_new_case_the_lifecycle_refuses_stops_at_its_row(engine: Engine, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from workflow.store import outbox
 from workflow.store.sql import Raw
 from workflow.store.steps import DUE_STEPS
 from workflow.sweep import forecast, sweep
-from workflow.testing import FrozenClock, beijing, make_case
+from workflow.testing import FrozenClock, beijing, make_case, unit_ids
 
 
 def _variant(**changes: object) -> RuleSet:
@@ -79,8 +79,7 @@ def test_the_parent_unit_receives_the_supervision_letter(engine: Engine, clock: 
     engine.assign("0001", main="市河湖中心")
     clock.set(beijing("2026-06-10", 9))
     [record] = sweep(engine).records
-    with engine.db.reading() as conn:
-        ids = dict(Raw(conn).all("SELECT name, id FROM units"))
+    ids = unit_ids(engine)
     assert (record.label, record.recipients) == (
         "督办函",
         (f"unit:{ids['市河湖中心']}", f"unit:{ids['市政府办公厅']}", "office"),

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from rules import RATING_LABELS
 from workflow.ledger.sheets import COLUMNS, write_table
-from workflow.store.sql import Raw, as_instant
+from workflow.store.ledger import ledger_snapshot
+from workflow.store.sql import as_instant
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
@@ -23,48 +24,16 @@ def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = Fa
         return instant.astimezone(rs.zone).date().isoformat() if instant else ""
 
     with engine.db.reading() as conn:
-        raw = Raw(conn)
-        sid = engine.directory.session_id(conn, session)
-        units = dict(raw.all("SELECT id, name FROM units", {}))
-        deputies = dict(raw.all("SELECT id, name FROM deputies", {}))
-        where = "s.session_id = :sid" + (" AND NOT s.confidential" if public else "")
-        cases = raw.rows(f"SELECT s.* FROM suggestions s WHERE {where} ORDER BY s.number", {"sid": sid})
-        roles: dict[int, list[tuple[int, str]]] = {}
-        signers: dict[int, list[int]] = {}
-        feedback: dict[int, tuple[str, Any]] = {}
-        conversions: dict[int, tuple[str, Any]] = {}
-        for sid_, unit, role in raw.all(
-            "SELECT a.suggestion_id, a.unit_id, a.role FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id "
-            f"WHERE {where} AND a.until IS NULL ORDER BY a.id",
-            {"sid": sid},
-        ):
-            roles.setdefault(sid_, []).append((unit, role))
-        for sid_, deputy in raw.all(
-            "SELECT g.suggestion_id, g.deputy_id FROM suggestion_signers g JOIN suggestions s ON s.id = g.suggestion_id "
-            f"WHERE {where} ORDER BY g.position",
-            {"sid": sid},
-        ):
-            signers.setdefault(sid_, []).append(deputy)
-        for sid_, rating, at in raw.all(
-            f"SELECT f.suggestion_id, f.rating, f.at FROM feedback f JOIN suggestions s ON s.id = f.suggestion_id WHERE {where} "
-            "ORDER BY f.id",
-            {"sid": sid},
-        ):
-            feedback[sid_] = (rating, at)
-        for sid_, to, at in raw.all(
-            f"SELECT c.suggestion_id, c.to_category, c.at FROM conversions c JOIN suggestions s ON s.id = c.suggestion_id "
-            f"WHERE {where} ORDER BY c.id",
-            {"sid": sid},
-        ):
-            conversions[sid_] = (to, at)
+        snap = ledger_snapshot(conn, engine.directory.session_id(conn, session), public=public)
+    units, deputies, signers = snap.units, snap.deputies, snap.signers
     rows = []
-    for c in cases:
+    for c in snap.cases:
         cid = c["id"]
-        mine = roles.get(cid, [])
+        mine = snap.roles.get(cid, [])
         main = next((units[u] for u, r in mine if r in ("main", "split")), "")
         co = "、".join(units[u] for u, r in mine if r == "co")
-        rating, feedback_at = feedback.get(cid, ("", None))
-        to, converted_at = conversions.get(cid, ("", None))
+        rating, feedback_at = snap.feedback.get(cid, ("", None))
+        to, converted_at = snap.conversions.get(cid, ("", None))
         rows.append(
             [
                 c["number"],

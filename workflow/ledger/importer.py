@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rules import RuleSet
 from workflow.actions import Answer, Assign, Close, Convert, Feedback, Submit
@@ -27,7 +27,7 @@ from workflow.core.states import State
 from workflow.ledger.sheets import LedgerRow, Rejected, check_rows
 from workflow.pipeline import Step
 from workflow.recompute import no_cycle_collection
-from workflow.store.sql import Raw
+from workflow.store.ledger import CaseFacts, case_facts
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
@@ -70,12 +70,14 @@ def import_ledger(
     *,
     session: str | None = None,
     skip_bad: bool = False,
+    per_action: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import ``path`` into ``session`` (default: the current one): all or nothing unless ``skip_bad``.
 
     New cases are replayed in batches of :data:`BATCH` per transaction; cases already in the session are
-    brought forward one action at a time. The replayed actions send no notices (they happened on paper;
+    brought forward one action at a time. With ``per_action`` every action is its own transaction, as if
+    entered by hand (the same rows, some ten times slower). The replayed actions send no notices (they happened on paper;
     :meth:`Engine.quietly`). ``progress(done, total)`` is called after each batch (and every 100 rows
     brought forward).
     """
@@ -88,9 +90,7 @@ def import_ledger(
             problems=[f"row {r.line}: {reason}" for r in bad for reason in r.reasons],
         )
     report = ImportReport(rows=total, rejected=bad)
-    existing = _existing(
-        engine, session, [r.number for r in good]
-    )  # names an unknown session before any write
+    existing = _existing(engine, session, [r.number for r in good])
     known_units = {u.name for u in engine.units()}
     known_deputies = {d.name for d in engine.deputies()}
     for row in good:
@@ -105,7 +105,7 @@ def import_ledger(
                 known_deputies.add(deputy)
                 report.deputies_created.append(deputy)
     with engine.quietly():
-        _import_rows(engine, rs, good, existing, session, report, progress)
+        _import_rows(engine, rs, good, existing, session, report, progress, per_action=per_action)
     return report
 
 
@@ -113,10 +113,12 @@ def _import_rows(
     engine: Engine,
     rs: RuleSet,
     good: list[LedgerRow],
-    existing: dict[str, dict[str, Any]],
+    existing: dict[str, CaseFacts],
     session: str | None,
     report: ImportReport,
     progress: Callable[[int, int], None] | None,
+    *,
+    per_action: bool,
 ) -> None:
     batch: list[LedgerRow] = []
     done = 0
@@ -124,7 +126,7 @@ def _import_rows(
     def flush() -> None:
         nonlocal done
         if batch:
-            _replay_batch(engine, rs, batch, session)
+            _replay_batch(engine, rs, batch, session, per_action=per_action)
             report.created += len(batch)
             done += len(batch)
             batch.clear()
@@ -134,7 +136,7 @@ def _import_rows(
     for row in good:  # in the file's order: runs of new cases in batches, existing ones one by one
         if row.number not in existing:
             batch.append(row)
-            if len(batch) == BATCH:
+            if len(batch) == (1 if per_action else BATCH):
                 flush()
             continue
         flush()
@@ -148,7 +150,9 @@ def _import_rows(
     flush()
 
 
-def _replay_batch(engine: Engine, rs: RuleSet, rows: Sequence[LedgerRow], session: str | None) -> None:
+def _replay_batch(
+    engine: Engine, rs: RuleSet, rows: Sequence[LedgerRow], session: str | None, *, per_action: bool
+) -> None:
     """Replay new cases in one transaction through the pipeline: each row's commands run on its case with the
     row's dates (:meth:`~workflow.pipeline.Pipeline.replay`), and everything is written in one statement per
     table.
@@ -156,6 +160,10 @@ def _replay_batch(engine: Engine, rs: RuleSet, rows: Sequence[LedgerRow], sessio
     When the lifecycle refuses any row, the batch is rolled back and its rows replayed one action at a time,
     so that the rows before the refused one are imported and the error names that row, as without batches.
     """
+    if per_action:
+        for row in rows:
+            _replay(engine, rs, row, None, session)
+        return
     histories = [
         (
             row.number,
@@ -177,63 +185,40 @@ def _submit(row: LedgerRow) -> Submit:
     return Submit(row.title, row.deputy, row.co_signers, "", row.field)
 
 
-_NEW: dict[str, Any] = {
-    "state": State.SUBMITTED.value,
-    "answered": False,
-    "converted": False,
-    "feedback": False,
-}
+_NEW = CaseFacts(State.SUBMITTED.value, answered=False, converted=False, feedback=False)
 
 
-def _steps(rs: RuleSet, row: LedgerRow, have: dict[str, Any]) -> list[Step]:
+def _steps(rs: RuleSet, row: LedgerRow, have: CaseFacts) -> list[Step]:
     """The actions after submission that the row records and the case (``have``) lacks, in order, each with its
     time and the state it needs (else it is skipped)."""
     steps: list[Step] = []
-    if row.assigned_at and row.main_unit and have["state"] == State.SUBMITTED.value:
+    if row.assigned_at and row.main_unit and have.state == State.SUBMITTED.value:
         steps.append(Step(Assign(row.main_unit, row.co_units), _at(rs, row.assigned_at, "assign")))
-    if row.answered_at and row.category and not have["answered"]:
+    if row.answered_at and row.category and not have.answered:
         waived = dict.fromkeys(row.co_units, _WAIVED)
         command = Answer(row.category, _ANSWER, row.main_unit, without_opinion=waived)
         steps.append(Step(command, _at(rs, row.answered_at, "answer")))
-    if row.feedback_at and row.rating and not have["feedback"]:
+    if row.feedback_at and row.rating and not have.feedback:
         comment = _UNSATISFIED if row.rating == "unsatisfied" else ""
         steps.append(Step(Feedback(row.rating, comment), _at(rs, row.feedback_at, "feedback")))
         if row.closed_at:  # when the rule set has not closed it on the feedback already
             steps.append(Step(Close(_CLOSED), _at(rs, row.closed_at, "close"), State.REVISITED))
-    if row.converted_to and row.converted_at and not have["converted"]:
+    if row.converted_to and row.converted_at and not have.converted:
         steps.append(Step(Convert(row.converted_to, _CONVERTED), _at(rs, row.converted_at, "convert")))
     return steps
 
 
-def _existing(engine: Engine, session: str | None, numbers: list[str]) -> dict[str, dict[str, Any]]:
-    """What the session already holds of these numbers: state, answered, feedback and conversion facts."""
-    found: dict[str, dict[str, Any]] = {}
+def _existing(engine: Engine, session: str | None, numbers: list[str]) -> dict[str, CaseFacts]:
+    """What the session already holds of these numbers (naming an unknown session before any write)."""
     with engine.db.reading() as conn:
-        sid = engine.directory.session_id(conn, session)
-        raw = Raw(conn)
-        for chunk in range(0, len(numbers), 500):
-            marks, params = Raw.in_list("n", numbers[chunk : chunk + 500])
-            for number, state, answered, current, category, rating in raw.all(
-                "SELECT s.number, s.state, s.answered_at, s.current_category, s.category, s.rating "
-                f"FROM suggestions s WHERE s.session_id = :sid AND s.number IN {marks}",
-                {**params, "sid": sid},
-            ):
-                found[number] = {
-                    "state": state,
-                    "answered": answered is not None,
-                    "converted": current != category,
-                    "feedback": rating is not None,
-                }
-    return found
+        return case_facts(conn, engine.directory.session_id(conn, session), numbers)
 
 
 def _at(rs: RuleSet, day: date, step: str) -> datetime:
     return datetime.combine(day, _TIMES[step], tzinfo=rs.zone).astimezone(UTC)
 
 
-def _replay(
-    engine: Engine, rs: RuleSet, row: LedgerRow, have: dict[str, Any] | None, session: str | None
-) -> int:
+def _replay(engine: Engine, rs: RuleSet, row: LedgerRow, have: CaseFacts | None, session: str | None) -> int:
     """Drive the case through the steps the row records and the case lacks, one action (one transaction)
     at a time; returns how many ran."""
     steps = 0
@@ -243,7 +228,7 @@ def _replay(
             engine.run(row.number, _submit(row), at=at, session=session)
             steps += 1
             have = _NEW
-        state = State(have["state"])
+        state = State(have.state)
         for step in _steps(rs, row, have):
             if step.needs is not None and state is not step.needs:
                 continue

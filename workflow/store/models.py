@@ -408,3 +408,8 @@ class AuditEvent(SQLModel, table=True):
 def table(model: type[SQLModel]) -> Table:
     """The Core ``Table`` behind a table model."""
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+def tables() -> dict[str, Table]:
+    """Every table of the schema, by name."""
+    return dict(SQLModel.metadata.tables)

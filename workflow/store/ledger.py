@@ -1,0 +1,89 @@
+"""The ledger's reads: what a session already holds of an imported ledger's numbers, and a session's cases as
+the ledger export writes them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from workflow.store.sql import Raw
+
+__all__ = ["CaseFacts", "LedgerSnapshot", "case_facts", "ledger_snapshot"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What an import needs to know of a case already in the session."""
+
+    state: str
+    answered: bool
+    converted: bool
+    feedback: bool
+
+
+def case_facts(conn: Connection, session_id: int, numbers: Sequence[str]) -> dict[str, CaseFacts]:
+    """The facts of the session's cases among ``numbers``, by number."""
+    raw = Raw(conn)
+    found: dict[str, CaseFacts] = {}
+    for chunk in range(0, len(numbers), 500):
+        marks, params = Raw.in_list("n", numbers[chunk : chunk + 500])
+        for number, state, answered, current, category, rating in raw.all(
+            "SELECT s.number, s.state, s.answered_at, s.current_category, s.category, s.rating "
+            f"FROM suggestions s WHERE s.session_id = :sid AND s.number IN {marks}",
+            {**params, "sid": session_id},
+        ):
+            found[number] = CaseFacts(state, answered is not None, current != category, rating is not None)
+    return found
+
+
+@dataclass
+class LedgerSnapshot:
+    """A session's cases and what the ledger shows of them, read in one transaction."""
+
+    units: dict[int, str]
+    deputies: dict[int, str]
+    cases: list[dict[str, Any]]  # the case rows, by number
+    roles: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # active (unit, role) per case
+    signers: dict[int, list[int]] = field(default_factory=dict)  # co-signing deputies per case, in order
+    feedback: dict[int, tuple[str, Any]] = field(default_factory=dict)  # the last (rating, at) per case
+    conversions: dict[int, tuple[str, Any]] = field(default_factory=dict)  # the last (class, at) per case
+
+
+def ledger_snapshot(conn: Connection, session_id: int, *, public: bool = False) -> LedgerSnapshot:
+    """The session's cases (without confidential ones when ``public``) and what the ledger shows of them."""
+    raw = Raw(conn)
+    params = {"sid": session_id}
+    where = "s.session_id = :sid" + (" AND NOT s.confidential" if public else "")
+    snap = LedgerSnapshot(
+        units=dict(raw.all("SELECT id, name FROM units")),
+        deputies=dict(raw.all("SELECT id, name FROM deputies")),
+        cases=raw.rows(f"SELECT s.* FROM suggestions s WHERE {where} ORDER BY s.number", params),
+    )
+    for case, unit, role in raw.all(
+        "SELECT a.suggestion_id, a.unit_id, a.role FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id "
+        f"WHERE {where} AND a.until IS NULL ORDER BY a.id",
+        params,
+    ):
+        snap.roles.setdefault(case, []).append((unit, role))
+    for case, deputy in raw.all(
+        "SELECT g.suggestion_id, g.deputy_id FROM suggestion_signers g JOIN suggestions s ON s.id = g.suggestion_id "
+        f"WHERE {where} ORDER BY g.position",
+        params,
+    ):
+        snap.signers.setdefault(case, []).append(deputy)
+    for case, rating, at in raw.all(
+        f"SELECT f.suggestion_id, f.rating, f.at FROM feedback f JOIN suggestions s ON s.id = f.suggestion_id WHERE {where} "
+        "ORDER BY f.id",
+        params,
+    ):
+        snap.feedback[case] = (rating, at)
+    for case, to, at in raw.all(
+        f"SELECT c.suggestion_id, c.to_category, c.at FROM conversions c JOIN suggestions s ON s.id = c.suggestion_id "
+        f"WHERE {where} ORDER BY c.id",
+        params,
+    ):
+        snap.conversions[case] = (to, at)
+    return snap
