@@ -12,7 +12,7 @@ history: it does not move the case's last-event time, so paper records dated bef
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -160,7 +160,7 @@ def _range(work: _Pass, batch: Batch, cases: list[SelectedCase]) -> None:
             key = (rs.id, rs.version, d.kind, d.start, complex_case)
             found = memo.get(key, _MISSING)
             if found is _MISSING:
-                found = memo[key] = _compute(rs, d.kind, d.start, complex_case)
+                found = memo[key] = _compute(rs, d.kind, d.start, complex_case, batch.store.prepared)
             old_due = d.due.isoformat()
             if found is None:
                 writes.append((d.id, _CANCELLED))
@@ -187,7 +187,7 @@ def _range(work: _Pass, batch: Batch, cases: list[SelectedCase]) -> None:
         uow.begin(system, work.at, work.now, ordered=False)
         uow.tallies = False  # moved dates change nothing a tally reads
         for deadline_id, values in writes:
-            uow.move_deadline(deadline_id, **values["row"])
+            uow.move_deadline(deadline_id, values["row"])
         ruleset = None
         if repin is not None and (case.ruleset_id, case.ruleset_version) != (repin.id, repin.version):
             ruleset = {
@@ -211,8 +211,15 @@ _MISSING: Any = object()
 _CANCELLED: dict[str, Any] = {"row": {"status": "cancelled", "next_step_at": None}}
 
 
-def _compute(rs: RuleSet, kind: str, start: Any, complex_case: bool) -> tuple[Due, dict[str, Any]] | None:
-    """The recomputed deadline and its stored form (memoised by the caller)."""
+def _compute(
+    rs: RuleSet,
+    kind: str,
+    start: Any,
+    complex_case: bool,
+    prepared: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+) -> tuple[Due, dict[str, Any]] | None:
+    """The recomputed deadline and its stored form, ``prepared`` once for the many cases that share it
+    (memoised by the caller)."""
     new = rs.due(DeadlineKind(kind), start, complex_case=complex_case)
     if new is None:
         return None
@@ -226,4 +233,4 @@ def _compute(rs: RuleSet, kind: str, start: Any, complex_case: bool) -> tuple[Du
         "provisional": new.provisional,
         "next_step_at": rs.first_check_at(kind, new.end, new.due_at),
     }
-    return new, {"due_text": new.end.isoformat(), "row": row}
+    return new, {"due_text": new.end.isoformat(), "row": prepared(row)}

@@ -280,14 +280,16 @@ def extend(uow: UnitOfWork, cmd: Extend) -> None:
         assert due is not None
         uow.move_deadline(
             deadline_id,
-            due=due.end,
-            raw_due=due.raw_end,
-            due_at=due.due_at,
-            roll_reason=due.roll_reason,
-            provisional=due.provisional,
-            escalation_step=0,
-            # the ladder starts again from the new due date
-            next_step_at=rs.first_check_at(DeadlineKind.ANSWER, due.end, due.due_at),
+            {
+                "due": due.end,
+                "raw_due": due.raw_end,
+                "due_at": due.due_at,
+                "roll_reason": due.roll_reason,
+                "provisional": due.provisional,
+                "escalation_step": 0,
+                # the ladder starts again from the new due date
+                "next_step_at": rs.first_check_at(DeadlineKind.ANSWER, due.end, due.due_at),
+            },
         )
         moved.append(due.end.isoformat())
     uow.step(Action.EXTEND, data={"reason": reason, "answer_due": moved})

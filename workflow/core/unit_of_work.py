@@ -18,7 +18,7 @@ reassigns); a row a later step must update goes in through :meth:`UnitOfWork.ins
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol, TypeAlias
@@ -94,7 +94,8 @@ class CaseStore(Protocol):
     def update(
         self, table: str, where: dict[str, Any], values: dict[str, Any]
     ) -> Write: ...  # pragma: no cover
-    def move_deadline(self, deadline_id: int, values: dict[str, Any]) -> Write: ...  # pragma: no cover
+    def move_deadline(self, deadline_id: int, values: Mapping[str, Any]) -> Write: ...  # pragma: no cover
+    def prepared(self, values: Mapping[str, Any]) -> Mapping[str, Any]: ...  # pragma: no cover
 
 
 class UnitOfWork:
@@ -413,8 +414,9 @@ class UnitOfWork:
         if not self.inserted:
             self.writes.append(self.store.update(table, where, values))
 
-    def move_deadline(self, deadline_id: int, **values: Any) -> None:
-        """Give a deadline in the database new dates at flush; its version goes up, so its reminders key anew."""
+    def move_deadline(self, deadline_id: int, values: Mapping[str, Any]) -> None:
+        """Give a deadline in the database new ``values`` (column → value) at flush; its version goes up, so its
+        reminders key anew."""
         self.writes.append(self.store.move_deadline(deadline_id, values))
 
     # ---- rows and notices -----------------------------------------------------------------------

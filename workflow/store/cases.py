@@ -7,7 +7,7 @@ insert statement per table, then one compare-and-set per case (batched), then th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -21,7 +21,7 @@ from workflow.core.unit_of_work import ActiveAssignment, UnitOfWork, Write
 from workflow.store import tally
 from workflow.store.database import Dialect
 from workflow.store.directory import Directory
-from workflow.store.sql import Raw, as_date, as_instant, update_sql
+from workflow.store.sql import Prepared, Raw, as_date, as_instant, update_sql
 
 __all__ = ["CASE_COLUMNS", "CaseStore", "case_row", "flush"]
 
@@ -207,10 +207,16 @@ class CaseStore:
         params = {f"w_{c}": v for c, v in where.items() if v is not None} | values
         return update_sql(table, tuple(values), conditions), params
 
-    def move_deadline(self, deadline_id: int, values: dict[str, Any]) -> Write:
+    def move_deadline(self, deadline_id: int, values: Mapping[str, Any]) -> Write:
         """New values for a deadline (dates, or its status when it no longer applies); its version goes up by
-        one, so its reminders key anew."""
-        return _move_sql(tuple(values)), {**values, "b_id": deadline_id}
+        one, so its reminders key anew. Values from :meth:`prepared` stay prepared."""
+        params = Prepared(values) if type(values) is Prepared else dict(values)
+        params["b_id"] = deadline_id
+        return _move_sql(tuple(values)), params
+
+    def prepared(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``values`` in the database's own form, for writes that many cases share (a recomputation's moves)."""
+        return self.raw.prepare(values)
 
 
 def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:

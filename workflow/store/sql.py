@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-__all__ = ["Raw", "as_date", "as_instant", "update_sql"]
+__all__ = ["Prepared", "Raw", "as_date", "as_instant", "update_sql"]
 
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
@@ -93,6 +93,13 @@ def as_date(value: Any) -> date:
     raise TypeError(msg)
 
 
+class Prepared(dict[str, Any]):
+    """Parameters already in the form the database stores (see :meth:`Raw.prepare`): the driver takes them as
+    they are (a bulk pass prepares the values many rows share once, not once a row)."""
+
+    __slots__ = ()
+
+
 class Raw:
     """SQL with ``:name`` parameters, run on the driver connection of ``conn`` in its transaction."""
 
@@ -103,7 +110,7 @@ class Raw:
         self._conn: Any = conn.connection.driver_connection
 
     def _params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        if self.postgres:
+        if self.postgres or type(params) is Prepared:
             return params
         return {
             k: v if (t := type(v)) is str or t is int or v is None else _sqlite_value(v)
@@ -125,6 +132,10 @@ class Raw:
     def value(self, value: Any) -> Any:
         """``value`` as this database stores it (for callers that prepare many rows themselves)."""
         return value if self.postgres else _sqlite_value(value)
+
+    def prepare(self, values: Mapping[str, Any]) -> Prepared:
+        """``values`` as this database stores them, marked so that no write converts them again."""
+        return Prepared(values if self.postgres else {k: _sqlite_value(v) for k, v in values.items()})
 
     def many(self, sql: str, rows: Sequence[Mapping[str, Any]], *, prepared: bool = False) -> int:
         """Execute one statement for each parameter set; the rows touched in all (-1 when unknown).
