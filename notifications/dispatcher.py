@@ -51,6 +51,14 @@ class DispatchReport:
     lost: int = 0  # leases another dispatcher took over meanwhile
     errors: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """The counts in one line, then each error on a line of its own."""
+        line = (
+            f"{self.claimed} claimed: {self.sent} sent, {self.failed} to retry, {self.dead} dead, "
+            f"{self.suppressed} suppressed, {self.deferred} held, {self.digested} in {self.digests} digest(s)"
+        )
+        return line + "".join(f"\n  {e}" for e in self.errors)
+
 
 def _local(instant: datetime, rs: RuleSet) -> str:
     return instant.astimezone(rs.zone).strftime("%Y-%m-%d %H:%M")

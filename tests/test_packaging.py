@@ -1,4 +1,4 @@
-"""The built wheel holds exactly the four top-level names with their data files."""
+"""The built wheel holds exactly the five top-level names with their data files."""
 
 from __future__ import annotations
 
@@ -36,10 +36,10 @@ def wheel_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
         return set(archive.namelist())
 
 
-def test_the_wheel_has_exactly_the_four_top_level_names(wheel_files: set[str]) -> None:
-    """workflow, rules, notifications and cli.py; no tests, no benches."""
+def test_the_wheel_has_exactly_the_five_top_level_names(wheel_files: set[str]) -> None:
+    """workflow, rules, notifications, commands and cli.py; no tests, no benches."""
     tops = {name.split("/")[0] for name in wheel_files if not name.startswith("jianyi-")}
-    assert tops == {"workflow", "rules", "notifications", "cli.py"}
+    assert tops == {"workflow", "rules", "notifications", "commands", "cli.py"}
 
 
 def test_the_wheel_carries_migrations_profiles_and_type_markers(wheel_files: set[str]) -> None:
@@ -52,6 +52,7 @@ def test_the_wheel_carries_migrations_profiles_and_type_markers(wheel_files: set
         "workflow/py.typed",
         "rules/py.typed",
         "notifications/py.typed",
+        "commands/py.typed",
     } <= wheel_files
 
 

@@ -28,12 +28,12 @@ def test_tool_is_clean(command: list[str]) -> None:
 
 
 def test_nothing_imports_the_cli() -> None:
-    """cli.py is the composition root: no package module imports it."""
+    """cli.py is the composition root: no package module imports it, the command modules included."""
     import ast
 
     offenders = []
     for path in sorted(
-        p for pkg in ("workflow", "rules", "notifications") for p in (ROOT / pkg).rglob("*.py")
+        p for pkg in ("commands", "workflow", "rules", "notifications") for p in (ROOT / pkg).rglob("*.py")
     ):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = (

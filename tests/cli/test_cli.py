@@ -334,6 +334,16 @@ def test_audit_verify_reports_and_fails_on_tampering(runner: CliRunner, case: Pa
     assert "建议 测试会议/0001: event #2: altered" in result.stdout
 
 
+def test_a_check_that_finds_problems_fails_in_one_line_even_with_debug(runner: CliRunner, case: Path) -> None:
+    """A broken audit trail is a finding, not a fault: --debug still prints one line and exits 9."""
+    import sqlite3
+
+    with sqlite3.connect(case) as conn:
+        conn.execute("UPDATE audit_events SET actor = 'unit:x' WHERE seq = 2")
+    result = runner.invoke(cli, ["--db", str(case), "--debug", "audit", "verify"])
+    assert (result.exit_code, result.stderr) == (9, "Error: audit trail broken in 1 case(s)\n")
+
+
 def test_diagram_prints_mermaid_and_markdown(runner: CliRunner) -> None:
     """The diagram is generated from the table."""
     from workflow.core.machine import markdown_table, mermaid

@@ -175,6 +175,29 @@ def test_remind_once_records_and_sends_then_does_nothing_twice(
     assert len(list((tmp_path / "out").iterdir())) == 2
 
 
+def test_remind_once_prints_each_step_then_the_counts(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """Without --json, remind prints each step and its recipients, the sweep's counts, then the dispatch's."""
+    db = str(db_path)
+    for args in (
+        ["submit", "0001", "--title", "甲", "--deputy", "张三", "--at", "2026-03-01T09:00"],
+        ["assign", "0001", "--main", "市交通运输局", "--at", "2026-03-02T09:00"],
+    ):
+        assert runner.invoke(cli, ["--db", db, *args]).exit_code == 0
+    conf = tmp_path / "jianyi.toml"
+    conf.write_text('[notifications]\n[notifications.file]\ndirectory = "out"\n', encoding="utf-8")
+    base = ["--db", db, "--config", str(conf), "remind", "--once", "--now", "2026-06-04T10:00"]
+    step = "测试会议/0001  answer due 2026-06-02  催办 → unit:1, office  (skipped: 到期前提醒, 到期前提醒)\n"
+    dry = runner.invoke(cli, [*base, "--dry-run"])
+    assert dry.stdout == step + "would record 1 step(s), 2 notice(s), 0 feedback window(s) closed\n"
+    done = runner.invoke(cli, base)
+    assert done.stdout == (
+        step + "recorded 1 step(s), 2 notice(s), 0 feedback window(s) closed\n"
+        "2 claimed: 2 sent, 0 to retry, 0 dead, 0 suppressed, 0 held, 0 in 0 digest(s)\n"
+    )
+
+
 def test_remind_needs_once(runner: CliRunner, db_path: Path) -> None:
     """Without --once the command says what to use instead."""
     result = runner.invoke(cli, ["--db", str(db_path), "remind"])

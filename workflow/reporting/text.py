@@ -1,4 +1,5 @@
-"""Plain text for people at a terminal: cases, changes, histories, deadlines, rule sets, notices, calendars.
+"""Plain text for people at a terminal: cases, changes, histories, deadlines, rule sets, notices, sweeps,
+calendars.
 
 Pure functions of the view objects (:mod:`workflow.core.views` and their kin) and, where a time is shown or
 judged, the rule set's zone and ``now``. Columns are padded by terminal width, a CJK character taking two.
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from workflow.core.views import Case, Change, DeadlineExplained, DeadlineInfo, DueItem, HistoryEntry
     from workflow.recompute import RecomputeReport
     from workflow.store.outbox import Notice
-    from workflow.sweep import ForecastItem
+    from workflow.sweep import ForecastItem, SweepReport
 
 __all__ = [
     "case_text",
@@ -35,6 +36,7 @@ __all__ = [
     "pad",
     "recompute_text",
     "ruleset_text",
+    "sweep_text",
 ]
 
 _DEPUTY = "代表 (deputy)"
@@ -246,6 +248,22 @@ def forecast_text(items: Sequence[ForecastItem], zone: tzinfo, days: int) -> str
         )
         or f"nothing due in the next {days} day(s)"
     )
+
+
+def sweep_text(report: SweepReport, *, dry_run: bool) -> str:
+    """``jianyi remind``: each ladder step recorded (or, in a dry run, due) with its recipients, then the counts."""
+    lines = [
+        f"{r.case}  {r.kind} due {r.due}  {r.label}"
+        + (f" → {', '.join(r.recipients)}" if r.recipients else "")
+        + (f"  (skipped: {', '.join(r.skipped)})" if r.skipped else "")
+        for r in report.records
+    ]
+    prefix = "would record" if dry_run else "recorded"
+    lines.append(
+        f"{prefix} {report.steps} step(s), {report.notices} notice(s), "
+        f"{report.lapsed} feedback window(s) closed"
+    )
+    return "\n".join(lines)
 
 
 def month_text(month: str, days: Sequence[DayInfo], *, official: bool) -> str:

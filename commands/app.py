@@ -1,0 +1,192 @@
+"""What every command shares: the :class:`App` (database, congress, actor, configuration), the ``--config``
+file, output helpers and common options, and the findings a check refuses with.
+
+The database stack is imported inside methods, so importing this module stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+if TYPE_CHECKING:
+    from notifications import NotifyConfig
+    from workflow import Actor, Engine
+
+__all__ = [
+    "App",
+    "AuditBroken",
+    "CheckFailed",
+    "TemplatesBroken",
+    "combine",
+    "emit",
+    "emit_checked",
+    "json_option",
+    "pass_app",
+    "read_config",
+    "session_option",
+    "write_output",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class App:
+    """What every command shares: where the database is, which congress, who acts."""
+
+    db: str
+    congress: str | None
+    actor_text: str
+    debug: bool
+    notifications: dict[str, Any] = field(default_factory=dict)
+    config_dir: str | None = None
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self, *, init_level: str | None = None) -> Engine:
+        """The engine, opened on first use and closed with the command line's context; with ``init_level``
+        the database and congress are created or upgraded first (``jianyi init``)."""
+        if self._engine is None:
+            from workflow import Engine
+
+            opened = (
+                Engine.open(self.db, congress=self.congress)
+                if init_level is None
+                else Engine.init(self.db, congress=self.congress, level=init_level)
+            )
+            self._engine = click.get_current_context().find_root().with_resource(opened)
+        return self._engine
+
+    def zone(self) -> ZoneInfo:
+        """The rule set's zone, in which times are shown."""
+        return self.engine().active_ruleset().zone
+
+    def actor(self) -> Actor:
+        """The ``--as`` actor."""
+        from workflow import Actor
+
+        try:
+            return Actor.parse(self.actor_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--as") from None
+
+    def when(self, value: str | None) -> datetime | None:
+        """``--at``/``--now`` text as an aware instant (local time in the rule set's zone when no offset)."""
+        if value is None:
+            return None
+        from workflow import parse_instant
+
+        try:
+            return parse_instant(value, self.zone())
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    def notify_config(self) -> NotifyConfig:
+        """The ``[notifications]`` table of ``--config``, its relative paths taken from the file's directory."""
+        from notifications import NotifyConfig
+
+        base = Path(self.config_dir) if self.config_dir else None
+        return NotifyConfig.from_mapping(self.notifications, base=base)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def read_config(path: str | None) -> dict[str, Any]:
+    """The ``--config`` file: db, congress and actor (at the top or in ``[jianyi]``), the ``[notifications]``
+    table, and ``base``, the file's directory; empty without a file."""
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--config") from None
+    tables = set(data) - {"db", "congress", "actor"}
+    unknown_tables = tables - {"jianyi", "notifications"}
+    section = {k: v for k, v in data.items() if k not in tables} | dict(data.get("jianyi", {}))
+    unknown = sorted((set(section) - {"db", "congress", "actor"}) | unknown_tables)
+    if unknown:
+        raise click.BadParameter(f"unknown key(s) in {path}: {', '.join(unknown)}", param_hint="--config")
+    section["notifications"] = dict(data.get("notifications", {}))
+    section["base"] = str(Path(path).resolve().parent)
+    return section
+
+
+# ---- findings -------------------------------------------------------------------------------------
+class CheckFailed(Exception):
+    """A check found problems, already printed: the command line exits with the code its class is given, and
+    with one line even under ``--debug`` (a finding, not a fault)."""
+
+
+class AuditBroken(CheckFailed):
+    """``audit verify`` found altered or missing audit rows."""
+
+    def __init__(self, *, cases: int) -> None:
+        self.cases = cases
+        super().__init__(f"audit trail broken in {cases} case(s)")
+
+
+class TemplatesBroken(CheckFailed):
+    """``templates check`` found templates that do not render."""
+
+    def __init__(self, *, templates: int) -> None:
+        self.templates = templates
+        super().__init__(f"{templates} template(s) do not render")
+
+
+# ---- output ---------------------------------------------------------------------------------------
+def emit(as_json: bool, data: Any, render: Callable[[], str]) -> None:
+    """Print ``data`` as JSON, or the text ``render`` makes (called only then)."""
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(render())
+
+
+def emit_checked(as_json: bool, data: dict[str, Any], checked: str, problems: Sequence[Any]) -> None:
+    """Print the problems a check found, then the count line (or all of it as JSON)."""
+    lines = [str(p) for p in problems]
+    emit(
+        as_json,
+        {**data, "problems": lines},
+        lambda: "".join(f"{line}\n" for line in lines) + f"{checked} checked, {len(lines)} problem(s)",
+    )
+
+
+def write_output(output: str | None, body: str | bytes) -> None:
+    """Write ``body`` to the ``--output`` file, or to standard output (text only)."""
+    if output is None:
+        if isinstance(body, bytes):
+            raise click.UsageError("an Excel workbook needs --output FILE.xlsx")
+        click.echo(body, nl=False)
+        return
+    path = Path(output)
+    if isinstance(body, bytes):
+        path.write_bytes(body)
+    else:
+        path.write_text(body, encoding="utf-8")
+    click.echo(f"wrote {path}", err=True)
+
+
+# ---- common options -------------------------------------------------------------------------------
+def combine(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
+    """One decorator adding the options of ``decorators`` in the order given, which is their --help order."""
+
+    def apply(f: F) -> F:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return apply
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+session_option = click.option("--session", metavar="NAME", help="The session [current session].")

@@ -1,0 +1,415 @@
+"""What the office sets up and checks: the database (init), sessions, units, deputies, rule sets, the
+working-day calendar, notice templates, the audit trail, the lifecycle diagram and the demo database."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+
+import click
+
+from commands.app import (
+    App,
+    AuditBroken,
+    TemplatesBroken,
+    emit,
+    emit_checked,
+    json_option,
+    pass_app,
+)
+from workflow.reporting import text
+
+__all__ = ["COMMANDS"]
+
+
+# ---- set-up ---------------------------------------------------------------------------------------
+@click.command()
+@click.option(
+    "--level",
+    type=click.Choice(["national", "province", "city", "county", "township"]),
+    default="province",
+    show_default=True,
+    help="Level of a congress created now.",
+)
+@json_option
+@pass_app
+def init(app: App, level: str, as_json: bool) -> None:
+    """Create or upgrade the database, and the congress (--congress, default 'default')."""
+    engine = app.engine(init_level=level)
+    rs = engine.active_ruleset()
+    data = {"db": engine.url, "congress": engine.congress, "ruleset": f"{rs.id}@{rs.version}"}
+    emit(
+        as_json,
+        data,
+        lambda: f"initialised {engine.url}: congress {engine.congress!r}, rule set {rs.id}@{rs.version}",
+    )
+
+
+@click.group()
+def session() -> None:
+    """Sessions (届次/会次): suggestions are numbered within one."""
+
+
+@session.command("add")
+@click.argument("name")
+@click.option("--term", metavar="TERM", help="The term (届), e.g. 第十四届.")
+@click.option("--year", type=int, help="The year.")
+@click.option("--current", is_flag=True, help="Make it the current session.")
+@json_option
+@pass_app
+def session_add(
+    app: App, name: str, term: str | None, year: int | None, current: bool, as_json: bool
+) -> None:
+    """Add a session."""
+    info = app.engine().add_session(name, term=term, year=year, current=current)
+    emit(as_json, asdict(info), lambda: f"session {info.name!r} added" + (" (current)" if current else ""))
+
+
+@session.command("use")
+@click.argument("name")
+@json_option
+@pass_app
+def session_use(app: App, name: str, as_json: bool) -> None:
+    """Make NAME the current session."""
+    app.engine().set_current_session(name)
+    emit(as_json, {"current": name}, lambda: f"current session: {name}")
+
+
+@session.command("list")
+@json_option
+@pass_app
+def session_list(app: App, as_json: bool) -> None:
+    """List the sessions."""
+    rows = app.engine().sessions()
+    emit(
+        as_json,
+        [asdict(r) for r in rows],
+        lambda: (
+            "\n".join(
+                f"{'*' if r.current else ' '} {r.name}  {r.term or ''} {r.year or ''}".rstrip() for r in rows
+            )
+            or "no sessions yet: add one with `jianyi session add NAME --current`"
+        ),
+    )
+
+
+@click.group()
+def unit() -> None:
+    """Handling units (承办单位)."""
+
+
+@unit.command("add")
+@click.argument("name")
+@click.option("--parent", metavar="NAME", help="The superior unit (上级主管部门).")
+@click.option("--email", metavar="E")
+@click.option("--phone", metavar="P")
+@click.option("--webhook", metavar="URL", help="Webhook for notices (SMS gateway, 企业微信/钉钉 robot).")
+@json_option
+@pass_app
+def unit_add(app: App, /, name: str, as_json: bool, **contacts: str | None) -> None:
+    """Add a unit."""
+    info = app.engine().add_unit(name, **contacts)
+    emit(as_json, asdict(info), lambda: f"unit {info.name!r} added")
+
+
+@unit.command("list")
+@json_option
+@pass_app
+def unit_list(app: App, as_json: bool) -> None:
+    """List the units."""
+    rows = app.engine().units()
+    emit(as_json, [asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or "no units yet")
+
+
+@click.group()
+def deputy() -> None:
+    """Deputies (代表)."""
+
+
+@deputy.command("add")
+@click.argument("name")
+@click.option("--delegation", metavar="D", help="The delegation (代表团).")
+@click.option("--email", metavar="E")
+@click.option("--phone", metavar="P")
+@json_option
+@pass_app
+def deputy_add(app: App, /, name: str, as_json: bool, **contacts: str | None) -> None:
+    """Add a deputy."""
+    info = app.engine().add_deputy(name, **contacts)
+    emit(as_json, asdict(info), lambda: f"deputy {info.name!r} added")
+
+
+@deputy.command("list")
+@json_option
+@pass_app
+def deputy_list(app: App, as_json: bool) -> None:
+    """List the deputies."""
+    rows = app.engine().deputies()
+    emit(as_json, [asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or "no deputies yet")
+
+
+# ---- rules and the calendar -----------------------------------------------------------------------
+@click.group()
+def rules() -> None:
+    """Rule sets (办理规则): deadlines, calendar, lifecycle settings, escalation ladders."""
+
+
+@rules.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+def rules_check(file: str, as_json: bool) -> None:
+    """Validate a rule file; lists every problem with its key path."""
+    from rules import load_ruleset
+
+    rs = load_ruleset(file)
+    emit(
+        as_json,
+        {"ok": True, "id": rs.id, "version": rs.version},
+        lambda: f"{file}: valid rule set {rs.id}@{rs.version}",
+    )
+
+
+@rules.command("show")
+@click.option(
+    "--profile", metavar="ID", help="A shipped profile (national, beijing, …) [the congress's rule set]."
+)
+@json_option
+@pass_app
+def rules_show(app: App, profile: str | None, as_json: bool) -> None:
+    """Show a rule set: each deadline with its basis, lifecycle settings, classes, ladders."""
+    from rules import load_ruleset, profile_ids
+
+    if profile is not None:
+        if profile not in profile_ids():
+            raise click.BadParameter(
+                f"unknown profile {profile!r}; shipped: {', '.join(profile_ids())}", param_hint="--profile"
+            )
+        rs = load_ruleset(profile)
+    else:
+        rs = app.engine().active_ruleset()
+    emit(as_json, rs.model_dump(mode="json"), lambda: text.ruleset_text(rs))
+
+
+@rules.command("apply")
+@click.argument("file", metavar="FILE|PROFILE")
+@click.option(
+    "--open-cases", is_flag=True, help="Also move open cases to it, recomputing their open deadlines."
+)
+@click.option("--at", metavar="TIME", help="When it took effect [now].")
+@json_option
+@pass_app
+def rules_apply(app: App, file: str, open_cases: bool, at: str | None, as_json: bool) -> None:
+    """Make a rule set the congress's rule set for new assignments (a changed one needs a new version)."""
+    from rules import load_ruleset
+
+    rs = load_ruleset(file)
+    report = app.engine().apply_ruleset(rs, open_cases=open_cases, at=app.when(at))
+    data = {"ruleset": f"{rs.id}@{rs.version}", "open_cases": asdict(report) if report else None}
+    emit(
+        as_json,
+        data,
+        lambda: (
+            f"rule set {rs.id}@{rs.version} applied to new assignments"
+            + (
+                f"; open cases: {text.recompute_text(report)}"
+                if report
+                else "; open cases keep their rule set"
+            )
+        ),
+    )
+
+
+class _CalendarGroup(click.Group):
+    """``jianyi calendar 2026-10`` shows a month; ``jianyi calendar load FILE`` loads a year."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        import re
+
+        if re.fullmatch(r"\d{4}-\d{2}", cmd_name):
+            return _month_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_CalendarGroup)
+def calendar() -> None:
+    """The working-day calendar: `jianyi calendar 2026-10` shows a month, `calendar load FILE` a new year."""
+
+
+def _month_command(month: str) -> click.Command:
+    @json_option
+    @pass_app
+    def show_month(app: App, as_json: bool) -> None:
+        import calendar as pycal
+
+        year, mon = (int(p) for p in month.split("-"))
+        if not 1 <= mon <= 12:
+            raise click.BadParameter(f"{month}: no such month")
+        cal = app.engine().active_ruleset().work_calendar
+        days = [cal.info(date(year, mon, d)) for d in range(1, pycal.monthrange(year, mon)[1] + 1)]
+        data = {
+            "month": month,
+            "official": cal.is_official(year),
+            "days": [
+                {"date": d.day.isoformat(), "working": d.working, "holiday": d.holiday, "makeup": d.makeup}
+                for d in days
+            ],
+        }
+        emit(as_json, data, lambda: text.month_text(month, days, official=cal.is_official(year)))
+
+    return click.Command(
+        month,
+        callback=show_month,
+        params=show_month.__click_params__,  # type: ignore[attr-defined]
+        help=f"Show {month}.",
+    )
+
+
+@calendar.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@json_option
+@pass_app
+def calendar_load(app: App, file: str, as_json: bool) -> None:
+    """Load a year's official holiday schedule (TOML) and recompute the open deadlines it touches.
+
+    \b
+    year = 2027
+    source = "国务院办公厅关于2027年部分节假日安排的通知"
+    workdays = [2027-02-20]                       # make-up working days (调休上班)
+    breaks = [{ name = "春节", from = 2027-02-06, to = 2027-02-12 }]
+    [holidays]                                     # single days off, if any
+    "2027-01-01" = "元旦"
+    """
+    from rules import load_schedule
+
+    schedule = load_schedule(file)
+    report = app.engine().load_calendar(schedule)
+    emit(
+        as_json,
+        {"year": schedule.year, **asdict(report)},
+        lambda: (
+            f"{schedule.year} schedule loaded ({len(schedule.holidays)} days off, {len(schedule.workdays)} "
+            f"make-up working days); open deadlines: {text.recompute_text(report)}"
+        ),
+    )
+
+
+# ---- checks ---------------------------------------------------------------------------------------
+@click.group()
+def templates() -> None:
+    """Notice templates (Chinese defaults, or an override directory)."""
+
+
+@templates.command("check")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help="An override directory to check.")
+@json_option
+@pass_app
+def templates_check(app: App, directory: str | None, as_json: bool) -> None:
+    """Render every template with sample data and report what fails, before a notice meets it."""
+    from notifications import Renderer
+
+    renderer = Renderer(directory or app.notify_config().templates)
+    problems = renderer.check()
+    names = renderer.names()
+    emit_checked(as_json, {"templates": names}, f"{len(names)} template(s)", problems)
+    if problems:
+        raise TemplatesBroken(templates=len(problems))
+
+
+@click.group()
+def audit() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit.command("verify")
+@json_option
+@pass_app
+def audit_verify(app: App, as_json: bool) -> None:
+    """Check every case's hash chain; names the case and event of any altered or missing row."""
+    checked, problems = app.engine().verify_audit()
+    emit_checked(as_json, {"checked": checked}, f"{checked} case(s)", problems)
+    if problems:
+        raise AuditBroken(cases=len({(p.session, p.number) for p in problems}))
+
+
+@click.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["mermaid", "markdown"]), default="mermaid", show_default=True
+)
+@json_option
+def diagram(fmt: str, as_json: bool) -> None:
+    """Print the lifecycle, generated from the transition table."""
+    from workflow.core.machine import markdown_table, mermaid
+
+    chart = mermaid() if fmt == "mermaid" else markdown_table()
+    if as_json:
+        click.echo(json.dumps({"format": fmt, "diagram": chart}, ensure_ascii=False))
+    else:
+        click.echo(chart, nl=False)
+
+
+@click.command()
+@click.option(
+    "--db",
+    "path",
+    default="jianyi-demo.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to build it (a previous demo there is replaced; nothing else is overwritten).",
+)
+@json_option
+def demo(path: str, as_json: bool) -> None:
+    """Build a realistic session (150 suggestions, 30 units) in a fresh SQLite database, describe it and print
+    the year's summary report."""
+    from workflow.demo import DEMO_CONGRESS, build_demo
+
+    report = build_demo(path, progress=None if as_json else lambda m: click.echo(f"… {m}", err=True))
+    data = {
+        "db": str(report.path),
+        "congress": DEMO_CONGRESS,
+        "cases": report.cases,
+        "units": report.units,
+        "deputies": report.deputies,
+        "actions": report.actions,
+        "scenarios": dict(report.scenarios),
+        "states": dict(report.states),
+        "conversions": report.conversions,
+    }
+
+    def render() -> str:
+        states = "、".join(f"{s} {n}" for s, n in sorted(report.states.items(), key=lambda kv: -kv[1]))
+        sample = report.examples.get("closed", "0001")
+        base = f"jianyi --db {path} --congress {DEMO_CONGRESS}"
+        return "\n".join(
+            [
+                f"Built {report.cases} suggestions, {report.units} units, {report.deputies} deputies "
+                f"with {report.actions} actions in {path}.",
+                f"States: {states}.",
+                "Paths: " + "、".join(f"{k} {v}" for k, v in sorted(report.scenarios.items())),
+                "Try:",
+                f"  {base} list --overdue",
+                f"  {base} show {sample}",
+                f"  {base} history {sample}",
+                f"  {base} audit verify",
+                f"  {base} report units",
+                f"  {base} forecast --days 30",
+                "",
+                report.summary.rstrip(),
+            ]
+        )
+
+    emit(as_json, data, render)
+
+
+COMMANDS: tuple[click.Command, ...] = (
+    init,
+    session,
+    unit,
+    deputy,
+    rules,
+    calendar,
+    templates,
+    audit,
+    diagram,
+    demo,
+)

@@ -1,0 +1,374 @@
+"""The lifecycle at the command line: one command per action of the transition table (submit, assign, answer,
+feedback, close, …), built from :data:`ACTIONS`; ``assign-batch``; and the queries on cases (show, history,
+list, deadlines, due)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from commands.app import App, combine, emit, json_option, pass_app, session_option
+from workflow.core.states import ContactMethod, ContactStage, State
+from workflow.reporting import text
+
+if TYPE_CHECKING:
+    from workflow import Change
+
+__all__ = ["ACTIONS", "COMMANDS"]
+
+RATINGS = ("satisfied", "basic", "unsatisfied")
+
+action_options = combine(
+    json_option,
+    click.option(
+        "--expect-version",
+        type=int,
+        metavar="N",
+        help="Refuse (conflict) unless the case is still at version N.",
+    ),
+    click.option("--session", metavar="NAME", help="The session the number belongs to [current session]."),
+    click.option(
+        "--at", metavar="TIME", help="When it happened: ISO date or date-time (local if no offset)."
+    ),
+)
+
+
+# ---- one command per action, built from a table ---------------------------------------------------
+@dataclass(frozen=True)
+class _Action:
+    """An action command: NUMBER, its own options (named as the engine's keywords, in --help order), then
+    --at, --session, --expect-version and --json; it calls ``Engine.<method>`` and prints the change."""
+
+    name: str
+    doc: str
+    options: tuple[Callable[[Any], Any], ...]
+    method: str
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None  # options → engine keywords
+    new_case: bool  # submit: the case has no version yet to expect
+
+
+def _action(
+    name: str,
+    doc: str,
+    *options: Callable[[Any], Any],
+    method: str | None = None,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    new_case: bool = False,
+) -> _Action:
+    return _Action(name, doc, options, method or name.replace("-", "_"), prepare, new_case)
+
+
+def _many(flag: str, dest: str, metavar: str, help_text: str) -> Callable[[Any], Any]:
+    """A repeatable option."""
+    return click.option(flag, dest, multiple=True, metavar=metavar, help=help_text)
+
+
+def _answer_keywords(options: dict[str, Any]) -> dict[str, Any]:
+    """Pair each --promise with its --due and each --without-opinion with its --reason."""
+    from workflow import Promised
+
+    promises, dues = options.pop("promises"), options.pop("dues")
+    without, reasons = options.pop("without"), options.pop("reasons")
+    if len(promises) != len(dues):
+        raise click.BadParameter(
+            f"{len(promises)} --promise but {len(dues)} --due: give each promise its date", param_hint="--due"
+        )
+    if len(without) != len(reasons):
+        raise click.BadParameter("give each --without-opinion UNIT its --reason R", param_hint="--reason")
+    items = []
+    for item, due in zip(promises, dues, strict=True):
+        try:
+            items.append(Promised(item, date.fromisoformat(due)))
+        except ValueError:
+            raise click.BadParameter(f"{due!r} is not an ISO date (2026-12-31)", param_hint="--due") from None
+    return {**options, "promises": items, "without_opinion": dict(zip(without, reasons, strict=True))}
+
+
+_UNITS = (
+    click.option(
+        "--split",
+        multiple=True,
+        metavar="UNIT",
+        help="A split unit (分办), each answering its part; repeat, instead of --main.",
+    ),
+    _many("--co", "co", "UNIT", "A co-unit (会办/协办); repeat."),
+    click.option("--main", metavar="UNIT", help="The main unit (主办)."),
+)
+_REASON = click.option("--reason", default="", help="Why (recorded in the history).")
+_REASON_REQUIRED = click.option("--reason", required=True, help="Why (recorded in the history).")
+
+ACTIONS = (
+    _action(
+        "submit",
+        "Register suggestion NUMBER (提出/受理).",
+        click.option("--title", required=True, help="The title (标题)."),
+        click.option("--deputy", required=True, metavar="NAME", help="The lead deputy (领衔代表)."),
+        _many("--co-signer", "co_signers", "NAME", "A co-signing deputy (附议); repeat."),
+        click.option("--content", default="", help="The text of the suggestion."),
+        click.option("--field", metavar="F", help="The field (领域), e.g. 交通."),
+        click.option("--between-sessions", is_flag=True, help="Submitted between sessions (闭会期间)."),
+        click.option("--confidential", is_flag=True, help="Never in a public export (the deputy asked)."),
+        new_case=True,
+    ),
+    _action(
+        "assign",
+        "Assign NUMBER (交办) to a main unit and co-units, or to split units; starts the clocks.",
+        *_UNITS,
+        click.option("--key", is_flag=True, help="Key suggestion under leaders' supervision (重点督办)."),
+        click.option(
+            "--complex",
+            is_flag=True,
+            help="Complex (涉及面广、处理难度大): the office approves the 6-month answer period now.",
+        ),
+    ),
+    _action(
+        "return",
+        "A unit asks to hand NUMBER back (退办); the office then reassigns or refuses.",
+        click.option("--unit", metavar="UNIT", help="The unit asking [the acting unit]."),
+        click.option("--reason", required=True, help="Why the case is not the unit's responsibility."),
+        method="request_return",
+    ),
+    _action(
+        "reassign", "Assign NUMBER again (二次交办) to other units; the clocks restart.", *_UNITS, _REASON
+    ),
+    _action(
+        "refuse-return",
+        "Refuse a unit's request to hand NUMBER back; the unit keeps handling it.",
+        click.option("--reason", required=True, help="Why the unit keeps the case."),
+        click.option("--unit", metavar="UNIT", help="Only this unit's request [all pending]."),
+    ),
+    _action(
+        "opinion",
+        "A co-unit's opinion (会办意见) on NUMBER to the main unit.",
+        click.option("--unit", metavar="UNIT", help="The co-unit [the acting unit]."),
+        click.option("--text", required=True, help="The opinion."),
+    ),
+    _action(
+        "contact",
+        "Record a contact between a unit and the deputy (联系沟通) on NUMBER.",
+        click.option("--unit", metavar="UNIT", help="The unit [the acting unit]."),
+        click.option(
+            "--method",
+            required=True,
+            type=click.Choice([m.value for m in ContactMethod]),
+            help="visit (走访/面商), meeting (座谈), phone, letter or online.",
+        ),
+        click.option("--note", default="", help="What was discussed."),
+        click.option(
+            "--stage",
+            type=click.Choice([s.value for s in ContactStage]),
+            help="before (办前), during (办中), after (办后) [from the case].",
+        ),
+    ),
+    _action(
+        "answer",
+        "The answer (答复) to the deputy on NUMBER, with its class.",
+        click.option(
+            "--category", required=True, metavar="A|B|C|D", help="The class (办理类别) of the rule set."
+        ),
+        click.option("--text", required=True, help="The answer."),
+        click.option("--unit", metavar="UNIT", help="The answering unit [acting unit, or the main unit]."),
+        _many("--promise", "promises", "TEXT", "A promised item (B); pair with --due."),
+        _many("--due", "dues", "DATE", "The promised date of the --promise before it."),
+        _many(
+            "--without-opinion",
+            "without",
+            "UNIT",
+            "Office only: answer without this co-unit's opinion; pair with --reason.",
+        ),
+        _many("--reason", "reasons", "R", "Why, for the --without-opinion before it."),
+        prepare=_answer_keywords,
+    ),
+    _action(
+        "feedback",
+        "The deputy's feedback on the answer to NUMBER; closes or re-handles it as the rule set says.",
+        click.option(
+            "--rating",
+            required=True,
+            type=click.Choice(RATINGS),
+            help="satisfied (满意), basic (基本满意) or unsatisfied (不满意).",
+        ),
+        click.option("--comment", default="", help="The deputy's opinion (required when unsatisfied)."),
+        click.option(
+            "--attitude", type=click.Choice(RATINGS), help="Rating of the handling attitude (办理态度)."
+        ),
+        click.option("--result", type=click.Choice(RATINGS), help="Rating of the result (办理结果)."),
+    ),
+    _action(
+        "rehandle", "Send NUMBER back for re-handling (重新办理): round + 1, new answer deadline.", _REASON
+    ),
+    _action("close", "Close NUMBER (办结) after the deputy's feedback.", _REASON),
+    _action(
+        "withdraw",
+        "Withdraw NUMBER (撤回) at the deputy's written request; handling stops.",
+        _REASON_REQUIRED,
+    ),
+    _action(
+        "extend",
+        "Approve the 6-month answer period of complex NUMBER (延期), counted from assignment.",
+        _REASON_REQUIRED,
+    ),
+    _action(
+        "convert",
+        """Record that B-class NUMBER became A (B→A 转化) or C: a follow-up answer to the deputy.
+
+        The class the case was answered with is kept (`show --json`: `category`); `current_category` takes the
+        new class and `history` lists the conversions. Open promises end done (A) or cancelled (C). Allowed after
+        the answer in any state, closed included; by the office or the case's main unit.
+        """,
+        click.option(
+            "--to", required=True, metavar="CLASS", help="The new class: A (solved) or C (not for now)."
+        ),
+        click.option("--evidence", required=True, help="What was done, and when (sent to the deputy)."),
+    ),
+    _action(
+        "progress",
+        """Record progress on the promises of B-class NUMBER (承诺事项进展); the yearly letter to the deputy
+        (`jianyi progress-letters`) reports the latest note. By the office or the case's main unit.""",
+        click.option(
+            "--note", required=True, help="What has been done on the promises, and what comes next."
+        ),
+    ),
+)
+
+
+def _action_command(spec: _Action) -> click.Command:
+    def command(
+        app: App,
+        /,
+        number: str,
+        at: str | None,
+        session: str | None,
+        expect_version: int | None,
+        as_json: bool,
+        **options: Any,
+    ) -> None:
+        if spec.new_case and expect_version is not None:
+            raise click.BadParameter("a new suggestion has no version yet", param_hint="--expect-version")
+        keywords = spec.prepare(options) if spec.prepare else options
+        engine = app.engine()
+        common: dict[str, Any] = {"actor": app.actor(), "at": app.when(at), "session": session}
+        if not spec.new_case:
+            common["expected_version"] = expect_version
+        change: Change = getattr(engine, spec.method)(number, **keywords, **common)
+        emit(as_json, change.to_json(), lambda: text.change_text(change))
+
+    command.__doc__ = spec.doc
+    decorate = combine(click.argument("number"), *spec.options, action_options)
+    return click.command(spec.name)(decorate(pass_app(command)))
+
+
+ACTION_COMMANDS = tuple(_action_command(spec) for spec in ACTIONS)
+
+
+@click.command("assign-batch")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--at", metavar="TIME", help="When the assignment meeting (交办会) took place.")
+@click.option("--session", metavar="NAME", help="The session [current session].")
+@json_option
+@pass_app
+def assign_batch(app: App, file: str, at: str | None, session: str | None, as_json: bool) -> None:
+    """Assign many suggestions at once from a CSV or Excel (.xlsx) file (交办会), all or nothing.
+
+    Columns: number, main, co, split, key, complex (also 建议编号, 主办单位, 会办单位, 分办单位, 重点, 复杂).
+    Several units in one cell are separated by 、 , or ;.
+    """
+    from workflow.ledger import read_orders
+
+    orders = read_orders(Path(file))
+    changes = app.engine().assign_many(orders, actor=app.actor(), at=app.when(at), session=session)
+    emit(
+        as_json,
+        [c.to_json() for c in changes],
+        lambda: f"assigned {len(changes)} suggestion(s) in one transaction",
+    )
+
+
+# ---- queries --------------------------------------------------------------------------------------
+@click.command()
+@click.argument("number")
+@session_option
+@json_option
+@pass_app
+def show(app: App, number: str, session: str | None, as_json: bool) -> None:
+    """Show NUMBER: state, units, class, deadlines and what may be done next."""
+    case = app.engine().get(number, session=session)
+    emit(
+        as_json,
+        case.to_json(),
+        lambda: text.case_text(case, zone=app.zone(), now=app.engine().clock.now()),
+    )
+
+
+@click.command()
+@click.argument("number")
+@session_option
+@json_option
+@pass_app
+def history(app: App, number: str, session: str | None, as_json: bool) -> None:
+    """The audit history of NUMBER, in order."""
+    rows = app.engine().history(number, session=session)
+    emit(as_json, [h.to_json() for h in rows], lambda: text.history_text(rows, app.zone()))
+
+
+@click.command("list")
+@click.option("--state", type=click.Choice([s.value for s in State]), help="Only cases in this state.")
+@click.option("--unit", metavar="UNIT", help="Only cases this unit is handling now.")
+@click.option("--overdue", is_flag=True, help="Only cases with an open deadline past due.")
+@click.option("--now", metavar="TIME", help="The time --overdue is judged at [now].")
+@session_option
+@json_option
+@pass_app
+def list_(app: App, /, now: str | None, as_json: bool, **filters: Any) -> None:
+    """List cases of the session."""
+    cases = app.engine().list_cases(now=app.when(now), **filters)
+    emit(as_json, [c.to_json() for c in cases], lambda: text.cases_text(cases))
+
+
+@click.command()
+@click.argument("number")
+@click.option("--explain", is_flag=True, help="Show rule, legal basis, start, raw end and why it rolled.")
+@session_option
+@json_option
+@pass_app
+def deadlines(app: App, number: str, explain: bool, session: str | None, as_json: bool) -> None:
+    """The deadlines of NUMBER (期限), with --explain how each was computed."""
+    rows = app.engine().explain(number, session=session)
+    now = app.engine().clock.now()
+    emit(
+        as_json, [r.to_json() for r in rows], lambda: text.deadlines_text(number, rows, now, explain=explain)
+    )
+
+
+def _span(value: str) -> Any:
+    import re
+    from datetime import timedelta
+
+    match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", value)
+    if not match:
+        raise click.BadParameter(f"{value!r}: use days (7d or 7) or weeks (2w)", param_hint="--within")
+    amount = int(match.group(1))
+    return timedelta(weeks=amount) if match.group(2) == "w" else timedelta(days=amount)
+
+
+@click.command()
+@click.option("--within", default="7d", show_default=True, help="How far ahead: days (7d) or weeks (2w).")
+@click.option("--unit", "unit_name", metavar="UNIT", help="Only what this unit owes.")
+@click.option("--now", metavar="TIME", help="The time to judge from [now].")
+@click.option("--session", metavar="NAME", help="Only this session [all sessions].")
+@json_option
+@pass_app
+def due(
+    app: App, within: str, unit_name: str | None, now: str | None, session: str | None, as_json: bool
+) -> None:
+    """Open obligations coming due within a span, overdue ones first (催办 list)."""
+    items = app.engine().due(within=_span(within), unit=unit_name, now=app.when(now), session=session)
+    emit(as_json, [i.to_json() for i in items], lambda: text.due_text(items))
+
+
+COMMANDS: tuple[click.Command, ...] = (*ACTION_COMMANDS, assign_batch, show, history, list_, deadlines, due)

@@ -1,0 +1,175 @@
+"""Notices at the command line: the outbox (list, show, retry, dispatch), ``remind --once`` for cron, the
+reminder ``daemon``, and the ``forecast`` of escalation steps to come."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+import click
+
+from commands.app import App, emit, json_option, pass_app
+from workflow.reporting import text
+
+if TYPE_CHECKING:
+    from notifications import NotifyConfig
+
+__all__ = ["COMMANDS"]
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """The outbox: every notice the lifecycle wrote, and how its delivery went."""
+
+
+@outbox_group.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "sending", "sent", "failed", "dead", "suppressed", "digested"]),
+)
+@click.option("--limit", type=int, default=100, show_default=True)
+@json_option
+@pass_app
+def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None:
+    """List notices, newest first."""
+    from workflow.store import outbox
+
+    rows = outbox.listing(app.engine(), status=status, limit=limit)
+    emit(
+        as_json,
+        [r.to_json() for r in rows],
+        lambda: "\n".join(text.notice_line(r) for r in rows) or "no notices",
+    )
+
+
+@outbox_group.command("show")
+@click.argument("notice_id", type=int)
+@click.option("--render", is_flag=True, help="Also print the notice as it would be sent.")
+@json_option
+@pass_app
+def outbox_show(app: App, notice_id: int, render: bool, as_json: bool) -> None:
+    """Show one notice: key, recipient, payload, attempts, reason."""
+    from workflow.store import outbox
+
+    notice = outbox.get(app.engine(), notice_id)
+    data = notice.to_json()
+    if render:
+        from notifications import Renderer
+
+        override = app.notify_config().templates
+        rendered = Renderer(override).render(
+            notice.topic, {"recipient": data["recipient"], "office": "代表工作机构", **notice.payload}
+        )
+        data["rendered"] = {"subject": rendered.subject, "text": rendered.text}
+    emit(as_json, data, lambda: json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@outbox_group.command("retry")
+@click.argument("notice_id", type=int)
+@json_option
+@pass_app
+def outbox_retry(app: App, notice_id: int, as_json: bool) -> None:
+    """Queue a dead, failed or suppressed notice again, due now."""
+    from workflow.store import outbox
+
+    notice = outbox.retry(app.engine(), notice_id, now=app.engine().clock.now())
+    emit(as_json, notice.to_json(), lambda: f"outbox {notice_id} queued again")
+
+
+def _channels(app: App) -> NotifyConfig:
+    """The notifications configuration, refused when it names no channel to deliver through."""
+    config = app.notify_config()
+    if not config.channels:
+        raise click.UsageError(
+            "no channel configured: add [notifications.smtp], .webhook or .file to --config"
+        )
+    return config
+
+
+@outbox_group.command("dispatch")
+@click.option("--limit", type=int, default=100, show_default=True, help="Claim this many notices at a time.")
+@click.option("--now", metavar="TIME", help="The time to act at [now].")
+@json_option
+@pass_app
+def outbox_dispatch(app: App, limit: int, now: str | None, as_json: bool) -> None:
+    """Deliver due notices once through the channels of --config's [notifications] table."""
+    from notifications import Dispatcher
+
+    report = Dispatcher(app.engine(), _channels(app)).dispatch(now=app.when(now), limit=limit)
+    emit(as_json, asdict(report), report.summary)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run one sweep and one dispatch pass, then exit (for cron).")
+@click.option("--now", metavar="TIME", help="The time to act at [now].")
+@click.option("--dry-run", is_flag=True, help="Write and send nothing; list the steps that are due.")
+@json_option
+@pass_app
+def remind(app: App, once: bool, now: str | None, dry_run: bool, as_json: bool) -> None:
+    """Record the escalation steps due now and deliver the outbox, once.
+
+    The sweep records each due ladder step of the rule sets (到期前提醒, 催办, 督办函, 通报, 约谈) with an audit
+    event, the case's escalation level and one notice per recipient, and closes answered cases whose feedback
+    window ended without feedback when the rule set says so. Then the dispatcher delivers what is due, in
+    working hours (urgent steps at any time). Running it twice records and sends nothing twice.
+    """
+    from notifications import run_once
+
+    if not once:
+        raise click.UsageError("remind runs one pass: pass --once (or run `jianyi daemon` as a service)")
+    config = app.notify_config() if dry_run else _channels(app)
+    report = run_once(app.engine(), config, now=app.when(now), dry_run=dry_run)
+
+    def render() -> str:
+        swept = text.sweep_text(report.sweep, dry_run=dry_run)
+        return swept if report.dispatch is None else f"{swept}\n{report.dispatch.summary()}"
+
+    emit(as_json, report.to_json(), render)
+
+
+@click.command()
+@click.option(
+    "--every", type=click.FloatRange(min=1), default=60, show_default=True, help="Seconds between runs."
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+@pass_app
+def daemon(app: App, every: float, log_level: str) -> None:
+    """Run the reminder daemon: `remind --once` every --every seconds until SIGTERM or SIGINT.
+
+    APScheduler is only the clock (one job, fixed id, in memory, coalesced, one at a time); the work is in the
+    database, so a restart or a second daemon on the same PostgreSQL database records and sends nothing twice.
+    Logs one line per run to stderr.
+    """
+    import logging
+
+    from notifications import ReminderDaemon
+
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    ReminderDaemon(app.engine(), _channels(app), every=every).run()
+
+
+@click.command()
+@click.option("--days", type=click.IntRange(1, 3660), default=30, show_default=True, help="How far ahead.")
+@click.option("--unit", metavar="UNIT", help="Only deadlines this unit owes.")
+@click.option("--now", metavar="TIME", help="Forecast from this time [now].")
+@json_option
+@pass_app
+def forecast(app: App, days: int, unit: str | None, now: str | None, as_json: bool) -> None:
+    """Which escalation steps will fire when, for whom and why, in the next --days days."""
+    from workflow.sweep import forecast as upcoming
+
+    items = upcoming(app.engine(), now=app.when(now), days=days, unit=unit)
+    emit(as_json, [i.to_json() for i in items], lambda: text.forecast_text(items, app.zone(), days))
+
+
+COMMANDS: tuple[click.Command, ...] = (outbox_group, remind, daemon, forecast)

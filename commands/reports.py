@@ -1,0 +1,264 @@
+"""Reports and the ledger at the command line: report, evaluate, lookback, the yearly progress letters, and
+the ledger's import and export."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from commands.app import App, combine, emit, json_option, pass_app, session_option, write_output
+
+if TYPE_CHECKING:
+    from workflow.reporting.measures import Scope
+
+__all__ = ["COMMANDS"]
+
+scope_options = combine(
+    click.option("--session", metavar="NAME", help="Only this session [all]."),
+    click.option(
+        "--term", metavar="TERM", help="Only sessions of this term (届), as `session add --term` gave it."
+    ),
+    click.option("--unit", metavar="UNIT", help="Only cases this unit handles as main (or split) unit."),
+    click.option("--from", "start", metavar="DATE", help="Only cases assigned on or after DATE."),
+    click.option("--to", "end", metavar="DATE", help="Only cases assigned on or before DATE."),
+)
+output_options = combine(
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
+        default="text",
+        show_default=True,
+    ),
+    click.option(
+        "--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx)."
+    ),
+)
+
+
+# ---- reports --------------------------------------------------------------------------------------
+def _date_option(value: str | None, what: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=what) from None
+
+
+def _scope(
+    *, session: str | None, term: str | None, unit: str | None, start: str | None, end: str | None
+) -> Scope:
+    from workflow.reporting.measures import Scope
+
+    return Scope(session, term, unit, _date_option(start, "--from"), _date_option(end, "--to"))
+
+
+@click.command()
+@click.argument("kind", type=click.Choice(["summary", "units", "conversion", "overdue", "evaluation"]))
+@scope_options
+@output_options
+@click.option(
+    "--decimals", type=click.IntRange(0, 6), default=2, show_default=True, help="Decimals of percentages."
+)
+@click.option("--now", metavar="TIME", help="Count as at this time [now].")
+@pass_app
+def report(
+    app: App, /, kind: str, fmt: str, output: str | None, decimals: int, now: str | None, **scope: str | None
+) -> None:
+    """Reports: summary (Chinese prose of the offices' form, then tables), units (per main unit, with a
+    ranking), conversion (B cases since --term / in scope), overdue (open obligations past due), evaluation
+    (quantified satisfaction per unit; `jianyi evaluate --scores` adds the deputies' on-site scores).
+
+    \b
+    Measures (rule-set settings in brackets):
+      total        assigned cases in scope, withdrawn ones counted apart
+      answer rate  answered ÷ total
+      on-time      first-round answer deadlines all met by their date (extensions
+                   counted) ÷ answers due or given; open cases past due are late
+      contact      answered cases with a contact before the first answer ÷ answered;
+                   face-to-face: a visit or meeting
+      resolution   A ÷ answered, or (A+B) ÷ answered  [measures.resolution]
+      satisfaction each case's latest feedback: satisfied (+ basic)
+                   [lifecycle.basic_counts_as_satisfied] ÷ feedback received;
+                   cases closed without feedback are left out
+      conversion   B cases now A ÷ B cases
+      re-handling  answered cases handled again ÷ answered
+      ranking      units with at least [measures.min_cases] cases, by satisfaction
+                   rate, then on-time rate
+    Percentages are rounded half-up (四舍五入) per item to --decimals places.
+    """
+    from workflow.reporting.formats import render
+    from workflow.reporting.reports import build
+
+    built = build(app.engine(), kind, _scope(**scope), decimals=decimals, now=app.when(now))
+    write_output(output, render(built, fmt))
+
+
+@click.command()
+@scope_options
+@click.option(
+    "--scores",
+    required=True,
+    metavar="FILE.xlsx|FILE.csv",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Deputies' on-site scores: columns 单位 (unit) and 评分 (score), one row per score.",
+)
+@click.option("--weights", metavar="SITE,SATISFACTION", help="Shares of the two parts [rule set: 0.8,0.2].")
+@output_options
+@pass_app
+def evaluate(
+    app: App, /, scores: str, weights: str | None, fmt: str, output: str | None, **scope: str | None
+) -> None:
+    """Evaluate the units (评议): on-site scores by deputies plus quantified satisfaction, weighted.
+
+    Each unit's score = mean on-site score × the first weight + satisfaction × the second, where satisfaction
+    is the mean of the points its cases' latest feedback earns (rule set measures.points: 满意 100, 基本满意
+    80, 不满意 0). Every part is shown, so each score can be checked by hand.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from workflow.reporting.evaluation import evaluate as run
+    from workflow.reporting.evaluation import read_scores
+    from workflow.reporting.formats import render
+
+    shares = None
+    if weights is not None:
+        try:
+            site, satisfaction = (Decimal(w.strip()) for w in weights.split(","))
+        except (ValueError, InvalidOperation):
+            raise click.BadParameter(
+                f"{weights!r}: give two shares, e.g. 0.8,0.2", param_hint="--weights"
+            ) from None
+        shares = (site, satisfaction)
+    built = run(app.engine(), _scope(**scope), read_scores(Path(scores)), weights=shares)
+    write_output(output, render(built, fmt))
+
+
+@click.command()
+@scope_options
+@output_options
+@pass_app
+def lookback(app: App, /, fmt: str, output: str | None, **scope: str | None) -> None:
+    """回头看: every B case (since the start of --term, or in scope) with its promises and what became of it.
+
+    Opens with the conversion sentence, e.g. 本届以来B类建议32件，转化A类24件、C类7件。
+    """
+    from workflow.reporting.formats import render
+    from workflow.reporting.reports import build
+
+    write_output(output, render(build(app.engine(), "lookback", _scope(**scope)), fmt))
+
+
+@click.command("progress-letters")
+@click.option("--year", type=int, help="The year the letters report on [this year].")
+@json_option
+@pass_app
+def progress_letters(app: App, year: int | None, as_json: bool) -> None:
+    """Write the yearly progress letter to every deputy with B answers still being worked on: their cases,
+    promises and the latest progress. Outbox notices keyed by deputy and year: running it twice in a year
+    writes nothing new. `remind --once` or the daemon delivers them."""
+    from workflow.reporting.letters import progress_letters as write
+
+    engine = app.engine()
+    when = year or engine.clock.now().astimezone(app.zone()).year
+    written, had = write(engine, year=when)
+    emit(
+        as_json,
+        {"year": when, "written": written, "already": had},
+        lambda: (
+            f"{written} progress letter(s) for {when} written to the outbox; {had} deputy(ies) had theirs already"
+        ),
+    )
+
+
+# ---- the ledger -----------------------------------------------------------------------------------
+@click.command("import")
+@click.argument("path", metavar="FILE.xlsx|FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--session", metavar="NAME", help="The session the numbers belong to [current session].")
+@click.option(
+    "--skip-bad",
+    metavar="REJECTS.csv",
+    help="Import the good rows and write the bad ones, with their reasons, to this file.",
+)
+@json_option
+@pass_app
+def import_(app: App, path: str, session: str | None, skip_bad: str | None, as_json: bool) -> None:
+    """Import a ledger (台账): each row becomes a case replayed through the lifecycle with its dates.
+
+    \b
+    Columns (Chinese header, or the English alias):
+      建议编号 number, 标题 title, 领衔代表 deputy (required); 附议代表 co_signers, 领域 field,
+      主办单位 main_unit, 会办单位 co_units, 交办日期 assigned_at, 答复日期 answered_at,
+      办理类别 category, 代表意见 rating (满意/基本满意/不满意), 反馈日期 feedback_at,
+      办结日期 closed_at, 转化类别 converted_to, 转化日期 converted_at.
+    Several names in one cell are separated by 、 , or ;. Dates: 2026-03-01 or 2026年3月1日.
+
+    Every row is checked first: a bad row stops the import with every bad row listed, nothing written,
+    unless --skip-bad. Unknown units and deputies are created. A case already in the session only gains
+    the steps it lacks, so importing a file twice changes nothing the second time. The replayed steps send
+    no notices (they happened on paper); reminders of deadlines still open are sent as usual.
+    """
+    from workflow.ledger import import_ledger, write_rejects
+
+    bars: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if total < 500:
+            return
+        if not bars:
+            bar = click.progressbar(length=total, label="importing", file=sys.stderr)
+            bar.__enter__()
+            bars.append(bar)
+        bars[0].update(done - bars[0].pos)
+
+    try:
+        report = import_ledger(
+            app.engine(), Path(path), session=session, skip_bad=skip_bad is not None, progress=progress
+        )
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
+    if skip_bad is not None:
+        write_rejects(Path(skip_bad), report.rejected)
+    data = {
+        "rows": report.rows,
+        "created": report.created,
+        "advanced": report.advanced,
+        "unchanged": report.unchanged,
+        "rejected": len(report.rejected),
+        "units_created": report.units_created,
+        "deputies_created": report.deputies_created,
+    }
+    emit(
+        as_json,
+        data,
+        lambda: (
+            f"{report.rows} row(s): {report.created} case(s) created, {report.advanced} brought forward, "
+            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+            + (f" (written to {skip_bad})" if skip_bad and report.rejected else "")
+            + f"; {len(report.units_created)} unit(s) and {len(report.deputies_created)} deputy(ies) created"
+        ),
+    )
+
+
+@click.command()
+@click.argument("what", type=click.Choice(["ledger", "public"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@session_option
+@click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
+@pass_app
+def export(app: App, what: str, fmt: str, session: str | None, output: str | None) -> None:
+    """Export the session: `ledger` with the import's columns (it imports back unchanged), or `public`, a
+    disclosure file without confidential cases, co-signers, feedback or any contact data."""
+    from workflow.ledger import export_ledger, export_public
+
+    write = export_ledger if what == "ledger" else export_public
+    write_output(output, write(app.engine(), fmt, session=session))
+
+
+COMMANDS: tuple[click.Command, ...] = (report, evaluate, lookback, progress_letters, import_, export)
