@@ -93,7 +93,9 @@ def build(path: Path, cases: int, assigned_on: Callable[[int], date] | None = No
             round_=1,
             data=data,
         )
-        batch_cases.append((i, f"{i:07d}", _instant(at), _instant(at), digest, _instant(at)))
+        batch_cases.append(
+            (i, f"{i:07d}", _instant(at), _instant(at), digest, _instant(at), _instant(due.due_at))
+        )
         first_step = rs.first_check_at(DeadlineKind.ANSWER, due.end, due.due_at)
         batch_deadlines.append(
             (
@@ -112,10 +114,11 @@ def build(path: Path, cases: int, assigned_on: Callable[[int], date] | None = No
             conn.executemany(
                 "INSERT INTO suggestions (id, session_id, number, title, content, lead_deputy_id, between_sessions, "
                 "confidential, key, complex, extended, state, round, version, ruleset_id, ruleset_version, "
-                "escalation_level, contact_level, answer_met, submitted_at, assigned_at, last_event_at, audit_seq, "
-                "audit_head) "
-                "VALUES (?, 1, ?, '基准', '', 1, 0, 0, 0, 0, 0, 'assigned', 1, 1, 'national', 1, 0, 0, 0, ?, ?, ?, 1, ?)",
-                [(c[0], c[1], c[2], c[3], c[5], c[4]) for c in batch_cases],
+                "escalation_level, contact_level, answer_met, answer_due_at, submitted_at, assigned_at, last_event_at, "
+                "audit_seq, audit_head) "
+                "VALUES (?, 1, ?, '基准', '', 1, 0, 0, 0, 0, 0, 'assigned', 1, 1, 'national', 1, 0, 0, 0, ?, ?, ?, ?, "
+                "1, ?)",
+                [(c[0], c[1], c[6], c[2], c[3], c[5], c[4]) for c in batch_cases],
             )
             conn.executemany(
                 "INSERT INTO deadlines (suggestion_id, kind, unit_id, round, start, due, due_at, raw_due, roll_reason, "

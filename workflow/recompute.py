@@ -185,7 +185,8 @@ def _range(work: _Pass, batch: Batch, cases: list[SelectedCase]) -> None:
         row = rows[case.id]
         uow = batch.open(row, str(row.pop("session_name")))
         uow.begin(system, work.at, work.now, ordered=False)
-        uow.tallies = False  # moved dates change nothing a tally reads
+        # a moved answer deadline moves the case's answer_due_at tally; other dates change nothing a tally reads
+        uow.tallies = any(m["kind"] == answer for m in moved)
         for deadline_id, values in writes:
             uow.move_deadline(deadline_id, values["row"])
         ruleset = None

@@ -140,6 +140,39 @@ def test_contacts_count_before_the_first_answer_and_late_answers_count_late(
     assert traffic.days_to_answer > m.days_to_answer  # 0004's late answer pulls its unit's average up
 
 
+def test_an_open_answer_counts_late_from_the_date_its_deadline_moved_to(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """An answer still open counts as due and late once its date has passed, in the summary and in its unit's
+    row; an approved extension (six months) moves that date."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    make_case(engine, "0002", state="assigned", clock=clock, co=())
+    engine.extend("0002", reason="涉及多个部门，需要统筹")
+    clock.advance(days=120)  # past three months, within six
+    m = measure(engine)
+    assert (m.total, m.due, m.on_time) == (2, 1, 0)
+    unit = {u.unit: u.measures for u in measure_units(engine)}["市交通运输局"]
+    assert (unit.due, unit.on_time) == (1, 0)
+    clock.advance(days=90)  # past six months too
+    m = measure(engine)
+    assert (m.due, m.on_time) == (2, 0)
+    engine.answer("0001", category="A", text="已解决")  # late: still due, still not on time
+    assert (measure(engine).due, measure(engine).on_time) == (2, 0)
+
+
+def test_a_reassigned_case_counts_under_its_new_main_unit(engine: Engine, clock: FrozenClock) -> None:
+    """The units table counts a case under the main unit it has now: after a reassignment (二次交办) the old
+    unit's row no longer holds it, and a split case counts under each split unit."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    make_case(engine, "0002", state="assigned", clock=clock, co=())
+    engine.reassign("0002", main="市财政局", reason="职责调整")
+    engine.submit("0003", title="跨部门事项", deputy="张三")
+    engine.assign("0003", split=["市交通运输局", "市财政局"])
+    units = {u.unit: u.measures.total for u in measure_units(engine)}
+    assert units == {"市交通运输局": 2, "市财政局": 2}
+    assert measure(engine, Scope(unit="市财政局")).total == 2
+
+
 def test_a_lapsed_feedback_window_is_left_out_of_satisfaction(engine: Engine, clock: FrozenClock) -> None:
     """A case closed without feedback counts as closed but not in the satisfaction denominator."""
     make_case(engine, "0001", state="closed", clock=clock, co=())

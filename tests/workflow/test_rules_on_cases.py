@@ -105,6 +105,23 @@ def test_apply_to_open_cases_recomputes_and_audits(engine: Engine, clock: Frozen
     assert engine.verify_audit()[1] == []
 
 
+def test_a_longer_answer_period_applied_to_open_cases_moves_the_date_they_count_late_from(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """The summary counts an open answer late from its deadline as it stands: after a rule set with a longer
+    answer period is applied to open cases, a case past three months is not late yet."""
+    from workflow.reporting.measures import measure
+
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    clock.advance(days=100)
+    assert (measure(engine).due, measure(engine).on_time) == (1, 0)
+    slower = parse_ruleset(
+        'id = "national"\nversion = 2\nextends = "national"\n[deadlines.answer]\namount = 4\nunit = "months"\n'
+    )
+    engine.apply_ruleset(slower, open_cases=True)
+    assert (measure(engine).due, measure(engine).on_time) == (0, 0)
+
+
 def test_a_changed_rule_set_needs_a_new_version(engine: Engine) -> None:
     """Same id and version with other content is refused; so is an older version."""
     changed = parse_ruleset(

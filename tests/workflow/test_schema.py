@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from importlib import resources
 from pathlib import Path
 
@@ -100,3 +101,44 @@ def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
         with engine.db.engine.connect() as conn:
             assert conn.exec_driver_sql(tallies).all() == expected
         assert measure(engine) == before
+
+
+def test_upgrading_to_0006_computes_each_case_main_unit_and_answer_due(db_path: Path) -> None:
+    """A database from before these tallies gets them from its tables: each case's main unit, and when its
+    earliest open first-round answer deadline falls due (none for an answered one); the measures agree."""
+    from alembic import command
+
+    from workflow.reporting.measures import measure, measure_units
+    from workflow.testing import FrozenClock, make_case, unit_ids
+
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    with Engine.open(db_path, clock=clock) as engine:
+        make_case(engine, "0001", state="answered", clock=clock, co=())
+        make_case(engine, "0002", state="assigned", clock=clock, co=())
+        due_at = next(d.due_at for d in engine.get("0002").deadlines if d.kind == "answer")
+        clock.advance(days=120)  # 0002's answer is open past its date
+        before, before_units = measure(engine), measure_units(engine)
+        tally = "SELECT number, answer_due_at, main_unit_id FROM suggestions ORDER BY number"
+        traffic = unit_ids(engine)["市交通运输局"]
+        with engine.db.engine.connect() as conn:
+            expected = conn.exec_driver_sql(tally).all()
+    assert expected[0][1] is None
+    assert expected[0][2] == expected[1][2] == traffic
+    assert expected[1][1] == due_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    assert (before.due, before.on_time) == (2, 1)
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
+    db = wdb.connect(db_path)
+    with db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")
+    with db.connect() as conn:
+        columns = list(conn.exec_driver_sql("SELECT * FROM suggestions").keys())
+    assert "answer_due_at" not in columns
+    assert "main_unit_id" not in columns
+    db.dispose()
+    with Engine.init(db_path, clock=clock) as engine:
+        with engine.db.engine.connect() as conn:
+            assert conn.exec_driver_sql(tally).all() == expected
+        assert measure(engine) == before
+        assert measure_units(engine) == before_units

@@ -19,7 +19,8 @@ _COLUMNS = (
     "session_id", "number", "title", "content", "field", "lead_deputy_id", "between_sessions", "confidential",
     "state", "round", "version", "submitted_at", "last_event_at", "audit_seq", "audit_head", "key", "complex",
     "extended", "escalation_level", "contact_level", "answer_met", "ruleset_id", "ruleset_version", "category",
-    "current_category", "assigned_at", "answered_at", "closed_at", "first_answer_at", "rating",
+    "current_category", "assigned_at", "answered_at", "closed_at", "first_answer_at", "rating", "main_unit_id",
+    "answer_due_at",
 )  # fmt: skip
 
 

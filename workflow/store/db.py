@@ -19,7 +19,7 @@ from workflow.core.errors import NotInitialised
 
 __all__ = ["HEAD_REVISION", "connect", "current_revision", "normalise_url", "redact", "upgrade"]
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 CACHE_SIZE = -65536  # SQLite page cache per connection: 64 MiB (negative: KiB)
 WAL_AUTOCHECKPOINT = 8192  # pages (16 MiB) of WAL between automatic checkpoints
 WRITE = "jianyi_write"  # execution option: a transaction that writes (SQLite: BEGIN IMMEDIATE)
@@ -58,6 +58,9 @@ def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute(f"PRAGMA cache_size={CACHE_SIZE}")
+        # sorts and temporary indexes in memory: a report's per-unit grouping of a million cases sorts about
+        # 150 MiB, which a temporary file made a third slower
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

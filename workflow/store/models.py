@@ -179,6 +179,8 @@ class Suggestion(SQLModel, table=True):
     rating: str | None = Field(default=None, max_length=12)
     contact_level: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     answer_met: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    main_unit_id: int | None = None
+    answer_due_at: datetime | None = _instant(nullable=True)
     last_event_at: datetime = _instant()
     audit_seq: int = 0
     audit_head: str = Field(default="", max_length=64)

@@ -12,10 +12,11 @@ Columns (on ``suggestions``):
 - ``first_answer_at``: the earliest answer of any round;
 - ``rating``: the latest feedback's rating (by feedback id), or NULL;
 - ``contact_level``: 0 no contact before the first answer, 1 a contact, 2 a face-to-face one (visit, meeting);
-- ``answer_met``: 0 no first-round answer deadline met, 1 met and all on time, 2 one or more met late.
-
-What depends on the clock (an open answer deadline that is past due) is not stored: the measures ask the
-deadlines table for it, through its ``(status, due_at)`` index.
+- ``answer_met``: 0 no first-round answer deadline met, 1 met and all on time, 2 one or more met late;
+- ``main_unit_id``: the case's main unit (主办单位) as it stands, or NULL (not assigned yet, or split);
+- ``answer_due_at``: when the earliest first-round answer deadline still open falls due, or NULL: the
+  measures compare it with their "now" to count an answer open past its date as due and late, in the same
+  pass. Whatever moves an open answer deadline (an extension, a recomputation) refreshes it.
 """
 
 from __future__ import annotations
@@ -44,7 +45,12 @@ def refresh_sql(where: str) -> str:
         f"({face}) THEN 2 ELSE 1 END) FROM contacts c WHERE c.suggestion_id = suggestions.id "
         f"AND c.at <= {first}), 0), "
         "answer_met = COALESCE((SELECT max(CASE WHEN d.late THEN 2 ELSE 1 END) FROM deadlines d "
-        "WHERE d.suggestion_id = suggestions.id AND d.kind = 'answer' AND d.round = 1 AND d.status = 'met'), 0) "
+        "WHERE d.suggestion_id = suggestions.id AND d.kind = 'answer' AND d.round = 1 AND d.status = 'met'), 0), "
+        "main_unit_id = (SELECT min(a.unit_id) FROM assignments a WHERE a.suggestion_id = suggestions.id "
+        "AND a.until IS NULL AND a.role = 'main'), "
+        # status inside the aggregate: as a condition, SQLite would walk the (status, due_at) index for the minimum
+        "answer_due_at = (SELECT min(CASE WHEN d.status = 'open' THEN d.due_at END) FROM deadlines d "
+        "WHERE d.suggestion_id = suggestions.id AND d.kind = 'answer' AND d.round = 1) "
         f"WHERE {where}"
     )
 
