@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import re
 import shutil
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from replay import Log, recorded, run_raw, transactions_of
@@ -79,6 +81,26 @@ def batch_assign(path: Path, cases: int) -> float:
         return time.perf_counter() - start
 
 
+def statement_kinds(writes: Log) -> Counter[str]:
+    """How many of each kind of statement the log holds: its verb and table (``UPDATE deadlines``)."""
+    kinds: Counter[str] = Counter()
+    for kind, sql, params in writes:
+        if kind in ("commit", "rollback"):
+            kinds[kind.upper()] += 1
+            continue
+        words = re.sub(r"\s+", " ", sql.strip()).split(" ")
+        verb = words[0].upper()
+        if verb == "BEGIN":
+            label = " ".join(words[:2])
+        elif verb == "SELECT":
+            found = re.search(r"\bFROM (\w+)", sql)
+            label = f"SELECT … FROM {found.group(1) if found else '?'}"
+        else:
+            label = " ".join(words[:3]) if verb in ("INSERT", "DELETE") else " ".join(words[:2])
+        kinds[label + (" (many rows)" if kind == "executemany" and len(params) > 1 else "")] += 1
+    return kinds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -92,6 +114,7 @@ def main() -> None:
         run_engine(copy(base, "traced.db"), args.cases, log)
         writes = transactions_of(log, leave_out="count(*) FROM audit_events")
         statements = len(writes)
+        kinds = statement_kinds(writes)
         gc.collect()
         gc.freeze()  # the recorded log is large: keep the collector from walking it during the replay
         raw_s = run_raw(copy(base, "raw.db"), writes)
@@ -114,6 +137,9 @@ def main() -> None:
     )
     print(f"raw sqlite3, same SQL     {raw_s:>10.2f} s   {raw_rate:>8,.0f} transitions/s")
     print(f"ratio engine / raw        {engine_rate / raw_rate:>10.2f}")
+    print("  per action, by kind:")
+    for label, count in kinds.most_common():
+        print(f"    {count / actions:>5.2f}  {label}")
     print(
         f"batch assign {args.cases:,} cases  {batch_s:>6.2f} s   ({args.cases / batch_s:,.0f} cases/s, one transaction)"
     )

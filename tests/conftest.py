@@ -1,13 +1,27 @@
-"""Fixtures shared by the suite: a frozen clock, engines on SQLite copies and PostgreSQL, a CLI runner."""
+"""Fixtures shared by the suite: a frozen clock, engines on SQLite copies and PostgreSQL, a CLI runner.
+
+An engine is on a fresh SQLite file unless the module names the backends it runs on::
+
+    pytestmark = pytest.mark.parametrize(
+        "backend", ["sqlite-file", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+    )
+
+(backends: ``sqlite-file``, ``sqlite-memory``, ``postgresql``; PostgreSQL is skipped, with the reason, when
+JIANYI_TEST_PG_URL is unset). Every fresh database holds what the SQLite template holds: the current session,
+four units and three deputies. On PostgreSQL each is a ``CREATE DATABASE … TEMPLATE`` copy of one database
+migrated and filled once per run, dropped when the test ends.
+"""
 
 from __future__ import annotations
 
 import email
+import itertools
 import os
 import shutil
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +29,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
+from sqlalchemy import Engine as SAEngine
 from sqlalchemy import create_engine, text
 
 from workflow.engine import Engine
-from workflow.testing import DEFAULT_DEPUTIES, DEFAULT_SESSION, DEFAULT_UNITS, FrozenClock
+from workflow.testing import DEFAULT_DEPUTIES, DEFAULT_SESSION, DEFAULT_UNITS, FrozenClock, make_engine
 
 settings.register_profile(
     "jianyi", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -34,16 +49,24 @@ def clock() -> FrozenClock:
     return FrozenClock("2026-03-02T09:00:00+08:00")
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite database with the test session, units and deputies, built once."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    engine = Engine.init(path, clock=FrozenClock("2026-01-05T09:00:00+08:00"))
+TEMPLATE_CLOCK = "2026-01-05T09:00:00+08:00"  # when the template databases were set up
+BACKENDS = ("sqlite-file", "sqlite-memory", "postgresql")
+
+
+def _seed(engine: Engine) -> None:
     engine.add_session(DEFAULT_SESSION, current=True)
     for name in DEFAULT_UNITS:
         engine.add_unit(name)
     for name in DEFAULT_DEPUTIES:
         engine.add_deputy(name)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database with the test session, units and deputies, built once."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = Engine.init(path, clock=FrozenClock(TEMPLATE_CLOCK))
+    _seed(engine)
     engine.dispose()
     return path
 
@@ -56,32 +79,141 @@ def db_path(template_db: Path, tmp_path: Path) -> Path:
     return target
 
 
-@pytest.fixture
-def engine(db_path: Path, clock: FrozenClock) -> Iterator[Engine]:
-    """An engine on a fresh SQLite file with a current session, four units and three deputies."""
-    with Engine.open(db_path, clock=clock) as opened:
-        yield opened
+class PostgresServer:
+    """The server JIANYI_TEST_PG_URL names, where tests make databases and drop them."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.admin: SAEngine = create_engine(
+            base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+        )
+
+    def url(self, name: str) -> str:
+        """The URL of database ``name`` on this server."""
+        return self.base.rsplit("/", 1)[0] + "/" + name
+
+    def create(self, *, template: str | None = None) -> str:
+        """A new database (empty, or a copy of ``template``); its name."""
+        name = f"jianyi_t_{uuid.uuid4().hex[:12]}"
+        copy = f' TEMPLATE "{template}"' if template else ""
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+        return name
+
+    def drop(self, name: str) -> None:
+        """Drop database ``name``, closing whatever is still connected to it."""
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    @contextmanager
+    def database(self, *, template: str | None = None) -> Iterator[str]:
+        """The URL of a new database (empty, or a copy of ``template``), dropped when the block ends."""
+        name = self.create(template=template)
+        try:
+            yield self.url(name)
+        finally:
+            self.drop(name)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database (dropped afterwards); skipped when JIANYI_TEST_PG_URL is unset."""
+def _need_postgres() -> str:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    name = f"jianyi_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
+    return base
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The PostgreSQL server of JIANYI_TEST_PG_URL; skipped when it is unset."""
+    server = PostgresServer(_need_postgres())
+    yield server
+    server.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres: PostgresServer) -> Iterator[str]:
+    """The name of a PostgreSQL database migrated and filled like ``template_db``, built once per run."""
+    name = postgres.create()
     try:
-        yield url
+        with Engine.init(postgres.url(name), clock=FrozenClock(TEMPLATE_CLOCK)) as engine:
+            _seed(engine)
+        yield name
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        postgres.drop(name)
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (dropped afterwards); skipped when JIANYI_TEST_PG_URL is unset."""
+    with postgres.database() as url:
+        yield url
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the test's engines run on: ``sqlite-file`` unless the module parametrizes ``backend``
+    (indirectly); ``postgresql`` is skipped when JIANYI_TEST_PG_URL is unset."""
+    name = str(getattr(request, "param", "sqlite-file"))
+    if name not in BACKENDS:
+        raise ValueError(f"backend {name!r} unknown: use {', '.join(BACKENDS)}")
+    if name == "postgresql":
+        _need_postgres()
+    return name
+
+
+FreshEngine = Callable[[FrozenClock], AbstractContextManager[Engine]]
+
+
+@pytest.fixture
+def fresh_engine(
+    backend: str, template_db: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> FreshEngine:
+    """Opens engines on the test's backend, each on a database of its own prepared like the template (the
+    current session, four units, three deputies), removed when its block ends: ``with fresh_engine(clock) as
+    engine``."""
+    numbers = itertools.count(1)
+    server: PostgresServer | None = None
+    template = ""
+    if backend == "postgresql":
+        server = request.getfixturevalue("postgres")
+        template = request.getfixturevalue("pg_template")
+
+    @contextmanager
+    def sqlite_file(clock: FrozenClock) -> Iterator[Engine]:
+        path = tmp_path / f"fresh-{next(numbers)}.db"
+        shutil.copy(template_db, path)
+        try:
+            with Engine.open(path, clock=clock) as opened:
+                yield opened
+        finally:
+            for leftover in tmp_path.glob(f"{path.name}*"):
+                leftover.unlink()
+
+    @contextmanager
+    def sqlite_memory(clock: FrozenClock) -> Iterator[Engine]:
+        with make_engine("sqlite://", clock=clock) as opened:
+            yield opened
+
+    @contextmanager
+    def postgresql(clock: FrozenClock) -> Iterator[Engine]:
+        assert server is not None
+        with server.database(template=template) as url, Engine.open(url, clock=clock) as opened:
+            yield opened
+
+    return {"sqlite-file": sqlite_file, "sqlite-memory": sqlite_memory, "postgresql": postgresql}[backend]
+
+
+@pytest.fixture
+def engine(backend: str, clock: FrozenClock, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """An engine with a current session, four units and three deputies: on the fresh SQLite file ``db_path``,
+    or on a fresh database of the backend the module runs on."""
+    if backend == "sqlite-file":  # the file a test may also hand to the command line
+        with Engine.open(request.getfixturevalue("db_path"), clock=clock) as opened:
+            yield opened
+        return
+    fresh: FreshEngine = request.getfixturevalue("fresh_engine")
+    with fresh(clock) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from rules import DeadlineKind, Recipient, RuleSet, StepTime
 from workflow.actions import Lapse, handler_for
 from workflow.core.audit import canonical
+from workflow.core.clock import ensure_utc
 from workflow.core.states import DeadlineStatus, State
 from workflow.core.unit_of_work import UnitOfWork
 from workflow.core.views import Actor
@@ -179,7 +180,7 @@ def sweep(
     """Record every ladder step due at ``now`` (default: the engine clock), in transactions of ``batch``
     deadlines. With ``dry_run`` nothing is written: the report lists what would be recorded (at most ``batch``
     deadlines' worth)."""
-    moment = now or engine.clock.now()
+    moment = ensure_utc(now or engine.clock.now(), what="now")
     report = SweepReport()
     with no_cycle_collection():
         while True:
@@ -417,7 +418,7 @@ def forecast(
 ) -> list[ForecastItem]:
     """Which ladder steps (and feedback-window ends) come due in the next ``days`` days, for whom and why;
     optionally only for deadlines ``unit`` owes."""
-    moment = now or engine.clock.now()
+    moment = ensure_utc(now or engine.clock.now(), what="now")
     horizon = moment + timedelta(days=days)
     items: list[ForecastItem] = []
     with engine.db.reading() as conn:

@@ -13,7 +13,23 @@ from workflow.engine import AssignOrder, Engine, Promised
 from workflow.store.models import Assignment, AuditEvent, Deadline, Outbox, table
 from workflow.testing import FrozenClock, beijing, make_case
 
+pytestmark = pytest.mark.parametrize(
+    "backend", ["sqlite-file", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
 MAIN, CO, OTHER, FOURTH = "市交通运输局", "市财政局", "市住房和城乡建设局", "市教育局"
+
+# a trigger that refuses every audit event, as a constraint would
+BLOCK_AUDIT = {
+    "sqlite": [
+        "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit blocked'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'audit blocked' USING ERRCODE = 'integrity_constraint_violation'; END $$",
+        "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION no_audit()",
+    ],
+}
 
 
 def _count(engine: Engine, model: type) -> int:
@@ -437,8 +453,8 @@ def test_history_replays_the_states(engine: Engine) -> None:
     ]
 
 
-def test_instants_come_back_aware_utc_from_sqlite(engine: Engine) -> None:
-    """SQLite keeps no zone; the column type restores UTC."""
+def test_instants_come_back_aware_utc(engine: Engine) -> None:
+    """SQLite keeps no zone (the column type restores UTC); PostgreSQL's come back in UTC as well."""
     at = beijing("2026-03-01", 9)
     engine.submit("0001", title="甲", deputy="张三", at=at)
     submitted = engine.get("0001").submitted_at
@@ -458,9 +474,8 @@ def test_sessions_separate_numbers(engine: Engine) -> None:
 def test_a_database_refusal_is_one_error_and_writes_nothing(engine: Engine) -> None:
     """A constraint the database enforces surfaces as one clear error, and the whole action is rolled back."""
     with engine.db.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit blocked'); END"
-        )
+        for statement in BLOCK_AUDIT[engine.db.dialect.name]:
+            conn.exec_driver_sql(statement)
     with pytest.raises(
         ValidationError, match="the database refused the change, nothing was written: audit blocked"
     ):

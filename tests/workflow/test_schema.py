@@ -142,3 +142,16 @@ def test_upgrading_to_0006_computes_each_case_main_unit_and_answer_due(db_path: 
             assert conn.exec_driver_sql(tally).all() == expected
         assert measure(engine) == before
         assert measure_units(engine) == before_units
+
+
+def test_memory_given_as_a_path_is_a_database_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``:memory:`` (SQLite's own name) opens a database in memory, as ``sqlite://`` does: no file appears."""
+    from workflow.testing import FrozenClock
+
+    monkeypatch.chdir(tmp_path)
+    with Engine.init(":memory:", clock=FrozenClock("2026-03-02T09:00:00+08:00")) as engine:
+        engine.add_session("第一次会议", current=True)
+        assert [s.name for s in engine.sessions()] == ["第一次会议"]
+    assert list(tmp_path.iterdir()) == []

@@ -2,7 +2,8 @@
 
 :class:`CaseStore` is the one implementation of :class:`~workflow.core.unit_of_work.CaseStore` (bound to one
 transaction's connection). :func:`flush` writes what many units of work buffered: their updates, then one
-insert statement per table, then one compare-and-set per case (batched), then the cases' tallies.
+insert statement per table, then one compare-and-set per case (batched), which recomputes the case's tallies
+too.
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ def _settle_sql(count: int, status: str, unit: str) -> str:
         f"UPDATE deadlines SET status = :status, next_step_at = NULL{met} "
         f"WHERE suggestion_id = :sid AND status = 'open' AND kind IN ({kinds}){unit}"
     )
+
+
+@cache
+def _cas_sql(columns: tuple[str, ...], tallies: bool) -> str:
+    """The compare-and-set of a case row: its changed columns, and its tallies recomputed when asked (they run
+    after the inserts, so they see the rows the unit of work added)."""
+    sql = update_sql("suggestions", columns, "id = :b_id AND version = :b_version")
+    return sql.replace(" WHERE ", f", {tally.assignments()} WHERE ", 1) if tallies else sql
 
 
 @cache
@@ -220,8 +229,8 @@ class CaseStore:
 
 
 def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
-    """Write what the units of work buffered: their updates, one insert statement per table, the cases'
-    compare-and-sets (batched), then the tallies of the cases that asked for them.
+    """Write what the units of work buffered: their updates, one insert statement per table, then the cases'
+    compare-and-sets (batched), each recomputing its case's tallies when the unit of work asked for them.
 
     Each unit of work's updates run in the order it made them; the n-th updates of all units of work (different
     cases, so different rows) run together, one batched statement per distinct statement text.
@@ -240,14 +249,17 @@ def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
                 same.setdefault(sql, []).append(params)
         for sql, param_sets in same.items():
             raw.many(sql, param_sets)
+    untallied: list[int] = []  # cases that ask for their tallies but change nothing else (none today)
     for work in works:
         for table, rows in work.inserts.items():
             tables.setdefault(table, []).extend(rows)
         if work.changes:
-            sql = update_sql("suggestions", tuple(work.changes), "id = :b_id AND version = :b_version")
+            sql = _cas_sql(tuple(work.changes), work.tallies)
             updates.setdefault(sql, []).append(
                 {**work.changes, "b_id": work.case_id, "b_version": work.base_version}
             )
+        elif work.tallies:
+            untallied.append(work.case_id)
     for table, rows in tables.items():
         raw.insert_many(table, rows)
     for sql, param_sets in updates.items():
@@ -256,4 +268,4 @@ def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
             if len(works) == 1:
                 raise Conflict(case=works[0].label, expected=works[0].base_version)
             raise BatchConflict(what=what, expected=len(param_sets), found=touched)
-    tally.refresh(raw, [w.case_id for w in works if w.tallies])
+    tally.refresh(raw, untallied)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import Engine as SAEngine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from workflow.core.errors import ValidationError, WorkflowError
 from workflow.store import db as _db
@@ -57,6 +57,10 @@ class Database:
         self._local = threading.local()
         self._held: list[Connection] = []
         self._held_lock = threading.Lock()
+        # an in-memory SQLite database is one connection, shared: one thread at a time may use it, or a second
+        # thread's statements would run inside (and its refusal roll back) the first one's transaction
+        memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+        self._serial: threading.RLock | None = threading.RLock() if memory else None
 
     @classmethod
     def connect(cls, url: str | Path) -> Database:
@@ -83,6 +87,15 @@ class Database:
         self._local = threading.local()
         self.engine.dispose()
 
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This thread's turn on an in-memory database (nothing to wait for on any other)."""
+        if self._serial is None:
+            yield
+            return
+        with self._serial:
+            yield
+
     # ---- reading -------------------------------------------------------------------------------
     @contextmanager
     def reading(self, conn: Connection | None = None) -> Iterator[Connection]:
@@ -90,7 +103,7 @@ class Database:
         if conn is not None:
             yield conn
             return
-        with self.engine.connect() as fresh:
+        with self._turn(), self.engine.connect() as fresh:
             yield fresh
 
     # ---- writing -------------------------------------------------------------------------------
@@ -130,6 +143,9 @@ class Database:
             self._drop_writer()
             msg = f"the database is busy or unavailable, nothing was written: {_first_line(exc)}; retry"
             raise WorkflowError(msg) from exc
+        except (dbapi.Error, DBAPIError) as exc:  # a trigger's exception, a check the database makes itself
+            msg = f"the database refused the change, nothing was written: {_first_line(exc)}"
+            raise WorkflowError(msg) from exc
 
     def is_unique_violation(self, exc: BaseException) -> bool:
         """Whether ``exc`` is the driver's integrity error (a unique or foreign key refused a row)."""
@@ -139,6 +155,7 @@ class Database:
     def managed(self) -> Iterator[Connection]:
         """A writing transaction managed by SQLAlchemy (directory changes, set-up)."""
         with (
+            self._turn(),
             self.mapped_errors(),
             self.engine.connect().execution_options(**{_db.WRITE: True}) as conn,
             conn.begin(),
@@ -155,11 +172,11 @@ class Database:
             with self.managed() as conn:
                 yield conn
             return
-        conn = self._writer()
-        driver: Any = conn.connection.driver_connection
         self._local.acting = True
         try:
-            with self.mapped_errors():
+            with self._turn(), self.mapped_errors():
+                conn = self._writer()
+                driver: Any = conn.connection.driver_connection
                 if self.dialect.begin:
                     driver.execute(self.dialect.begin)
                 try:

@@ -28,6 +28,8 @@ WRITE = "jianyi_write"  # execution option: a transaction that writes (SQLite: B
 def normalise_url(value: str | Path) -> str:
     """A SQLAlchemy URL from a URL or a file path (a path means SQLite)."""
     text_value = str(value)
+    if text_value == ":memory:":  # SQLite's own name for an in-memory database, not a file
+        return "sqlite://"
     if "://" in text_value:
         if text_value.startswith("postgresql://"):
             return "postgresql+psycopg://" + text_value.removeprefix("postgresql://")

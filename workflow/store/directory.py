@@ -112,32 +112,29 @@ class Directory:
 
     def session_id(self, conn: Connection, name: str | None) -> int:
         """The id of session ``name`` (the current session when None)."""
-        raw = Raw(conn)
-        base = "SELECT id FROM sessions WHERE congress_id = :c AND "
-        if name is None:
-            found = next(
-                iter(raw.column(base + "is_current = :yes", {"c": self.congress_id, "yes": True})), None
-            )
-            if found is None:
-                raise NotFound(
-                    kind="current session",
-                    name=self.congress,
-                    hint="add one with `jianyi session add NAME --current` or name one with --session",
-                )
-            return int(found)
-        found = next(iter(raw.column(base + "name = :name", {"c": self.congress_id, "name": name})), None)
-        if found is None:
-            raise NotFound(kind="session", name=name, hint="list them with `jianyi session list`")
-        return int(found)
+        return self.session_ref(conn, name)[0]
 
     def session_name(self, conn: Connection, session_id: int) -> str:
         """The name of session ``session_id``."""
         return str(Raw(conn).column("SELECT name FROM sessions WHERE id = :id", {"id": session_id})[0])
 
     def session_ref(self, conn: Connection, name: str | None) -> tuple[int, str]:
-        """The session's id and name (the current session when ``name`` is None)."""
-        sid = self.session_id(conn, name)
-        return sid, name or self.session_name(conn, sid)
+        """The session's id and name (the current session when ``name`` is None), in one query."""
+        raw = Raw(conn)
+        base = "SELECT id, name FROM sessions WHERE congress_id = :c AND "
+        if name is None:
+            found = raw.all(base + "is_current = :yes", {"c": self.congress_id, "yes": True})
+            if not found:
+                raise NotFound(
+                    kind="current session",
+                    name=self.congress,
+                    hint="add one with `jianyi session add NAME --current` or name one with --session",
+                )
+        else:
+            found = raw.all(base + "name = :name", {"c": self.congress_id, "name": name})
+            if not found:
+                raise NotFound(kind="session", name=name, hint="list them with `jianyi session list`")
+        return int(found[0][0]), str(found[0][1])
 
     def case_not_found(self, conn: Connection, number: str, session: str | None) -> NotFound:
         """The error for a case number the session does not hold (a missing session is named first)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from workflow.core.clock import ensure_utc
 from workflow.core.errors import NotFound, ValidationError, WorkflowError
 from workflow.core.unit_of_work import outbox_row
 from workflow.store.database import Database
@@ -135,6 +136,7 @@ def claim(
     lease: timedelta = timedelta(minutes=5),
 ) -> list[Notice]:
     """Claim up to ``limit`` deliverable rows for ``owner`` until ``now + lease``; attempts + 1."""
+    now = ensure_utc(now, what="now")
     ready = (
         "(o.status IN ('pending', 'failed') AND o.available_at <= :now) "
         "OR (o.status = 'sending' AND o.lease_until < :now)"

@@ -64,9 +64,12 @@ def _sqlite_value(value: Any) -> Any:
 def _sqlite_instant(value: datetime) -> str:
     """An instant as SQLAlchemy stores it on SQLite (the same few instants recur within an action)."""
     if value.tzinfo is None:
-        msg = f"naive datetime {value.isoformat()} refused: instants must be timezone-aware"
-        raise ValueError(msg)
+        raise ValueError(_naive(value))
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _naive(value: datetime) -> str:
+    return f"naive datetime {value.isoformat()} refused: instants must be timezone-aware"
 
 
 def as_instant(value: Any) -> datetime | None:
@@ -110,7 +113,13 @@ class Raw:
         self._conn: Any = conn.connection.driver_connection
 
     def _params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        if self.postgres or type(params) is Prepared:
+        if type(params) is Prepared:
+            return params
+        if self.postgres:
+            # the driver would take a naive instant in the server's zone: refuse it, as on SQLite
+            for value in params.values():
+                if type(value) is datetime and value.tzinfo is None:
+                    raise ValueError(_naive(value))
             return params
         return {
             k: v if (t := type(v)) is str or t is int or v is None else _sqlite_value(v)
@@ -145,7 +154,7 @@ class Raw:
         if not rows:
             return 0
         cursor = self._conn.cursor()
-        params = rows if prepared or self.postgres else [self._params(r) for r in rows]
+        params = rows if prepared else [self._params(r) for r in rows]
         cursor.executemany(_pg(sql) if self.postgres else sql, params)
         count = int(cursor.rowcount)
         cursor.close()

@@ -4,8 +4,9 @@ The measures need, per case, facts that live in other tables: when the case was 
 of its latest feedback, whether a unit contacted the deputy (face to face or otherwise) before that first
 answer, and whether its first-round answer deadlines were met and if any of them late. Joining four tables
 for a million cases takes seconds; so every action that writes a case refreshes these columns from the
-tables, by the one statement below, in the action's own transaction. The tables stay the truth: the
-refresh derives, never counts on its own, and ``jianyi`` upgrades recompute every case (migration 0005).
+tables, by the one ``SET`` list below (:func:`assignments`, carried by the compare-and-set of the case row),
+in the action's own transaction. The tables stay the truth: the refresh derives, never counts on its own,
+and ``jianyi`` upgrades recompute every case (migrations 0005 and 0006).
 
 Columns (on ``suggestions``):
 
@@ -27,18 +28,20 @@ from functools import cache
 from workflow.core.states import FACE_TO_FACE
 from workflow.store.sql import Raw
 
-__all__ = ["refresh", "refresh_sql"]
+__all__ = ["assignments", "refresh", "refresh_sql"]
 
 CHUNK = 500  # case ids per statement
 
 
 @cache
-def refresh_sql(where: str) -> str:
-    """The refresh statement for the cases ``where`` selects (a condition on ``suggestions``)."""
+def assignments() -> str:
+    """The ``SET`` list that recomputes a case's tallies (in an ``UPDATE suggestions``: the subqueries read the
+    tables by ``suggestions.id``; the compare-and-set of a flushed case carries it, so that an action writes its
+    case row once)."""
     face = ", ".join(f"'{m.value}'" for m in sorted(FACE_TO_FACE))
     first = "(SELECT min(x.at) FROM answers x WHERE x.suggestion_id = suggestions.id)"
     return (
-        f"UPDATE suggestions SET first_answer_at = {first}, "
+        f"first_answer_at = {first}, "
         "rating = (SELECT f.rating FROM feedback f WHERE f.suggestion_id = suggestions.id "
         "ORDER BY f.id DESC LIMIT 1), "
         "contact_level = COALESCE((SELECT max(CASE WHEN c.method IN "
@@ -50,9 +53,14 @@ def refresh_sql(where: str) -> str:
         "AND a.until IS NULL AND a.role = 'main'), "
         # status inside the aggregate: as a condition, SQLite would walk the (status, due_at) index for the minimum
         "answer_due_at = (SELECT min(CASE WHEN d.status = 'open' THEN d.due_at END) FROM deadlines d "
-        "WHERE d.suggestion_id = suggestions.id AND d.kind = 'answer' AND d.round = 1) "
-        f"WHERE {where}"
+        "WHERE d.suggestion_id = suggestions.id AND d.kind = 'answer' AND d.round = 1)"
     )
+
+
+@cache
+def refresh_sql(where: str) -> str:
+    """The refresh statement for the cases ``where`` selects (a condition on ``suggestions``)."""
+    return f"UPDATE suggestions SET {assignments()} WHERE {where}"
 
 
 def refresh(raw: Raw, ids: Iterable[int]) -> None:
