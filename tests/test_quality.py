@@ -46,3 +46,19 @@ def test_nothing_imports_the_cli() -> None:
             if any(n == "cli" or n.startswith("cli.") for n in names):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_no_test_imports_a_private_name() -> None:
+    """Tests use the public surface (workflow.testing gives what they need): no underscore name is imported
+    from the project's packages."""
+    import ast
+
+    packages = ("workflow", "rules", "notifications", "commands", "cli")
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in packages:
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if private or any(part.startswith("_") for part in (node.module or "").split(".")):
+                    offenders.append(f"{path.relative_to(ROOT)}: from {node.module} import {private}")
+    assert offenders == []
