@@ -66,10 +66,24 @@ def test_postgres_migrations_match_and_keep_instants(pg_url: str) -> None:
         assert diff == []
 
 
-def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
-    """A database from before the case tallies gets them computed from its tables: the measures agree."""
+def _downgrade(db_path: Path, revision: str) -> list[str]:
+    """Take the database back to ``revision`` (alembic); the columns ``suggestions`` has then."""
     from alembic import command
 
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
+    db = wdb.connect(db_path)
+    with db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+    with db.connect() as conn:
+        columns = list(conn.exec_driver_sql("SELECT * FROM suggestions").keys())
+    db.dispose()
+    return columns
+
+
+def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
+    """A database from before the case tallies gets them computed from its tables: the measures agree."""
     from workflow.core.views import Actor
     from workflow.reporting.measures import measure
     from workflow.testing import FrozenClock, make_case
@@ -87,16 +101,7 @@ def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
         with engine.db.engine.connect() as conn:
             expected = conn.exec_driver_sql(tallies).all()
     assert [row[2:] for row in expected] == [("satisfied", 0, 1), ("unsatisfied", 2, 2)]
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
-    db = wdb.connect(db_path)
-    with db.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0004")
-    with db.connect() as conn:
-        columns = list(conn.exec_driver_sql("SELECT * FROM suggestions").keys())
-    assert "answer_met" not in columns
-    db.dispose()
+    assert "answer_met" not in _downgrade(db_path, "0004")
     with Engine.init(db_path, clock=clock) as engine:
         with engine.db.engine.connect() as conn:
             assert conn.exec_driver_sql(tallies).all() == expected
@@ -106,8 +111,6 @@ def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
 def test_upgrading_to_0006_computes_each_case_main_unit_and_answer_due(db_path: Path) -> None:
     """A database from before these tallies gets them from its tables: each case's main unit, and when its
     earliest open first-round answer deadline falls due (none for an answered one); the measures agree."""
-    from alembic import command
-
     from workflow.reporting.measures import measure, measure_units
     from workflow.testing import FrozenClock, make_case, unit_ids
 
@@ -126,17 +129,9 @@ def test_upgrading_to_0006_computes_each_case_main_unit_and_answer_due(db_path: 
     assert expected[0][2] == expected[1][2] == traffic
     assert expected[1][1] == due_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     assert (before.due, before.on_time) == (2, 1)
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
-    db = wdb.connect(db_path)
-    with db.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0005")
-    with db.connect() as conn:
-        columns = list(conn.exec_driver_sql("SELECT * FROM suggestions").keys())
+    columns = _downgrade(db_path, "0005")
     assert "answer_due_at" not in columns
     assert "main_unit_id" not in columns
-    db.dispose()
     with Engine.init(db_path, clock=clock) as engine:
         with engine.db.engine.connect() as conn:
             assert conn.exec_driver_sql(tally).all() == expected
