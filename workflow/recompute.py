@@ -24,7 +24,6 @@ from workflow.core.audit import canonical
 from workflow.core.errors import WorkflowError
 from workflow.core.views import Actor
 from workflow.store.selections import SelectedCase, Selection, id_range, read_range
-from workflow.store.sql import Raw
 
 if TYPE_CHECKING:
     from workflow.pipeline import Batch, Pipeline
@@ -86,7 +85,7 @@ def recompute(
     """
     report = RecomputeReport()
     with pipeline.db.reading() as conn:
-        bounds = id_range(Raw(conn), selection)
+        bounds = id_range(conn, selection)
     if bounds is None:
         return report
     work = _Pass(pipeline, report, action, reason, at, now, repin)

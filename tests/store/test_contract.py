@@ -405,7 +405,7 @@ def _selected_by_ranges(engine: Engine, selection: Selection, width: int) -> lis
     """Each selected case (number, kinds of its selected deadlines), read ``width`` ids at a time."""
     numbers = dict(table_rows(engine, "suggestions", "id", "number"))
     with engine.db.reading() as conn:
-        bounds = id_range(Raw(conn), selection)
+        bounds = id_range(conn, selection)
     assert bounds is not None
     found: list[tuple[str, list[str]]] = []
     for lo in range(bounds[0], bounds[1] + 1, width):
@@ -438,7 +438,7 @@ def test_a_repinning_selection_takes_every_open_assigned_case(engine: Engine, cl
         assert _selected_by_ranges(engine, selection, width) == [*expected, ("0004", ["feedback"])]
     rs = engine.active_ruleset()
     with engine.db.reading() as conn:
-        assert id_range(Raw(conn), Selection.not_on(rs.id, rs.version, engine.congress_id)) is None
+        assert id_range(conn, Selection.not_on(rs.id, rs.version, engine.congress_id)) is None
 
 
 # ---- the directory and the congresses -----------------------------------------------------------------

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from workflow.core.states import FINAL_STATES
 from workflow.store.cases import CaseStore
 from workflow.store.sql import Raw, as_date
@@ -74,9 +76,9 @@ class SelectedCase:
     deadlines: tuple[OpenDeadline, ...]
 
 
-def id_range(raw: Raw, selection: Selection) -> tuple[int, int] | None:
+def id_range(conn: Connection, selection: Selection) -> tuple[int, int] | None:
     """The first and last id of the selected cases; None when none is selected."""
-    lo, hi = raw.all(
+    lo, hi = Raw(conn).all(
         f"SELECT min(s.id), max(s.id) FROM suggestions s WHERE {selection.cases}", selection.params
     )[0]
     return None if lo is None else (int(lo), int(hi))
