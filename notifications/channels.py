@@ -11,6 +11,7 @@ import hmac
 import json
 import smtplib
 import ssl
+import unicodedata
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ __all__ = [
     "RecordingChannel",
     "WebhookChannel",
     "message_id",
+    "one_line",
 ]
 
 
@@ -54,6 +56,11 @@ class Channel(Protocol):
         ...
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: line breaks, tabs and other control characters become single spaces."""
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
+
+
 def message_id(key: str) -> str:
     """A stable Message-ID for an idempotency key, so a receiver can drop a repeat."""
     return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@jianyi>"
@@ -73,16 +80,19 @@ class EmailChannel:
     name: str = "email"
 
     def send(self, message: Message) -> None:
-        """Deliver one mail."""
+        """Deliver one mail (a subject's line breaks, common in spreadsheet cells, become spaces)."""
         mail = EmailMessage()
-        mail["From"] = self.sender
-        mail["To"] = message.to
-        mail["Subject"] = message.subject
-        mail["Date"] = formatdate(localtime=False)
-        mail["Message-ID"] = message_id(message.key)
-        mail.set_content(message.text, charset="utf-8")
-        if message.html is not None:
-            mail.add_alternative(message.html, subtype="html", charset="utf-8")
+        try:
+            mail["From"] = self.sender
+            mail["To"] = message.to
+            mail["Subject"] = one_line(message.subject)
+            mail["Date"] = formatdate(localtime=False)
+            mail["Message-ID"] = message_id(message.key)
+            mail.set_content(message.text, charset="utf-8")
+            if message.html is not None:
+                mail.add_alternative(message.html, subtype="html", charset="utf-8")
+        except (ValueError, TypeError) as exc:  # an address with a line break: no later try will do better
+            raise DeliveryError(f"cannot write the mail to {message.to!r}: {exc}", retryable=False) from exc
         try:
             if self.security == "ssl":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -128,19 +138,22 @@ class WebhookChannel:
 
     def send(self, message: Message) -> None:
         """POST the message to its URL."""
-        body = self.body(message)
-        request = urllib.request.Request(  # noqa: S310  (the URL is a configured webhook, http or https)
-            message.to,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "X-Jianyi-Signature": self.signature(body),
-                "X-Jianyi-Key": message.key,
-            },
-        )
         if not message.to.startswith(("http://", "https://")):
             raise DeliveryError(f"webhook URL {message.to!r} is not http(s)", retryable=False)
+        body = self.body(message)
+        try:
+            request = urllib.request.Request(  # noqa: S310  (the URL is a configured webhook, http or https)
+                message.to,
+                data=body,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "X-Jianyi-Signature": self.signature(body),
+                    "X-Jianyi-Key": message.key,
+                },
+            )
+        except ValueError as exc:  # a malformed URL ("http://[::1"): no later try will do better
+            raise DeliveryError(f"webhook URL {message.to!r} is malformed: {exc}", retryable=False) from exc
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 response.read()

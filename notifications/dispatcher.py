@@ -136,7 +136,11 @@ class Dispatcher:
                 elif self.config.digest and notice.recipient_kind == "unit" and notice.topic in DIGEST_TOPICS:
                     digests.setdefault((notice.recipient_kind, notice.recipient_id), []).append(notice)
                 else:
-                    self._deliver(notice, moment, rs, report)
+                    try:
+                        self._deliver(notice, moment, rs, report)
+                    except Exception as exc:  # whatever one notice meets is that notice's, never the batch's
+                        reason = f"{type(exc).__name__}: {exc}"
+                        self._settle(notice, "dead", moment, report, reason=reason)
             for notices in digests.values():
                 self._fold(notices, moment, rs, report)
         return report

@@ -123,6 +123,9 @@ class Renderer:
                 html = None
         except TemplateError as exc:
             raise TemplateProblem(template=name, detail=f"{type(exc).__name__}: {exc}") from None
+        except RecursionError:
+            detail = "nested too deeply (does it include or extend itself?)"
+            raise TemplateProblem(template=name, detail=detail) from None
         if not subject:
             raise TemplateProblem(template=name, detail='no subject: add {% set subject = "…" %}')
         if len(text) > MAX_OUTPUT or (html is not None and len(html) > MAX_OUTPUT):

@@ -19,6 +19,7 @@ import pytest
 from notifications import (
     EmailChannel,
     FileChannel,
+    Message,
     NotifyConfig,
     RecordingChannel,
     Renderer,
@@ -252,3 +253,54 @@ def test_a_notifications_setting_that_cannot_work_is_named(table: dict[str, obje
 
     with pytest.raises(ConfigError, match=message):
         NotifyConfig.from_mapping(table)
+
+
+def test_a_subject_with_line_breaks_arrives_on_one_line(smtp_server: tuple[Mailbox, int]) -> None:
+    """A title copied from a spreadsheet cell (line breaks, a tab) makes a one-line subject, not an error."""
+    box, port = smtp_server
+    channel = EmailChannel("127.0.0.1", port, sender="office@example.org")
+    channel.send(Message("k1", "slj@example.org", "【交办】0001 关于加强\r\n河道\t治理的建议", "正文"))
+    assert [_subject(m) for m in box.messages] == ["【交办】0001 关于加强 河道 治理的建议"]
+
+
+def test_a_template_that_includes_itself_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    """A runaway override (it includes itself) is named as a template problem."""
+    (tmp_path / "assigned.txt.j2").write_text('{% include "assigned.txt.j2" %}', encoding="utf-8")
+    problems = Renderer(tmp_path).check(["assigned"])
+    assert [str(p) for p in problems] == [
+        "template 'assigned': nested too deeply (does it include or extend itself?)"
+    ]
+
+
+def test_one_notice_that_cannot_go_is_dead_and_the_others_go(
+    db_path: Path, clock: FrozenClock, webhook_server: tuple[list[dict[str, Any]], str]
+) -> None:
+    """A notice whose delivery fails in a way no retry mends (a malformed webhook URL, a template that recurses
+    for its case) is marked dead with the reason; the notices claimed with it are delivered, the pass ends
+    normally, and nothing stays sending."""
+    received, url = webhook_server
+    templates = db_path.parent / "templates"
+    templates.mkdir()
+    (templates / "assigned.txt.j2").write_text(
+        '{% if "递归" in title %}{% include "assigned.txt.j2" %}{% endif %}'
+        + (Path(__file__).parents[2] / "notifications/templates/assigned.txt.j2").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    with Engine.open(db_path, clock=clock) as engine:
+        engine.add_unit("市水利局", webhook="http://[::1")
+        engine.add_unit("市林业局", webhook=url)
+        engine.submit("0001", title="关于加强河道治理的建议", deputy="张三")
+        engine.assign("0001", main="市水利局")
+        engine.submit("0002", title="关于植树的建议", deputy="张三")
+        engine.assign("0002", main="市林业局")
+        engine.submit("0003", title="递归的建议", deputy="张三")
+        engine.assign("0003", main="市林业局")
+        config = NotifyConfig(channels={"webhook": WebhookChannel(SECRET)}, templates=templates)
+        report = Dispatcher(engine, config).dispatch()
+        states = {(n.payload["number"], n.status) for n in outbox.listing(engine)}
+        dead = {n.payload["number"]: n.reason for n in outbox.listing(engine, status="dead")}
+    assert (report.sent, report.dead) == (1, 2)
+    assert states == {("0001", "dead"), ("0002", "sent"), ("0003", "dead")}
+    assert [r["subject"] for r in received] == ["【交办】0002 关于植树的建议"]
+    assert "malformed" in str(dead["0001"])
+    assert "nested too deeply" in str(dead["0003"])
