@@ -49,6 +49,7 @@ from workflow.core.audit import AuditProblem
 from workflow.core.clock import Clock, SystemClock
 from workflow.core.errors import NotFound
 from workflow.core.states import ContactMethod, ContactStage, State
+from workflow.core.text import checked_name
 from workflow.core.views import Actor, Case, CaseEvent, Change, DeadlineExplained, DueItem, HistoryEntry
 from workflow.pipeline import Pipeline
 from workflow.recompute import RecomputeReport
@@ -133,10 +134,10 @@ class Engine:
         clock: Clock | None = None,
     ) -> Engine:
         """Create or upgrade the schema, make sure the congress exists, and open the engine."""
+        name = DEFAULT_CONGRESS if congress is None else checked_name(congress, "congress")
         database = Database.connect(db)
         _db.upgrade(database.engine)
         now = (clock or SystemClock()).now()
-        name = congress or DEFAULT_CONGRESS
         rs = ruleset or default_ruleset()
         with database.managed() as conn:
             store(conn, rs, now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -459,6 +460,45 @@ def test_units_and_deputies_are_found_by_name_and_by_id(engine: Engine) -> None:
             directory.unit_id(conn, "无此单位")
     assert (len(set(units.values())), len(set(deputies.values()))) == (4, 3)
     assert units == unit_ids(engine)
+
+
+@pytest.mark.parametrize(
+    ("add", "message"),
+    [
+        (
+            lambda e: e.add_unit("坏\x1b[2J单位"),
+            r"^unit name '坏\\x1b\[2J单位' holds a control character \(U\+001B\)",
+        ),
+        (
+            lambda e: e.add_unit("市\n水利局"),
+            r"^unit name '市\\n水利局' holds a control character \(U\+000A\)",
+        ),
+        (
+            lambda e: e.add_deputy("张\u200b三"),
+            r"^deputy name '张\\u200b三' holds a control character \(U\+200B\)",
+        ),
+        (lambda e: e.add_session("第二次\r会议"), r"^session name '第二次\\r会议' holds a control character"),
+        (
+            lambda e: e.add_unit("市水利局", email="a@b.org\r\nBcc: x@y.org"),
+            r"^市水利局: --email .+ \(U\+000D\)",
+        ),
+        (lambda e: e.add_unit("  "), r"^a unit needs a name$"),
+    ],
+    ids=["escape", "line-break", "zero-width", "carriage-return", "header-injection", "blank"],
+)
+def test_a_name_with_a_control_character_is_refused_and_nothing_added(
+    engine: Engine, add: Callable[[Engine], object], message: str
+) -> None:
+    """A name or contact that would break a list, a mail header or a terminal is refused, the character
+    named (escaped in the message itself), and nothing is added."""
+    before = (row_count(engine, "units"), row_count(engine, "deputies"), row_count(engine, "sessions"))
+    with pytest.raises(ValidationError, match=message):
+        add(engine)
+    assert (
+        row_count(engine, "units"),
+        row_count(engine, "deputies"),
+        row_count(engine, "sessions"),
+    ) == before
 
 
 def test_a_unit_name_is_taken_once_and_listed_with_its_parent(engine: Engine) -> None:

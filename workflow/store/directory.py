@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workflow.core.errors import NotFound, ValidationError
+from workflow.core.text import checked_name, control_character
 from workflow.store.database import Database
 from workflow.store.models import CongressSession, Deputy, Unit, table
 from workflow.store.sql import Raw
@@ -146,9 +147,8 @@ class Directory:
         self, name: str, *, term: str | None = None, year: int | None = None, current: bool = False
     ) -> SessionInfo:
         """Add a session; ``current`` makes it the one case numbers refer to by default."""
-        name = name.strip()
-        if not name:
-            raise ValidationError("a session needs a name")
+        name = checked_name(name, "session")
+        term = None if term is None else checked_name(term, "term")
         with self.db.managed() as conn:
             if current:
                 conn.execute(
@@ -184,9 +184,8 @@ class Directory:
         webhook: str | None = None,
     ) -> UnitInfo:
         """Add a handling unit (承办单位)."""
-        name = name.strip()
-        if not name:
-            raise ValidationError("a unit needs a name")
+        name = checked_name(name, "unit")
+        _check_contacts(name, email=email, phone=phone, webhook=webhook)
         with self.db.managed() as conn:
             parent_id = self.unit_id(conn, parent) if parent else None
             row = {"congress_id": self.congress_id, "name": name, "parent_id": parent_id}
@@ -198,9 +197,8 @@ class Directory:
         self, name: str, *, delegation: str | None = None, email: str | None = None, phone: str | None = None
     ) -> DeputyInfo:
         """Add a deputy (代表)."""
-        name = name.strip()
-        if not name:
-            raise ValidationError("a deputy needs a name")
+        name = checked_name(name, "deputy")
+        _check_contacts(name, email=email, phone=phone, delegation=delegation)
         with self.db.managed() as conn:
             row = {"congress_id": self.congress_id, "name": name, "delegation": delegation}
             self._insert(
@@ -244,3 +242,12 @@ class Directory:
                 select(DEPUTIES).where(DEPUTIES.c.congress_id == self.congress_id).order_by(DEPUTIES.c.name)
             )
             return [DeputyInfo(r.name, r.delegation, r.email, r.phone) for r in rows]
+
+
+def _check_contacts(name: str, **values: str | None) -> None:
+    """Contacts go into mail headers and requests: a control character in one is refused, named."""
+    for field, value in values.items():
+        bad = None if value is None else control_character(value)
+        if bad is not None:
+            msg = f"{name}: --{field} {value!r} holds a control character ({bad}): type it on one line"
+            raise ValidationError(msg)
