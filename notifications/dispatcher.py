@@ -27,6 +27,7 @@ from notifications.config import NotifyConfig
 from notifications.errors import DeliveryError, TemplateProblem
 from notifications.render import KIND_LABELS, Renderer
 from rules import RuleSet
+from workflow.core.clock import not_future
 from workflow.core.errors import ValidationError
 from workflow.engine import Engine
 from workflow.store import outbox
@@ -108,9 +109,12 @@ class Dispatcher:
 
     def dispatch(self, *, now: datetime | None = None, limit: int = 100, rounds: int = 50) -> DispatchReport:
         """Claim and settle notices, ``limit`` at a time, until none is ready (at most ``rounds`` claims)."""
-        moment = now or self.engine.clock.now()
-        report = DispatchReport()
         rs = self.engine.active_ruleset()
+        moment = self.engine.clock.now()
+        if now is not None:  # a notice is sent when it is sent: a later "now" would date it falsely
+            hint = "notices go out at the time they are sent; leave --now out"
+            moment = not_future(now, moment, what="now", zone=rs.zone, hint=hint)
+        report = DispatchReport()
         for _ in range(rounds):
             if self.stopping.is_set():
                 break

@@ -11,12 +11,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from rules import RuleSet
 from workflow.actions import Command, Submit, handler_for, new_case_row
-from workflow.core.clock import Clock, ensure_utc
+from workflow.core.clock import FUTURE_SLACK, Clock, ensure_utc
 from workflow.core.errors import Conflict, ValidationError, WorkflowError
 from workflow.core.states import State
 from workflow.core.unit_of_work import UnitOfWork
@@ -28,7 +28,6 @@ from workflow.store.rulesets import RuleSets
 
 __all__ = ["Batch", "Pipeline", "Step"]
 
-_FUTURE_SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +126,7 @@ class Pipeline:
             at = ensure_utc(at, what="--at")
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
-        if at > now + _FUTURE_SLACK:
+        if at > now + FUTURE_SLACK:
             msg = f"time {at.isoformat()} is in the future (now {now.isoformat()}); enter what has happened"
             raise ValidationError(msg)
         return at, now
@@ -168,7 +167,9 @@ class Pipeline:
                 # "now" is read once the case is locked, so that writers queued behind each other stay in order
                 explicit = at is not None
                 at, now = self.when(at)
-                if not explicit and at < row["last_event_at"]:  # another host's clock runs a little ahead
+                # another host's clock may run a little ahead: an action at "now" follows its last event; a
+                # last event further ahead is not moved to (the action is refused as out of order)
+                if not explicit and at < row["last_event_at"] <= at + FUTURE_SLACK:
                     at = row["last_event_at"]
                 work = batch.open(row, str(row.pop("session_name")))
                 if expected_version is not None and row["version"] != expected_version:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from rules import DeadlineKind, Recipient, RuleSet, StepTime
 from workflow.actions import Lapse, handler_for
 from workflow.core.audit import canonical
-from workflow.core.clock import ensure_utc
+from workflow.core.clock import ensure_utc, not_future
 from workflow.core.states import DeadlineStatus, State
 from workflow.core.unit_of_work import UnitOfWork
 from workflow.core.views import Actor
@@ -180,11 +180,15 @@ def sweep(
     """Record every ladder step due at ``now`` (default: the engine clock), in transactions of ``batch``
     deadlines. With ``dry_run`` nothing is written: the report lists what would be recorded (at most ``batch``
     deadlines' worth)."""
-    moment = ensure_utc(now or engine.clock.now(), what="now")
+    wall = ensure_utc(engine.clock.now(), what="clock time")
+    moment = wall if now is None else ensure_utc(now, what="now")
+    if not dry_run:  # a dry run may look ahead; what is recorded has happened
+        hint = "the sweep records what is due, not what will be: look ahead with `jianyi forecast` or --dry-run"
+        not_future(moment, wall, what="now", zone=engine.active_ruleset().zone, hint=hint)
     report = SweepReport()
     with no_cycle_collection():
         while True:
-            done, found = _batch(engine, moment, batch, report, dry_run=dry_run)
+            done, found = _batch(engine, moment, wall, batch, report, dry_run=dry_run)
             if dry_run or found < batch or done == 0:
                 break
     return report
@@ -195,9 +199,10 @@ class _DryRun(Exception):
 
 
 def _batch(
-    engine: Engine, now: datetime, size: int, report: SweepReport, *, dry_run: bool
+    engine: Engine, now: datetime, wall: datetime, size: int, report: SweepReport, *, dry_run: bool
 ) -> tuple[int, int]:
-    """One transaction: returns (deadlines handled, candidates found)."""
+    """One transaction of the steps due at ``now``, recorded at the clock's ``wall`` time: returns (deadlines
+    handled, candidates found)."""
     done, candidates = 0, list[tuple[Any, ...]]()
     try:
         with engine.pipeline.batch(what="reminder sweep") as batch:
@@ -205,7 +210,7 @@ def _batch(
             if not candidates:
                 return 0, 0
             report.skipped_cases += len({r[1] for r in candidates}) - len(cases)
-            done = _record(batch, now, candidates, cases, report)
+            done = _record(batch, now, wall, candidates, cases, report)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -216,6 +221,7 @@ def _batch(
 def _record(
     batch: Batch,
     now: datetime,
+    wall: datetime,
     candidates: list[tuple[Any, ...]],
     cases: dict[int, dict[str, Any]],
     report: SweepReport,
@@ -234,7 +240,7 @@ def _record(
     for case_id, rows in by_case.items():
         case = cases[case_id]
         work = batch.open(case, str(case.pop("session_name")))
-        work.begin(system, now, now, ordered=False)
+        work.begin(system, now, wall, ordered=False)
         work.tallies = False  # a step or a lapse writes nothing a tally reads (a lapse meets no deadline)
         rs = work.ruleset
         level = int(case["escalation_level"])

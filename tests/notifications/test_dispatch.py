@@ -28,6 +28,7 @@ from notifications import (
 )
 from notifications.dispatcher import Dispatcher
 from notifications.errors import DeliveryError
+from workflow.core.errors import ValidationError
 from workflow.engine import Engine
 from workflow.store import outbox
 from workflow.testing import FrozenClock
@@ -304,3 +305,13 @@ def test_one_notice_that_cannot_go_is_dead_and_the_others_go(
     assert [r["subject"] for r in received] == ["【交办】0002 关于植树的建议"]
     assert "malformed" in str(dead["0001"])
     assert "nested too deeply" in str(dead["0003"])
+
+
+def test_a_dispatch_dated_in_the_future_is_refused(db_path: Path, clock: FrozenClock) -> None:
+    """A notice is sent when it is sent: a dispatch "now" ahead of the clock is refused, nothing claimed."""
+    with _engine(db_path, clock, email="slj@example.org") as engine:
+        channel = RecordingChannel(name="email")
+        dispatcher = Dispatcher(engine, NotifyConfig(channels={"email": channel}))
+        with pytest.raises(ValidationError, match=r"^now 2027-01-01T09:00\+08:00 is in the future"):
+            dispatcher.dispatch(now=clock.now().replace(year=2027, month=1, day=1, hour=1))
+        assert ([n.status for n in outbox.listing(engine)], channel.sent) == (["pending"], [])

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from cli import cli
 from rules import DeadlineKind, Ladder, LadderStep, Recipient, RuleSet, default_ruleset
+from workflow.core.errors import ValidationError
 from workflow.engine import Engine
 from workflow.store import outbox
-from workflow.store.sql import Raw
+from workflow.store.sql import Raw, as_instant
 from workflow.store.steps import DUE_STEPS
 from workflow.sweep import forecast, sweep
-from workflow.testing import FrozenClock, beijing, make_case, unit_ids
+from workflow.testing import FrozenClock, beijing, make_case, row_count, unit_ids
 
 
 def _variant(**changes: object) -> RuleSet:
@@ -222,3 +227,61 @@ def test_forecast_of_missed_steps_shows_what_the_next_sweep_sends(engine: Engine
         ("督办函", beijing("2026-06-11", 10)),
         ("通报", beijing("2026-07-02", 9)),
     ]
+
+
+def test_a_sweep_at_a_future_time_is_refused_and_writes_nothing(
+    engine: Engine, clock: FrozenClock, runner: CliRunner, db_path: Path
+) -> None:
+    """A sweep may not record the future (steps and lapses dated ahead would block every real action after
+    them): refused in one line, with the times in Beijing time, nothing written; a dry run may look ahead."""
+    make_case(engine, "0001", state="answered", clock=clock, co=())
+    before = (engine.history("0001"), row_count(engine, "outbox"), row_count(engine, "audit_events"))
+    with pytest.raises(
+        ValidationError,
+        match=r"^now 2027-06-01T09:00\+08:00 is in the future \(the clock says 2026-03-0\dT\d\d:\d\d\+08:00\)",
+    ):
+        sweep(engine, now=beijing("2027-06-01", 9))
+    assert sweep(engine, now=beijing("2027-06-01", 9), dry_run=True).lapsed == 1
+    conf = db_path.parent / "jianyi.toml"
+    conf.write_text('[notifications]\n[notifications.file]\ndirectory = "out"\n', encoding="utf-8")
+    result = runner.invoke(
+        cli, ["--db", str(db_path), "--config", str(conf), "remind", "--once", "--now", "2027-06-01T09:00"]
+    )
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1
+    assert "is in the future" in result.stderr
+    assert (engine.history("0001"), row_count(engine, "outbox"), row_count(engine, "audit_events")) == before
+
+
+def test_a_sweep_for_a_past_time_is_recorded_now(engine: Engine, clock: FrozenClock) -> None:
+    """Catching up on a missed day: the step is dated at the time given, recorded at the clock's time."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    clock.set(beijing("2026-05-22", 10))
+    sweep(engine, now=beijing("2026-05-20", 9))
+    [event] = [e for e in engine.history("0001") if e.action == "escalate"]
+    with engine.db.reading() as conn:
+        [(_, recorded)] = Raw(conn).all("SELECT at, recorded_at FROM audit_events WHERE action = 'escalate'")
+    assert event.at == beijing("2026-05-20", 9)
+    assert as_instant(recorded) == beijing("2026-05-22", 10)
+
+
+def test_an_action_is_not_moved_forward_to_an_event_dated_ahead(engine: Engine, clock: FrozenClock) -> None:
+    """An action without --at follows a last event a few minutes ahead (another host's clock); one dated
+    further ahead (a record from before the sweep refused the future) refuses the action instead of dating it
+    in the future."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    make_case(engine, "0002", state="assigned", clock=clock, co=())
+    now = clock.now()
+    with engine.db.transaction() as conn:
+        Raw(conn).run(
+            "UPDATE suggestions SET last_event_at = :at WHERE number = '0001'",
+            {"at": now + timedelta(minutes=2)},
+        )
+        Raw(conn).run(
+            "UPDATE suggestions SET last_event_at = :at WHERE number = '0002'",
+            {"at": now + timedelta(days=30)},
+        )
+    engine.contact("0001", method="phone", unit="市交通运输局")
+    assert engine.history("0001")[-1].at == now + timedelta(minutes=2)
+    with pytest.raises(ValidationError, match="before the case's last event"):
+        engine.contact("0002", method="phone", unit="市交通运输局")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-__all__ = ["Clock", "SystemClock", "ensure_utc", "parse_instant"]
+from workflow.core.errors import ValidationError
+
+__all__ = ["FUTURE_SLACK", "Clock", "SystemClock", "ensure_utc", "not_future", "parse_instant"]
+
+# how far another host's clock may run ahead of this one before its time counts as the future
+FUTURE_SLACK = timedelta(minutes=5)
 
 
 class Clock(Protocol):
@@ -31,6 +36,17 @@ def ensure_utc(value: datetime, *, what: str = "time") -> datetime:
         msg = f"{what} {value.isoformat()} has no time zone; pass an aware datetime"
         raise ValueError(msg)
     return value.astimezone(UTC)
+
+
+def not_future(value: datetime, clock_now: datetime, *, what: str, zone: tzinfo, hint: str) -> datetime:
+    """``value`` (aware), refused when it is later than ``clock_now`` (beyond :data:`FUTURE_SLACK`): what is
+    recorded has happened. The message shows both times in ``zone``, where people read them."""
+    value = ensure_utc(value, what=what)
+    if value > clock_now + FUTURE_SLACK:
+        local = value.astimezone(zone).isoformat(timespec="minutes")
+        now = clock_now.astimezone(zone).isoformat(timespec="minutes")
+        raise ValidationError(f"{what} {local} is in the future (the clock says {now}): {hint}")
+    return value
 
 
 def parse_instant(text: str, zone: ZoneInfo) -> datetime:
