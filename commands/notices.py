@@ -89,7 +89,7 @@ def _channels(app: App) -> NotifyConfig:
 
 @outbox_group.command("dispatch")
 @click.option("--limit", type=int, default=100, show_default=True, help="Claim this many notices at a time.")
-@click.option("--now", metavar="TIME", help="The time to act at [now].")
+@click.option("--now", metavar="TIME", help="The time to act at [now]; a past time, never a later one.")
 @json_option
 @pass_app
 def outbox_dispatch(app: App, limit: int, now: str | None, as_json: bool) -> None:
@@ -102,7 +102,9 @@ def outbox_dispatch(app: App, limit: int, now: str | None, as_json: bool) -> Non
 
 @click.command()
 @click.option("--once", is_flag=True, help="Run one sweep and one dispatch pass, then exit (for cron).")
-@click.option("--now", metavar="TIME", help="The time to act at [now].")
+@click.option(
+    "--now", metavar="TIME", help="The time to act at [now]; a past time, a later one only with --dry-run."
+)
 @click.option("--dry-run", is_flag=True, help="Write and send nothing; list the steps that are due.")
 @json_option
 @pass_app

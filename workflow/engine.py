@@ -47,7 +47,7 @@ from workflow.actions import (
 )
 from workflow.core.audit import AuditProblem
 from workflow.core.clock import Clock, SystemClock
-from workflow.core.errors import NotFound
+from workflow.core.errors import NotFound, NotInitialised
 from workflow.core.states import ContactMethod, ContactStage, State
 from workflow.core.text import checked_name
 from workflow.core.views import Actor, Case, CaseEvent, Change, DeadlineExplained, DueItem, HistoryEntry
@@ -118,7 +118,11 @@ class Engine:
     def open(
         cls, db: str | Path = "jianyi.db", *, congress: str | None = None, clock: Clock | None = None
     ) -> Engine:
-        """Open an initialised database (raises :class:`~workflow.core.errors.NotInitialised` otherwise)."""
+        """Open an initialised database (raises :class:`~workflow.core.errors.NotInitialised` otherwise; a
+        SQLite file that does not exist is not created)."""
+        path = _db.sqlite_file(db)
+        if path is not None and not path.exists():
+            raise NotInitialised(url=_db.normalise_url(db), detail="no such file")
         database = Database.connect(db)
         _db.check_schema(database.engine)
         return cls(database, congress=congress, clock=clock)

@@ -77,7 +77,8 @@ def test_a_command_on_a_missing_database_says_to_init(runner: CliRunner, tmp_pat
     result = run(runner, tmp_path / "none.db", "list")
     assert result.exit_code == 8
     assert result.stderr.startswith("Error: database sqlite:///")
-    assert result.stderr.rstrip().endswith("no jianyi schema; run `jianyi init` to create or upgrade it")
+    assert result.stderr.rstrip().endswith("no such file; run `jianyi init` to create or upgrade it")
+    assert not (tmp_path / "none.db").exists()  # the attempt leaves no empty file behind
     assert "Traceback" not in result.output
 
 

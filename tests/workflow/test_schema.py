@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC
 from importlib import resources
 from pathlib import Path
@@ -11,8 +12,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from click.testing import CliRunner
 from sqlmodel import SQLModel
 
+from cli import cli
 from workflow.core.errors import NotInitialised
 from workflow.engine import Engine
 from workflow.store import db as wdb
@@ -37,6 +40,7 @@ def test_the_head_revision_constant_matches_the_scripts() -> None:
 
 def test_opening_an_empty_database_says_to_run_init(tmp_path: Path) -> None:
     """No schema: one message with what to do."""
+    (tmp_path / "empty.db").touch()  # an empty file is an empty SQLite database
     with pytest.raises(NotInitialised, match="no jianyi schema; run `jianyi init` to create or upgrade it"):
         Engine.open(tmp_path / "empty.db")
 
@@ -150,3 +154,56 @@ def test_memory_given_as_a_path_is_a_database_in_memory(
         engine.add_session("第一次会议", current=True)
         assert [s.name for s in engine.sessions()] == ["第一次会议"]
     assert list(tmp_path.iterdir()) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list"],
+        ["show", "0001"],
+        ["report", "summary"],
+        ["audit", "verify"],
+        ["contact", "0001", "--method", "phone"],
+    ],
+    ids=["list", "show", "report", "audit", "contact"],
+)
+def test_a_database_jianyi_cannot_use_is_named_in_one_line(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    """Another database engine, a missing file (not created by the attempt), a corrupt file (left as it was),
+    a server that does not answer: one line each, with its exit code, and nothing written."""
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"not a database" * 300)
+    missing = tmp_path / "typo.db"
+    cases = [
+        ("mysql://u@127.0.0.1/x", 3, "jianyi keeps its data in SQLite (give a file path) or PostgreSQL"),
+        (str(missing), 8, "no such file; run `jianyi init`"),
+        (str(corrupt), 1, "is not a database jianyi can read (file is not a database)"),
+        (f"postgresql://postgres@127.0.0.1:{_free_port()}/x", 1, "cannot reach the database"),
+    ]
+    for db, code, message in cases:
+        result = runner.invoke(cli, ["--db", db, *command])
+        assert (result.exit_code, result.stderr.count("\n")) == (code, 1), (db, result.output)
+        assert message in result.stderr
+    assert not missing.exists()
+    assert corrupt.read_bytes() == b"not a database" * 300
+
+
+def test_a_database_from_a_newer_jianyi_is_named_and_left_alone(runner: CliRunner, db_path: Path) -> None:
+    """A schema newer than this jianyi knows is not "not initialised": it says so, and init changes nothing."""
+    with wdb.connect(db_path).begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+    for command in (["list"], ["init"]):
+        result = runner.invoke(cli, ["--db", str(db_path), *command])
+        assert result.exit_code == 1
+        assert result.stderr == (
+            "Error: the database's schema (0099) is newer than this jianyi knows (0006): install the jianyi "
+            "that wrote it\n"
+        )
+    assert wdb.current_revision(wdb.connect(db_path)) == "0099"

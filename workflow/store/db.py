@@ -12,12 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
-from workflow.core.errors import NotInitialised
+from workflow.core.errors import NotInitialised, ValidationError, WorkflowError
 
-__all__ = ["HEAD_REVISION", "connect", "current_revision", "normalise_url", "redact", "upgrade"]
+__all__ = [
+    "HEAD_REVISION",
+    "connect",
+    "current_revision",
+    "normalise_url",
+    "redact",
+    "sqlite_file",
+    "upgrade",
+]
 
 HEAD_REVISION = "0006"
 CACHE_SIZE = -65536  # SQLite page cache per connection: 64 MiB (negative: KiB)
@@ -75,9 +83,24 @@ def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
         )
 
 
+def sqlite_file(url: str | Path) -> Path | None:
+    """The file of a SQLite database named by ``url`` (None for an in-memory one, or another database)."""
+    full = normalise_url(url)
+    if not full.startswith("sqlite:///") or full in {"sqlite:///:memory:"}:
+        return None
+    return Path(full.removeprefix("sqlite:///").split("?", 1)[0])
+
+
 def connect(url: str | Path) -> Engine:
     """A SQLAlchemy engine for ``url`` (a URL or a SQLite file path), configured for jianyi."""
     full = normalise_url(url)
+    if not full.startswith(("sqlite:", "postgresql")):
+        scheme = full.split("://", 1)[0]
+        msg = (
+            f"--db {redact(full)}: jianyi keeps its data in SQLite (give a file path) or PostgreSQL "
+            f"(postgresql://USER@HOST/NAME), not {scheme}"
+        )
+        raise ValidationError(msg)
     if full.startswith("sqlite"):
         memory = full in {"sqlite://", "sqlite:///:memory:"}
         kwargs: dict[str, Any] = {"poolclass": StaticPool} if memory else {}
@@ -87,18 +110,42 @@ def connect(url: str | Path) -> Engine:
     return create_engine(full, pool_pre_ping=True)
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
 def current_revision(engine: Engine) -> str | None:
-    """The schema revision the database is at, or None when it has no jianyi schema."""
+    """The schema revision the database is at, or None when it has no jianyi schema; a database that cannot
+    be reached or read is named as such (not as one without a schema)."""
+    url = redact(engine.url.render_as_string(hide_password=True))
     try:
         with engine.connect() as conn:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
-    except (OperationalError, ProgrammingError):
+    except ProgrammingError:  # PostgreSQL: no such table
         return None
+    except OperationalError as exc:
+        if "no such table" in str(exc.orig):  # SQLite
+            return None
+        msg = f"cannot reach the database {url}: {_first_line(exc)}; check that it runs and what --db names"
+        raise WorkflowError(msg) from None
+    except DatabaseError as exc:  # SQLite: "file is not a database"
+        msg = f"{url} is not a database jianyi can read ({_first_line(exc)}): check --db, or restore a backup"
+        raise WorkflowError(msg) from None
+
+
+def _newer(found: str) -> WorkflowError:
+    return WorkflowError(
+        f"the database's schema ({found}) is newer than this jianyi knows ({HEAD_REVISION}): "
+        "install the jianyi that wrote it"
+    )
 
 
 def check_schema(engine: Engine) -> None:
-    """Raise :class:`NotInitialised` unless the schema is at :data:`HEAD_REVISION`."""
+    """Raise :class:`NotInitialised` unless the schema is at :data:`HEAD_REVISION` (and a plain error when
+    it is newer: another jianyi wrote it)."""
     found = current_revision(engine)
+    if found is not None and found > HEAD_REVISION:
+        raise _newer(found)
     if found != HEAD_REVISION:
         detail = (
             "no jianyi schema" if found is None else f"schema at {found}, this jianyi needs {HEAD_REVISION}"
@@ -111,8 +158,17 @@ def upgrade(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 
+    found = current_revision(engine)
+    if found is not None and found > HEAD_REVISION:
+        raise _newer(found)
     config = Config()
     config.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
-    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    try:
+        with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except OperationalError as exc:  # a read-only file or file system, a full disk
+        url = redact(engine.url.render_as_string(hide_password=True))
+        raise WorkflowError(
+            f"cannot write the database {url}: {_first_line(exc)}; nothing was changed"
+        ) from None
