@@ -29,7 +29,6 @@ from workflow.store.rulesets import RuleSets
 __all__ = ["Batch", "Pipeline", "Step"]
 
 
-
 @dataclass(frozen=True, slots=True)
 class Step:
     """One action of a replayed history: the command, when it happened, and the state it needs (else skipped)."""

@@ -183,7 +183,9 @@ def sweep(
     wall = ensure_utc(engine.clock.now(), what="clock time")
     moment = wall if now is None else ensure_utc(now, what="now")
     if not dry_run:  # a dry run may look ahead; what is recorded has happened
-        hint = "the sweep records what is due, not what will be: look ahead with `jianyi forecast` or --dry-run"
+        hint = (
+            "the sweep records what is due, not what will be: look ahead with `jianyi forecast` or --dry-run"
+        )
         not_future(moment, wall, what="now", zone=engine.active_ruleset().zone, hint=hint)
     report = SweepReport()
     with no_cycle_collection():

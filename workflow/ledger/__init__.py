@@ -1,6 +1,7 @@
 """The ledger (台账): sheets in and out, importing a year of cases, exporting them again.
 
 - :mod:`workflow.ledger.sheets`: the columns, reading .xlsx/.csv, checking rows, writing tables;
+- :mod:`workflow.ledger.cells`: text cells written so no spreadsheet runs them as formulas, and read back;
 - :mod:`workflow.ledger.importer`: replaying checked rows through the lifecycle;
 - :mod:`workflow.ledger.orders`: the orders of a batch assignment (交办会);
 - :mod:`workflow.ledger.export`: the ledger (importable again) and the public disclosure file.

@@ -14,6 +14,7 @@ from typing import Any
 
 from rules import RATING_LABELS, Rating, RuleSet
 from workflow.core.errors import ValidationError
+from workflow.ledger.cells import append_row, restore, safe_row
 
 __all__ = [
     "COLUMNS",
@@ -84,7 +85,11 @@ class Rejected:
 
 
 def read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the data rows, with their line numbers (the header is line 1), of a .xlsx or .csv ledger."""
+    """The header and the data rows, with their line numbers (the header is line 1), of a .xlsx or .csv ledger.
+
+    Each cell is stripped of surrounding white space, then of the quote jianyi puts before a text that would
+    start a formula (:func:`~workflow.ledger.cells.restore`), so a file jianyi wrote reads back as it was.
+    """
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         from openpyxl import load_workbook
@@ -95,14 +100,14 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         book.close()
     elif suffix == ".csv":
         text = path.read_bytes().decode("utf-8-sig")
-        values = [list(r) for r in csv.reader(io.StringIO(text))]
+        values = [[restore(c.strip()) for c in r] for r in csv.reader(io.StringIO(text))]
     else:
         msg = f"{path}: a ledger is a .xlsx or .csv file"
         raise ValidationError(msg)
     if not values:
         raise ValidationError(f"{path}: empty, no header row")
-    header = [h.strip() for h in values[0]]
-    rows = [(line, r) for line, r in enumerate(values[1:], start=2) if any(c.strip() for c in r)]
+    header = values[0]
+    rows = [(line, r) for line, r in enumerate(values[1:], start=2) if any(r)]
     return header, rows
 
 
@@ -115,7 +120,7 @@ def _text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return restore(str(value).strip())
 
 
 def _parse_date(text: str) -> date:
@@ -265,7 +270,7 @@ def check_rows(path: Path, rs: RuleSet, today: date) -> tuple[list[LedgerRow], l
     bad: list[Rejected] = []
     seen: dict[str, int] = {}
     for line, raw in rows:
-        cells = {key: (raw[i].strip() if i < len(raw) else "") for key, i in columns.items()}
+        cells = {key: (raw[i] if i < len(raw) else "") for key, i in columns.items()}
         row, problems = _validate(line, cells, rs, today)
         number = cells.get("number", "")
         if number and number in seen:
@@ -281,21 +286,27 @@ def check_rows(path: Path, rs: RuleSet, today: date) -> tuple[list[LedgerRow], l
 
 
 def write_rejects(path: Path, rejected: Iterable[Rejected]) -> None:
-    """The rejected rows with their cells and a 原因 (reason) column, as UTF-8 CSV with a BOM (Excel opens it)."""
+    """The rejected rows with their cells and a 原因 (reason) column, as UTF-8 CSV with a BOM (Excel opens it);
+    text that would start a formula is written behind a quote, as in every sheet jianyi writes."""
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["行号", *(HEADERS[en] for _, en in COLUMNS), "原因"])
         for r in rejected:
-            writer.writerow([r.line, *(r.cells.get(zh, "") for zh, _ in COLUMNS), "；".join(r.reasons)])
+            writer.writerow(
+                safe_row([r.line, *(r.cells.get(zh, "") for zh, _ in COLUMNS), "；".join(r.reasons)])
+            )
 
 
 def write_table(header: list[str], rows: list[list[str]], fmt: str, sheet: str) -> str | bytes:
-    """``rows`` under ``header`` as CSV text (with a BOM, for Excel) or an Excel workbook with one sheet."""
+    """``rows`` under ``header`` as CSV text (with a BOM, for Excel) or an Excel workbook with one sheet; text
+    that would start a formula is written behind a quote (:func:`~workflow.ledger.cells.neutralise`)."""
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        # rows end in "\r\n" (RFC 4180), so a cell holding a CR is quoted: a bare CR would end the row in a
+        # spreadsheet program and start a cell of its own, unquoted.
+        writer = csv.writer(buffer)
+        writer.writerow(safe_row(header))
+        writer.writerows(safe_row(row) for row in rows)
         return "\ufeff" + buffer.getvalue()
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -303,9 +314,9 @@ def write_table(header: list[str], rows: list[list[str]], fmt: str, sheet: str) 
         book = Workbook()
         page = book.active
         page.title = sheet
-        page.append(header)
+        append_row(page, header)
         for row in rows:
-            page.append(row)
+            append_row(page, row)
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()

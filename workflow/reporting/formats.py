@@ -1,5 +1,8 @@
 """Writing a :class:`~workflow.reporting.reports.Report`: text, Markdown, HTML (self-contained, inline SVG charts, prints
-well), JSON, CSV and Excel (one sheet per table, Chinese headers)."""
+well), JSON, CSV and Excel (one sheet per table, Chinese headers).
+
+In CSV and Excel, text that would start a formula is written behind a quote, as in the ledger
+(:mod:`workflow.ledger.cells`); numbers stay numbers."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
+from workflow.ledger.cells import append_row, safe_row
 from workflow.reporting.tables import Report, fmt_percent
 
 __all__ = ["FORMATS", "render"]
@@ -95,14 +99,16 @@ def _json(report: Report) -> str:
 
 def _csv(report: Report) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # rows end in "\r\n" (RFC 4180), so a cell holding a CR is quoted: a bare CR would end the row in a
+    # spreadsheet program and start a cell of its own, unquoted.
+    writer = csv.writer(buffer)
     for i, table in enumerate(report.tables):
         if len(report.tables) > 1:
             if i:
                 writer.writerow([])
-            writer.writerow([table.title])
-        writer.writerow(table.headers)
-        writer.writerows([_cell(v) if v is None else v for v in row] for row in table.rows)
+            writer.writerow(safe_row([table.title]))
+        writer.writerow(safe_row(table.headers))
+        writer.writerows(safe_row(_cell(v) if v is None else v for v in row) for row in table.rows)
     return buffer.getvalue()
 
 
@@ -113,19 +119,19 @@ def _xlsx(report: Report) -> bytes:
     book = Workbook()
     notes = book.active
     notes.title = "说明"
-    notes.append([report.title])
+    append_row(notes, [report.title])
     notes["A1"].font = Font(bold=True, size=14)
-    notes.append([f"范围：{report.scope}"])
+    append_row(notes, [f"范围：{report.scope}"])
     for paragraph in report.paragraphs:
-        notes.append([paragraph])
+        append_row(notes, [paragraph])
     notes.column_dimensions["A"].width = 120
     for table in report.tables:
         sheet = book.create_sheet((table.sheet or table.title)[:31])
-        sheet.append(list(table.headers))
+        append_row(sheet, table.headers)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+            append_row(sheet, [float(v) if isinstance(v, Decimal) else v for v in row])
         for i, header in enumerate(table.headers):
             sheet.column_dimensions[chr(ord("A") + i) if i < 26 else "Z"].width = max(
                 10, display_width(header) + 4
