@@ -25,6 +25,7 @@ __all__ = [
     "App",
     "AuditBroken",
     "CheckFailed",
+    "OnceCommand",
     "TemplatesBroken",
     "combine",
     "emit",
@@ -177,6 +178,38 @@ def write_output(output: str | None, body: str | bytes) -> None:
 
 
 # ---- common options -------------------------------------------------------------------------------
+class OnceCommand(click.Command):
+    """A command whose single-value options are given at most once: a repeated one (``--main X --main Y``) is
+    a usage error naming the option, where click would silently keep the last value. Repeatable options
+    (``multiple``), counters and plain flags (a repeat drops nothing) may repeat; ``--help`` still wins."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # the parser consumes the list it is given
+        rest = super().parse_args(ctx, args)
+        if not ctx.resilient_parsing:
+            _, _, order = self.make_parser(ctx).parse_args(args=given)
+            seen: set[click.Parameter] = set()
+            for param in order:
+                if _takes_one_value(param) and param in seen:
+                    times = order.count(param)
+                    raise click.BadOptionUsage(
+                        param.name or "",
+                        f"Option {param.get_error_hint(ctx)} takes one value but was given {times} times; "
+                        "give it once",
+                        ctx,
+                    )
+                seen.add(param)
+        return rest
+
+
+def _takes_one_value(param: click.Parameter) -> bool:
+    """Whether a repeat of ``param`` would drop a value: an option neither repeatable, a counter nor a plain
+    flag."""
+    if not isinstance(param, click.Option) or param.multiple or param.count:
+        return False
+    return not param.is_flag or bool(param.secondary_opts)
+
+
 def combine(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
     """One decorator adding the options of ``decorators`` in the order given, which is their --help order."""
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from commands.app import App, combine, emit, json_option, pass_app, session_option
+from commands.app import App, OnceCommand, combine, emit, json_option, pass_app, session_option
 from workflow.core.states import ContactMethod, ContactStage, State
 from workflow.reporting import text
 
@@ -260,13 +260,13 @@ def _action_command(spec: _Action) -> click.Command:
 
     command.__doc__ = spec.doc
     decorate = combine(click.argument("number"), *spec.options, action_options)
-    return click.command(spec.name)(decorate(pass_app(command)))
+    return click.command(spec.name, cls=OnceCommand)(decorate(pass_app(command)))
 
 
 ACTION_COMMANDS = tuple(_action_command(spec) for spec in ACTIONS)
 
 
-@click.command("assign-batch")
+@click.command("assign-batch", cls=OnceCommand)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--at", metavar="TIME", help="When the assignment meeting (交办会) took place.")
 @click.option("--session", metavar="NAME", help="The session [current session].")

@@ -411,3 +411,133 @@ def test_help_does_not_import_the_database_stack() -> None:
     probe = f"import runpy,sys\ntry:\n    exec({code!r})\nexcept SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy','sqlmodel','holidays','pydantic')))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+# ---- an assignment names its units, each option once ----------------------------------------------
+def _written(runner: CliRunner, db: Path, number: str) -> tuple[str, str]:
+    """What the database holds of case ``number``: its view and its history, as JSON."""
+    return (
+        run(runner, db, "show", number, "--json").stdout,
+        run(runner, db, "history", number, "--json").stdout,
+    )
+
+
+def test_assign_to_an_empty_main_unit_exits_3_in_one_line(runner: CliRunner, case: Path) -> None:
+    """`assign --main ""` is invalid input: one line naming case, state and what to do; nothing written."""
+    assert run(runner, case, "submit", "0002", "--title", "乙", "--deputy", "张三").exit_code == 0
+    before = _written(runner, case, "0002")
+    result = run(runner, case, "assign", "0002", "--main", "")
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr == (
+        "Error: 建议 测试会议/0002: cannot 'assign' while 'submitted': the main unit (主办) is empty; "
+        "name the unit that answers the deputy (--main UNIT)\n"
+    )
+    assert _written(runner, case, "0002") == before
+    assert json.loads(before[0])["state"] == "submitted"
+
+
+def test_reassign_to_an_empty_main_unit_exits_3_and_keeps_the_deadlines(
+    runner: CliRunner, case: Path
+) -> None:
+    """`reassign --main ""` cancels nothing: the case keeps its units, deadlines and its place overdue."""
+    before = _written(runner, case, "0001")
+    result = run(runner, case, "reassign", "0001", "--main", "", "--reason", "改派")
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr == (
+        "Error: 建议 测试会议/0001: cannot 'reassign' while 'assigned': the main unit (主办) is empty; "
+        "name the unit that answers the deputy (--main UNIT)\n"
+    )
+    assert _written(runner, case, "0001") == before
+    overdue = run(runner, case, "list", "--overdue", "--now", "2026-10-09", "--json").stdout
+    assert [c["number"] for c in json.loads(overdue)] == ["0001"]
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        pytest.param(["assign", "0002", "--main", "市交通运输局", "--main", "市教育局"], "--main", id="main"),
+        pytest.param(
+            ["assign", "0002", "--main=市交通运输局", "--at", "2026-07-01", "--at", "2026-07-02"],
+            "--at",
+            id="at",
+        ),
+        pytest.param(["withdraw", "0002", "--reason", "甲", "--reason", "乙"], "--reason", id="reason"),
+        pytest.param(
+            ["submit", "0003", "--title", "甲", "--title", "乙", "--deputy", "张三"], "--title", id="title"
+        ),
+    ],
+)
+def test_a_repeated_single_value_option_is_a_usage_error(
+    runner: CliRunner, case: Path, args: list[str], option: str
+) -> None:
+    """Click would keep the last value: a repeat exits 2 naming the option, and nothing is written."""
+    assert run(runner, case, "submit", "0002", "--title", "乙", "--deputy", "张三").exit_code == 0
+    before = _written(runner, case, "0002")
+    result = run(runner, case, *args)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert (result.exit_code, result.stdout, errors) == (
+        2,
+        "",
+        [f"Error: Option '{option}' takes one value but was given 2 times; give it once"],
+    )
+    assert "Traceback" not in result.output
+    assert _written(runner, case, "0002") == before
+    assert run(runner, case, "show", "0003").exit_code == 4
+
+
+def test_repeatable_options_and_flags_may_repeat(runner: CliRunner, case: Path) -> None:
+    """--co and --split repeat by design, and a repeated flag drops nothing: both are accepted."""
+    assert run(runner, case, "submit", "0002", "--title", "乙", "--deputy", "张三").exit_code == 0
+    args = [
+        "assign",
+        "0002",
+        "--main",
+        "市教育局",
+        "--co",
+        "市财政局",
+        "--co",
+        "市交通运输局",
+        "--key",
+        "--key",
+    ]
+    assert run(runner, case, *args).exit_code == 0
+    data = json.loads(run(runner, case, "show", "0002", "--json").stdout)
+    assert (data["main_unit"], data["co_units"], data["key"]) == (
+        "市教育局",
+        ["市财政局", "市交通运输局"],
+        True,
+    )
+
+
+def test_help_wins_over_a_repeated_option(runner: CliRunner, case: Path) -> None:
+    """--help shows the help even when an option is repeated, as it does with any other option."""
+    result = run(runner, case, "assign", "0001", "--main", "甲", "--main", "乙", "--help")
+    assert (result.exit_code, result.stdout.splitlines()[0]) == (0, "Usage: cli assign [OPTIONS] NUMBER")
+
+
+def test_assign_batch_refuses_an_order_with_no_unit_or_two_main_units(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """An order naming no unit is refused by its case, two units in the main cell by its row: nothing assigned."""
+    for n in ("0001", "0002"):
+        run(runner, db_path, "submit", n, "--title", n, "--deputy", "张三", "--at", "2026-02-01")
+    before = [_written(runner, db_path, n) for n in ("0001", "0002")]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("建议编号,主办单位,会办单位\n0001,市交通运输局,\n0002, ,市财政局\n", encoding="utf-8")
+    result = run(runner, db_path, "assign-batch", str(empty))
+    assert (result.exit_code, result.stderr) == (
+        3,
+        "Error: batch assignment refused: 1 of 2 order(s) failed, nothing assigned\n"
+        "  - 建议 测试会议/0002: cannot 'assign' while 'submitted': "
+        "no unit answers it: name one main unit (主办) or two or more split units (分办)\n",
+    )
+    two = tmp_path / "two.csv"
+    two.write_text("建议编号,主办单位\n0001,市交通运输局、市教育局\n", encoding="utf-8")
+    result = run(runner, db_path, "assign-batch", str(two))
+    assert (result.exit_code, result.stderr) == (
+        3,
+        "Error: two.csv: 1 of 1 row(s) are bad, nothing assigned\n"
+        "  - row 2: 主办单位 (main): '市交通运输局、市教育局' names 2 units; a suggestion has one main unit "
+        "(put the others in 会办单位 or 分办单位)\n",
+    )
+    assert [_written(runner, db_path, n) for n in ("0001", "0002")] == before

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from workflow.core.errors import Conflict, NotFound, PermissionDenied, TransitionNotAllowed, ValidationError
 from workflow.core.views import Actor, CaseEvent
 from workflow.engine import AssignOrder, Engine, Promised
 from workflow.store.models import Assignment, AuditEvent, Deadline, Outbox, table
-from workflow.testing import FrozenClock, beijing, make_case
+from workflow.testing import DEFAULT_UNITS, FrozenClock, beijing, make_case, row_count, table_rows
 
 pytestmark = pytest.mark.parametrize(
     "backend", ["sqlite-file", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
@@ -481,3 +484,164 @@ def test_a_database_refusal_is_one_error_and_writes_nothing(engine: Engine) -> N
     ):
         engine.submit("0001", title="甲", deputy="张三")
     assert engine.list_cases() == []
+
+
+# ---- an assignment always names the units that answer ---------------------------------------------
+def _picture(engine: Engine, number: str) -> tuple[object, ...]:
+    """What a refused assignment leaves as it was: the case, its history, every deadline, every table's size."""
+    sizes = {name: row_count(engine, name) for name in ("assignments", "audit_events", "deadlines", "outbox")}
+    deadlines = table_rows(engine, "deadlines", "id", "unit_id", "kind", "status", "due", "version")
+    return engine.get(number), engine.history(number), deadlines, sizes
+
+
+EMPTY_UNITS = [
+    pytest.param(
+        {"main": ""},
+        "the main unit (主办) is empty; name the unit that answers the deputy (--main UNIT)",
+        id="main",
+    ),
+    pytest.param(
+        {"main": "  "},
+        "the main unit (主办) is empty; name the unit that answers the deputy (--main UNIT)",
+        id="blank",
+    ),
+    pytest.param(
+        {"split": [CO, ""]}, "a split unit (分办) is empty; name each split unit (--split UNIT)", id="split"
+    ),
+    pytest.param(
+        {"main": MAIN, "co": [""]},
+        "a co-unit (会办) is empty; name each co-unit (--co UNIT), or name none",
+        id="co",
+    ),
+]
+
+
+@pytest.mark.parametrize(("units", "reason"), EMPTY_UNITS)
+def test_assign_to_an_empty_unit_is_refused_and_writes_nothing(
+    engine: Engine, units: dict[str, Any], reason: str
+) -> None:
+    """An empty or blank unit name is refused, naming case and state; the case stays submitted, unassigned."""
+    engine.submit("0001", title="甲", deputy="张三")
+    before = _picture(engine, "0001")
+    with pytest.raises(ValidationError) as caught:
+        engine.assign("0001", **units)
+    assert str(caught.value) == f"建议 测试会议/0001: cannot 'assign' while 'submitted': {reason}"
+    assert _picture(engine, "0001") == before
+
+
+@pytest.mark.parametrize(("units", "reason"), EMPTY_UNITS)
+def test_reassign_to_an_empty_unit_is_refused_and_keeps_every_deadline(
+    engine: Engine, units: dict[str, Any], reason: str
+) -> None:
+    """A refused reassignment cancels nothing: the case keeps its units, its deadlines and its place overdue."""
+    make_case(engine, "0001", state="assigned", co=[])
+    before = _picture(engine, "0001")
+    with pytest.raises(ValidationError) as caught:
+        engine.reassign("0001", reason="改派", **units)
+    assert str(caught.value) == f"建议 测试会议/0001: cannot 'reassign' while 'assigned': {reason}"
+    assert _picture(engine, "0001") == before
+    assert [c.number for c in engine.list_cases(overdue=True, now=beijing("2026-06-03"))] == ["0001"]
+
+
+def test_assign_with_no_unit_at_all_is_refused(engine: Engine) -> None:
+    """No main unit and no split units: refused, saying what to name."""
+    engine.submit("0001", title="甲", deputy="张三")
+    with pytest.raises(ValidationError) as caught:
+        engine.assign("0001", co=[CO])
+    assert str(caught.value) == (
+        "建议 测试会议/0001: cannot 'assign' while 'submitted': "
+        "no unit answers it: name one main unit (主办) or two or more split units (分办)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("units", "twice"),
+    [
+        pytest.param({"main": MAIN, "co": [MAIN]}, MAIN, id="main-and-co"),
+        pytest.param({"main": MAIN, "co": [CO, f" {CO} "]}, CO, id="co-twice"),
+        pytest.param({"split": [CO, OTHER, CO]}, CO, id="split-twice"),
+    ],
+)
+def test_a_unit_named_twice_is_refused(engine: Engine, units: dict[str, Any], twice: str) -> None:
+    """One unit, one part: the same unit as main and co, or twice among co or split units, is refused."""
+    engine.submit("0001", title="甲", deputy="张三")
+    before = _picture(engine, "0001")
+    with pytest.raises(ValidationError) as caught:
+        engine.assign("0001", **units)
+    assert str(caught.value) == (
+        f"建议 测试会议/0001: cannot 'assign' while 'submitted': "
+        f"a unit may have one part only: {twice} named twice; name each unit once"
+    )
+    assert _picture(engine, "0001") == before
+
+
+def test_unit_names_are_stripped_and_recorded_as_checked(engine: Engine) -> None:
+    """Spaces around a name are not part of it: the assignment and its audit event name the unit itself."""
+    engine.submit("0001", title="甲", deputy="张三")
+    change = engine.assign("0001", main=f" {MAIN} ", co=[f"{CO}\t"])
+    data = change.events[0].data
+    assert (data["main"], data["co"], data["split"]) == (MAIN, [CO], [])
+    assert (engine.get("0001").main_unit, engine.get("0001").co_units) == (MAIN, (CO,))
+
+
+def test_batch_assign_with_an_empty_unit_refuses_the_whole_batch(engine: Engine) -> None:
+    """Each order naming an empty unit is listed by its case; no order of the batch is written."""
+    for n in ("0001", "0002", "0003", "0004"):
+        engine.submit(n, title=n, deputy="张三")
+    before = [_picture(engine, n) for n in ("0001", "0002", "0003", "0004")]
+    orders = [
+        AssignOrder("0001", main=MAIN),
+        AssignOrder("0002", main=" "),
+        AssignOrder("0003", split=[CO, ""]),
+        AssignOrder("0004", main=MAIN, co=[""]),
+    ]
+    with pytest.raises(ValidationError) as caught:
+        engine.assign_many(orders)
+    assert str(caught.value).splitlines()[0] == (
+        "batch assignment refused: 3 of 4 order(s) failed, nothing assigned"
+    )
+    assert caught.value.problems == (
+        "建议 测试会议/0002: cannot 'assign' while 'submitted': the main unit (主办) is empty; "
+        "name the unit that answers the deputy (--main UNIT)",
+        "建议 测试会议/0003: cannot 'assign' while 'submitted': a split unit (分办) is empty; "
+        "name each split unit (--split UNIT)",
+        "建议 测试会议/0004: cannot 'assign' while 'submitted': a co-unit (会办) is empty; "
+        "name each co-unit (--co UNIT), or name none",
+    )
+    assert [_picture(engine, n) for n in ("0001", "0002", "0003", "0004")] == before
+
+
+NAMES = st.sampled_from([*DEFAULT_UNITS, "", " ", f" {DEFAULT_UNITS[1]} "])
+
+
+def _acceptable(main: str | None, co: list[str], split: list[str]) -> bool:
+    """Whether an assignment names its units well: every name non-blank, each unit once, one main unit (with
+    any co-units) or two or more split units."""
+    given_names = ([] if main is None else [main]) + co + split
+    names = [n.strip() for n in given_names]
+    if not all(names) or len(set(names)) != len(names):
+        return False
+    return (main is not None and not split) or (main is None and not co and len(split) >= 2)
+
+
+@given(main=st.none() | NAMES, co=st.lists(NAMES, max_size=3), split=st.lists(NAMES, max_size=3))
+def test_an_assignment_names_its_units_or_writes_nothing(
+    engine: Engine, main: str | None, co: list[str], split: list[str]
+) -> None:
+    """For any names (known, empty, blank, padded, repeated): assigned with every deadline owned by a unit
+    named, or refused with nothing written."""
+    number = f"{len(engine.list_cases()) + 1:04d}"
+    engine.submit(number, title="甲", deputy="张三")
+    before = _picture(engine, number)
+    try:
+        engine.assign(number, main=main, co=co, split=split)
+    except ValidationError:
+        assert not _acceptable(main, co, split)
+        assert _picture(engine, number) == before
+        return
+    assert _acceptable(main, co, split)
+    answering = {main.strip()} if main is not None else {n.strip() for n in split}
+    case = engine.get(number)
+    assert case.state == "assigned"
+    assert {d.unit for d in case.deadlines} == answering | {n.strip() for n in co}
+    assert {d.unit for d in case.deadlines if d.kind == "answer"} == answering

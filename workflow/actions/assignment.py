@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rules import DeadlineKind
-from workflow.actions.base import Command, acting_unit, handles, lines
-from workflow.core.errors import NotFound
+from workflow.actions.base import Command, acting_unit, handles
+from workflow.core.errors import NotFound, ValidationError
 from workflow.core.states import Action, ActorKind, DeadlineStatus, ReturnStatus, Role
 from workflow.core.unit_of_work import UnitOfWork
 
@@ -73,24 +74,37 @@ class Extend(Command):
 
 
 def check_units(
-    uow: UnitOfWork, main: str | None, co: Sequence[str], split: Sequence[str]
+    uow: UnitOfWork, action: Action, main: str | None, co: Sequence[str], split: Sequence[str]
 ) -> list[tuple[int, Role, str]]:
-    """The units of an assignment, checked: one main unit (and co-units) or two or more split units."""
-    co, split = lines(co), lines(split)
-    if (main is None) == (not split):
-        raise uow.invalid("name one main unit (主办), or two or more split units (分办), not both")
+    """The units of an assignment, checked: one main unit (and co-units) or two or more split units, each
+    named once. Names are stripped; an empty or blank name is refused, never dropped, so that no assignment
+    leaves a case with no unit to answer it."""
+
+    def refuse(reason: str) -> ValidationError:
+        return uow.invalid(f"cannot '{action.value}' while '{uow.state.value}': {reason}")
+
+    if main is not None and not main.strip():
+        raise refuse("the main unit (主办) is empty; name the unit that answers the deputy (--main UNIT)")
+    if any(not u.strip() for u in co):
+        raise refuse("a co-unit (会办) is empty; name each co-unit (--co UNIT), or name none")
+    if any(not u.strip() for u in split):
+        raise refuse("a split unit (分办) is empty; name each split unit (--split UNIT)")
+    main = main.strip() if main is not None else None
+    co, split = [u.strip() for u in co], [u.strip() for u in split]
+    if main is None and not split:
+        raise refuse("no unit answers it: name one main unit (主办) or two or more split units (分办)")
+    if main is not None and split:
+        raise refuse("name one main unit (主办), or two or more split units (分办), not both")
     if split and co:
-        raise uow.invalid("split units (分办) each answer their own part: co-units go with a main unit only")
+        raise refuse("split units (分办) each answer their own part: co-units go with a main unit only")
     if split and len(split) < 2:
-        raise uow.invalid("split handling (分办) needs at least two units; with one, make it the main unit")
-    names: list[tuple[str, Role]] = [(main, Role.MAIN)] if main else []
+        raise refuse("split handling (分办) needs at least two units; with one, make it the main unit")
+    names: list[tuple[str, Role]] = [(main, Role.MAIN)] if main is not None else []
     names += [(u, Role.CO) for u in co] + [(u, Role.SPLIT) for u in split]
-    counts: dict[str, int] = {}
-    for n, _ in names:
-        counts[n] = counts.get(n, 0) + 1
+    counts = Counter(n for n, _ in names)
     dupes = [n for n, c in counts.items() if c > 1]
     if dupes:
-        raise uow.invalid(f"a unit may have one part only: {', '.join(dupes)} named twice")
+        raise refuse(f"a unit may have one part only: {', '.join(dupes)} named twice; name each unit once")
     missing: list[str] = []
     result: list[tuple[int, Role, str]] = []
     for name, role in names:
@@ -101,6 +115,16 @@ def check_units(
     if missing:
         raise uow.invalid(f"unknown unit(s): {', '.join(missing)}; add them with `jianyi unit add NAME`")
     return result
+
+
+def _named(units: list[tuple[int, Role, str]]) -> dict[str, Any]:
+    """The checked names of an assignment, as its audit event records them."""
+    main = [name for _, role, name in units if role is Role.MAIN]
+    return {
+        "main": main[0] if main else None,
+        "co": [name for _, role, name in units if role is Role.CO],
+        "split": [name for _, role, name in units if role is Role.SPLIT],
+    }
 
 
 def start_handling(uow: UnitOfWork, units: list[tuple[int, Role, str]], *, restart: bool) -> None:
@@ -143,7 +167,7 @@ def assign(uow: UnitOfWork, cmd: Assign) -> None:
     """Pin the rule set, record the assignment and start the clocks."""
     uow.require_allowed(Action.ASSIGN)
     uow.require_office(Action.ASSIGN)
-    units = check_units(uow, cmd.main, cmd.co, cmd.split)
+    units = check_units(uow, Action.ASSIGN, cmd.main, cmd.co, cmd.split)
     rs = uow.active_ruleset()
     uow.set(
         ruleset_id=rs.id,
@@ -156,9 +180,7 @@ def assign(uow: UnitOfWork, cmd: Assign) -> None:
     uow.step(
         Action.ASSIGN,
         data={
-            "main": cmd.main,
-            "co": list(cmd.co),
-            "split": list(cmd.split),
+            **_named(units),
             "key": cmd.key,
             "complex": cmd.complex,
             "ruleset": f"{rs.id}@{rs.version}",
@@ -233,7 +255,7 @@ def reassign(uow: UnitOfWork, cmd: Reassign) -> None:
     """End the current assignment (kept in the record), accept pending return requests, start again."""
     uow.require_allowed(Action.REASSIGN)
     uow.require_office(Action.REASSIGN)
-    units = check_units(uow, cmd.main, cmd.co, cmd.split)
+    units = check_units(uow, Action.REASSIGN, cmd.main, cmd.co, cmd.split)
     old = [(uow.store.unit_name(a.unit_id), a.role.value) for a in uow.assignments()]
     reason = cmd.reason.strip()
     uow.update("assignments", {"suggestion_id": uow.case_id, "until": None}, until=uow.at)
@@ -251,9 +273,7 @@ def reassign(uow: UnitOfWork, cmd: Reassign) -> None:
         Action.REASSIGN,
         data={
             "old": [{"unit": n, "role": r} for n, r in old],
-            "main": cmd.main,
-            "co": list(cmd.co),
-            "split": list(cmd.split),
+            **_named(units),
             "reason": reason,
         },
     )

@@ -38,8 +38,9 @@ def read_orders(path: Path) -> list[AssignOrder]:
     """The assignment orders of the sheet at ``path``, in its order.
 
     Raises :class:`~workflow.core.errors.ValidationError` naming every bad row by its number (the header is
-    row 1), column and reason: no number, a number already on an earlier row, a flag that is neither yes nor
-    no. Empty rows are skipped. Whether each case exists and may be assigned is the engine's to check.
+    row 1), column and reason: no number, a number already on an earlier row, several units in the main unit's
+    cell, a flag that is neither yes nor no. Empty rows are skipped. Whether each case exists and may be
+    assigned to the units named (some unit, none empty or named twice) is the engine's to check.
     """
     header, rows = read_rows(path)
     columns = match_columns(header, ORDER_COLUMNS, ("number",), what=path.name, strict=False)
@@ -57,6 +58,12 @@ def read_orders(path: Path) -> list[AssignOrder]:
             bad.append(f"{_column('number')}: {number} already on row {seen[number]}")
         else:
             seen[number] = line
+        mains = split_names(cells.get("main", ""))
+        if len(mains) > 1:
+            bad.append(
+                f"{_column('main')}: {cells['main']!r} names {len(mains)} units; a suggestion has one main unit "
+                f"(put the others in {_HEADERS['co']} or {_HEADERS['split']})"
+            )
         flags: dict[str, bool] = {}
         for key in ("key", "complex"):
             value = cells.get(key, "").lower()
@@ -70,7 +77,7 @@ def read_orders(path: Path) -> list[AssignOrder]:
             orders.append(
                 AssignOrder(
                     number,
-                    main=cells.get("main") or None,
+                    main=mains[0] if mains else None,
                     co=split_names(cells.get("co", "")),
                     split=split_names(cells.get("split", "")),
                     key=flags["key"],
