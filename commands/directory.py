@@ -242,9 +242,14 @@ def _month_command(month: str) -> click.Command:
     def show_month(app: App, as_json: bool) -> None:
         import calendar as pycal
 
+        from workflow.core.clock import EARLIEST, LATEST
+
         year, mon = (int(p) for p in month.split("-"))
         if not 1 <= mon <= 12:
             raise click.BadParameter(f"{month}: no such month")
+        if not EARLIEST.year <= year <= LATEST.year:
+            msg = f"{month}: jianyi records days from {EARLIEST.year} to {LATEST.year}"
+            raise click.BadParameter(msg)
         cal = app.engine().active_ruleset().work_calendar
         days = [cal.info(date(year, mon, d)) for d in range(1, pycal.monthrange(year, mon)[1] + 1)]
         data = {

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from commands.app import App, OnceCommand, combine, emit, json_option, pass_app, session_option
+from workflow.core.clock import checked_day
 from workflow.core.states import ContactMethod, ContactStage, State
 from workflow.reporting import text
 
@@ -83,9 +84,13 @@ def _answer_keywords(options: dict[str, Any]) -> dict[str, Any]:
     items = []
     for item, due in zip(promises, dues, strict=True):
         try:
-            items.append(Promised(item, date.fromisoformat(due)))
+            day = date.fromisoformat(due)
         except ValueError:
             raise click.BadParameter(f"{due!r} is not an ISO date (2026-12-31)", param_hint="--due") from None
+        try:
+            items.append(Promised(item, checked_day(day, "promise date")))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--due") from None
     return {**options, "promises": items, "without_opinion": dict(zip(without, reasons, strict=True))}
 
 
@@ -270,22 +275,36 @@ ACTION_COMMANDS = tuple(_action_command(spec) for spec in ACTIONS)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--at", metavar="TIME", help="When the assignment meeting (交办会) took place.")
 @click.option("--session", metavar="NAME", help="The session [current session].")
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="The header is row N [the first of the first 10 rows naming two known columns].",
+)
 @json_option
 @pass_app
-def assign_batch(app: App, file: str, at: str | None, session: str | None, as_json: bool) -> None:
+def assign_batch(
+    app: App, file: str, at: str | None, session: str | None, header_row: int | None, as_json: bool
+) -> None:
     """Assign many suggestions at once from a CSV or Excel (.xlsx) file (交办会), all or nothing.
 
-    Columns: number, main, co, split, key, complex (also 建议编号, 主办单位, 会办单位, 分办单位, 重点, 复杂).
-    Several units in one cell are separated by 、 , or ;.
+    Columns: number, main, co, split, key, complex (also 建议编号, 主办单位, 会办单位, 分办单位, 重点, 复杂);
+    other columns are ignored and named (with --json, on stderr). Several units in one cell are separated by
+    、 , or ;. CSV in UTF-8, UTF-16 or GB18030/GBK.
     """
     from workflow.ledger import read_orders
 
-    orders = read_orders(Path(file))
-    changes = app.engine().assign_many(orders, actor=app.actor(), at=app.when(at), session=session)
+    sheet = read_orders(Path(file), header_row=header_row)
+    changes = app.engine().assign_many(sheet.orders, actor=app.actor(), at=app.when(at), session=session)
+    ignored = f"ignored columns: {', '.join(sheet.ignored)}" if sheet.ignored else ""
+    if as_json and ignored:
+        click.echo(ignored, err=True)
     emit(
         as_json,
         [c.to_json() for c in changes],
-        lambda: f"assigned {len(changes)} suggestion(s) in one transaction",
+        lambda: (
+            f"assigned {len(changes)} suggestion(s) in one transaction" + (f"; {ignored}" if ignored else "")
+        ),
     )
 
 
@@ -352,8 +371,14 @@ def _span(value: str) -> Any:
     match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", value)
     if not match:
         raise click.BadParameter(f"{value!r}: use days (7d or 7) or weeks (2w)", param_hint="--within")
-    amount = int(match.group(1))
-    return timedelta(weeks=amount) if match.group(2) == "w" else timedelta(days=amount)
+    amount = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    if amount > _MAX_SPAN_DAYS:
+        msg = f"{value!r}: look at most {_MAX_SPAN_DAYS} days (ten years) ahead"
+        raise click.BadParameter(msg, param_hint="--within")
+    return timedelta(days=amount)
+
+
+_MAX_SPAN_DAYS = 3660  # as `forecast --days`
 
 
 @click.command()

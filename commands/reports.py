@@ -44,10 +44,16 @@ output_options = combine(
 def _date_option(value: str | None, what: str) -> date | None:
     if value is None:
         return None
+    from workflow.core.clock import checked_day
+
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=what) from None
+    try:
+        return checked_day(day, "date")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=what) from None
 
 
 def _scope(
@@ -185,9 +191,17 @@ def progress_letters(app: App, year: int | None, as_json: bool) -> None:
     metavar="REJECTS.csv",
     help="Import the good rows and write the bad ones, with their reasons, to this file.",
 )
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="The header is row N [the first of the first 10 rows naming two known columns].",
+)
 @json_option
 @pass_app
-def import_(app: App, path: str, session: str | None, skip_bad: str | None, as_json: bool) -> None:
+def import_(
+    app: App, path: str, session: str | None, skip_bad: str | None, header_row: int | None, as_json: bool
+) -> None:
     """Import a ledger (台账): each row becomes a case replayed through the lifecycle with its dates.
 
     \b
@@ -197,6 +211,8 @@ def import_(app: App, path: str, session: str | None, skip_bad: str | None, as_j
       办理类别 category, 代表意见 rating (满意/基本满意/不满意), 反馈日期 feedback_at,
       办结日期 closed_at, 转化类别 converted_to, 转化日期 converted_at.
     Several names in one cell are separated by 、 , or ;. Dates: 2026-03-01 or 2026年3月1日.
+    Other columns (序号, 备注, …) are ignored and named; a title row above the header is passed over.
+    CSV in UTF-8, UTF-16 or GB18030/GBK (what Excel saves); of a workbook, the first sheet.
 
     Every row is checked first: a bad row stops the import with every bad row listed, nothing written,
     unless --skip-bad. Unknown units and deputies are created. A case already in the session only gains
@@ -218,7 +234,12 @@ def import_(app: App, path: str, session: str | None, skip_bad: str | None, as_j
 
     try:
         report = import_ledger(
-            app.engine(), Path(path), session=session, skip_bad=skip_bad is not None, progress=progress
+            app.engine(),
+            Path(path),
+            session=session,
+            skip_bad=skip_bad is not None,
+            progress=progress,
+            header_row=header_row,
         )
     finally:
         for bar in bars:
@@ -233,6 +254,8 @@ def import_(app: App, path: str, session: str | None, skip_bad: str | None, as_j
         "rejected": len(report.rejected),
         "units_created": report.units_created,
         "deputies_created": report.deputies_created,
+        "header_row": report.header_row,
+        "ignored_columns": report.ignored_columns,
     }
     emit(
         as_json,
@@ -242,6 +265,8 @@ def import_(app: App, path: str, session: str | None, skip_bad: str | None, as_j
             f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
             + (f" (written to {skip_bad})" if skip_bad and report.rejected else "")
             + f"; {len(report.units_created)} unit(s) and {len(report.deputies_created)} deputy(ies) created"
+            + (f"; header on row {report.header_row}" if report.header_row != 1 else "")
+            + (f"; ignored columns: {', '.join(report.ignored_columns)}" if report.ignored_columns else "")
         ),
     )
 

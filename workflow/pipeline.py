@@ -19,6 +19,7 @@ from workflow.actions import Command, Submit, handler_for, new_case_row
 from workflow.core.clock import FUTURE_SLACK, Clock, ensure_utc
 from workflow.core.errors import Conflict, ValidationError, WorkflowError
 from workflow.core.states import State
+from workflow.core.text import cleaned
 from workflow.core.unit_of_work import UnitOfWork
 from workflow.core.views import Actor, CaseEvent, Change
 from workflow.store.cases import CaseStore, flush
@@ -74,7 +75,11 @@ class Batch:
 
     @staticmethod
     def apply(work: UnitOfWork, command: Command, *, actor: Actor, at: datetime, now: datetime) -> Change:
-        """Run ``command`` as the next step of ``work``."""
+        """Run ``command`` as the next step of ``work`` (its texts checked first: see :func:`cleaned`)."""
+        try:
+            command = cleaned(command)
+        except ValidationError as exc:
+            raise work.invalid(str(exc)) from None
         work.begin(actor, at, now)
         handler_for(command)(work, command)
         version = work.end()

@@ -541,3 +541,58 @@ def test_assign_batch_refuses_an_order_with_no_unit_or_two_main_units(
         "(put the others in 会办单位 or 分办单位)\n",
     )
     assert [_written(runner, db_path, n) for n in ("0001", "0002")] == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["submit", "0002", "--title", "甲", "--deputy", "张三", "--at", "0001-01-01"],
+            "time 0001-01-01 is out of range",
+        ),
+        (
+            ["submit", "0002", "--title", "甲", "--deputy", "张三", "--at", "9999-12-31T23:59-01:00"],
+            "is out of range",
+        ),
+        (["list", "--now", "0001-01-01"], "is out of range: jianyi records days from 1900 to 2999"),
+        (["due", "--within", "999999999d"], "look at most 3660 days (ten years) ahead"),
+        (["calendar", "0000-01"], "0000-01: jianyi records days from 1900 to 2999"),
+        (["report", "summary", "--from", "0001-01-01"], "date 0001-01-01 is out of range"),
+        (
+            [
+                "answer",
+                "0001",
+                "--category",
+                "B",
+                "--text",
+                "列入计划",
+                "--promise",
+                "建设",
+                "--due",
+                "9999-12-31",
+            ],
+            "promise date 9999-12-31 is out of range",
+        ),
+    ],
+    ids=[
+        "at-year-1",
+        "at-year-9999",
+        "now-year-1",
+        "within-huge",
+        "calendar-year-0",
+        "from-year-1",
+        "promise-9999",
+    ],
+)
+def test_a_time_out_of_range_is_a_usage_error_in_one_line(
+    runner: CliRunner, case: Path, args: list[str], message: str
+) -> None:
+    """Times, dates and spans beyond what jianyi records are named (exit 2), never an overflow traceback, and
+    nothing is written."""
+    before = _written(runner, case, "0001")
+    result = run(runner, case, *args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert message in error
+    assert "Traceback" not in result.output
+    assert _written(runner, case, "0001") == before

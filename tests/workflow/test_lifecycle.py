@@ -645,3 +645,31 @@ def test_an_assignment_names_its_units_or_writes_nothing(
     assert case.state == "assigned"
     assert {d.unit for d in case.deadlines} == answering | {n.strip() for n in co}
     assert {d.unit for d in case.deadlines if d.kind == "answer"} == answering
+
+
+def test_texts_are_kept_clean_of_control_characters(engine: Engine, clock: FrozenClock) -> None:
+    """A title's line breaks (a spreadsheet cell's Alt+Enter) become spaces; a text keeps its lines with
+    Windows line endings made plain; an escape code, NUL or direction mark anywhere is refused, the field
+    named, and nothing is written."""
+    engine.submit(
+        "0001", title="关于加强\r\n河道治理\n的建议", deputy="张三", content="第一段\r\n第二段\r第三段"
+    )
+    case = engine.get("0001")
+    assert case.title == "关于加强 河道治理 的建议"
+    assert engine.history("0001")[0].data["title"] == "关于加强 河道治理 的建议"
+    assert table_rows(engine, "suggestions", "content") == [("第一段\n第二段\n第三段",)]
+    engine.assign("0001", main=MAIN)
+    before = (_picture(engine, "0001"), row_count(engine, "suggestions"))
+    refused = [
+        lambda: engine.submit("0002", title="坏\x1b[2J标题", deputy="张三"),
+        lambda: engine.submit("00\x1b03", title="标题", deputy="张三"),
+        lambda: engine.answer("0001", category="A", text="已解决\u202e", actor=Actor.unit(MAIN)),
+        lambda: engine.contact("0001", method="phone", unit=MAIN, note="电话\x00沟通"),
+        lambda: engine.answer(
+            "0001", category="B", text="列入计划", promises=[Promised("建\x07设", date(2026, 12, 1))]
+        ),
+    ]
+    for action in refused:
+        with pytest.raises(ValidationError, match=r"holds a control character \(U\+00(1B|00|07)\)|U\+202E"):
+            action()
+    assert (_picture(engine, "0001"), row_count(engine, "suggestions")) == before

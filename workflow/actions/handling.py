@@ -10,6 +10,7 @@ from typing import ClassVar
 from rules import DeadlineKind
 from workflow.actions.base import Command, acting_unit, handles
 from workflow.core.audit import canonical
+from workflow.core.clock import LATEST
 from workflow.core.machine import CaseView
 from workflow.core.states import (
     FACE_TO_FACE,
@@ -183,6 +184,9 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
     if any(not p.text.strip() for p in promises):
         raise uow.invalid("every promised item needs its text")
     answered_on = uow.local_date()
+    late = [p.due.isoformat() for p in promises if p.due > LATEST]
+    if late:
+        raise uow.invalid(f"promised dates after {LATEST.year}: {', '.join(late)}; give the dates planned")
     early = [p.due.isoformat() for p in promises if p.due < answered_on]
     if early:
         raise uow.invalid(f"promised dates before the answer date {answered_on}: {', '.join(early)}")

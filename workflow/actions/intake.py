@@ -10,6 +10,7 @@ from workflow.actions.base import Command, handles, lines
 from workflow.core.audit import GENESIS
 from workflow.core.errors import ValidationError
 from workflow.core.states import Action, ActorKind, State
+from workflow.core.text import control_character, one_line
 from workflow.core.unit_of_work import UnitOfWork
 
 __all__ = ["Submit", "new_case_row"]
@@ -66,11 +67,13 @@ def new_case_row(session_id: int, number: str, at: datetime) -> dict[str, Any]:
 @handles(Submit)
 def submit(uow: UnitOfWork, cmd: Submit) -> None:
     """Fill in and insert the case row (its id is needed by every other row), its co-signers and the event."""
-    problems = [
-        p for p, bad in (("a number", not uow.row["number"]), ("a title", not cmd.title.strip())) if bad
-    ]
+    title = one_line(cmd.title)  # a spreadsheet cell's line breaks become spaces
+    problems = [p for p, bad in (("a number", not uow.row["number"]), ("a title", not title)) if bad]
     if problems:
         raise ValidationError(f"a suggestion needs {' and '.join(problems)}")
+    bad = control_character(uow.row["number"])
+    if bad is not None:
+        raise ValidationError(f"case number {uow.row['number']!r} holds a control character ({bad})")
     if uow.actor.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM):
         raise ValidationError(f"{uow.actor} may not register suggestions: the office (代表工作机构) does")
     lead = uow.store.deputy_id(cmd.deputy)
@@ -78,9 +81,9 @@ def submit(uow: UnitOfWork, cmd: Submit) -> None:
         uow.store.deputy_id(name) for name in dict.fromkeys(lines(cmd.co_signers)) if name != cmd.deputy
     ]
     uow.row |= {
-        "title": cmd.title.strip(),
+        "title": title,
         "content": cmd.content,
-        "field": cmd.field,
+        "field": None if cmd.field is None else one_line(cmd.field) or None,
         "lead_deputy_id": lead,
         "between_sessions": cmd.between_sessions,
         "confidential": cmd.confidential,
@@ -94,7 +97,7 @@ def submit(uow: UnitOfWork, cmd: Submit) -> None:
     for i, d in enumerate(signers):
         uow.add("suggestion_signers", {"suggestion_id": case_id, "deputy_id": d, "position": i})
     data = {
-        "title": cmd.title.strip(),
+        "title": title,
         "deputy": cmd.deputy,
         "co_signers": [uow.store.deputy_name(d) for d in signers],
     }

@@ -8,7 +8,21 @@ from zoneinfo import ZoneInfo
 
 from workflow.core.errors import ValidationError
 
-__all__ = ["FUTURE_SLACK", "Clock", "SystemClock", "ensure_utc", "not_future", "parse_instant"]
+__all__ = [
+    "EARLIEST",
+    "FUTURE_SLACK",
+    "LATEST",
+    "Clock",
+    "SystemClock",
+    "checked_day",
+    "ensure_utc",
+    "not_future",
+    "parse_instant",
+]
+
+# the days jianyi records: wide enough for any congress, far enough from datetime's limits that a period of
+# months or a time-zone shift computed from them never overflows
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 # how far another host's clock may run ahead of this one before its time counts as the future
 FUTURE_SLACK = timedelta(minutes=5)
@@ -49,6 +63,14 @@ def not_future(value: datetime, clock_now: datetime, *, what: str, zone: tzinfo,
     return value
 
 
+def checked_day(day: date, what: str) -> date:
+    """``day``, refused (ValueError) outside :data:`EARLIEST` … :data:`LATEST`."""
+    if not EARLIEST <= day <= LATEST:
+        msg = f"{what} {day.isoformat()} is out of range: jianyi records days from {EARLIEST.year} to {LATEST.year}"
+        raise ValueError(msg)
+    return day
+
+
 def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     """An ISO date or date-time as an aware UTC instant.
 
@@ -63,6 +85,7 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     except ValueError:
         msg = f"time {text!r} not understood: use an ISO date (2026-03-05) or date-time (2026-03-05T14:30)"
         raise ValueError(msg) from None
+    checked_day(parsed.date(), "time")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)

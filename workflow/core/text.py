@@ -7,20 +7,56 @@ it is listed on) would break each of them. Such a name is refused where it comes
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import unicodedata
+from typing import Any, TypeVar
 
 from workflow.core.errors import ValidationError
 
-__all__ = ["checked_name", "control_character"]
+__all__ = ["checked_name", "cleaned", "control_character", "one_line"]
+
+T = TypeVar("T")
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
 
 # control (Cc), format (Cf: zero-width, direction overrides, the BOM) and line/paragraph separators
 _CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
-def control_character(text: str) -> str | None:
-    """The first control character in ``text``, as ``U+001B``, or None."""
-    found = next((c for c in text if unicodedata.category(c) in _CONTROL), None)
+def control_character(text: str, *, allowed: str = "") -> str | None:
+    """The first control character in ``text`` (those in ``allowed`` aside), as ``U+001B``, or None."""
+    found = next((c for c in text if c not in allowed and unicodedata.category(c) in _CONTROL), None)
     return None if found is None else f"U+{ord(found):04X}"
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks (a spreadsheet cell's Alt+Enter) as spaces, stripped."""
+    return " ".join(part.strip() for part in _LINE_BREAKS.split(text) if part.strip())
+
+
+def cleaned(value: T, what: str = "") -> T:
+    """``value`` (a command: a frozen dataclass, its tuples and nested dataclasses) with every text's line
+    endings made ``\n``; a text holding another control character (an escape code, NUL, a zero-width or
+    direction mark) is refused, its field named."""
+    found: Any = value
+    if isinstance(found, str):
+        text = _LINE_BREAKS.sub("\n", found)
+        bad = control_character(text, allowed="\n\t")
+        if bad is not None:
+            msg = f"{what or 'a text'} holds a control character ({bad}): type it without escape codes"
+            raise ValidationError(msg)
+        return text  # type: ignore[return-value]
+    if isinstance(found, tuple):
+        return tuple(cleaned(v, what) for v in found)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(found) and not isinstance(found, type):
+        changes = {
+            f.name: cleaned(getattr(found, f.name), f"--{f.name.replace('_', '-')}")
+            for f in dataclasses.fields(found)
+            if isinstance(getattr(found, f.name), str | tuple)
+            or dataclasses.is_dataclass(getattr(found, f.name))
+        }
+        return dataclasses.replace(found, **changes)  # type: ignore[return-value]
+    return value
 
 
 def checked_name(value: str, what: str) -> str:
