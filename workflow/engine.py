@@ -105,7 +105,7 @@ class Engine:
             raise NotFound(
                 kind="congress",
                 name=congress or DEFAULT_CONGRESS,
-                hint="create it with `jianyi init --congress NAME`",
+                hint="create it with `jianyi --congress NAME init`",
             )
         self.congress_id, self.congress = row
         self.directory = Directory(db, self.congress_id, self.congress)
