@@ -220,6 +220,8 @@ class LifecycleSettings(_Strict):
     basic_counts_as_satisfied: bool = True
     unsatisfied_needs_comment: bool = True
     promise_classes: list[str] = Field(default_factory=lambda: ["B"])
+    # what a promise-class answer may become when it is followed up (B→A solved, B→C not possible for now)
+    conversion_classes: list[str] = Field(default_factory=lambda: ["A", "C"])
     # when the feedback window closes without feedback: close the case (办结, counted as "no feedback" and left
     # out of the satisfaction rate), or keep waiting for the deputy
     close_without_feedback: bool = True
@@ -336,9 +338,14 @@ class RuleSet(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleSet:
-        unknown = [c for c in self.lifecycle.promise_classes if c not in self.classes]
-        if unknown:
-            msg = f"lifecycle.promise_classes names unknown classes: {', '.join(unknown)}"
+        for name in ("promise_classes", "conversion_classes"):
+            unknown = [c for c in getattr(self.lifecycle, name) if c not in self.classes]
+            if unknown:
+                msg = f"lifecycle.{name} names unknown classes: {', '.join(unknown)}"
+                raise ValueError(msg)
+        both = set(self.lifecycle.promise_classes) & set(self.lifecycle.conversion_classes)
+        if both:
+            msg = f"lifecycle.conversion_classes may not name a promise class: {', '.join(sorted(both))}"
             raise ValueError(msg)
         answer = self.deadlines.get(DeadlineKind.ANSWER)
         if answer is None or not answer.enabled:

@@ -73,11 +73,13 @@ def test_only_promise_classes_convert(engine: Engine, clock: FrozenClock) -> Non
 
 
 def test_a_bad_target_or_missing_evidence_is_refused(engine: Engine, clock: FrozenClock) -> None:
-    """--to B and an empty evidence are named; nothing changes."""
+    """--to B, --to D (留作参考 is no follow-up of a promise) and an empty evidence are named; nothing
+    changes."""
     _b_case(engine, clock)
     version = engine.get("0001").version
-    with pytest.raises(ValidationError, match="convert --to 'B': use A or C or D"):
-        engine.convert("0001", to="B", evidence="x")
+    for target in ("B", "D"):
+        with pytest.raises(ValidationError, match=rf"convert --to '{target}': use A or C$"):
+            engine.convert("0001", to=target, evidence="x")
     with pytest.raises(ValidationError, match="needs its evidence"):
         engine.convert("0001", to="A", evidence="  ")
     assert engine.get("0001").version == version

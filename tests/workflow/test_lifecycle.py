@@ -673,3 +673,24 @@ def test_texts_are_kept_clean_of_control_characters(engine: Engine, clock: Froze
         with pytest.raises(ValidationError, match=r"holds a control character \(U\+00(1B|00|07)\)|U\+202E"):
             action()
     assert (_picture(engine, "0001"), row_count(engine, "suggestions")) == before
+
+
+def test_an_extension_after_the_answer_date_is_refused_and_the_miss_stays(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """An extension is approved before the answer falls due: approved after, it would turn a missed date
+    into a met one. Refused, naming the date; the answer given later counts late."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=())
+    due = next(d for d in engine.get("0001").deadlines if d.kind == "answer")
+    clock.set(due.due_at + timedelta(days=1))
+    before = _picture(engine, "0001")
+    with pytest.raises(
+        TransitionNotAllowed,
+        match=rf"cannot 'extend' while 'assigned': the answer was due {due.due.isoformat()} 24:00|"
+        rf"the answer was due {(due.due + timedelta(days=1)).isoformat()} 00:00",
+    ):
+        engine.extend("0001", reason="涉及面广")
+    assert _picture(engine, "0001") == before
+    engine.answer("0001", category="A", text="已解决", actor=Actor.unit(MAIN))
+    [answer] = [d for d in engine.get("0001").deadlines if d.kind == "answer"]
+    assert (answer.status, answer.late) == ("met", True)

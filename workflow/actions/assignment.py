@@ -293,9 +293,17 @@ def extend(uow: UnitOfWork, cmd: Extend) -> None:
     rs = uow.ruleset
     if rs.rule(DeadlineKind.ANSWER) is None or not rs.deadlines[DeadlineKind.ANSWER].complex_amount:
         raise uow.refuse(Action.EXTEND, f"rule set {rs.id} has no extended answer period")
+    answers = uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER)
+    passed = [due_at for _, _, due_at in answers if due_at <= uow.at]
+    if passed:  # approving it now would turn a missed date into a met one
+        local = min(passed).astimezone(rs.zone).strftime("%Y-%m-%d %H:%M")
+        raise uow.refuse(
+            Action.EXTEND,
+            f"the answer was due {local}: an extension is approved before the date passes; the answer is late",
+        )
     uow.set(complex=True, extended=True)
     moved = []
-    for deadline_id, start in uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER):
+    for deadline_id, start, _ in answers:
         due = rs.due(DeadlineKind.ANSWER, start, complex_case=True)
         assert due is not None
         uow.move_deadline(

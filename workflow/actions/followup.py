@@ -42,9 +42,8 @@ def convert(uow: UnitOfWork, cmd: Convert) -> None:
     if current not in rs.lifecycle.promise_classes:
         classes = "/".join(rs.lifecycle.promise_classes)
         raise uow.refuse(Action.CONVERT, f"its class is {current}; only {classes} answers are converted")
-    if code not in rs.classes or code in rs.lifecycle.promise_classes:
-        targets = [c for c in rs.classes if c not in rs.lifecycle.promise_classes]
-        raise uow.invalid(f"convert --to {cmd.to!r}: use {' or '.join(targets)}")
+    if code not in rs.lifecycle.conversion_classes:
+        raise uow.invalid(f"convert --to {cmd.to!r}: use {' or '.join(rs.lifecycle.conversion_classes)}")
     evidence = cmd.evidence.strip()
     if not evidence:
         raise uow.invalid("a conversion needs its evidence (--evidence): what was done, and when")

@@ -81,7 +81,7 @@ class CaseStore(Protocol):
     def contacted(self, case_id: int, unit_id: int, round_: int) -> bool: ...  # pragma: no cover
     def open_deadlines(
         self, case_id: int, kind: DeadlineKind
-    ) -> list[tuple[int, date]]: ...  # pragma: no cover
+    ) -> list[tuple[int, date, datetime]]: ...  # pragma: no cover
 
     # writes now (their ids are needed)
     def insert(self, table: str, row: dict[str, Any]) -> int: ...  # pragma: no cover

@@ -177,14 +177,19 @@ class CaseStore:
             )
         )
 
-    def open_deadlines(self, case_id: int, kind: DeadlineKind) -> list[tuple[int, date]]:
-        """(id, start date) of the case's open deadlines of ``kind``."""
+    def open_deadlines(self, case_id: int, kind: DeadlineKind) -> list[tuple[int, date, datetime]]:
+        """(id, start date, due instant) of the case's open deadlines of ``kind``."""
         rows = self.raw.all(
-            "SELECT id, start FROM deadlines WHERE suggestion_id = :sid AND kind = :kind AND status = 'open' "
-            "ORDER BY id",
+            "SELECT id, start, due_at FROM deadlines WHERE suggestion_id = :sid AND kind = :kind "
+            "AND status = 'open' ORDER BY id",
             {"sid": case_id, "kind": kind.value},
         )
-        return [(int(i), as_date(s)) for i, s in rows]
+        found = []
+        for i, start, due_at in rows:
+            instant = as_instant(due_at)
+            assert instant is not None
+            found.append((int(i), as_date(start), instant))
+        return found
 
     # ---- writes --------------------------------------------------------------------------------
     def insert(self, table: str, row: dict[str, Any]) -> int:
