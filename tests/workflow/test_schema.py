@@ -207,3 +207,22 @@ def test_a_database_from_a_newer_jianyi_is_named_and_left_alone(runner: CliRunne
             "that wrote it\n"
         )
     assert wdb.current_revision(wdb.connect(db_path)) == "0099"
+
+
+def test_a_rule_set_stored_before_a_setting_existed_is_still_the_same_version(db_path: Path) -> None:
+    """A database whose rule set was stored before a setting was added (here lifecycle.conversion_classes)
+    upgrades in place: read with the setting's default, it is the library's rule set, so init accepts it."""
+    import json
+
+    from workflow.testing import FrozenClock
+
+    with wdb.connect(db_path).begin() as conn:
+        [data] = conn.exec_driver_sql("SELECT data FROM rulesets WHERE rule_id = 'national'").scalars().all()
+        older = json.loads(data)
+        del older["lifecycle"]["conversion_classes"]
+        conn.exec_driver_sql(
+            "UPDATE rulesets SET data = ? WHERE rule_id = 'national'",
+            (json.dumps(older, ensure_ascii=False),),
+        )
+    with Engine.init(db_path, clock=FrozenClock("2026-03-02T09:00:00+08:00")) as engine:
+        assert engine.active_ruleset().lifecycle.conversion_classes == ["A", "C"]

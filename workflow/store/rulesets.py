@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
-from rules import RuleSet, YearSchedule, ruleset_from_data
+from rules import RuleError, RuleSet, YearSchedule, ruleset_from_data
 from workflow.core.audit import canonical
 from workflow.core.errors import NotFound, ValidationError
 from workflow.store.database import Database
@@ -85,6 +86,17 @@ class RuleSets:
         self._cache.clear()
 
 
+def _as_read(stored: str, rs: RuleSet) -> Any:
+    """A stored rule set as the engine reads it (a setting added since it was stored takes its default, as
+    on every read), in the form it is stored in; the raw JSON when this version cannot read it."""
+    try:
+        return ruleset_from_data(json.loads(stored), f"stored rule set {rs.id}@{rs.version}").model_dump(
+            mode="json"
+        )
+    except RuleError:
+        return json.loads(stored)
+
+
 def store(conn: Connection, rs: RuleSet, now: datetime, *, newer_only: bool = False) -> None:
     """Store rule set ``rs``; the same id and version with other content is refused, and with ``newer_only``
     so is a version older than the newest stored."""
@@ -94,7 +106,7 @@ def store(conn: Connection, rs: RuleSet, now: datetime, *, newer_only: bool = Fa
         "SELECT data FROM rulesets WHERE rule_id = :id AND version = :v", {"id": rs.id, "v": rs.version}
     )
     newest = raw.column("SELECT max(version) FROM rulesets WHERE rule_id = :id", {"id": rs.id})[0]
-    if stored and json.loads(stored[0]) != json.loads(data):
+    if stored and _as_read(stored[0], rs) != json.loads(data):
         msg = (
             f"rule set {rs.id}@{rs.version} is stored with other content; give the changed rule set "
             f"a new version (newest stored: {newest})"
