@@ -25,6 +25,8 @@ _CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 def control_character(text: str, *, allowed: str = "") -> str | None:
     """The first control character in ``text`` (those in ``allowed`` aside), as ``U+001B``, or None."""
+    if text.isprintable():  # the common case, at C speed (it is False for every control, and for some spaces)
+        return None
     found = next((c for c in text if c not in allowed and unicodedata.category(c) in _CONTROL), None)
     return None if found is None else f"U+{ord(found):04X}"
 
@@ -40,6 +42,8 @@ def cleaned(value: T, what: str = "") -> T:
     direction mark) is refused, its field named."""
     found: Any = value
     if isinstance(found, str):
+        if found.isprintable():
+            return value
         text = _LINE_BREAKS.sub("\n", found)
         bad = control_character(text, allowed="\n\t")
         if bad is not None:
@@ -49,13 +53,14 @@ def cleaned(value: T, what: str = "") -> T:
     if isinstance(found, tuple):
         return tuple(cleaned(v, what) for v in found)  # type: ignore[return-value]
     if dataclasses.is_dataclass(found) and not isinstance(found, type):
-        changes = {
-            f.name: cleaned(getattr(found, f.name), f"--{f.name.replace('_', '-')}")
-            for f in dataclasses.fields(found)
-            if isinstance(getattr(found, f.name), str | tuple)
-            or dataclasses.is_dataclass(getattr(found, f.name))
-        }
-        return dataclasses.replace(found, **changes)  # type: ignore[return-value]
+        changes = {}
+        for f in dataclasses.fields(found):
+            before = getattr(found, f.name)
+            if isinstance(before, str | tuple) or dataclasses.is_dataclass(before):
+                after = cleaned(before, f"--{f.name.replace('_', '-')}")
+                if after != before:
+                    changes[f.name] = after
+        return dataclasses.replace(found, **changes) if changes else value  # type: ignore[return-value]
     return value
 
 
