@@ -106,16 +106,25 @@ def read_config(path: str | None) -> dict[str, Any]:
     table, and ``base``, the file's directory; empty without a file."""
     if path is None:
         return {}
+    from rules.loader import TextUnreadable, read_text
+
+    def refused(message: str) -> click.ClickException:
+        """A usage error (exit 2) in one line: the file is named, the command's usage is not worth showing."""
+        kind: type[click.ClickException] = type("ConfigRefused", (click.ClickException,), {"exit_code": 2})
+        return kind(click.BadParameter(message, param_hint="--config").format_message())
+
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))  # UTF-8, UTF-16 with a BOM or GB18030, as rule files
+    except TextUnreadable as exc:
+        raise refused(str(exc)) from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--config") from None
+        raise refused(f"cannot read {path}: {exc}") from None
     tables = set(data) - {"db", "congress", "actor"}
     unknown_tables = tables - {"jianyi", "notifications"}
     section = {k: v for k, v in data.items() if k not in tables} | dict(data.get("jianyi", {}))
     unknown = sorted((set(section) - {"db", "congress", "actor"}) | unknown_tables)
     if unknown:
-        raise click.BadParameter(f"unknown key(s) in {path}: {', '.join(unknown)}", param_hint="--config")
+        raise refused(f"unknown key(s) in {path}: {', '.join(unknown)}")
     section["notifications"] = dict(data.get("notifications", {}))
     section["base"] = str(Path(path).resolve().parent)
     return section

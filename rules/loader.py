@@ -1,7 +1,14 @@
-"""Loading rule sets from TOML: parse, resolve ``extends``, validate, report every problem at once."""
+"""Loading rule sets from TOML: parse, resolve ``extends``, validate, report every problem at once.
+
+Text files are read by :func:`read_text`, which takes what the offices' editors save: UTF-8 (with or without a
+BOM), UTF-16 with a BOM (Notepad's "Unicode") and GB18030, the superset of GBK and GB2312 that Chinese Windows
+calls "ANSI".
+"""
 
 from __future__ import annotations
 
+import codecs
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import date
@@ -11,19 +18,70 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rules.errors import Problem, RuleSetInvalid
+from rules.errors import Problem, RuleError, RuleSetInvalid
 from rules.model import RuleSet, YearSchedule
 
 __all__ = [
+    "ENCODINGS",
+    "TextUnreadable",
+    "decode_text",
     "default_ruleset",
     "load_ruleset",
     "load_schedule",
     "parse_ruleset",
     "profile_ids",
+    "read_text",
     "ruleset_from_data",
 ]
 
 _MAX_EXTENDS = 8
+ENCODINGS = "UTF-8, UTF-16 with a BOM, GB18030/GBK"
+# C0 controls other than tab, line feed, form feed and carriage return: what UTF-16 without a BOM (or a file
+# that is not text) turns into when read as GB18030
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
+class TextUnreadable(RuleError):
+    """A file that is not text in any encoding :func:`decode_text` reads."""
+
+    def __init__(self, *, source: str) -> None:
+        self.source = source
+        super().__init__(f"{source}: not text in {ENCODINGS}: save it as UTF-8")
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """``data`` as text: UTF-8 (a BOM taken off), UTF-16 after its BOM, else GB18030 when it decodes cleanly.
+
+    UTF-8 is tried before GB18030, so a UTF-8 file is never read as anything else; GB18030 (a superset of GBK
+    and GB2312) is what Excel and Notepad on Chinese Windows save; it is taken only when the bytes decode
+    without a control character other than white space (UTF-16 without its BOM reads as GB18030 full of
+    them). Raises :class:`TextUnreadable` naming ``source`` when none fits.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _decode(data, "utf-16")
+    elif data.startswith(codecs.BOM_UTF8):
+        text = _decode(data, "utf-8-sig")
+    else:
+        text = _decode(data, "utf-8")
+        if text is None:
+            text = _decode(data, "gb18030")
+            if text is not None and _CONTROLS.search(text):
+                text = None  # not GB18030 after all: UTF-16 without its BOM, or not text
+    if text is None:
+        raise TextUnreadable(source=source)
+    return text
+
+
+def _decode(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def read_text(path: str | Path) -> str:
+    """The text of the file at ``path`` (:func:`decode_text`); :class:`OSError` when it cannot be read."""
+    return decode_text(Path(path).read_bytes(), str(path))
 
 
 def _profiles() -> dict[str, str]:
@@ -96,13 +154,20 @@ def load_ruleset(path: str | Path) -> RuleSet:
     profiles = _profiles()
     if not path.exists() and str(path) in profiles:
         return parse_ruleset(profiles[str(path)], f"profile {path}")
+    return parse_ruleset(_read(path), str(path))
+
+
+def _read(path: str | Path) -> str:
+    """A rule file's text (:func:`read_text`), or the rule set refused naming the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_text(path)
     except OSError as exc:
         raise RuleSetInvalid(
             source=str(path), problems=[Problem("", f"cannot read: {exc.strerror}")]
         ) from None
-    return parse_ruleset(text, str(path))
+    except TextUnreadable:
+        problem = Problem("", f"not text in {ENCODINGS}: save it as UTF-8")
+        raise RuleSetInvalid(source=str(path), problems=[problem]) from None
 
 
 def default_ruleset() -> RuleSet:
@@ -125,11 +190,7 @@ def load_schedule(path: str | Path) -> YearSchedule:
     ``breaks = [{ name = "春节", from = 2027-02-06, to = 2027-02-12 }]`` (every day of a break is a day off).
     """
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RuleSetInvalid(source=source, problems=[Problem("", f"cannot read: {exc.strerror}")]) from None
-    data = _toml(text, source)
+    data = _toml(_read(path), source)
     problems: list[Problem] = []
     holidays = dict(data.get("holidays", {}))
     for i, brk in enumerate(data.pop("breaks", [])):

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from rules import DeadlineKind, PeriodUnit, RuleSetInvalid, default_ruleset, load_ruleset, parse_ruleset
+from cli import EXIT_CODES, cli
+from rules import (
+    DeadlineKind,
+    PeriodUnit,
+    RuleError,
+    RuleSetInvalid,
+    default_ruleset,
+    load_ruleset,
+    load_schedule,
+    parse_ruleset,
+)
 
 
 def test_the_national_default_carries_the_statutory_answer_period() -> None:
@@ -52,3 +65,77 @@ def test_an_unknown_parent_profile_is_named() -> None:
     """extends must name a shipped profile."""
     with pytest.raises(RuleSetInvalid, match="unknown profile 'atlantis'"):
         parse_ruleset('id = "x"\nextends = "atlantis"\n')
+
+
+# ---- the encodings offices' editors save ------------------------------------------------------------------
+_HENAN = 'id = "henan"\nname = "河南省人大常委会办理规则"\nextends = "national"\n'
+_SCHEDULE = 'year = 2027\nsource = "国务院办公厅通知"\nbreaks = [{ name = "春节", from = 2027-02-06, to = 2027-02-12 }]\n'
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "gbk", "utf-16", "utf-8-sig", "utf-8"])
+def test_a_rule_file_in_the_encodings_editors_save_loads(tmp_path: Path, encoding: str) -> None:
+    """GB18030/GBK (Notepad's "ANSI" on Chinese Windows), UTF-16 with a BOM ("Unicode") and UTF-8 with or
+    without a BOM read the same, Chinese intact."""
+    path = tmp_path / "henan.toml"
+    path.write_bytes(_HENAN.encode(encoding))
+    assert load_ruleset(path).name == "河南省人大常委会办理规则"
+
+
+def test_a_schedule_in_utf16_loads(tmp_path: Path) -> None:
+    """calendar load's schedule file is read like a rule file: UTF-16 with a BOM keeps its holiday names."""
+    path = tmp_path / "2027.toml"
+    path.write_bytes(_SCHEDULE.encode("utf-16"))
+    assert load_schedule(path).holidays[date(2027, 2, 6)] == "春节"
+
+
+def test_a_rule_file_in_no_known_encoding_is_one_problem(tmp_path: Path) -> None:
+    """UTF-16 without its BOM (or any file that is not text) is one problem naming the file, never a
+    UnicodeDecodeError."""
+    path = tmp_path / "henan.toml"
+    path.write_bytes(_HENAN.encode("utf-16-le"))
+    with pytest.raises(RuleSetInvalid) as caught:
+        load_ruleset(path)
+    assert str(caught.value) == (
+        f"rule set {path}: 1 problem(s): (top): not text in UTF-8, UTF-16 with a BOM, GB18030/GBK: save it as UTF-8"
+    )
+
+
+def test_rules_check_reads_a_gb18030_file(runner: CliRunner, tmp_path: Path) -> None:
+    """`jianyi rules check` on a GB18030 file: valid; on a file that is not text: one line, exit 3."""
+    path = tmp_path / "henan.toml"
+    path.write_bytes(_HENAN.encode("gb18030"))
+    result = runner.invoke(cli, ["rules", "check", str(path)])
+    assert (result.exit_code, result.stdout) == (0, f"{path}: valid rule set henan@1\n")
+    path.write_bytes(b"\x80\x81\xff" + _HENAN.encode("utf-8"))
+    broken = runner.invoke(cli, ["rules", "check", str(path)])
+    assert (broken.exit_code, broken.stderr) == (
+        EXIT_CODES[RuleError],
+        f"Error: rule set {path}: 1 problem(s): (top): not text in UTF-8, UTF-16 with a BOM, GB18030/GBK: "
+        "save it as UTF-8\n",
+    )
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16"])
+def test_a_config_file_in_gb18030_or_utf16_is_read(
+    runner: CliRunner, db_path: Path, tmp_path: Path, encoding: str
+) -> None:
+    """--config in GB18030 or UTF-16 names a database under a Chinese folder name, and it is found."""
+    folder = tmp_path / "人大办公室"
+    folder.mkdir()
+    shutil.copy(db_path, folder / "建议.db")
+    conf = tmp_path / "jianyi.toml"
+    conf.write_bytes(f'[jianyi]\ndb = "{folder / "建议.db"}"\nactor = "office"\n'.encode(encoding))
+    result = runner.invoke(cli, ["--config", str(conf), "list", "--json"])
+    assert (result.exit_code, result.stdout) == (0, "[]\n")
+
+
+def test_a_config_file_in_no_known_encoding_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    """A --config file that is not text is a usage error in one line naming it."""
+    conf = tmp_path / "jianyi.toml"
+    conf.write_bytes('[jianyi]\nactor = "unit:市财政局"\n'.encode("utf-16-le"))
+    result = runner.invoke(cli, ["--config", str(conf), "list"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: Invalid value for --config: {conf}: not text in UTF-8, UTF-16 with a BOM, GB18030/GBK: "
+        "save it as UTF-8\n",
+    )

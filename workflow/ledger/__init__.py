@@ -16,14 +16,17 @@ from rules._lazy import lazy_exports
 if TYPE_CHECKING:
     from workflow.ledger.export import export_ledger, export_public, ledger_rows
     from workflow.ledger.importer import BATCH, ImportReport, import_ledger
-    from workflow.ledger.orders import read_orders
+    from workflow.ledger.orders import Orders, read_orders
     from workflow.ledger.sheets import (
         COLUMNS,
+        Checked,
         LedgerRow,
         Rejected,
+        Sheet,
         check_rows,
         match_columns,
         read_rows,
+        read_sheet,
         split_names,
         write_rejects,
         write_table,
@@ -32,9 +35,12 @@ if TYPE_CHECKING:
 __all__ = [
     "BATCH",
     "COLUMNS",
+    "Checked",
     "ImportReport",
     "LedgerRow",
+    "Orders",
     "Rejected",
+    "Sheet",
     "check_rows",
     "export_ledger",
     "export_public",
@@ -43,6 +49,7 @@ __all__ = [
     "match_columns",
     "read_orders",
     "read_rows",
+    "read_sheet",
     "split_names",
     "write_rejects",
     "write_table",
@@ -55,8 +62,12 @@ _WHERE = {
     "BATCH": "workflow.ledger.importer",
     "ImportReport": "workflow.ledger.importer",
     "import_ledger": "workflow.ledger.importer",
+    "Orders": "workflow.ledger.orders",
     "read_orders": "workflow.ledger.orders",
     "COLUMNS": "workflow.ledger.sheets",
+    "Checked": "workflow.ledger.sheets",
+    "Sheet": "workflow.ledger.sheets",
+    "read_sheet": "workflow.ledger.sheets",
     "LedgerRow": "workflow.ledger.sheets",
     "Rejected": "workflow.ledger.sheets",
     "check_rows": "workflow.ledger.sheets",

@@ -62,6 +62,8 @@ class ImportReport:
     units_created: list[str] = field(default_factory=list)
     deputies_created: list[str] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    header_row: int = 1
+    ignored_columns: list[str] = field(default_factory=list)  # columns not imported (序号, 备注, …)
 
 
 def import_ledger(
@@ -72,8 +74,12 @@ def import_ledger(
     skip_bad: bool = False,
     per_action: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    header_row: int | None = None,
 ) -> ImportReport:
     """Import ``path`` into ``session`` (default: the current one): all or nothing unless ``skip_bad``.
+
+    The header is row ``header_row``, or the first of the first ten rows naming two known columns (a title row
+    above it is passed over); other columns (序号, 备注, …) are not imported and are named in the report.
 
     New cases are replayed in batches of :data:`BATCH` per transaction; cases already in the session are
     brought forward one action at a time. With ``per_action`` every action is its own transaction, as if
@@ -82,14 +88,17 @@ def import_ledger(
     brought forward).
     """
     rs = engine.active_ruleset()
-    good, bad, total = check_rows(path, rs, engine.clock.now().astimezone(rs.zone).date())
+    checked = check_rows(path, rs, engine.clock.now().astimezone(rs.zone).date(), header_row=header_row)
+    good, bad, total = checked.good, checked.bad, checked.rows
     if bad and not skip_bad:
         raise ValidationError(
             f"{path.name}: {len(bad)} of {total} row(s) are bad, nothing was imported "
             "(fix them, or import the good rows with --skip-bad REJECTS.csv)",
             problems=[f"row {r.line}: {reason}" for r in bad for reason in r.reasons],
         )
-    report = ImportReport(rows=total, rejected=bad)
+    report = ImportReport(
+        rows=total, rejected=bad, header_row=checked.header_row, ignored_columns=list(checked.ignored)
+    )
     existing = _existing(engine, session, [r.number for r in good])
     known_units = {u.name for u in engine.units()}
     known_deputies = {d.name for d in engine.deputies()}

@@ -1,19 +1,22 @@
 """Batch assignment orders (交办会): one row per suggestion, read from a .xlsx or .csv sheet.
 
 Columns (Chinese header, or the English alias): 建议编号 number (required), 主办单位 main, 会办单位 co,
-分办单位 split, 重点 key, 复杂 complex; other columns are ignored. Several units in one cell are separated by
-、 , or ;. A flag cell is yes (是, √, 1, true, yes, y), no (否, ×, 0, false, no, n) or empty (no).
+分办单位 split, 重点 key, 复杂 complex; other columns are ignored, and named. The header is found as in a
+ledger (:func:`~workflow.ledger.sheets.read_sheet`: a title row above it is passed over) or given. Several units
+in one cell are separated by 、 , or ;. A flag cell is yes (是, √, 1, true, yes, y), no (否, ×, 0, false, no,
+n) or empty (no).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from workflow.core.errors import ValidationError
 from workflow.engine import AssignOrder
-from workflow.ledger.sheets import match_columns, read_rows, split_names
+from workflow.ledger.sheets import read_sheet, split_names
 
-__all__ = ["ORDER_COLUMNS", "read_orders"]
+__all__ = ["ORDER_COLUMNS", "Orders", "read_orders"]
 
 # (Chinese header, English alias)
 ORDER_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -34,16 +37,25 @@ def _column(key: str) -> str:
     return f"{_HEADERS[key]} ({key})"
 
 
-def read_orders(path: Path) -> list[AssignOrder]:
-    """The assignment orders of the sheet at ``path``, in its order.
+@dataclass(frozen=True, slots=True)
+class Orders:
+    """The orders of a sheet, in its order, with where its header is and the columns it ignored."""
 
-    Raises :class:`~workflow.core.errors.ValidationError` naming every bad row by its number (the header is
-    row 1), column and reason: no number, a number already on an earlier row, several units in the main unit's
+    orders: list[AssignOrder]
+    header_row: int
+    ignored: tuple[str, ...]
+
+
+def read_orders(path: Path, *, header_row: int | None = None) -> Orders:
+    """The assignment orders of the sheet at ``path`` (its header found, or row ``header_row``).
+
+    Raises :class:`~workflow.core.errors.ValidationError` naming every bad row by its number in the file,
+    column and reason: no number, a number already on an earlier row, several units in the main unit's
     cell, a flag that is neither yes nor no. Empty rows are skipped. Whether each case exists and may be
     assigned to the units named (some unit, none empty or named twice) is the engine's to check.
     """
-    header, rows = read_rows(path)
-    columns = match_columns(header, ORDER_COLUMNS, ("number",), what=path.name, strict=False)
+    sheet = read_sheet(path, ORDER_COLUMNS, ("number",), header_row=header_row)
+    columns, rows = sheet.columns, sheet.rows
     orders: list[AssignOrder] = []
     problems: list[str] = []
     bad_rows = 0
@@ -88,4 +100,4 @@ def read_orders(path: Path) -> list[AssignOrder]:
         raise ValidationError(
             f"{path.name}: {bad_rows} of {len(rows)} row(s) are bad, nothing assigned", problems=problems
         )
-    return orders
+    return Orders(orders, sheet.header_row, sheet.ignored)

@@ -19,11 +19,14 @@ from workflow.ledger.cells import append_row, restore, safe_row
 __all__ = [
     "COLUMNS",
     "HEADERS",
+    "Checked",
     "LedgerRow",
     "Rejected",
+    "Sheet",
     "check_rows",
     "match_columns",
     "read_rows",
+    "read_sheet",
     "split_names",
     "write_rejects",
     "write_table",
@@ -84,31 +87,282 @@ class Rejected:
     reasons: tuple[str, ...]
 
 
-def read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the data rows, with their line numbers (the header is line 1), of a .xlsx or .csv ledger.
+def read_rows(
+    path: Path, columns: Sequence[tuple[str, str]] = (), *, header_row: int | None = None
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the non-empty data rows below it, each with its row number in the file (a CSV record's
+    number), of a .xlsx or .csv sheet.
 
-    Each cell is stripped of surrounding white space, then of the quote jianyi puts before a text that would
-    start a formula (:func:`~workflow.ledger.cells.restore`), so a file jianyi wrote reads back as it was.
+    The header is row ``header_row`` when given; else, when ``columns`` (Chinese header, English alias) are
+    given, the first of the first ten rows naming at least two of them, so a title row above the header
+    (``2026年代表建议台账``) is passed over; else the first row. Rows above the header are not read as data.
+
+    A CSV file may be UTF-8 (with or without a BOM), UTF-16 with a BOM or GB18030/GBK
+    (:func:`rules.loader.decode_text`), comma- or tab-separated. Of a workbook, the first worksheet is read, every
+    row of it whatever its ``<dimension>`` says; a formula never computed (no value saved with it) in the header
+    or a data row, or merged cells there, refuse the file, naming the cells. Each cell is stripped of
+    surrounding white space, then of the quote jianyi puts before a text that would start a formula
+    (:func:`~workflow.ledger.cells.restore`), so a file jianyi wrote reads back as it was.
     """
+    _, header, rows = _read(path, columns, header_row)
+    return header, rows
+
+
+def _read(
+    path: Path, columns: Sequence[tuple[str, str]], header_row: int | None
+) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """:func:`read_rows`, with the header's row number first."""
+    values, uncomputed, merged = _read_values(path)
+    if not values:
+        raise ValidationError(f"{path.name}: empty, no header row")
+    top = _header_index(path.name, values, columns, header_row)
+    read = _known(values[top], columns)
+
+    def is_read(column: int) -> bool:
+        return read is None or column in read
+
+    _refuse_uncomputed(path.name, [(r, c) for r, c in uncomputed if r == top or (r > top and is_read(c))])
+    _refuse_merged(
+        path.name,
+        [
+            (r1, c1, r2, c2)
+            for r1, c1, r2, c2 in merged
+            if r1 <= top <= r2 or (r2 > top and any(is_read(c) for c in range(c1, c2 + 1)))
+        ],
+    )
+    rows = [(line, r) for line, r in enumerate(values[top + 1 :], start=top + 2) if any(r)]
+    return top + 1, values[top], rows
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A sheet read against known columns: where its header is, where each known column stands (by English
+    alias), the columns it holds that are not known (ignored), and its non-empty data rows."""
+
+    header_row: int
+    columns: dict[str, int]
+    ignored: tuple[str, ...]
+    rows: list[tuple[int, list[str]]]
+
+
+def read_sheet(
+    path: Path,
+    columns: Sequence[tuple[str, str]],
+    required: Sequence[str],
+    *,
+    header_row: int | None = None,
+) -> Sheet:
+    """The sheet at ``path`` (:func:`read_rows`) with its header matched to ``columns``
+    (:func:`match_columns`): a missing required column or a column named twice refuses it; any other column
+    (序号, 备注, …, or one without a header that holds something) is ignored and named in
+    :attr:`Sheet.ignored`."""
+    top, header, rows = _read(path, columns, header_row)
+    found = match_columns(header, columns, required, what=f"{path.name} (header on row {top})", strict=False)
+    used = set(found.values())
+    width = max([len(header), *(len(r) for _, r in rows)])
+    ignored = []
+    for i in range(width):
+        if i in used:
+            continue
+        name = header[i] if i < len(header) else ""
+        if name:
+            ignored.append(name)
+        elif any(i < len(r) and r[i] for _, r in rows):
+            ignored.append(f"{_letter(i)} (no header)")
+    return Sheet(top, found, tuple(ignored), rows)
+
+
+_HEADER_WITHIN = 10  # rows searched for the header
+_HEADER_NAMES = 2  # known column names a header row holds at least
+_NAMED = 5  # cells named in a refusal, then "and N more"
+_XLSX_MAIN = "officeDocument"
+_XLSX_SHEET = "worksheet"
+
+
+def _header_index(
+    name: str, values: list[list[str]], columns: Sequence[tuple[str, str]], header_row: int | None
+) -> int:
+    """The index in ``values`` of the header (:func:`read_rows`)."""
+    if header_row is not None:
+        if not 1 <= header_row <= len(values):
+            msg = f"{name}: no row {header_row} to be the header (the sheet has {len(values)} row(s))"
+            raise ValidationError(msg)
+        return header_row - 1
+    if columns:
+        for i, row in enumerate(values[:_HEADER_WITHIN]):
+            if len(_known(row, columns) or ()) >= min(_HEADER_NAMES, len(columns)):
+                return i
+    return 0
+
+
+def _known(header: Sequence[str], columns: Sequence[tuple[str, str]]) -> set[int] | None:
+    """The positions in ``header`` naming one of ``columns`` (None: no columns given, every one is read)."""
+    if not columns:
+        return None
+    names = {zh for zh, _ in columns} | {en for _, en in columns}
+    return {i for i, cell in enumerate(header) if cell in names or cell.lower() in names}
+
+
+def _letter(column: int) -> str:
+    """The spreadsheet letter of the 0-based ``column``: 0 → A, 26 → AA."""
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _some(names: Sequence[str]) -> str:
+    more = f" and {len(names) - _NAMED} more" if len(names) > _NAMED else ""
+    return ", ".join(names[:_NAMED]) + more
+
+
+def _refuse_uncomputed(name: str, cells: Sequence[tuple[int, int]]) -> None:
+    if not cells:
+        return
+    where = _some([f"{_letter(c)}{r + 1}" for r, c in sorted(cells)])
+    holds = "holds a formula whose value was" if len(cells) == 1 else "hold formulas whose values were"
+    msg = f"{name}: {where} {holds} never computed: open and save the file in Excel/WPS, or paste values"
+    raise ValidationError(msg)
+
+
+def _refuse_merged(name: str, ranges: Sequence[tuple[int, int, int, int]]) -> None:
+    if not ranges:
+        return
+    where = _some([f"{_letter(c1)}{r1 + 1}:{_letter(c2)}{r2 + 1}" for r1, c1, r2, c2 in sorted(ranges)])
+    msg = (
+        f"{name}: merged cells {where} in the header or the rows: a sheet has one header row naming every "
+        "column and a cell per row and column; unmerge them (取消合并单元格) and fill each cell"
+    )
+    raise ValidationError(msg)
+
+
+def _read_values(
+    path: Path,
+) -> tuple[list[list[str]], list[tuple[int, int]], list[tuple[int, int, int, int]]]:
+    """Every row of a .xlsx or .csv sheet as text cells; of a workbook also the cells holding a formula never
+    computed, and the merged ranges (0-based rows and columns)."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        from openpyxl import load_workbook
+        return _read_xlsx(path)
+    if suffix == ".csv":
+        return _read_csv(path), [], []
+    msg = f"{path.name}: a ledger is a .xlsx or .csv file"
+    raise ValidationError(msg)
 
+
+def _read_csv(path: Path) -> list[list[str]]:
+    from rules.loader import ENCODINGS, TextUnreadable, decode_text
+
+    try:
+        text = decode_text(path.read_bytes(), path.name)
+    except TextUnreadable:
+        msg = f"{path.name}: not text in {ENCODINGS}: save it as CSV UTF-8 (or as an Excel workbook)"
+        raise ValidationError(msg) from None
+    head = text.splitlines()[:_HEADER_WITHIN]
+    tabs = any("\t" in line for line in head) and not any("," in line for line in head)
+    reader = csv.reader(io.StringIO(text), delimiter="\t" if tabs else ",")
+    try:
+        return [[restore(c.strip()) for c in r] for r in reader]
+    except csv.Error as exc:
+        msg = f"{path.name}: record {reader.line_num} is not CSV: {exc}"
+        raise ValidationError(msg) from None
+
+
+def _read_xlsx(path: Path) -> tuple[list[list[str]], list[tuple[int, int]], list[tuple[int, int, int, int]]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        uncomputed, merged = _scan_xlsx(path)
         book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError, StopIteration):
+        msg = f"{path.name}: not an Excel workbook (.xlsx) jianyi can read; save it again from Excel/WPS"
+        raise ValidationError(msg) from None
+    try:
         sheet = book.worksheets[0]
+        # read-only mode stops at the rows the sheet's <dimension> claims, which some programs write wrong
+        sheet.reset_dimensions()
         values = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
         book.close()
-    elif suffix == ".csv":
-        text = path.read_bytes().decode("utf-8-sig")
-        values = [[restore(c.strip()) for c in r] for r in csv.reader(io.StringIO(text))]
-    else:
-        msg = f"{path}: a ledger is a .xlsx or .csv file"
-        raise ValidationError(msg)
-    if not values:
-        raise ValidationError(f"{path}: empty, no header row")
-    header = values[0]
-    rows = [(line, r) for line, r in enumerate(values[1:], start=2) if any(r)]
-    return header, rows
+    return values, uncomputed, merged
+
+
+def _scan_xlsx(path: Path) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, int]]]:
+    """The cells of the first worksheet holding a formula with no value saved (``<f>`` without a ``<v>``, or
+    with an empty one when the result is not text: a workbook written by a program that does not compute), and
+    its merged ranges; openpyxl shows neither in read-only mode. The sheet's XML is streamed, so a big sheet
+    costs no memory."""
+    import posixpath
+    import zipfile
+
+    from openpyxl.utils.cell import range_boundaries
+
+    # the parser openpyxl reads the workbook with: defusedxml when installed, else expat (≥ 2.4 bounds entity
+    # expansion); a workbook holds no DTD of its own
+    from openpyxl.xml.functions import fromstring, iterparse
+
+    def local(tag: str) -> str:
+        return tag.rpartition("}")[2]
+
+    def rels(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+        folder, name = posixpath.split(part)
+        root = fromstring(archive.read(posixpath.join(folder, "_rels", f"{name}.rels")))
+        found = {}
+        for rel in root:
+            target = rel.get("Target", "")
+            target = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(folder, target))
+            )
+            found[rel.get("Id", "")] = (rel.get("Type", "").rpartition("/")[2], target)
+        return found
+
+    uncomputed: list[tuple[int, int]] = []
+    merged: list[tuple[int, int, int, int]] = []
+    with zipfile.ZipFile(path) as archive:
+        workbook = next(t for kind, t in rels(archive, "").values() if kind == _XLSX_MAIN)
+        parts = rels(archive, workbook)
+        sheets = [
+            parts[value]
+            for element in fromstring(archive.read(workbook)).iter()
+            if local(element.tag) == "sheet"
+            for key, value in element.attrib.items()
+            if local(key) == "id" and value in parts
+        ]
+        sheet = next(t for kind, t in sheets if kind == _XLSX_SHEET)
+        with archive.open(sheet) as source:
+            row = column = 0
+            data: Any = None
+            for event, element in iterparse(source, events=("start", "end")):
+                tag = local(element.tag)
+                if event == "start":
+                    if tag == "sheetData":
+                        data = element
+                    elif tag == "row":
+                        row = int(element.get("r") or row + 1)
+                        column = 0
+                    elif tag == "c":
+                        ref = element.get("r")
+                        column = range_boundaries(ref)[0] if ref else column + 1
+                    continue
+                if tag == "c":
+                    children = {local(child.tag): child.text for child in element}
+                    # a text result may be empty (t="str"), a number never: openpyxl writes <v/> for "none"
+                    if "f" in children and not children.get("v") and element.get("t") != "str":
+                        uncomputed.append((row - 1, column - 1))
+                elif tag == "row" and data is not None:
+                    data.clear()
+                elif tag == "mergeCell":
+                    c1, r1, c2, r2 = range_boundaries(element.get("ref", ""))
+                    if None not in (c1, r1, c2, r2):  # whole rows or columns merged: no cells named
+                        merged.append((r1 - 1, c1 - 1, r2 - 1, c2 - 1))
+    return uncomputed, merged
 
 
 def _text(value: Any) -> str:
@@ -145,7 +399,8 @@ def match_columns(
     """Where each known column stands in ``header`` (its Chinese header or English alias, any case), by alias.
 
     ``columns`` lists (Chinese header, English alias); a header naming one twice, missing one of ``required``, or
-    (when ``strict``) holding an unknown column is refused with every problem listed and the accepted headers.
+    (when ``strict``) holding an unknown column is refused with every problem listed and the accepted headers
+    (the unknown columns too when one is missing: one of them may be it, misspelt).
     """
     aliases = dict(columns) | {en: en for _, en in columns}
     headers = {en: zh for zh, en in columns}
@@ -163,7 +418,7 @@ def match_columns(
     missing = [f"{headers[k]} ({k})" for k in required if k not in found]
     if missing or (strict and unknown):
         problems = [f"missing column {m}" for m in missing]
-        problems += [f"unknown column {u!r}" for u in unknown] if strict else []
+        problems += [f"unknown column {u!r}" for u in unknown]
         raise ValidationError(
             f"{what}: the header does not fit: use the Chinese headers or their English aliases "
             f"({', '.join(f'{zh}/{en}' for zh, en in columns)})",
@@ -261,11 +516,23 @@ def split_names(text: str) -> tuple[str, ...]:
     return tuple(n for n in _SPLIT.split(text.strip()) if n)
 
 
-def check_rows(path: Path, rs: RuleSet, today: date) -> tuple[list[LedgerRow], list[Rejected], int]:
-    """Read and validate every row against ``rs`` (dates after ``today`` are refused): (good rows, rejected
-    rows with reasons, rows read)."""
-    header, rows = read_rows(path)
-    columns = match_columns(header, COLUMNS, ("number", "title", "deputy"), what=path.name)
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A ledger read and checked: the good rows, the rejected ones with their reasons, how many rows were read,
+    where the header is and the columns ignored (:class:`Sheet`)."""
+
+    good: list[LedgerRow]
+    bad: list[Rejected]
+    rows: int
+    header_row: int
+    ignored: tuple[str, ...]
+
+
+def check_rows(path: Path, rs: RuleSet, today: date, *, header_row: int | None = None) -> Checked:
+    """Read (:func:`read_sheet`; the header found, or row ``header_row``) and validate every row against ``rs``
+    (dates after ``today`` are refused)."""
+    sheet = read_sheet(path, COLUMNS, ("number", "title", "deputy"), header_row=header_row)
+    columns, rows = sheet.columns, sheet.rows
     good: list[LedgerRow] = []
     bad: list[Rejected] = []
     seen: dict[str, int] = {}
@@ -282,7 +549,7 @@ def check_rows(path: Path, rs: RuleSet, today: date) -> tuple[list[LedgerRow], l
             bad.append(Rejected(line, {HEADERS[k]: v for k, v in cells.items()}, tuple(problems)))
         else:
             good.append(row)
-    return good, bad, len(rows)
+    return Checked(good, bad, len(rows), sheet.header_row, sheet.ignored)
 
 
 def write_rejects(path: Path, rejected: Iterable[Rejected]) -> None:
