@@ -69,6 +69,17 @@ def _failure(message: str, code: int) -> click.ClickException:
 class _Group(click.Group):
     """Maps the packages' errors to one line and their exit code."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # a byte that is not UTF-8 reaches Python as a lone surrogate, which no database or hash can take
+        for number, arg in enumerate(args, start=1):
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = arg.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+                msg = f"argument {number} ({shown}) is not UTF-8 text: set the terminal to UTF-8 and type it again"
+                raise click.UsageError(msg, ctx) from None
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

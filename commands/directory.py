@@ -54,7 +54,7 @@ def session() -> None:
 @session.command("add")
 @click.argument("name")
 @click.option("--term", metavar="TERM", help="The term (届), e.g. 第十四届.")
-@click.option("--year", type=int, help="The year.")
+@click.option("--year", type=click.IntRange(1900, 2999), help="The year.")
 @click.option("--current", is_flag=True, help="Make it the current session.")
 @json_option
 @pass_app

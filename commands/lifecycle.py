@@ -28,7 +28,7 @@ action_options = combine(
     json_option,
     click.option(
         "--expect-version",
-        type=int,
+        type=click.IntRange(0, 2**63 - 1),
         metavar="N",
         help="Refuse (conflict) unless the case is still at version N.",
     ),

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS"]
 
 
+NOTICE_ID = click.IntRange(1, 2**63 - 1)  # a row id as the databases store it
+
+
 @click.group("outbox")
 def outbox_group() -> None:
     """The outbox: every notice the lifecycle wrote, and how its delivery went."""
@@ -28,7 +31,7 @@ def outbox_group() -> None:
     "--status",
     type=click.Choice(["pending", "sending", "sent", "failed", "dead", "suppressed", "digested"]),
 )
-@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=100, show_default=True)
 @json_option
 @pass_app
 def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None:
@@ -44,7 +47,7 @@ def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None
 
 
 @outbox_group.command("show")
-@click.argument("notice_id", type=int)
+@click.argument("notice_id", type=NOTICE_ID)
 @click.option("--render", is_flag=True, help="Also print the notice as it would be sent.")
 @json_option
 @pass_app
@@ -66,7 +69,7 @@ def outbox_show(app: App, notice_id: int, render: bool, as_json: bool) -> None:
 
 
 @outbox_group.command("retry")
-@click.argument("notice_id", type=int)
+@click.argument("notice_id", type=NOTICE_ID)
 @json_option
 @pass_app
 def outbox_retry(app: App, notice_id: int, as_json: bool) -> None:
@@ -88,7 +91,13 @@ def _channels(app: App) -> NotifyConfig:
 
 
 @outbox_group.command("dispatch")
-@click.option("--limit", type=int, default=100, show_default=True, help="Claim this many notices at a time.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1_000_000),
+    default=100,
+    show_default=True,
+    help="Claim this many notices at a time.",
+)
 @click.option("--now", metavar="TIME", help="The time to act at [now]; a past time, never a later one.")
 @json_option
 @pass_app

@@ -161,7 +161,7 @@ def lookback(app: App, /, fmt: str, output: str | None, **scope: str | None) -> 
 
 
 @click.command("progress-letters")
-@click.option("--year", type=int, help="The year the letters report on [this year].")
+@click.option("--year", type=click.IntRange(1900, 2999), help="The year the letters report on [this year].")
 @json_option
 @pass_app
 def progress_letters(app: App, year: int | None, as_json: bool) -> None:
