@@ -623,8 +623,8 @@ EXISTING_ROW = GOOD_ROW | {
     "答复日期": "2026-03-08",
 }
 # Open finding: a row the check passes but the replay refuses (a date before the case's last event, the main
-# unit also a co-unit, a control character in a title, …) exits 3 after the rows before it, the steps of its
-# case that succeeded and new units and deputies were committed, and says so. Drop this when it is fixed.
+# unit also a co-unit, …) exits 3 after the rows before it and the new units and deputies were committed, and
+# says so (a new case's row itself writes nothing). Drop this when the check catches what the replay refuses.
 REPLAY_REFUSAL = "The rows before it are imported"
 CELL_VALUES = {
     "交办日期": days(),

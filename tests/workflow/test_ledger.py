@@ -340,16 +340,17 @@ def test_imported_history_sends_no_notices_but_open_deadlines_remind(
 
 
 def test_a_new_case_the_lifecycle_refuses_stops_at_its_row(engine: Engine, tmp_path: Path) -> None:
-    """A refusal inside a batch of new cases: the rows before it are imported, the error names the row."""
+    """A refusal inside a batch of new cases: the rows before it are imported, the error names the row, and
+    the refused row writes nothing (no case left half-replayed)."""
     today = [*GOOD[1][:10], "满意", "2026-11-02", "", "", ""]  # feedback at 11:00 today; it is 09:00
     today[0] = "0009"
     with pytest.raises(ValidationError) as caught:
         import_ledger(engine, _csv(tmp_path, [GOOD[0], today, GOOD[2]]))
     assert str(caught.value).startswith("row 3 (0009): ")
     assert "in the future" in str(caught.value)
+    assert "this row wrote nothing" in str(caught.value)
     assert engine.get("0001").state == "closed"
-    assert engine.get("0009").state == "answered"  # kept the steps before the refused one
-    assert [c.number for c in engine.list_cases()] == ["0001", "0009"]
+    assert [c.number for c in engine.list_cases()] == ["0001"]
 
 
 @pytest.mark.postgres

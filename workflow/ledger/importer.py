@@ -166,8 +166,9 @@ def _replay_batch(
     row's dates (:meth:`~workflow.pipeline.Pipeline.replay`), and everything is written in one statement per
     table.
 
-    When the lifecycle refuses any row, the batch is rolled back and its rows replayed one action at a time,
-    so that the rows before the refused one are imported and the error names that row, as without batches.
+    When the lifecycle refuses any row, the batch is rolled back and its rows replayed one row (one
+    transaction) at a time, so that the rows before the refused one are imported, the refused row writes
+    nothing, and the error names that row.
     """
     if per_action:
         for row in rows:
@@ -186,8 +187,15 @@ def _replay_batch(
         with no_cycle_collection():
             engine.pipeline.replay(histories, session=session)
     except WorkflowError:
-        for row in rows:
-            _replay(engine, rs, row, None, session)
+        for row, history in zip(rows, histories, strict=True):
+            try:
+                engine.pipeline.replay([history], session=session)
+            except WorkflowError as exc:
+                msg = (
+                    f"row {row.line} ({row.number}): {exc}. The rows before it are imported and this row wrote "
+                    "nothing; correct it and import the file again (cases already in gain only what they lack)"
+                )
+                raise ValidationError(msg) from exc
 
 
 def _submit(row: LedgerRow) -> Submit:
