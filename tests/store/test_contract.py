@@ -623,7 +623,8 @@ def test_the_audit_chain_verifies_after_writes_and_names_an_altered_event(
 
 
 def test_case_facts_say_what_a_ledger_import_needs(engine: Engine, clock: FrozenClock) -> None:
-    """State, answered, converted and feedback of the numbers the session holds; others are absent."""
+    """State, answered, converted, feedback, title and lead deputy of the numbers the session holds; others
+    are absent."""
     make_case(engine, "0001", state="closed", clock=clock, category="B")
     engine.convert("0001", to="A", evidence="已解决")
     make_case(engine, "0002", state="answered", clock=clock)
@@ -631,9 +632,15 @@ def test_case_facts_say_what_a_ledger_import_needs(engine: Engine, clock: Frozen
     with engine.db.reading() as conn:
         facts = case_facts(conn, engine.directory.session_id(conn, None), ["0001", "0002", "0003", "9999"])
     assert facts == {
-        "0001": CaseFacts("closed", answered=True, converted=True, feedback=True),
-        "0002": CaseFacts("answered", answered=True, converted=False, feedback=False),
-        "0003": CaseFacts("submitted", answered=False, converted=False, feedback=False),
+        "0001": CaseFacts(
+            "closed", True, converted=True, feedback=True, title="测试建议 0001", deputy="张三"
+        ),
+        "0002": CaseFacts(
+            "answered", True, converted=False, feedback=False, title="测试建议 0002", deputy="张三"
+        ),
+        "0003": CaseFacts(
+            "submitted", False, converted=False, feedback=False, title="测试建议 0003", deputy="张三"
+        ),
     }
 
 

@@ -397,3 +397,28 @@ def test_batch_orders_name_every_bad_row(tmp_path: Path) -> None:
         read_orders(sheet)
     lines = caught.value.problems
     assert [line.split(":")[0] for line in lines] == ["row 3", "row 4", "row 5"]
+
+
+def test_another_suggestion_under_a_number_the_session_holds_is_a_bad_row(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A row whose number the session already holds for another suggestion (its title or lead deputy differ)
+    would bring that case forward with someone else's answer and feedback: it is a bad row, named with both
+    suggestions, and nothing is written; with --skip-bad the other rows are imported and it goes to the
+    rejects file with its cells."""
+    import_ledger(engine, _csv(tmp_path, [GOOD[2]]))  # 0003 关于医院的建议 by 赵六, assigned
+    before = (engine.get("0003"), engine.history("0003"), row_count(engine, "suggestions"))
+    other = [*GOOD[0][:1], *GOOD[0][1:]]
+    other[0] = "0003"  # 关于公交的建议 by 张三, answered and rated, under 0003
+    with pytest.raises(ValidationError, match=r"1 of 2 row\(s\) are bad, nothing was imported") as caught:
+        import_ledger(engine, _csv(tmp_path, [GOOD[1], other]))
+    assert list(caught.value.problems) == [
+        "row 3: 建议编号 0003 is already 「关于医院的建议」 by 赵六; this row is 「关于公交的建议」 by 张三: "
+        "another suggestion under the same number, correct the number"
+    ]
+    assert (engine.get("0003"), engine.history("0003"), row_count(engine, "suggestions")) == before
+    report = import_ledger(engine, _csv(tmp_path, [GOOD[1], other]), skip_bad=True)
+    assert (report.created, [r.line for r in report.rejected]) == (1, [3])
+    assert report.rejected[0].cells["标题"] == "关于公交的建议"
+    assert report.rejected[0].cells["代表意见"] == "满意"
+    assert (engine.get("0003"), engine.history("0003")) == before[:2]

@@ -20,11 +20,12 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rules import RuleSet
+from rules import RATING_LABELS, Rating, RuleSet
 from workflow.actions import Answer, Assign, Close, Convert, Feedback, Submit
 from workflow.core.errors import ValidationError, WorkflowError
 from workflow.core.states import State
-from workflow.ledger.sheets import LedgerRow, Rejected, check_rows
+from workflow.core.text import one_line
+from workflow.ledger.sheets import HEADERS, LedgerRow, Rejected, check_rows
 from workflow.pipeline import Step
 from workflow.recompute import no_cycle_collection
 from workflow.store.ledger import CaseFacts, case_facts
@@ -89,7 +90,12 @@ def import_ledger(
     """
     rs = engine.active_ruleset()
     checked = check_rows(path, rs, engine.clock.now().astimezone(rs.zone).date(), header_row=header_row)
-    good, bad, total = checked.good, checked.bad, checked.rows
+    good, bad, total = checked.good, list(checked.bad), checked.rows
+    existing = _existing(engine, session, [r.number for r in good])
+    others = [r for r in good if r.number in existing and _another(r, existing[r.number])]
+    if others:  # the same number for another suggestion: bringing the case forward would falsify it
+        bad = sorted([*bad, *(_rejected(r, existing[r.number]) for r in others)], key=lambda r: r.line)
+        good = [r for r in good if r not in others]
     if bad and not skip_bad:
         raise ValidationError(
             f"{path.name}: {len(bad)} of {total} row(s) are bad, nothing was imported "
@@ -99,7 +105,6 @@ def import_ledger(
     report = ImportReport(
         rows=total, rejected=bad, header_row=checked.header_row, ignored_columns=list(checked.ignored)
     )
-    existing = _existing(engine, session, [r.number for r in good])
     known_units = {u.name for u in engine.units()}
     known_deputies = {d.name for d in engine.deputies()}
     for row in good:
@@ -223,6 +228,39 @@ def _steps(rs: RuleSet, row: LedgerRow, have: CaseFacts) -> list[Step]:
     if row.converted_to and row.converted_at and not have.converted:
         steps.append(Step(Convert(row.converted_to, _CONVERTED), _at(rs, row.converted_at, "convert")))
     return steps
+
+
+def _another(row: LedgerRow, have: CaseFacts) -> bool:
+    """Whether ``row`` is another suggestion than the case under its number (its title or lead deputy differ)."""
+    return one_line(row.title) != have.title or row.deputy != have.deputy
+
+
+def _rejected(row: LedgerRow, have: CaseFacts) -> Rejected:
+    """The row refused as another suggestion under a number the session holds, with what its cells said."""
+    reason = (
+        f"{HEADERS['number']} {row.number} is already 「{have.title}」 by {have.deputy}; this row is "
+        f"「{one_line(row.title)}」 by {row.deputy}: another suggestion under the same number, correct the number"
+    )
+    cells = {
+        HEADERS["number"]: row.number,
+        HEADERS["title"]: row.title,
+        HEADERS["deputy"]: row.deputy,
+        HEADERS["co_signers"]: "、".join(row.co_signers),
+        HEADERS["field"]: row.field or "",
+        HEADERS["main_unit"]: row.main_unit or "",
+        HEADERS["co_units"]: "、".join(row.co_units),
+        HEADERS["assigned_at"]: _day(row.assigned_at),
+        HEADERS["answered_at"]: _day(row.answered_at),
+        HEADERS["category"]: row.category or "",
+        HEADERS["rating"]: RATING_LABELS.get(Rating(row.rating), row.rating) if row.rating else "",
+        HEADERS["feedback_at"]: _day(row.feedback_at),
+        HEADERS["closed_at"]: _day(row.closed_at),
+    }
+    return Rejected(row.line, cells, (reason,))
+
+
+def _day(value: date | None) -> str:
+    return "" if value is None else value.isoformat()
 
 
 def _existing(engine: Engine, session: str | None, numbers: list[str]) -> dict[str, CaseFacts]:

@@ -22,6 +22,8 @@ class CaseFacts:
     answered: bool
     converted: bool
     feedback: bool
+    title: str = ""
+    deputy: str = ""  # the lead deputy's name
 
 
 def case_facts(conn: Connection, session_id: int, numbers: Sequence[str]) -> dict[str, CaseFacts]:
@@ -30,12 +32,15 @@ def case_facts(conn: Connection, session_id: int, numbers: Sequence[str]) -> dic
     found: dict[str, CaseFacts] = {}
     for chunk in range(0, len(numbers), 500):
         marks, params = Raw.in_list("n", numbers[chunk : chunk + 500])
-        for number, state, answered, current, category, rating in raw.all(
-            "SELECT s.number, s.state, s.answered_at, s.current_category, s.category, s.rating "
-            f"FROM suggestions s WHERE s.session_id = :sid AND s.number IN {marks}",
+        for number, state, answered, current, category, rating, title, deputy in raw.all(
+            "SELECT s.number, s.state, s.answered_at, s.current_category, s.category, s.rating, s.title, d.name "
+            "FROM suggestions s LEFT JOIN deputies d ON d.id = s.lead_deputy_id "
+            f"WHERE s.session_id = :sid AND s.number IN {marks}",
             {**params, "sid": session_id},
         ):
-            found[number] = CaseFacts(state, answered is not None, current != category, rating is not None)
+            found[number] = CaseFacts(
+                state, answered is not None, current != category, rating is not None, title, deputy or ""
+            )
     return found
 
 
