@@ -47,7 +47,8 @@ def rated(engine: Engine, clock: FrozenClock) -> Engine:
 def test_the_weighted_score_is_eighty_percent_on_site_and_twenty_satisfaction(
     rated: Engine, tmp_path: Path
 ) -> None:
-    """90.17 × 0.8 + 93.33 × 0.2 = 90.80; (80 + 0) / 2 = 40 → 85 × 0.8 + 40 × 0.2 = 76."""
+    """90.17 × 0.8 + 93.33 × 0.2 = 90.80; (80 + 0) / 2 = 40 → 85 × 0.8 + 40 × 0.2 = 76, shown but not ranked:
+    two feedback are fewer than the rule set's measures.min_cases (3)."""
     scores = read_scores(
         _scores(
             tmp_path,
@@ -60,8 +61,9 @@ def test_the_weighted_score_is_eighty_percent_on_site_and_twenty_satisfaction(
     ]
     assert units == [
         (1, "市交通运输局", "90.17", "93.33", "90.80"),
-        (2, "市财政局", "85.00", "40.00", "76.00"),
+        (None, "市财政局", "85.00", "40.00", "76.00"),
     ]
+    assert [u["note"] for u in report.data["units"]] == ["", "反馈少于3件，不参加排名"]
 
 
 def test_weights_can_be_given(rated: Engine, tmp_path: Path) -> None:

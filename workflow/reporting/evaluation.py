@@ -5,7 +5,8 @@ Each unit's on-site score is the mean of the scores deputies gave it (a .xlsx or
 cases' latest feedback earns (rule set ``measures.points``: 满意 100, 基本满意 80, 不满意 0 by default). The weighted
 score is ``w_site × on-site + w_satisfaction × satisfaction`` (``measures.weights``, 80 % / 20 % after Hunan 2021),
 every step an exact decimal, the result rounded half-up to two places, so each number can be checked by hand.
-A unit without scores or without feedback is listed but not ranked, with the reason.
+A unit without scores or without feedback, or with fewer feedback than the rule set's ``measures.min_cases``,
+is listed but not ranked, with the reason.
 """
 
 from __future__ import annotations
@@ -121,8 +122,13 @@ def evaluate(
             note = "无现场评分" if on_site is None else "无代表反馈"
         else:
             weighted = (site_w * on_site + sat_w * satisfaction).quantize(_TWO, ROUND_HALF_UP)
+        if count and count < rs.measures.min_cases and not note:  # too few to rank (measures.min_cases)
+            note = f"反馈少于{rs.measures.min_cases}件，不参加排名"
         results.append(UnitScore(name, len(given), on_site, dict(ratings), satisfaction, weighted, note))
-    ranked = sorted((r for r in results if r.weighted is not None), key=lambda r: (-r.weighted, r.unit))  # type: ignore[operator]
+    ranked = sorted(
+        (r for r in results if r.weighted is not None and not r.note),
+        key=lambda r: (-r.weighted, r.unit),  # type: ignore[operator]
+    )
     rank = {r.unit: i + 1 for i, r in enumerate(ranked)}
     rows = tuple(
         (
