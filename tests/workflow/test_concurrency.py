@@ -155,3 +155,32 @@ def test_postgres_batch_assignment_and_full_lifecycle(pg_url: str) -> None:
         make_case(engine, "0004", state="closed")
         assert engine.get("0004").state == "closed"
         assert engine.verify_audit() == (4, [])
+
+
+@pytest.mark.postgres
+def test_a_case_locked_by_another_writer_is_busy_after_the_lock_timeout(pg_url: str) -> None:
+    """On PostgreSQL a writer waits for a case row another transaction holds at most the lock timeout (10 s by
+    default; here the URL sets 300 ms), then gives up with one line and nothing written; the case is free again
+    afterwards."""
+    from sqlalchemy import create_engine, text
+
+    from workflow.core.errors import WorkflowError
+    from workflow.testing import make_engine
+
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    url = pg_url + "?options=-c%20lock_timeout%3D300"
+    with make_engine(url, clock=clock) as engine:
+        make_case(engine, "0001", state="assigned", clock=clock, co=())
+        before = engine.get("0001").version
+        holder = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with holder.connect() as conn, conn.begin():
+            conn.execute(text("SELECT id FROM suggestions WHERE number = '0001' FOR UPDATE"))
+            with pytest.raises(
+                WorkflowError,
+                match=r"^the database is busy or unavailable, nothing was written: .*lock timeout",
+            ):
+                engine.contact("0001", method="phone", unit=DEFAULT_UNITS[0])
+        holder.dispose()
+        assert engine.get("0001").version == before
+        engine.contact("0001", method="phone", unit=DEFAULT_UNITS[0])
+        assert engine.get("0001").version == before + 1

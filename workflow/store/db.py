@@ -30,6 +30,7 @@ __all__ = [
 HEAD_REVISION = "0006"
 CACHE_SIZE = -65536  # SQLite page cache per connection: 64 MiB (negative: KiB)
 WAL_AUTOCHECKPOINT = 8192  # pages (16 MiB) of WAL between automatic checkpoints
+LOCK_TIMEOUT_MS = 10_000  # PostgreSQL: the longest a writer waits for a locked row
 WRITE = "jianyi_write"  # execution option: a transaction that writes (SQLite: BEGIN IMMEDIATE)
 
 
@@ -107,7 +108,10 @@ def connect(url: str | Path) -> Engine:
         engine = create_engine(full, connect_args={"check_same_thread": False}, **kwargs)
         _sqlite_setup(engine, memory=memory)
         return engine
-    return create_engine(full, pool_pre_ping=True)
+    # a writer waits this long for a case row another holds, then gives up with nothing written ("busy"); a URL
+    # that sets its own options (?options=-c%20lock_timeout%3D…) keeps them
+    options = {} if "options=" in full else {"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"}
+    return create_engine(full, pool_pre_ping=True, connect_args=options)
 
 
 def _first_line(exc: BaseException) -> str:
