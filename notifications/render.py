@@ -9,9 +9,14 @@ shipped templates file by file.
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from jinja2 import (
@@ -22,6 +27,8 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
 )
+from jinja2.environment import Template, TemplateModule
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from notifications.errors import TemplateProblem
@@ -29,7 +36,10 @@ from rules import KINDS
 
 __all__ = ["MAX_OUTPUT", "SAMPLE", "Rendered", "Renderer"]
 
-MAX_OUTPUT = 200_000  # characters: the sandbox bounds what a template may reach, not how much it may write
+MAX_OUTPUT = (
+    200_000  # characters a notice may have: the sandbox bounds what a template may reach, this how much
+)
+MAX_SECONDS = 2.0  # how long one notice may take to render (an override's nested loops would run for hours)
 
 KIND_LABELS = {
     kind.value: info.label for kind, info in KINDS.items()
@@ -85,6 +95,60 @@ class Rendered:
     html: str | None = None
 
 
+class _Runaway(Exception):
+    """A template ran past :data:`MAX_SECONDS`."""
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, refusing to build a text or list longer than a notice may be (``"x" * 100000000`` would take
+    hundreds of megabytes before any output is measured) or a number with thousands of digits."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(seq) * times > MAX_OUTPUT
+                ):
+                    raise SecurityError(f"a repetition longer than {MAX_OUTPUT:,} items")
+        if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+            raise SecurityError("a power above 1000")
+        return super().call_binop(context, operator, left, right)
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Within the block (in this thread), Python code that runs past ``seconds`` raises :class:`_Runaway`; a
+    template's loops are Python code, so a runaway one stops where it is."""
+    deadline = time.monotonic() + seconds
+    previous = sys.gettrace()
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise _Runaway
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
+
+
+def _bounded(pieces: Iterable[str], name: str) -> list[str]:
+    """The rendered pieces, stopped as soon as they pass :data:`MAX_OUTPUT` characters."""
+    kept, size = [], 0
+    for piece in pieces:
+        size += len(piece)
+        if size > MAX_OUTPUT:
+            raise TemplateProblem(template=name, detail=f"output longer than {MAX_OUTPUT:,} characters")
+        kept.append(piece)
+    return kept
+
+
 class Renderer:
     """Renders the shipped templates, or those of an override directory."""
 
@@ -93,10 +157,10 @@ class Renderer:
         if override_dir is not None:
             loaders.insert(0, FileSystemLoader(str(override_dir)))
         loader = ChoiceLoader(loaders)
-        self._text = ImmutableSandboxedEnvironment(
+        self._text = _Sandbox(
             loader=loader, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
         )
-        self._html = ImmutableSandboxedEnvironment(loader=loader, undefined=StrictUndefined, autoescape=True)
+        self._html = _Sandbox(loader=loader, undefined=StrictUndefined, autoescape=True)
 
     def names(self) -> list[str]:
         """The notice templates available (shared partials, named ``_…``, aside)."""
@@ -111,26 +175,38 @@ class Renderer:
             **context,
         }
         try:
-            template = self._text.get_template(f"{name}.txt.j2")
-            module = template.make_module(values)
-            text = str(module).strip() + "\n"
-            subject = str(getattr(module, "subject", "")).strip()
-            try:  # an HTML part is optional
-                html: str | None = self._html.get_template(f"{name}.html.j2").render(values)
-            except TemplateNotFound as missing:
-                if missing.name != f"{name}.html.j2":  # a partial it includes is missing: a real problem
-                    raise
-                html = None
+            with _time_limit(MAX_SECONDS):
+                template = self._text.get_template(f"{name}.txt.j2")
+                module = self._module(template, values, name)
+                text = str(module).strip() + "\n"
+                subject = str(getattr(module, "subject", "")).strip()
+                try:  # an HTML part is optional
+                    page = self._html.get_template(f"{name}.html.j2")
+                except TemplateNotFound as missing:
+                    if missing.name != f"{name}.html.j2":  # a partial it includes is missing: a real problem
+                        raise
+                    html: str | None = None
+                else:
+                    html = str(self._module(page, values, name))
         except TemplateError as exc:
             raise TemplateProblem(template=name, detail=f"{type(exc).__name__}: {exc}") from None
         except RecursionError:
             detail = "nested too deeply (does it include or extend itself?)"
+            raise TemplateProblem(template=name, detail=detail) from None
+        except _Runaway:
+            detail = f"took longer than {MAX_SECONDS:g} s to render (a loop too long?)"
             raise TemplateProblem(template=name, detail=detail) from None
         if not subject:
             raise TemplateProblem(template=name, detail='no subject: add {% set subject = "…" %}')
         if len(text) > MAX_OUTPUT or (html is not None and len(html) > MAX_OUTPUT):
             raise TemplateProblem(template=name, detail=f"output longer than {MAX_OUTPUT:,} characters")
         return Rendered(name, subject, text, html)
+
+    @staticmethod
+    def _module(template: Template, values: dict[str, Any], name: str) -> TemplateModule:
+        """``template`` rendered as a module (its output and its ``subject``), its output bounded as it grows."""
+        context = template.new_context(values)
+        return TemplateModule(template, context, _bounded(template.root_render_func(context), name))
 
     def check(self, names: list[str] | None = None) -> list[TemplateProblem]:
         """Render every template (or ``names``) with sample data; the problems found."""

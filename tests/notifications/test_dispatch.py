@@ -315,3 +315,23 @@ def test_a_dispatch_dated_in_the_future_is_refused(db_path: Path, clock: FrozenC
         with pytest.raises(ValidationError, match=r"^now 2027-01-01T09:00\+08:00 is in the future"):
             dispatcher.dispatch(now=clock.now().replace(year=2027, month=1, day=1, hour=1))
         assert ([n.status for n in outbox.listing(engine)], channel.sent) == (["pending"], [])
+
+
+def test_a_runaway_override_is_stopped_and_named(tmp_path: Path) -> None:
+    """An override whose loops would run for hours stops after the render time limit; one that writes or
+    builds more than a notice may hold stops as it grows, before the memory is taken: each is named."""
+    templates = {
+        "assigned": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "extended": '{% for i in range(100000) %}{{ "xxxxxxxxxx" }}{% endfor %}',
+        "withdrawn": '{{ "x" * 100000000 }}',
+        "reassigned": "{{ 10 ** 100000 }}",
+    }
+    for name, body in templates.items():
+        (tmp_path / f"{name}.txt.j2").write_text('{% set subject = "x" %}' + body, encoding="utf-8")
+    problems = {p.template: p.detail for p in Renderer(tmp_path).check(sorted(templates))}
+    assert problems == {
+        "assigned": "took longer than 2 s to render (a loop too long?)",
+        "extended": "output longer than 200,000 characters",
+        "withdrawn": "SecurityError: a repetition longer than 200,000 items",
+        "reassigned": "SecurityError: a power above 1000",
+    }
