@@ -3,8 +3,9 @@
 Templates are plain text (``NAME.txt.j2``) with an optional printable HTML twin (``NAME.html.j2``, e.g. the
 督办函). A template names its subject with ``{% set subject = … %}``. Undefined variables are errors, not blanks
 (StrictUndefined), templates cannot reach Python internals (ImmutableSandboxedEnvironment), HTML is escaped in
-the HTML environment only, and output is capped in size. An override directory, when given, wins over the
-shipped templates file by file.
+the HTML environment only, and a render is bounded while it runs: in time (:data:`MAX_SECONDS`), in output
+(:data:`MAX_OUTPUT`, stopped as it grows) and in what one expression may build. An override directory, when
+given, wins over the shipped templates file by file.
 """
 
 from __future__ import annotations
