@@ -221,6 +221,20 @@ def import_(
     """
     from workflow.ledger import import_ledger, write_rejects
 
+    if skip_bad is not None:  # checked before anything is imported: the good rows are committed as they go
+        rejects = Path(skip_bad)
+        if rejects.resolve() == Path(path).resolve():
+            raise click.BadParameter(
+                "the rejects file would overwrite the ledger itself", param_hint="--skip-bad"
+            )
+        if not rejects.parent.is_dir():
+            raise click.BadParameter(f"{rejects.parent} is not a folder", param_hint="--skip-bad")
+        try:
+            rejects.touch()
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot write {rejects}: {exc.strerror}", param_hint="--skip-bad"
+            ) from None
     bars: list[Any] = []
 
     def progress(done: int, total: int) -> None:

@@ -422,3 +422,26 @@ def test_another_suggestion_under_a_number_the_session_holds_is_a_bad_row(
     assert report.rejected[0].cells["标题"] == "关于公交的建议"
     assert report.rejected[0].cells["代表意见"] == "满意"
     assert (engine.get("0003"), engine.history("0003")) == before[:2]
+
+
+@pytest.mark.parametrize(
+    ("rejects", "message"),
+    [
+        ("missing-folder/rejects.csv", "missing-folder is not a folder"),
+        ("ledger.csv", "the rejects file would overwrite the ledger itself"),
+    ],
+)
+def test_a_rejects_file_that_cannot_be_written_stops_the_import_before_it_starts(
+    runner: CliRunner, db_path: Path, tmp_path: Path, rejects: str, message: str
+) -> None:
+    """--skip-bad's file is checked first: the good rows are committed as the import goes, so a rejects file
+    that cannot be written (or would overwrite the ledger) must stop it before any row is imported."""
+    path = _csv(tmp_path, [GOOD[0], ["0002", "", "李四"]])
+    result = runner.invoke(
+        cli, ["--db", str(db_path), "import", str(path), "--skip-bad", str(tmp_path / rejects)]
+    )
+    assert result.exit_code == 2
+    assert message in result.stderr
+    with Engine.open(db_path, clock=FrozenClock("2026-11-02T09:00:00+08:00")) as engine:
+        assert row_count(engine, "suggestions") == 0
+    assert path.read_text(encoding="utf-8-sig").startswith("建议编号")
