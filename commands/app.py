@@ -30,6 +30,7 @@ __all__ = [
     "combine",
     "emit",
     "emit_checked",
+    "header_row_option",
     "json_option",
     "pass_app",
     "read_config",
@@ -232,3 +233,9 @@ def combine(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 session_option = click.option("--session", metavar="NAME", help="The session [current session].")
+header_row_option = click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="The header is row N [the first of the first 10 rows naming two known columns].",
+)

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from commands.app import App, OnceCommand, combine, emit, json_option, pass_app, session_option
+from commands.app import (
+    App,
+    OnceCommand,
+    combine,
+    emit,
+    header_row_option,
+    json_option,
+    pass_app,
+    session_option,
+)
 from workflow.core.clock import checked_day
 from workflow.core.states import ContactMethod, ContactStage, State
 from workflow.reporting import text
@@ -275,12 +284,7 @@ ACTION_COMMANDS = tuple(_action_command(spec) for spec in ACTIONS)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--at", metavar="TIME", help="When the assignment meeting (交办会) took place.")
 @click.option("--session", metavar="NAME", help="The session [current session].")
-@click.option(
-    "--header-row",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="The header is row N [the first of the first 10 rows naming two known columns].",
-)
+@header_row_option
 @json_option
 @pass_app
 def assign_batch(

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from commands.app import App, combine, emit, json_option, pass_app, session_option, write_output
+from commands.app import (
+    App,
+    combine,
+    emit,
+    header_row_option,
+    json_option,
+    pass_app,
+    session_option,
+    write_output,
+)
 
 if TYPE_CHECKING:
     from workflow.reporting.measures import Scope
@@ -191,12 +200,7 @@ def progress_letters(app: App, year: int | None, as_json: bool) -> None:
     metavar="REJECTS.csv",
     help="Import the good rows and write the bad ones, with their reasons, to this file.",
 )
-@click.option(
-    "--header-row",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="The header is row N [the first of the first 10 rows naming two known columns].",
-)
+@header_row_option
 @json_option
 @pass_app
 def import_(
