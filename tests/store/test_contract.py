@@ -672,3 +672,34 @@ def test_an_instant_written_by_sql_reads_back_through_the_models(engine: Engine)
     with engine.db.transaction() as conn:
         Raw(conn).run("UPDATE suggestions SET closed_at = :at WHERE number = '0001'", {"at": at})
     assert table_rows(engine, "suggestions", "closed_at") == [(at.astimezone(UTC),)]
+
+
+@pytest.mark.parametrize(
+    ("add", "message"),
+    [
+        (lambda e: e.add_unit("局" * 201), r"^unit name is 201 characters long; at most 200 fit$"),
+        (lambda e: e.add_deputy("张" * 101), r"^deputy name is 101 characters long; at most 100 fit$"),
+        (
+            lambda e: e.add_unit("市水利局", phone="1" * 51),
+            r"^unit phone is 51 characters long; at most 50 fit$",
+        ),
+        (lambda e: e.add_session("会" * 101), r"^session name is 101 characters long; at most 100 fit$"),
+        (
+            lambda e: e.submit("1" * 41, title="标题", deputy="张三"),
+            r"^建议 1{40}: number is 41 characters long; at most 40 fit$",
+        ),
+        (
+            lambda e: e.submit("0009", title="题" * 501, deputy="张三"),
+            r"^建议 0009: title is 501 characters long; at most 500 fit$",
+        ),
+    ],
+    ids=["unit", "deputy", "phone", "session", "number", "title"],
+)
+def test_a_value_longer_than_its_column_is_refused_alike_on_every_database(
+    engine: Engine, add: Callable[[Engine], object], message: str
+) -> None:
+    """SQLite would store an over-long name and PostgreSQL refuse it: both refuse it first, the same way."""
+    before = [row_count(engine, t) for t in ("units", "deputies", "sessions", "suggestions")]
+    with pytest.raises(ValidationError, match=message):
+        add(engine)
+    assert [row_count(engine, t) for t in ("units", "deputies", "sessions", "suggestions")] == before

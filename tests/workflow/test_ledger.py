@@ -445,3 +445,21 @@ def test_a_rejects_file_that_cannot_be_written_stops_the_import_before_it_starts
     with Engine.open(db_path, clock=FrozenClock("2026-11-02T09:00:00+08:00")) as engine:
         assert row_count(engine, "suggestions") == 0
     assert path.read_text(encoding="utf-8-sig").startswith("建议编号")
+
+
+def test_a_date_beyond_what_jianyi_records_or_a_conversion_to_d_is_a_bad_row(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A ledger date outside 1900–2999 (year 1 would give deadlines in year 1) and a conversion to a class a B
+    answer cannot become are bad rows, named; nothing is imported."""
+    early = [*GOOD[2]]
+    early[7] = "0001-01-01"
+    to_d = [*GOOD[0]]
+    to_d[13] = "D"
+    with pytest.raises(ValidationError, match=r"2 of 2 row\(s\) are bad") as caught:
+        import_ledger(engine, _csv(tmp_path, [early, to_d]))
+    assert list(caught.value.problems) == [
+        "row 2: 交办日期 (assigned_at): date 0001-01-01 is out of range: jianyi records days from 1900 to 2999",
+        "row 3: 转化类别 (converted_to): 'D' is not a class a conversion ends in (use A or C)",
+    ]
+    assert row_count(engine, "suggestions") == 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rules import RATING_LABELS, Rating, RuleSet
+from workflow.core.clock import checked_day
 from workflow.core.errors import ValidationError
 from workflow.ledger.cells import append_row, restore, safe_row
 
@@ -445,9 +446,15 @@ def _validate(
             dates[key] = None
             continue
         try:
-            dates[key] = _parse_date(value)
+            day = _parse_date(value)
         except ValueError:
             problems.append(f"{col(key)}: {value!r} is not a date (YYYY-MM-DD or YYYY年M月D日)")
+            dates[key] = None
+            continue
+        try:
+            dates[key] = checked_day(day, "date")
+        except ValueError as exc:
+            problems.append(f"{col(key)}: {exc}")
             dates[key] = None
             continue
         if dates[key] > today:  # type: ignore[operator]
@@ -460,8 +467,11 @@ def _validate(
     if rating_text and rating is None:
         problems.append(f"{col('rating')}: {rating_text!r} unknown (use 满意, 基本满意 or 不满意)")
     converted = cells.get("converted_to", "").upper() or None
-    if converted is not None and (converted not in rs.classes or converted in rs.lifecycle.promise_classes):
-        problems.append(f"{col('converted_to')}: {converted!r} is not a class a conversion ends in")
+    if converted is not None and converted not in rs.lifecycle.conversion_classes:
+        targets = " or ".join(rs.lifecycle.conversion_classes)
+        problems.append(
+            f"{col('converted_to')}: {converted!r} is not a class a conversion ends in (use {targets})"
+        )
     needs = [
         ("answered_at", "category", "an answer needs its date and its class"),
         ("feedback_at", "rating", "feedback needs its date and the deputy's opinion"),

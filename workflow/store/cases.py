@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from rules import DeadlineKind
-from workflow.core.errors import BatchConflict, Conflict
+from workflow.core.errors import BatchConflict, Conflict, ValidationError
 from workflow.core.states import DeadlineStatus, Role
 from workflow.core.unit_of_work import ActiveAssignment, UnitOfWork, Write
 from workflow.store import tally
 from workflow.store.database import Dialect
 from workflow.store.directory import Directory
+from workflow.store.models import too_long
 from workflow.store.sql import Prepared, Raw, as_date, as_instant, update_sql
 
 __all__ = ["CASE_COLUMNS", "CaseStore", "case_row", "flush"]
@@ -197,7 +198,11 @@ class CaseStore:
         return self.raw.insert(table, row)
 
     def insert_case(self, row: dict[str, Any]) -> int | None:
-        """Insert a new case row now; its id, or None when its number is taken in its session."""
+        """Insert a new case row now; its id, or None when its number is taken in its session (a value longer
+        than its column holds is refused first, on every database alike)."""
+        problem = too_long("suggestions", row)
+        if problem is not None:
+            raise ValidationError(f"建议 {row['number'][:40]}: {problem}")
         try:
             return self.raw.insert("suggestions", row)
         except self.conn.dialect.loaded_dbapi.IntegrityError:

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from rules import RuleSet
 from workflow.core.errors import ValidationError
-from workflow.store.models import Congress, table
+from workflow.store.models import Congress, table, too_long
 
 __all__ = ["DEFAULT_CONGRESS", "LEVELS", "ensure_congress", "find_congress"]
 
@@ -32,6 +32,9 @@ def ensure_congress(conn: Connection, name: str, level: str, rs: RuleSet, now: d
     """Create congress ``name`` at ``level`` under rule set ``rs``, unless it exists."""
     if conn.execute(select(_CONGRESSES.c.id).where(_CONGRESSES.c.name == name)).first() is not None:
         return
+    problem = too_long("congresses", {"name": name})
+    if problem is not None:
+        raise ValidationError(f"congress: {problem}")
     if level not in LEVELS:
         msg = f"congress level {level!r} unknown: use {', '.join(LEVELS[:-1])} or {LEVELS[-1]}"
         raise ValidationError(msg)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from workflow.core.errors import NotFound, ValidationError
 from workflow.core.text import checked_name, control_character
 from workflow.store.database import Database
-from workflow.store.models import CongressSession, Deputy, Unit, table
+from workflow.store.models import CongressSession, Deputy, Unit, table, too_long
 from workflow.store.sql import Raw
 
 __all__ = ["DeputyInfo", "Directory", "SessionInfo", "UnitInfo"]
@@ -150,6 +150,7 @@ class Directory:
         """Add a session; ``current`` makes it the one case numbers refer to by default."""
         name = checked_name(name, "session")
         term = None if term is None else checked_name(term, "term")
+        _fits("sessions", {"name": name, "term": term}, "session")
         with self.db.managed() as conn:
             if current:
                 conn.execute(
@@ -187,6 +188,7 @@ class Directory:
         """Add a handling unit (承办单位)."""
         name = checked_name(name, "unit")
         _check_contacts(name, email=email, phone=phone, webhook=webhook)
+        _fits("units", {"name": name, "email": email, "phone": phone, "webhook": webhook}, "unit")
         with self.db.managed() as conn:
             parent_id = self.unit_id(conn, parent) if parent else None
             row = {"congress_id": self.congress_id, "name": name, "parent_id": parent_id}
@@ -200,6 +202,7 @@ class Directory:
         """Add a deputy (代表)."""
         name = checked_name(name, "deputy")
         _check_contacts(name, email=email, phone=phone, delegation=delegation)
+        _fits("deputies", {"name": name, "delegation": delegation, "email": email, "phone": phone}, "deputy")
         with self.db.managed() as conn:
             row = {"congress_id": self.congress_id, "name": name, "delegation": delegation}
             self._insert(
@@ -252,3 +255,10 @@ def _check_contacts(name: str, **values: str | None) -> None:
         if bad is not None:
             msg = f"{name}: --{field} {value!r} holds a control character ({bad}): type it on one line"
             raise ValidationError(msg)
+
+
+def _fits(table: str, values: dict[str, str | None], what: str) -> None:
+    """Refuse a value longer than its column holds, on every database alike (``what``: "unit", …)."""
+    problem = too_long(table, values)
+    if problem is not None:
+        raise ValidationError(f"{what} {problem}")

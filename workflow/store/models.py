@@ -4,6 +4,7 @@ States and other closed sets are plain strings with CHECK constraints (never nat
 value is a migration of one constraint. Every instant is a :class:`~workflow.store.columns.UTCInstant`.
 """
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -34,6 +35,7 @@ __all__ = [
     "SuggestionSigner",
     "Unit",
     "table",
+    "too_long",
 ]
 
 LEVELS = ("national", "province", "city", "county", "township")
@@ -415,3 +417,15 @@ def table(model: type[SQLModel]) -> Table:
 def tables() -> dict[str, Table]:
     """Every table of the schema, by name."""
     return dict(SQLModel.metadata.tables)
+
+
+def too_long(table: str, values: Mapping[str, Any]) -> str | None:
+    """What in ``values`` is longer than its column of ``table`` allows, said for a person (None: all fits).
+    Checked before writing, so that SQLite (which would store it) and PostgreSQL (which would refuse it)
+    answer alike."""
+    columns = SQLModel.metadata.tables[table].c
+    for name, value in values.items():
+        limit = getattr(columns[name].type, "length", None) if name in columns else None
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            return f"{name} is {len(value):,} characters long; at most {limit} fit"
+    return None
