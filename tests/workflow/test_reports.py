@@ -354,3 +354,19 @@ def test_the_units_table_has_a_column_per_class_and_charts_the_right_rates(
     unit = report.data["units"][0]
     assert on_time["bars"] == [(unit["unit"], Decimal(unit["on_time_rate"]))]
     assert satisfaction["bars"] == [(unit["unit"], Decimal(unit["satisfaction_rate"]))]
+
+
+def test_an_opinion_waived_after_its_date_counts_as_missed(engine: Engine, clock: FrozenClock) -> None:
+    """The office may answer without a co-unit's opinion: waived before its date the opinion is cancelled and
+    counts nowhere; waived after it, it was missed, and counts against the co-unit's timeliness."""
+    make_case(engine, "0001", state="assigned", clock=clock, co=("市财政局",))
+    make_case(engine, "0002", state="assigned", clock=clock, co=("市财政局",))
+    engine.answer("0001", category="A", text="已解决", without_opinion={"市财政局": "情况紧急"})
+    clock.advance(days=40)  # past the co-opinion's month
+    engine.answer("0002", category="A", text="已解决", without_opinion={"市财政局": "会办单位未回复"})
+    statuses = {
+        (c, d.status) for c in ("0001", "0002") for d in engine.get(c).deadlines if d.kind == "co_opinion"
+    }
+    assert statuses == {("0001", "cancelled"), ("0002", "missed")}
+    finance = {u.unit: u for u in measure_units(engine)}["市财政局"]
+    assert (finance.co_due, finance.co_on_time) == (1, 0)

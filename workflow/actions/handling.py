@@ -250,7 +250,14 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
     kind = DeadlineKind.RE_ANSWER if uow.round > 1 else DeadlineKind.ANSWER
     uow.settle_deadlines([kind], DeadlineStatus.MET, unit_id=uid, any_unit=False)
     for oid in override_ids:
-        uow.settle_deadlines([DeadlineKind.CO_OPINION], DeadlineStatus.CANCELLED, unit_id=oid, any_unit=False)
+        # an opinion waived after its date was missed: it counts against the co-unit's timeliness
+        uow.settle_deadlines(
+            [DeadlineKind.CO_OPINION],
+            DeadlineStatus.CANCELLED,
+            unit_id=oid,
+            any_unit=False,
+            overdue=DeadlineStatus.MISSED,
+        )
     uow.set(category=code, current_category=code, answered_at=uow.at)
     after = uow.step(
         Action.ANSWER,

@@ -89,7 +89,14 @@ class CaseStore(Protocol):
 
     # writes at flush: each returns the statement, which the flush runs (batched with other cases' same ones)
     def settle(
-        self, case_id: int, kinds: Sequence[str], status: str, at: datetime, unit: int | None, any_unit: bool
+        self,
+        case_id: int,
+        kinds: Sequence[str],
+        status: str,
+        at: datetime,
+        unit: int | None,
+        any_unit: bool,
+        overdue: str | None = None,
     ) -> Write: ...  # pragma: no cover
     def update(
         self, table: str, where: dict[str, Any], values: dict[str, Any]
@@ -392,21 +399,32 @@ class UnitOfWork:
         *,
         unit_id: int | None = None,
         any_unit: bool = True,
+        overdue: DeadlineStatus | None = None,
     ) -> None:
         """Mark open deadlines of ``kinds`` met (late when past due) or cancelled: those this unit of work opened
-        at once, those in the database at flush."""
+        at once, those in the database at flush. With ``overdue``, those already past due take that status
+        instead (a co-unit's opinion waived after its date was missed, not cancelled)."""
         wanted = {k.value for k in kinds}
         for d in self.inserts.get("deadlines", ()):
             if d["status"] != DeadlineStatus.OPEN.value or d["kind"] not in wanted:
                 continue
             if not any_unit and d["unit_id"] != unit_id:
                 continue
-            d["status"], d["next_step_at"] = status.value, None
+            past = overdue is not None and d["due_at"] <= self.at
+            d["status"], d["next_step_at"] = (overdue if past else status).value, None  # type: ignore[union-attr]
             if status is DeadlineStatus.MET:
                 d["met_at"], d["late"] = self.at, d["due_at"] <= self.at
         if not self.inserted:
             self.writes.append(
-                self.store.settle(self.case_id, sorted(wanted), status.value, self.at, unit_id, any_unit)
+                self.store.settle(
+                    self.case_id,
+                    sorted(wanted),
+                    status.value,
+                    self.at,
+                    unit_id,
+                    any_unit,
+                    None if overdue is None else overdue.value,
+                )
             )
 
     def update(self, table: str, where: dict[str, Any], **values: Any) -> None:

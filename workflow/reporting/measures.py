@@ -189,7 +189,7 @@ def measure_units(
             f"WITH scope AS ({_SCOPE.format(where=where)}) "
             "SELECT d.unit_id, count(*), sum(CASE WHEN d.status = 'met' AND NOT d.late THEN 1 ELSE 0 END) "
             "FROM deadlines d JOIN scope s ON s.id = d.suggestion_id WHERE d.kind = 'co_opinion' "
-            "AND (d.status = 'met' OR (d.status = 'open' AND d.due_at <= :now)) GROUP BY d.unit_id",
+            "AND (d.status IN ('met', 'missed') OR (d.status = 'open' AND d.due_at <= :now)) GROUP BY d.unit_id",
             {**params, "now": moment},
         )
     result = {

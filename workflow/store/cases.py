@@ -51,11 +51,12 @@ def case_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _settle_sql(count: int, status: str, unit: str) -> str:
+def _settle_sql(count: int, status: str, unit: str, overdue: bool) -> str:
     met = ", met_at = :at, late = (due_at <= :at)" if status == DeadlineStatus.MET.value else ""
     kinds = ", ".join(f":k{i}" for i in range(count))
+    new = "CASE WHEN due_at <= :at THEN :overdue ELSE :status END" if overdue else ":status"
     return (
-        f"UPDATE deadlines SET status = :status, next_step_at = NULL{met} "
+        f"UPDATE deadlines SET status = {new}, next_step_at = NULL{met} "
         f"WHERE suggestion_id = :sid AND status = 'open' AND kind IN ({kinds}){unit}"
     )
 
@@ -209,16 +210,26 @@ class CaseStore:
             return None
 
     def settle(
-        self, case_id: int, kinds: Sequence[str], status: str, at: datetime, unit: int | None, any_unit: bool
+        self,
+        case_id: int,
+        kinds: Sequence[str],
+        status: str,
+        at: datetime,
+        unit: int | None,
+        any_unit: bool,
+        overdue: str | None = None,
     ) -> Write:
-        """Settle the case's open deadlines of ``kinds`` (of ``unit`` only, unless ``any_unit``)."""
+        """Settle the case's open deadlines of ``kinds`` (of ``unit`` only, unless ``any_unit``); with
+        ``overdue``, those already past due at ``at`` take that status instead."""
         params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(kinds)}
         params |= {"status": status, "sid": case_id, "at": at}
+        if overdue is not None:
+            params["overdue"] = overdue
         which = ""
         if not any_unit:
             which = " AND unit_id IS NULL" if unit is None else " AND unit_id = :unit"
             params["unit"] = unit
-        return _settle_sql(len(kinds), status, which), params
+        return _settle_sql(len(kinds), status, which, overdue is not None), params
 
     def update(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> Write:
         """``UPDATE table SET values WHERE where`` (each a column = value; None in ``where`` is IS NULL)."""
