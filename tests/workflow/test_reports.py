@@ -6,6 +6,7 @@ import io
 import json
 import shutil
 import subprocess
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from openpyxl import load_workbook
 from cli import cli
 from workflow.core.errors import ValidationError
 from workflow.core.views import Actor
-from workflow.engine import Engine
+from workflow.engine import Engine, Promised
 from workflow.reporting.formats import render
 from workflow.reporting.measures import Scope, measure, measure_units, percent
 from workflow.reporting.reports import build
@@ -370,3 +371,24 @@ def test_an_opinion_waived_after_its_date_counts_as_missed(engine: Engine, clock
     assert statuses == {("0001", "cancelled"), ("0002", "missed")}
     finance = {u.unit: u for u in measure_units(engine)}["市财政局"]
     assert (finance.co_due, finance.co_on_time) == (1, 0)
+
+
+def test_split_units_count_each_with_the_class_of_its_own_answer(engine: Engine, clock: FrozenClock) -> None:
+    """Split handling (分办): each unit answers its part with its class, and the units table counts each with
+    its own (the case's last class would credit the first unit with the second's)."""
+    engine.submit("0001", title="分办建议", deputy="张三")
+    engine.assign("0001", split=["市交通运输局", "市财政局"])
+    clock.advance(days=10)
+    engine.answer("0001", category="A", text="已解决", unit="市交通运输局", actor=Actor.unit("市交通运输局"))
+    clock.advance(days=10)
+    engine.answer(
+        "0001",
+        category="B",
+        text="列入计划",
+        unit="市财政局",
+        promises=[Promised("拨付资金", date(2026, 12, 1))],
+        actor=Actor.unit("市财政局"),
+    )
+    units = {u.unit: u.measures for u in measure_units(engine)}
+    assert (units["市交通运输局"].categories, units["市交通运输局"].promised) == ({"A": 1}, 0)
+    assert (units["市财政局"].categories, units["市财政局"].promised) == ({"B": 1}, 1)

@@ -232,7 +232,8 @@ def _measure(
             queries = [
                 f"SELECT s.main_unit_id AS g, {_columns(rs, raw.postgres, timely=True)} {cases}"
                 f"WHERE {where} AND s.main_unit_id IS NOT NULL GROUP BY s.main_unit_id",
-                f"SELECT a.unit_id AS g, {_columns(rs, raw.postgres, timely=False)} {splits}GROUP BY a.unit_id",
+                f"SELECT a.unit_id AS g, {_columns(rs, raw.postgres, timely=False, category=_SPLIT_CLASS)} "
+                f"{splits}GROUP BY a.unit_id",
             ]
         else:
             queries = [f"SELECT NULL AS g, {_columns(rs, raw.postgres, timely=True)} {cases}WHERE {where}"]
@@ -263,10 +264,18 @@ def _measure(
     return out
 
 
-def _columns(rs: RuleSet, postgres: bool, *, timely: bool) -> str:
+# a split unit answers its own part with its own class: its latest answer's, not the case's last one
+_SPLIT_CLASS = (
+    "(SELECT x.category FROM answers x WHERE x.suggestion_id = s.id AND x.unit_id = a.unit_id "
+    "ORDER BY x.id DESC LIMIT 1)"
+)
+
+
+def _columns(rs: RuleSet, postgres: bool, *, timely: bool, category: str = "s.category") -> str:
     """The select list of one pass: the cases, the sum of days to their first answer and how many were
     answered, then one count per condition (in the order :func:`_add` reads them). Without ``timely`` the
-    first-round timeliness counts are 0 (a split unit's come from its own deadlines)."""
+    first-round timeliness counts are 0 (a split unit's come from its own deadlines); ``category`` is the
+    class a row counts with (a split unit's own, :data:`_SPLIT_CLASS`)."""
     promise = ", ".join(f"'{c}'" for c in rs.lifecycle.promise_classes) or "''"
     answered = "s.first_answer_at IS NOT NULL"
     days = (
@@ -281,7 +290,7 @@ def _columns(rs: RuleSet, postgres: bool, *, timely: bool) -> str:
         "s.answered_at IS NOT NULL",
         "s.state = 'closed'",
         "s.answered_at IS NOT NULL AND s.round > 1",
-        f"s.category IN ({promise})",
+        f"{category} IN ({promise})",
         f"{answered} AND s.contact_level >= 1",
         f"{answered} AND s.contact_level = 2",
         "s.answer_met > 0 OR s.answer_due_at <= :now" if timely else "1 = 0",
@@ -289,9 +298,9 @@ def _columns(rs: RuleSet, postgres: bool, *, timely: bool) -> str:
     ]
     conditions += [f"s.rating = '{r}'" for r in RATINGS]
     for c in rs.classes:
-        conditions.append(f"s.category = '{c}'")
+        conditions.append(f"{category} = '{c}'")
         conditions.append(
-            f"s.category IN ({promise}) AND s.current_category = '{c}' AND s.current_category <> s.category"
+            f"{category} IN ({promise}) AND s.current_category = '{c}' AND s.current_category <> {category}"
         )
     # count(*) FILTER is about twice as fast as sum(CASE …) on SQLite, and both databases have it
     counts = (f"count(*) FILTER (WHERE {c})" for c in conditions)
