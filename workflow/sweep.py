@@ -208,7 +208,7 @@ def _batch(
     done, candidates = 0, list[tuple[Any, ...]]()
     try:
         with engine.pipeline.batch(what="reminder sweep") as batch:
-            candidates, cases = due_cases(batch.store, now, size)
+            candidates, cases = due_cases(batch.store, engine.congress_id, now, size)
             if not candidates:
                 return 0, 0
             report.skipped_cases += len({r[1] for r in candidates}) - len(cases)
@@ -431,7 +431,7 @@ def forecast(
     items: list[ForecastItem] = []
     with engine.db.reading() as conn:
         unit_id = None if unit is None else engine.directory.unit_id(conn, unit)
-        upcoming = upcoming_steps(conn, horizon, unit_id)
+        upcoming = upcoming_steps(conn, engine.congress_id, horizon, unit_id)
     rows, mains, directory = upcoming.rows, upcoming.mains, upcoming.names
     for row in rows:
         _, case_id, kind, unit_id, round_, due_value, due_at_value, _, step, status = row[:10]

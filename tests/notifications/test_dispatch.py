@@ -335,3 +335,33 @@ def test_a_runaway_override_is_stopped_and_named(tmp_path: Path) -> None:
         "withdrawn": "SecurityError: a repetition longer than 200,000 items",
         "reassigned": "SecurityError: a power above 1000",
     }
+
+
+def test_each_congress_sweeps_forecasts_and_delivers_its_own(db_path: Path, clock: FrozenClock) -> None:
+    """Two congresses in one database: the sweep, the forecast, the outbox listing and the dispatcher of one
+    see only its own cases and notices, so each office runs its own reminders."""
+    from workflow.sweep import forecast, sweep
+    from workflow.testing import beijing, make_case
+
+    with Engine.open(db_path, clock=clock) as city:
+        make_case(city, "0001", state="assigned", clock=clock, co=())
+    county = Engine.init(db_path, congress="某县人大", level="county", clock=clock)
+    county.add_session("县十八届人大三次会议", current=True)
+    county.add_unit("县交通运输局", email="jt@example.org")
+    county.add_deputy("赵县代表")
+    county.submit("0001", title="关于乡村公路的建议", deputy="赵县代表")
+    county.assign("0001", main="县交通运输局")
+    with Engine.open(db_path, clock=clock) as city:
+        assert [n.payload["title"] for n in outbox.listing(city)] == ["测试建议 0001"]
+        assert [n.payload["title"] for n in outbox.listing(county)] == ["关于乡村公路的建议"]
+        clock.set(beijing("2026-05-28", 9))
+        assert {i.case for i in forecast(county, days=30)} == {"县十八届人大三次会议/0001"}
+        report = sweep(county)
+        assert report.steps == 1
+        assert {n.payload["session"] for n in outbox.listing(county)} == {"县十八届人大三次会议"}
+        assert len(outbox.listing(city)) == 1  # the city's case was not swept by the county
+        channel = RecordingChannel(name="email")
+        sent = Dispatcher(county, NotifyConfig(channels={"email": channel})).dispatch()
+        assert (sent.claimed, {m.to for m in channel.sent}) == (2, {"jt@example.org"})
+        assert [n.status for n in outbox.listing(city)] == ["pending"]
+    county.dispose()

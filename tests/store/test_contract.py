@@ -356,7 +356,7 @@ def test_due_steps_are_what_is_due_oldest_first(engine: Engine, clock: FrozenClo
 
     def due(now: datetime, limit: int = 100) -> list[tuple[str, str, int | None]]:
         with engine.pipeline.batch(what="due steps") as batch:
-            steps, cases = due_cases(batch.store, now, limit)
+            steps, cases = due_cases(batch.store, engine.congress_id, now, limit)
         assert sorted(cases) == sorted({row[1] for row in steps})
         assert {(c["number"], c["session_name"]) for c in cases.values()} == {
             (numbers[row[1]], DEFAULT_SESSION) for row in steps
@@ -379,8 +379,8 @@ def test_upcoming_steps_are_those_a_unit_owes_in_order(engine: Engine, clock: Fr
     _several_cases(engine, clock)
     units = unit_ids(engine)
     with engine.db.reading() as conn:
-        everyone = upcoming_steps(conn, beijing("2026-05-31"), None)
-        co_unit = upcoming_steps(conn, beijing("2026-05-31"), units[CO])
+        everyone = upcoming_steps(conn, engine.congress_id, beijing("2026-05-31"), None)
+        co_unit = upcoming_steps(conn, engine.congress_id, beijing("2026-05-31"), units[CO])
     assert [(r[11], r[2]) for r in everyone.rows] == [
         ("0004", "feedback"),
         ("0001", "co_opinion"),

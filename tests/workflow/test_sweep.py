@@ -206,7 +206,10 @@ def test_forecast_says_when_for_whom_and_why(engine: Engine, clock: FrozenClock)
 def test_the_sweep_reads_the_next_step_index(engine: Engine) -> None:
     """The candidate query is an index range, not a scan of every deadline."""
     with engine.db.reading() as conn:
-        plan = Raw(conn).all(f"EXPLAIN QUERY PLAN {DUE_STEPS}", {"now": "2026-01-01", "limit": 500})
+        plan = Raw(conn).all(
+            f"EXPLAIN QUERY PLAN {DUE_STEPS}",
+            {"now": "2026-01-01", "limit": 500, "congress": engine.congress_id},
+        )
     assert any("ix_deadlines_next_step" in str(row[-1]) for row in plan)
 
 

@@ -35,11 +35,16 @@ __all__ = [
 
 
 class HasDatabase(Protocol):
-    """What the outbox functions need of an engine: its database."""
+    """What the outbox functions need of an engine: its database and the congress it works on."""
 
     @property
     def db(self) -> Database:
         """The engine's database."""
+        ...  # pragma: no cover
+
+    @property
+    def congress_id(self) -> int:
+        """The congress whose notices it handles."""
         ...  # pragma: no cover
 
 
@@ -47,6 +52,14 @@ STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed", "diges
 _COLUMNS = (
     "o.id, o.key, o.suggestion_id, o.topic, o.recipient_kind, o.recipient_id, o.channel, o.payload, o.status, "
     "o.reason, o.attempts, o.created_at, o.available_at, o.sent_at, s.state"
+)
+# a notice belongs to the congress of its case, or else of its recipient (a digest to a unit, a letter to a
+# deputy): several congresses may share one database, each its own office and dispatcher
+_OF_CONGRESS = (
+    "FROM outbox o LEFT JOIN suggestions s ON s.id = o.suggestion_id LEFT JOIN sessions se ON se.id = s.session_id "
+    "LEFT JOIN units u ON o.recipient_kind = 'unit' AND u.id = o.recipient_id "
+    "LEFT JOIN deputies dp ON o.recipient_kind = 'deputy' AND dp.id = o.recipient_id "
+    "WHERE COALESCE(se.congress_id, u.congress_id, dp.congress_id) = :congress"
 )
 
 
@@ -143,17 +156,11 @@ def claim(
     )
     with engine.db.transaction() as conn:
         raw = Raw(conn)
-        if raw.postgres:
-            ids = raw.column(
-                f"SELECT o.id FROM outbox o WHERE {ready} ORDER BY o.available_at, o.id LIMIT :limit "
-                "FOR UPDATE SKIP LOCKED",
-                {"now": now, "limit": limit},
-            )
-        else:
-            ids = raw.column(
-                f"SELECT o.id FROM outbox o WHERE {ready} ORDER BY o.available_at, o.id LIMIT :limit",
-                {"now": now, "limit": limit},
-            )
+        lock = " FOR UPDATE OF o SKIP LOCKED" if raw.postgres else ""
+        ids = raw.column(
+            f"SELECT o.id {_OF_CONGRESS} AND ({ready}) ORDER BY o.available_at, o.id LIMIT :limit{lock}",
+            {"now": now, "limit": limit, "congress": engine.congress_id},
+        )
         if not ids:
             return []
         marks, params = Raw.in_list("i", ids)
@@ -293,12 +300,11 @@ def listing(engine: HasDatabase, *, status: str | None = None, limit: int = 100)
     if status is not None and status not in STATUSES:
         msg = f"outbox status {status!r} unknown: use {', '.join(STATUSES)}"
         raise ValidationError(msg)
-    where = "WHERE o.status = :status" if status else ""
+    where = " AND o.status = :status" if status else ""
     with engine.db.reading() as conn:
         rows = Raw(conn).all(
-            f"SELECT {_COLUMNS} FROM outbox o LEFT JOIN suggestions s ON s.id = o.suggestion_id {where} "
-            "ORDER BY o.id DESC LIMIT :limit",
-            {"status": status, "limit": limit},
+            f"SELECT {_COLUMNS} {_OF_CONGRESS}{where} ORDER BY o.id DESC LIMIT :limit",
+            {"status": status, "limit": limit, "congress": engine.congress_id},
         )
     return [_notice(r) for r in rows]
 
@@ -307,8 +313,8 @@ def get(engine: HasDatabase, notice_id: int) -> Notice:
     """One outbox row."""
     with engine.db.reading() as conn:
         rows = Raw(conn).all(
-            f"SELECT {_COLUMNS} FROM outbox o LEFT JOIN suggestions s ON s.id = o.suggestion_id WHERE o.id = :id",
-            {"id": notice_id},
+            f"SELECT {_COLUMNS} {_OF_CONGRESS} AND o.id = :id",
+            {"id": notice_id, "congress": engine.congress_id},
         )
     if not rows:
         raise NotFound(kind="outbox notice", name=str(notice_id), hint="list them with `jianyi outbox list`")

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from workflow.store.cases import CASE_COLUMNS, CaseStore, case_row
+from workflow.store.cases import CaseStore, case_row
 from workflow.store.sql import Raw
 
 __all__ = [
@@ -32,31 +32,38 @@ __all__ = [
 STEP_COLUMNS = "d.id, d.suggestion_id, d.kind, d.unit_id, d.round, d.due, d.due_at, d.version, d.escalation_step, d.status"
 _STEP_WIDTH = 10
 
-# the deadlines whose next ladder step is due, oldest first. Only open deadlines have a ``next_step_at``: the
-# query filters on that column alone, through its index (a status term would tempt SQLite onto the
-# (status, due_at) index instead)
-DUE_STEPS = f"SELECT {STEP_COLUMNS} FROM deadlines d WHERE d.next_step_at <= :now ORDER BY d.next_step_at, d.id LIMIT :limit"
+# the deadlines of one congress whose next ladder step is due, oldest first, each with its case row beside it
+# (SQLite, where the write lock is held: one query). Only open deadlines have a ``next_step_at``: the query walks
+# that column's index (a status term would tempt SQLite onto the (status, due_at) index instead) and finds each
+# case, session and congress by its primary key, in that order (CROSS JOIN: SQLite would otherwise start from
+# the congress and read every one of its cases)
+DUE_STEPS = (
+    f"SELECT {STEP_COLUMNS}, s.*, se.name AS session_name, c.ruleset_id AS active_ruleset_id, "
+    "c.ruleset_version AS active_ruleset_version FROM deadlines d CROSS JOIN suggestions s ON s.id = d.suggestion_id "
+    "CROSS JOIN sessions se ON se.id = s.session_id CROSS JOIN congresses c ON c.id = se.congress_id "
+    "WHERE d.next_step_at <= :now AND se.congress_id = :congress ORDER BY d.next_step_at, d.id LIMIT :limit"
+)
 
-# the same, each with its case row beside it (SQLite, where the write lock is held: one query, each case found
-# by its primary key)
-_DUE_WITH_CASES = (
-    f"SELECT {STEP_COLUMNS}, {CASE_COLUMNS.removeprefix('SELECT ')}JOIN deadlines d ON d.suggestion_id = s.id "
-    "WHERE d.next_step_at <= :now ORDER BY d.next_step_at, d.id LIMIT :limit"
+# the deadlines alone, to lock them (PostgreSQL, whose planner orders the joins itself)
+_DUE_TO_LOCK = (
+    f"SELECT {STEP_COLUMNS} FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id "
+    "JOIN sessions se ON se.id = s.session_id WHERE d.next_step_at <= :now AND se.congress_id = :congress "
+    "ORDER BY d.next_step_at, d.id LIMIT :limit"
 )
 
 
 def due_cases(
-    store: CaseStore, now: datetime, limit: int
+    store: CaseStore, congress_id: int, now: datetime, limit: int
 ) -> tuple[list[tuple[Any, ...]], dict[int, dict[str, Any]]]:
-    """The deadlines whose next ladder step is due at ``now`` (at most ``limit``, oldest first) and their cases'
-    rows for writing, by id. Where rows lock, deadlines and cases another writer holds are left out (a later
-    sweep takes them): a case left out that way has its deadlines returned without it."""
-    params = {"now": now, "limit": limit}
+    """The deadlines of the congress whose next ladder step is due at ``now`` (at most ``limit``, oldest first)
+    and their cases' rows for writing, by id. Where rows lock, deadlines and cases another writer holds are left
+    out (a later sweep takes them): a case left out that way has its deadlines returned without it."""
+    params = {"now": now, "limit": limit, "congress": congress_id}
     if store.dialect.row_locks:
-        steps = store.raw.all(DUE_STEPS + store.dialect.lock("d", skip_locked=True), params)
+        steps = store.raw.all(_DUE_TO_LOCK + store.dialect.lock("d", skip_locked=True), params)
         ids = sorted({r[1] for r in steps})
         return steps, store.load_ids(ids, skip_locked=True) if ids else {}
-    names, rows = store.raw.table(_DUE_WITH_CASES, params)
+    names, rows = store.raw.table(DUE_STEPS, params)
     columns = names[_STEP_WIDTH:]
     cases: dict[int, dict[str, Any]] = {}
     for row in rows:
@@ -128,23 +135,19 @@ class UpcomingSteps:
     names: Names
 
 
-def upcoming_steps(conn: Connection, until: datetime, unit_id: int | None) -> UpcomingSteps:
-    """The deadlines whose next look is at or before ``until`` (only those ``unit_id`` owes, if given),
-    in the order they come."""
+def upcoming_steps(conn: Connection, congress_id: int, until: datetime, unit_id: int | None) -> UpcomingSteps:
+    """The deadlines of the congress whose next look is at or before ``until`` (only those ``unit_id`` owes, if
+    given), in the order they come."""
     raw = Raw(conn)
-    params: dict[str, Any] = {"until": until, "unit": unit_id}
-    where = "d.next_step_at <= :until" + ("" if unit_id is None else " AND d.unit_id = :unit")
+    params: dict[str, Any] = {"until": until, "unit": unit_id, "congress": congress_id}
+    where = "d.next_step_at <= :until AND se.congress_id = :congress" + (
+        "" if unit_id is None else " AND d.unit_id = :unit"
+    )
     rows = raw.all(
         f"SELECT {STEP_COLUMNS}, se.name, s.number, s.lead_deputy_id, s.ruleset_id, s.ruleset_version, "
         "s.state FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id "
         f"JOIN sessions se ON se.id = s.session_id WHERE {where} ORDER BY d.next_step_at, d.id",
         params,
     )
-    mains: dict[int, list[int]] = {}
-    for sid, uid in raw.all(
-        "SELECT a.suggestion_id, a.unit_id FROM assignments a JOIN deadlines d ON d.suggestion_id = "
-        f"a.suggestion_id WHERE a.until IS NULL AND a.role IN ('main', 'split') AND {where}",
-        params,
-    ):
-        mains.setdefault(sid, []).append(uid)
+    mains = active_mains(raw, sorted({r[1] for r in rows}))
     return UpcomingSteps(rows, mains, names(raw, deputies=True))
