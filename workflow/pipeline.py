@@ -16,7 +16,7 @@ from typing import Any
 
 from rules import RuleSet
 from workflow.actions import Command, Submit, handler_for, new_case_row
-from workflow.core.clock import FUTURE_SLACK, Clock, ensure_utc
+from workflow.core.clock import FUTURE_SLACK, Clock, ensure_utc, not_future
 from workflow.core.errors import Conflict, ValidationError, WorkflowError
 from workflow.core.states import State
 from workflow.core.text import cleaned
@@ -130,9 +130,8 @@ class Pipeline:
             at = ensure_utc(at, what="--at")
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
-        if at > now + FUTURE_SLACK:
-            msg = f"time {at.isoformat()} is in the future (now {now.isoformat()}); enter what has happened"
-            raise ValidationError(msg)
+        if at > now + FUTURE_SLACK:  # said in the rule set's zone, where people read times
+            not_future(at, now, what="time", zone=self.rules.active().zone, hint="enter what has happened")
         return at, now
 
     @contextmanager

@@ -232,11 +232,13 @@ class UnitOfWork:
 
     # ---- checks ---------------------------------------------------------------------------------
     def require_after(self, last: datetime) -> None:
-        """Refuse a step dated before the case's last event."""
+        """Refuse a step dated before the case's last event (both times shown in the rule set's zone, where
+        people read them)."""
         if self.at < last:
+            zone = self.ruleset.zone
+            at, before = (t.astimezone(zone).isoformat(timespec="minutes") for t in (self.at, last))
             raise self.invalid(
-                f"time {self.at.isoformat()} is before the case's last event ({last.isoformat()}); "
-                "enter events in the order they happened"
+                f"time {at} is before the case's last event ({before}); enter events in the order they happened"
             )
 
     def refuse(self, action: Action, reason: str) -> TransitionNotAllowed:
