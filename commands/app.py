@@ -180,10 +180,13 @@ def write_output(output: str | None, body: str | bytes) -> None:
         click.echo(body, nl=False)
         return
     path = Path(output)
-    if isinstance(body, bytes):
-        path.write_bytes(body)
-    else:
-        path.write_text(body, encoding="utf-8")
+    try:
+        if isinstance(body, bytes):
+            path.write_bytes(body)
+        else:
+            path.write_text(body, encoding="utf-8")
+    except OSError as exc:  # a missing folder, a read-only disk: one line, as for any bad option
+        raise click.BadParameter(f"cannot write {path}: {exc.strerror}", param_hint="--output") from None
     click.echo(f"wrote {path}", err=True)
 
 

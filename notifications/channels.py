@@ -30,7 +30,7 @@ __all__ = [
     "RecordingChannel",
     "WebhookChannel",
     "message_id",
-    "one_line",
+    "subject_line",
 ]
 
 
@@ -56,7 +56,7 @@ class Channel(Protocol):
         ...
 
 
-def one_line(text: str) -> str:
+def subject_line(text: str) -> str:
     """``text`` on one line: line breaks, tabs and other control characters become single spaces."""
     return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
 
@@ -85,7 +85,7 @@ class EmailChannel:
         try:
             mail["From"] = self.sender
             mail["To"] = message.to
-            mail["Subject"] = one_line(message.subject)
+            mail["Subject"] = subject_line(message.subject)
             mail["Date"] = formatdate(localtime=False)
             mail["Message-ID"] = message_id(message.key)
             mail.set_content(message.text, charset="utf-8")
@@ -158,6 +158,7 @@ class WebhookChannel:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 response.read()
         except urllib.error.HTTPError as exc:
+            exc.close()  # the error is the response: let its connection go now
             retry = exc.code >= 500 or exc.code in (408, 429)
             raise DeliveryError(f"webhook {message.to}: HTTP {exc.code}", retryable=retry) from exc
         except (OSError, urllib.error.URLError) as exc:

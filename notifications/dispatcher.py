@@ -140,11 +140,7 @@ class Dispatcher:
                 elif self.config.digest and notice.recipient_kind == "unit" and notice.topic in DIGEST_TOPICS:
                     digests.setdefault((notice.recipient_kind, notice.recipient_id), []).append(notice)
                 else:
-                    try:
-                        self._deliver(notice, moment, rs, report)
-                    except Exception as exc:  # whatever one notice meets is that notice's, never the batch's
-                        reason = f"{type(exc).__name__}: {exc}"
-                        self._settle(notice, "dead", moment, report, reason=reason)
+                    self._deliver(notice, moment, rs, report)
             for notices in digests.values():
                 self._fold(notices, moment, rs, report)
         return report
@@ -172,16 +168,23 @@ class Dispatcher:
             )
         except TemplateProblem as exc:  # a broken template will not heal by waiting
             self._settle(notice, "dead", moment, report, reason=str(exc), channel=channel.name)
-        except DeliveryError as exc:
-            if not exc.retryable or notice.attempts >= self.config.max_attempts:
-                self._settle(notice, "dead", moment, report, reason=str(exc), channel=channel.name)
+        except Exception as exc:  # whatever one notice meets is that notice's, never the batch's
+            # a delivery error says whether waiting may help; anything else (a channel's own fault) is tried
+            # again with backoff until max_attempts, then dead, with its reason
+            failure = (
+                exc
+                if isinstance(exc, DeliveryError)
+                else DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True)
+            )
+            if not failure.retryable or notice.attempts >= self.config.max_attempts:
+                self._settle(notice, "dead", moment, report, reason=str(failure), channel=channel.name)
             else:
                 self._settle(
                     notice,
                     "failed",
                     moment,
                     report,
-                    reason=str(exc),
+                    reason=str(failure),
                     channel=channel.name,
                     retry_at=moment + backoff(notice.attempts),
                 )

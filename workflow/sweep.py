@@ -243,7 +243,9 @@ def _record(
         case = cases[case_id]
         work = batch.open(case, str(case.pop("session_name")))
         work.begin(system, now, wall, ordered=False)
-        work.tallies = False  # a step or a lapse writes nothing a tally reads (a lapse meets no deadline)
+        # a step leaves its deadline open with the same dates, and a lapse misses only the feedback window: nothing
+        # a tally reads changes (were a step to settle an answer deadline, answer_due_at would need a refresh)
+        work.tallies = False
         rs = work.ruleset
         level = int(case["escalation_level"])
         for deadline_id, _, kind, unit_id, round_, due_value, due_at_value, version, step, status in rows:

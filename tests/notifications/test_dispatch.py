@@ -365,3 +365,18 @@ def test_each_congress_sweeps_forecasts_and_delivers_its_own(db_path: Path, cloc
         assert (sent.claimed, {m.to for m in channel.sent}) == (2, {"jt@example.org"})
         assert [n.status for n in outbox.listing(city)] == ["pending"]
     county.dispose()
+
+
+def test_a_channel_fault_is_retried_then_dead_and_never_stops_the_pass(
+    db_path: Path, clock: FrozenClock
+) -> None:
+    """A channel that fails in its own way (not a delivery error, say a broken connection mid-reply) is tried
+    again with backoff, then dead after max_attempts with the reason; the pass goes on."""
+    channel = RecordingChannel(name="email", fail=ConnectionResetError("peer reset"))  # type: ignore[arg-type]
+    with _engine(db_path, clock, email="a@example.org") as engine:
+        dispatcher = Dispatcher(engine, NotifyConfig(max_attempts=2, channels={"email": channel}))
+        assert dispatcher.dispatch().failed == 1
+        [failed] = outbox.listing(engine, status="failed")
+        assert failed.reason == "ConnectionResetError: peer reset"
+        clock.advance(minutes=1)
+        assert dispatcher.dispatch().dead == 1

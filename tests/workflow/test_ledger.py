@@ -421,6 +421,7 @@ def test_another_suggestion_under_a_number_the_session_holds_is_a_bad_row(
     assert (report.created, [r.line for r in report.rejected]) == (1, [3])
     assert report.rejected[0].cells["标题"] == "关于公交的建议"
     assert report.rejected[0].cells["代表意见"] == "满意"
+    assert (report.rejected[0].cells["转化类别"], report.rejected[0].cells["转化日期"]) == ("A", "2026-09-01")
     assert (engine.get("0003"), engine.history("0003")) == before[:2]
 
 

@@ -392,3 +392,23 @@ def test_split_units_count_each_with_the_class_of_its_own_answer(engine: Engine,
     units = {u.unit: u.measures for u in measure_units(engine)}
     assert (units["市交通运输局"].categories, units["市交通运输局"].promised) == ({"A": 1}, 0)
     assert (units["市财政局"].categories, units["市财政局"].promised) == ({"B": 1}, 1)
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line(runner: CliRunner, db_path: Path) -> None:
+    """--output into a folder that does not exist: a usage error naming the file, not a traceback."""
+    result = runner.invoke(
+        cli, ["--db", str(db_path), "report", "summary", "--format", "csv", "--output", "/no/such/dir/x.csv"]
+    )
+    assert result.exit_code == 2
+    assert "cannot write /no/such/dir/x.csv: No such file or directory" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_template_that_fails_in_its_own_arithmetic_is_named(tmp_path: Path) -> None:
+    """{{ 1 / 0 }} in an override is a template problem, not a traceback of `templates check`."""
+    from notifications import Renderer
+
+    (tmp_path / "assigned.txt.j2").write_text('{% set subject = "x" %}{{ 1 / 0 }}', encoding="utf-8")
+    assert [p.detail for p in Renderer(tmp_path).check(["assigned"])] == [
+        "ZeroDivisionError: division by zero"
+    ]

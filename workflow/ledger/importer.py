@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING
 
 from rules import RATING_LABELS, Rating, RuleSet
 from workflow.actions import Answer, Assign, Close, Convert, Feedback, Submit
-from workflow.core.errors import ValidationError, WorkflowError
+from workflow.core.errors import (
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationError,
+    WorkflowError,
+)
 from workflow.core.states import State
 from workflow.core.text import one_line
 from workflow.ledger.sheets import HEADERS, LedgerRow, Rejected, check_rows
@@ -195,7 +201,12 @@ def _replay_batch(
         for row, history in zip(rows, histories, strict=True):
             try:
                 engine.pipeline.replay([history], session=session)
-            except WorkflowError as exc:
+            except (
+                ValidationError,
+                TransitionNotAllowed,
+                PermissionDenied,
+                NotFound,
+            ) as exc:  # the row's fault
                 msg = (
                     f"row {row.line} ({row.number}): {exc}. The rows before it are imported and this row wrote "
                     "nothing; correct it and import the file again (cases already in gain only what they lack)"
@@ -232,7 +243,7 @@ def _steps(rs: RuleSet, row: LedgerRow, have: CaseFacts) -> list[Step]:
 
 def _another(row: LedgerRow, have: CaseFacts) -> bool:
     """Whether ``row`` is another suggestion than the case under its number (its title or lead deputy differ)."""
-    return one_line(row.title) != have.title or row.deputy != have.deputy
+    return one_line(row.title) != one_line(have.title) or row.deputy != have.deputy
 
 
 def _rejected(row: LedgerRow, have: CaseFacts) -> Rejected:
@@ -255,6 +266,8 @@ def _rejected(row: LedgerRow, have: CaseFacts) -> Rejected:
         HEADERS["rating"]: RATING_LABELS.get(Rating(row.rating), row.rating) if row.rating else "",
         HEADERS["feedback_at"]: _day(row.feedback_at),
         HEADERS["closed_at"]: _day(row.closed_at),
+        HEADERS["converted_to"]: row.converted_to or "",
+        HEADERS["converted_at"]: _day(row.converted_at),
     }
     return Rejected(row.line, cells, (reason,))
 

@@ -66,7 +66,7 @@ def _cas_sql(columns: tuple[str, ...], tallies: bool) -> str:
     """The compare-and-set of a case row: its changed columns, and its tallies recomputed when asked (they run
     after the inserts, so they see the rows the unit of work added)."""
     sql = update_sql("suggestions", columns, "id = :b_id AND version = :b_version")
-    return sql.replace(" WHERE ", f", {tally.assignments()} WHERE ", 1) if tallies else sql
+    return sql.replace(" WHERE ", f", {tally.refresh_set()} WHERE ", 1) if tallies else sql
 
 
 @cache
@@ -270,7 +270,6 @@ def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
                 same.setdefault(sql, []).append(params)
         for sql, param_sets in same.items():
             raw.many(sql, param_sets)
-    untallied: list[int] = []  # cases that ask for their tallies but change nothing else (none today)
     for work in works:
         for table, rows in work.inserts.items():
             tables.setdefault(table, []).extend(rows)
@@ -279,8 +278,6 @@ def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
             updates.setdefault(sql, []).append(
                 {**work.changes, "b_id": work.case_id, "b_version": work.base_version}
             )
-        elif work.tallies:
-            untallied.append(work.case_id)
     for table, rows in tables.items():
         raw.insert_many(table, rows)
     for sql, param_sets in updates.items():
@@ -289,4 +286,3 @@ def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
             if len(works) == 1:
                 raise Conflict(case=works[0].label, expected=works[0].base_version)
             raise BatchConflict(what=what, expected=len(param_sets), found=touched)
-    tally.refresh(raw, untallied)

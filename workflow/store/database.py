@@ -44,10 +44,6 @@ SQLITE = Dialect("sqlite", begin="BEGIN IMMEDIATE", row_locks=False)
 POSTGRES = Dialect("postgresql", begin=None, row_locks=True)
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-
-
 class Database:
     """Connections and transactions over one SQLAlchemy engine."""
 
@@ -135,16 +131,14 @@ class Database:
         try:
             yield
         except (dbapi.IntegrityError, IntegrityError) as exc:
-            msg = (
-                f"the database refused the change, nothing was written: {_first_line(exc)}; reload and retry"
-            )
+            msg = f"the database refused the change, nothing was written: {_db.first_line(exc)}; reload and retry"
             raise ValidationError(msg) from exc
         except (dbapi.OperationalError, OperationalError) as exc:
             self._drop_writer()
-            msg = f"the database is busy or unavailable, nothing was written: {_first_line(exc)}; retry"
+            msg = f"the database is busy or unavailable, nothing was written: {_db.first_line(exc)}; retry"
             raise WorkflowError(msg) from exc
         except (dbapi.Error, DBAPIError) as exc:  # a trigger's exception, a check the database makes itself
-            msg = f"the database refused the change, nothing was written: {_first_line(exc)}"
+            msg = f"the database refused the change, nothing was written: {_db.first_line(exc)}"
             raise WorkflowError(msg) from exc
 
     def is_unique_violation(self, exc: BaseException) -> bool:

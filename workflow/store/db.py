@@ -21,6 +21,7 @@ __all__ = [
     "HEAD_REVISION",
     "connect",
     "current_revision",
+    "first_line",
     "normalise_url",
     "redact",
     "sqlite_file",
@@ -114,7 +115,8 @@ def connect(url: str | Path) -> Engine:
     return create_engine(full, pool_pre_ping=True, connect_args=options)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of a driver error's message (SQLAlchemy wraps it with its own lines)."""
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
@@ -130,10 +132,10 @@ def current_revision(engine: Engine) -> str | None:
     except OperationalError as exc:
         if "no such table" in str(exc.orig):  # SQLite
             return None
-        msg = f"cannot reach the database {url}: {_first_line(exc)}; check that it runs and what --db names"
+        msg = f"cannot reach the database {url}: {first_line(exc)}; check that it runs and what --db names"
         raise WorkflowError(msg) from None
     except DatabaseError as exc:  # SQLite: "file is not a database"
-        msg = f"{url} is not a database jianyi can read ({_first_line(exc)}): check --db, or restore a backup"
+        msg = f"{url} is not a database jianyi can read ({first_line(exc)}): check --db, or restore a backup"
         raise WorkflowError(msg) from None
 
 
@@ -174,5 +176,5 @@ def upgrade(engine: Engine) -> None:
     except OperationalError as exc:  # a read-only file or file system, a full disk
         url = redact(engine.url.render_as_string(hide_password=True))
         raise WorkflowError(
-            f"cannot write the database {url}: {_first_line(exc)}; nothing was changed"
+            f"cannot write the database {url}: {first_line(exc)}; nothing was changed"
         ) from None

@@ -79,7 +79,7 @@ class Directory:
                 {"c": self.congress_id, "n": name},
             )
             if not rows:
-                shown = name if control_character(name) is None and name.isprintable() else repr(name)
+                shown = name if name.isprintable() else repr(name)
                 raise NotFound(kind=kind, name=name, hint=f"add it with `jianyi {kind} add {shown}`")
             found = int(rows[0])
             ids[name], names[found] = found, name

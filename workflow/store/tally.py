@@ -4,7 +4,7 @@ The measures need, per case, facts that live in other tables: when the case was 
 of its latest feedback, whether a unit contacted the deputy (face to face or otherwise) before that first
 answer, and whether its first-round answer deadlines were met and if any of them late. Joining four tables
 for a million cases takes seconds; so every action that writes a case refreshes these columns from the
-tables, by the one ``SET`` list below (:func:`assignments`, carried by the compare-and-set of the case row),
+tables, by the one ``SET`` list below (:func:`refresh_set`, carried by the compare-and-set of the case row),
 in the action's own transaction. The tables stay the truth: the refresh derives, never counts on its own,
 and ``jianyi`` upgrades recompute every case (migrations 0005 and 0006).
 
@@ -28,13 +28,13 @@ from functools import cache
 from workflow.core.states import FACE_TO_FACE
 from workflow.store.sql import Raw
 
-__all__ = ["assignments", "refresh", "refresh_sql"]
+__all__ = ["refresh", "refresh_set", "refresh_sql"]
 
 CHUNK = 500  # case ids per statement
 
 
 @cache
-def assignments() -> str:
+def refresh_set() -> str:
     """The ``SET`` list that recomputes a case's tallies (in an ``UPDATE suggestions``: the subqueries read the
     tables by ``suggestions.id``; the compare-and-set of a flushed case carries it, so that an action writes its
     case row once)."""
@@ -60,7 +60,7 @@ def assignments() -> str:
 @cache
 def refresh_sql(where: str) -> str:
     """The refresh statement for the cases ``where`` selects (a condition on ``suggestions``)."""
-    return f"UPDATE suggestions SET {assignments()} WHERE {where}"
+    return f"UPDATE suggestions SET {refresh_set()} WHERE {where}"
 
 
 def refresh(raw: Raw, ids: Iterable[int]) -> None:
