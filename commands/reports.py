@@ -223,7 +223,7 @@ def import_(
     the steps it lacks, so importing a file twice changes nothing the second time. The replayed steps send
     no notices (they happened on paper); reminders of deadlines still open are sent as usual.
     """
-    from workflow.ledger import import_ledger, write_rejects
+    from workflow.ledger import import_ledger
 
     if skip_bad is not None:  # checked before anything is imported: the good rows are committed as they go
         rejects = Path(skip_bad)
@@ -258,12 +258,11 @@ def import_(
             skip_bad=skip_bad is not None,
             progress=progress,
             header_row=header_row,
+            rejects=None if skip_bad is None else Path(skip_bad),
         )
     finally:
         for bar in bars:
             bar.__exit__(None, None, None)
-    if skip_bad is not None:
-        write_rejects(Path(skip_bad), report.rejected)
     data = {
         "rows": report.rows,
         "created": report.created,

@@ -464,3 +464,21 @@ def test_a_date_beyond_what_jianyi_records_or_a_conversion_to_d_is_a_bad_row(
         "row 3: 转化类别 (converted_to): 'D' is not a class a conversion ends in (use A or C)",
     ]
     assert row_count(engine, "suggestions") == 0
+
+
+def test_the_rejects_file_is_complete_even_when_a_later_row_is_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """With --skip-bad the bad rows are written before any row is imported: a row the lifecycle refuses later
+    stops the import, and the rejects file still holds every bad row."""
+    bad = [*GOOD[2]]
+    bad[7] = "not a date"
+    today = [*GOOD[1][:10], "满意", "2026-11-02", "", "", ""]  # feedback at 11:00 today; it is 09:00
+    today[0] = "0009"
+    rejects = tmp_path / "rejects.csv"
+    with pytest.raises(ValidationError, match=r"^row 4 \(0009\): "):
+        import_ledger(engine, _csv(tmp_path, [GOOD[0], bad, today]), skip_bad=True, rejects=rejects)
+    with rejects.open(encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    assert [(r[0], r[1]) for r in rows[1:]] == [("3", "0003")]
+    assert [c.number for c in engine.list_cases()] == ["0001"]

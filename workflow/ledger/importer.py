@@ -31,7 +31,7 @@ from workflow.core.errors import (
 )
 from workflow.core.states import State
 from workflow.core.text import one_line
-from workflow.ledger.sheets import HEADERS, LedgerRow, Rejected, check_rows
+from workflow.ledger.sheets import HEADERS, LedgerRow, Rejected, check_rows, write_rejects
 from workflow.pipeline import Step
 from workflow.recompute import no_cycle_collection
 from workflow.store.ledger import CaseFacts, case_facts
@@ -82,8 +82,10 @@ def import_ledger(
     per_action: bool = False,
     progress: Callable[[int, int], None] | None = None,
     header_row: int | None = None,
+    rejects: Path | None = None,
 ) -> ImportReport:
-    """Import ``path`` into ``session`` (default: the current one): all or nothing unless ``skip_bad``.
+    """Import ``path`` into ``session`` (default: the current one): all or nothing unless ``skip_bad``
+    (the bad rows are then written to ``rejects``, when given, before any row is imported).
 
     The header is row ``header_row``, or the first of the first ten rows naming two known columns (a title row
     above it is passed over); other columns (序号, 备注, …) are not imported and are named in the report.
@@ -108,6 +110,8 @@ def import_ledger(
             "(fix them, or import the good rows with --skip-bad REJECTS.csv)",
             problems=[f"row {r.line}: {reason}" for r in bad for reason in r.reasons],
         )
+    if rejects is not None:  # before anything is written: a refusal while replaying leaves it complete
+        write_rejects(rejects, bad)
     report = ImportReport(
         rows=total, rejected=bad, header_row=checked.header_row, ignored_columns=list(checked.ignored)
     )
