@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +20,9 @@ from commands.app import (
     pass_app,
 )
 from workflow.reporting import text
+
+if TYPE_CHECKING:
+    from rules import RuleSet
 
 __all__ = ["COMMANDS"]
 
@@ -155,14 +159,36 @@ def rules() -> None:
     """Rule sets (办理规则): deadlines, calendar, lifecycle settings, escalation ladders."""
 
 
+def _check_templates(app: App, rs: RuleSet, source: str) -> None:
+    """Refuse a rule set whose ladder names a template neither shipped nor in the configured override folder
+    (its notices would all go dead at the first sweep)."""
+    from notifications import Renderer
+    from rules.errors import Problem, RuleSetInvalid
+
+    known = set(Renderer(app.notify_config().templates).names())
+    problems = [
+        Problem(
+            f"ladders.{kind}.steps[{i}].template",
+            f"no template {step.template!r} (jianyi templates check lists them)",
+        )
+        for kind, ladder in rs.ladders.items()
+        for i, step in enumerate(ladder.steps)
+        if step.template not in known
+    ]
+    if problems:
+        raise RuleSetInvalid(source=source, problems=problems)
+
+
 @rules.command("check")
 @click.argument("file", type=click.Path(dir_okay=False))
 @json_option
-def rules_check(file: str, as_json: bool) -> None:
-    """Validate a rule file; lists every problem with its key path."""
+@pass_app
+def rules_check(app: App, file: str, as_json: bool) -> None:
+    """Validate a rule file; lists every problem with its key path (a ladder's templates included)."""
     from rules import load_ruleset
 
     rs = load_ruleset(file)
+    _check_templates(app, rs, file)
     emit(
         as_json,
         {"ok": True, "id": rs.id, "version": rs.version},
@@ -204,6 +230,7 @@ def rules_apply(app: App, file: str, open_cases: bool, at: str | None, as_json: 
     from rules import load_ruleset
 
     rs = load_ruleset(file)
+    _check_templates(app, rs, file)
     report = app.engine().apply_ruleset(rs, open_cases=open_cases, at=app.when(at))
     data = {"ruleset": f"{rs.id}@{rs.version}", "open_cases": asdict(report) if report else None}
     emit(

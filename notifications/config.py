@@ -111,7 +111,9 @@ class NotifyConfig:
             channels["file"] = FileChannel(
                 directory if directory.is_absolute() or base is None else base / directory
             )
-        templates = data.get("templates")
+        templates = None if not data.get("templates") else Path(data["templates"])
+        if templates is not None and not templates.is_absolute() and base is not None:
+            templates = base / templates  # like every path of the file: from its own folder
         return cls(
             office_name=str(data.get("office_name", cls.office_name)),
             office_email=data.get("office_email"),
@@ -119,7 +121,7 @@ class NotifyConfig:
                 _positive(data.get("max_attempts", 5), "max_attempts", "a whole number, 1 or more")
             ),
             lease_seconds=_positive(data.get("lease_seconds", 300), "lease_seconds"),
-            templates=Path(templates) if templates else None,
+            templates=templates,
             digest=_flag(data.get("digest", False), "digest"),
             channels=channels,
         )

@@ -137,3 +137,42 @@ def test_calendar_load_refuses_a_broken_file(runner: CliRunner, db_path: Path, t
     result = run(runner, db_path, "calendar", "load", str(sheet))
     assert result.exit_code == 3
     assert "dates outside 2027: 2026-12-31" in result.stderr
+
+
+LADDER = (
+    'id = "national"\nversion = 2\nextends = "national"\n[[ladders.answer.steps]]\noffset = -5\n'
+    'action = "reminder"\nrecipients = ["main_unit"]\ntemplate = "{template}"\n'
+)
+
+
+def test_a_ladder_naming_a_missing_template_is_refused(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """A ladder step whose template exists neither among the shipped ones nor in the configured override folder
+    would make every notice of that step dead: `rules check` and `rules apply` refuse it (exit 3); with the
+    template in the override folder it is valid."""
+    rule = tmp_path / "rule.toml"
+    rule.write_text(LADDER.format(template="county_reminder"), encoding="utf-8")
+    for command in (["rules", "check", str(rule)], ["rules", "apply", str(rule)]):
+        result = run(runner, db_path, *command)
+        assert (result.exit_code, result.stderr) == (
+            3,
+            f"Error: rule set {rule}: 1 problem(s): ladders.answer.steps[0].template: no template "
+            "'county_reminder' (jianyi templates check lists them)\n",
+        )
+    assert json.loads(run(runner, db_path, "rules", "show", "--json").stdout)["version"] == 1
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "county_reminder.txt.j2").write_text(
+        '{% set subject = "提醒" %}请按时答复。', encoding="utf-8"
+    )
+    conf = tmp_path / "jianyi.toml"
+    conf.write_text('[notifications]\ntemplates = "tpl"\n', encoding="utf-8")
+    result = runner.invoke(cli, ["--db", str(db_path), "--config", str(conf), "rules", "check", str(rule)])
+    assert (result.exit_code, result.stdout) == (0, f"{rule}: valid rule set national@2\n")
+
+
+def test_every_shipped_profile_passes_rules_check(runner: CliRunner, db_path: Path) -> None:
+    """The shipped profiles name only shipped templates."""
+    for profile in sorted((Path(__file__).parents[2] / "rules" / "profiles").glob("*.toml")):
+        result = run(runner, db_path, "rules", "check", str(profile))
+        assert result.exit_code == 0, result.output
