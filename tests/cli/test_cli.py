@@ -596,3 +596,14 @@ def test_a_time_out_of_range_is_a_usage_error_in_one_line(
     assert message in error
     assert "Traceback" not in result.output
     assert _written(runner, case, "0001") == before
+
+
+def test_only_the_office_registers_a_suggestion(runner: CliRunner, db_path: Path) -> None:
+    """A deputy or a unit submitting is a permission matter (exit 6), not invalid input; nothing is written."""
+    for actor in ("deputy:张三", "unit:市交通运输局"):
+        result = runner.invoke(
+            cli, ["--db", str(db_path), "--as", actor, "submit", "0009", "--title", "甲", "--deputy", "张三"]
+        )
+        assert result.exit_code == 6, result.output
+        assert "may not 'submit': the office (代表工作机构) registers suggestions" in result.stderr
+    assert run(runner, db_path, "show", "0009").exit_code == 4

@@ -75,7 +75,7 @@ def submit(uow: UnitOfWork, cmd: Submit) -> None:
     if bad is not None:
         raise ValidationError(f"case number {uow.row['number']!r} holds a control character ({bad})")
     if uow.actor.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM):
-        raise ValidationError(f"{uow.actor} may not register suggestions: the office (代表工作机构) does")
+        raise uow.deny(Action.SUBMIT, "the office (代表工作机构) registers suggestions")
     lead = uow.store.deputy_id(cmd.deputy)
     signers = [
         uow.store.deputy_id(name) for name in dict.fromkeys(lines(cmd.co_signers)) if name != cmd.deputy
