@@ -19,7 +19,7 @@ import holidays
 
 from rules.errors import CalendarError
 
-__all__ = ["DayInfo", "WorkCalendar"]
+__all__ = ["DayInfo", "WorkCalendar", "library_notice_years"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,12 @@ class DayInfo:
     holiday: str | None  # the holiday's name when the day is an official day off
     makeup: bool  # an official make-up working day (调休上班日) on a weekend
     official: bool  # the day's year has a loaded official schedule
+
+
+@cache
+def library_notice_years() -> frozenset[int]:
+    """The years whose State Council notice the holidays library carries (its special days by year)."""
+    return frozenset(holidays.country_holidays("CN").special_public_holidays)
 
 
 @cache

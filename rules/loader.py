@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from rules.calendar import library_notice_years
 from rules.errors import Problem, RuleError, RuleSetInvalid
 from rules.model import RuleSet, YearSchedule
 
@@ -132,7 +133,15 @@ def _resolve(data: dict[str, Any], source: str, seen: tuple[str, ...] = ()) -> d
         raise RuleSetInvalid(source=source, problems=[Problem("extends", f"circular or too deep: {chain}")])
     base = _resolve(_toml(profiles[parent], f"profile {parent}"), f"profile {parent}", (*seen, parent))
     base = {k: v for k, v in base.items() if k not in {"id", "version", "name", "effective"}}
-    return _merge(base, data)
+    merged = _merge(base, data)
+    # a profile's official years add to its parent's (it names the notices it has, never fewer)
+    inherited = base.get("calendar", {}).get("official_years")
+    own = (
+        data.get("calendar", {}).get("official_years") if isinstance(data.get("calendar"), Mapping) else None
+    )
+    if isinstance(inherited, list) and isinstance(own, list):
+        merged["calendar"]["official_years"] = [*inherited, *own]
+    return merged
 
 
 def ruleset_from_data(data: Mapping[str, Any], source: str = "<data>") -> RuleSet:
@@ -145,7 +154,24 @@ def ruleset_from_data(data: Mapping[str, Any], source: str = "<data>") -> RuleSe
 
 def parse_ruleset(text: str, source: str = "<string>") -> RuleSet:
     """Parse TOML text into a validated rule set, resolving ``extends`` against the shipped profiles."""
-    return ruleset_from_data(_resolve(_toml(text, source), source), source)
+    rs = ruleset_from_data(_resolve(_toml(text, source), source), source)
+    _check_official_years(rs, source)
+    return rs
+
+
+def _check_official_years(rs: RuleSet, source: str) -> None:
+    """A year is official only with its State Council notice at hand: in the library, among the rule set's
+    schedules, or as its own days off and make-up days; otherwise its deadlines would silently stop being
+    marked provisional. (Checked where a rule file comes in; a rule set stored before is read as it is.)"""
+    cal = rs.calendar
+    given = set(cal.schedules) | {d.year for d in cal.extra_holidays} | {d.year for d in cal.extra_workdays}
+    bare = [y for y in cal.official_years if y not in library_notice_years() and y not in given]
+    if bare:
+        message = (
+            f"names {', '.join(map(str, bare))}, whose notice (放假调休安排) neither the library nor this rule set "
+            "gives: add its days (extra_holidays, extra_workdays) or load it with `jianyi calendar load`"
+        )
+        raise RuleSetInvalid(source=source, problems=[Problem("calendar.official_years", message)])
 
 
 def load_ruleset(path: str | Path) -> RuleSet:

@@ -211,6 +211,11 @@ class CalendarSettings(_Strict):
                 years.append(item)
         return years
 
+    @field_validator("official_years")
+    @classmethod
+    def _once_each(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))  # a profile's years add to its parent's: a year may come twice
+
 
 class LifecycleSettings(_Strict):
     """Lifecycle choices that differ between regions."""

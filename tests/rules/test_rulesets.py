@@ -139,3 +139,24 @@ def test_a_config_file_in_no_known_encoding_is_one_line(runner: CliRunner, tmp_p
         f"Error: Invalid value for --config: {conf}: not text in UTF-8, UTF-16 with a BOM, GB18030/GBK: "
         "save it as UTF-8\n",
     )
+
+
+def test_official_years_add_to_the_parents_and_need_their_notice() -> None:
+    """A profile's official years add to those it extends (2001–2026 stay official); a year named without its
+    notice (放假调休安排) in the library or the rule set is refused, since its deadlines would silently stop
+    being provisional; with its days given, it is official."""
+    from datetime import date
+
+    from rules import RuleSetInvalid, parse_ruleset
+
+    base = 'id = "county"\nversion = 1\nextends = "national"\n[calendar]\n'
+    with pytest.raises(RuleSetInvalid, match=r"calendar.official_years: names 2027, whose notice"):
+        parse_ruleset(base + "official_years = [2027]\n")
+    rs = parse_ruleset(
+        base
+        + 'official_years = [2027]\nextra_holidays = { 2027-02-08 = "春节" }\nextra_workdays = [2027-02-06]\n'
+    )
+    assert rs.calendar.official_years == list(range(2001, 2028))
+    assert rs.work_calendar.is_official(2026)
+    assert rs.work_calendar.is_official(2027)
+    assert not rs.work_calendar.is_working_day(date(2027, 2, 8))
