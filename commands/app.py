@@ -102,6 +102,10 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+class _ConfigRefused(click.ClickException):
+    exit_code = 2
+
+
 def read_config(path: str | None) -> dict[str, Any]:
     """The ``--config`` file: db, congress and actor (at the top or in ``[jianyi]``), the ``[notifications]``
     table, and ``base``, the file's directory; empty without a file."""
@@ -111,8 +115,7 @@ def read_config(path: str | None) -> dict[str, Any]:
 
     def refused(message: str) -> click.ClickException:
         """A usage error (exit 2) in one line: the file is named, the command's usage is not worth showing."""
-        kind: type[click.ClickException] = type("ConfigRefused", (click.ClickException,), {"exit_code": 2})
-        return kind(click.BadParameter(message, param_hint="--config").format_message())
+        return _ConfigRefused(click.BadParameter(message, param_hint="--config").format_message())
 
     try:
         data = tomllib.loads(read_text(path))  # UTF-8, UTF-16 with a BOM or GB18030, as rule files

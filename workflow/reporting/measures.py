@@ -224,16 +224,19 @@ def _measure(
         # SQLite would walk the assignments' (unit, until) index and fetch every row for its role; a plain scan
         # of the assignments (split ones are few), in order, is several times faster
         plain, link = ("", "JOIN") if raw.postgres else (" NOT INDEXED", "CROSS JOIN")
-        splits = (
+        split_units = (
             f"FROM assignments a{plain} {link} suggestions s ON s.id = a.suggestion_id "
-            f"JOIN sessions se ON se.id = s.session_id WHERE {where} AND a.role = 'split' AND a.until IS NULL "
+            "JOIN sessions se ON se.id = s.session_id "
         )
+        split_where = f"WHERE {where} AND a.role = 'split' AND a.until IS NULL "
         if group == "unit":
             queries = [
                 f"SELECT s.main_unit_id AS g, {_columns(rs, raw.postgres, timely=True)} {cases}"
                 f"WHERE {where} AND s.main_unit_id IS NOT NULL GROUP BY s.main_unit_id",
-                f"SELECT a.unit_id AS g, {_columns(rs, raw.postgres, timely=False, category=_SPLIT_CLASS)} "
-                f"{splits}GROUP BY a.unit_id",
+                # a split unit answers its own part with its own class: its latest answer's, not the case's
+                f"SELECT a.unit_id AS g, {_columns(rs, raw.postgres, timely=False, category='x.category')} "
+                f"{split_units}LEFT JOIN answers x ON x.id = (SELECT max(y.id) FROM answers y "
+                f"WHERE y.suggestion_id = s.id AND y.unit_id = a.unit_id) {split_where}GROUP BY a.unit_id",
             ]
         else:
             queries = [f"SELECT NULL AS g, {_columns(rs, raw.postgres, timely=True)} {cases}WHERE {where}"]
@@ -264,18 +267,11 @@ def _measure(
     return out
 
 
-# a split unit answers its own part with its own class: its latest answer's, not the case's last one
-_SPLIT_CLASS = (
-    "(SELECT x.category FROM answers x WHERE x.suggestion_id = s.id AND x.unit_id = a.unit_id "
-    "ORDER BY x.id DESC LIMIT 1)"
-)
-
-
 def _columns(rs: RuleSet, postgres: bool, *, timely: bool, category: str = "s.category") -> str:
     """The select list of one pass: the cases, the sum of days to their first answer and how many were
     answered, then one count per condition (in the order :func:`_add` reads them). Without ``timely`` the
     first-round timeliness counts are 0 (a split unit's come from its own deadlines); ``category`` is the
-    class a row counts with (a split unit's own, :data:`_SPLIT_CLASS`)."""
+    class a row counts with (a split unit's own answer's, ``x.category``)."""
     promise = ", ".join(f"'{c}'" for c in rs.lifecycle.promise_classes) or "''"
     answered = "s.first_answer_at IS NOT NULL"
     days = (
