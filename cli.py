@@ -102,7 +102,8 @@ class _Group(click.Group):
     "config_path",
     metavar="FILE",
     type=click.Path(dir_okay=False),
-    help="TOML file with defaults for db, congress and actor ([jianyi] table).",
+    help="TOML file with defaults for db, congress and actor ([jianyi] table), notices ([notifications]) "
+    "and the audit key ([audit] key_file).",
 )
 @click.option("--as", "actor", metavar="ACTOR", help="Who acts: office (default), unit:NAME or deputy:NAME.")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
@@ -135,6 +136,7 @@ def cli(
         debug=debug,
         notifications=conf.get("notifications", {}),
         config_dir=conf.get("base"),
+        audit=conf.get("audit", {}),
     )
 
 

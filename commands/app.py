@@ -7,6 +7,7 @@ The database stack is imported inside methods, so importing this module stays fa
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,9 +23,11 @@ if TYPE_CHECKING:
     from workflow import Actor, Engine
 
 __all__ = [
+    "AUDIT_KEY_ENV",
     "App",
     "AuditBroken",
     "CheckFailed",
+    "KeyRefused",
     "OnceCommand",
     "TemplatesBroken",
     "combine",
@@ -39,6 +42,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+AUDIT_KEY_ENV = "JIANYI_AUDIT_KEY"
 
 
 @dataclass
@@ -51,6 +55,7 @@ class App:
     debug: bool
     notifications: dict[str, Any] = field(default_factory=dict)
     config_dir: str | None = None
+    audit: dict[str, Any] = field(default_factory=dict)  # the [audit] table of --config
     _engine: Engine | None = field(default=None, repr=False)
 
     def engine(self, *, init_level: str | None = None) -> Engine:
@@ -91,6 +96,25 @@ class App:
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
 
+    def audit_key(self) -> bytes:
+        """The key of audit anchors: ``$JIANYI_AUDIT_KEY``, else ``key`` or ``key_file`` (a file holding it, its
+        path taken from the config's folder) in the ``[audit]`` table of ``--config``; refused when none is set."""
+        value = os.environ.get(AUDIT_KEY_ENV) or self.audit.get("key")
+        if value is None and self.audit.get("key_file") is not None:
+            path = Path(str(self.audit["key_file"])).expanduser()
+            if self.config_dir is not None and not path.is_absolute():
+                path = Path(self.config_dir) / path
+            try:
+                value = path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise KeyRefused(f"cannot read the audit key file {path}: {exc}") from None
+        if not value:
+            raise KeyRefused(
+                f"no audit key: set {AUDIT_KEY_ENV}, or key_file in the [audit] table of --config "
+                "(anchors are keyed so that nobody without the key can remake them)"
+            )
+        return str(value).encode("utf-8")
+
     def notify_config(self) -> NotifyConfig:
         """The ``[notifications]`` table of ``--config``, its relative paths taken from the file's directory."""
         from notifications import NotifyConfig
@@ -106,9 +130,15 @@ class _ConfigRefused(click.ClickException):
     exit_code = 2
 
 
+class KeyRefused(click.ClickException):
+    """No audit key, or one that cannot be read: one line, exit 2 (a matter of configuration)."""
+
+    exit_code = 2
+
+
 def read_config(path: str | None) -> dict[str, Any]:
     """The ``--config`` file: db, congress and actor (at the top or in ``[jianyi]``), the ``[notifications]``
-    table, and ``base``, the file's directory; empty without a file."""
+    and ``[audit]`` tables, and ``base``, the file's directory; empty without a file."""
     if path is None:
         return {}
     from rules.loader import TextUnreadable, read_text
@@ -124,12 +154,18 @@ def read_config(path: str | None) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise refused(f"cannot read {path}: {exc}") from None
     tables = set(data) - {"db", "congress", "actor"}
-    unknown_tables = tables - {"jianyi", "notifications"}
+    unknown_tables = tables - {"jianyi", "notifications", "audit"}
     section = {k: v for k, v in data.items() if k not in tables} | dict(data.get("jianyi", {}))
-    unknown = sorted((set(section) - {"db", "congress", "actor"}) | unknown_tables)
+    audit = dict(data.get("audit", {}))
+    unknown = sorted(
+        (set(section) - {"db", "congress", "actor"})
+        | unknown_tables
+        | {f"audit.{k}" for k in set(audit) - {"key", "key_file"}}
+    )
     if unknown:
         raise refused(f"unknown key(s) in {path}: {', '.join(unknown)}")
     section["notifications"] = dict(data.get("notifications", {}))
+    section["audit"] = audit
     section["base"] = str(Path(path).resolve().parent)
     return section
 
@@ -141,11 +177,15 @@ class CheckFailed(Exception):
 
 
 class AuditBroken(CheckFailed):
-    """``audit verify`` found altered or missing audit rows."""
+    """``audit verify`` found altered, missing or forged audit events or rows, or an anchor that is not
+    authentic."""
 
-    def __init__(self, *, cases: int) -> None:
-        self.cases = cases
-        super().__init__(f"audit trail broken in {cases} case(s)")
+    def __init__(self, *, cases: int, anchor: bool = False) -> None:
+        self.cases, self.anchor = cases, anchor
+        found = [f"audit trail broken in {cases} case(s)"] if cases else []
+        if anchor:
+            found.append("the anchor is not authentic (a wrong key, or the file was edited)")
+        super().__init__("; ".join(found))
 
 
 class TemplatesBroken(CheckFailed):

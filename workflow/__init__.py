@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rules._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from workflow.core.anchor import Anchor
     from workflow.core.audit import AuditProblem
     from workflow.core.clock import Clock, SystemClock, parse_instant
     from workflow.core.errors import (
@@ -23,14 +24,25 @@ if TYPE_CHECKING:
         WorkflowError,
     )
     from workflow.core.states import Action, ContactMethod, ContactStage, DeadlineStatus, Role, State
-    from workflow.core.views import Actor, Case, CaseEvent, Change, ConversionInfo, DeadlineInfo, HistoryEntry
+    from workflow.core.views import (
+        Actor,
+        AuditReport,
+        Case,
+        CaseEvent,
+        Change,
+        ConversionInfo,
+        DeadlineInfo,
+        HistoryEntry,
+    )
     from workflow.engine import AssignOrder, DeputyInfo, Engine, Promised, SessionInfo, UnitInfo
 
 __all__ = [
     "Action",
     "Actor",
+    "Anchor",
     "AssignOrder",
     "AuditProblem",
+    "AuditReport",
     "Case",
     "CaseEvent",
     "Change",
@@ -60,6 +72,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "Anchor": "workflow.core.anchor",
     "AuditProblem": "workflow.core.audit",
     "Clock": "workflow.core.clock",
     "SystemClock": "workflow.core.clock",
@@ -84,6 +97,7 @@ _WHERE = {
     "Role": "workflow.core.states",
     "State": "workflow.core.states",
     "Actor": "workflow.core.views",
+    "AuditReport": "workflow.core.views",
     "Case": "workflow.core.views",
     "ConversionInfo": "workflow.core.views",
     "CaseEvent": "workflow.core.views",

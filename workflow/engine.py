@@ -45,14 +45,25 @@ from workflow.actions import (
     Submit,
     Withdraw,
 )
+from workflow.core.anchor import Anchor, AnchorCheck
 from workflow.core.audit import AuditProblem
-from workflow.core.clock import Clock, SystemClock
-from workflow.core.errors import NotFound, NotInitialised
+from workflow.core.clock import FUTURE_SLACK, Clock, SystemClock, ensure_utc
+from workflow.core.errors import NotFound, NotInitialised, ValidationError
 from workflow.core.states import ContactMethod, ContactStage, State
 from workflow.core.text import checked_name
-from workflow.core.views import Actor, Case, CaseEvent, Change, DeadlineExplained, DueItem, HistoryEntry
+from workflow.core.views import (
+    Actor,
+    AuditReport,
+    Case,
+    CaseEvent,
+    Change,
+    DeadlineExplained,
+    DueItem,
+    HistoryEntry,
+)
 from workflow.pipeline import Pipeline
 from workflow.recompute import RecomputeReport
+from workflow.store import audits
 from workflow.store import db as _db
 from workflow.store.congresses import DEFAULT_CONGRESS, ensure_congress, find_congress
 from workflow.store.database import Database
@@ -657,6 +668,37 @@ class Engine:
         """The case's audit events, in order."""
         return self.queries.history(number, session=session)
 
-    def verify_audit(self) -> tuple[int, list[AuditProblem]]:
-        """Check every case's audit chain; returns (cases checked, problems)."""
-        return self.queries.verify_audit()
+    # ---- the audit trail ------------------------------------------------------------------------
+    def check_audit(self, *, anchor: Anchor | None = None, key: bytes | None = None) -> AuditReport:
+        """Check every case's hash chain, its rows against what its events recorded and its tallies against
+        its rows; with ``anchor`` (and the ``key`` it was made with), also what was deleted, rebuilt or forged
+        since it was taken (:mod:`workflow.core.anchor`)."""
+        check = None
+        if anchor is not None:
+            if key is None:
+                raise ValidationError("checking against an anchor needs the key it was made with")
+            check = AnchorCheck(anchor, key, FUTURE_SLACK)
+            if check.authentic and anchor.congress != self.congress:
+                msg = f"the anchor holds the cases of congress {anchor.congress!r}, not of {self.congress!r}"
+                raise ValidationError(msg)
+        return audits.check(self.db, self.congress_id, anchor=check)
+
+    def verify_audit(
+        self, *, anchor: Anchor | None = None, key: bytes | None = None
+    ) -> tuple[int, list[AuditProblem]]:
+        """:meth:`check_audit`, as (cases checked, problems)."""
+        report = self.check_audit(anchor=anchor, key=key)
+        return report.cases, list(report.problems)
+
+    def audit_anchor(self, key: bytes, *, now: datetime | None = None) -> Anchor:
+        """Every case's chain head now, under a Merkle root and an HMAC with ``key`` (at least 16 bytes): keep
+        it outside the database, and check against it with :meth:`check_audit`."""
+        at = ensure_utc(now or self.clock.now(), what="now")
+        return Anchor.make(
+            congress=self.congress,
+            database=self.url,
+            at=at,
+            zone=self.active_ruleset().zone,
+            cases=audits.heads(self.db, self.congress_id),
+            key=key,
+        )

@@ -325,7 +325,10 @@ def test_assign_batch_refuses_all_when_one_row_is_bad(
 
 def test_audit_verify_reports_and_fails_on_tampering(runner: CliRunner, case: Path) -> None:
     """A clean trail exits 0; a tampered one names the case and exits 9."""
-    assert run(runner, case, "audit", "verify").stdout == "1 case(s) checked, 0 problem(s)\n"
+    assert (
+        run(runner, case, "audit", "verify").stdout
+        == "1 case(s), 2 event(s) and 8 row(s) checked, 0 problem(s)\n"
+    )
     import sqlite3
 
     with sqlite3.connect(case) as conn:
@@ -395,7 +398,8 @@ def test_demo_builds_a_session_with_every_path(runner: CliRunner, tmp_path: Path
     again = runner.invoke(cli, ["demo", "--db", str(path), "--json"])
     assert again.exit_code == 0
     verify = runner.invoke(cli, ["--db", str(path), "--congress", data["congress"], "audit", "verify"])
-    assert verify.stdout.endswith("150 case(s) checked, 0 problem(s)\n")
+    assert verify.stdout.startswith("150 case(s), ")
+    assert verify.stdout.endswith(" row(s) checked, 0 problem(s)\n")
 
 
 def test_demo_never_overwrites_another_database(runner: CliRunner, case: Path) -> None:

@@ -203,7 +203,7 @@ def test_a_database_from_a_newer_jianyi_is_named_and_left_alone(runner: CliRunne
         result = runner.invoke(cli, ["--db", str(db_path), *command])
         assert result.exit_code == 1
         assert result.stderr == (
-            "Error: the database's schema (0099) is newer than this jianyi knows (0006): install the jianyi "
+            "Error: the database's schema (0099) is newer than this jianyi knows (0007): install the jianyi "
             "that wrote it\n"
         )
     assert wdb.current_revision(wdb.connect(db_path)) == "0099"

@@ -90,7 +90,7 @@ def submit(uow: UnitOfWork, cmd: Submit) -> None:
         "submitted_at": uow.at,
         "last_event_at": uow.at,
     }
-    case_id = uow.store.insert_case({c: uow.row[c] for c in _COLUMNS})
+    case_id = uow.insert_case({c: uow.row[c] for c in _COLUMNS})
     if case_id is None:  # the unique (session, number) index
         raise ValidationError(f"建议 {uow.label} already exists; numbers are unique within a session")
     uow.case_id = uow.row["id"] = case_id

@@ -2,6 +2,9 @@
 
 Each event's hash covers the previous hash and every stored field, so editing, reordering or deleting a
 row breaks the chain; the case row keeps the last sequence number and hash, so a deleted tail shows too.
+The first event of each step also stores the record of the rows the step wrote (``written``, see
+:mod:`workflow.core.records`), which its hash covers; events written before such records existed have none
+(NULL), and their hashes are computed as they always were.
 """
 
 from __future__ import annotations
@@ -18,9 +21,13 @@ __all__ = ["GENESIS", "AuditProblem", "audit_row", "canonical", "chain_hash", "i
 GENESIS = "0" * 64
 
 
+# one encoder for every canonical text (``json.dumps`` with options builds a new one at every call)
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical(data: Any) -> str:
     """The canonical JSON text of ``data`` (what is stored and hashed)."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(data)
 
 
 @lru_cache(maxsize=1024)
@@ -42,8 +49,10 @@ def chain_hash(
     to_state: str,
     round_: int,
     data: str,
+    written: str | None = None,
 ) -> str:
-    """The hash of one audit event, chained to ``prev`` (instants may come as :func:`instant_text` already)."""
+    """The hash of one audit event, chained to ``prev`` (instants may come as :func:`instant_text` already);
+    ``written``, the record of the rows its step wrote, enters the hash when there is one."""
     parts = (
         prev,
         str(case_id),
@@ -57,7 +66,8 @@ def chain_hash(
         str(round_),
         data,
     )
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    text = "\x1f".join(parts) if written is None else "\x1f".join((*parts, written))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def audit_row(
@@ -73,9 +83,11 @@ def audit_row(
     to_state: str,
     round_: int,
     data: str,
+    written: str | None,
     stored: tuple[Any, Any] | None = None,
 ) -> dict[str, Any]:
-    """One audit row, hashed and chained to ``prev``: the only place an audit row is made.
+    """One audit row, hashed and chained to ``prev``: the only place an audit row is made (``written``: the
+    record of the rows its step wrote, on the step's first event; ``""`` on its other events).
 
     ``stored``: the (at, recorded_at) values to store when the caller has them in the database's own form
     already (a bulk pass), while ``at`` and ``recorded_at`` may then be their :func:`instant_text`.
@@ -92,6 +104,7 @@ def audit_row(
         to_state=to_state,
         round_=round_,
         data=data,
+        written=written,
     )
     when, recorded = stored or (at, recorded_at)
     return {
@@ -105,6 +118,7 @@ def audit_row(
         "to_state": to_state,
         "round": round_,
         "data": data,
+        "written": written,
         "prev_hash": prev,
         "hash": digest,
     }
@@ -112,21 +126,36 @@ def audit_row(
 
 @dataclass(frozen=True, slots=True)
 class AuditProblem:
-    """A broken link in a case's audit chain."""
+    """A broken link in a case's audit chain, or a row that differs from what its events recorded (``table``
+    and ``row``: the row's table and id, or its ``audit_ref`` when it is gone); without a case (``number``
+    empty), a problem of the check itself (an anchor that is not authentic)."""
 
     session: str
     number: str
     seq: int | None
     problem: str
+    table: str | None = None
+    row: str | None = None
 
     def __str__(self) -> str:
-        where = f"event #{self.seq}" if self.seq is not None else "chain"
+        if not self.number:
+            return self.problem
+        event = f"event #{self.seq}" if self.seq is not None else ""
+        if self.table is not None:
+            where = f"{self.table} row {self.row}" + (f", {event}" if event else "")
+        else:
+            where = event or "chain"
         return f"建议 {self.session}/{self.number}: {where}: {self.problem}"
 
 
 def verify_chain(session: str, case: Any, events: list[Any]) -> list[AuditProblem]:
     """The problems of one case's audit chain (``case``: its row; ``events``: its audit rows, in order)."""
     found: list[AuditProblem] = []
+    if not events:
+        found.append(
+            AuditProblem(session, case.number, None, "no event: every case is registered by its first")
+        )
+        return found
     prev = GENESIS
     expected_seq = 1
     for ev in events:
@@ -151,6 +180,7 @@ def verify_chain(session: str, case: Any, events: list[Any]) -> list[AuditProble
             to_state=ev.to_state,
             round_=ev.round,
             data=ev.data,
+            written=ev.written,
         )
         if digest != ev.hash:
             found.append(

@@ -11,9 +11,11 @@ feedback): each is a *step* with its own time, actor, version and audit events (
 The store protocol (:class:`CaseStore`) names everything a step may read or change in the database.
 
 What a step reads is the database as it was before the unit of work, plus what the unit of work holds itself:
-its deadlines are settled in memory too, but an update (ending assignments, deciding return requests) does
-not reach rows the same unit of work buffered. No chain of steps needs that today (the ledger never
-reassigns); a row a later step must update goes in through :meth:`UnitOfWork.insert_now`.
+its deadlines are settled in memory too, and an update (ending assignments, deciding return requests) reaches
+the rows the same unit of work buffered as well as those in the database, so that what is written is what the
+step's audit record says (:mod:`workflow.core.records`): each step records the rows it inserts and updates
+and the case row's columns it sets, and its first audit event stores that record; the step's events are
+hashed when it ends (:meth:`UnitOfWork.end`), once the record is complete.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from rules import DeadlineKind, RuleSet, end_of_day
 from workflow.core.audit import audit_row, canonical
 from workflow.core.errors import PermissionDenied, TransitionNotAllowed, ValidationError
 from workflow.core.machine import CaseView, allowed_actions, fire, refusal_outside
+from workflow.core.records import ROW_TABLES, Written
 from workflow.core.states import Action, ActorKind, DeadlineStatus, Role, State
 from workflow.core.views import Actor, CaseEvent
 
@@ -132,6 +135,9 @@ class UnitOfWork:
         self.writes: list[Write] = []  # updates to make at flush, in order, before the inserts
         self.events: list[CaseEvent] = []
         self.step_events: list[CaseEvent] = []
+        # what the current step writes (its first event records it)
+        self.written = Written(row["audit_seq"] + 1)
+        self._unsealed: list[dict[str, Any]] = []  # the current step's audit events, hashed when it ends
         self._assignments: list[ActiveAssignment] | None = None
         self.actor: Actor = Actor.system()
         self.at: datetime = row["last_event_at"]
@@ -143,6 +149,7 @@ class UnitOfWork:
         case's last event is refused (the reminder sweep records what is due at its own clock)."""
         self.actor, self.at, self.now = actor, at, now
         self.step_events = []
+        self.written = Written(self.row["audit_seq"] + 1)
         if ordered:
             self.require_after(self.row["last_event_at"])
 
@@ -154,12 +161,30 @@ class UnitOfWork:
         self.set(version=version)
         if last_event:
             self.set(last_event_at=self.at)
+        self._seal()
         return version
+
+    def _seal(self) -> None:
+        """Hash the step's audit events, chained, the first with the record of what the step wrote."""
+        if not self._unsealed:
+            if self.written.ops:
+                msg = f"建议 {self.label}: a step wrote rows but recorded no audit event"
+                raise RuntimeError(msg)
+            return
+        record, prev = self.written.text(), self.row["audit_head"]
+        for i, event in enumerate(self._unsealed):
+            row = audit_row(prev=prev, written=record if i == 0 else "", **event)
+            self.add("audit_events", row)
+            prev = row["hash"]
+        self.set(audit_head=prev)
+        self._unsealed = []
+        self.written = Written(self.row["audit_seq"] + 1)
 
     def set(self, **values: Any) -> None:
         """Change columns of the case row."""
         self.changes.update(values)
         self.row.update(values)
+        self.written.set_case(values)
 
     @property
     def state(self) -> State:
@@ -304,26 +329,27 @@ class UnitOfWork:
         actor: Actor | None = None,
         encoded: str | None = None,
     ) -> None:
-        """Append one hash-chained audit event (``encoded``: ``canonical(data)`` when the caller has it)."""
+        """Append one audit event (``encoded``: ``canonical(data)`` when the caller has it); it is hashed and
+        chained when the step ends."""
         who = str(actor or self.actor)
         source, target = (before.value if before else None), after.value
         text = encoded if encoded is not None else canonical(data)
         seq: int = self.row["audit_seq"] + 1
-        row = audit_row(
-            prev=self.row["audit_head"],
-            case_id=self.case_id,
-            seq=seq,
-            at=self.at,
-            recorded_at=self.now,
-            actor=who,
-            action=action,
-            from_state=source,
-            to_state=target,
-            round_=self.round,
-            data=text,
+        self._unsealed.append(
+            {
+                "case_id": self.case_id,
+                "seq": seq,
+                "at": self.at,
+                "recorded_at": self.now,
+                "actor": who,
+                "action": action,
+                "from_state": source,
+                "to_state": target,
+                "round_": self.round,
+                "data": text,
+            }
         )
-        self.add("audit_events", row)
-        self.set(audit_seq=seq, audit_head=row["hash"])
+        self.set(audit_seq=seq)
         event = CaseEvent(
             case_id=self.case_id,
             number=self.row["number"],
@@ -407,6 +433,9 @@ class UnitOfWork:
         at once, those in the database at flush. With ``overdue``, those already past due take that status
         instead (a co-unit's opinion waived after its date was missed, not cancelled)."""
         wanted = {k.value for k in kinds}
+        self.written.settle(
+            wanted, status.value, self.at, unit_id, any_unit, None if overdue is None else overdue.value
+        )
         for d in self.inserts.get("deadlines", ()):
             if d["status"] != DeadlineStatus.OPEN.value or d["kind"] not in wanted:
                 continue
@@ -430,23 +459,42 @@ class UnitOfWork:
             )
 
     def update(self, table: str, where: dict[str, Any], **values: Any) -> None:
-        """Update the rows of ``table`` that match ``where`` (column = value) at flush."""
+        """Update the rows of ``table`` that match ``where`` (column = value; None is NULL): those this unit of
+        work buffered at once, those in the database at flush."""
+        self.written.update(table, where, values)
+        for row in self.inserts.get(table, ()):
+            if all(row.get(c) == v for c, v in where.items()):
+                row.update(values)
         if not self.inserted:
             self.writes.append(self.store.update(table, where, values))
 
     def move_deadline(self, deadline_id: int, values: Mapping[str, Any]) -> None:
         """Give a deadline in the database new ``values`` (column → value) at flush; its version goes up, so its
         reminders key anew."""
+        self.written.update("deadlines", {"id": deadline_id}, values)
         self.writes.append(self.store.move_deadline(deadline_id, values))
 
     # ---- rows and notices -----------------------------------------------------------------------
     def add(self, table: str, row: dict[str, Any]) -> None:
-        """Insert ``row`` into ``table`` at flush."""
+        """Insert ``row`` into ``table`` at flush (a row of the case's data is recorded, and gets its
+        ``audit_ref``)."""
+        if table in ROW_TABLES:
+            self.written.insert(table, row)
         self.inserts.setdefault(table, []).append(row)
 
     def insert_now(self, table: str, row: dict[str, Any]) -> int:
         """Insert ``row`` now, for its id (a later row refers to it); returns the id."""
+        if table in ROW_TABLES:
+            self.written.insert(table, row)
         return self.store.insert(table, row)
+
+    def insert_case(self, row: dict[str, Any]) -> int | None:
+        """Insert the case row now (its id is needed by every other row); its id, or None when its number is
+        taken in its session. Its columns are recorded as set by the step."""
+        case_id = self.store.insert_case(row)
+        if case_id is not None:  # a column left out of the record is NULL
+            self.written.set_case({column: value for column, value in row.items() if value is not None})
+        return case_id
 
     def notify(
         self,

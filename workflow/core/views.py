@@ -6,12 +6,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from workflow.core.anchor import Anchor
+from workflow.core.audit import AuditProblem
 from workflow.core.states import ActorKind
 
 WINDOW_KINDS = frozenset({"return_window"})  # deadlines that are windows, not obligations
 
 __all__ = [
     "Actor",
+    "AuditReport",
     "Case",
     "CaseEvent",
     "Change",
@@ -288,3 +291,49 @@ class DueItem:
         """A JSON-ready dict."""
         out: dict[str, Any] = _json(asdict(self))
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """What the audit check found: how much it compared, what the records do not cover, and the problems."""
+
+    cases: int
+    events: int
+    rows: int  # rows compared with their events' records (each case row included)
+    uncovered_events: int  # events written before records of rows existed
+    uncovered_rows: int  # rows written by those events
+    problems: tuple[AuditProblem, ...]
+    anchor: Anchor | None = None
+    anchor_authentic: bool | None = None  # None: no anchor given
+
+    def checked(self) -> str:
+        """What was checked, for the summary line (``… checked, N problem(s)``)."""
+        text = f"{self.cases} case(s), {self.events} event(s) and {self.rows} row(s)"
+        if self.uncovered_events:
+            text += (
+                f" ({self.uncovered_events} event(s) and {self.uncovered_rows} row(s) from before row records, "
+                "chain only)"
+            )
+        if self.anchor is not None:
+            text += f" against the anchor of {self.anchor.local} ({self.anchor.fingerprint})"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (problems as the lines the text shows)."""
+        data: dict[str, Any] = {
+            "checked": self.cases,
+            "events": self.events,
+            "rows": self.rows,
+            "uncovered_events": self.uncovered_events,
+            "uncovered_rows": self.uncovered_rows,
+        }
+        if self.anchor is not None:
+            data["anchor"] = {
+                "at": self.anchor.content["at"],
+                "local": self.anchor.local,
+                "cases": len(self.anchor.cases),
+                "root": self.anchor.root,
+                "fingerprint": self.anchor.fingerprint,
+                "authentic": self.anchor_authentic,
+            }
+        return data

@@ -53,6 +53,12 @@ def _instant(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCInstant, nullable=nullable, index=index)
 
 
+def _audit_ref() -> Any:
+    """The row's place in its case's audit records: ``SEQ.K``, the K-th row of its table that the step beginning
+    with event #SEQ inserted (:mod:`workflow.core.records`); NULL on rows written before records existed."""
+    return Field(default=None, max_length=20)
+
+
 def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
     return Field(
         default=None,
@@ -196,6 +202,7 @@ class SuggestionSigner(SQLModel, table=True):
     suggestion_id: int = Field(foreign_key="suggestions.id", primary_key=True)
     deputy_id: int = Field(foreign_key="deputies.id", primary_key=True, index=True)
     position: int = 0
+    audit_ref: str | None = _audit_ref()
 
 
 class Assignment(SQLModel, table=True):
@@ -214,6 +221,7 @@ class Assignment(SQLModel, table=True):
     round: int = 1
     since: datetime = _instant()
     until: datetime | None = _instant(nullable=True)
+    audit_ref: str | None = _audit_ref()
 
 
 class ReturnRequest(SQLModel, table=True):
@@ -230,6 +238,7 @@ class ReturnRequest(SQLModel, table=True):
     status: str = Field(default=ReturnStatus.PENDING.value, max_length=10)
     decided_at: datetime | None = _instant(nullable=True)
     decision_reason: str | None = Field(default=None, sa_type=Text)
+    audit_ref: str | None = _audit_ref()
 
 
 class Opinion(SQLModel, table=True):
@@ -243,6 +252,7 @@ class Opinion(SQLModel, table=True):
     round: int = 1
     text: str = Field(sa_type=Text)
     at: datetime = _instant()
+    audit_ref: str | None = _audit_ref()
 
 
 class Contact(SQLModel, table=True):
@@ -262,6 +272,7 @@ class Contact(SQLModel, table=True):
     stage: str = Field(max_length=10)
     note: str = Field(default="", sa_type=Text)
     at: datetime = _instant()
+    audit_ref: str | None = _audit_ref()
 
 
 class Answer(SQLModel, table=True):
@@ -277,6 +288,7 @@ class Answer(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     overrides: str = Field(default="[]", sa_type=Text)  # JSON: co-units answered without, with reasons
     at: datetime = _instant()
+    audit_ref: str | None = _audit_ref()
 
 
 class Promise(SQLModel, table=True):
@@ -291,6 +303,7 @@ class Promise(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     due: date
     status: str = Field(default="open", max_length=10)
+    audit_ref: str | None = _audit_ref()
 
 
 class Conversion(SQLModel, table=True):
@@ -305,6 +318,7 @@ class Conversion(SQLModel, table=True):
     evidence: str = Field(sa_type=Text)
     actor: str = Field(max_length=220)
     at: datetime = _instant(index=True)
+    audit_ref: str | None = _audit_ref()
 
 
 class Feedback(SQLModel, table=True):
@@ -326,6 +340,7 @@ class Feedback(SQLModel, table=True):
     result: str | None = Field(default=None, max_length=12)
     comment: str = Field(default="", sa_type=Text)
     at: datetime = _instant()
+    audit_ref: str | None = _audit_ref()
 
 
 class Deadline(SQLModel, table=True):
@@ -359,6 +374,7 @@ class Deadline(SQLModel, table=True):
     # when the reminder sweep must look at this deadline next (a ladder step or the window's end may be due
     # then; never later than that); NULL once the deadline is settled or nothing is left to do
     next_step_at: datetime | None = _instant(nullable=True)
+    audit_ref: str | None = _audit_ref()
 
 
 class Outbox(SQLModel, table=True):
@@ -405,6 +421,9 @@ class AuditEvent(SQLModel, table=True):
     to_state: str = Field(max_length=20)
     round: int = 1
     data: str = Field(default="{}", sa_type=Text)  # canonical JSON
+    # the record of the rows the event's step wrote (workflow.core.records), on its first event ("" on the others);
+    # NULL on events written before records existed
+    written: str | None = Field(default=None, sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 

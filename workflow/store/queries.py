@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from rules import DeadlineKind
-from workflow.core.audit import AuditProblem, verify_chain
 from workflow.core.clock import Clock, ensure_utc
 from workflow.core.errors import NotFound, ValidationError
 from workflow.core.machine import allowed_actions
@@ -331,36 +330,3 @@ class Queries:
                 )
                 for r in rows
             ]
-
-    def verify_audit(self) -> tuple[int, list[AuditProblem]]:
-        """Check every case's audit chain; returns (cases checked, problems)."""
-        problems: list[AuditProblem] = []
-        checked = 0
-        with self.db.reading() as conn:
-            sessions = {r.id: r.name for r in conn.execute(select(SESSIONS.c.id, SESSIONS.c.name))}
-            cases = conn.execute(
-                select(
-                    SUGGESTIONS.c.id,
-                    SUGGESTIONS.c.session_id,
-                    SUGGESTIONS.c.number,
-                    SUGGESTIONS.c.audit_seq,
-                    SUGGESTIONS.c.audit_head,
-                    SUGGESTIONS.c.state,
-                )
-                .join(SESSIONS, SESSIONS.c.id == SUGGESTIONS.c.session_id)
-                .where(SESSIONS.c.congress_id == self.directory.congress_id)
-                .order_by(SUGGESTIONS.c.id)
-            ).all()
-            by_case: dict[int, list[Any]] = {}
-            for chunk in range(0, len(cases), 500):
-                part = [c.id for c in cases[chunk : chunk + 500]]
-                for ev in conn.execute(
-                    select(AUDIT)
-                    .where(AUDIT.c.suggestion_id.in_(part))
-                    .order_by(AUDIT.c.suggestion_id, AUDIT.c.seq)
-                ):
-                    by_case.setdefault(ev.suggestion_id, []).append(ev)
-            for c in cases:
-                checked += 1
-                problems.extend(verify_chain(sessions.get(c.session_id, "?"), c, by_case.get(c.id, [])))
-        return checked, problems

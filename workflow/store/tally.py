@@ -28,9 +28,30 @@ from functools import cache
 from workflow.core.states import FACE_TO_FACE
 from workflow.store.sql import Raw
 
-__all__ = ["refresh", "refresh_set", "refresh_sql"]
+__all__ = ["TALLIES", "derived_sql", "refresh", "refresh_set", "refresh_sql"]
 
 CHUNK = 500  # case ids per statement
+
+
+_FACE = ", ".join(f"'{m.value}'" for m in sorted(FACE_TO_FACE))
+_FIRST = "(SELECT min(x.at) FROM answers x WHERE x.suggestion_id = suggestions.id)"
+
+# each tally and the expression that derives it from the tables (in a statement on ``suggestions``: the
+# subqueries read the tables by ``suggestions.id``)
+TALLIES: dict[str, str] = {
+    "first_answer_at": _FIRST,
+    "rating": "(SELECT f.rating FROM feedback f WHERE f.suggestion_id = suggestions.id ORDER BY f.id DESC LIMIT 1)",
+    "contact_level": "COALESCE((SELECT max(CASE WHEN c.method IN "
+    f"({_FACE}) THEN 2 ELSE 1 END) FROM contacts c WHERE c.suggestion_id = suggestions.id "
+    f"AND c.at <= {_FIRST}), 0)",
+    "answer_met": "COALESCE((SELECT max(CASE WHEN d.late THEN 2 ELSE 1 END) FROM deadlines d "
+    "WHERE d.suggestion_id = suggestions.id AND d.kind = 'answer' AND d.round = 1 AND d.status = 'met'), 0)",
+    "main_unit_id": "(SELECT min(a.unit_id) FROM assignments a WHERE a.suggestion_id = suggestions.id "
+    "AND a.until IS NULL AND a.role = 'main')",
+    # status inside the aggregate: as a condition, SQLite would walk the (status, due_at) index for the minimum
+    "answer_due_at": "(SELECT min(CASE WHEN d.status = 'open' THEN d.due_at END) FROM deadlines d "
+    "WHERE d.suggestion_id = suggestions.id AND d.kind = 'answer' AND d.round = 1)",
+}
 
 
 @cache
@@ -38,23 +59,16 @@ def refresh_set() -> str:
     """The ``SET`` list that recomputes a case's tallies (in an ``UPDATE suggestions``: the subqueries read the
     tables by ``suggestions.id``; the compare-and-set of a flushed case carries it, so that an action writes its
     case row once)."""
-    face = ", ".join(f"'{m.value}'" for m in sorted(FACE_TO_FACE))
-    first = "(SELECT min(x.at) FROM answers x WHERE x.suggestion_id = suggestions.id)"
-    return (
-        f"first_answer_at = {first}, "
-        "rating = (SELECT f.rating FROM feedback f WHERE f.suggestion_id = suggestions.id "
-        "ORDER BY f.id DESC LIMIT 1), "
-        "contact_level = COALESCE((SELECT max(CASE WHEN c.method IN "
-        f"({face}) THEN 2 ELSE 1 END) FROM contacts c WHERE c.suggestion_id = suggestions.id "
-        f"AND c.at <= {first}), 0), "
-        "answer_met = COALESCE((SELECT max(CASE WHEN d.late THEN 2 ELSE 1 END) FROM deadlines d "
-        "WHERE d.suggestion_id = suggestions.id AND d.kind = 'answer' AND d.round = 1 AND d.status = 'met'), 0), "
-        "main_unit_id = (SELECT min(a.unit_id) FROM assignments a WHERE a.suggestion_id = suggestions.id "
-        "AND a.until IS NULL AND a.role = 'main'), "
-        # status inside the aggregate: as a condition, SQLite would walk the (status, due_at) index for the minimum
-        "answer_due_at = (SELECT min(CASE WHEN d.status = 'open' THEN d.due_at END) FROM deadlines d "
-        "WHERE d.suggestion_id = suggestions.id AND d.kind = 'answer' AND d.round = 1)"
-    )
+    return ", ".join(f"{column} = {expression}" for column, expression in TALLIES.items())
+
+
+@cache
+def derived_sql(where: str) -> str:
+    """Each case's id, its tallies as stored and as the tables give them now (``derived_`` + the column), for
+    the cases ``where`` selects (the audit check compares them)."""
+    stored = ", ".join(TALLIES)
+    derived = ", ".join(f"{expression} AS derived_{column}" for column, expression in TALLIES.items())
+    return f"SELECT id, {stored}, {derived} FROM suggestions WHERE {where}"
 
 
 @cache
