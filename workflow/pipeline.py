@@ -15,7 +15,17 @@ from datetime import datetime
 from typing import Any
 
 from rules import RuleSet
-from workflow.actions import Command, Submit, handler_for, new_case_row
+from workflow.actions import (
+    Command,
+    Convert,
+    Extend,
+    Reassign,
+    RefuseReturn,
+    RequestReturn,
+    Submit,
+    handler_for,
+    new_case_row,
+)
 from workflow.core.clock import FUTURE_SLACK, Clock, ensure_utc, not_future
 from workflow.core.errors import Conflict, ValidationError, WorkflowError
 from workflow.core.states import State
@@ -29,14 +39,20 @@ from workflow.store.rulesets import RuleSets
 
 __all__ = ["Batch", "Pipeline", "Step"]
 
+# commands that read or update rows an earlier step of the same unit of work may have buffered (return requests,
+# assignments, deadlines, promises): in a replayed history, what came before them is flushed first (:meth:`Batch.checkpoint`)
+_SEES_WRITTEN = (RequestReturn, RefuseReturn, Reassign, Extend, Convert)
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One action of a replayed history: the command, when it happened, and the state it needs (else skipped)."""
+    """One action of a replayed history: the command, when it happened, the state it needs (else skipped) and
+    who did it (default: the replay's actor)."""
 
     command: Command
     at: datetime
     needs: State | None = None
+    actor: Actor | None = None
 
 
 @dataclass
@@ -47,6 +63,7 @@ class Batch:
     store: CaseStore
     works: list[UnitOfWork] = field(default_factory=list)
     active: RuleSet | None = None  # the congress's active rule set, read once for new cases that go on
+    flushed: list[UnitOfWork] = field(default_factory=list)  # written early (:meth:`checkpoint`), to publish
 
     def open(self, row: dict[str, Any], session_name: str, *, inserted: bool = False) -> UnitOfWork:
         """A unit of work on the case ``row`` (locked by the caller), flushed with the batch."""
@@ -68,6 +85,16 @@ class Batch:
         if self.active is not None:
             row |= {"active_ruleset_id": self.active.id, "active_ruleset_version": self.active.version}
         return self.open(row, session[1], inserted=True)
+
+    def checkpoint(self, work: UnitOfWork, *, what: str) -> UnitOfWork:
+        """Write what ``work`` holds now, within the transaction, and go on with a new unit of work on its case,
+        which reads those rows as written (a step reading or updating rows an earlier step buffered needs it)."""
+        flush(self.store.raw, [work], what=what)
+        self.works.remove(work)
+        self.flushed.append(work)
+        row = self.store.load(self.pipeline.directory.congress_id, str(work.row["number"]), work.session_name)
+        assert row is not None  # locked by this transaction, which has just written it
+        return self.open(row, str(row.pop("session_name")))
 
     def drop(self, work: UnitOfWork) -> None:
         """Leave ``work`` out of the flush (it failed; nothing of it was written)."""
@@ -142,7 +169,7 @@ class Pipeline:
             batch = Batch(self, CaseStore(conn, self.directory, self.db.dialect))
             yield batch
             flush(batch.store.raw, batch.works, what=what)
-        for work in batch.works:
+        for work in [*batch.flushed, *batch.works]:
             self.publish(work.events)
 
     # ---- one action ----------------------------------------------------------------------------
@@ -242,5 +269,7 @@ class Pipeline:
                 for step in steps:
                     if step.needs is not None and work.state is not step.needs:
                         continue
+                    if isinstance(step.command, _SEES_WRITTEN):
+                        work = batch.checkpoint(work, what="ledger import")
                     at, now = self.when(step.at)
-                    batch.apply(work, step.command, actor=who, at=at, now=now)
+                    batch.apply(work, step.command, actor=step.actor or who, at=at, now=now)
