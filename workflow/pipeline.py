@@ -255,11 +255,15 @@ class Pipeline:
         *,
         session: str | None = None,
         actor: Actor | None = None,
-    ) -> None:
+        names: tuple[Sequence[str], Sequence[str]] = ((), ()),
+    ) -> tuple[list[str], list[str]]:
         """Register each ``(number, submit, at, steps)`` case and run its steps, in one transaction: the ledger
-        import's batches. Any refusal stops the whole batch; nothing of it is written."""
+        import's batches. The units and deputies of ``names`` (units, deputies) the congress lacks are added
+        first, in the same transaction. Any refusal stops the whole batch; nothing of it is written. Returns the
+        units and deputies added."""
         who = actor or Actor.office()
         with self.batch(what="ledger import") as batch:
+            added = self.directory.add_missing(batch.store.conn, *names)
             where = self.directory.session_ref(batch.store.conn, session)
             batch.active = self.rules.active(batch.store.conn)  # their assignments pin it
             for number, submit, submitted_at, steps in histories:
@@ -273,3 +277,4 @@ class Pipeline:
                         work = batch.checkpoint(work, what="ledger import")
                     at, now = self.when(step.at)
                     batch.apply(work, step.command, actor=step.actor or who, at=at, now=now)
+        return added

@@ -142,21 +142,6 @@ def import_ledger(
     report = ImportReport(
         rows=total, rejected=bad, header_row=checked.header_row, ignored_columns=list(checked.ignored)
     )
-    known_units = {u.name for u in engine.units()}
-    known_deputies = {d.name for d in engine.deputies()}
-    for row in good:
-        history = histories.get(row.number)
-        units = [row.main_unit, *row.co_units, *(history.units() if history else ())]
-        for unit in units:
-            if unit and unit not in known_units:
-                engine.add_unit(unit)
-                known_units.add(unit)
-                report.units_created.append(unit)
-        for deputy in (row.deputy, *row.co_signers, *(history.deputies() if history else ())):
-            if deputy not in known_deputies:
-                engine.add_deputy(deputy)
-                known_deputies.add(deputy)
-                report.deputies_created.append(deputy)
     replays = {
         r.number: histories[r.number] for r in good if r.number in histories and r.number not in existing
     }
@@ -229,7 +214,7 @@ def _import_rows(
     def flush() -> None:
         nonlocal done
         if batch:
-            _replay_batch(engine, rs, batch, session, per_action=per_action, replays=replays)
+            _replay_batch(engine, rs, batch, session, report, per_action=per_action, replays=replays)
             report.created += len(batch)
             done += len(batch)
             batch.clear()
@@ -243,7 +228,7 @@ def _import_rows(
                 flush()
             continue
         flush()
-        if _replay(engine, rs, row, existing[row.number], session):
+        if _replay(engine, rs, row, existing[row.number], session, report):
             report.advanced += 1
         else:
             report.unchanged += 1
@@ -258,30 +243,42 @@ def _replay_batch(
     rs: RuleSet,
     rows: Sequence[LedgerRow],
     session: str | None,
+    report: ImportReport,
     *,
     per_action: bool,
     replays: dict[str, CaseHistory],
 ) -> None:
-    """Replay new cases in one transaction through the pipeline: each row's commands run on its case with the
-    row's dates (:meth:`~workflow.pipeline.Pipeline.replay`), and everything is written in one statement per
-    table.
+    """Replay new cases in one transaction through the pipeline: the units and deputies they name that the
+    congress lacks are added, and each row's commands run on its case with the row's dates
+    (:meth:`~workflow.pipeline.Pipeline.replay`); everything is written in one statement per table.
 
     When the lifecycle refuses any row, the batch is rolled back and its rows replayed one row (one
     transaction) at a time, so that the rows before the refused one are imported, the refused row writes
-    nothing, and the error names that row.
+    nothing (not the units or deputies only it names either), and the error names that row.
     """
     if per_action:
         for row in rows:
-            _replay(engine, rs, row, None, session, replays.get(row.number))
+            _replay(engine, rs, row, None, session, report, replays.get(row.number))
         return
     histories = [_history(rs, row, replays.get(row.number)) for row in rows]
+    names = [_names(row, replays.get(row.number)) for row in rows]
+
+    def replay(which: Sequence[int]) -> None:
+        added = engine.pipeline.replay(
+            [histories[i] for i in which],
+            session=session,
+            names=([u for i in which for u in names[i][0]], [d for i in which for d in names[i][1]]),
+        )
+        report.units_created += added[0]
+        report.deputies_created += added[1]
+
     try:
         with no_cycle_collection():
-            engine.pipeline.replay(histories, session=session)
+            replay(range(len(rows)))
     except WorkflowError:
-        for row, history in zip(rows, histories, strict=True):
+        for i, row in enumerate(rows):
             try:
-                engine.pipeline.replay([history], session=session)
+                replay([i])
             except (
                 ValidationError,
                 TransitionNotAllowed,
@@ -293,6 +290,16 @@ def _replay_batch(
                     "nothing; correct it and import the file again (cases already in gain only what they lack)"
                 )
                 raise ValidationError(msg) from exc
+
+
+def _names(row: LedgerRow, history: CaseHistory | None) -> tuple[list[str], list[str]]:
+    """The units and the deputies ``row`` (and its history) name."""
+    units = [u for u in (row.main_unit, *row.co_units) if u]
+    deputies = [row.deputy, *row.co_signers]
+    if history is not None:
+        units += history.units()
+        deputies += history.deputies()
+    return units, deputies
 
 
 def _history(
@@ -394,12 +401,18 @@ def _replay(
     row: LedgerRow,
     have: CaseFacts | None,
     session: str | None,
+    report: ImportReport,
     history: CaseHistory | None = None,
 ) -> int:
     """Drive the case through the steps the row (or, for a new case, its ``history``) records and the case
-    lacks, one action (one transaction) at a time; returns how many ran."""
+    lacks, one action (one transaction) at a time, after adding the units and deputies it names that the
+    congress lacks; returns how many ran."""
     steps = 0
     try:
+        with engine.db.transaction() as conn:
+            added = engine.directory.add_missing(conn, *_names(row, history))
+        report.units_created += added[0]
+        report.deputies_created += added[1]
         if have is None:
             _, submit, at, planned = _history(rs, row, history)
             engine.run(row.number, submit, at=at, session=session)

@@ -6,7 +6,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -479,6 +479,7 @@ def _validate(
     for key in ("number", "title", "deputy"):
         if not cells.get(key):
             problems.append(f"{col(key)}: empty")
+    problems += _name_problems(cells, col)
     dates: dict[str, date | None] = {}
     for key in _DATE_COLUMNS:
         value = cells.get(key, "")
@@ -559,6 +560,43 @@ def _validate(
         ),
         [],
     )
+
+
+# the cells naming something, with what each name is and where it is stored (table, column): checked before
+# anything is written, as `unit add` and `deputy add` check a name typed
+_NAMES = (
+    ("number", "number", "suggestions", "number"),
+    ("title", "title", "suggestions", "title"),
+    ("deputy", "deputy", "deputies", "name"),
+    ("co_signers", "deputy", "deputies", "name"),
+    ("main_unit", "unit", "units", "name"),
+    ("co_units", "unit", "units", "name"),
+)
+
+
+def _name_problems(cells: dict[str, str], col: Callable[[str], str]) -> list[str]:
+    """What is wrong with the names in ``cells``: a control character (an escape code, a line break in a name),
+    or a name longer than its column holds."""
+    from workflow.core.text import control_character
+    from workflow.store.models import too_long
+
+    problems = []
+    for key, what, table, column in _NAMES:
+        text = cells.get(key, "")
+        names = split_names(text) if key in ("co_signers", "co_units") else ((text,) if text else ())
+        for name in names:
+            bad = None if key == "title" else control_character(name)
+            if bad is not None:
+                problems.append(
+                    f"{col(key)}: {what} {name!r} holds a control character ({bad}); type it on one line"
+                )
+                continue
+            long = too_long(table, {column: name})
+            if long is not None:
+                problems.append(
+                    f"{col(key)}: {what} {name[:20]!r}…: {long.replace(column + ' is', 'it is', 1)}"
+                )
+    return problems
 
 
 def split_names(text: str) -> tuple[str, ...]:
