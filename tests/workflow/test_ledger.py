@@ -519,3 +519,11 @@ def test_the_rejects_file_is_complete_even_when_a_later_row_is_refused(
         rows = list(csv.reader(f))
     assert [(r[0], r[1]) for r in rows[1:]] == [("3", "0003")]
     assert [c.number for c in engine.list_cases()] == ["0001"]
+
+
+def test_a_b_row_is_answered_without_promises_and_the_audit_says_why(engine: Engine, tmp_path: Path) -> None:
+    """A 台账 holds no promised items: its B answers pass the rule that asks for them, saying so in the audit."""
+    import_ledger(engine, _csv(tmp_path, [GOOD[0]]))
+    (answer,) = [e for e in engine.history("0001") if e.action == "answer"]
+    assert (answer.data["category"], answer.data["promises"]) == ("B", [])
+    assert answer.data["no_promises"] == "台账导入：承诺事项未在台账登记"

@@ -257,6 +257,7 @@ def _command(
                 data.get("unit"),
                 promises,
                 dict(data.get("without_opinion", {})),
+                data.get("no_promises", ""),
             )
         case Action.FEEDBACK:
             attitude, result = snap.feedback.get((cid, at), (None, None))

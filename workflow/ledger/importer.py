@@ -60,13 +60,15 @@ BATCH = 500  # new cases replayed per transaction
 # what the replayed actions say of themselves
 _ANSWER = "（台账导入）"
 _WAIVED = "台账导入：会办意见未在台账登记"
+_NO_PROMISES = "台账导入：承诺事项未在台账登记"
 _UNSATISFIED = "台账导入：代表不满意"
 _CLOSED = "台账导入：办结"
 _CONVERTED = "台账导入"
 # what a case imported from its 台账 row alone lacks, said in the report
 DEFAULTED = (
     "co-unit opinions waived (会办意见 not in the 台账)",
-    "no contacts, extensions, promises, split units or withdrawals",
+    "no contacts, extensions, split units or withdrawals",
+    "B answers without their promised items (not in the 台账)",
     "not key, not complex, not confidential; no content text",
 )
 
@@ -334,7 +336,9 @@ def _steps(rs: RuleSet, row: LedgerRow, have: CaseFacts) -> list[Step]:
         steps.append(Step(Assign(row.main_unit, row.co_units), _at(rs, row.assigned_at, "assign")))
     if row.answered_at and row.category and not have.answered:
         waived = dict.fromkeys(row.co_units, _WAIVED)
-        command = Answer(row.category, _ANSWER, row.main_unit, without_opinion=waived)
+        command = Answer(
+            row.category, _ANSWER, row.main_unit, without_opinion=waived, no_promises=_NO_PROMISES
+        )
         steps.append(Step(command, _at(rs, row.answered_at, "answer")))
     if row.feedback_at and row.rating and not have.feedback:
         comment = _UNSATISFIED if row.rating == "unsatisfied" else ""
