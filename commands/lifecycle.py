@@ -187,7 +187,12 @@ ACTIONS = (
         ),
         click.option("--text", required=True, help="The answer."),
         click.option("--unit", metavar="UNIT", help="The answering unit [acting unit, or the main unit]."),
-        _many("--promise", "promises", "TEXT", "A promised item (B); pair with --due."),
+        _many(
+            "--promise",
+            "promises",
+            "TEXT",
+            "A promised item; pair with --due. A B answer needs one (rule set: lifecycle.promise_required).",
+        ),
         _many("--due", "dues", "DATE", "The promised date of the --promise before it."),
         _many(
             "--without-opinion",
