@@ -25,6 +25,7 @@ __all__ = [
     "App",
     "AuditBroken",
     "CheckFailed",
+    "Choice",
     "OnceCommand",
     "TemplatesBroken",
     "combine",
@@ -194,6 +195,13 @@ def write_output(output: str | None, body: str | bytes) -> None:
 
 
 # ---- common options -------------------------------------------------------------------------------
+class Choice(click.Choice[str]):
+    """A choice whose refusal is one line: click lists a missing option's choices one per line."""
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        return "Choose from: " + ", ".join(str(c) for c in self.choices)
+
+
 class OnceCommand(click.Command):
     """A command whose single-value options are given at most once: a repeated one (``--main X --main Y``) is
     a usage error naming the option, where click would silently keep the last value. Repeatable options

@@ -12,6 +12,7 @@ import click
 
 from commands.app import (
     App,
+    Choice,
     combine,
     emit,
     header_row_option,
@@ -39,7 +40,7 @@ output_options = combine(
     click.option(
         "--format",
         "fmt",
-        type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
+        type=Choice(["text", "md", "html", "json", "xlsx", "csv"]),
         default="text",
         show_default=True,
     ),
@@ -74,7 +75,7 @@ def _scope(
 
 
 @click.command()
-@click.argument("kind", type=click.Choice(["summary", "units", "conversion", "overdue", "evaluation"]))
+@click.argument("kind", type=Choice(["summary", "units", "conversion", "overdue", "evaluation"]))
 @scope_options
 @output_options
 @click.option(
@@ -312,8 +313,8 @@ def import_(
 
 
 @click.command()
-@click.argument("what", type=click.Choice(["ledger", "public"]))
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.argument("what", type=Choice(["ledger", "public"]))
+@click.option("--format", "fmt", type=Choice(["csv", "xlsx"]), default="csv", show_default=True)
 @session_option
 @click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
 @pass_app

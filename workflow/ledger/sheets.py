@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -578,7 +579,6 @@ def _name_problems(cells: dict[str, str], col: Callable[[str], str]) -> list[str
     """What is wrong with the names in ``cells``: a control character (an escape code, a line break in a name),
     or a name longer than its column holds."""
     from workflow.core.text import control_character
-    from workflow.store.models import too_long
 
     problems = []
     for key, what, table, column in _NAMES:
@@ -590,13 +590,19 @@ def _name_problems(cells: dict[str, str], col: Callable[[str], str]) -> list[str
                 problems.append(
                     f"{col(key)}: {what} {name!r} holds a control character ({bad}); type it on one line"
                 )
-                continue
-            long = too_long(table, {column: name})
-            if long is not None:
+            elif len(name) > (limit := _limit(table, column)):
                 problems.append(
-                    f"{col(key)}: {what} {name[:20]!r}…: {long.replace(column + ' is', 'it is', 1)}"
+                    f"{col(key)}: {what} {name[:20]!r}…: it is {len(name):,} characters long; at most {limit} fit"
                 )
     return problems
+
+
+@cache
+def _limit(table: str, column: str) -> int:
+    """How many characters ``column`` of ``table`` holds."""
+    from workflow.store.models import column_length
+
+    return column_length(table, column)
 
 
 def split_names(text: str) -> tuple[str, ...]:
