@@ -81,14 +81,15 @@ class App:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--as") from None
 
-    def when(self, value: str | None) -> datetime | None:
-        """``--at``/``--now`` text as an aware instant (local time in the rule set's zone when no offset)."""
+    def when(self, value: str | None, *, keep_offset: bool = False) -> datetime | None:
+        """``--at``/``--now`` text as an aware instant (local time in the rule set's zone when no offset); with
+        ``keep_offset`` in the zone typed, so that an error can show times there."""
         if value is None:
             return None
         from workflow import parse_instant
 
         try:
-            return parse_instant(value, self.zone())
+            return parse_instant(value, self.zone(), keep_offset=keep_offset)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
 

@@ -270,7 +270,11 @@ def _action_command(spec: _Action) -> click.Command:
             raise click.BadParameter("a new suggestion has no version yet", param_hint="--expect-version")
         keywords = spec.prepare(options) if spec.prepare else options
         engine = app.engine()
-        common: dict[str, Any] = {"actor": app.actor(), "at": app.when(at), "session": session}
+        common: dict[str, Any] = {
+            "actor": app.actor(),
+            "at": app.when(at, keep_offset=True),
+            "session": session,
+        }
         if not spec.new_case:
             common["expected_version"] = expect_version
         change: Change = getattr(engine, spec.method)(number, **keywords, **common)

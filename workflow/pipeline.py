@@ -26,9 +26,10 @@ from workflow.actions import (
     handler_for,
     new_case_row,
 )
+from workflow.backfill import make_room
 from workflow.core.clock import FUTURE_SLACK, Clock, ensure_utc, not_future
 from workflow.core.errors import Conflict, ValidationError, WorkflowError
-from workflow.core.states import State
+from workflow.core.states import ActorKind, State
 from workflow.core.text import cleaned
 from workflow.core.unit_of_work import UnitOfWork
 from workflow.core.views import Actor, CaseEvent, Change
@@ -36,6 +37,7 @@ from workflow.store.cases import CaseStore, flush
 from workflow.store.database import Database
 from workflow.store.directory import Directory
 from workflow.store.rulesets import RuleSets
+from workflow.store.sql import Raw
 
 __all__ = ["Batch", "Pipeline", "Step"]
 
@@ -101,13 +103,20 @@ class Batch:
         self.works.remove(work)
 
     @staticmethod
-    def apply(work: UnitOfWork, command: Command, *, actor: Actor, at: datetime, now: datetime) -> Change:
-        """Run ``command`` as the next step of ``work`` (its texts checked first: see :func:`cleaned`)."""
+    def apply(
+        work: UnitOfWork, command: Command, *, actor: Actor, at: datetime, now: datetime, late: bool = False
+    ) -> Change:
+        """Run ``command`` as the next step of ``work`` (its texts checked first: see :func:`cleaned`). With
+        ``late`` (a person's action entered after the fact) the reminder sweep's steps recorded after ``at`` give
+        way first, within the step (:func:`~workflow.backfill.make_room`)."""
         try:
             command = cleaned(command)
         except ValidationError as exc:
             raise work.invalid(str(exc)) from None
-        work.begin(actor, at, now)
+        work.begin(actor, at, now, ordered=not late)
+        if late:
+            make_room(work, Raw(work.store.conn), at)
+            work.require_after(work.row["last_event_at"])
         handler_for(command)(work, command)
         version = work.end()
         return Change(
@@ -187,6 +196,7 @@ class Pipeline:
         who = actor or Actor.office()
         number = number.strip()
         with self.batch(what=f"{command.action.value} {number}") as batch:
+            late = False
             if isinstance(command, Submit):
                 at, now = self.when(at)
                 work = batch.new_case(self.directory.session_ref(batch.store.conn, session), number, at)
@@ -196,15 +206,18 @@ class Pipeline:
                     raise self.directory.case_not_found(batch.store.conn, number, session)
                 # "now" is read once the case is locked, so that writers queued behind each other stay in order
                 explicit = at is not None
+                typed = at.tzinfo if at is not None else None
                 at, now = self.when(at)
                 # another host's clock may run a little ahead: an action at "now" follows its last event; a
                 # last event further ahead is not moved to (the action is refused as out of order)
                 if not explicit and at < row["last_event_at"] <= at + FUTURE_SLACK:
                     at = row["last_event_at"]
                 work = batch.open(row, str(row.pop("session_name")))
+                work.typed_zone = typed
                 if expected_version is not None and row["version"] != expected_version:
                     raise Conflict(case=work.label, expected=expected_version, found=row["version"])
-            change = batch.apply(work, command, actor=who, at=at, now=now)
+                late = explicit and at < row["last_event_at"] and who.kind is not ActorKind.SYSTEM
+            change = batch.apply(work, command, actor=who, at=at, now=now, late=late)
         return change
 
     # ---- many cases ----------------------------------------------------------------------------

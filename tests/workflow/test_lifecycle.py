@@ -380,7 +380,7 @@ def test_a_time_before_the_last_event_is_refused(engine: Engine, clock: FrozenCl
     engine.assign("0001", main=MAIN, at=beijing("2026-02-10"))
     with pytest.raises(
         ValidationError,
-        match=r"time 2026-02-09T09:00\+08:00 is before the case's last event \(2026-02-10T09:00\+08:00\)",
+        match=r"time 2026-02-09T09:00\+08:00 is before the case's assign of 2026-02-10T09:00\+08:00 \(office\)",
     ):
         engine.answer("0001", category="A", text="x", at=beijing("2026-02-09"))
 

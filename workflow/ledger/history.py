@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,12 +182,21 @@ def history_rows(snap: HistorySnapshot, rs: RuleSet, numbers: Sequence[str]) -> 
     for number in numbers:
         cid = by_number[number]
         case = snap.cases[cid]
-        for seq, at_value, actor, action, data_text in snap.events.get(cid, []):
+        events = [
+            (seq, at, actor, action, json.loads(text) if text else {})
+            for seq, at, actor, action, text in snap.events.get(cid, [])
+        ]
+        gone = {int(old): seq for seq, *_, data in events for old in data.get("supersedes", [])}
+        for seq, at_value, actor, action, data in events:
             at = as_instant(at_value)
             assert at is not None
-            data = json.loads(data_text) if data_text else {}
-            # the engine's own steps are written for the reader, as recorded; they are not replayed
-            content = data if actor == _SYSTEM else encode(_command(action, data, case, snap, unit_ids, at))
+            # the engine's own steps are written for the reader, as recorded (and, when an action entered later
+            # superseded one, by which event); they are not replayed
+            content = (
+                data | ({"superseded_by": gone[seq]} if seq in gone else {})
+                if actor == _SYSTEM
+                else encode(_command(action, data, case, snap, unit_ids, at))
+            )
             text = canonical(content)
             cells = [text[i : i + CELL_LIMIT] for i in range(0, len(text), CELL_LIMIT)] or [""]
             rows.append([number, seq, at.astimezone(rs.zone).isoformat(), actor, action, *cells])
@@ -288,6 +297,7 @@ class Event:
     actor: Actor | None  # None: system
     action: str
     command: Command | None
+    superseded: bool = False  # an engine's step an action entered later superseded
 
 
 @dataclass
@@ -297,6 +307,13 @@ class CaseHistory:
     number: str
     events: list[Event]
     problems: list[str]
+
+    @property
+    def last_action_at(self) -> datetime:
+        """When the last person's action read so far happened (the earliest instant when none was)."""
+        return max(
+            (e.at for e in self.events if e.actor is not None), default=datetime.min.replace(tzinfo=UTC)
+        )
 
     @property
     def submit(self) -> tuple[Submit, datetime] | None:
@@ -351,9 +368,10 @@ def read_history(rows: Sequence[tuple[int, list[str]]], columns: Mapping[str, in
                 history.problems.append(
                     f"{HISTORY_SHEET} row {line}: 序号 {event.seq} where {expected} is next"
                 )
-            elif history.events and event.at < history.events[-1].at:
+            elif event.actor is not None and event.at < history.last_action_at:
+                # the engine's own steps may stand later than an action entered after them (workflow.backfill)
                 history.problems.append(
-                    f"{HISTORY_SHEET} row {line}: 时间 {cells['at']} is before the row above"
+                    f"{HISTORY_SHEET} row {line}: 时间 {cells['at']} is before the action in a row above"
                 )
             history.events.append(event)
     for history in found.values():
@@ -377,7 +395,12 @@ def _event(line: int, cells: Mapping[str, str]) -> tuple[Event | None, str]:
         return None, f"时间 {cells['at']!r} has no offset (+08:00)"
     action = cells["action"]
     if cells["actor"] == _SYSTEM:
-        return Event(line, seq, at, None, action, None), ""
+        try:
+            data = json.loads(cells["fields"])
+        except ValueError:
+            data = {}
+        superseded = isinstance(data, dict) and data.get("superseded_by") is not None
+        return Event(line, seq, at, None, action, None, superseded), ""
     try:
         actor = Actor.parse(cells["actor"])
     except ValueError as exc:

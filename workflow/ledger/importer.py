@@ -150,7 +150,10 @@ def import_ledger(
     report.from_history = len(replays)
     report.from_rows = sum(1 for r in good if r.number not in existing and r.number not in replays)
     report.sweep_steps = sum(
-        1 for h in replays.values() for e in h.events if e.actor is None and e.action in _SWEEP
+        1
+        for h in replays.values()
+        for e in h.events
+        if e.actor is None and e.action in _SWEEP and not e.superseded
     )
     with engine.quietly():
         _import_rows(
