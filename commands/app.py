@@ -27,6 +27,7 @@ __all__ = [
     "App",
     "AuditBroken",
     "CheckFailed",
+    "Choice",
     "KeyRefused",
     "OnceCommand",
     "TemplatesBroken",
@@ -85,14 +86,15 @@ class App:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--as") from None
 
-    def when(self, value: str | None) -> datetime | None:
-        """``--at``/``--now`` text as an aware instant (local time in the rule set's zone when no offset)."""
+    def when(self, value: str | None, *, keep_offset: bool = False) -> datetime | None:
+        """``--at``/``--now`` text as an aware instant (local time in the rule set's zone when no offset); with
+        ``keep_offset`` in the zone typed, so that an error can show times there."""
         if value is None:
             return None
         from workflow import parse_instant
 
         try:
-            return parse_instant(value, self.zone())
+            return parse_instant(value, self.zone(), keep_offset=keep_offset)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
 
@@ -234,6 +236,13 @@ def write_output(output: str | None, body: str | bytes) -> None:
 
 
 # ---- common options -------------------------------------------------------------------------------
+class Choice(click.Choice[str]):
+    """A choice whose refusal is one line: click lists a missing option's choices one per line."""
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        return "Choose from: " + ", ".join(str(c) for c in self.choices)
+
+
 class OnceCommand(click.Command):
     """A command whose single-value options are given at most once: a repeated one (``--main X --main Y``) is
     a usage error naming the option, where click would silently keep the last value. Repeatable options

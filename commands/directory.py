@@ -14,6 +14,7 @@ import click
 from commands.app import (
     App,
     AuditBroken,
+    Choice,
     TemplatesBroken,
     emit,
     emit_checked,
@@ -33,7 +34,7 @@ __all__ = ["COMMANDS"]
 @click.command()
 @click.option(
     "--level",
-    type=click.Choice(["national", "province", "city", "county", "township"]),
+    type=Choice(["national", "province", "city", "county", "township"]),
     default="province",
     show_default=True,
     help="Level of a congress created now.",
@@ -417,9 +418,7 @@ def audit_anchor(app: App, output: str | None) -> None:
 
 
 @click.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["mermaid", "markdown"]), default="mermaid", show_default=True
-)
+@click.option("--format", "fmt", type=Choice(["mermaid", "markdown"]), default="mermaid", show_default=True)
 @json_option
 def diagram(fmt: str, as_json: bool) -> None:
     """Print the lifecycle, generated from the transition table."""

@@ -14,6 +14,7 @@ import click
 
 from commands.app import (
     App,
+    Choice,
     OnceCommand,
     combine,
     emit,
@@ -169,13 +170,13 @@ ACTIONS = (
         click.option(
             "--method",
             required=True,
-            type=click.Choice([m.value for m in ContactMethod]),
+            type=Choice([m.value for m in ContactMethod]),
             help="visit (走访/面商), meeting (座谈), phone, letter or online.",
         ),
         click.option("--note", default="", help="What was discussed."),
         click.option(
             "--stage",
-            type=click.Choice([s.value for s in ContactStage]),
+            type=Choice([s.value for s in ContactStage]),
             help="before (办前), during (办中), after (办后) [from the case].",
         ),
     ),
@@ -187,7 +188,12 @@ ACTIONS = (
         ),
         click.option("--text", required=True, help="The answer."),
         click.option("--unit", metavar="UNIT", help="The answering unit [acting unit, or the main unit]."),
-        _many("--promise", "promises", "TEXT", "A promised item (B); pair with --due."),
+        _many(
+            "--promise",
+            "promises",
+            "TEXT",
+            "A promised item; pair with --due. A B answer needs one (rule set: lifecycle.promise_required).",
+        ),
         _many("--due", "dues", "DATE", "The promised date of the --promise before it."),
         _many(
             "--without-opinion",
@@ -204,14 +210,12 @@ ACTIONS = (
         click.option(
             "--rating",
             required=True,
-            type=click.Choice(RATINGS),
+            type=Choice(RATINGS),
             help="satisfied (满意), basic (基本满意) or unsatisfied (不满意).",
         ),
         click.option("--comment", default="", help="The deputy's opinion (required when unsatisfied)."),
-        click.option(
-            "--attitude", type=click.Choice(RATINGS), help="Rating of the handling attitude (办理态度)."
-        ),
-        click.option("--result", type=click.Choice(RATINGS), help="Rating of the result (办理结果)."),
+        click.option("--attitude", type=Choice(RATINGS), help="Rating of the handling attitude (办理态度)."),
+        click.option("--result", type=Choice(RATINGS), help="Rating of the result (办理结果)."),
     ),
     _action(
         "rehandle", "Send NUMBER back for re-handling (重新办理): round + 1, new answer deadline.", _REASON
@@ -266,7 +270,11 @@ def _action_command(spec: _Action) -> click.Command:
             raise click.BadParameter("a new suggestion has no version yet", param_hint="--expect-version")
         keywords = spec.prepare(options) if spec.prepare else options
         engine = app.engine()
-        common: dict[str, Any] = {"actor": app.actor(), "at": app.when(at), "session": session}
+        common: dict[str, Any] = {
+            "actor": app.actor(),
+            "at": app.when(at, keep_offset=True),
+            "session": session,
+        }
         if not spec.new_case:
             common["expected_version"] = expect_version
         change: Change = getattr(engine, spec.method)(number, **keywords, **common)
@@ -340,7 +348,7 @@ def history(app: App, number: str, session: str | None, as_json: bool) -> None:
 
 
 @click.command("list")
-@click.option("--state", type=click.Choice([s.value for s in State]), help="Only cases in this state.")
+@click.option("--state", type=Choice([s.value for s in State]), help="Only cases in this state.")
 @click.option("--unit", metavar="UNIT", help="Only cases this unit is handling now.")
 @click.option("--overdue", is_flag=True, help="Only cases with an open deadline past due.")
 @click.option("--now", metavar="TIME", help="The time --overdue is judged at [now].")

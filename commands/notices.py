@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from commands.app import App, emit, json_option, pass_app
+from commands.app import App, Choice, emit, json_option, pass_app
 from workflow.reporting import text
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def outbox_group() -> None:
 @outbox_group.command("list")
 @click.option(
     "--status",
-    type=click.Choice(["pending", "sending", "sent", "failed", "dead", "suppressed", "digested"]),
+    type=Choice(["pending", "sending", "sent", "failed", "dead", "suppressed", "digested"]),
 )
 @click.option("--limit", type=click.IntRange(1, 1_000_000), default=100, show_default=True)
 @json_option
@@ -145,7 +145,7 @@ def remind(app: App, once: bool, now: str | None, dry_run: bool, as_json: bool) 
 )
 @click.option(
     "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
+    type=Choice(["debug", "info", "warning", "error"]),
     default="info",
     show_default=True,
 )

@@ -12,6 +12,7 @@ import click
 
 from commands.app import (
     App,
+    Choice,
     combine,
     emit,
     header_row_option,
@@ -39,7 +40,7 @@ output_options = combine(
     click.option(
         "--format",
         "fmt",
-        type=click.Choice(["text", "md", "html", "json", "xlsx", "csv"]),
+        type=Choice(["text", "md", "html", "json", "xlsx", "csv"]),
         default="text",
         show_default=True,
     ),
@@ -74,7 +75,7 @@ def _scope(
 
 
 @click.command()
-@click.argument("kind", type=click.Choice(["summary", "units", "conversion", "overdue", "evaluation"]))
+@click.argument("kind", type=Choice(["summary", "units", "conversion", "overdue", "evaluation"]))
 @scope_options
 @output_options
 @click.option(
@@ -218,6 +219,13 @@ def import_(
     Other columns (序号, 备注, …) are ignored and named; a title row above the header is passed over.
     CSV in UTF-8, UTF-16 or GB18030/GBK (what Excel saves); of a workbook, the first sheet.
 
+    \b
+    A workbook from `export ledger --format xlsx` also holds 办理过程, every case's history (建议编号,
+    序号, 时间, 操作者, 操作, 内容): a new case is then replayed from it, each action with its actor and
+    time, and comes back as it was exported (opinions, contacts, extension, split units, promises,
+    withdrawal, confidentiality, texts). From the 台账 row alone, what it does not hold is defaulted and
+    the report says what.
+
     Every row is checked first: a bad row stops the import with every bad row listed, nothing written,
     unless --skip-bad. Unknown units and deputies are created. A case already in the session only gains
     the steps it lacks, so importing a file twice changes nothing the second time. The replayed steps send
@@ -273,6 +281,10 @@ def import_(
         "deputies_created": report.deputies_created,
         "header_row": report.header_row,
         "ignored_columns": report.ignored_columns,
+        "from_history": report.from_history,
+        "from_rows": report.from_rows,
+        "defaulted": list(report.defaulted),
+        "sweep_steps": report.sweep_steps,
     }
     emit(
         as_json,
@@ -284,19 +296,35 @@ def import_(
             + f"; {len(report.units_created)} unit(s) and {len(report.deputies_created)} deputy(ies) created"
             + (f"; header on row {report.header_row}" if report.header_row != 1 else "")
             + (f"; ignored columns: {', '.join(report.ignored_columns)}" if report.ignored_columns else "")
+            + (f"\n{report.from_history} case(s) replayed from 办理过程" if report.from_history else "")
+            + (
+                f"\n{report.from_rows} case(s) from their 台账 row alone, defaulted: {'; '.join(report.defaulted)}"
+                if report.defaulted
+                else ""
+            )
+            + (
+                f"\n{report.sweep_steps} reminder step(s) in 办理过程 (escalate, lapse) are left to the next "
+                "`jianyi remind --once`"
+                if report.sweep_steps
+                else ""
+            )
         ),
     )
 
 
 @click.command()
-@click.argument("what", type=click.Choice(["ledger", "public"]))
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.argument("what", type=Choice(["ledger", "public"]))
+@click.option("--format", "fmt", type=Choice(["csv", "xlsx"]), default="csv", show_default=True)
 @session_option
 @click.option("--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx).")
 @pass_app
 def export(app: App, what: str, fmt: str, session: str | None, output: str | None) -> None:
-    """Export the session: `ledger` with the import's columns (it imports back unchanged), or `public`, a
-    disclosure file without confidential cases, co-signers, feedback or any contact data."""
+    """Export the session: `ledger` with the import's columns, or `public`, a disclosure file without
+    confidential cases, co-signers, feedback or any contact data.
+
+    As xlsx, the ledger holds a second sheet, 办理过程: every case's history, so that `jianyi import`
+    brings each case back as it was. As CSV it is the 台账 alone (its import defaults what the 台账 does
+    not hold, and says what)."""
     from workflow.ledger import export_ledger, export_public
 
     write = export_ledger if what == "ledger" else export_public

@@ -225,6 +225,8 @@ class LifecycleSettings(_Strict):
     basic_counts_as_satisfied: bool = True
     unsatisfied_needs_comment: bool = True
     promise_classes: list[str] = Field(default_factory=lambda: ["B"])
+    # a promise-class answer names its promised items (what will be done, by when), which are then followed up
+    promise_required: bool = True
     # what a promise-class answer may become when it is followed up (B→A solved, B→C not possible for now)
     conversion_classes: list[str] = Field(default_factory=lambda: ["A", "C"])
     # when the feedback window closes without feedback: close the case (办结, counted as "no feedback" and left

@@ -344,9 +344,13 @@ def test_events_from_before_the_records_still_verify_and_are_counted(
         report = engine.check_audit()
         assert (report.problems, report.uncovered_events, report.uncovered_rows) == ((), 7, 9)
         clock.advance(days=1)
-        engine.answer(
-            "0001", category="B", text="列入计划", actor=Actor.unit(MAIN)
-        )  # settles an old deadline
+        engine.answer(  # settles an old deadline
+            "0001",
+            category="B",
+            text="列入计划",
+            actor=Actor.unit(MAIN),
+            promises=[Promised("修路", date(2026, 12, 31))],
+        )
         again = engine.check_audit()
         assert (again.problems, again.uncovered_events) == ((), 7)
         result = runner.invoke(cli, ["--db", str(db_path), "audit", "verify"])

@@ -15,10 +15,21 @@ from datetime import datetime
 from typing import Any
 
 from rules import RuleSet
-from workflow.actions import Command, Submit, handler_for, new_case_row
+from workflow.actions import (
+    Command,
+    Convert,
+    Extend,
+    Reassign,
+    RefuseReturn,
+    RequestReturn,
+    Submit,
+    handler_for,
+    new_case_row,
+)
+from workflow.backfill import make_room
 from workflow.core.clock import FUTURE_SLACK, Clock, ensure_utc, not_future
 from workflow.core.errors import Conflict, ValidationError, WorkflowError
-from workflow.core.states import State
+from workflow.core.states import ActorKind, State
 from workflow.core.text import cleaned
 from workflow.core.unit_of_work import UnitOfWork
 from workflow.core.views import Actor, CaseEvent, Change
@@ -26,17 +37,24 @@ from workflow.store.cases import CaseStore, flush
 from workflow.store.database import Database
 from workflow.store.directory import Directory
 from workflow.store.rulesets import RuleSets
+from workflow.store.sql import Raw
 
 __all__ = ["Batch", "Pipeline", "Step"]
+
+# commands that read or update rows an earlier step of the same unit of work may have buffered (return requests,
+# assignments, deadlines, promises): in a replayed history, what came before them is flushed first (:meth:`Batch.checkpoint`)
+_SEES_WRITTEN = (RequestReturn, RefuseReturn, Reassign, Extend, Convert)
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One action of a replayed history: the command, when it happened, and the state it needs (else skipped)."""
+    """One action of a replayed history: the command, when it happened, the state it needs (else skipped) and
+    who did it (default: the replay's actor)."""
 
     command: Command
     at: datetime
     needs: State | None = None
+    actor: Actor | None = None
 
 
 @dataclass
@@ -47,6 +65,7 @@ class Batch:
     store: CaseStore
     works: list[UnitOfWork] = field(default_factory=list)
     active: RuleSet | None = None  # the congress's active rule set, read once for new cases that go on
+    flushed: list[UnitOfWork] = field(default_factory=list)  # written early (:meth:`checkpoint`), to publish
 
     def open(self, row: dict[str, Any], session_name: str, *, inserted: bool = False) -> UnitOfWork:
         """A unit of work on the case ``row`` (locked by the caller), flushed with the batch."""
@@ -69,18 +88,35 @@ class Batch:
             row |= {"active_ruleset_id": self.active.id, "active_ruleset_version": self.active.version}
         return self.open(row, session[1], inserted=True)
 
+    def checkpoint(self, work: UnitOfWork, *, what: str) -> UnitOfWork:
+        """Write what ``work`` holds now, within the transaction, and go on with a new unit of work on its case,
+        which reads those rows as written (a step reading or updating rows an earlier step buffered needs it)."""
+        flush(self.store.raw, [work], what=what)
+        self.works.remove(work)
+        self.flushed.append(work)
+        row = self.store.load(self.pipeline.directory.congress_id, str(work.row["number"]), work.session_name)
+        assert row is not None  # locked by this transaction, which has just written it
+        return self.open(row, str(row.pop("session_name")))
+
     def drop(self, work: UnitOfWork) -> None:
         """Leave ``work`` out of the flush (it failed; nothing of it was written)."""
         self.works.remove(work)
 
     @staticmethod
-    def apply(work: UnitOfWork, command: Command, *, actor: Actor, at: datetime, now: datetime) -> Change:
-        """Run ``command`` as the next step of ``work`` (its texts checked first: see :func:`cleaned`)."""
+    def apply(
+        work: UnitOfWork, command: Command, *, actor: Actor, at: datetime, now: datetime, late: bool = False
+    ) -> Change:
+        """Run ``command`` as the next step of ``work`` (its texts checked first: see :func:`cleaned`). With
+        ``late`` (a person's action entered after the fact) the reminder sweep's steps recorded after ``at`` give
+        way first, within the step (:func:`~workflow.backfill.make_room`)."""
         try:
             command = cleaned(command)
         except ValidationError as exc:
             raise work.invalid(str(exc)) from None
-        work.begin(actor, at, now)
+        work.begin(actor, at, now, ordered=not late)
+        if late:
+            make_room(work, Raw(work.store.conn), at)
+            work.require_after(work.row["last_event_at"])
         handler_for(command)(work, command)
         version = work.end()
         return Change(
@@ -142,7 +178,7 @@ class Pipeline:
             batch = Batch(self, CaseStore(conn, self.directory, self.db.dialect))
             yield batch
             flush(batch.store.raw, batch.works, what=what)
-        for work in batch.works:
+        for work in [*batch.flushed, *batch.works]:
             self.publish(work.events)
 
     # ---- one action ----------------------------------------------------------------------------
@@ -160,6 +196,7 @@ class Pipeline:
         who = actor or Actor.office()
         number = number.strip()
         with self.batch(what=f"{command.action.value} {number}") as batch:
+            late = False
             if isinstance(command, Submit):
                 at, now = self.when(at)
                 work = batch.new_case(self.directory.session_ref(batch.store.conn, session), number, at)
@@ -169,15 +206,18 @@ class Pipeline:
                     raise self.directory.case_not_found(batch.store.conn, number, session)
                 # "now" is read once the case is locked, so that writers queued behind each other stay in order
                 explicit = at is not None
+                typed = at.tzinfo if at is not None else None
                 at, now = self.when(at)
                 # another host's clock may run a little ahead: an action at "now" follows its last event; a
                 # last event further ahead is not moved to (the action is refused as out of order)
                 if not explicit and at < row["last_event_at"] <= at + FUTURE_SLACK:
                     at = row["last_event_at"]
                 work = batch.open(row, str(row.pop("session_name")))
+                work.typed_zone = typed
                 if expected_version is not None and row["version"] != expected_version:
                     raise Conflict(case=work.label, expected=expected_version, found=row["version"])
-            change = batch.apply(work, command, actor=who, at=at, now=now)
+                late = explicit and at < row["last_event_at"] and who.kind is not ActorKind.SYSTEM
+            change = batch.apply(work, command, actor=who, at=at, now=now, late=late)
         return change
 
     # ---- many cases ----------------------------------------------------------------------------
@@ -228,11 +268,15 @@ class Pipeline:
         *,
         session: str | None = None,
         actor: Actor | None = None,
-    ) -> None:
+        names: tuple[Sequence[str], Sequence[str]] = ((), ()),
+    ) -> tuple[list[str], list[str]]:
         """Register each ``(number, submit, at, steps)`` case and run its steps, in one transaction: the ledger
-        import's batches. Any refusal stops the whole batch; nothing of it is written."""
+        import's batches. The units and deputies of ``names`` (units, deputies) the congress lacks are added
+        first, in the same transaction. Any refusal stops the whole batch; nothing of it is written. Returns the
+        units and deputies added."""
         who = actor or Actor.office()
         with self.batch(what="ledger import") as batch:
+            added = self.directory.add_missing(batch.store.conn, *names)
             where = self.directory.session_ref(batch.store.conn, session)
             batch.active = self.rules.active(batch.store.conn)  # their assignments pin it
             for number, submit, submitted_at, steps in histories:
@@ -242,5 +286,8 @@ class Pipeline:
                 for step in steps:
                     if step.needs is not None and work.state is not step.needs:
                         continue
+                    if isinstance(step.command, _SEES_WRITTEN):
+                        work = batch.checkpoint(work, what="ledger import")
                     at, now = self.when(step.at)
-                    batch.apply(work, step.command, actor=who, at=at, now=now)
+                    batch.apply(work, step.command, actor=step.actor or who, at=at, now=now)
+        return added

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from rules import Rating
+from workflow.actions import Promised
 from workflow.core.clock import ensure_utc
 from workflow.core.errors import ValidationError
 from workflow.core.states import State
@@ -102,7 +103,8 @@ def make_case(
 
     ``clock``, when given, moves forward by ``step`` between actions so every event has its own time.
     ``re_handled`` goes through unsatisfied feedback; ``withdrawn`` is withdrawn after assignment;
-    ``closed`` through satisfied feedback. (``revisited`` is passed through, not stopped in, when the rule
+    ``closed`` through satisfied feedback. A ``category`` that carries promises (B) is answered with one
+    promised item, a year after the clock's day. (``revisited`` is passed through, not stopped in, when the rule
     set closes or re-handles automatically.)
     """
     target = State(state)
@@ -127,7 +129,12 @@ def make_case(
     if target in (State.ASSIGNED, State.CO_HANDLED):
         return change
     tick()
-    change = engine.answer(number, category=category, text="答复正文", actor=Actor.unit(main))
+    promises = []
+    if category in engine.active_ruleset().lifecycle.promise_classes:  # one promised item, a year ahead
+        promises.append(Promised("列入计划组织实施", engine.clock.now().date() + timedelta(days=365)))
+    change = engine.answer(
+        number, category=category, text="答复正文", actor=Actor.unit(main), promises=promises
+    )
     if target is State.ANSWERED:
         return change
     tick()

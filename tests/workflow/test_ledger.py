@@ -353,6 +353,43 @@ def test_a_new_case_the_lifecycle_refuses_stops_at_its_row(engine: Engine, tmp_p
     assert [c.number for c in engine.list_cases()] == ["0001"]
 
 
+def test_a_refused_new_row_leaves_no_unit_or_deputy_only_it_names(engine: Engine, tmp_path: Path) -> None:
+    """The units and deputies a new case's row names are added with its replay: refused, they are not."""
+    refused = [*GOOD[1][:10], "满意", "2026-11-02", "", "", ""]  # feedback at 11:00 today; it is 09:00
+    refused[0], refused[2], refused[5] = "0009", "新代表丙", "新设单位乙"
+    with pytest.raises(ValidationError, match="this row wrote nothing"):
+        import_ledger(engine, _csv(tmp_path, [GOOD[0], refused]))
+    assert "新设单位乙" not in {u.name for u in engine.units()}
+    assert "新代表丙" not in {d.name for d in engine.deputies()}
+    assert [c.number for c in engine.list_cases()] == ["0001"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "said"),
+    [
+        (2, "张\x1b[2J三", "领衔代表 (deputy): deputy '张\\x1b[2J三' holds a control character (U+001B)"),
+        (6, "财政局、坏\n单位", "会办单位 (co_units): unit '坏\\n单位' holds a control character (U+000A)"),
+        (0, "00\u202e01", "建议编号 (number): number '00\\u202e01' holds a control character (U+202E)"),
+        (
+            5,
+            "局" * 201,
+            "主办单位 (main_unit): unit '局局局局局局局局局局局局局局局局局局局局'…: it is 201 characters long",
+        ),
+    ],
+)
+def test_a_name_no_list_could_show_is_a_bad_row(
+    engine: Engine, tmp_path: Path, column: int, value: str, said: str
+) -> None:
+    """A control character or an over-long name in a cell naming a case, deputy or unit is found before anything
+    is written, as `unit add` would refuse it."""
+    row = list(GOOD[0])
+    row[column] = value
+    with pytest.raises(ValidationError) as caught:
+        import_ledger(engine, _csv(tmp_path, [GOOD[1], row]))
+    assert any(said in p for p in caught.value.problems), caught.value.problems
+    assert engine.list_cases() == []
+
+
 @pytest.mark.postgres
 def test_postgres_imports_in_batches_too(pg_url: str, tmp_path: Path) -> None:
     """On PostgreSQL the batch replay writes the same cases, and a second import changes nothing."""
@@ -482,3 +519,11 @@ def test_the_rejects_file_is_complete_even_when_a_later_row_is_refused(
         rows = list(csv.reader(f))
     assert [(r[0], r[1]) for r in rows[1:]] == [("3", "0003")]
     assert [c.number for c in engine.list_cases()] == ["0001"]
+
+
+def test_a_b_row_is_answered_without_promises_and_the_audit_says_why(engine: Engine, tmp_path: Path) -> None:
+    """A 台账 holds no promised items: its B answers pass the rule that asks for them, saying so in the audit."""
+    import_ledger(engine, _csv(tmp_path, [GOOD[0]]))
+    (answer,) = [e for e in engine.history("0001") if e.action == "answer"]
+    assert (answer.data["category"], answer.data["promises"]) == ("B", [])
+    assert answer.data["no_promises"] == "台账导入：承诺事项未在台账登记"

@@ -315,7 +315,26 @@ def test_split_units_each_answer_before_the_case_is_answered(engine: Engine) -> 
     assert engine.answer("0001", category="A", text="x", actor=Actor.unit(MAIN)).state == "assigned"
     with pytest.raises(TransitionNotAllowed, match="has already answered in round 1"):
         engine.answer("0001", category="A", text="x", actor=Actor.unit(MAIN))
-    assert engine.answer("0001", category="B", text="y", actor=Actor.unit(OTHER)).state == "answered"
+    promised = [Promised("修路", date(2026, 12, 31))]
+    assert (
+        engine.answer("0001", category="B", text="y", actor=Actor.unit(OTHER), promises=promised).state
+        == "answered"
+    )
+
+
+def test_a_b_answer_names_its_promised_items(engine: Engine) -> None:
+    """A B answer without a promised item is refused, saying how to give one; the rule set may let it pass."""
+    make_case(engine, "0001", state="co_handled")
+    with pytest.raises(
+        ValidationError, match="a class B answer says what will be done and by when: give each"
+    ):
+        engine.answer("0001", category="B", text="列入计划")
+    assert engine.get("0001").state == "co_handled"
+    rs = engine.active_ruleset()
+    lifecycle = rs.lifecycle.model_copy(update={"promise_required": False})
+    engine.apply_ruleset(rs.model_copy(update={"version": rs.version + 1, "lifecycle": lifecycle}))
+    make_case(engine, "0002", state="co_handled")
+    assert engine.answer("0002", category="B", text="列入计划").state == "answered"
 
 
 def test_extend_moves_the_answer_to_six_months_from_assignment(engine: Engine, clock: FrozenClock) -> None:
@@ -361,7 +380,7 @@ def test_a_time_before_the_last_event_is_refused(engine: Engine, clock: FrozenCl
     engine.assign("0001", main=MAIN, at=beijing("2026-02-10"))
     with pytest.raises(
         ValidationError,
-        match=r"time 2026-02-09T09:00\+08:00 is before the case's last event \(2026-02-10T09:00\+08:00\)",
+        match=r"time 2026-02-09T09:00\+08:00 is before the case's assign of 2026-02-10T09:00\+08:00 \(office\)",
     ):
         engine.answer("0001", category="A", text="x", at=beijing("2026-02-09"))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import UTC
+from datetime import UTC, date
 from importlib import resources
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 
 from cli import cli
 from workflow.core.errors import NotInitialised
-from workflow.engine import Engine
+from workflow.engine import Engine, Promised
 from workflow.store import db as wdb
 
 
@@ -98,7 +98,7 @@ def test_upgrading_to_0005_computes_every_case_tallies(db_path: Path) -> None:
         make_case(engine, "0002", state="assigned", clock=clock, co=())
         engine.contact("0002", method="visit", actor=Actor.unit("市交通运输局"))
         clock.advance(days=120)  # 0002 is answered after its date
-        engine.answer("0002", category="B", text="列入计划")
+        engine.answer("0002", category="B", text="列入计划", promises=[Promised("修路", date(2026, 12, 31))])
         engine.feedback("0002", rating="unsatisfied", comment="进度太慢", actor=Actor.deputy("张三"))
         before = measure(engine)
         tallies = "SELECT number, first_answer_at, rating, contact_level, answer_met FROM suggestions ORDER BY number"

@@ -66,6 +66,9 @@ class Answer(Command):
     unit: str | None = None
     promises: tuple[Promised, ...] = ()
     without_opinion: Mapping[str, str] = field(default_factory=dict)
+    # why a promise-class answer names no promised item although the rule set asks for them (a paper ledger
+    # that does not hold them); audited with the answer
+    no_promises: str = ""
 
 
 def pending_opinions(uow: UnitOfWork) -> frozenset[int]:
@@ -183,6 +186,13 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
         )
     if any(not p.text.strip() for p in promises):
         raise uow.invalid("every promised item needs its text")
+    unrecorded = cmd.no_promises.strip()
+    needed = code in rs.lifecycle.promise_classes and rs.lifecycle.promise_required
+    if needed and not promises and not unrecorded:
+        raise uow.invalid(
+            f"a class {code} answer says what will be done and by when: give each promised item with --promise "
+            "TEXT --due DATE (rule set setting lifecycle.promise_required)"
+        )
     answered_on = uow.local_date()
     late = [p.due.isoformat() for p in promises if p.due > LATEST]
     if late:
@@ -273,7 +283,8 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
             "category": code,
             "promises": [{"text": p.text.strip(), "due": p.due.isoformat()} for p in promises],
             "without_opinion": waived,
-        },
+        }
+        | ({"no_promises": unrecorded} if needed and not promises else {}),
     )
     if after is State.ANSWERED:
         uow.settle_deadlines([DeadlineKind.RETURN_WINDOW], DeadlineStatus.CANCELLED)

@@ -71,8 +71,9 @@ def checked_day(day: date, what: str) -> date:
     return day
 
 
-def parse_instant(text: str, zone: ZoneInfo) -> datetime:
-    """An ISO date or date-time as an aware UTC instant.
+def parse_instant(text: str, zone: ZoneInfo, *, keep_offset: bool = False) -> datetime:
+    """An ISO date or date-time as an aware UTC instant (with ``keep_offset``: in the zone it was typed in, so
+    that what is said of it can be said in that zone).
 
     Without an offset the value is local time in ``zone``; a bare date means the start of that day.
     """
@@ -88,4 +89,4 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     checked_day(parsed.date(), "time")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+    return parsed if keep_offset else parsed.astimezone(UTC)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol, TypeAlias
 
 from rules import DeadlineKind, RuleSet, end_of_day
@@ -142,6 +142,8 @@ class UnitOfWork:
         self.actor: Actor = Actor.system()
         self.at: datetime = row["last_event_at"]
         self.now: datetime = self.at
+        self.typed_zone: tzinfo | None = None  # the zone the step's time was given in, to show times in
+        self.supersedes: list[int] = []  # events the next step's audit event supersedes (workflow.backfill)
 
     # ---- steps ----------------------------------------------------------------------------------
     def begin(self, actor: Actor, at: datetime, now: datetime, *, ordered: bool = True) -> None:
@@ -256,12 +258,19 @@ class UnitOfWork:
         return next((a.role for a in self.assignments() if a.unit_id == unit_id), None)
 
     # ---- checks ---------------------------------------------------------------------------------
+    @property
+    def shown_zone(self) -> tzinfo:
+        """Where the times an error names are shown: the zone the step's time was typed in, else the rule set's
+        zone, where people read them."""
+        typed = self.typed_zone
+        return typed if typed is not None and typed.utcoffset(None) != timedelta(0) else self.ruleset.zone
+
     def require_after(self, last: datetime) -> None:
-        """Refuse a step dated before the case's last event (both times shown in the rule set's zone, where
-        people read them)."""
+        """Refuse a step dated before the case's last event (both times shown in :attr:`shown_zone`)."""
         if self.at < last:
-            zone = self.ruleset.zone
-            at, before = (t.astimezone(zone).isoformat(timespec="minutes") for t in (self.at, last))
+            at, before = (
+                t.astimezone(self.shown_zone).isoformat(timespec="minutes") for t in (self.at, last)
+            )
             raise self.invalid(
                 f"time {at} is before the case's last event ({before}); enter events in the order they happened"
             )
@@ -333,6 +342,8 @@ class UnitOfWork:
         chained when the step ends."""
         who = str(actor or self.actor)
         source, target = (before.value if before else None), after.value
+        if self.supersedes:  # the first event of a step entered after the fact names what it supersedes
+            data, encoded, self.supersedes = {**data, "supersedes": self.supersedes}, None, []
         text = encoded if encoded is not None else canonical(data)
         seq: int = self.row["audit_seq"] + 1
         self._unsealed.append(

@@ -186,6 +186,9 @@ class HistoryEntry:
     to_state: str
     round: int
     data: dict[str, Any]
+    # the event of a person's action entered later but dated before this reminder-sweep step, which it gave
+    # way to (:mod:`workflow.backfill`); the step stays in the trail as it was
+    superseded_by: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, with ``from`` and ``to`` keys."""
@@ -199,6 +202,7 @@ class HistoryEntry:
             "to": self.to_state,
             "round": self.round,
             "data": self.data,
+            "superseded_by": self.superseded_by,
         }
 
 

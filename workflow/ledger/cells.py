@@ -62,7 +62,7 @@ def append_row(sheet: Any, values: Iterable[Any]) -> None:
     cells: list[Any] = []
     for value in safe_row(values):
         if isinstance(value, str):
-            cell = Cell(sheet, value=value)
+            cell = Cell(sheet, row=1, column=1, value=value)  # placed by append (write-only sheets too)
             cell.data_type = "s"
             cells.append(cell)
         else:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rules import RATING_LABELS
-from workflow.ledger.sheets import COLUMNS, write_table
-from workflow.store.ledger import ledger_snapshot
+from workflow.ledger.history import HISTORY_COLUMNS, HISTORY_SHEET, history_rows
+from workflow.ledger.sheets import COLUMNS, write_book, write_table
+from workflow.store.ledger import history_snapshot, ledger_snapshot
 from workflow.store.sql import as_instant
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
 
-__all__ = ["export_ledger", "export_public", "ledger_rows"]
+__all__ = ["LEDGER_SHEET", "export_ledger", "export_public", "ledger_rows"]
+
+LEDGER_SHEET = "台账"
 
 
 def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = False) -> list[list[str]]:
@@ -57,8 +60,19 @@ def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = Fa
 
 
 def export_ledger(engine: Engine, fmt: str, *, session: str | None = None) -> str | bytes:
-    """The session's ledger with the import's Chinese headers, as CSV text or an Excel workbook."""
-    return write_table([zh for zh, _ in COLUMNS], ledger_rows(engine, session=session), fmt, "台账")
+    """The session's ledger with the import's Chinese headers, as CSV text (the 台账 alone) or an Excel
+    workbook: the 台账 sheet and the 办理过程 sheet, every case's history, so that it imports back as it was
+    (:mod:`workflow.ledger.history`)."""
+    header = [zh for zh, _ in COLUMNS]
+    rows = ledger_rows(engine, session=session)
+    if fmt != "xlsx":
+        return write_table(header, rows, fmt, LEDGER_SHEET)
+    with engine.db.reading() as conn:
+        snap = history_snapshot(conn, engine.directory.session_id(conn, session))
+    history = history_rows(snap, engine.active_ruleset(), [r[0] for r in rows])
+    return write_book(
+        [(LEDGER_SHEET, header, rows), (HISTORY_SHEET, [zh for zh, _ in HISTORY_COLUMNS], history)]
+    )
 
 
 _PUBLIC = ("建议编号", "标题", "领衔代表", "领域", "主办单位", "会办单位", "交办日期", "答复日期", "办理类别")

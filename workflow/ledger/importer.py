@@ -4,7 +4,13 @@ A ledger row becomes a case replayed through the real lifecycle with the row's d
 on-time flags and audit events are true to them: submitted and assigned on 交办日期 (09:00 and 09:30 local),
 answered on 答复日期 (10:00, by the main unit; co-unit opinions the ledger does not hold are waived by the
 office, audited), feedback on 反馈日期 (11:00), closed on 办结日期 (11:30) when the rule set has not already
-closed it on feedback, converted on 转化日期 (14:00). Unknown units and deputies are created.
+closed it on feedback, converted on 转化日期 (14:00). What a 台账 row does not hold is defaulted, and the
+report says so (:data:`DEFAULTED`). Unknown units and deputies are created.
+
+A workbook jianyi exported holds a second sheet, 办理过程: each case's history as the commands that made it
+(:mod:`workflow.ledger.history`). A new case with a history there is replayed from it instead, every action
+with its own actor and time, so that it comes back as it was exported: its opinions, contacts, extension,
+split units, promises, withdrawal, confidentiality, texts, deadlines and every report figure.
 
 Every row is checked before anything is written: one bad row (missing number, unknown class, unparseable
 date, dates out of order, duplicate number, …) stops the import with every bad row listed by row, column and
@@ -31,7 +37,8 @@ from workflow.core.errors import (
 )
 from workflow.core.states import State
 from workflow.core.text import one_line
-from workflow.ledger.sheets import HEADERS, LedgerRow, Rejected, check_rows, write_rejects
+from workflow.ledger.history import HISTORY_COLUMNS, HISTORY_SHEET, CaseHistory, has_history, read_history
+from workflow.ledger.sheets import HEADERS, LedgerRow, Rejected, check_rows, read_sheet, write_rejects
 from workflow.pipeline import Step
 from workflow.recompute import no_cycle_collection
 from workflow.store.ledger import CaseFacts, case_facts
@@ -39,7 +46,7 @@ from workflow.store.ledger import CaseFacts, case_facts
 if TYPE_CHECKING:
     from workflow.engine import Engine
 
-__all__ = ["BATCH", "ImportReport", "import_ledger"]
+__all__ = ["BATCH", "DEFAULTED", "ImportReport", "import_ledger"]
 
 _TIMES = {
     "submit": time(9),
@@ -53,9 +60,17 @@ BATCH = 500  # new cases replayed per transaction
 # what the replayed actions say of themselves
 _ANSWER = "（台账导入）"
 _WAIVED = "台账导入：会办意见未在台账登记"
+_NO_PROMISES = "台账导入：承诺事项未在台账登记"
 _UNSATISFIED = "台账导入：代表不满意"
 _CLOSED = "台账导入：办结"
 _CONVERTED = "台账导入"
+# what a case imported from its 台账 row alone lacks, said in the report
+DEFAULTED = (
+    "co-unit opinions waived (会办意见 not in the 台账)",
+    "no contacts, extensions, split units or withdrawals",
+    "B answers without their promised items (not in the 台账)",
+    "not key, not complex, not confidential; no content text",
+)
 
 
 @dataclass
@@ -71,6 +86,14 @@ class ImportReport:
     rejected: list[Rejected] = field(default_factory=list)
     header_row: int = 1
     ignored_columns: list[str] = field(default_factory=list)  # columns not imported (序号, 备注, …)
+    from_history: int = 0  # new cases replayed from the 办理过程 sheet
+    from_rows: int = 0  # new cases replayed from their 台账 row alone (see :data:`DEFAULTED`)
+    sweep_steps: int = 0  # the reminder sweep's steps in the histories, left to the next sweep
+
+    @property
+    def defaulted(self) -> tuple[str, ...]:
+        """What the cases imported from their 台账 row alone were given by default (nothing when none was)."""
+        return DEFAULTED if self.from_rows else ()
 
 
 def import_ledger(
@@ -104,6 +127,12 @@ def import_ledger(
     if others:  # the same number for another suggestion: bringing the case forward would falsify it
         bad = sorted([*bad, *(_rejected(r, existing[r.number]) for r in others)], key=lambda r: r.line)
         good = [r for r in good if r not in others]
+    histories: dict[str, CaseHistory] = {}
+    if has_history(path):
+        histories, refused = _histories(path, good, {r.cells.get(HEADERS["number"], "") for r in bad})
+        if refused:
+            bad = sorted([*bad, *refused], key=lambda r: r.line)
+            good = [r for r in good if r.number not in {x.cells.get(HEADERS["number"]) for x in refused}]
     if bad and not skip_bad:
         raise ValidationError(
             f"{path.name}: {len(bad)} of {total} row(s) are bad, nothing was imported "
@@ -115,22 +144,61 @@ def import_ledger(
     report = ImportReport(
         rows=total, rejected=bad, header_row=checked.header_row, ignored_columns=list(checked.ignored)
     )
-    known_units = {u.name for u in engine.units()}
-    known_deputies = {d.name for d in engine.deputies()}
-    for row in good:
-        for unit in [row.main_unit, *row.co_units]:
-            if unit and unit not in known_units:
-                engine.add_unit(unit)
-                known_units.add(unit)
-                report.units_created.append(unit)
-        for deputy in (row.deputy, *row.co_signers):
-            if deputy not in known_deputies:
-                engine.add_deputy(deputy)
-                known_deputies.add(deputy)
-                report.deputies_created.append(deputy)
+    replays = {
+        r.number: histories[r.number] for r in good if r.number in histories and r.number not in existing
+    }
+    report.from_history = len(replays)
+    report.from_rows = sum(1 for r in good if r.number not in existing and r.number not in replays)
+    report.sweep_steps = sum(
+        1
+        for h in replays.values()
+        for e in h.events
+        if e.actor is None and e.action in _SWEEP and not e.superseded
+    )
     with engine.quietly():
-        _import_rows(engine, rs, good, existing, session, report, progress, per_action=per_action)
+        _import_rows(
+            engine, rs, good, existing, session, report, progress, per_action=per_action, replays=replays
+        )
     return report
+
+
+_SWEEP = frozenset({"escalate", "lapse"})
+
+
+def _histories(
+    path: Path, good: Sequence[LedgerRow], bad_numbers: set[str]
+) -> tuple[dict[str, CaseHistory], list[Rejected]]:
+    """The 办理过程 histories of the workbook at ``path`` and the 台账 rows refused for theirs: a history with a
+    bad row, one whose submission names another title or lead deputy than its 台账 row, or one of a number
+    the 台账 does not hold."""
+    sheet = read_sheet(path, HISTORY_COLUMNS, [en for _, en in HISTORY_COLUMNS], sheet=HISTORY_SHEET)
+    histories = read_history(sheet.rows, sheet.columns)
+    refused: list[Rejected] = []
+    rows = {r.number: r for r in good}
+    for number, history in histories.items():
+        row = rows.get(number)
+        if row is None:
+            if number not in bad_numbers:
+                first = history.events[0].line if history.events else sheet.header_row + 1
+                reason = f"{HISTORY_SHEET}: a history of {number}, which the 台账 sheet does not hold"
+                refused.append(Rejected(first, {HEADERS["number"]: number}, (reason,)))
+            continue
+        problems = list(history.problems)
+        opened = history.submit
+        if opened is not None and (
+            one_line(opened[0].title) != one_line(row.title) or opened[0].deputy != row.deputy
+        ):
+            problems.append(
+                f"{HISTORY_SHEET}: the history submits 「{one_line(opened[0].title)}」 by {opened[0].deputy}, "
+                f"the 台账 row 「{one_line(row.title)}」 by {row.deputy}"
+            )
+        if problems:
+            refused.append(Rejected(row.line, _cells(row), tuple(problems)))
+    return {
+        n: h
+        for n, h in histories.items()
+        if n in rows and n not in {r.cells.get(HEADERS["number"]) for r in refused}
+    }, refused
 
 
 def _import_rows(
@@ -143,6 +211,7 @@ def _import_rows(
     progress: Callable[[int, int], None] | None,
     *,
     per_action: bool,
+    replays: dict[str, CaseHistory],
 ) -> None:
     batch: list[LedgerRow] = []
     done = 0
@@ -150,7 +219,7 @@ def _import_rows(
     def flush() -> None:
         nonlocal done
         if batch:
-            _replay_batch(engine, rs, batch, session, per_action=per_action)
+            _replay_batch(engine, rs, batch, session, report, per_action=per_action, replays=replays)
             report.created += len(batch)
             done += len(batch)
             batch.clear()
@@ -164,7 +233,7 @@ def _import_rows(
                 flush()
             continue
         flush()
-        if _replay(engine, rs, row, existing[row.number], session):
+        if _replay(engine, rs, row, existing[row.number], session, report):
             report.advanced += 1
         else:
             report.unchanged += 1
@@ -175,36 +244,46 @@ def _import_rows(
 
 
 def _replay_batch(
-    engine: Engine, rs: RuleSet, rows: Sequence[LedgerRow], session: str | None, *, per_action: bool
+    engine: Engine,
+    rs: RuleSet,
+    rows: Sequence[LedgerRow],
+    session: str | None,
+    report: ImportReport,
+    *,
+    per_action: bool,
+    replays: dict[str, CaseHistory],
 ) -> None:
-    """Replay new cases in one transaction through the pipeline: each row's commands run on its case with the
-    row's dates (:meth:`~workflow.pipeline.Pipeline.replay`), and everything is written in one statement per
-    table.
+    """Replay new cases in one transaction through the pipeline: the units and deputies they name that the
+    congress lacks are added, and each row's commands run on its case with the row's dates
+    (:meth:`~workflow.pipeline.Pipeline.replay`); everything is written in one statement per table.
 
     When the lifecycle refuses any row, the batch is rolled back and its rows replayed one row (one
     transaction) at a time, so that the rows before the refused one are imported, the refused row writes
-    nothing, and the error names that row.
+    nothing (not the units or deputies only it names either), and the error names that row.
     """
     if per_action:
         for row in rows:
-            _replay(engine, rs, row, None, session)
+            _replay(engine, rs, row, None, session, report, replays.get(row.number))
         return
-    histories = [
-        (
-            row.number,
-            _submit(row),
-            _at(rs, row.assigned_at, "submit") if row.assigned_at else None,
-            _steps(rs, row, _NEW),
+    histories = [_history(rs, row, replays.get(row.number)) for row in rows]
+    names = [_names(row, replays.get(row.number)) for row in rows]
+
+    def replay(which: Sequence[int]) -> None:
+        added = engine.pipeline.replay(
+            [histories[i] for i in which],
+            session=session,
+            names=([u for i in which for u in names[i][0]], [d for i in which for d in names[i][1]]),
         )
-        for row in rows
-    ]
+        report.units_created += added[0]
+        report.deputies_created += added[1]
+
     try:
         with no_cycle_collection():
-            engine.pipeline.replay(histories, session=session)
+            replay(range(len(rows)))
     except WorkflowError:
-        for row, history in zip(rows, histories, strict=True):
+        for i, row in enumerate(rows):
             try:
-                engine.pipeline.replay([history], session=session)
+                replay([i])
             except (
                 ValidationError,
                 TransitionNotAllowed,
@@ -216,6 +295,33 @@ def _replay_batch(
                     "nothing; correct it and import the file again (cases already in gain only what they lack)"
                 )
                 raise ValidationError(msg) from exc
+
+
+def _names(row: LedgerRow, history: CaseHistory | None) -> tuple[list[str], list[str]]:
+    """The units and the deputies ``row`` (and its history) name."""
+    units = [u for u in (row.main_unit, *row.co_units) if u]
+    deputies = [row.deputy, *row.co_signers]
+    if history is not None:
+        units += history.units()
+        deputies += history.deputies()
+    return units, deputies
+
+
+def _history(
+    rs: RuleSet, row: LedgerRow, history: CaseHistory | None
+) -> tuple[str, Submit, datetime | None, list[Step]]:
+    """What replays a new case: its 办理过程 history when the workbook holds it (every person's action with its
+    actor and time; the engine's own steps follow from them), else its 台账 row."""
+    if history is None or history.submit is None:
+        at = _at(rs, row.assigned_at, "submit") if row.assigned_at else None
+        return row.number, _submit(row), at, _steps(rs, row, _NEW)
+    submit, at = history.submit
+    steps = [
+        Step(e.command, e.at.astimezone(UTC), actor=e.actor)
+        for e in history.events[1:]
+        if e.command is not None and e.actor is not None
+    ]
+    return row.number, submit, at.astimezone(UTC), steps
 
 
 def _submit(row: LedgerRow) -> Submit:
@@ -233,7 +339,9 @@ def _steps(rs: RuleSet, row: LedgerRow, have: CaseFacts) -> list[Step]:
         steps.append(Step(Assign(row.main_unit, row.co_units), _at(rs, row.assigned_at, "assign")))
     if row.answered_at and row.category and not have.answered:
         waived = dict.fromkeys(row.co_units, _WAIVED)
-        command = Answer(row.category, _ANSWER, row.main_unit, without_opinion=waived)
+        command = Answer(
+            row.category, _ANSWER, row.main_unit, without_opinion=waived, no_promises=_NO_PROMISES
+        )
         steps.append(Step(command, _at(rs, row.answered_at, "answer")))
     if row.feedback_at and row.rating and not have.feedback:
         comment = _UNSATISFIED if row.rating == "unsatisfied" else ""
@@ -256,7 +364,12 @@ def _rejected(row: LedgerRow, have: CaseFacts) -> Rejected:
         f"{HEADERS['number']} {row.number} is already 「{have.title}」 by {have.deputy}; this row is "
         f"「{one_line(row.title)}」 by {row.deputy}: another suggestion under the same number, correct the number"
     )
-    cells = {
+    return Rejected(row.line, _cells(row), (reason,))
+
+
+def _cells(row: LedgerRow) -> dict[str, str]:
+    """What the cells of ``row`` said, by Chinese header (for the rejects file)."""
+    return {
         HEADERS["number"]: row.number,
         HEADERS["title"]: row.title,
         HEADERS["deputy"]: row.deputy,
@@ -273,7 +386,6 @@ def _rejected(row: LedgerRow, have: CaseFacts) -> Rejected:
         HEADERS["converted_to"]: row.converted_to or "",
         HEADERS["converted_at"]: _day(row.converted_at),
     }
-    return Rejected(row.line, cells, (reason,))
 
 
 def _day(value: date | None) -> str:
@@ -290,21 +402,36 @@ def _at(rs: RuleSet, day: date, step: str) -> datetime:
     return datetime.combine(day, _TIMES[step], tzinfo=rs.zone).astimezone(UTC)
 
 
-def _replay(engine: Engine, rs: RuleSet, row: LedgerRow, have: CaseFacts | None, session: str | None) -> int:
-    """Drive the case through the steps the row records and the case lacks, one action (one transaction)
-    at a time; returns how many ran."""
+def _replay(
+    engine: Engine,
+    rs: RuleSet,
+    row: LedgerRow,
+    have: CaseFacts | None,
+    session: str | None,
+    report: ImportReport,
+    history: CaseHistory | None = None,
+) -> int:
+    """Drive the case through the steps the row (or, for a new case, its ``history``) records and the case
+    lacks, one action (one transaction) at a time, after adding the units and deputies it names that the
+    congress lacks; returns how many ran."""
     steps = 0
     try:
+        with engine.db.transaction() as conn:
+            added = engine.directory.add_missing(conn, *_names(row, history))
+        report.units_created += added[0]
+        report.deputies_created += added[1]
         if have is None:
-            at = _at(rs, row.assigned_at, "submit") if row.assigned_at else None
-            engine.run(row.number, _submit(row), at=at, session=session)
+            _, submit, at, planned = _history(rs, row, history)
+            engine.run(row.number, submit, at=at, session=session)
             steps += 1
             have = _NEW
+        else:
+            planned = _steps(rs, row, have)
         state = State(have.state)
-        for step in _steps(rs, row, have):
+        for step in planned:
             if step.needs is not None and state is not step.needs:
                 continue
-            change = engine.run(row.number, step.command, at=step.at, session=session)
+            change = engine.run(row.number, step.command, at=step.at, session=session, actor=step.actor)
             state = State(change.state)
             steps += 1
     except WorkflowError as exc:

@@ -6,9 +6,10 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ __all__ = [
     "match_columns",
     "read_rows",
     "read_sheet",
+    "sheet_names",
     "split_names",
+    "write_book",
     "write_rejects",
     "write_table",
 ]
@@ -89,7 +92,11 @@ class Rejected:
 
 
 def read_rows(
-    path: Path, columns: Sequence[tuple[str, str]] = (), *, header_row: int | None = None
+    path: Path,
+    columns: Sequence[tuple[str, str]] = (),
+    *,
+    header_row: int | None = None,
+    sheet: str | None = None,
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the non-empty data rows below it, each with its row number in the file (a CSV record's
     number), of a .xlsx or .csv sheet.
@@ -98,6 +105,8 @@ def read_rows(
     given, the first of the first ten rows naming at least two of them, so a title row above the header
     (``2026年代表建议台账``) is passed over; else the first row. Rows above the header are not read as data.
 
+    Of a workbook, the worksheet named ``sheet`` is read (default: the first one).
+
     A CSV file may be UTF-8 (with or without a BOM), UTF-16 with a BOM or GB18030/GBK
     (:func:`rules.loader.decode_text`), comma- or tab-separated. Of a workbook, the first worksheet is read, every
     row of it whatever its ``<dimension>`` says; a formula never computed (no value saved with it) in the header
@@ -105,15 +114,15 @@ def read_rows(
     surrounding white space, then of the quote jianyi puts before a text that would start a formula
     (:func:`~workflow.ledger.cells.restore`), so a file jianyi wrote reads back as it was.
     """
-    _, header, rows = _read(path, columns, header_row)
+    _, header, rows = _read(path, columns, header_row, sheet)
     return header, rows
 
 
 def _read(
-    path: Path, columns: Sequence[tuple[str, str]], header_row: int | None
+    path: Path, columns: Sequence[tuple[str, str]], header_row: int | None, sheet: str | None = None
 ) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
     """:func:`read_rows`, with the header's row number first."""
-    values, uncomputed, merged = _read_values(path)
+    values, uncomputed, merged = _read_values(path, sheet)
     if not values:
         raise ValidationError(f"{path.name}: empty, no header row")
     top = _header_index(path.name, values, columns, header_row)
@@ -152,13 +161,15 @@ def read_sheet(
     required: Sequence[str],
     *,
     header_row: int | None = None,
+    sheet: str | None = None,
 ) -> Sheet:
     """The sheet at ``path`` (:func:`read_rows`) with its header matched to ``columns``
     (:func:`match_columns`): a missing required column or a column named twice refuses it; any other column
     (序号, 备注, …, or one without a header that holds something) is ignored and named in
     :attr:`Sheet.ignored`."""
-    top, header, rows = _read(path, columns, header_row)
-    found = match_columns(header, columns, required, what=f"{path.name} (header on row {top})", strict=False)
+    top, header, rows = _read(path, columns, header_row, sheet)
+    where = f"{path.name} ({'' if sheet is None else f'sheet {sheet}, '}header on row {top})"
+    found = match_columns(header, columns, required, what=where, strict=False)
     used = set(found.values())
     width = max([len(header), *(len(r) for _, r in rows)])
     ignored = []
@@ -240,13 +251,13 @@ def _refuse_merged(name: str, ranges: Sequence[tuple[int, int, int, int]]) -> No
 
 
 def _read_values(
-    path: Path,
+    path: Path, sheet: str | None = None
 ) -> tuple[list[list[str]], list[tuple[int, int]], list[tuple[int, int, int, int]]]:
-    """Every row of a .xlsx or .csv sheet as text cells; of a workbook also the cells holding a formula never
-    computed, and the merged ranges (0-based rows and columns)."""
+    """Every row of a .xlsx or .csv sheet as text cells; of a workbook (its worksheet ``sheet``, default the
+    first) also the cells holding a formula never computed, and the merged ranges (0-based rows and columns)."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return _read_xlsx(path)
+        return _read_xlsx(path, sheet)
     if suffix == ".csv":
         return _read_csv(path), [], []
     msg = f"{path.name}: a ledger is a .xlsx or .csv file"
@@ -271,20 +282,34 @@ def _read_csv(path: Path) -> list[list[str]]:
         raise ValidationError(msg) from None
 
 
-def _read_xlsx(path: Path) -> tuple[list[list[str]], list[tuple[int, int]], list[tuple[int, int, int, int]]]:
+def sheet_names(path: Path) -> list[str]:
+    """The names of the worksheets of the workbook at ``path``, in order."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return [name for name, _ in _sheets(archive)]
+    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError, StopIteration):
+        msg = f"{path.name}: not an Excel workbook (.xlsx) jianyi can read; save it again from Excel/WPS"
+        raise ValidationError(msg) from None
+
+
+def _read_xlsx(
+    path: Path, name: str | None = None
+) -> tuple[list[list[str]], list[tuple[int, int]], list[tuple[int, int, int, int]]]:
     import zipfile
 
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        uncomputed, merged = _scan_xlsx(path)
+        uncomputed, merged = _scan_xlsx(path, name)
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError, StopIteration):
         msg = f"{path.name}: not an Excel workbook (.xlsx) jianyi can read; save it again from Excel/WPS"
         raise ValidationError(msg) from None
     try:
-        sheet = book.worksheets[0]
+        sheet = book.worksheets[0] if name is None else book[name]
         # read-only mode stops at the rows the sheet's <dimension> claims, which some programs write wrong
         sheet.reset_dimensions()
         values = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
@@ -293,55 +318,71 @@ def _read_xlsx(path: Path) -> tuple[list[list[str]], list[tuple[int, int]], list
     return values, uncomputed, merged
 
 
-def _scan_xlsx(path: Path) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, int]]]:
-    """The cells of the first worksheet holding a formula with no value saved (``<f>`` without a ``<v>``, or
-    with an empty one when the result is not text: a workbook written by a program that does not compute), and
-    its merged ranges; openpyxl shows neither in read-only mode. The sheet's XML is streamed, so a big sheet
-    costs no memory."""
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _rels(archive: Any, part: str) -> dict[str, tuple[str, str]]:
+    """The relationships of ``part`` of an Office archive: id → (kind, target part)."""
     import posixpath
+
+    from openpyxl.xml.functions import fromstring
+
+    folder, name = posixpath.split(part)
+    root = fromstring(archive.read(posixpath.join(folder, "_rels", f"{name}.rels")))
+    found = {}
+    for rel in root:
+        target = rel.get("Target", "")
+        target = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join(folder, target))
+        )
+        found[rel.get("Id", "")] = (rel.get("Type", "").rpartition("/")[2], target)
+    return found
+
+
+def _sheets(archive: Any) -> list[tuple[str, str]]:
+    """The worksheets of an open workbook archive, in order: (name, part)."""
+    from openpyxl.xml.functions import fromstring
+
+    workbook = next(t for kind, t in _rels(archive, "").values() if kind == _XLSX_MAIN)
+    parts = _rels(archive, workbook)
+    found = []
+    for element in fromstring(archive.read(workbook)).iter():
+        if _local(element.tag) != "sheet":
+            continue
+        for key, value in element.attrib.items():
+            if _local(key) == "id" and value in parts and parts[value][0] == _XLSX_SHEET:
+                found.append((element.get("name", ""), parts[value][1]))
+    return found
+
+
+def _scan_xlsx(
+    path: Path, name: str | None = None
+) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, int]]]:
+    """The cells of the worksheet ``name`` (default: the first) holding a formula with no value saved (``<f>``
+    without a ``<v>``, or with an empty one when the result is not text: a workbook written by a program that
+    does not compute), and its merged ranges; openpyxl shows neither in read-only mode. The sheet's XML is
+    streamed, so a big sheet costs no memory."""
     import zipfile
 
     from openpyxl.utils.cell import range_boundaries
 
     # the parser openpyxl reads the workbook with: defusedxml when installed, else expat (≥ 2.4 bounds entity
     # expansion); a workbook holds no DTD of its own
-    from openpyxl.xml.functions import fromstring, iterparse
-
-    def local(tag: str) -> str:
-        return tag.rpartition("}")[2]
-
-    def rels(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-        folder, name = posixpath.split(part)
-        root = fromstring(archive.read(posixpath.join(folder, "_rels", f"{name}.rels")))
-        found = {}
-        for rel in root:
-            target = rel.get("Target", "")
-            target = (
-                target.lstrip("/")
-                if target.startswith("/")
-                else posixpath.normpath(posixpath.join(folder, target))
-            )
-            found[rel.get("Id", "")] = (rel.get("Type", "").rpartition("/")[2], target)
-        return found
+    from openpyxl.xml.functions import iterparse
 
     uncomputed: list[tuple[int, int]] = []
     merged: list[tuple[int, int, int, int]] = []
     with zipfile.ZipFile(path) as archive:
-        workbook = next(t for kind, t in rels(archive, "").values() if kind == _XLSX_MAIN)
-        parts = rels(archive, workbook)
-        sheets = [
-            parts[value]
-            for element in fromstring(archive.read(workbook)).iter()
-            if local(element.tag) == "sheet"
-            for key, value in element.attrib.items()
-            if local(key) == "id" and value in parts
-        ]
-        sheet = next(t for kind, t in sheets if kind == _XLSX_SHEET)
+        sheets = _sheets(archive)
+        sheet = sheets[0][1] if name is None else next(part for n, part in sheets if n == name)
         with archive.open(sheet) as source:
             row = column = 0
             data: Any = None
             for event, element in iterparse(source, events=("start", "end")):
-                tag = local(element.tag)
+                tag = _local(element.tag)
                 if event == "start":
                     if tag == "sheetData":
                         data = element
@@ -353,7 +394,7 @@ def _scan_xlsx(path: Path) -> tuple[list[tuple[int, int]], list[tuple[int, int, 
                         column = range_boundaries(ref)[0] if ref else column + 1
                     continue
                 if tag == "c":
-                    children = {local(child.tag): child.text for child in element}
+                    children = {_local(child.tag): child.text for child in element}
                     # a text result may be empty (t="str"), a number never: openpyxl writes <v/> for "none"
                     if "f" in children and not children.get("v") and element.get("t") != "str":
                         uncomputed.append((row - 1, column - 1))
@@ -439,6 +480,7 @@ def _validate(
     for key in ("number", "title", "deputy"):
         if not cells.get(key):
             problems.append(f"{col(key)}: empty")
+    problems += _name_problems(cells, col)
     dates: dict[str, date | None] = {}
     for key in _DATE_COLUMNS:
         value = cells.get(key, "")
@@ -521,6 +563,50 @@ def _validate(
     )
 
 
+# the cells naming something, with what each name is and where it is stored (table, column): checked before
+# anything is written, as `unit add` and `deputy add` check a name typed
+_NAMES = (
+    ("number", "number", "suggestions", "number"),
+    ("title", "title", "suggestions", "title"),
+    ("deputy", "deputy", "deputies", "name"),
+    ("co_signers", "deputy", "deputies", "name"),
+    ("main_unit", "unit", "units", "name"),
+    ("co_units", "unit", "units", "name"),
+)
+
+
+def _name_problems(cells: dict[str, str], col: Callable[[str], str]) -> list[str]:
+    """What is wrong with the names in ``cells``: a control character (an escape code, a line break in a name),
+    or a name longer than its column holds."""
+    from workflow.core.text import control_character
+
+    problems = []
+    for key, what, table, column in _NAMES:
+        text = cells.get(key, "")
+        if not text or ((key == "title" or text.isprintable()) and len(text) <= _limit(table, column)):
+            continue  # the common case, at C speed: no name in the cell can be wrong
+        names = split_names(text) if key in ("co_signers", "co_units") else (text,)
+        for name in names:
+            bad = None if key == "title" else control_character(name)
+            if bad is not None:
+                problems.append(
+                    f"{col(key)}: {what} {name!r} holds a control character ({bad}); type it on one line"
+                )
+            elif len(name) > (limit := _limit(table, column)):
+                problems.append(
+                    f"{col(key)}: {what} {name[:20]!r}…: it is {len(name):,} characters long; at most {limit} fit"
+                )
+    return problems
+
+
+@cache
+def _limit(table: str, column: str) -> int:
+    """How many characters ``column`` of ``table`` holds."""
+    from workflow.store.models import column_length
+
+    return column_length(table, column)
+
+
 def split_names(text: str) -> tuple[str, ...]:
     """The names in one cell, separated by 、 , ; (full- or half-width)."""
     return tuple(n for n in _SPLIT.split(text.strip()) if n)
@@ -574,6 +660,22 @@ def write_rejects(path: Path, rejected: Iterable[Rejected]) -> None:
             )
 
 
+def write_book(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """An Excel workbook of ``(name, header, rows)`` sheets, in order; text that would start a formula is
+    written behind a quote (:func:`~workflow.ledger.cells.neutralise`)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for name, header, rows in sheets:
+        page = book.create_sheet(name)
+        append_row(page, header)
+        for row in rows:
+            append_row(page, row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def write_table(header: list[str], rows: list[list[str]], fmt: str, sheet: str) -> str | bytes:
     """``rows`` under ``header`` as CSV text (with a BOM, for Excel) or an Excel workbook with one sheet; text
     that would start a formula is written behind a quote (:func:`~workflow.ledger.cells.neutralise`)."""
@@ -586,16 +688,6 @@ def write_table(header: list[str], rows: list[list[str]], fmt: str, sheet: str) 
         writer.writerows(safe_row(row) for row in rows)
         return "\ufeff" + buffer.getvalue()
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        page = book.active
-        page.title = sheet
-        append_row(page, header)
-        for row in rows:
-            append_row(page, row)
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
+        return write_book([(sheet, header, rows)])
     msg = f"format {fmt!r} unknown: use csv or xlsx"
     raise ValidationError(msg)

@@ -6,6 +6,7 @@ engine; a miss reads the table once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, insert, select, update
@@ -209,6 +210,36 @@ class Directory:
                 conn, DEPUTIES, row | {"email": email, "phone": phone}, f"deputy {name!r} already exists"
             )
         return DeputyInfo(name, delegation, email, phone)
+
+    def add_missing(
+        self, conn: Connection, units: Iterable[str], deputies: Iterable[str]
+    ) -> tuple[list[str], list[str]]:
+        """Add, in ``conn``'s transaction, the units and deputies among these the congress lacks (names checked as
+        :meth:`add_unit` checks them); returns the names added, in order. A transaction that is rolled back
+        takes them with it: an import adds the names a batch of rows needs with the batch."""
+        added: tuple[list[str], list[str]] = ([], [])
+        for target, kind, names, into in (
+            (UNITS, "unit", units, added[0]),
+            (DEPUTIES, "deputy", deputies, added[1]),
+        ):
+            wanted = list(dict.fromkeys(checked_name(n, kind) for n in names))
+            if not wanted:
+                continue
+            marks, params = Raw.in_list("n", wanted)
+            have = {
+                name
+                for (name,) in Raw(conn).all(
+                    f"SELECT name FROM {target.name} WHERE congress_id = :c AND name IN {marks}",
+                    {**params, "c": self.congress_id},
+                )
+            }
+            for name in wanted:
+                if name not in have:
+                    _fits(target.name, {"name": name}, kind)
+                    into.append(name)
+            # on the driver, as every statement of a write transaction (:meth:`Database.transaction`)
+            Raw(conn).insert_many(target.name, [{"congress_id": self.congress_id, "name": n} for n in into])
+        return added
 
     @staticmethod
     def _insert(conn: Connection, target: Table, row: dict[str, object], duplicate: str) -> None:

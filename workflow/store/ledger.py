@@ -1,17 +1,25 @@
-"""The ledger's reads: what a session already holds of an imported ledger's numbers, and a session's cases as
-the ledger export writes them."""
+"""The ledger's reads: what a session already holds of an imported ledger's numbers, a session's cases as
+the ledger export writes them, and their histories with the texts the audit events do not hold."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-from workflow.store.sql import Raw
+from workflow.store.sql import Raw, as_instant
 
-__all__ = ["CaseFacts", "LedgerSnapshot", "case_facts", "ledger_snapshot"]
+__all__ = [
+    "CaseFacts",
+    "HistorySnapshot",
+    "LedgerSnapshot",
+    "case_facts",
+    "history_snapshot",
+    "ledger_snapshot",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,4 +99,60 @@ def ledger_snapshot(conn: Connection, session_id: int, *, public: bool = False) 
         params,
     ):
         snap.conversions[case] = (to, at)
+    return snap
+
+
+@dataclass
+class HistorySnapshot:
+    """A session's audit events and the rows holding what they do not say (texts, the suggestion's own
+    fields), read in one transaction. Event instants are as stored (:func:`~workflow.store.sql.as_instant`
+    reads them); detail rows are keyed by case id, unit id and the instant, aware UTC."""
+
+    units: dict[int, str]
+    cases: dict[int, dict[str, Any]]  # id → number, content, field, between_sessions, confidential
+    events: dict[int, list[tuple[int, Any, str, str, str]]] = field(default_factory=dict)  # seq, at, actor, …
+    opinions: dict[tuple[int, int, datetime | None], str] = field(default_factory=dict)  # → text
+    answers: dict[tuple[int, int, datetime | None], str] = field(default_factory=dict)  # → text
+    contacts: dict[tuple[int, int, datetime | None], str] = field(default_factory=dict)  # → note
+    feedback: dict[tuple[int, datetime | None], tuple[str | None, str | None]] = field(
+        default_factory=dict
+    )  # → attitude, result
+
+
+def history_snapshot(conn: Connection, session_id: int) -> HistorySnapshot:
+    """Every audit event of the session's cases, in order (action, actor, data), with the opinion, answer and
+    contact texts, the feedback's attitude and result and each suggestion's content and flags."""
+    raw = Raw(conn)
+    params = {"sid": session_id}
+    of = "JOIN suggestions s ON s.id = t.suggestion_id WHERE s.session_id = :sid"
+    snap = HistorySnapshot(
+        units=dict(raw.all("SELECT id, name FROM units")),
+        cases={
+            r["id"]: r
+            for r in raw.rows(
+                "SELECT id, number, content, field, between_sessions, confidential FROM suggestions "
+                "WHERE session_id = :sid",
+                params,
+            )
+        },
+    )
+    for case, seq, at, actor, action, data in raw.all(
+        f"SELECT t.suggestion_id, t.seq, t.at, t.actor, t.action, t.data FROM audit_events t {of} "
+        "ORDER BY t.suggestion_id, t.seq",
+        params,
+    ):
+        snap.events.setdefault(case, []).append((seq, at, actor, action, data))
+    for table, column, into in (
+        ("opinions", "text", snap.opinions),
+        ("answers", "text", snap.answers),
+        ("contacts", "note", snap.contacts),
+    ):
+        for case, unit, at, text in raw.all(
+            f"SELECT t.suggestion_id, t.unit_id, t.at, t.{column} FROM {table} t {of}", params
+        ):
+            into[(case, unit, as_instant(at))] = text
+    for case, at, attitude, result in raw.all(
+        f"SELECT t.suggestion_id, t.at, t.attitude, t.result FROM feedback t {of}", params
+    ):
+        snap.feedback[(case, as_instant(at))] = (attitude, result)
     return snap

@@ -34,6 +34,7 @@ __all__ = [
     "Suggestion",
     "SuggestionSigner",
     "Unit",
+    "column_length",
     "table",
     "too_long",
 ]
@@ -436,6 +437,15 @@ def table(model: type[SQLModel]) -> Table:
 def tables() -> dict[str, Table]:
     """Every table of the schema, by name."""
     return dict(SQLModel.metadata.tables)
+
+
+def column_length(table: str, column: str) -> int:
+    """How many characters a bounded text ``column`` of ``table`` holds."""
+    length = getattr(SQLModel.metadata.tables[table].c[column].type, "length", None)
+    if not isinstance(length, int):
+        msg = f"{table}.{column} is not a bounded text column"
+        raise TypeError(msg)
+    return length
 
 
 def too_long(table: str, values: Mapping[str, Any]) -> str | None:

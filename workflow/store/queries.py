@@ -6,6 +6,7 @@ SQLAlchemy Core over the tables; names come from the directory's caches.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -316,7 +317,7 @@ class Queries:
                 name = session or self.directory.session_name(conn, sid)
                 raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
             rows = conn.execute(select(AUDIT).where(AUDIT.c.suggestion_id == case_id).order_by(AUDIT.c.seq))
-            return [
+            entries = [
                 HistoryEntry(
                     r.seq,
                     r.at,
@@ -330,3 +331,5 @@ class Queries:
                 )
                 for r in rows
             ]
+        by = {int(old): e.seq for e in entries for old in e.data.get("supersedes", [])}
+        return [replace(e, superseded_by=by[e.seq]) if e.seq in by else e for e in entries]

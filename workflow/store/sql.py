@@ -39,6 +39,18 @@ def _positional_insert(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
 
 
+# Rows inserted many at a time whose key may be taken: a reminder step recorded again after the step it repeats
+# was superseded (workflow.backfill) revives that step's notice when it was never sent, and leaves one that was
+# sent (or is on its way) as it is, so nobody gets a step twice.
+_ON_CONFLICT = {
+    "outbox": (
+        " ON CONFLICT (key) DO UPDATE SET status = 'pending', reason = NULL, attempts = 0,"
+        " payload = excluded.payload, available_at = excluded.available_at"
+        " WHERE outbox.status = 'suppressed' AND outbox.reason LIKE 'superseded%'"
+    )
+}
+
+
 @cache
 def update_sql(table: str, columns: tuple[str, ...], where: str) -> str:
     """``UPDATE table SET c = :c, … WHERE where`` (cached: the same few shapes recur)."""
@@ -216,7 +228,7 @@ class Raw:
             return
         columns = tuple(rows[0])
         if self.postgres:
-            self.many(_insert_sql(table, columns), rows)
+            self.many(_insert_sql(table, columns) + _ON_CONFLICT.get(table, ""), rows)
             return
         if prepared:
             values = [tuple(r[c] for c in columns) for r in rows]
@@ -229,7 +241,7 @@ class Raw:
                 for r in rows
             ]
         cursor = self._conn.cursor()
-        cursor.executemany(_positional_insert(table, columns), values)
+        cursor.executemany(_positional_insert(table, columns) + _ON_CONFLICT.get(table, ""), values)
         cursor.close()
 
     @staticmethod

@@ -1,0 +1,69 @@
+"""What entering an action after the fact reads: a case's audit events and its deadlines' ladder positions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from workflow.store.sql import Raw, as_date, as_instant
+
+__all__ = ["LadderDeadline", "RecordedEvent", "case_events", "ladder_deadlines"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """One audit event of a case, as the backfill reads it."""
+
+    seq: int
+    at: datetime
+    recorded_at: datetime
+    actor: str
+    action: str
+    from_state: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LadderDeadline:
+    """A deadline with what the reminder ladder needs of it."""
+
+    id: int
+    kind: str
+    round: int
+    due: date
+    due_at: datetime
+    status: str
+
+
+def case_events(raw: Raw, case_id: int) -> list[RecordedEvent]:
+    """Every audit event of the case, in order."""
+    found = []
+    for seq, at, recorded_at, actor, action, source, data in raw.all(
+        "SELECT seq, at, recorded_at, actor, action, from_state, data FROM audit_events WHERE suggestion_id = :c "
+        "ORDER BY seq",
+        {"c": case_id},
+    ):
+        instant, recorded = as_instant(at), as_instant(recorded_at)
+        assert instant is not None
+        assert recorded is not None
+        found.append(
+            RecordedEvent(
+                int(seq), instant, recorded, actor, action, source, json.loads(data) if data else {}
+            )
+        )
+    return found
+
+
+def ladder_deadlines(raw: Raw, case_id: int) -> list[LadderDeadline]:
+    """The case's deadlines (every status), in order."""
+    found = []
+    for row_id, kind, round_, due, due_at, status in raw.all(
+        "SELECT id, kind, round, due, due_at, status FROM deadlines WHERE suggestion_id = :c ORDER BY id",
+        {"c": case_id},
+    ):
+        instant = as_instant(due_at)
+        assert instant is not None
+        found.append(LadderDeadline(int(row_id), kind, int(round_), as_date(due), instant, status))
+    return found
