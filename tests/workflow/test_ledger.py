@@ -527,3 +527,15 @@ def test_a_b_row_is_answered_without_promises_and_the_audit_says_why(engine: Eng
     (answer,) = [e for e in engine.history("0001") if e.action == "answer"]
     assert (answer.data["category"], answer.data["promises"]) == ("B", [])
     assert answer.data["no_promises"] == "台账导入：承诺事项未在台账登记"
+
+
+def test_a_refusal_lists_a_hundred_bad_rows_and_counts_the_rest(engine: Engine, tmp_path: Path) -> None:
+    """A file of 250 bad rows: the message lists 100 and counts the other 150; every one is in the error's
+    problems (and, with --skip-bad, in the rejects file)."""
+    bad = [[f"{i:04d}", "", "张三", *[""] * 12] for i in range(1, 251)]
+    with pytest.raises(ValidationError) as caught:
+        import_ledger(engine, _csv(tmp_path, bad))
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 1 + 100 + 1
+    assert lines[-1] == "  - … and 150 more"
+    assert len(caught.value.problems) == 250

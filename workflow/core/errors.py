@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "LISTED",
     "BatchConflict",
     "Conflict",
     "NotFound",
@@ -94,13 +95,19 @@ class BatchConflict(Conflict):
         self.case, self.expected, self.found = what, expected, found
 
 
+LISTED = 100  # problems a refusal's message lists; the others are counted (all are in ``problems``)
+
+
 class ValidationError(WorkflowError, ValueError):
-    """Input that cannot be accepted as given; nothing was written."""
+    """Input that cannot be accepted as given; nothing was written. The message lists the first :data:`LISTED`
+    problems and counts the others; :attr:`problems` holds them all."""
 
     def __init__(self, message: str, *, case: str | None = None, problems: Iterable[str] = ()) -> None:
         self.case = case
         self.problems = tuple(problems)
-        extra = "".join(f"\n  - {p}" for p in self.problems)
+        extra = "".join(f"\n  - {p}" for p in self.problems[:LISTED])
+        if len(self.problems) > LISTED:
+            extra += f"\n  - … and {len(self.problems) - LISTED:,} more"
         super().__init__(f"{_case(case)}{message}{extra}")
 
 
