@@ -20,21 +20,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rules import DeadlineKind
+from workflow.core.audit import superseded
 from workflow.core.states import ActorKind, DeadlineStatus
 from workflow.core.unit_of_work import UnitOfWork
-from workflow.store.backfill import RecordedEvent, case_events, ladder_deadlines
+from workflow.core.views import HistoryEntry
+from workflow.store.backfill import case_events, ladder_deadlines
 
 if TYPE_CHECKING:
     from workflow.store.sql import Raw
 
-__all__ = ["SWEEP_STEPS", "make_room", "superseded"]
+__all__ = ["SWEEP_STEPS", "make_room"]
 
 SWEEP_STEPS = frozenset({"escalate", "lapse"})  # the reminder sweep's own steps, which give way
-
-
-def superseded(events: list[RecordedEvent]) -> dict[int, int]:
-    """Which events are superseded, and by which: event number → the number of the event superseding it."""
-    return {int(old): e.seq for e in events for old in e.data.get("supersedes", [])}
 
 
 def make_room(work: UnitOfWork, raw: Raw, at: datetime) -> None:
@@ -42,7 +39,7 @@ def make_room(work: UnitOfWork, raw: Raw, at: datetime) -> None:
     ``at`` (see the module), so that the action is in order. Refuses, naming it, when a later event is not the
     sweep's; does nothing when no event is later."""
     events = case_events(raw, work.case_id)
-    gone = superseded(events)
+    gone = superseded((e.seq, e.data) for e in events)
     standing = [e for e in events if e.seq not in gone]
     later = [e for e in standing if e.at > at]
     if not later:
@@ -101,10 +98,10 @@ def make_room(work: UnitOfWork, raw: Raw, at: datetime) -> None:
     work.supersedes = [e.seq for e in later]
 
 
-def _sweep_step(event: RecordedEvent) -> bool:
+def _sweep_step(event: HistoryEntry) -> bool:
     return event.actor == ActorKind.SYSTEM.value and event.action in SWEEP_STEPS
 
 
-def _about(event: RecordedEvent) -> tuple[object, object]:
+def _about(event: HistoryEntry) -> tuple[object, object]:
     """The deadline an escalation concerns: (kind, due date)."""
     return event.data.get("deadline"), event.data.get("due")

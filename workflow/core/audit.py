@@ -11,18 +11,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["GENESIS", "AuditProblem", "audit_row", "canonical", "chain_hash", "instant_text", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "AuditProblem",
+    "audit_row",
+    "canonical",
+    "chain_hash",
+    "instant_text",
+    "superseded",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
 
 
 # one encoder for every canonical text (``json.dumps`` with options builds a new one at every call)
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def superseded(events: Iterable[tuple[int, Mapping[str, Any]]]) -> dict[int, int]:
+    """Of a case's events as (seq, data): which are superseded, and by which (event number → the number of
+    the event whose data lists it under ``supersedes``: an action entered after the fact, ``workflow.backfill``)."""
+    return {int(old): seq for seq, data in events for old in data.get("supersedes", ())}
 
 
 def canonical(data: Any) -> str:

@@ -44,7 +44,7 @@ from workflow.actions import (
     Submit,
     Withdraw,
 )
-from workflow.core.audit import canonical
+from workflow.core.audit import canonical, superseded
 from workflow.core.states import Action, ActorKind
 from workflow.core.views import Actor
 from workflow.store.ledger import HistorySnapshot
@@ -186,7 +186,7 @@ def history_rows(snap: HistorySnapshot, rs: RuleSet, numbers: Sequence[str]) -> 
             (seq, at, actor, action, json.loads(text) if text else {})
             for seq, at, actor, action, text in snap.events.get(cid, [])
         ]
-        gone = {int(old): seq for seq, *_, data in events for old in data.get("supersedes", [])}
+        gone = superseded((seq, data) for seq, *_, data in events)
         for seq, at_value, actor, action, data in events:
             at = as_instant(at_value)
             assert at is not None

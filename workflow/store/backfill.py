@@ -5,24 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
+from workflow.core.views import HistoryEntry
 from workflow.store.sql import Raw, as_date, as_instant
 
-__all__ = ["LadderDeadline", "RecordedEvent", "case_events", "ladder_deadlines"]
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedEvent:
-    """One audit event of a case, as the backfill reads it."""
-
-    seq: int
-    at: datetime
-    recorded_at: datetime
-    actor: str
-    action: str
-    from_state: str | None
-    data: dict[str, Any]
+__all__ = ["LadderDeadline", "case_events", "ladder_deadlines"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,20 +24,28 @@ class LadderDeadline:
     status: str
 
 
-def case_events(raw: Raw, case_id: int) -> list[RecordedEvent]:
+def case_events(raw: Raw, case_id: int) -> list[HistoryEntry]:
     """Every audit event of the case, in order."""
     found = []
-    for seq, at, recorded_at, actor, action, source, data in raw.all(
-        "SELECT seq, at, recorded_at, actor, action, from_state, data FROM audit_events WHERE suggestion_id = :c "
-        "ORDER BY seq",
+    for seq, at, recorded_at, actor, action, source, target, round_, data in raw.all(
+        "SELECT seq, at, recorded_at, actor, action, from_state, to_state, round, data FROM audit_events "
+        "WHERE suggestion_id = :c ORDER BY seq",
         {"c": case_id},
     ):
         instant, recorded = as_instant(at), as_instant(recorded_at)
         assert instant is not None
         assert recorded is not None
         found.append(
-            RecordedEvent(
-                int(seq), instant, recorded, actor, action, source, json.loads(data) if data else {}
+            HistoryEntry(
+                int(seq),
+                instant,
+                recorded,
+                actor,
+                action,
+                source,
+                target,
+                int(round_),
+                json.loads(data) if data else {},
             )
         )
     return found

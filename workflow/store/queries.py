@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from rules import DeadlineKind
+from workflow.core.audit import superseded
 from workflow.core.clock import Clock, ensure_utc
 from workflow.core.errors import NotFound, ValidationError
 from workflow.core.machine import allowed_actions
@@ -331,5 +332,5 @@ class Queries:
                 )
                 for r in rows
             ]
-        by = {int(old): e.seq for e in entries for old in e.data.get("supersedes", [])}
+        by = superseded((e.seq, e.data) for e in entries)
         return [replace(e, superseded_by=by[e.seq]) if e.seq in by else e for e in entries]
