@@ -6,6 +6,7 @@ value is a migration of one constraint. Every instant is a :class:`~workflow.sto
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, UniqueConstraint
@@ -439,10 +440,21 @@ def tables() -> dict[str, Table]:
     return dict(SQLModel.metadata.tables)
 
 
+@cache
+def _limits(table: str) -> dict[str, int]:
+    """The bounded text columns of ``table`` and how many characters each holds (read once)."""
+    found = {}
+    for column in SQLModel.metadata.tables[table].c:
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int):
+            found[column.name] = length
+    return found
+
+
 def column_length(table: str, column: str) -> int:
     """How many characters a bounded text ``column`` of ``table`` holds."""
-    length = getattr(SQLModel.metadata.tables[table].c[column].type, "length", None)
-    if not isinstance(length, int):
+    length = _limits(table).get(column)
+    if length is None:
         msg = f"{table}.{column} is not a bounded text column"
         raise TypeError(msg)
     return length
@@ -452,9 +464,9 @@ def too_long(table: str, values: Mapping[str, Any]) -> str | None:
     """What in ``values`` is longer than its column of ``table`` allows, said for a person (None: all fits).
     Checked before writing, so that SQLite (which would store it) and PostgreSQL (which would refuse it)
     answer alike."""
-    columns = SQLModel.metadata.tables[table].c
+    limits = _limits(table)
     for name, value in values.items():
-        limit = getattr(columns[name].type, "length", None) if name in columns else None
-        if isinstance(value, str) and limit is not None and len(value) > limit:
+        limit = limits.get(name)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
             return f"{name} is {len(value):,} characters long; at most {limit} fit"
     return None
