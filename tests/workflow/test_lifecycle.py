@@ -716,3 +716,11 @@ def test_an_extension_after_the_answer_date_is_refused_and_the_miss_stays(
     engine.answer("0001", category="A", text="已解决", actor=Actor.unit(MAIN))
     [answer] = [d for d in engine.get("0001").deadlines if d.kind == "answer"]
     assert (answer.status, answer.late) == ("met", True)
+
+
+def test_a_case_label_with_a_control_character_is_echoed_escaped(engine: Engine) -> None:
+    """A number holding an escape code, refused for another field, is named with the code escaped, never raw."""
+    with pytest.raises(ValidationError) as caught:
+        engine.submit("\x1b[2J", title="甲", deputy="张\x1f三")
+    assert "\x1b" not in str(caught.value)
+    assert str(caught.value).startswith("建议 测试会议/\\x1b[2J: ")

@@ -30,7 +30,11 @@ __all__ = [
 
 
 def _case(case: str | None) -> str:
-    return f"建议 {case}: " if case else ""
+    if not case:
+        return ""
+    if not case.isprintable():  # a label is echoed: its control characters as escapes, never raw
+        case = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in case)
+    return f"建议 {case}: "
 
 
 class WorkflowError(Exception):
