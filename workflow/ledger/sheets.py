@@ -6,7 +6,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -115,18 +115,20 @@ def read_rows(
     (:func:`~workflow.ledger.cells.restore`), so a file jianyi wrote reads back as it was.
     """
     _, header, rows = _read(path, columns, header_row, sheet)
-    return header, rows
+    return header, list(rows)
 
 
 def _read(
     path: Path, columns: Sequence[tuple[str, str]], header_row: int | None, sheet: str | None = None
-) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
-    """:func:`read_rows`, with the header's row number first."""
-    values, uncomputed, merged = _read_values(path, sheet)
-    if not values:
+) -> tuple[int, list[str], Iterator[tuple[int, list[str]]]]:
+    """:func:`read_rows`, with the header's row number first, the data rows as they are read (a big sheet is
+    never held whole)."""
+    source, uncomputed, merged = _read_values(path, sheet)
+    head = list(itertools.islice(source, max(_HEADER_WITHIN, header_row or 0)))
+    if not head:
         raise ValidationError(f"{path.name}: empty, no header row")
-    top = _header_index(path.name, values, columns, header_row)
-    read = _known(values[top], columns)
+    top = _header_index(path.name, head, columns, header_row)
+    read = _known(head[top], columns)
 
     def is_read(column: int) -> bool:
         return read is None or column in read
@@ -140,8 +142,10 @@ def _read(
             if r1 <= top <= r2 or (r2 > top and any(is_read(c) for c in range(c1, c2 + 1)))
         ],
     )
-    rows = [(line, r) for line, r in enumerate(values[top + 1 :], start=top + 2) if any(r)]
-    return top + 1, values[top], rows
+    rows = (
+        (line, r) for line, r in enumerate(itertools.chain(head[top + 1 :], source), start=top + 2) if any(r)
+    )
+    return top + 1, head[top], rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,21 +171,58 @@ def read_sheet(
     (:func:`match_columns`): a missing required column or a column named twice refuses it; any other column
     (序号, 备注, …, or one without a header that holds something) is ignored and named in
     :attr:`Sheet.ignored`."""
+    top, header, found, stream = _open_sheet(path, columns, required, header_row, sheet)
+    unheaded = _Unheaded(header, found)
+    rows = [unheaded.see(row) for row in stream]
+    return Sheet(top, found, unheaded.ignored(), rows)
+
+
+def _open_sheet(
+    path: Path,
+    columns: Sequence[tuple[str, str]],
+    required: Sequence[str],
+    header_row: int | None,
+    sheet: str | None,
+) -> tuple[int, list[str], dict[str, int], Iterator[tuple[int, list[str]]]]:
+    """The header's row number, the header, where each known column stands, and the data rows as read."""
     top, header, rows = _read(path, columns, header_row, sheet)
     where = f"{path.name} ({'' if sheet is None else f'sheet {sheet}, '}header on row {top})"
-    found = match_columns(header, columns, required, what=where, strict=False)
-    used = set(found.values())
-    width = max([len(header), *(len(r) for _, r in rows)])
-    ignored = []
-    for i in range(width):
-        if i in used:
-            continue
-        name = header[i] if i < len(header) else ""
-        if name:
-            ignored.append(name)
-        elif any(i < len(r) and r[i] for _, r in rows):
-            ignored.append(f"{_letter(i)} (no header)")
-    return Sheet(top, found, tuple(ignored), rows)
+    return top, header, match_columns(header, columns, required, what=where, strict=False), rows
+
+
+class _Unheaded:
+    """The columns of a sheet it does not read, found as its rows go by: those with an unknown header, and
+    those without a header that hold something in some row."""
+
+    def __init__(self, header: list[str], found: dict[str, int]) -> None:
+        self.header, self.used = header, set(found.values())
+        self.blank = [i for i, name in enumerate(header) if not name and i not in self.used]
+        self.filled: set[int] = set()
+        self.width = len(header)
+
+    def see(self, row: tuple[int, list[str]]) -> tuple[int, list[str]]:
+        """Note what ``row`` (line, cells) holds outside the read columns; returns it."""
+        cells = row[1]
+        for i in self.blank:
+            if i < len(cells) and cells[i]:
+                self.filled.add(i)
+        if len(cells) > len(self.header):
+            self.width = max(self.width, len(cells))
+            self.filled.update(i for i in range(len(self.header), len(cells)) if cells[i])
+        return row
+
+    def ignored(self) -> tuple[str, ...]:
+        """The columns not read, in their order: by header, or by letter (``D (no header)``)."""
+        found = []
+        for i in range(self.width):
+            if i in self.used:
+                continue
+            name = self.header[i] if i < len(self.header) else ""
+            if name:
+                found.append(name)
+            elif i in self.filled:
+                found.append(f"{_letter(i)} (no header)")
+        return tuple(found)
 
 
 _HEADER_WITHIN = 10  # rows searched for the header
@@ -252,9 +293,10 @@ def _refuse_merged(name: str, ranges: Sequence[tuple[int, int, int, int]]) -> No
 
 def _read_values(
     path: Path, sheet: str | None = None
-) -> tuple[list[list[str]], list[tuple[int, int]], list[tuple[int, int, int, int]]]:
-    """Every row of a .xlsx or .csv sheet as text cells; of a workbook (its worksheet ``sheet``, default the
-    first) also the cells holding a formula never computed, and the merged ranges (0-based rows and columns)."""
+) -> tuple[Iterator[list[str]], list[tuple[int, int]], list[tuple[int, int, int, int]]]:
+    """Every row of a .xlsx or .csv sheet as text cells, as they are read; of a workbook (its worksheet
+    ``sheet``, default the first) also the cells holding a formula never computed, and the merged ranges
+    (0-based rows and columns), found before any row is read."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         return _read_xlsx(path, sheet)
@@ -264,7 +306,7 @@ def _read_values(
     raise ValidationError(msg)
 
 
-def _read_csv(path: Path) -> list[list[str]]:
+def _read_csv(path: Path) -> Iterator[list[str]]:
     from rules.loader import ENCODINGS, TextUnreadable, decode_text
 
     try:
@@ -275,11 +317,17 @@ def _read_csv(path: Path) -> list[list[str]]:
     head = text.splitlines()[:_HEADER_WITHIN]
     tabs = any("\t" in line for line in head) and not any("," in line for line in head)
     reader = csv.reader(io.StringIO(text), delimiter="\t" if tabs else ",")
-    try:
-        return [[restore(c.strip()) for c in r] for r in reader]
-    except csv.Error as exc:
-        msg = f"{path.name}: record {reader.line_num} is not CSV: {exc}"
-        raise ValidationError(msg) from None
+    del text
+
+    def records() -> Iterator[list[str]]:
+        try:
+            for r in reader:
+                yield [restore(c.strip()) for c in r]
+        except csv.Error as exc:
+            msg = f"{path.name}: record {reader.line_num} is not CSV: {exc}"
+            raise ValidationError(msg) from None
+
+    return records()
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -296,26 +344,37 @@ def sheet_names(path: Path) -> list[str]:
 
 def _read_xlsx(
     path: Path, name: str | None = None
-) -> tuple[list[list[str]], list[tuple[int, int]], list[tuple[int, int, int, int]]]:
+) -> tuple[Iterator[list[str]], list[tuple[int, int]], list[tuple[int, int, int, int]]]:
     import zipfile
 
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError, StopIteration)
+    refusal = f"{path.name}: not an Excel workbook (.xlsx) jianyi can read; save it again from Excel/WPS"
     try:
         uncomputed, merged = _scan_xlsx(path, name)
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError, StopIteration):
-        msg = f"{path.name}: not an Excel workbook (.xlsx) jianyi can read; save it again from Excel/WPS"
-        raise ValidationError(msg) from None
-    try:
-        sheet = book.worksheets[0] if name is None else book[name]
-        # read-only mode stops at the rows the sheet's <dimension> claims, which some programs write wrong
-        sheet.reset_dimensions()
-        values = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-    return values, uncomputed, merged
+    except unreadable:
+        raise ValidationError(refusal) from None
+
+    def records() -> Iterator[list[str]]:
+        # opened when the first row is read, closed after the last or when the reader is dropped (a refusal)
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except unreadable:
+            raise ValidationError(refusal) from None
+        try:
+            sheet = book.worksheets[0] if name is None else book[name]
+            # read-only mode stops at the rows the sheet's <dimension> claims, which some programs write wrong
+            sheet.reset_dimensions()
+            for row in sheet.iter_rows(values_only=True):
+                yield [_text(v) for v in row]
+        except unreadable:
+            raise ValidationError(refusal) from None
+        finally:
+            book.close()
+
+    return records(), uncomputed, merged
 
 
 def _local(tag: str) -> str:
@@ -627,12 +686,14 @@ class Checked:
 def check_rows(path: Path, rs: RuleSet, today: date, *, header_row: int | None = None) -> Checked:
     """Read (:func:`read_sheet`; the header found, or row ``header_row``) and validate every row against ``rs``
     (dates after ``today`` are refused)."""
-    sheet = read_sheet(path, COLUMNS, ("number", "title", "deputy"), header_row=header_row)
-    columns, rows = sheet.columns, sheet.rows
+    top, header, columns, rows = _open_sheet(path, COLUMNS, ("number", "title", "deputy"), header_row, None)
+    unheaded = _Unheaded(header, columns)
     good: list[LedgerRow] = []
     bad: list[Rejected] = []
     seen: dict[str, int] = {}
-    for line, raw in rows:
+    total = 0
+    for line, raw in map(unheaded.see, rows):  # each row checked as it is read: only its result is kept
+        total += 1
         cells = {key: (raw[i] if i < len(raw) else "") for key, i in columns.items()}
         row, problems = _validate(line, cells, rs, today)
         number = cells.get("number", "")
@@ -645,7 +706,7 @@ def check_rows(path: Path, rs: RuleSet, today: date, *, header_row: int | None =
             bad.append(Rejected(line, {HEADERS[k]: v for k, v in cells.items()}, tuple(problems)))
         else:
             good.append(row)
-    return Checked(good, bad, len(rows), sheet.header_row, sheet.ignored)
+    return Checked(good, bad, total, top, unheaded.ignored())
 
 
 def write_rejects(path: Path, rejected: Iterable[Rejected]) -> None:
