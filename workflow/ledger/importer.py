@@ -181,7 +181,7 @@ def _histories(
             if number not in bad_numbers:
                 first = history.events[0].line if history.events else sheet.header_row + 1
                 reason = f"{HISTORY_SHEET}: a history of {number}, which the 台账 sheet does not hold"
-                refused.append(Rejected(first, {HEADERS["number"]: number}, (reason,)))
+                refused.append(Rejected.of(first, {HEADERS["number"]: number}, (reason,)))
             continue
         problems = list(history.problems)
         opened = history.submit
@@ -193,7 +193,7 @@ def _histories(
                 f"the 台账 row 「{one_line(row.title)}」 by {row.deputy}"
             )
         if problems:
-            refused.append(Rejected(row.line, _cells(row), tuple(problems)))
+            refused.append(Rejected.of(row.line, _cells(row), problems))
     return {
         n: h
         for n, h in histories.items()
@@ -364,7 +364,7 @@ def _rejected(row: LedgerRow, have: CaseFacts) -> Rejected:
         f"{HEADERS['number']} {row.number} is already 「{have.title}」 by {have.deputy}; this row is "
         f"「{one_line(row.title)}」 by {row.deputy}: another suggestion under the same number, correct the number"
     )
-    return Rejected(row.line, _cells(row), (reason,))
+    return Rejected.of(row.line, _cells(row), (reason,))
 
 
 def _cells(row: LedgerRow) -> dict[str, str]:

@@ -6,7 +6,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -84,11 +84,22 @@ class LedgerRow:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A row that could not be imported, with its cells and every reason."""
+    """A row that could not be imported, with its cells (in :data:`COLUMNS` order: a file of a million bad rows
+    is held as tuples, not dicts) and every reason."""
 
     line: int
-    cells: dict[str, str]
+    values: tuple[str, ...]
     reasons: tuple[str, ...]
+
+    @classmethod
+    def of(cls, line: int, cells: Mapping[str, str], reasons: Sequence[str]) -> Rejected:
+        """The rejected row ``line`` whose cells are ``cells`` (by Chinese header; a missing one is empty)."""
+        return cls(line, tuple(cells.get(zh, "") for zh, _ in COLUMNS), tuple(reasons))
+
+    @property
+    def cells(self) -> dict[str, str]:
+        """The row's cells by Chinese header."""
+        return {zh: value for (zh, _), value in zip(COLUMNS, self.values, strict=True)}
 
 
 def read_rows(
@@ -703,7 +714,7 @@ def check_rows(path: Path, rs: RuleSet, today: date, *, header_row: int | None =
         elif number:
             seen[number] = line
         if row is None:
-            bad.append(Rejected(line, {HEADERS[k]: v for k, v in cells.items()}, tuple(problems)))
+            bad.append(Rejected.of(line, {HEADERS[k]: v for k, v in cells.items()}, problems))
         else:
             good.append(row)
     return Checked(good, bad, total, top, unheaded.ignored())
@@ -716,9 +727,7 @@ def write_rejects(path: Path, rejected: Iterable[Rejected]) -> None:
         writer = csv.writer(out)
         writer.writerow(["行号", *(HEADERS[en] for _, en in COLUMNS), "原因"])
         for r in rejected:
-            writer.writerow(
-                safe_row([r.line, *(r.cells.get(zh, "") for zh, _ in COLUMNS), "；".join(r.reasons)])
-            )
+            writer.writerow(safe_row([r.line, *r.values, "；".join(r.reasons)]))
 
 
 def write_book(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
