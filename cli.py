@@ -31,6 +31,7 @@ from workflow.core.errors import (
     TransitionNotAllowed,
     ValidationError,
     WorkflowError,
+    visible,
 )
 
 # The one map from error to exit code: an error exits with the code of the nearest class of its MRO listed here.
@@ -66,15 +67,6 @@ def _failure(message: str, code: int) -> click.ClickException:
     return kind(message)
 
 
-def _visible(text: str) -> str:
-    """``text`` with its control characters (escape codes, line breaks) written as escapes, on one line."""
-    if text.isprintable():
-        return text
-    return "".join(
-        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text
-    )
-
-
 class _Group(click.Group):
     """Maps the packages' errors to one line and their exit code."""
 
@@ -95,7 +87,7 @@ class _Group(click.Group):
         except click.UsageError as exc:  # click echoes what was typed ("Got unexpected extra arguments (…)")
             if exc.message.isprintable():
                 raise
-            raise click.UsageError(_visible(exc.message), exc.ctx) from None
+            raise click.UsageError(visible(exc.message), exc.ctx) from None
         except tuple(EXIT_CODES) as exc:
             app = ctx.find_object(App)
             if app is not None and app.debug and not isinstance(exc, CheckFailed):

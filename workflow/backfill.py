@@ -24,7 +24,7 @@ from workflow.core.audit import superseded
 from workflow.core.states import ActorKind, DeadlineStatus
 from workflow.core.unit_of_work import UnitOfWork
 from workflow.core.views import HistoryEntry
-from workflow.store.backfill import case_events, ladder_deadlines
+from workflow.store.backfill import case_events, ladder_deadlines, suppress_step_notices
 
 if TYPE_CHECKING:
     from workflow.store.sql import Raw
@@ -84,17 +84,7 @@ def make_room(work: UnitOfWork, raw: Raw, at: datetime) -> None:
         if d.id in reopened:
             values |= {"status": DeadlineStatus.OPEN.value, "met_at": None, "late": None}
         work.update("deadlines", {"id": d.id}, **values)
-    work.writes.append(
-        (
-            "UPDATE outbox SET status = 'suppressed', reason = :why WHERE suggestion_id = :c "
-            "AND status IN ('pending', 'failed') AND key LIKE 'step:%' AND created_at >= :since",
-            {
-                "why": "superseded: an action entered later is dated before this step",
-                "c": work.case_id,
-                "since": raw.value(min(e.recorded_at for e in later)),
-            },
-        )
-    )
+    work.writes.append(suppress_step_notices(raw, work.case_id, min(e.recorded_at for e in later)))
     work.supersedes = [e.seq for e in later]
 
 

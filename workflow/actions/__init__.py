@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from workflow.actions.assignment import Assign, Extend, Reassign, RefuseReturn, RequestReturn
-from workflow.actions.base import Command, check, handler_for
+from workflow.actions.base import Command, check, command_for, handler_for
 from workflow.actions.closing import Close, Feedback, Lapse, Rehandle, Withdraw
 from workflow.actions.followup import Convert, Progress
 from workflow.actions.handling import Answer, Contact, Opinion, Promised
@@ -39,6 +39,7 @@ __all__ = [
     "Submit",
     "Withdraw",
     "check",
+    "command_for",
     "handler_for",
     "new_case_row",
 ]

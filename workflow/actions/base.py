@@ -16,7 +16,16 @@ from workflow.core.machine import TRANSITIONS
 from workflow.core.states import Action, ActorKind, Role
 from workflow.core.unit_of_work import UnitOfWork
 
-__all__ = ["Command", "acting_unit", "check", "handler_for", "handles", "lines", "require_lead_deputy"]
+__all__ = [
+    "Command",
+    "acting_unit",
+    "check",
+    "command_for",
+    "handler_for",
+    "handles",
+    "lines",
+    "require_lead_deputy",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,11 @@ def handles(command: type[C]) -> Callable[[Callable[[UnitOfWork, C], None]], Cal
 def handler_for(command: Command) -> Handler:
     """The handler of ``command``'s class."""
     return _HANDLERS[type(command)]
+
+
+def command_for(action: Action) -> type[Command]:
+    """The command class of ``action`` (:func:`check` proves there is exactly one)."""
+    return next(command for command in _HANDLERS if command.action is action)
 
 
 def check() -> list[str]:

@@ -26,15 +26,22 @@ __all__ = [
     "TransitionNotAllowed",
     "ValidationError",
     "WorkflowError",
+    "visible",
 ]
 
 
+def visible(text: str) -> str:
+    """``text`` as it may be echoed to a terminal or a log: its control characters (escape codes, line breaks,
+    direction marks) written as escapes, on one line."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 def _case(case: str | None) -> str:
-    if not case:
-        return ""
-    if not case.isprintable():  # a label is echoed: its control characters as escapes, never raw
-        case = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in case)
-    return f"建议 {case}: "
+    return f"建议 {visible(case)}: " if case else ""  # a label is echoed: never a raw control character
 
 
 class WorkflowError(Exception):

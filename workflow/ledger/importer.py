@@ -126,13 +126,15 @@ def import_ledger(
     others = [r for r in good if r.number in existing and _another(r, existing[r.number])]
     if others:  # the same number for another suggestion: bringing the case forward would falsify it
         bad = sorted([*bad, *(_rejected(r, existing[r.number]) for r in others)], key=lambda r: r.line)
-        good = [r for r in good if r not in others]
+        taken = {r.line for r in others}
+        good = [r for r in good if r.line not in taken]
     histories: dict[str, CaseHistory] = {}
     if has_history(path):
-        histories, refused = _histories(path, good, {r.cells.get(HEADERS["number"], "") for r in bad})
+        histories, refused = _histories(path, good, {r.number for r in bad})
         if refused:
             bad = sorted([*bad, *refused], key=lambda r: r.line)
-            good = [r for r in good if r.number not in {x.cells.get(HEADERS["number"]) for x in refused}]
+            dropped = {r.number for r in refused}
+            good = [r for r in good if r.number not in dropped]
     if bad and not skip_bad:
         raise ValidationError(
             f"{path.name}: {len(bad)} of {total} row(s) are bad, nothing was imported "
@@ -194,11 +196,8 @@ def _histories(
             )
         if problems:
             refused.append(Rejected.of(row.line, _cells(row), problems))
-    return {
-        n: h
-        for n, h in histories.items()
-        if n in rows and n not in {r.cells.get(HEADERS["number"]) for r in refused}
-    }, refused
+    dropped = {r.number for r in refused}
+    return {n: h for n, h in histories.items() if n in rows and n not in dropped}, refused
 
 
 def _import_rows(

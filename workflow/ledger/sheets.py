@@ -97,6 +97,11 @@ class Rejected:
         return cls(line, tuple(cells.get(zh, "") for zh, _ in COLUMNS), tuple(reasons))
 
     @property
+    def number(self) -> str:
+        """The row's 建议编号 (empty when it had none)."""
+        return self.values[0]
+
+    @property
     def cells(self) -> dict[str, str]:
         """The row's cells by Chinese header."""
         return {zh: value for (zh, _), value in zip(COLUMNS, self.values, strict=True)}

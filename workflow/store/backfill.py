@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from workflow.core.views import HistoryEntry
 from workflow.store.sql import Raw, as_date, as_instant
 
-__all__ = ["LadderDeadline", "case_events", "ladder_deadlines"]
+__all__ = ["LadderDeadline", "case_events", "ladder_deadlines", "suppress_step_notices"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +63,14 @@ def ladder_deadlines(raw: Raw, case_id: int) -> list[LadderDeadline]:
         assert instant is not None
         found.append(LadderDeadline(int(row_id), kind, int(round_), as_date(due), instant, status))
     return found
+
+
+def suppress_step_notices(raw: Raw, case_id: int, since: datetime) -> tuple[str, dict[str, Any]]:
+    """The statement (run at flush) that suppresses the case's reminder-step notices written since ``since``
+    and not yet sent: their steps were superseded (``workflow.backfill``)."""
+    sql = (
+        "UPDATE outbox SET status = 'suppressed', reason = :why WHERE suggestion_id = :c "
+        "AND status IN ('pending', 'failed') AND key LIKE 'step:%' AND created_at >= :since"
+    )
+    why = "superseded: an action entered later is dated before this step"
+    return sql, {"why": why, "c": case_id, "since": raw.value(since)}
