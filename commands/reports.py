@@ -276,7 +276,7 @@ def import_(
         "created": report.created,
         "advanced": report.advanced,
         "unchanged": report.unchanged,
-        "rejected": len(report.rejected),
+        "rejected": report.rejected_count,
         "units_created": report.units_created,
         "deputies_created": report.deputies_created,
         "header_row": report.header_row,
@@ -291,8 +291,8 @@ def import_(
         data,
         lambda: (
             f"{report.rows} row(s): {report.created} case(s) created, {report.advanced} brought forward, "
-            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
-            + (f" (written to {skip_bad})" if skip_bad and report.rejected else "")
+            f"{report.unchanged} unchanged, {report.rejected_count} rejected"
+            + (f" (written to {skip_bad})" if skip_bad and report.rejected_count else "")
             + f"; {len(report.units_created)} unit(s) and {len(report.deputies_created)} deputy(ies) created"
             + (f"; header on row {report.header_row}" if report.header_row != 1 else "")
             + (f"; ignored columns: {', '.join(report.ignored_columns)}" if report.ignored_columns else "")

@@ -33,6 +33,7 @@ __all__ = [
     "profile_ids",
     "read_text",
     "ruleset_from_data",
+    "text_encoding",
 ]
 
 _MAX_EXTENDS = 8
@@ -78,6 +79,39 @@ def _decode(data: bytes, encoding: str) -> str | None:
         return data.decode(encoding)
     except UnicodeDecodeError:
         return None
+
+
+def text_encoding(path: str | Path) -> str:
+    """The encoding :func:`decode_text` would read the file at ``path`` in, found by streaming its bytes through
+    each candidate in turn (a file of any size in little memory): open it with ``encoding=`` this to read it a
+    line at a time. Raises :class:`TextUnreadable` when none fits, :class:`OSError` when it cannot be read."""
+    path = Path(path)
+    with path.open("rb") as f:
+        start = f.read(3)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif start.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    else:
+        candidates = ["utf-8", "gb18030"]
+    for encoding in candidates:
+        if _decodes(path, encoding, controls=encoding == "gb18030"):
+            return encoding
+    raise TextUnreadable(source=str(path))
+
+
+def _decodes(path: Path, encoding: str, *, controls: bool) -> bool:
+    """Whether the file at ``path`` decodes in ``encoding`` (and, with ``controls``, without a control character
+    other than white space), read a megabyte at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                if _CONTROLS.search(decoder.decode(chunk)) and controls:
+                    return False
+        return not (_CONTROLS.search(decoder.decode(b"", final=True)) and controls)
+    except UnicodeDecodeError:
+        return False
 
 
 def read_text(path: str | Path) -> str:

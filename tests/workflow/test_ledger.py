@@ -530,12 +530,66 @@ def test_a_b_row_is_answered_without_promises_and_the_audit_says_why(engine: Eng
 
 
 def test_a_refusal_lists_a_hundred_bad_rows_and_counts_the_rest(engine: Engine, tmp_path: Path) -> None:
-    """A file of 250 bad rows: the message lists 100 and counts the other 150; every one is in the error's
-    problems (and, with --skip-bad, in the rejects file)."""
+    """A file of 250 bad rows: the message lists 100 and counts the other 150 (the error holds those 100, not
+    every row of a file that may hold a million); with --skip-bad every one is in the rejects file."""
     bad = [[f"{i:04d}", "", "张三", *[""] * 12] for i in range(1, 251)]
     with pytest.raises(ValidationError) as caught:
         import_ledger(engine, _csv(tmp_path, bad))
     lines = str(caught.value).splitlines()
     assert len(lines) == 1 + 100 + 1
     assert lines[-1] == "  - … and 150 more"
-    assert len(caught.value.problems) == 250
+    assert (len(caught.value.problems), caught.value.more) == (100, 150)
+    rejects = tmp_path / "rejects.csv"
+    report = import_ledger(engine, _csv(tmp_path, bad), skip_bad=True, rejects=rejects)
+    with rejects.open(encoding="utf-8-sig", newline="") as f:
+        written = list(csv.reader(f))[1:]
+    assert [r[0] for r in written] == [str(line) for line in range(2, 252)]
+    assert (report.rejected_count, len(report.rejected), report.created) == (250, 100, 0)
+
+
+def _many(count: int) -> list[list[str]]:
+    """``count`` good rows: assigned cases, each its own number, title and deputy."""
+    return [
+        [f"{i:04d}", f"关于第{i}号事项的建议", f"代表{i:04d}", "", "", "市交通运输局", "", "2026-02-10"]
+        + [""] * 7
+        for i in range(1, count + 1)
+    ]
+
+
+def test_a_file_changed_while_it_is_imported_stops_at_the_next_batch(engine: Engine, tmp_path: Path) -> None:
+    """The file is read twice (checked, then imported): a file written to between the readings is not imported
+    on the strength of the first; what was imported before the change is said."""
+    path = _csv(tmp_path, _many(1200))
+
+    def edit(done: int, total: int) -> None:
+        if done == 500:  # the first batch is in: someone saves the file again
+            with path.open("a", encoding="utf-8", newline="") as out:
+                csv.writer(out).writerow(["9999", "关于另一件事的建议", "代表9999"])
+
+    with pytest.raises(ValidationError) as caught:
+        import_ledger(engine, path, progress=edit)
+    assert "ledger.csv changed while it was imported: 500 of its 1200 good rows are imported" in str(
+        caught.value
+    )
+    assert _cases(engine) == 500
+    again = import_ledger(engine, path)  # and importing it again brings the rest
+    assert (again.created, again.unchanged, _cases(engine)) == (701, 500, 1201)
+
+
+def test_a_number_taken_while_importing_stops_the_import_at_its_row(engine: Engine, tmp_path: Path) -> None:
+    """A row good when checked whose number the session gives another suggestion before its batch comes is
+    refused then: the rows before it are imported, it writes nothing, the error names it."""
+    path = _csv(tmp_path, _many(1200))
+
+    def meanwhile(done: int, total: int) -> None:
+        if done == 500:
+            engine.submit("0900", title="关于别的事的建议", deputy="王五")
+
+    with pytest.raises(ValidationError) as caught:
+        import_ledger(engine, path, progress=meanwhile)
+    assert str(caught.value).startswith(
+        "row 901 (0900): 建议编号 0900 is already 「关于别的事的建议」 by 王五"
+    )
+    assert _cases(engine) == 900  # 899 rows and the other suggestion
+    assert engine.get("0900").title == "关于别的事的建议"
+    assert engine.get("0899").state == "assigned"

@@ -225,3 +225,44 @@ def test_a_text_longer_than_a_cell_goes_on_to_the_right(tmp_path: Path) -> None:
         (text,) = conn.exec_driver_sql("SELECT text FROM answers").one()
     assert text == long
     assert json.dumps(fresh.get("0001").to_json()) == json.dumps(engine.get("0001").to_json())
+
+
+def test_histories_held_in_another_order_than_the_ledger_come_back_alike(
+    demo: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The import reads the 办理过程 sheet forward beside the 台账: a sheet holding the histories in another
+    order (here the last case first) keeps the ones met early until their 台账 row comes, and lands alike."""
+    from itertools import groupby
+
+    from workflow.ledger.sheets import write_book
+
+    source, book = demo
+    opened = load_workbook(book, read_only=True)
+    sheets = {}
+    for name in opened.sheetnames:
+        rows = [["" if v is None else v for v in row] for row in opened[name].iter_rows(values_only=True)]
+        sheets[name] = (rows[0], rows[1:])
+    opened.close()
+    history = sheets[HISTORY_SHEET][1]
+    cases = [list(rows) for _, rows in groupby(history, key=lambda r: r[0])]
+    assert len(cases) == 150
+    reordered = tmp_path / "reordered.xlsx"
+    reordered.write_bytes(
+        write_book(
+            [
+                (
+                    name,
+                    sheets[name][0],
+                    [r for case in reversed(cases) for r in case]
+                    if name == HISTORY_SHEET
+                    else sheets[name][1],
+                )
+                for name in sheets
+            ]
+        )
+    )
+    with _empty(tmp_path / "new.db") as fresh:
+        report = import_ledger(fresh, reordered)
+        assert (report.created, report.from_history) == (150, 150)
+        with Engine.open(source, clock=FrozenClock(NOW)) as original:
+            assert _shown(fresh) == _shown(original)

@@ -373,3 +373,34 @@ def test_any_chinese_table_reads_back_in_every_encoding(
     path.write_bytes(_csv_text([header, *table]).encode(encoding))
     expected = [(line, [cell.strip() for cell in row]) for line, row in enumerate(table, start=2)]
     assert read_rows(path) == (header, [(line, row) for line, row in expected if any(row)])
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8", "utf-16"])
+def test_a_big_file_is_read_in_its_encoding_whatever_its_first_megabyte_says(
+    tmp_path: Path, encoding: str
+) -> None:
+    """A CSV file is read a line at a time, its encoding found by streaming its bytes: a GB18030 file whose
+    first megabyte is plain ASCII is still read as GB18030, and a UTF-8 character cut by a megabyte's end is
+    still UTF-8."""
+    filler = [[f"{i:06d}", "x" * 40] for i in range(30_000)]  # ~1.4 MB of ASCII before the Chinese
+    rows = [*filler, ["999999", "关于公交的建议"]]
+    path = tmp_path / "big.csv"
+    path.write_bytes(_csv_text([["编号", "标题"], *rows]).encode(encoding))
+    header, read = read_rows(path)
+    assert header == ["编号", "标题"]
+    assert read[-1] == (len(rows) + 1, ["999999", "关于公交的建议"])
+    assert len(read) == len(rows)
+
+
+def test_a_utf8_character_across_a_megabyte_boundary_is_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv"
+    data = "编号,标题\r\n".encode()
+    line = b"1," + b"x" * 1000 + b"\r\n"
+    lines = ((1 << 20) - len(data)) // len(line)
+    data += line * lines
+    last = b"2," + b"y" * ((1 << 20) - 1 - len(data) - 2)
+    data += last + "关\r\n".encode()  # 关's three bytes start a byte before the first megabyte ends
+    path.write_bytes(data)
+    header, rows = read_rows(path)
+    assert header == ["编号", "标题"]
+    assert rows[-1] == (lines + 2, ["2", "y" * (len(last) - 2) + "关"])

@@ -111,14 +111,18 @@ LISTED = 100  # problems a refusal's message lists; the others are counted (all 
 
 class ValidationError(WorkflowError, ValueError):
     """Input that cannot be accepted as given; nothing was written. The message lists the first :data:`LISTED`
-    problems and counts the others; :attr:`problems` holds them all."""
+    problems and counts the others; :attr:`problems` holds them all, or, when the caller kept only the first of
+    very many, those and :attr:`more` counts the rest."""
 
-    def __init__(self, message: str, *, case: str | None = None, problems: Iterable[str] = ()) -> None:
+    def __init__(
+        self, message: str, *, case: str | None = None, problems: Iterable[str] = (), more: int = 0
+    ) -> None:
         self.case = case
         self.problems = tuple(problems)
+        self.more = more
         extra = "".join(f"\n  - {p}" for p in self.problems[:LISTED])
-        if len(self.problems) > LISTED:
-            extra += f"\n  - … and {len(self.problems) - LISTED:,} more"
+        if len(self.problems) + more > LISTED:
+            extra += f"\n  - … and {len(self.problems) + more - LISTED:,} more"
         super().__init__(f"{_case(case)}{message}{extra}")
 
 

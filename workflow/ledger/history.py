@@ -18,8 +18,8 @@ again; the reminder sweep's steps (escalate, lapse) are recorded by the next swe
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,11 @@ from workflow.actions import (
     Withdraw,
     command_for,
 )
+from workflow.backfill import SWEEP_STEPS
 from workflow.core.audit import canonical, superseded
+from workflow.core.errors import ValidationError
 from workflow.core.states import Action, ActorKind
+from workflow.core.text import one_line
 from workflow.core.views import Actor
 from workflow.store.ledger import HistorySnapshot
 from workflow.store.sql import as_instant
@@ -57,6 +60,8 @@ __all__ = [
     "HISTORY_SHEET",
     "CaseHistory",
     "Event",
+    "HistoryCursor",
+    "HistoryIndex",
     "decode",
     "encode",
     "history_rows",
@@ -77,6 +82,7 @@ CELL_LIMIT = 32_767  # characters a spreadsheet cell holds (Excel's limit)
 _SYSTEM = ActorKind.SYSTEM.value
 # the engine's own step (lapse) is never a person's: a history does not replay it
 _REPLAYED = frozenset(Action) - {Action.LAPSE}
+_REQUIRED = tuple(en for _, en in HISTORY_COLUMNS)
 _TUPLES = frozenset({"co_signers", "co", "split"})
 
 
@@ -331,40 +337,171 @@ class CaseHistory:
                 yield from e.command.co_signers
 
 
-def read_history(rows: Sequence[tuple[int, list[str]]], columns: Mapping[str, int]) -> dict[str, CaseHistory]:
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_SWEEP = SWEEP_STEPS
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What checking a history needs of its rows read so far (never the rows)."""
+
+    first: int  # its first row
+    last: int = 0  # its last row
+    count: int = 0  # its events
+    last_action_at: datetime = _EARLIEST  # the latest person's action
+    opened: tuple[str, str] | None = None  # the submission opening it: title (one line), lead deputy
+    sweep: int = 0  # the reminder sweep's standing steps
+    problems: list[str] = field(default_factory=list)
+    replay: bool = False  # the import replays it
+
+    def see(self, line: int, cells: Mapping[str, str]) -> Event | None:
+        """Check the 办理过程 row ``line`` (its ``cells``) as this history's next; returns its event (None when
+        the row is not one)."""
+        self.last = line
+        event, problem = _event(line, cells)
+        if event is None:
+            self.problems.append(f"{HISTORY_SHEET} row {line}: {problem}")
+            return None
+        expected = self.count + 1
+        if event.seq != expected:
+            self.problems.append(f"{HISTORY_SHEET} row {line}: 序号 {event.seq} where {expected} is next")
+        elif event.actor is not None and event.at < self.last_action_at:
+            # the engine's own steps may stand later than an action entered after them (workflow.backfill)
+            self.problems.append(
+                f"{HISTORY_SHEET} row {line}: 时间 {cells['at']} is before the action in a row above"
+            )
+        self.count += 1
+        if event.actor is not None:
+            self.last_action_at = max(self.last_action_at, event.at)
+        elif event.action in _SWEEP and not event.superseded:
+            self.sweep += 1
+        if self.count == 1 and isinstance(event.command, Submit):
+            self.opened = (one_line(event.command.title), event.command.deputy)
+        return event
+
+    def finish(self, number: str) -> None:
+        """Note, once every row is read, a history that does not open with a submission."""
+        if not self.problems and self.opened is None:
+            self.problems.append(f"{HISTORY_SHEET}: the history of {number} does not start with submit")
+
+
+def _cells(raw: list[str], columns: Mapping[str, int]) -> dict[str, str]:
+    """A 办理过程 row's cells by English alias; 内容 goes on in the cells to its right (:data:`CELL_LIMIT`)."""
+    cells = {key: (raw[i] if i < len(raw) else "") for key, i in columns.items()}
+    cells["fields"] = "".join(raw[columns["fields"] :])
+    return cells
+
+
+def read_history(rows: Iterable[tuple[int, list[str]]], columns: Mapping[str, int]) -> dict[str, CaseHistory]:
     """The histories in the 办理过程 sheet's data ``rows`` (their columns placed by ``columns``), by number,
     each checked: a time with its offset, a known actor and action, 内容 a JSON object the action's command
-    takes, 序号 1, 2, 3, … in order from a submission."""
+    takes, 序号 1, 2, 3, … in order from a submission. (:class:`HistoryIndex` checks them holding no row.)"""
     found: dict[str, CaseHistory] = {}
-    content = columns["fields"]
+    tallies: dict[str, _Tally] = {}
     for line, raw in rows:
-        cells = {key: (raw[i] if i < len(raw) else "") for key, i in columns.items()}
-        cells["fields"] = "".join(raw[content:])
+        cells = _cells(raw, columns)
         number = cells["number"]
         if not number:
             continue
         history = found.setdefault(number, CaseHistory(number, [], []))
-        event, problem = _event(line, cells)
-        if problem:
-            history.problems.append(f"{HISTORY_SHEET} row {line}: {problem}")
-        elif event is not None:
-            expected = len(history.events) + 1
-            if event.seq != expected:
-                history.problems.append(
-                    f"{HISTORY_SHEET} row {line}: 序号 {event.seq} where {expected} is next"
-                )
-            elif event.actor is not None and event.at < history.last_action_at:
-                # the engine's own steps may stand later than an action entered after them (workflow.backfill)
-                history.problems.append(
-                    f"{HISTORY_SHEET} row {line}: 时间 {cells['at']} is before the action in a row above"
-                )
+        event = tallies.setdefault(number, _Tally(line)).see(line, cells)
+        if event is not None:
             history.events.append(event)
-    for history in found.values():
-        if not history.problems and history.submit is None:
-            history.problems.append(
-                f"{HISTORY_SHEET}: the history of {history.number} does not start with submit"
-            )
+    for number, tally in tallies.items():
+        tally.finish(number)
+        found[number].problems.extend(tally.problems)
     return found
+
+
+class HistoryIndex:
+    """A workbook's 办理过程 sheet checked as it is read, keeping of each history what checking it against its
+    台账 row and finding it again take, never its rows: a sheet of any length in little memory. A
+    :class:`HistoryCursor` reads the histories to replay again."""
+
+    def __init__(self, path: Path) -> None:
+        from workflow.ledger.sheets import stream_sheet
+
+        self.path = path
+        self._tallies: dict[str, _Tally] = {}
+        _, self._columns, rows = stream_sheet(path, HISTORY_COLUMNS, _REQUIRED, sheet=HISTORY_SHEET)
+        tallies = self._tallies
+        for line, raw in rows:
+            cells = _cells(raw, self._columns)
+            if number := cells["number"]:
+                tally = tallies.get(number)
+                if tally is None:
+                    tally = tallies[number] = _Tally(line)
+                tally.see(line, cells)
+        for number, tally in tallies.items():
+            tally.finish(number)
+
+    def problems(self, number: str, title: str, deputy: str) -> list[str]:
+        """What refuses the history of ``number`` for the 台账 row of ``title`` by ``deputy``: its own bad rows,
+        or a submission of another title or lead deputy (nothing when the sheet holds no history of it)."""
+        tally = self._tallies.get(number)
+        if tally is None:
+            return []
+        problems = list(tally.problems)
+        if tally.opened is not None and tally.opened != (one_line(title), deputy):
+            problems.append(
+                f"{HISTORY_SHEET}: the history submits 「{tally.opened[0]}」 by {tally.opened[1]}, "
+                f"the 台账 row 「{one_line(title)}」 by {deputy}"
+            )
+        return problems
+
+    def first_lines(self) -> Iterator[tuple[str, int]]:
+        """Each history's number and first row, in the order the sheet holds them."""
+        for number, tally in self._tallies.items():
+            yield number, tally.first
+
+    def replay(self, number: str) -> int | None:
+        """Mark the history of ``number`` as one the import replays (a :class:`HistoryCursor` keeps it); returns
+        its reminder sweep's standing steps, or None when the sheet holds no history of it."""
+        tally = self._tallies.get(number)
+        if tally is None:
+            return None
+        tally.replay = True
+        return tally.sweep
+
+    def cursor(self) -> HistoryCursor:
+        """The sheet read again from its top, for the histories marked with :meth:`replay`."""
+        return HistoryCursor(self)
+
+
+class HistoryCursor:
+    """The 办理过程 sheet read forward once more: :meth:`take` reads on until the history asked for is whole,
+    keeping the other marked histories it passes (none when the sheet holds them in its 台账's order, as an
+    export does)."""
+
+    def __init__(self, index: HistoryIndex) -> None:
+        from workflow.ledger.sheets import stream_sheet
+
+        self._tallies = index._tallies
+        _, self._columns, self._rows = stream_sheet(
+            index.path, HISTORY_COLUMNS, _REQUIRED, sheet=HISTORY_SHEET
+        )
+        self._line = 0
+        self._held: dict[str, list[Event]] = {}
+
+    def take(self, number: str) -> CaseHistory | None:
+        """The history of ``number``, marked with :meth:`HistoryIndex.replay` (None when it is not)."""
+        tally = self._tallies.get(number)
+        if tally is None or not tally.replay:
+            return None
+        while self._line < tally.last:
+            line, raw = next(self._rows, (None, None))
+            if line is None or raw is None:
+                break
+            self._line = line
+            cells = _cells(raw, self._columns)
+            wanted = self._tallies.get(cells["number"])
+            if wanted is not None and wanted.replay:
+                event, problem = _event(line, cells)
+                if event is None:  # it was checked a moment ago
+                    msg = f"{HISTORY_SHEET} row {line}: {problem} (the file changed while it was imported)"
+                    raise ValidationError(msg)
+                self._held.setdefault(cells["number"], []).append(event)
+        return CaseHistory(number, self._held.pop(number, []), [])
 
 
 def _event(line: int, cells: Mapping[str, str]) -> tuple[Event | None, str]:

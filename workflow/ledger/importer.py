@@ -20,7 +20,8 @@ session is brought forward only by the steps it lacks, so importing the same fil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 from rules import RATING_LABELS, Rating, RuleSet
 from workflow.actions import Answer, Assign, Close, Convert, Feedback, Submit
 from workflow.core.errors import (
+    LISTED,
     NotFound,
     PermissionDenied,
     TransitionNotAllowed,
@@ -37,8 +39,8 @@ from workflow.core.errors import (
 )
 from workflow.core.states import State
 from workflow.core.text import one_line
-from workflow.ledger.history import HISTORY_COLUMNS, HISTORY_SHEET, CaseHistory, has_history, read_history
-from workflow.ledger.sheets import HEADERS, LedgerRow, Rejected, check_rows, read_sheet, write_rejects
+from workflow.ledger.history import HISTORY_SHEET, CaseHistory, HistoryCursor, HistoryIndex, has_history
+from workflow.ledger.sheets import HEADERS, LedgerRow, LedgerScan, Rejected, RejectsFile, scan_rows
 from workflow.pipeline import Step
 from workflow.recompute import no_cycle_collection
 from workflow.store.ledger import CaseFacts, case_facts
@@ -83,7 +85,10 @@ class ImportReport:
     unchanged: int = 0
     units_created: list[str] = field(default_factory=list)
     deputies_created: list[str] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
+    rejected: list[Rejected] = field(
+        default_factory=list
+    )  # the first LISTED rejected rows (all: the rejects file)
+    rejected_count: int = 0  # rows rejected in all
     header_row: int = 1
     ignored_columns: list[str] = field(default_factory=list)  # columns not imported (序号, 备注, …)
     from_history: int = 0  # new cases replayed from the 办理过程 sheet
@@ -113,6 +118,12 @@ def import_ledger(
     The header is row ``header_row``, or the first of the first ten rows naming two known columns (a title row
     above it is passed over); other columns (序号, 备注, …) are not imported and are named in the report.
 
+    The file is read twice, holding no more than a batch of its rows: once to check every row (against the
+    rule set, the other rows' numbers, the cases the session holds and the 办理过程 histories), keeping only
+    the numbers seen, the first :data:`~workflow.core.errors.LISTED` bad rows and a count of the others (all
+    of them go to ``rejects`` as they are found); then, when nothing stops it, to import the good rows. A file
+    changed between the two readings stops the import at the first batch read after the change.
+
     New cases are replayed in batches of :data:`BATCH` per transaction; cases already in the session are
     brought forward one action at a time. With ``per_action`` every action is its own transaction, as if
     entered by hand (the same rows, some ten times slower). The replayed actions send no notices (they happened on paper;
@@ -120,126 +131,235 @@ def import_ledger(
     brought forward).
     """
     rs = engine.active_ruleset()
-    checked = check_rows(path, rs, engine.clock.now().astimezone(rs.zone).date(), header_row=header_row)
-    good, bad, total = checked.good, list(checked.bad), checked.rows
-    existing = _existing(engine, session, [r.number for r in good])
-    others = [r for r in good if r.number in existing and _another(r, existing[r.number])]
-    if others:  # the same number for another suggestion: bringing the case forward would falsify it
-        bad = sorted([*bad, *(_rejected(r, existing[r.number]) for r in others)], key=lambda r: r.line)
-        taken = {r.line for r in others}
-        good = [r for r in good if r.line not in taken]
-    histories: dict[str, CaseHistory] = {}
-    if has_history(path):
-        histories, refused = _histories(path, good, {r.number for r in bad})
-        if refused:
-            bad = sorted([*bad, *refused], key=lambda r: r.line)
-            dropped = {r.number for r in refused}
-            good = [r for r in good if r.number not in dropped]
-    if bad and not skip_bad:
-        raise ValidationError(
-            f"{path.name}: {len(bad)} of {total} row(s) are bad, nothing was imported "
-            "(fix them, or import the good rows with --skip-bad REJECTS.csv)",
-            problems=[f"row {r.line}: {reason}" for r in bad for reason in r.reasons],
+    today = engine.clock.now().astimezone(rs.zone).date()
+    with engine.db.reading() as conn:  # an unknown session is named before anything is read
+        session_id = engine.directory.session_id(conn, session)
+    stamp = _stamp(path)
+    histories = HistoryIndex(path) if has_history(path) else None
+    report = ImportReport()
+    refusals = _Refusals(report, skip_bad)
+    with RejectsFile(rejects) if rejects is not None else nullcontext() as out:
+        refusals.out = out
+        good = _check(
+            engine, session_id, scan_rows(path, rs, today, header_row=header_row), histories, refusals
         )
-    if rejects is not None:  # before anything is written: a refusal while replaying leaves it complete
-        write_rejects(rejects, bad)
-    report = ImportReport(
-        rows=total, rejected=bad, header_row=checked.header_row, ignored_columns=list(checked.ignored)
-    )
-    replays = {
-        r.number: histories[r.number] for r in good if r.number in histories and r.number not in existing
-    }
-    report.from_history = len(replays)
-    report.from_rows = sum(1 for r in good if r.number not in existing and r.number not in replays)
-    report.sweep_steps = sum(
-        1
-        for h in replays.values()
-        for e in h.events
-        if e.actor is None and e.action in _SWEEP and not e.superseded
-    )
-    with engine.quietly():
-        _import_rows(
-            engine, rs, good, existing, session, report, progress, per_action=per_action, replays=replays
-        )
+        if report.rejected_count and not skip_bad:
+            raise ValidationError(
+                f"{path.name}: {report.rejected_count} of {report.rows} row(s) are bad, nothing was imported "
+                "(fix them, or import the good rows with --skip-bad REJECTS.csv)",
+                problems=refusals.problems,
+                more=refusals.more,
+            )
+    if good:
+        replayer = _Replayer(engine, rs, session, report, progress, per_action=per_action, total=good)
+        if histories is not None and report.from_history:
+            replayer.cursor = histories.cursor()
+        scan = scan_rows(path, rs, today, header_row=header_row)
+        with engine.quietly():
+            for rows, bad in _checked(engine, session_id, scan, histories):
+                _replay_checked(path, stamp, rows, bad, refusals.lines, replayer)
+            replayer.flush()
     return report
 
 
-_SWEEP = frozenset({"escalate", "lapse"})
-
-
-def _histories(
-    path: Path, good: Sequence[LedgerRow], bad_numbers: set[str]
-) -> tuple[dict[str, CaseHistory], list[Rejected]]:
-    """The 办理过程 histories of the workbook at ``path`` and the 台账 rows refused for theirs: a history with a
-    bad row, one whose submission names another title or lead deputy than its 台账 row, or one of a number
-    the 台账 does not hold."""
-    sheet = read_sheet(path, HISTORY_COLUMNS, [en for _, en in HISTORY_COLUMNS], sheet=HISTORY_SHEET)
-    histories = read_history(sheet.rows, sheet.columns)
-    refused: list[Rejected] = []
-    rows = {r.number: r for r in good}
-    for number, history in histories.items():
-        row = rows.get(number)
-        if row is None:
-            if number not in bad_numbers:
-                first = history.events[0].line if history.events else sheet.header_row + 1
-                reason = f"{HISTORY_SHEET}: a history of {number}, which the 台账 sheet does not hold"
-                refused.append(Rejected.of(first, {HEADERS["number"]: number}, (reason,)))
-            continue
-        problems = list(history.problems)
-        opened = history.submit
-        if opened is not None and (
-            one_line(opened[0].title) != one_line(row.title) or opened[0].deputy != row.deputy
-        ):
-            problems.append(
-                f"{HISTORY_SHEET}: the history submits 「{one_line(opened[0].title)}」 by {opened[0].deputy}, "
-                f"the 台账 row 「{one_line(row.title)}」 by {row.deputy}"
+def _check(
+    engine: Engine, session_id: int, scan: LedgerScan, histories: HistoryIndex | None, refusals: _Refusals
+) -> int:
+    """The first reading: every row checked (:func:`_checked`), the refused ones handed to ``refusals``, and
+    the new cases with a history marked to replay from it; returns how many rows are good."""
+    report = refusals.report
+    good = 0
+    for rows, bad in _checked(engine, session_id, scan, histories):
+        good += len(rows)
+        for row, have in rows:
+            if have is not None:
+                continue
+            sweep = None if histories is None else histories.replay(row.number)
+            if sweep is None:
+                report.from_rows += 1
+            else:
+                report.from_history += 1
+                report.sweep_steps += sweep
+        refusals.add(bad)
+    if histories is not None:
+        refusals.add(
+            Rejected.of(
+                first,
+                {HEADERS["number"]: number},
+                (f"{HISTORY_SHEET}: a history of {number}, which the 台账 sheet does not hold",),
             )
-        if problems:
-            refused.append(Rejected.of(row.line, _cells(row), problems))
-    dropped = {r.number for r in refused}
-    return {n: h for n, h in histories.items() if n in rows and n not in dropped}, refused
+            for number, first in histories.first_lines()
+            if not scan.holds(number)
+        )
+    report.rows, report.header_row, report.ignored_columns = scan.rows, scan.header_row, list(scan.ignored)
+    return good
 
 
-def _import_rows(
-    engine: Engine,
-    rs: RuleSet,
-    good: list[LedgerRow],
-    existing: dict[str, CaseFacts],
-    session: str | None,
-    report: ImportReport,
-    progress: Callable[[int, int], None] | None,
-    *,
-    per_action: bool,
-    replays: dict[str, CaseHistory],
+def _replay_checked(
+    path: Path,
+    stamp: tuple[int, int],
+    rows: list[tuple[LedgerRow, CaseFacts | None]],
+    bad: list[Rejected],
+    refused: set[int],
+    replayer: _Replayer,
 ) -> None:
-    batch: list[LedgerRow] = []
-    done = 0
+    """The second reading: a batch of rows checked again, replayed. What was read of the file before it changed
+    (``stamp``), or before a row the first reading found good and this one refuses (the session gained its
+    number meanwhile), is imported; then the import stops, naming why."""
+    if _stamp(path) != stamp:
+        replayer.flush()
+        raise ValidationError(
+            f"{path.name} changed while it was imported: {replayer.done} of its {replayer.total} good rows are "
+            "imported; import the file again (cases already in gain only what they lack)"
+        )
+    surprise = next((r for r in bad if r.line not in refused), None)
+    if surprise is None:
+        replayer.add(rows)
+        return
+    replayer.add([(row, have) for row, have in rows if row.line < surprise.line])
+    replayer.flush()
+    raise ValidationError(
+        f"row {surprise.line} ({surprise.number}): {'; '.join(surprise.reasons)}. The rows before it are "
+        "imported and this row wrote nothing; correct it and import the file again (cases already in gain "
+        "only what they lack)"
+    )
 
-    def flush() -> None:
-        nonlocal done
-        if batch:
-            _replay_batch(engine, rs, batch, session, report, per_action=per_action, replays=replays)
-            report.created += len(batch)
-            done += len(batch)
-            batch.clear()
-            if progress is not None:
-                progress(done, len(good))
 
-    for row in good:  # in the file's order: runs of new cases in batches, existing ones one by one
-        if row.number not in existing:
-            batch.append(row)
-            if len(batch) == (1 if per_action else BATCH):
-                flush()
-            continue
-        flush()
-        if _replay(engine, rs, row, existing[row.number], session, report):
-            report.advanced += 1
+class _Refusals:
+    """The rows an import refuses, as they are found: the first :data:`LISTED` in the report and their reasons
+    for the error, the others counted; every one in the rejects file, when there is one."""
+
+    def __init__(self, report: ImportReport, skip_bad: bool) -> None:
+        self.report, self.skip_bad = report, skip_bad
+        self.out: RejectsFile | None = None
+        self.problems: list[str] = []
+        self.more = 0
+        self.lines: set[int] = set()  # (when skipping them) to know them again
+
+    def add(self, rows: Iterable[Rejected]) -> None:
+        report = self.report
+        for r in rows:
+            report.rejected_count += 1
+            if len(report.rejected) < LISTED:
+                report.rejected.append(r)
+            for reason in r.reasons:
+                if len(self.problems) < LISTED:
+                    self.problems.append(f"row {r.line}: {reason}")
+                else:
+                    self.more += 1
+            if self.skip_bad:
+                self.lines.add(r.line)
+            if self.out is not None:
+                self.out.write(r)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """What tells a file changed: its size and when it was last written."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+Checks = tuple[list[tuple[LedgerRow, CaseFacts | None]], list[Rejected]]
+
+
+def _checked(
+    engine: Engine, session_id: int, scan: LedgerScan, histories: HistoryIndex | None
+) -> Iterator[Checks]:
+    """The rows of ``scan`` in batches of :data:`BATCH`, each row checked as well against the session (a number
+    it holds for another suggestion, whose case bringing forward would falsify) and its 办理过程 history: the
+    good rows with what the session holds of each (None: a new case), and the rejected ones in row order."""
+
+    def check(rows: list[LedgerRow], bad: list[Rejected]) -> Checks:
+        with engine.db.reading() as conn:
+            facts = case_facts(conn, session_id, [r.number for r in rows])
+        good: list[tuple[LedgerRow, CaseFacts | None]] = []
+        for row in rows:
+            have = facts.get(row.number)
+            reasons = [] if have is None or not _another(row, have) else [_another_reason(row, have)]
+            if histories is not None:
+                reasons += histories.problems(row.number, row.title, row.deputy)
+            if reasons:
+                bad.append(Rejected.of(row.line, _cells(row), reasons))
+            else:
+                good.append((row, have))
+        bad.sort(key=lambda r: r.line)
+        return good, bad
+
+    rows: list[LedgerRow] = []
+    bad: list[Rejected] = []
+    for item in scan:
+        if isinstance(item, Rejected):
+            bad.append(item)
         else:
-            report.unchanged += 1
-        done += 1
-        if progress is not None and (done % 100 == 0 or done == len(good)):
-            progress(done, len(good))
-    flush()
+            rows.append(item)
+        if len(rows) + len(bad) == BATCH:
+            yield check(rows, bad)
+            rows, bad = [], []
+    if rows or bad:
+        yield check(rows, bad)
+
+
+class _Replayer:
+    """The good rows replayed as they come: runs of new cases in batches, existing ones one by one."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        rs: RuleSet,
+        session: str | None,
+        report: ImportReport,
+        progress: Callable[[int, int], None] | None,
+        *,
+        per_action: bool,
+        total: int,
+    ) -> None:
+        self.engine, self.rs, self.session, self.report = engine, rs, session, report
+        self.progress, self.per_action, self.total = progress, per_action, total
+        self.cursor: HistoryCursor | None = None
+        self.batch: list[LedgerRow] = []
+        self.replays: dict[str, CaseHistory] = {}
+        self.done = 0
+
+    def add(self, rows: Sequence[tuple[LedgerRow, CaseFacts | None]]) -> None:
+        """Replay ``rows`` (each with what the session holds of its case) in the file's order."""
+        engine, rs, report = self.engine, self.rs, self.report
+        for row, have in rows:
+            if have is None:
+                history = None if self.cursor is None else self.cursor.take(row.number)
+                if history is not None:
+                    self.replays[row.number] = history
+                self.batch.append(row)
+                if len(self.batch) == (1 if self.per_action else BATCH):
+                    self.flush()
+                continue
+            self.flush()
+            if _replay(engine, rs, row, have, self.session, report):
+                report.advanced += 1
+            else:
+                report.unchanged += 1
+            self.done += 1
+            if self.progress is not None and (self.done % 100 == 0 or self.done == self.total):
+                self.progress(self.done, self.total)
+
+    def flush(self) -> None:
+        """Replay the new cases gathered so far."""
+        if not self.batch:
+            return
+        _replay_batch(
+            self.engine,
+            self.rs,
+            self.batch,
+            self.session,
+            self.report,
+            per_action=self.per_action,
+            replays=self.replays,
+        )
+        self.report.created += len(self.batch)
+        self.done += len(self.batch)
+        self.batch.clear()
+        self.replays.clear()
+        if self.progress is not None:
+            self.progress(self.done, self.total)
 
 
 def _replay_batch(
@@ -357,13 +477,12 @@ def _another(row: LedgerRow, have: CaseFacts) -> bool:
     return one_line(row.title) != one_line(have.title) or row.deputy != have.deputy
 
 
-def _rejected(row: LedgerRow, have: CaseFacts) -> Rejected:
-    """The row refused as another suggestion under a number the session holds, with what its cells said."""
-    reason = (
+def _another_reason(row: LedgerRow, have: CaseFacts) -> str:
+    """Why ``row`` is refused as another suggestion under a number the session holds."""
+    return (
         f"{HEADERS['number']} {row.number} is already 「{have.title}」 by {have.deputy}; this row is "
         f"「{one_line(row.title)}」 by {row.deputy}: another suggestion under the same number, correct the number"
     )
-    return Rejected.of(row.line, _cells(row), (reason,))
 
 
 def _cells(row: LedgerRow) -> dict[str, str]:
@@ -389,12 +508,6 @@ def _cells(row: LedgerRow) -> dict[str, str]:
 
 def _day(value: date | None) -> str:
     return "" if value is None else value.isoformat()
-
-
-def _existing(engine: Engine, session: str | None, numbers: list[str]) -> dict[str, CaseFacts]:
-    """What the session already holds of these numbers (naming an unknown session before any write)."""
-    with engine.db.reading() as conn:
-        return case_facts(conn, engine.directory.session_id(conn, session), numbers)
 
 
 def _at(rs: RuleSet, day: date, step: str) -> datetime:

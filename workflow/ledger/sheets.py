@@ -23,14 +23,18 @@ __all__ = [
     "HEADERS",
     "Checked",
     "LedgerRow",
+    "LedgerScan",
     "Rejected",
+    "RejectsFile",
     "Sheet",
     "check_rows",
     "match_columns",
     "read_rows",
     "read_sheet",
+    "scan_rows",
     "sheet_names",
     "split_names",
+    "stream_sheet",
     "write_book",
     "write_rejects",
     "write_table",
@@ -193,6 +197,19 @@ def read_sheet(
     return Sheet(top, found, unheaded.ignored(), rows)
 
 
+def stream_sheet(
+    path: Path,
+    columns: Sequence[tuple[str, str]],
+    required: Sequence[str],
+    *,
+    sheet: str | None = None,
+) -> tuple[int, dict[str, int], Iterator[tuple[int, list[str]]]]:
+    """:func:`read_sheet` holding no row: the header's row number, where each known column stands, and the
+    data rows as they are read."""
+    top, _, found, rows = _open_sheet(path, columns, required, None, sheet)
+    return top, found, rows
+
+
 def _open_sheet(
     path: Path,
     columns: Sequence[tuple[str, str]],
@@ -323,25 +340,29 @@ def _read_values(
 
 
 def _read_csv(path: Path) -> Iterator[list[str]]:
-    from rules.loader import ENCODINGS, TextUnreadable, decode_text
+    """The records of the CSV file at ``path``, read as they are needed (its encoding found first,
+    :func:`rules.loader.text_encoding`; comma- or tab-separated, as its first ten lines say)."""
+    from rules.loader import ENCODINGS, TextUnreadable, text_encoding
 
     try:
-        text = decode_text(path.read_bytes(), path.name)
+        encoding = text_encoding(path)
     except TextUnreadable:
         msg = f"{path.name}: not text in {ENCODINGS}: save it as CSV UTF-8 (or as an Excel workbook)"
         raise ValidationError(msg) from None
-    head = text.splitlines()[:_HEADER_WITHIN]
+    with path.open(encoding=encoding, newline="") as f:
+        head = list(itertools.islice(f, _HEADER_WITHIN))
     tabs = any("\t" in line for line in head) and not any("," in line for line in head)
-    reader = csv.reader(io.StringIO(text), delimiter="\t" if tabs else ",")
-    del text
 
     def records() -> Iterator[list[str]]:
-        try:
-            for r in reader:
-                yield [restore(c.strip()) for c in r]
-        except csv.Error as exc:
-            msg = f"{path.name}: record {reader.line_num} is not CSV: {exc}"
-            raise ValidationError(msg) from None
+        # opened when the first record is read, closed after the last or when the reader is dropped
+        with path.open(encoding=encoding, newline="") as f:
+            reader = csv.reader(f, delimiter="\t" if tabs else ",")
+            try:
+                for r in reader:
+                    yield [restore(c.strip()) for c in r]
+            except csv.Error as exc:
+                msg = f"{path.name}: record {reader.line_num} is not CSV: {exc}"
+                raise ValidationError(msg) from None
 
     return records()
 
@@ -699,40 +720,99 @@ class Checked:
     ignored: tuple[str, ...]
 
 
+class LedgerScan:
+    """A ledger sheet checked row by row as it is read (:func:`scan_rows`): iterating it yields each data row as
+    a :class:`LedgerRow` when it is good, else as a :class:`Rejected` with every reason; only the numbers seen
+    (a number already on an earlier row is refused) are kept, never the rows. The same file scanned again
+    yields the same rows with the same verdicts."""
+
+    def __init__(self, path: Path, rs: RuleSet, today: date, header_row: int | None) -> None:
+        self.header_row, header, self._columns, self._rows = _open_sheet(
+            path, COLUMNS, ("number", "title", "deputy"), header_row, None
+        )
+        self._unheaded = _Unheaded(header, self._columns)
+        self._rs, self._today = rs, today
+        self._seen: dict[str, int] = {}
+        self.rows = 0  # data rows read so far
+
+    def __iter__(self) -> Iterator[LedgerRow | Rejected]:
+        columns, seen = self._columns, self._seen
+        for line, raw in map(self._unheaded.see, self._rows):
+            self.rows += 1
+            cells = {key: (raw[i] if i < len(raw) else "") for key, i in columns.items()}
+            row, problems = _validate(line, cells, self._rs, self._today)
+            number = cells.get("number", "")
+            if number and number in seen:
+                problems.append(f"建议编号 (number): {number} already on row {seen[number]}")
+                row = None
+            elif number:
+                seen[number] = line
+            yield (
+                Rejected.of(line, {HEADERS[k]: v for k, v in cells.items()}, problems) if row is None else row
+            )
+
+    def holds(self, number: str) -> bool:
+        """Whether a row read so far, good or bad, has the number ``number``."""
+        return number in self._seen
+
+    @property
+    def ignored(self) -> tuple[str, ...]:
+        """The columns not imported (:attr:`Sheet.ignored`), of the rows read so far."""
+        return self._unheaded.ignored()
+
+
+def scan_rows(path: Path, rs: RuleSet, today: date, *, header_row: int | None = None) -> LedgerScan:
+    """The ledger at ``path`` (its header found, or on row ``header_row``), to be checked against ``rs`` row by
+    row as it is read (dates after ``today`` are refused): a sheet of any length in little memory."""
+    return LedgerScan(path, rs, today, header_row)
+
+
 def check_rows(path: Path, rs: RuleSet, today: date, *, header_row: int | None = None) -> Checked:
     """Read (:func:`read_sheet`; the header found, or row ``header_row``) and validate every row against ``rs``
-    (dates after ``today`` are refused)."""
-    top, header, columns, rows = _open_sheet(path, COLUMNS, ("number", "title", "deputy"), header_row, None)
-    unheaded = _Unheaded(header, columns)
+    (dates after ``today`` are refused), holding them all (:func:`scan_rows` holds none)."""
+    scan = scan_rows(path, rs, today, header_row=header_row)
     good: list[LedgerRow] = []
     bad: list[Rejected] = []
-    seen: dict[str, int] = {}
-    total = 0
-    for line, raw in map(unheaded.see, rows):  # each row checked as it is read: only its result is kept
-        total += 1
-        cells = {key: (raw[i] if i < len(raw) else "") for key, i in columns.items()}
-        row, problems = _validate(line, cells, rs, today)
-        number = cells.get("number", "")
-        if number and number in seen:
-            problems.append(f"建议编号 (number): {number} already on row {seen[number]}")
-            row = None
-        elif number:
-            seen[number] = line
-        if row is None:
-            bad.append(Rejected.of(line, {HEADERS[k]: v for k, v in cells.items()}, problems))
+    for item in scan:
+        if isinstance(item, Rejected):
+            bad.append(item)
         else:
-            good.append(row)
-    return Checked(good, bad, total, top, unheaded.ignored())
+            good.append(item)
+    return Checked(good, bad, scan.rows, scan.header_row, scan.ignored)
+
+
+class RejectsFile:
+    """The rejects file (:func:`write_rejects`) written as rows come: into a file beside ``path`` that takes its
+    place when the writer closes without an error (a failure leaves ``path`` as it was)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._part = path.with_name(f".{path.name}.part")
+        self._out = self._part.open("w", encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._out)
+        self._writer.writerow(["行号", *(HEADERS[en] for _, en in COLUMNS), "原因"])
+
+    def write(self, r: Rejected) -> None:
+        """Add the rejected row ``r``."""
+        self._writer.writerow(safe_row([r.line, *r.values, "；".join(r.reasons)]))
+
+    def __enter__(self) -> RejectsFile:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._out.close()
+        if kind is None:
+            self._part.replace(self.path)
+        else:
+            self._part.unlink(missing_ok=True)
 
 
 def write_rejects(path: Path, rejected: Iterable[Rejected]) -> None:
     """The rejected rows with their cells and a 原因 (reason) column, as UTF-8 CSV with a BOM (Excel opens it);
     text that would start a formula is written behind a quote, as in every sheet jianyi writes."""
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(["行号", *(HEADERS[en] for _, en in COLUMNS), "原因"])
+    with RejectsFile(path) as out:
         for r in rejected:
-            writer.writerow(safe_row([r.line, *r.values, "；".join(r.reasons)]))
+            out.write(r)
 
 
 def write_book(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
