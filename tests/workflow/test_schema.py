@@ -203,8 +203,8 @@ def test_a_database_from_a_newer_jianyi_is_named_and_left_alone(runner: CliRunne
         result = runner.invoke(cli, ["--db", str(db_path), *command])
         assert result.exit_code == 1
         assert result.stderr == (
-            "Error: the database's schema (0099) is newer than this jianyi knows (0007): install the jianyi "
-            "that wrote it\n"
+            "Error: the database's schema (0099) is newer than this jianyi knows "
+            f"({wdb.HEAD_REVISION}): install the jianyi that wrote it\n"
         )
     assert wdb.current_revision(wdb.connect(db_path)) == "0099"
 

@@ -1,0 +1,371 @@
+"""The lifecycle actions of the engine: one public method per command, each ``self.run(number, Command(...))``.
+
+:class:`Lifecycle` is the half of :class:`~workflow.engine.Engine` that writes cases; the commands and their
+handlers live in :mod:`workflow.actions`, the one write path in :mod:`workflow.pipeline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rules import Rating
+from workflow.actions import (
+    Answer,
+    Assign,
+    Close,
+    Command,
+    Contact,
+    Convert,
+    Extend,
+    Feedback,
+    Opinion,
+    Progress,
+    Promised,
+    Reassign,
+    RefuseReturn,
+    Rehandle,
+    RequestReturn,
+    Submit,
+    Withdraw,
+)
+from workflow.core.states import ContactMethod, ContactStage
+from workflow.core.views import Actor, Change
+from workflow.pipeline import Pipeline
+
+__all__ = ["AssignOrder", "Lifecycle"]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignOrder:
+    """One line of a batch assignment (交办会)."""
+
+    number: str
+    main: str | None = None
+    co: Sequence[str] = ()
+    split: Sequence[str] = ()
+    key: bool = False
+    complex: bool = False
+
+
+class Lifecycle:
+    """The actions on cases, over :attr:`pipeline`."""
+
+    pipeline: Pipeline
+
+    def run(
+        self,
+        number: str,
+        command: Command,
+        *,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Run one command (:mod:`workflow.actions`) on case ``number``: the write path of every action."""
+        return self.pipeline.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def submit(
+        self,
+        number: str,
+        *,
+        title: str,
+        deputy: str,
+        co_signers: Sequence[str] = (),
+        content: str = "",
+        field: str | None = None,
+        between_sessions: bool = False,
+        confidential: bool = False,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+    ) -> Change:
+        """Register a suggestion (提出/受理) under its number in the session."""
+        command = Submit(title, deputy, tuple(co_signers), content, field, between_sessions, confidential)
+        return self.run(number, command, actor=actor, at=at, session=session)
+
+    def assign(
+        self,
+        number: str,
+        *,
+        main: str | None = None,
+        co: Sequence[str] = (),
+        split: Sequence[str] = (),
+        key: bool = False,
+        complex: bool = False,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Assign (交办) to one main unit and any co-units, or to split units; starts the clocks.
+
+        ``complex`` marks a complex suggestion (涉及面广、处理难度大) whose 6-month answer period the office
+        approves at assignment; ``key`` marks it for key supervision (重点督办).
+        """
+        command = Assign(main, tuple(co), tuple(split), key, complex)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def assign_many(
+        self,
+        orders: Sequence[AssignOrder],
+        *,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+    ) -> list[Change]:
+        """Assign many cases in one transaction (the yearly 交办会): all or nothing.
+
+        Every order is checked; when any fails, nothing is written and the error lists every failure.
+        """
+        commands: list[tuple[str, Command]] = [
+            (o.number, Assign(o.main, tuple(o.co), tuple(o.split), o.key, o.complex)) for o in orders
+        ]
+        return self.pipeline.run_many(
+            commands, actor=actor, at=at, session=session, what="batch assignment", nothing="nothing assigned"
+        )
+
+    def request_return(
+        self,
+        number: str,
+        *,
+        unit: str | None = None,
+        reason: str,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """A unit asks to hand the case back (退办), with reasons; the state does not change."""
+        command = RequestReturn(reason, unit)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def refuse_return(
+        self,
+        number: str,
+        *,
+        reason: str,
+        unit: str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The office refuses pending return requests (of ``unit``, or all); the units keep handling."""
+        command = RefuseReturn(reason, unit)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def reassign(
+        self,
+        number: str,
+        *,
+        main: str | None = None,
+        co: Sequence[str] = (),
+        split: Sequence[str] = (),
+        reason: str = "",
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Assign the case again (二次交办) to new units; the clocks restart, the old assignment is kept."""
+        command = Reassign(main, tuple(co), tuple(split), reason)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def extend(
+        self,
+        number: str,
+        *,
+        reason: str,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Approve the 6-month answer period of a complex suggestion (measured from assignment)."""
+        command = Extend(reason)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def opinion(
+        self,
+        number: str,
+        *,
+        text: str,
+        unit: str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """A co-unit sends its opinion (会办意见) to the main unit; the last one moves the case to co_handled."""
+        command = Opinion(text, unit)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def contact(
+        self,
+        number: str,
+        *,
+        method: ContactMethod | str,
+        unit: str | None = None,
+        note: str = "",
+        stage: ContactStage | str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Record a contact between a unit and the deputy (联系沟通); the state does not change.
+
+        ``stage`` defaults from the case: before the answer the first contact of the round is 办前 (before),
+        later ones 办中 (during); after the answer, 办后 (after).
+        """
+        command = Contact(method, unit, note, stage)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def answer(
+        self,
+        number: str,
+        *,
+        category: str,
+        text: str,
+        unit: str | None = None,
+        promises: Sequence[Promised] = (),
+        without_opinion: Mapping[str, str] | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The main unit (or a split unit) answers the deputy (答复) with a class (A/B/C/D by default).
+
+        Before every co-unit's opinion is in, only the office may let the answer go without one:
+        ``without_opinion`` maps each such co-unit to the reason (audited).
+        """
+        command = Answer(category, text, unit, tuple(promises), dict(without_opinion or {}))
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def feedback(
+        self,
+        number: str,
+        *,
+        rating: Rating | str,
+        comment: str = "",
+        attitude: Rating | str | None = None,
+        result: Rating | str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The (lead) deputy's feedback on the answer; by default satisfied/basic closes the case and
+        unsatisfied sends it back for re-handling (both are rule-set settings)."""
+        command = Feedback(rating, comment, attitude, result)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def rehandle(
+        self,
+        number: str,
+        *,
+        reason: str = "",
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The office sends the case back for re-handling (重新办理): round + 1, a new answer deadline."""
+        command = Rehandle(reason)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def close(
+        self,
+        number: str,
+        *,
+        reason: str = "",
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The office closes the case (办结) after the deputy's feedback."""
+        command = Close(reason)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def convert(
+        self,
+        number: str,
+        *,
+        to: str,
+        evidence: str,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Record a follow-up answer that changes a promise class (B) to another (B→A 转化, B→C).
+
+        The class the case was answered with stays in ``category``; ``current_category`` takes the new class; the
+        deputy is sent the follow-up. Open promises end done (to A) or cancelled (otherwise), and so do their
+        deadlines. Works in any state after the answer, closed included (B cases are followed after closing).
+        """
+        command = Convert(to, evidence)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def progress(
+        self,
+        number: str,
+        *,
+        note: str,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Record progress on the promises of a B answer (承诺事项进展); the yearly letter to the deputy lists it."""
+        command = Progress(note)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def withdraw(
+        self,
+        number: str,
+        *,
+        reason: str,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The deputy (or the office for them) withdraws the suggestion (撤回); handling stops."""
+        command = Withdraw(reason)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
