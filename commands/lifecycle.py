@@ -327,12 +327,15 @@ def assign_batch(
 @json_option
 @pass_app
 def show(app: App, number: str, session: str | None, as_json: bool) -> None:
-    """Show NUMBER: state, units, class, deadlines and what may be done next."""
-    case = app.engine().get(number, session=session)
+    """Show NUMBER's dossier (案卷): the submission, assignments, opinions, contacts, answers with their
+    promises, feedback per round, extensions, conversions, withdrawal, deadlines and what may be done next."""
+    from workflow.reporting.dossier import dossier_text
+
+    dossier = app.engine().dossier(number, session=session)
     emit(
         as_json,
-        case.to_json(),
-        lambda: text.case_text(case, zone=app.zone(), now=app.engine().clock.now()),
+        dossier.to_json(),
+        lambda: dossier_text(dossier, zone=app.zone(), now=app.engine().clock.now()),
     )
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from workflow.core.anchor import Anchor
     from workflow.core.audit import AuditProblem
     from workflow.core.clock import Clock, SystemClock, parse_instant
+    from workflow.core.dossier import Dossier
     from workflow.core.errors import (
         Conflict,
         NotFound,
@@ -54,6 +55,7 @@ __all__ = [
     "DeadlineInfo",
     "DeadlineStatus",
     "DeputyInfo",
+    "Dossier",
     "Engine",
     "HistoryEntry",
     "NotFound",
@@ -83,6 +85,7 @@ _WHERE = {
     "Promised": "workflow.engine",
     "SessionInfo": "workflow.engine",
     "UnitInfo": "workflow.engine",
+    "Dossier": "workflow.core.dossier",
     "Conflict": "workflow.core.errors",
     "NotFound": "workflow.core.errors",
     "NotInitialised": "workflow.core.errors",

@@ -31,6 +31,7 @@ from workflow.actions import (
 from workflow.core.anchor import Anchor, AnchorCheck
 from workflow.core.audit import AuditProblem
 from workflow.core.clock import FUTURE_SLACK, Clock, SystemClock, ensure_utc
+from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, NotInitialised, ValidationError
 from workflow.core.states import State
 from workflow.core.text import checked_name
@@ -285,6 +286,11 @@ class Engine(Lifecycle):
     def get(self, number: str, *, session: str | None = None) -> Case:
         """One case with its units and deadlines."""
         return self.queries.get(number, session=session)
+
+    def dossier(self, number: str, *, session: str | None = None) -> Dossier:
+        """The whole case (案卷): submission, assignments, hand-back requests, opinions, contacts, answers with
+        their promises, feedback per round, extensions, re-handlings, progress, conversions, withdrawal."""
+        return self.queries.dossier(number, session=session)
 
     def list_cases(
         self,

@@ -122,10 +122,11 @@ def test_show_json_has_the_documented_fields(runner: CliRunner, case: Path) -> N
 def test_show_text_marks_overdue_deadlines(runner: CliRunner, case: Path) -> None:
     """Human output names the state, units and which deadline is overdue."""
     out = run(runner, case, "show", "0001").stdout
-    assert "state: assigned (round 1)" in out
-    assert "main unit (主办): 市交通运输局   co-units (会办): 市财政局" in out
-    assert "    answer        市交通运输局    due 2026-10-08  OVERDUE (逾期)" in out
-    assert "    return_window 市交通运输局    due 2026-07-15  window closed" in out
+    assert "  状态：已交办（第 1 轮办理）" in out
+    assert "    主办  市交通运输局  第 1 轮" in out
+    assert "    会办  市财政局  第 1 轮" in out
+    assert "    答复      市交通运输局  2026-10-08  已逾期" in out
+    assert "    退办期    市交通运输局  2026-07-15  期满" in out
 
 
 def test_a_wrong_transition_exits_5_with_one_line(runner: CliRunner, case: Path) -> None:

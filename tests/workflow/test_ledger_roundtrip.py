@@ -71,7 +71,7 @@ def _record(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 def _shown(engine: Engine) -> dict[str, Any]:
     """What `show --json` prints of every case, every report (JSON), and the public file."""
-    cases = {c.number: c.to_json() for c in engine.list_cases()}
+    cases = {c.number: engine.dossier(c.number).to_json() for c in engine.list_cases()}
     reports = {kind: render(build(engine, kind), "json") for kind in KINDS}
     return {"cases": cases, "reports": reports, "public": export_public(engine, "csv")}
 

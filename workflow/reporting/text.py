@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from workflow.sweep import ForecastItem, SweepReport
 
 __all__ = [
-    "case_text",
     "cases_text",
     "change_text",
     "deadline_line",
@@ -66,52 +65,6 @@ def deadline_line(d: DeadlineInfo, now: datetime) -> str:
         status = d.status
     flag = "  provisional (未载入官方节假日安排)" if d.provisional else ""
     return f"    {d.kind:<14}{pad(d.unit or _DEPUTY, 16)}due {d.due}  {status}{flag}"
-
-
-def case_text(case: Case, *, zone: tzinfo, now: datetime) -> str:
-    """``jianyi show``: state, units, class, flags, dates, deadlines and what may be done next."""
-    units = (
-        f"main unit (主办): {case.main_unit}"
-        if case.main_unit
-        else f"split units (分办): {'、'.join(case.split_units)}"
-    )
-    if case.co_units:
-        units += f"   co-units (会办): {'、'.join(case.co_units)}"
-    flags = [
-        name
-        for name, on in (
-            ("key 重点督办", case.key),
-            ("complex 复杂", case.complex),
-            ("extended 已延期", case.extended),
-            ("confidential 不公开", case.confidential),
-            ("between sessions 闭会期间", case.between_sessions),
-        )
-        if on
-    ]
-    if case.escalation_level:
-        flags.append(f"escalation level {case.escalation_level} (督办)")
-    lines = [
-        f"建议 {case.session}/{case.number}  {case.title}",
-        f"  state: {case.state} (round {case.round})   version {case.version}   rule set {case.ruleset or '-'}",
-        f"  deputy (领衔代表): {case.deputy}"
-        + (f"   co-signers (附议): {'、'.join(case.co_signers)}" if case.co_signers else ""),
-    ]
-    if case.main_unit or case.split_units:
-        lines.append("  " + units)
-    if case.category:
-        conv = f" → {case.current_category}" if case.current_category != case.category else ""
-        lines.append(f"  class (办理类别): {case.category}{conv}")
-    if flags:
-        lines.append("  flags: " + ", ".join(flags))
-    lines.append(
-        f"  submitted {local_time(case.submitted_at, zone)}   assigned {local_time(case.assigned_at, zone)}   "
-        f"answered {local_time(case.answered_at, zone)}   closed {local_time(case.closed_at, zone)}"
-    )
-    if case.deadlines:
-        lines.append("  deadlines (期限):")
-        lines.extend(deadline_line(d, now) for d in case.deadlines)
-    lines.append("  allowed: " + (", ".join(case.allowed) or "nothing (final state)"))
-    return "\n".join(lines)
 
 
 def change_text(change: Change) -> str:

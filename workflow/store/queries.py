@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, select
 from rules import DeadlineKind
 from workflow.core.audit import superseded
 from workflow.core.clock import Clock, ensure_utc
+from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, ValidationError
 from workflow.core.machine import allowed_actions
 from workflow.core.states import DeadlineStatus, Role, State
@@ -29,6 +30,7 @@ from workflow.core.views import (
 )
 from workflow.store.database import Database
 from workflow.store.directory import Directory
+from workflow.store.dossier import read_dossier
 from workflow.store.models import (
     Assignment,
     AuditEvent,
@@ -65,18 +67,26 @@ class Queries:
     def get(self, number: str, *, session: str | None = None) -> Case:
         """One case with its units and deadlines."""
         with self.db.reading() as conn:
-            sid = self.directory.session_id(conn, session)
-            row = (
-                conn.execute(
-                    select(SUGGESTIONS).where(SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number)
-                )
-                .mappings()
-                .first()
+            return self._one(conn, number, session)
+
+    def dossier(self, number: str, *, session: str | None = None) -> Dossier:
+        """The case and everything it holds (:mod:`workflow.core.dossier`), read in one transaction."""
+        with self.db.reading() as conn:
+            return read_dossier(conn, self.directory, self._one(conn, number, session))
+
+    def _one(self, conn: Connection, number: str, session: str | None) -> Case:
+        sid = self.directory.session_id(conn, session)
+        row = (
+            conn.execute(
+                select(SUGGESTIONS).where(SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number)
             )
-            if row is None:
-                name = session or self.directory.session_name(conn, sid)
-                raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
-            return self._cases(conn, [dict(row)])[0]
+            .mappings()
+            .first()
+        )
+        if row is None:
+            name = session or self.directory.session_name(conn, sid)
+            raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
+        return self._cases(conn, [dict(row)])[0]
 
     def list_cases(
         self,

@@ -1,0 +1,224 @@
+"""The dossier (案卷): everything a case holds, as plain frozen values — what was submitted, who it was assigned
+to and when, each hand-back request, each co-unit's opinion, every contact, each answer with its promises, the
+deputy's feedback per round, extensions, re-handlings, progress notes, conversions and the withdrawal.
+
+:class:`Dossier` is what ``Engine.dossier`` returns and ``jianyi show`` prints; :meth:`Dossier.to_json` is
+``show --json``. Who did a thing (``by``) is the actor its audit event recorded: ``unit:NAME``, ``deputy:NAME``,
+``office`` or ``system``, with ``… (录入 office)`` when the office entered it on someone's behalf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any
+
+from workflow.core.views import Case
+
+__all__ = [
+    "AnswerEntry",
+    "AssignmentEntry",
+    "AttachmentEntry",
+    "ContactEntry",
+    "Dossier",
+    "FeedbackEntry",
+    "NoteEntry",
+    "OpinionEntry",
+    "PromiseEntry",
+    "ReturnEntry",
+]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+class _Entry:
+    """A JSON-ready dict of every field (dates as ISO text)."""
+
+    __slots__ = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out: dict[str, Any] = _plain(self)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentEntry(_Entry):
+    """A file that came with an answer, an opinion or a conversion (答复函, 会办意见, evidence)."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentEntry(_Entry):
+    """A unit's part in the case over a span of time (``until`` None: still holds it)."""
+
+    unit: str
+    role: str  # main | co | split
+    round: int
+    since: datetime
+    until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnEntry(_Entry):
+    """A unit's request to hand the case back (退办) and the office's decision."""
+
+    unit: str
+    reason: str
+    at: datetime
+    status: str  # pending | granted | refused
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpinionEntry(_Entry):
+    """A co-unit's opinion to the main unit (会办意见)."""
+
+    unit: str
+    round: int
+    text: str
+    at: datetime
+    due: date | None  # the last day it was owed (None: no deadline recorded)
+    late: bool | None  # None: not yet judged
+    by: str
+    attachments: tuple[AttachmentEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContactEntry(_Entry):
+    """A contact between a unit and the deputy (联系沟通)."""
+
+    unit: str
+    round: int
+    method: str
+    stage: str
+    note: str
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseEntry(_Entry):
+    """A promised item of a B answer (承诺事项)."""
+
+    text: str
+    due: date
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerEntry(_Entry):
+    """A unit's answer to the deputy (答复) in one round."""
+
+    unit: str
+    round: int
+    category: str
+    text: str
+    at: datetime
+    due: date | None  # the last day it was owed
+    late: bool | None
+    by: str
+    promises: tuple[PromiseEntry, ...] = ()
+    without_opinion: tuple[tuple[str, str], ...] = ()  # (co-unit, reason) the office let it go without
+    attachments: tuple[AttachmentEntry, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; ``without_opinion`` as a list of {unit, reason}."""
+        out: dict[str, Any] = _plain(self)
+        out["without_opinion"] = [{"unit": u, "reason": r} for u, r in self.without_opinion]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackEntry(_Entry):
+    """The deputy's feedback on the answer of one round (代表意见)."""
+
+    deputy: str | None
+    round: int
+    rating: str
+    attitude: str | None
+    result: str | None
+    comment: str
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoteEntry(_Entry):
+    """An event that carries a reason or a note and no row of its own: an extension, a refused hand-back, a
+    re-handling, a progress note, a conversion's evidence, the withdrawal."""
+
+    action: str
+    round: int
+    at: datetime
+    by: str
+    text: str
+    data: dict[str, Any]
+    attachments: tuple[AttachmentEntry, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out: dict[str, Any] = _plain(self)
+        out["data"] = dict(self.data)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    """Everything the case holds, in the order things happened within each part."""
+
+    case: Case
+    assignments: tuple[AssignmentEntry, ...]
+    returns: tuple[ReturnEntry, ...]
+    opinions: tuple[OpinionEntry, ...]
+    contacts: tuple[ContactEntry, ...]
+    answers: tuple[AnswerEntry, ...]
+    feedback: tuple[FeedbackEntry, ...]
+    extensions: tuple[NoteEntry, ...]
+    refusals: tuple[NoteEntry, ...]  # hand-back requests the office refused, with its reason
+    rehandlings: tuple[NoteEntry, ...]
+    progress: tuple[NoteEntry, ...]
+    conversions: tuple[NoteEntry, ...]
+    withdrawal: NoteEntry | None
+    submitted_by: str
+
+    def rounds(self) -> list[int]:
+        """The rounds of handling the case has seen (1 and each 重新办理)."""
+        seen = {1, self.case.round}
+        seen.update(a.round for a in self.answers)
+        seen.update(f.round for f in self.feedback)
+        return sorted(seen)
+
+    def to_json(self) -> dict[str, Any]:
+        """``show --json``: the case's fields (as ``Case.to_json``) and every part of the dossier."""
+        out = self.case.to_json()
+        out["submitted_by"] = self.submitted_by
+        for name in (
+            "assignments",
+            "returns",
+            "opinions",
+            "contacts",
+            "answers",
+            "feedback",
+            "extensions",
+            "refusals",
+            "rehandlings",
+            "progress",
+            "conversions",
+        ):
+            out[name] = [entry.to_json() for entry in getattr(self, name)]
+        out["withdrawal"] = self.withdrawal.to_json() if self.withdrawal else None
+        return out

@@ -1,0 +1,211 @@
+"""Reading a case's dossier (:mod:`workflow.core.dossier`): its rows, each with who wrote it (the actor of the
+audit event its ``audit_ref`` points to), and the events that carry a reason or a note without a row.
+
+A handful of indexed reads by the case's id, whatever the size of the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+
+from rules import DeadlineKind
+from workflow.core.dossier import (
+    AnswerEntry,
+    AssignmentEntry,
+    ContactEntry,
+    Dossier,
+    FeedbackEntry,
+    NoteEntry,
+    OpinionEntry,
+    PromiseEntry,
+    ReturnEntry,
+)
+from workflow.core.states import Action
+from workflow.core.views import Case
+from workflow.store.directory import Directory
+from workflow.store.models import (
+    Answer,
+    Assignment,
+    AuditEvent,
+    Contact,
+    Deadline,
+    Feedback,
+    Opinion,
+    Promise,
+    ReturnRequest,
+    table,
+)
+from workflow.store.sql import as_date
+
+__all__ = ["read_dossier"]
+
+AUDIT = table(AuditEvent)
+ASSIGNMENTS = table(Assignment)
+RETURNS = table(ReturnRequest)
+OPINIONS = table(Opinion)
+CONTACTS = table(Contact)
+ANSWERS = table(Answer)
+PROMISES = table(Promise)
+FEEDBACK = table(Feedback)
+DEADLINES = table(Deadline)
+
+# the events that carry a reason or a note and no row of their own, and the data key holding the text
+_NOTES = {
+    Action.EXTEND.value: "reason",
+    Action.REFUSE_RETURN.value: "reason",
+    Action.REHANDLE.value: "reason",
+    Action.PROGRESS.value: "note",
+    Action.CONVERT.value: "evidence",
+    Action.WITHDRAW.value: "reason",
+}
+
+
+class _Events:
+    """The case's audit events: who did what, found by the ``SEQ.K`` reference a row carries."""
+
+    def __init__(self, conn: Connection, case_id: int) -> None:
+        self.rows = list(
+            conn.execute(
+                select(AUDIT.c.seq, AUDIT.c.at, AUDIT.c.actor, AUDIT.c.action, AUDIT.c.round, AUDIT.c.data)
+                .where(AUDIT.c.suggestion_id == case_id)
+                .order_by(AUDIT.c.seq)
+            )
+        )
+        self.actor = {r.seq: r.actor for r in self.rows}
+
+    def by(self, ref: str | None) -> str:
+        """Who wrote the row with ``audit_ref`` ``ref`` ("" for rows from before references existed)."""
+        if not ref:
+            return ""
+        seq = ref.partition(".")[0]
+        return self.actor.get(int(seq), "") if seq.isdigit() else ""
+
+    def notes(self, action: str) -> tuple[NoteEntry, ...]:
+        """The events of ``action``, as notes."""
+        key = _NOTES[action]
+        found = []
+        for r in self.rows:
+            if r.action == action:
+                data = json.loads(r.data)
+                found.append(NoteEntry(action, r.round, r.at, r.actor, str(data.get(key) or ""), data))
+        return tuple(found)
+
+
+def _rows(conn: Connection, source: Table, case_id: int) -> list[Mapping[str, Any]]:
+    when = source.c.get("at", source.c.get("since"))  # in the order things happened
+    order = (source.c.id,) if when is None else (when, source.c.id)
+    query = select(source).where(source.c.suggestion_id == case_id).order_by(*order)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
+    """The dossier of ``case`` (read in ``conn``, names from ``directory``)."""
+    cid = case.id
+    events = _Events(conn, cid)
+
+    def unit(uid: int) -> str:
+        return directory.unit_name(conn, uid)
+
+    owed: dict[tuple[str, int | None, int], tuple[date, bool | None]] = {}
+    for d in conn.execute(
+        select(DEADLINES.c.kind, DEADLINES.c.unit_id, DEADLINES.c.round, DEADLINES.c.due, DEADLINES.c.late)
+        .where(
+            DEADLINES.c.suggestion_id == cid,
+            DEADLINES.c.kind.in_(
+                [DeadlineKind.CO_OPINION.value, DeadlineKind.ANSWER.value, DeadlineKind.RE_ANSWER.value]
+            ),
+        )
+        .order_by(DEADLINES.c.id)
+    ):
+        kind = "opinion" if d.kind == DeadlineKind.CO_OPINION.value else "answer"
+        owed[(kind, d.unit_id, d.round)] = (as_date(d.due), None if d.late is None else bool(d.late))
+
+    promises: dict[int, list[PromiseEntry]] = {}
+    for p in _rows(conn, PROMISES, cid):
+        promises.setdefault(p["answer_id"], []).append(PromiseEntry(p["text"], p["due"], p["status"]))
+
+    answers = []
+    for a in _rows(conn, ANSWERS, cid):
+        due, late = owed.get(("answer", a["unit_id"], a["round"]), (None, None))
+        waived = tuple((w["unit"], w["reason"]) for w in json.loads(a["overrides"] or "[]"))
+        answers.append(
+            AnswerEntry(
+                unit(a["unit_id"]),
+                a["round"],
+                a["category"],
+                a["text"],
+                a["at"],
+                due,
+                late,
+                events.by(a["audit_ref"]),
+                tuple(promises.get(a["id"], ())),
+                waived,
+            )
+        )
+    opinions = []
+    for o in _rows(conn, OPINIONS, cid):
+        due, late = owed.get(("opinion", o["unit_id"], o["round"]), (None, None))
+        opinions.append(
+            OpinionEntry(
+                unit(o["unit_id"]), o["round"], o["text"], o["at"], due, late, events.by(o["audit_ref"])
+            )
+        )
+    withdrawn = events.notes(Action.WITHDRAW.value)
+    submitted = next((r.actor for r in events.rows if r.action == Action.SUBMIT.value), "")
+    return Dossier(
+        case=case,
+        assignments=tuple(
+            AssignmentEntry(unit(r["unit_id"]), r["role"], r["round"], r["since"], r["until"])
+            for r in _rows(conn, ASSIGNMENTS, cid)
+        ),
+        returns=tuple(
+            ReturnEntry(
+                unit(r["unit_id"]),
+                r["reason"],
+                r["at"],
+                r["status"],
+                r["decided_at"],
+                r["decision_reason"],
+            )
+            for r in _rows(conn, RETURNS, cid)
+        ),
+        opinions=tuple(opinions),
+        contacts=tuple(
+            ContactEntry(
+                unit(r["unit_id"]),
+                r["round"],
+                r["method"],
+                r["stage"],
+                r["note"],
+                r["at"],
+                events.by(r["audit_ref"]),
+            )
+            for r in _rows(conn, CONTACTS, cid)
+        ),
+        answers=tuple(answers),
+        feedback=tuple(
+            FeedbackEntry(
+                directory.deputy_name(conn, r["deputy_id"]) if r["deputy_id"] is not None else None,
+                r["round"],
+                r["rating"],
+                r["attitude"],
+                r["result"],
+                r["comment"],
+                r["at"],
+                events.by(r["audit_ref"]),
+            )
+            for r in _rows(conn, FEEDBACK, cid)
+        ),
+        extensions=events.notes(Action.EXTEND.value),
+        refusals=events.notes(Action.REFUSE_RETURN.value),
+        rehandlings=events.notes(Action.REHANDLE.value),
+        progress=events.notes(Action.PROGRESS.value),
+        conversions=events.notes(Action.CONVERT.value),
+        withdrawal=withdrawn[-1] if withdrawn else None,
+        submitted_by=submitted,
+    )
