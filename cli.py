@@ -110,7 +110,12 @@ class _Group(click.Group):
     help="TOML file with defaults for db, congress and actor ([jianyi] table), notices ([notifications]) "
     "and the audit key ([audit] key_file).",
 )
-@click.option("--as", "actor", metavar="ACTOR", help="Who acts: office (default), unit:NAME or deputy:NAME.")
+@click.option(
+    "--as",
+    "actor",
+    metavar="ACTOR",
+    help="Who acts: office (default), office:NAME, or unit:NAME / deputy:NAME for a paper record the office keys in on their behalf (reads keep to what they may see).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.version_option(package_name="jianyi", prog_name="jianyi")
 @click.pass_context

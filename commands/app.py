@@ -70,7 +70,13 @@ class App:
                 if init_level is None
                 else Engine.init(self.db, congress=self.congress, level=init_level)
             )
-            self._engine = click.get_current_context().find_root().with_resource(opened)
+            engine = click.get_current_context().find_root().with_resource(opened)
+            actor = self.actor()
+            if not actor.is_office:
+                if init_level is not None:
+                    raise click.UsageError(f"only the office initialises a database, not --as {actor}")
+                engine = engine.acting(actor)  # reads and writes keep to what --as may see and do
+            self._engine = engine
         return self._engine
 
     def zone(self) -> ZoneInfo:
@@ -78,13 +84,15 @@ class App:
         return self.engine().active_ruleset().zone
 
     def actor(self) -> Actor:
-        """The ``--as`` actor."""
+        """The ``--as`` actor: a unit or deputy on whose behalf the office keys in a paper record (the audit
+        event records both), or a member of the office's staff (``office:NAME``)."""
         from workflow import Actor
 
         try:
-            return Actor.parse(self.actor_text)
+            actor = Actor.parse(self.actor_text)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--as") from None
+        return actor if actor.is_office else actor.entered(Actor.office())
 
     def when(self, value: str | None, *, keep_offset: bool = False) -> datetime | None:
         """``--at``/``--now`` text as an aware instant (local time in the rule set's zone when no offset); with

@@ -17,6 +17,7 @@ action method is ``self.run(number, Command(...), ...)``: the command and its ha
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -32,10 +33,11 @@ from workflow.core.anchor import Anchor, AnchorCheck
 from workflow.core.audit import AuditProblem
 from workflow.core.clock import FUTURE_SLACK, Clock, SystemClock, ensure_utc
 from workflow.core.dossier import Dossier
-from workflow.core.errors import NotFound, NotInitialised, ValidationError
+from workflow.core.errors import NotFound, NotInitialised, PermissionDenied, ValidationError
 from workflow.core.states import State
 from workflow.core.text import checked_name
 from workflow.core.views import (
+    Actor,
     AuditReport,
     Case,
     CaseEvent,
@@ -94,6 +96,29 @@ class Engine(Lifecycle):
         self.rules = RuleSets(db, self.congress_id)
         self.pipeline = Pipeline(db, self.directory, self.rules, self.clock, self._publish)
         self.queries = Queries(db, self.directory, self.rules, self.clock)
+        self.viewer = Actor.office()  # who this engine acts and reads for (:meth:`acting`)
+
+    def acting(self, actor: Actor) -> Engine:
+        """This engine for ``actor``: every read keeps to what ``actor`` may see (a unit the cases it is or was
+        assigned to, a deputy the suggestions they lead or co-signed; out of scope is "not found"), actions
+        default to ``actor`` and may not be taken as another party, and administration needs the office.
+
+        The engine returned shares the database, caches and subscribers; host applications take it per request,
+        for the account :meth:`authenticate` returned."""
+        other = copy.copy(self)
+        other.viewer = actor
+        other.queries = Queries(self.db, self.directory, self.rules, self.clock, actor)
+        return other
+
+    def require_office(self, what: str) -> None:
+        """Refuse ``what`` (an administrative command) unless this engine acts for the office."""
+        if not self.viewer.is_office:
+            raise PermissionDenied(
+                case=None,
+                actor=str(self.viewer),
+                action=what,
+                reason="only the office (代表工作机构) may do this",
+            )
 
     # ---- opening ------------------------------------------------------------------------------
     @classmethod
@@ -197,6 +222,7 @@ class Engine(Lifecycle):
         Each case whose deadlines move gets an audit event naming the old and new dates. Loading the same
         schedule again moves nothing.
         """
+        self.require_office("calendar load")
         at, now = self.pipeline.when(at)
         with self.db.transaction() as conn:
             self.rules.store_calendar(conn, schedule, now)
@@ -225,6 +251,7 @@ class Engine(Lifecycle):
         A changed rule set needs a new version number. Moving open cases recomputes their open deadlines from
         their start dates, one audit event per case; without it nothing that is open moves.
         """
+        self.require_office("rules apply")
         at, now = self.pipeline.when(at)
         with self.db.transaction() as conn:
             self.rules.make_active(conn, rs, now)
@@ -246,10 +273,12 @@ class Engine(Lifecycle):
         self, name: str, *, term: str | None = None, year: int | None = None, current: bool = False
     ) -> SessionInfo:
         """Add a session; ``current`` makes it the one case numbers refer to by default."""
+        self.require_office("session add")
         return self.directory.add_session(name, term=term, year=year, current=current)
 
     def set_current_session(self, name: str) -> None:
         """Make ``name`` the current session."""
+        self.require_office("session current")
         self.directory.set_current_session(name)
 
     def sessions(self) -> list[SessionInfo]:
@@ -266,6 +295,7 @@ class Engine(Lifecycle):
         webhook: str | None = None,
     ) -> UnitInfo:
         """Add a handling unit (承办单位)."""
+        self.require_office("unit add")
         return self.directory.add_unit(name, parent=parent, email=email, phone=phone, webhook=webhook)
 
     def units(self) -> list[UnitInfo]:
@@ -276,6 +306,7 @@ class Engine(Lifecycle):
         self, name: str, *, delegation: str | None = None, email: str | None = None, phone: str | None = None
     ) -> DeputyInfo:
         """Add a deputy (代表)."""
+        self.require_office("deputy add")
         return self.directory.add_deputy(name, delegation=delegation, email=email, phone=phone)
 
     def deputies(self) -> list[DeputyInfo]:
@@ -332,6 +363,7 @@ class Engine(Lifecycle):
         """Check every case's hash chain, its rows against what its events recorded and its tallies against
         its rows; with ``anchor`` (and the ``key`` it was made with), also what was deleted, rebuilt or forged
         since it was taken (:mod:`workflow.core.anchor`)."""
+        self.require_office("audit verify")
         check = None
         if anchor is not None:
             if key is None:
@@ -352,6 +384,7 @@ class Engine(Lifecycle):
     def audit_anchor(self, key: bytes, *, now: datetime | None = None) -> Anchor:
         """Every case's chain head now, under a Merkle root and an HMAC with ``key`` (at least 16 bytes): keep
         it outside the database, and check against it with :meth:`check_audit`."""
+        self.require_office("audit anchor")
         at = ensure_utc(now or self.clock.now(), what="now")
         return Anchor.make(
             congress=self.congress,

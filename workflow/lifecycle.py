@@ -30,6 +30,7 @@ from workflow.actions import (
     Submit,
     Withdraw,
 )
+from workflow.core.errors import PermissionDenied
 from workflow.core.states import ContactMethod, ContactStage
 from workflow.core.views import Actor, Change
 from workflow.pipeline import Pipeline
@@ -53,6 +54,19 @@ class Lifecycle:
     """The actions on cases, over :attr:`pipeline`."""
 
     pipeline: Pipeline
+    viewer: Actor  # who the engine acts for (Engine.acting)
+
+    def party(self, actor: Actor | None, what: str) -> Actor:
+        """Who takes action ``what``: ``actor``, or the party the engine acts for. The office may act for anyone
+        (an ``actor`` with ``entered_by`` records that it keyed the action in); a unit or a deputy only as itself.
+        """
+        if actor is None:
+            return self.viewer
+        if self.viewer.is_office or actor.same(self.viewer):
+            return actor
+        raise PermissionDenied(
+            case=None, actor=str(self.viewer), action=what, reason=f"it acts as itself, not as {actor}"
+        )
 
     def run(
         self,
@@ -65,8 +79,9 @@ class Lifecycle:
         expected_version: int | None = None,
     ) -> Change:
         """Run one command (:mod:`workflow.actions`) on case ``number``: the write path of every action."""
+        who = self.party(actor, command.action.value)
         return self.pipeline.run(
-            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+            number, command, actor=who, at=at, session=session, expected_version=expected_version
         )
 
     def submit(
@@ -128,7 +143,12 @@ class Lifecycle:
             (o.number, Assign(o.main, tuple(o.co), tuple(o.split), o.key, o.complex)) for o in orders
         ]
         return self.pipeline.run_many(
-            commands, actor=actor, at=at, session=session, what="batch assignment", nothing="nothing assigned"
+            commands,
+            actor=self.party(actor, "assign"),
+            at=at,
+            session=session,
+            what="batch assignment",
+            nothing="nothing assigned",
         )
 
     def request_return(

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from rules import RuleSet
 from workflow.actions import (
     Command,
@@ -37,6 +39,7 @@ from workflow.store.cases import CaseStore, flush
 from workflow.store.database import Database
 from workflow.store.directory import Directory
 from workflow.store.rulesets import RuleSets
+from workflow.store.scope import scope_of
 from workflow.store.sql import Raw
 
 __all__ = ["Batch", "Pipeline", "Step"]
@@ -181,6 +184,11 @@ class Pipeline:
         for work in [*batch.flushed, *batch.works]:
             self.publish(work.events)
 
+    def sees(self, conn: Connection, actor: Actor, case_id: int) -> bool:
+        """Whether ``actor`` may act on case ``case_id`` at all (:mod:`workflow.store.scope`): a case out of its
+        scope is "not found" to it, as to a reader."""
+        return actor.is_office or scope_of(conn, self.directory, actor).sees(conn, case_id)
+
     # ---- one action ----------------------------------------------------------------------------
     def run(
         self,
@@ -202,7 +210,7 @@ class Pipeline:
                 work = batch.new_case(self.directory.session_ref(batch.store.conn, session), number, at)
             else:
                 row = batch.store.load(self.directory.congress_id, number, session)
-                if row is None:
+                if row is None or not self.sees(batch.store.conn, who, row["id"]):
                     raise self.directory.case_not_found(batch.store.conn, number, session)
                 # "now" is read once the case is locked, so that writers queued behind each other stay in order
                 explicit = at is not None
@@ -246,7 +254,7 @@ class Pipeline:
             rows = batch.store.load_numbers(sid, numbers)
             for number, command in orders:
                 row = rows.get(number)
-                if row is None:
+                if row is None or not self.sees(batch.store.conn, who, row["id"]):
                     problems.append(f"建议 {session_name}/{number}: not found")
                     continue
                 work = batch.open(row, str(row.pop("session_name")))

@@ -151,10 +151,10 @@ def test_units_act_through_as(runner: CliRunner, case: Path) -> None:
 def test_a_bad_actor_is_a_usage_error(runner: CliRunner, case: Path) -> None:
     """--as must be office, unit:NAME or deputy:NAME."""
     result = run(runner, case, "--as", "mayor", "show", "0001")
-    assert result.exit_code == 0  # show does not act
+    assert result.exit_code == 2  # reads keep to what --as may see, so it must be understood
     result = run(runner, case, "--as", "mayor", "close", "0001")
     assert result.exit_code == 2
-    assert "actor 'mayor' not understood: use office, unit:NAME or deputy:NAME" in result.stderr
+    assert "actor 'mayor' not understood: use office, office:NAME, unit:NAME or deputy:NAME" in result.stderr
 
 
 def test_the_whole_lifecycle_through_the_cli(runner: CliRunner, case: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from workflow.core.errors import PermissionDenied, TransitionNotAllowed, ValidationError
+from workflow.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationError
 from workflow.core.views import Actor
 from workflow.engine import Engine, Promised
 from workflow.reporting.letters import progress_letters
@@ -93,10 +93,13 @@ def test_before_the_answer_there_is_nothing_to_convert(engine: Engine, clock: Fr
 
 
 def test_a_co_unit_may_not_convert(engine: Engine, clock: FrozenClock) -> None:
-    """Only the office or the main unit records a conversion."""
-    _b_case(engine, clock)
+    """Only the office or the main unit records a conversion: a co-unit is refused, a unit never assigned does
+    not find the case."""
+    make_case(engine, "0001", state="closed", clock=clock, category="B")  # 市财政局 gives the co-opinion
     with pytest.raises(PermissionDenied):
         engine.convert("0001", to="A", evidence="x", actor=Actor.unit("市财政局"))
+    with pytest.raises(NotFound):
+        engine.convert("0001", to="A", evidence="x", actor=Actor.unit("市教育局"))
     engine.convert("0001", to="A", evidence="已完成", actor=Actor.unit("市交通运输局"))
 
 

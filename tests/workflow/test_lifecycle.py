@@ -244,12 +244,16 @@ def test_a_second_unsatisfied_round_escalates_to_the_office(engine: Engine) -> N
 
 
 def test_only_the_lead_deputy_gives_feedback(engine: Engine) -> None:
-    """A co-signer or a unit may not rate the answer."""
-    make_case(engine, "0001", state="answered")
+    """A co-signer or a unit may not rate the answer; another deputy does not even find the case."""
+    engine.submit("0001", title="甲", deputy="张三", co_signers=["李四"])
+    engine.assign("0001", main=MAIN)
+    engine.answer("0001", category="A", text="答复", actor=Actor.unit(MAIN))
     with pytest.raises(
         PermissionDenied, match=r"deputy:李四 may not 'feedback': only the lead deputy \(张三\)"
     ):
         engine.feedback("0001", rating="satisfied", actor=Actor.deputy("李四"))
+    with pytest.raises(NotFound, match="0001' not found"):
+        engine.feedback("0001", rating="satisfied", actor=Actor.deputy("王五"))
     with pytest.raises(PermissionDenied, match="only the deputy or the office may do this"):
         engine.feedback("0001", rating="satisfied", actor=Actor.unit(MAIN))
 
@@ -257,12 +261,14 @@ def test_only_the_lead_deputy_gives_feedback(engine: Engine) -> None:
 def test_units_may_not_assign_close_or_act_for_others(engine: Engine) -> None:
     """Units act within their own assignment only."""
     engine.submit("0001", title="甲", deputy="张三")
-    with pytest.raises(PermissionDenied, match="only the office"):
+    with pytest.raises(NotFound):  # not yet its case: the unit does not find it
         engine.assign("0001", main=MAIN, actor=Actor.unit(MAIN))
     engine.assign("0001", main=MAIN, co=[CO])
+    with pytest.raises(PermissionDenied, match="only the office"):
+        engine.reassign("0001", main=CO, actor=Actor.unit(MAIN))
     with pytest.raises(PermissionDenied, match="a unit acts only for itself"):
         engine.opinion("0001", unit=CO, text="x", actor=Actor.unit(MAIN))
-    with pytest.raises(PermissionDenied, match="not assigned to this case"):
+    with pytest.raises(NotFound, match="0001' not found"):  # a unit never assigned does not find the case
         engine.contact("0001", method="phone", actor=Actor.unit(FOURTH))
 
 
@@ -354,7 +360,7 @@ def test_extend_moves_the_answer_to_six_months_from_assignment(engine: Engine, c
 def test_withdraw_cancels_every_open_deadline(engine: Engine) -> None:
     """Withdrawal stops handling; only the lead deputy or the office may withdraw."""
     make_case(engine, "0001", state="assigned")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # another deputy does not find the case
         engine.withdraw("0001", reason="x", actor=Actor.deputy("李四"))
     engine.withdraw("0001", reason="情况变化", actor=Actor.deputy("张三"))
     assert {d.status for d in engine.get("0001").deadlines} == {"cancelled"}

@@ -340,7 +340,10 @@ class UnitOfWork:
     ) -> None:
         """Append one audit event (``encoded``: ``canonical(data)`` when the caller has it); it is hashed and
         chained when the step ends."""
-        who = str(actor or self.actor)
+        party = actor or self.actor
+        who = str(party)
+        if party.entered_by:  # the office keyed it in on the party's behalf
+            data, encoded = {**data, "entered_by": party.entered_by}, None
         source, target = (before.value if before else None), after.value
         if self.supersedes:  # the first event of a step entered after the fact names what it supersedes
             data, encoded, self.supersedes = {**data, "supersedes": self.supersedes}, None, []

@@ -32,6 +32,24 @@ class Actor:
 
     kind: ActorKind
     name: str | None = None
+    # who entered the action when it is not the actor: office staff keying in a unit's paper answer (``office``
+    # or ``office:NAME``); recorded in the audit event as ``entered_by``
+    entered_by: str | None = None
+
+    @property
+    def is_office(self) -> bool:
+        """Whether this is the office (or the engine itself), which sees every case and may administer."""
+        return self.kind in (ActorKind.OFFICE, ActorKind.SYSTEM)
+
+    def entered(self, by: Actor) -> Actor:
+        """This actor, its actions entered by ``by`` (the office on its behalf); itself when ``by`` is it."""
+        if by.kind == self.kind and by.name == self.name:
+            return self
+        return Actor(self.kind, self.name, str(by))
+
+    def same(self, other: Actor) -> bool:
+        """The same party, whoever entered the action."""
+        return (self.kind, self.name) == (other.kind, other.name)
 
     @classmethod
     def office(cls) -> Actor:
@@ -55,14 +73,14 @@ class Actor:
 
     @classmethod
     def parse(cls, text: str) -> Actor:
-        """``office``, ``unit:NAME`` or ``deputy:NAME``."""
+        """``office``, ``office:NAME`` (a member of the office's staff), ``unit:NAME`` or ``deputy:NAME``."""
         kind, sep, name = text.partition(":")
         kind, name = kind.strip(), name.strip()
-        if kind == ActorKind.OFFICE and not sep:
-            return cls.office()
+        if kind == ActorKind.OFFICE and not (sep and not name):
+            return cls(ActorKind.OFFICE, name or None)
         if kind in (ActorKind.UNIT, ActorKind.DEPUTY) and name:
             return cls(ActorKind(kind), name)
-        msg = f"actor {text!r} not understood: use office, unit:NAME or deputy:NAME"
+        msg = f"actor {text!r} not understood: use office, office:NAME, unit:NAME or deputy:NAME"
         raise ValueError(msg)
 
     def __str__(self) -> str:

@@ -81,6 +81,7 @@ def history_text(rows: Sequence[HistoryEntry], zone: tzinfo) -> str:
     return "\n".join(
         f"#{h.seq:<3} {local_time(h.at, zone)}  {pad(h.actor, 24)}{h.action:<14} {h.from_state or '-'} → {h.to_state}"
         + (f"  (superseded by #{h.superseded_by})" if h.superseded_by is not None else "")
+        + (f"  (录入 {h.data['entered_by']})" if h.data.get("entered_by") else "")
         for h in rows
     )
 

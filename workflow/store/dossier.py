@@ -65,6 +65,12 @@ _NOTES = {
 }
 
 
+def _party(actor: str, data: str) -> str:
+    """The event's actor, with who keyed it in when the office entered it on the actor's behalf."""
+    entered = json.loads(data).get("entered_by") if '"entered_by"' in data else None
+    return f"{actor} (录入 {entered})" if entered else actor
+
+
 class _Events:
     """The case's audit events: who did what, found by the ``SEQ.K`` reference a row carries."""
 
@@ -76,7 +82,7 @@ class _Events:
                 .order_by(AUDIT.c.seq)
             )
         )
-        self.actor = {r.seq: r.actor for r in self.rows}
+        self.actor = {r.seq: _party(r.actor, r.data) for r in self.rows}
 
     def by(self, ref: str | None) -> str:
         """Who wrote the row with ``audit_ref`` ``ref`` ("" for rows from before references existed)."""
@@ -92,7 +98,9 @@ class _Events:
         for r in self.rows:
             if r.action == action:
                 data = json.loads(r.data)
-                found.append(NoteEntry(action, r.round, r.at, r.actor, str(data.get(key) or ""), data))
+                found.append(
+                    NoteEntry(action, r.round, r.at, self.actor[r.seq], str(data.get(key) or ""), data)
+                )
         return tuple(found)
 
 
@@ -156,7 +164,7 @@ def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
             )
         )
     withdrawn = events.notes(Action.WITHDRAW.value)
-    submitted = next((r.actor for r in events.rows if r.action == Action.SUBMIT.value), "")
+    submitted = next((events.actor[r.seq] for r in events.rows if r.action == Action.SUBMIT.value), "")
     return Dossier(
         case=case,
         assignments=tuple(

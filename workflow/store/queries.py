@@ -21,6 +21,7 @@ from workflow.core.machine import allowed_actions
 from workflow.core.states import DeadlineStatus, Role, State
 from workflow.core.views import (
     WINDOW_KINDS,
+    Actor,
     Case,
     ConversionInfo,
     DeadlineExplained,
@@ -42,6 +43,7 @@ from workflow.store.models import (
     table,
 )
 from workflow.store.rulesets import RuleSets
+from workflow.store.scope import Scope, scope_of
 from workflow.store.sql import Raw, as_date, as_instant
 
 __all__ = ["Queries"]
@@ -58,11 +60,18 @@ CONVERSIONS = table(Conversion)
 class Queries:
     """What can be read of the cases of one congress."""
 
-    def __init__(self, db: Database, directory: Directory, rules: RuleSets, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, directory: Directory, rules: RuleSets, clock: Clock, viewer: Actor | None = None
+    ) -> None:
         self.db = db
         self.directory = directory
         self.rules = rules
         self.clock = clock
+        self.viewer = viewer or Actor.office()  # whose scope every read keeps to (workflow.store.scope)
+
+    def scope(self, conn: Connection) -> Scope:
+        """The cases :attr:`viewer` may see."""
+        return scope_of(conn, self.directory, self.viewer)
 
     def get(self, number: str, *, session: str | None = None) -> Case:
         """One case with its units and deadlines."""
@@ -83,7 +92,7 @@ class Queries:
             .mappings()
             .first()
         )
-        if row is None:
+        if row is None or not self.scope(conn).sees(conn, row["id"]):
             name = session or self.directory.session_name(conn, sid)
             raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
         return self._cases(conn, [dict(row)])[0]
@@ -101,7 +110,7 @@ class Queries:
         """Cases of a session, by number; filter by state, by (active) unit, or to those overdue at ``now``."""
         with self.db.reading() as conn:
             sid = self.directory.session_id(conn, session)
-            query = select(SUGGESTIONS).where(SUGGESTIONS.c.session_id == sid)
+            query = select(SUGGESTIONS).where(SUGGESTIONS.c.session_id == sid, self.scope(conn).cases())
             if state is not None:
                 try:
                     query = query.where(SUGGESTIONS.c.state == State(state).value)
@@ -299,6 +308,13 @@ class Queries:
             if unit is not None:
                 params["unit"] = self.directory.unit_id(conn, unit)
                 sql += " AND d.unit_id = :unit"
+            scope = self.scope(conn)  # a unit sees what it owes; a deputy the feedback owed on what they lead
+            if scope.unit_id is not None:
+                params["scope_unit"] = scope.unit_id
+                sql += " AND d.unit_id = :scope_unit"
+            if scope.deputy_id is not None:
+                params["scope_deputy"] = scope.deputy_id
+                sql += " AND d.unit_id IS NULL AND s.lead_deputy_id = :scope_deputy"
             rows = raw.all(sql + " ORDER BY d.due_at, s.number LIMIT :limit", {**params, "limit": limit})
             return [
                 DueItem(
@@ -324,7 +340,7 @@ class Queries:
                     SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number
                 )
             ).scalar_one_or_none()
-            if case_id is None:
+            if case_id is None or not self.scope(conn).sees(conn, case_id):
                 name = session or self.directory.session_name(conn, sid)
                 raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
             rows = conn.execute(select(AUDIT).where(AUDIT.c.suggestion_id == case_id).order_by(AUDIT.c.seq))
