@@ -190,6 +190,7 @@ def rules_check(app: App, file: str, as_json: bool) -> None:
     """Validate a rule file; lists every problem with its key path (a ladder's templates included)."""
     from rules import load_ruleset
 
+    app.engine().require_office("rules apply")  # before the file is read
     rs = load_ruleset(file)
     _check_templates(app, rs, file)
     emit(
@@ -232,6 +233,7 @@ def rules_apply(app: App, file: str, open_cases: bool, at: str | None, as_json: 
     """Make a rule set the congress's rule set for new assignments (a changed one needs a new version)."""
     from rules import load_ruleset
 
+    app.engine().require_office("rules apply")  # before the file is read
     rs = load_ruleset(file)
     _check_templates(app, rs, file)
     report = app.engine().apply_ruleset(rs, open_cases=open_cases, at=app.when(at))
@@ -317,6 +319,7 @@ def calendar_load(app: App, file: str, as_json: bool) -> None:
     """
     from rules import load_schedule
 
+    app.engine().require_office("calendar load")  # before the file is read
     schedule = load_schedule(file)
     report = app.engine().load_calendar(schedule)
     emit(

@@ -231,6 +231,7 @@ def import_(
     the steps it lacks, so importing a file twice changes nothing the second time. The replayed steps send
     no notices (they happened on paper); reminders of deadlines still open are sent as usual.
     """
+    app.engine().require_office("import")  # before the file is read
     from workflow.ledger import import_ledger
 
     if skip_bad is not None:  # checked before anything is imported: the good rows are committed as they go

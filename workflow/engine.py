@@ -18,6 +18,7 @@ action method is ``self.run(number, Command(...), ...)``: the command and its ha
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -299,8 +300,11 @@ class Engine(Lifecycle):
         return self.directory.add_unit(name, parent=parent, email=email, phone=phone, webhook=webhook)
 
     def units(self) -> list[UnitInfo]:
-        """All units of the congress, by name."""
-        return self.directory.units()
+        """All units of the congress, by name (their contacts shown to the office alone)."""
+        units = self.directory.units()
+        if self.viewer.is_office:
+            return units
+        return [dataclasses.replace(u, email=None, phone=None, webhook=None) for u in units]
 
     def add_deputy(
         self, name: str, *, delegation: str | None = None, email: str | None = None, phone: str | None = None
@@ -310,8 +314,11 @@ class Engine(Lifecycle):
         return self.directory.add_deputy(name, delegation=delegation, email=email, phone=phone)
 
     def deputies(self) -> list[DeputyInfo]:
-        """All deputies of the congress, by name."""
-        return self.directory.deputies()
+        """All deputies of the congress, by name (their contacts shown to the office alone)."""
+        deputies = self.directory.deputies()
+        if self.viewer.is_office:
+            return deputies
+        return [dataclasses.replace(d, email=None, phone=None) for d in deputies]
 
     # ---- queries ------------------------------------------------------------------------------
     def get(self, number: str, *, session: str | None = None) -> Case:

@@ -180,6 +180,7 @@ def sweep(
     """Record every ladder step due at ``now`` (default: the engine clock), in transactions of ``batch``
     deadlines. With ``dry_run`` nothing is written: the report lists what would be recorded (at most ``batch``
     deadlines' worth)."""
+    engine.require_office("remind")
     wall = ensure_utc(engine.clock.now(), what="clock time")
     moment = wall if now is None else ensure_utc(now, what="now")
     if not dry_run:  # a dry run may look ahead; what is recorded has happened
@@ -428,6 +429,7 @@ def forecast(
 ) -> list[ForecastItem]:
     """Which ladder steps (and feedback-window ends) come due in the next ``days`` days, for whom and why;
     optionally only for deadlines ``unit`` owes."""
+    engine.require_office("forecast")
     moment = ensure_utc(now or engine.clock.now(), what="now")
     horizon = moment + timedelta(days=days)
     items: list[ForecastItem] = []

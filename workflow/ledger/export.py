@@ -63,6 +63,7 @@ def export_ledger(engine: Engine, fmt: str, *, session: str | None = None) -> st
     """The session's ledger with the import's Chinese headers, as CSV text (the 台账 alone) or an Excel
     workbook: the 台账 sheet and the 办理过程 sheet, every case's history, so that it imports back as it was
     (:mod:`workflow.ledger.history`)."""
+    engine.require_office("export ledger")
     header = [zh for zh, _ in COLUMNS]
     rows = ledger_rows(engine, session=session)
     if fmt != "xlsx":

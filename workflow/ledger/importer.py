@@ -130,6 +130,7 @@ def import_ledger(
     :meth:`Engine.quietly`). ``progress(done, total)`` is called after each batch (and every 100 rows
     brought forward).
     """
+    engine.require_office("import")
     rs = engine.active_ruleset()
     today = engine.clock.now().astimezone(rs.zone).date()
     with engine.db.reading() as conn:  # an unknown session is named before anything is read

@@ -105,6 +105,7 @@ def promised_cases(engine: Engine, where: str, params: dict[str, Any]) -> list[P
 
 def progress_letters(engine: Engine, *, year: int, now: datetime | None = None) -> tuple[int, int]:
     """Write this year's progress letters; returns (letters written, deputies who had theirs already)."""
+    engine.require_office("letters")
     moment = now or engine.clock.now()
     promise = ", ".join(f"'{c}'" for c in engine.active_ruleset().lifecycle.promise_classes) or "''"
     letters: dict[int, list[dict[str, Any]]] = {}

@@ -23,13 +23,14 @@ Percentages are exact decimals rounded half-up (四舍五入) per item to the nu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from rules import RuleSet
-from workflow.core.errors import ValidationError
+from workflow.core.errors import PermissionDenied, ValidationError
+from workflow.core.states import ActorKind
 from workflow.store.models import RATINGS
 from workflow.store.sql import Raw
 
@@ -162,6 +163,18 @@ def scope_filter(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
         params["end"] = datetime.combine(scope.end + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
         where.append("s.assigned_at < :end")
     return " AND ".join(where), params
+
+
+def for_viewer(engine: Engine, scope: Scope, what: str) -> Scope:
+    """``scope`` as the engine's viewer may have it: the office any; a unit its own unit's (another unit's is
+    refused); a deputy none (reports are the office's and the units')."""
+    viewer = engine.viewer
+    if viewer.is_office:
+        return scope
+    if viewer.kind is ActorKind.UNIT and viewer.name and scope.unit in (None, viewer.name):
+        return replace(scope, unit=viewer.name)
+    reason = "a unit reports on itself alone" if viewer.kind is ActorKind.UNIT else "reports are the office's"
+    raise PermissionDenied(case=None, actor=str(viewer), action=f"report {what}", reason=reason)
 
 
 _SCOPE = "SELECT s.id FROM suggestions s JOIN sessions se ON se.id = s.session_id WHERE {where}"

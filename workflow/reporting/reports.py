@@ -20,6 +20,7 @@ from workflow.reporting.measures import (
     Measures,
     Scope,
     UnitMeasures,
+    for_viewer,
     measure,
     measure_units,
     percent,
@@ -44,8 +45,9 @@ def build(
     decimals: int = 2,
     now: datetime | None = None,
 ) -> Report:
-    """The report of ``kind`` (one of :data:`KINDS`) for ``scope`` at ``now``."""
-    scope = scope or Scope()
+    """The report of ``kind`` (one of :data:`KINDS`) for ``scope`` at ``now``; a unit's engine
+    (``Engine.acting``) reports on that unit alone, a deputy's is refused."""
+    scope = for_viewer(engine, scope or Scope(), kind)
     moment = now or engine.clock.now()
     rs = engine.active_ruleset()
     if kind == "summary":

@@ -47,6 +47,10 @@ class HasDatabase(Protocol):
         """The congress whose notices it handles."""
         ...  # pragma: no cover
 
+    def require_office(self, what: str) -> None:
+        """Refuse ``what`` unless the engine acts for the office."""
+        ...  # pragma: no cover
+
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed", "digested")
 _COLUMNS = (
@@ -297,6 +301,7 @@ def fold(
 
 def listing(engine: HasDatabase, *, status: str | None = None, limit: int = 100) -> list[Notice]:
     """Outbox rows, newest first, optionally of one status."""
+    engine.require_office("outbox list")
     if status is not None and status not in STATUSES:
         msg = f"outbox status {status!r} unknown: use {', '.join(STATUSES)}"
         raise ValidationError(msg)
@@ -311,6 +316,7 @@ def listing(engine: HasDatabase, *, status: str | None = None, limit: int = 100)
 
 def get(engine: HasDatabase, notice_id: int) -> Notice:
     """One outbox row."""
+    engine.require_office("outbox get")
     with engine.db.reading() as conn:
         rows = Raw(conn).all(
             f"SELECT {_COLUMNS} {_OF_CONGRESS} AND o.id = :id",
@@ -323,6 +329,7 @@ def get(engine: HasDatabase, notice_id: int) -> Notice:
 
 def retry(engine: HasDatabase, notice_id: int, *, now: datetime) -> Notice:
     """Put a dead, failed or suppressed notice back in the queue, due now, with its attempts reset."""
+    engine.require_office("outbox retry")
     get(engine, notice_id)  # names a missing notice
     with (
         engine.db.transaction() as conn
