@@ -19,12 +19,13 @@ from typing import Any
 
 import click
 
-from commands import directory, lifecycle, notices, reports
+from commands import accounts, directory, lifecycle, notices, reports
 from commands.app import App, AuditBroken, CheckFailed, TemplatesBroken, read_config
 from notifications.errors import ConfigError, NotificationError, TemplateProblem
 from rules.errors import RuleError
 from workflow.core.errors import (
     Conflict,
+    NotAuthenticated,
     NotFound,
     NotInitialised,
     PermissionDenied,
@@ -40,6 +41,7 @@ EXIT_CODES: Mapping[type[Exception], int] = {
     WorkflowError: 1,
     ValidationError: 3,
     NotFound: 4,
+    NotAuthenticated: 6,
     TransitionNotAllowed: 5,
     PermissionDenied: 6,
     Conflict: 7,
@@ -150,7 +152,13 @@ def cli(
     )
 
 
-for _command in (*directory.COMMANDS, *lifecycle.COMMANDS, *notices.COMMANDS, *reports.COMMANDS):
+for _command in (
+    *accounts.COMMANDS,
+    *directory.COMMANDS,
+    *lifecycle.COMMANDS,
+    *notices.COMMANDS,
+    *reports.COMMANDS,
+):
     cli.add_command(_command)
 
 

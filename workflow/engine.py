@@ -51,6 +51,7 @@ from workflow.pipeline import Pipeline
 from workflow.recompute import RecomputeReport
 from workflow.store import audits
 from workflow.store import db as _db
+from workflow.store.accounts import Accounts, UserInfo
 from workflow.store.congresses import DEFAULT_CONGRESS, ensure_congress, find_congress
 from workflow.store.database import Database
 from workflow.store.directory import DeputyInfo, Directory, SessionInfo, UnitInfo
@@ -97,6 +98,7 @@ class Engine(Lifecycle):
         self.rules = RuleSets(db, self.congress_id)
         self.pipeline = Pipeline(db, self.directory, self.rules, self.clock, self._publish)
         self.queries = Queries(db, self.directory, self.rules, self.clock)
+        self.accounts = Accounts(db, self.directory)
         self.viewer = Actor.office()  # who this engine acts and reads for (:meth:`acting`)
 
     def acting(self, actor: Actor) -> Engine:
@@ -319,6 +321,50 @@ class Engine(Lifecycle):
         if self.viewer.is_office:
             return deputies
         return [dataclasses.replace(d, email=None, phone=None) for d in deputies]
+
+    # ---- accounts -----------------------------------------------------------------------------
+    def add_user(
+        self,
+        name: str,
+        password: str,
+        *,
+        unit: str | None = None,
+        deputy: str | None = None,
+        supervisor: bool = False,
+    ) -> UserInfo:
+        """Add an account (office staff unless ``unit`` or ``deputy`` names whom it acts for); its password is
+        kept as an Argon2id hash. Office-only."""
+        self.require_office("user add")
+        return self.accounts.add(
+            name,
+            password,
+            at=self.clock.now(),
+            by=str(self.viewer),
+            unit=unit,
+            deputy=deputy,
+            supervisor=supervisor,
+        )
+
+    def users(self) -> list[UserInfo]:
+        """Every account, by name. Office-only."""
+        self.require_office("user list")
+        return self.accounts.users()
+
+    def set_password(self, name: str, password: str) -> None:
+        """Give account ``name`` a new password. Office-only."""
+        self.require_office("user password")
+        self.accounts.set_password(name, password, at=self.clock.now(), by=str(self.viewer))
+
+    def disable_user(self, name: str, *, disabled: bool = True) -> UserInfo:
+        """Disable account ``name`` (nobody signs in as it; its history stays), or enable it again. Office-only."""
+        self.require_office("user disable" if disabled else "user enable")
+        return self.accounts.set_disabled(name, disabled, at=self.clock.now(), by=str(self.viewer))
+
+    def authenticate(self, name: str, password: str) -> Actor:
+        """Whom account ``name`` acts as, when ``password`` is its own and it is enabled (else
+        :class:`~workflow.core.errors.NotAuthenticated`, worded alike for every reason); the attempt is recorded.
+        Take ``engine.acting(actor)`` for what that person may see and do."""
+        return self.accounts.authenticate(name, password, at=self.clock.now()).actor
 
     # ---- queries ------------------------------------------------------------------------------
     def get(self, number: str, *, session: str | None = None) -> Case:

@@ -20,6 +20,7 @@ __all__ = [
     "LISTED",
     "BatchConflict",
     "Conflict",
+    "NotAuthenticated",
     "NotFound",
     "NotInitialised",
     "PermissionDenied",
@@ -131,3 +132,11 @@ class NotInitialised(WorkflowError):
 
     def __init__(self, *, url: str, detail: str) -> None:
         super().__init__(f"database {url}: {detail}; run `jianyi init` to create or upgrade it")
+
+
+class NotAuthenticated(WorkflowError):
+    """A sign-in was refused: unknown name, wrong password or a disabled account (said alike, so that a guess
+    learns nothing about which)."""
+
+    def __init__(self) -> None:
+        super().__init__("name or password not accepted")

@@ -16,6 +16,9 @@ from workflow.core.states import ContactMethod, ContactStage, DeadlineStatus, Re
 from workflow.store.columns import UTCInstant
 
 __all__ = [
+    "ACCOUNT_KINDS",
+    "Account",
+    "AccountEvent",
     "Answer",
     "Assignment",
     "AuditEvent",
@@ -428,6 +431,44 @@ class AuditEvent(SQLModel, table=True):
     written: str | None = Field(default=None, sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+ACCOUNT_KINDS = ("office", "unit", "deputy")
+
+
+class Account(SQLModel, table=True):
+    """A person who signs in: office staff (a supervisor may manage accounts), a unit's handler or a deputy."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("congress_id", "name", name="uq_account_name"),
+        _check("kind", ACCOUNT_KINDS, "ck_account_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    congress_id: int = _fk("congresses.id", index=False)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=10)
+    unit_id: int | None = _fk("units.id", nullable=True, index=False)
+    deputy_id: int | None = _fk("deputies.id", nullable=True, index=False)
+    supervisor: bool = False
+    password_hash: str = Field(max_length=200)  # Argon2id, with its parameters and salt
+    disabled: bool = False
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+
+
+class AccountEvent(SQLModel, table=True):
+    """What happened to an account: created, password set, disabled, enabled, signed in, a failed sign-in."""
+
+    __tablename__ = "account_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = _fk("accounts.id")
+    at: datetime = _instant()
+    actor: str = Field(max_length=220)
+    action: str = Field(max_length=20)
+    detail: str = Field(default="", sa_type=Text)
 
 
 def table(model: type[SQLModel]) -> Table:
