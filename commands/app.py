@@ -63,18 +63,19 @@ class App:
         """The engine, opened on first use and closed with the command line's context; with ``init_level``
         the database and congress are created or upgraded first (``jianyi init``)."""
         if self._engine is None:
-            from workflow import Engine
+            from workflow import Engine, PermissionDenied
 
+            actor = self.actor()
+            if init_level is not None and not actor.is_office:  # before anything is created
+                reason = "only the office (代表工作机构) may do this"
+                raise PermissionDenied(case=None, actor=str(actor), action="init", reason=reason)
             opened = (
                 Engine.open(self.db, congress=self.congress)
                 if init_level is None
                 else Engine.init(self.db, congress=self.congress, level=init_level)
             )
             engine = click.get_current_context().find_root().with_resource(opened)
-            actor = self.actor()
             if not actor.is_office:
-                if init_level is not None:
-                    raise click.UsageError(f"only the office initialises a database, not --as {actor}")
                 engine = engine.acting(actor)  # reads and writes keep to what --as may see and do
             self._engine = engine
         return self._engine

@@ -191,6 +191,9 @@ def test_the_command_line_keeps_to_as(engine: Engine, runner: CliRunner, db_path
         == "Error: deputy:王五 may not 'rules apply': only the office (代表工作机构) may do this\n"
     )
     assert run("--as", f"unit:{CO}", "calendar", "load", str(db_path)).exit_code == 6
+    fresh = db_path.with_name("fresh.db")
+    assert run("--as", "deputy:张三", "--db", str(fresh), "init").exit_code == 6
+    assert not fresh.exists()
     assert run("--as", f"unit:{CO}", "show", "0002").exit_code == 4
     assert run("--as", f"unit:{CO}", "opinion", "0001", "--text", "同意").exit_code == 0
     history = json.loads(run("history", "0001", "--json").stdout)
