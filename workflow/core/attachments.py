@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from workflow.core.errors import ValidationError
+from workflow.core.errors import ValidationError, WorkflowError
 from workflow.core.text import control_character
 
 __all__ = [
@@ -28,12 +28,15 @@ __all__ = [
     "MEDIA_TYPES",
     "Attached",
     "Attachment",
+    "AttachmentDamaged",
     "AttachmentInfo",
     "AttachmentSettings",
     "check",
+    "check_all",
     "checked_name",
     "parse_size",
     "read_file",
+    "short",
     "sniff",
 ]
 
@@ -57,7 +60,16 @@ MEDIA_TYPES: dict[str, tuple[str, ...]] = {
     GIF: (".gif",),
     WEBP: (".webp",),
 }
-_SHORT = {PDF: "PDF", DOCX: "DOCX", XLSX: "XLSX", OFD: "OFD", PNG: "PNG", JPEG: "JPEG", GIF: "GIF", WEBP: "WebP"}
+_SHORT = {
+    PDF: "PDF",
+    DOCX: "DOCX",
+    XLSX: "XLSX",
+    OFD: "OFD",
+    PNG: "PNG",
+    JPEG: "JPEG",
+    GIF: "GIF",
+    WEBP: "WebP",
+}
 _MAIN_PART = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": DOCX,
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": XLSX,
@@ -66,6 +78,14 @@ _CONTENT_TYPES_LIMIT = 1 << 20  # bytes of [Content_Types].xml read at most (it 
 _SIZE = re.compile(r"\s*(\d+)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)\s*", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": 1 << 20, "mb": 10**6, "mib": 1 << 20}
 _UNITS |= {"g": 1 << 30, "gb": 10**9, "gib": 1 << 30}
+
+
+class AttachmentDamaged(WorkflowError):
+    """The stored bytes of an attachment are gone or no longer those its digest names."""
+
+    def __init__(self, *, case: str, name: str, problem: str) -> None:
+        self.case, self.name = case, name
+        super().__init__(f"建议 {case}: attachment {name!r}: {problem}; run `jianyi audit verify`")
 
 
 def sniff(data: bytes) -> str | None:
@@ -223,7 +243,9 @@ def check(file: Attachment, max_size: int = DEFAULT_MAX_SIZE) -> Attached:
     kind = sniff(file.data)
     accepted = ", ".join(_SHORT.values())
     if kind is None:
-        raise ValidationError(f"attachment {name!r} is not a file of an accepted type ({accepted}) by its content")
+        raise ValidationError(
+            f"attachment {name!r} is not a file of an accepted type ({accepted}) by its content"
+        )
     extension = Path(name).suffix.lower()
     if extension not in MEDIA_TYPES[kind]:
         raise ValidationError(
@@ -238,7 +260,9 @@ def check_all(files: list[Attachment], max_size: int = DEFAULT_MAX_SIZE) -> list
     names = [a.name for a in accepted]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise ValidationError(f"two attachments are named {', '.join(map(repr, twice))}; give each its own name")
+        raise ValidationError(
+            f"two attachments are named {', '.join(map(repr, twice))}; give each its own name"
+        )
     return accepted
 
 
