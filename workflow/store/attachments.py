@@ -53,11 +53,11 @@ class Blobs(Protocol):
         """Keep ``data`` under ``sha256`` (nothing when it is there already)."""
         ...  # pragma: no cover
 
-    def get(self, sha256: str) -> bytes | None:
-        """The bytes kept under ``sha256``, or None."""
+    def get(self, sha256: str, conn: Connection | None = None) -> bytes | None:
+        """The bytes kept under ``sha256``, or None (``conn``: a reading already open, which they may share)."""
         ...  # pragma: no cover
 
-    def digest(self, sha256: str) -> str | None:
+    def digest(self, sha256: str, conn: Connection | None = None) -> str | None:
         """The SHA-256 of the bytes kept under ``sha256`` now, or None when there are none."""
         ...  # pragma: no cover
 
@@ -95,14 +95,14 @@ class FolderBlobs:
             msg = f"cannot keep an attachment in {self.directory}: {exc.strerror}; nothing was written"
             raise WorkflowError(msg) from None
 
-    def get(self, sha256: str) -> bytes | None:
+    def get(self, sha256: str, conn: Connection | None = None) -> bytes | None:
         """The file's bytes, or None when it is missing."""
         try:
             return self.path(sha256).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
-    def digest(self, sha256: str) -> str | None:
+    def digest(self, sha256: str, conn: Connection | None = None) -> str | None:
         """The SHA-256 of the file now, read a chunk at a time."""
         hasher = hashlib.sha256()
         try:
@@ -132,15 +132,16 @@ class DatabaseBlobs:
             if self.get(sha256) is None:  # not another writer's same bytes: a real refusal
                 raise
 
-    def get(self, sha256: str) -> bytes | None:
+    def get(self, sha256: str, conn: Connection | None = None) -> bytes | None:
         """The stored bytes, or None."""
-        with self.db.reading() as conn:
-            data = conn.execute(select(BLOBS.c.data).where(BLOBS.c.sha256 == sha256)).scalar_one_or_none()
+        with self.db.reading(conn) as reading:
+            query = select(BLOBS.c.data).where(BLOBS.c.sha256 == sha256)
+            data = reading.execute(query).scalar_one_or_none()
         return None if data is None else bytes(data)
 
-    def digest(self, sha256: str) -> str | None:
+    def digest(self, sha256: str, conn: Connection | None = None) -> str | None:
         """The SHA-256 of the stored bytes now."""
-        data = self.get(sha256)
+        data = self.get(sha256, conn)
         return None if data is None else hashlib.sha256(data).hexdigest()
 
 
@@ -206,25 +207,20 @@ def read_attachment(
     return info, data
 
 
-def stored_names(conn: Any, case_id: int) -> set[str]:
-    """The names of the case's attachments."""
-    rows = conn.execute(select(ATTACHMENTS.c.name).where(ATTACHMENTS.c.suggestion_id == case_id))
-    return {str(r[0]) for r in rows}
-
-
 def check_blobs(
+    conn: Connection,
     blobs: Blobs,
     session: str,
     number: str,
     rows: Sequence[Any],
     seen: dict[str, str | None],
 ) -> Iterable[AuditProblem]:
-    """The problems of a case's attachments' bytes (``rows``: its attachment rows): each is hashed again
-    (``seen``: digests already computed in this check, by the digest named)."""
+    """The problems of a case's attachments' bytes (``rows``: its attachment rows; ``conn``: the check's
+    reading): each is hashed again (``seen``: digests already computed in this check, by the digest named)."""
     for row in rows:
         sha = str(row["sha256"])
         if sha not in seen:
-            seen[sha] = blobs.digest(sha)
+            seen[sha] = blobs.digest(sha, conn)
         now = seen[sha]
         if now == sha:
             continue

@@ -127,7 +127,7 @@ def check(
                 problems.extend(found.problems)
                 if blobs is not None:
                     files = [r._mapping for r in written["attachments"].get(c.id, ())]
-                    problems.extend(check_blobs(blobs, session, c.number, files, seen))
+                    problems.extend(check_blobs(conn, blobs, session, c.number, files, seen))
                 problems.extend(derived.get(c.id, ()))
                 rows += found.rows
                 uncovered_events += found.uncovered_events
