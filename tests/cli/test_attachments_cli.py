@@ -152,8 +152,20 @@ def test_a_file_over_the_configured_limit_is_refused(
     config.write_text('[attachments]\nmax_size = "100B"\n', encoding="utf-8")
     result = runner.invoke(
         cli,
-        ["--config", str(config), "--db", str(case), "answer", "0001", "--category", "A", "--text", "t"]
-        + ["--attach", str(letter)],
+        [
+            "--config",
+            str(config),
+            "--db",
+            str(case),
+            "answer",
+            "0001",
+            "--category",
+            "A",
+            "--text",
+            "t",
+            "--attach",
+            str(letter),
+        ],
     )
     assert result.exit_code == 3
     assert f"attachment '答复函.pdf' is {len(PDF)} bytes; at most 100 bytes is accepted" in result.output
@@ -167,8 +179,13 @@ def test_a_configured_folder_keeps_the_files(
     config.write_text('[attachments]\ndir = "files"\n', encoding="utf-8")
     result = runner.invoke(
         cli,
-        ["--config", str(config), "--db", str(case), "answer", "0001", "--category", "A", "--text", "t"]
-        + ["--attach", str(letter), "--at", "2026-03-01"],
+        [
+            *("--config", str(config), "--db", str(case), "answer", "0001", "--category", "A", "--text", "t"),
+            "--attach",
+            str(letter),
+            "--at",
+            "2026-03-01",
+        ],
     )
     assert result.exit_code == 0, result.output
     sha = hashlib.sha256(PDF).hexdigest()
