@@ -19,10 +19,11 @@ from typing import Any
 
 import click
 
-from commands import accounts, directory, lifecycle, notices, reports
+from commands import accounts, attachments, directory, lifecycle, notices, reports
 from commands.app import App, AuditBroken, CheckFailed, TemplatesBroken, read_config
 from notifications.errors import ConfigError, NotificationError, TemplateProblem
 from rules.errors import RuleError
+from workflow.core.attachments import AttachmentDamaged
 from workflow.core.errors import (
     Conflict,
     NotAuthenticated,
@@ -52,6 +53,7 @@ EXIT_CODES: Mapping[type[Exception], int] = {
     ConfigError: 3,
     TemplatesBroken: 3,
     AuditBroken: 9,
+    AttachmentDamaged: 9,
 }
 
 
@@ -109,8 +111,8 @@ class _Group(click.Group):
     "config_path",
     metavar="FILE",
     type=click.Path(dir_okay=False),
-    help="TOML file with defaults for db, congress and actor ([jianyi] table), notices ([notifications]) "
-    "and the audit key ([audit] key_file).",
+    help="TOML file with defaults for db, congress and actor ([jianyi] table), notices ([notifications]), "
+    "the audit key ([audit] key_file) and attachments ([attachments] dir, in_database, max_size).",
 )
 @click.option(
     "--as",
@@ -149,6 +151,7 @@ def cli(
         notifications=conf.get("notifications", {}),
         config_dir=conf.get("base"),
         audit=conf.get("audit", {}),
+        attachments=conf.get("attachments", {}),
     )
 
 
@@ -156,6 +159,7 @@ for _command in (
     *accounts.COMMANDS,
     *directory.COMMANDS,
     *lifecycle.COMMANDS,
+    *attachments.COMMANDS,
     *notices.COMMANDS,
     *reports.COMMANDS,
 ):

@@ -20,7 +20,7 @@ import click
 
 if TYPE_CHECKING:
     from notifications import NotifyConfig
-    from workflow import Actor, Engine
+    from workflow import Actor, AttachmentSettings, Engine
 
 __all__ = [
     "AUDIT_KEY_ENV",
@@ -57,6 +57,7 @@ class App:
     notifications: dict[str, Any] = field(default_factory=dict)
     config_dir: str | None = None
     audit: dict[str, Any] = field(default_factory=dict)  # the [audit] table of --config
+    attachments: dict[str, Any] = field(default_factory=dict)  # the [attachments] table of --config
     _engine: Engine | None = field(default=None, repr=False)
 
     def engine(self, *, init_level: str | None = None) -> Engine:
@@ -69,16 +70,35 @@ class App:
             if init_level is not None and not actor.is_office:  # before anything is created
                 reason = "only the office (代表工作机构) may do this"
                 raise PermissionDenied(case=None, actor=str(actor), action="init", reason=reason)
+            files = self.attachment_settings()
             opened = (
-                Engine.open(self.db, congress=self.congress)
+                Engine.open(self.db, congress=self.congress, attachments=files)
                 if init_level is None
-                else Engine.init(self.db, congress=self.congress, level=init_level)
+                else Engine.init(self.db, congress=self.congress, level=init_level, attachments=files)
             )
             engine = click.get_current_context().find_root().with_resource(opened)
             if not actor.is_office:
                 engine = engine.acting(actor)  # reads and writes keep to what --as may see and do
             self._engine = engine
         return self._engine
+
+    def attachment_settings(self) -> AttachmentSettings:
+        """The ``[attachments]`` table of ``--config``: ``dir`` (a folder, relative to the config's folder),
+        ``in_database`` (keep the bytes in the database) and ``max_size`` (bytes, or text such as ``20MiB``)."""
+        from workflow import AttachmentSettings, ValidationError
+        from workflow.core.attachments import DEFAULT_MAX_SIZE, parse_size
+
+        conf = self.attachments
+        directory = None
+        if conf.get("dir") is not None:
+            directory = Path(str(conf["dir"])).expanduser()
+            if self.config_dir is not None and not directory.is_absolute():
+                directory = Path(self.config_dir) / directory
+        try:
+            limit = parse_size(conf.get("max_size", DEFAULT_MAX_SIZE))
+        except ValidationError as exc:
+            raise _ConfigRefused(f"--config: attachments.max_size: {exc}") from None
+        return AttachmentSettings(directory, bool(conf.get("in_database", False)), limit)
 
     def zone(self) -> ZoneInfo:
         """The rule set's zone, in which times are shown."""
@@ -148,8 +168,8 @@ class KeyRefused(click.ClickException):
 
 
 def read_config(path: str | None) -> dict[str, Any]:
-    """The ``--config`` file: db, congress and actor (at the top or in ``[jianyi]``), the ``[notifications]``
-    and ``[audit]`` tables, and ``base``, the file's directory; empty without a file."""
+    """The ``--config`` file: db, congress and actor (at the top or in ``[jianyi]``), the ``[notifications]``,
+    ``[audit]`` and ``[attachments]`` tables, and ``base``, the file's directory; empty without a file."""
     if path is None:
         return {}
     from rules.loader import TextUnreadable, read_text
@@ -165,18 +185,21 @@ def read_config(path: str | None) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise refused(f"cannot read {path}: {exc}") from None
     tables = set(data) - {"db", "congress", "actor"}
-    unknown_tables = tables - {"jianyi", "notifications", "audit"}
+    unknown_tables = tables - {"jianyi", "notifications", "audit", "attachments"}
     section = {k: v for k, v in data.items() if k not in tables} | dict(data.get("jianyi", {}))
     audit = dict(data.get("audit", {}))
+    files = dict(data.get("attachments", {}))
     unknown = sorted(
         (set(section) - {"db", "congress", "actor"})
         | unknown_tables
         | {f"audit.{k}" for k in set(audit) - {"key", "key_file"}}
+        | {f"attachments.{k}" for k in set(files) - {"dir", "in_database", "max_size"}}
     )
     if unknown:
         raise refused(f"unknown key(s) in {path}: {', '.join(unknown)}")
     section["notifications"] = dict(data.get("notifications", {}))
     section["audit"] = audit
+    section["attachments"] = files
     section["base"] = str(Path(path).resolve().parent)
     return section
 

@@ -79,6 +79,18 @@ def _many(flag: str, dest: str, metavar: str, help_text: str) -> Callable[[Any],
     return click.option(flag, dest, multiple=True, metavar=metavar, help=help_text)
 
 
+def _attach_option(what: str) -> Callable[[Any], Any]:
+    """``--attach FILE``, repeatable: the files the action comes with."""
+    return click.option(
+        "--attach",
+        "attachments",
+        multiple=True,
+        metavar="FILE",
+        type=click.Path(path_type=Path),
+        help=f"Attach FILE: {what}; repeat for several (`jianyi attachment list NUMBER`).",
+    )
+
+
 def _answer_keywords(options: dict[str, Any]) -> dict[str, Any]:
     """Pair each --promise with its --due and each --without-opinion with its --reason."""
     from workflow import Promised
@@ -162,6 +174,7 @@ ACTIONS = (
         "A co-unit's opinion (会办意见) on NUMBER to the main unit.",
         click.option("--unit", metavar="UNIT", help="The co-unit [the acting unit]."),
         click.option("--text", required=True, help="The opinion."),
+        _attach_option("the opinion's papers (会办意见), PDF, DOCX, XLSX, OFD or an image, by content"),
     ),
     _action(
         "contact",
@@ -202,6 +215,9 @@ ACTIONS = (
             "Office only: answer without this co-unit's opinion; pair with --reason.",
         ),
         _many("--reason", "reasons", "R", "Why, for the --without-opinion before it."),
+        _attach_option(
+            "the answer letter (答复函) or other papers, PDF, DOCX, XLSX, OFD or an image, by content"
+        ),
         prepare=_answer_keywords,
     ),
     _action(
@@ -243,6 +259,7 @@ ACTIONS = (
             "--to", required=True, metavar="CLASS", help="The new class: A (solved) or C (not for now)."
         ),
         click.option("--evidence", required=True, help="What was done, and when (sent to the deputy)."),
+        _attach_option("the evidence's papers, PDF, DOCX, XLSX, OFD or an image, by content"),
     ),
     _action(
         "progress",

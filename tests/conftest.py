@@ -187,7 +187,10 @@ def fresh_engine(
                 yield opened
         finally:
             for leftover in tmp_path.glob(f"{path.name}*"):
-                leftover.unlink()
+                if leftover.is_dir():  # the attachments folder beside the file
+                    shutil.rmtree(leftover)
+                else:
+                    leftover.unlink()
 
     @contextmanager
     def sqlite_memory(clock: FrozenClock) -> Iterator[Engine]:

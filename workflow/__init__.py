@@ -12,6 +12,7 @@ from rules._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from workflow.core.anchor import Anchor
+    from workflow.core.attachments import Attachment, AttachmentDamaged, AttachmentInfo, AttachmentSettings
     from workflow.core.audit import AuditProblem
     from workflow.core.clock import Clock, SystemClock, parse_instant
     from workflow.core.dossier import Dossier
@@ -42,6 +43,10 @@ __all__ = [
     "Actor",
     "Anchor",
     "AssignOrder",
+    "Attachment",
+    "AttachmentDamaged",
+    "AttachmentInfo",
+    "AttachmentSettings",
     "AuditProblem",
     "AuditReport",
     "Case",
@@ -76,6 +81,10 @@ __all__ = [
 _WHERE = {
     "Anchor": "workflow.core.anchor",
     "AuditProblem": "workflow.core.audit",
+    "Attachment": "workflow.core.attachments",
+    "AttachmentDamaged": "workflow.core.attachments",
+    "AttachmentInfo": "workflow.core.attachments",
+    "AttachmentSettings": "workflow.core.attachments",
     "Clock": "workflow.core.clock",
     "SystemClock": "workflow.core.clock",
     "parse_instant": "workflow.core.clock",

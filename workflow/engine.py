@@ -31,6 +31,7 @@ from workflow.actions import (
     Promised,
 )
 from workflow.core.anchor import Anchor, AnchorCheck
+from workflow.core.attachments import AttachmentInfo, AttachmentSettings
 from workflow.core.audit import AuditProblem
 from workflow.core.clock import FUTURE_SLACK, Clock, SystemClock, ensure_utc
 from workflow.core.dossier import Dossier
@@ -49,6 +50,7 @@ from workflow.core.views import (
 from workflow.lifecycle import AssignOrder, Lifecycle
 from workflow.pipeline import Pipeline
 from workflow.recompute import RecomputeReport
+from workflow.store import attachments as _attachments
 from workflow.store import audits
 from workflow.store import db as _db
 from workflow.store.accounts import Accounts, UserInfo
@@ -80,9 +82,18 @@ class Engine(Lifecycle):
     calendars), :attr:`pipeline` (the write path) and :attr:`queries` (the read side).
     """
 
-    def __init__(self, db: Database, *, congress: str | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        congress: str | None = None,
+        clock: Clock | None = None,
+        attachments: AttachmentSettings | None = None,
+    ) -> None:
         """Use :meth:`open` or :meth:`init`; this constructor expects a checked, migrated database."""
         self.db = db
+        self.attachment_settings = attachments or AttachmentSettings()
+        self.blobs = _attachments.blobs_for(db, db.engine.url.render_as_string(), self.attachment_settings)
         self.clock: Clock = clock or SystemClock()
         self._subscribers: list[Callable[[CaseEvent], None]] = []
         with db.reading() as conn:
@@ -126,16 +137,22 @@ class Engine(Lifecycle):
     # ---- opening ------------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, db: str | Path = "jianyi.db", *, congress: str | None = None, clock: Clock | None = None
+        cls,
+        db: str | Path = "jianyi.db",
+        *,
+        congress: str | None = None,
+        clock: Clock | None = None,
+        attachments: AttachmentSettings | None = None,
     ) -> Engine:
         """Open an initialised database (raises :class:`~workflow.core.errors.NotInitialised` otherwise; a
-        SQLite file that does not exist is not created)."""
+        SQLite file that does not exist is not created). ``attachments``: where attachments' bytes are kept
+        and how large one may be (default: beside a SQLite file, else in the database; 20 MiB)."""
         path = _db.sqlite_file(db)
         if path is not None and not path.exists():
             raise NotInitialised(url=_db.normalise_url(db), detail="no such file")
         database = Database.connect(db)
         _db.check_schema(database.engine)
-        return cls(database, congress=congress, clock=clock)
+        return cls(database, congress=congress, clock=clock, attachments=attachments)
 
     @classmethod
     def init(
@@ -146,6 +163,7 @@ class Engine(Lifecycle):
         level: str = "province",
         ruleset: RuleSet | None = None,
         clock: Clock | None = None,
+        attachments: AttachmentSettings | None = None,
     ) -> Engine:
         """Create or upgrade the schema, make sure the congress exists, and open the engine."""
         name = DEFAULT_CONGRESS if congress is None else checked_name(congress, "congress")
@@ -156,7 +174,7 @@ class Engine(Lifecycle):
         with database.managed() as conn:
             store(conn, rs, now)
             ensure_congress(conn, name, level, rs, now)
-        return cls(database, congress=name, clock=clock)
+        return cls(database, congress=name, clock=clock, attachments=attachments)
 
     def dispose(self) -> None:
         """Release the database connections."""
@@ -411,11 +429,27 @@ class Engine(Lifecycle):
         """The case's audit events, in order."""
         return self.queries.history(number, session=session)
 
+    # ---- attachments ----------------------------------------------------------------------------
+    def attachments(self, number: str, *, session: str | None = None) -> list[AttachmentInfo]:
+        """The files the case's answers, opinions and conversions came with, in the order they came (a case out
+        of the reader's scope is not found)."""
+        self.queries.get(number, session=session)
+        return _attachments.list_attachments(self.db, self.directory, number, session)[1]
+
+    def attachment(
+        self, number: str, name: str, *, session: str | None = None
+    ) -> tuple[AttachmentInfo, bytes]:
+        """One attachment of the case by name, with its bytes (checked against the digest recorded: bytes
+        changed or gone raise :class:`~workflow.store.attachments.AttachmentDamaged`); a case out of the reader's
+        scope is not found."""
+        self.queries.get(number, session=session)
+        return _attachments.read_attachment(self.db, self.directory, self.blobs, number, name, session)
+
     # ---- the audit trail ------------------------------------------------------------------------
     def check_audit(self, *, anchor: Anchor | None = None, key: bytes | None = None) -> AuditReport:
-        """Check every case's hash chain, its rows against what its events recorded and its tallies against
-        its rows; with ``anchor`` (and the ``key`` it was made with), also what was deleted, rebuilt or forged
-        since it was taken (:mod:`workflow.core.anchor`)."""
+        """Check every case's hash chain, its rows against what its events recorded, its tallies against
+        its rows and its attachments' bytes against their digests; with ``anchor`` (and the ``key`` it was made
+        with), also what was deleted, rebuilt or forged since it was taken (:mod:`workflow.core.anchor`)."""
         self.require_office("audit verify")
         check = None
         if anchor is not None:
@@ -425,7 +459,7 @@ class Engine(Lifecycle):
             if check.authentic and anchor.congress != self.congress:
                 msg = f"the anchor holds the cases of congress {anchor.congress!r}, not of {self.congress!r}"
                 raise ValidationError(msg)
-        return audits.check(self.db, self.congress_id, anchor=check)
+        return audits.check(self.db, self.congress_id, anchor=check, blobs=self.blobs)
 
     def verify_audit(
         self, *, anchor: Anchor | None = None, key: bytes | None = None

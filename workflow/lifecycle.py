@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from rules import Rating
 from workflow.actions import (
@@ -30,12 +31,17 @@ from workflow.actions import (
     Submit,
     Withdraw,
 )
+from workflow.core.attachments import Attached, Attachment, AttachmentSettings, check_all, read_file
 from workflow.core.errors import PermissionDenied
 from workflow.core.states import ContactMethod, ContactStage
 from workflow.core.views import Actor, Change
 from workflow.pipeline import Pipeline
+from workflow.store.attachments import Blobs
 
-__all__ = ["AssignOrder", "Lifecycle"]
+__all__ = ["AssignOrder", "Files", "Lifecycle"]
+
+# what an action may attach: files by path (named by their last part), or names with bytes
+Files = Sequence[Attachment | str | Path]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,19 @@ class Lifecycle:
         raise PermissionDenied(
             case=None, actor=str(self.viewer), action=what, reason=f"it acts as itself, not as {actor}"
         )
+
+    attachment_settings: AttachmentSettings
+    blobs: Blobs
+
+    def _attached(self, files: Files) -> tuple[Attached, ...]:
+        """``files`` read, checked (type by content, size, name) and their bytes stored by digest, before the
+        action's transaction: a refusal here writes nothing; a refused action leaves bytes no row names."""
+        limit = self.attachment_settings.max_size
+        given = [f if isinstance(f, Attachment) else read_file(f, limit) for f in files]
+        accepted = check_all(given, limit)
+        for file, attached in zip(given, accepted, strict=True):
+            self.blobs.put(attached.sha256, file.data)
+        return tuple(accepted)
 
     def run(
         self,
@@ -226,13 +245,18 @@ class Lifecycle:
         *,
         text: str,
         unit: str | None = None,
+        attachments: Files = (),
         actor: Actor | None = None,
         at: datetime | None = None,
         session: str | None = None,
         expected_version: int | None = None,
     ) -> Change:
-        """A co-unit sends its opinion (会办意见) to the main unit; the last one moves the case to co_handled."""
-        command = Opinion(text, unit)
+        """A co-unit sends its opinion (会办意见) to the main unit; the last one moves the case to co_handled.
+
+        ``attachments``: the opinion's files (PDF, DOCX, XLSX, OFD or images, by content; see
+        :mod:`workflow.core.attachments`), each name new to the case; their digests go into the audit event.
+        """
+        command = Opinion(text, unit, self._attached(attachments))
         return self.run(
             number, command, actor=actor, at=at, session=session, expected_version=expected_version
         )
@@ -269,6 +293,7 @@ class Lifecycle:
         unit: str | None = None,
         promises: Sequence[Promised] = (),
         without_opinion: Mapping[str, str] | None = None,
+        attachments: Files = (),
         actor: Actor | None = None,
         at: datetime | None = None,
         session: str | None = None,
@@ -277,9 +302,17 @@ class Lifecycle:
         """The main unit (or a split unit) answers the deputy (答复) with a class (A/B/C/D by default).
 
         Before every co-unit's opinion is in, only the office may let the answer go without one:
-        ``without_opinion`` maps each such co-unit to the reason (audited).
+        ``without_opinion`` maps each such co-unit to the reason (audited). ``attachments``: the answer letter
+        (答复函) and other files, as for :meth:`opinion`.
         """
-        command = Answer(category, text, unit, tuple(promises), dict(without_opinion or {}))
+        command = Answer(
+            category,
+            text,
+            unit,
+            tuple(promises),
+            dict(without_opinion or {}),
+            attachments=self._attached(attachments),
+        )
         return self.run(
             number, command, actor=actor, at=at, session=session, expected_version=expected_version
         )
@@ -342,6 +375,7 @@ class Lifecycle:
         *,
         to: str,
         evidence: str,
+        attachments: Files = (),
         actor: Actor | None = None,
         at: datetime | None = None,
         session: str | None = None,
@@ -352,8 +386,9 @@ class Lifecycle:
         The class the case was answered with stays in ``category``; ``current_category`` takes the new class; the
         deputy is sent the follow-up. Open promises end done (to A) or cancelled (otherwise), and so do their
         deadlines. Works in any state after the answer, closed included (B cases are followed after closing).
+        ``attachments``: the evidence's files, as for :meth:`opinion`.
         """
-        command = Convert(to, evidence)
+        command = Convert(to, evidence, self._attached(attachments))
         return self.run(
             number, command, actor=actor, at=at, session=session, expected_version=expected_version
         )

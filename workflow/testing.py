@@ -7,10 +7,15 @@ engine = make_engine(clock=clock)                       # in-memory SQLite, one 
 make_case(engine, "0001", state="answered", clock=clock)  # driven there through the real lifecycle
 row_count(engine, "audit_events")                       # rows in one of the engine's tables
 notices(engine, status="pending")                       # what the outbox holds, oldest first
+sample_file("pdf")                                      # small real files to attach (pdf, docx, png, gif)
 """
 
 from __future__ import annotations
 
+import io
+import struct
+import zipfile
+import zlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,6 +43,7 @@ __all__ = [
     "make_engine",
     "notices",
     "row_count",
+    "sample_file",
     "table_rows",
     "unit_ids",
 ]
@@ -181,3 +187,72 @@ def unit_ids(engine: Engine) -> dict[str, int]:
 def notices(engine: Engine, *, status: str | None = None) -> list[outbox.Notice]:
     """Every notice in the outbox (of one status, when given), oldest first."""
     return list(reversed(outbox.listing(engine, status=status, limit=1_000_000_000)))
+
+
+_DOCX_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+    "</Types>"
+)
+_DOCX_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="word/document.xml"/></Relationships>'
+)
+
+
+def _png(text: str) -> bytes:
+    """A 1×1 grey PNG carrying ``text`` in a tEXt chunk."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"tEXt", b"Comment\x00" + text.encode("utf-8"))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def sample_file(kind: str, text: str = "答复函") -> bytes:
+    """Small real files to attach: ``pdf``, ``docx`` (a Word document saying ``text``), ``png`` (1×1) or ``gif``
+    (1×1); ``text`` makes each distinct."""
+    if kind == "pdf":
+        body = text.encode("utf-8")
+        return (
+            b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+            b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n% "
+            + body
+            + b"\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+        )
+    if kind == "docx":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("[Content_Types].xml", _DOCX_TYPES)
+            archive.writestr("_rels/.rels", _DOCX_RELS)
+            archive.writestr(
+                "word/document.xml",
+                '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+                f"<w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>",
+            )
+        return buffer.getvalue()
+    if kind == "png":
+        return _png(text)
+    if kind == "gif":
+        return (
+            b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xfe"
+            + bytes([len(text.encode("utf-8")[:255])])
+            + text.encode("utf-8")[:255]
+            + b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+        )
+    msg = f"sample file kind {kind!r} unknown: use pdf, docx, png or gif"
+    raise ValueError(msg)

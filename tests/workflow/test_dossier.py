@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,9 +12,11 @@ from click.testing import CliRunner
 
 from cli import cli
 from rules import Rating
+from workflow.core.attachments import Attachment
+from workflow.core.errors import NotFound
 from workflow.core.views import Actor
 from workflow.engine import Engine, Promised
-from workflow.testing import FrozenClock
+from workflow.testing import FrozenClock, sample_file
 
 pytestmark = pytest.mark.parametrize(
     "backend", ["sqlite-file", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
@@ -151,3 +154,30 @@ def test_show_json_carries_the_dossier_and_show_prints_it_in_chinese(
     withdrawn = runner.invoke(cli, ["--db", str(db_path), "show", "0002"]).stdout
     assert "撤回：" in withdrawn
     assert "代表书面申请撤回" in withdrawn
+
+
+def test_files_come_back_with_the_answer_and_opinion_they_came_with(engine: Engine) -> None:
+    """The 答复函 is listed under its answer, the co-unit's file under its opinion; another unit finds neither."""
+    letter, note = sample_file("pdf", "答复函"), sample_file("docx", "会办意见")
+    engine.submit("0001", title="关于优化公交线路的建议", deputy="张三")
+    engine.assign("0001", main=MAIN, co=[CO])
+    engine.opinion("0001", text="同意", actor=Actor.unit(CO), attachments=[Attachment("会办意见.docx", note)])
+    engine.answer(
+        "0001",
+        category="A",
+        text="已解决",
+        actor=Actor.unit(MAIN),
+        attachments=[Attachment("答复函.pdf", letter)],
+    )
+    d = engine.dossier("0001")
+    assert [(f.name, f.media_type, f.size) for f in d.answers[0].attachments] == [
+        ("答复函.pdf", "application/pdf", len(letter))
+    ]
+    assert [f.name for f in d.opinions[0].attachments] == ["会办意见.docx"]
+    assert d.to_json()["answers"][0]["attachments"][0]["sha256"] == hashlib.sha256(letter).hexdigest()
+    outsider = engine.acting(Actor.unit("市教育局"))
+    with pytest.raises(NotFound):
+        outsider.attachment("0001", "答复函.pdf")
+    with pytest.raises(NotFound):
+        outsider.attachments("0001")
+    assert engine.acting(Actor.unit(CO)).attachment("0001", "答复函.pdf")[1] == letter

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
+from workflow.core.attachments import Attached
 from workflow.core.machine import TRANSITIONS
 from workflow.core.states import Action, ActorKind, Role
 from workflow.core.unit_of_work import UnitOfWork
@@ -19,6 +20,7 @@ from workflow.core.unit_of_work import UnitOfWork
 __all__ = [
     "Command",
     "acting_unit",
+    "attach",
     "check",
     "command_for",
     "handler_for",
@@ -98,6 +100,41 @@ def acting_unit(uow: UnitOfWork, action: Action, unit: str | None) -> int | None
     if uow.actor.kind is ActorKind.DEPUTY:
         raise uow.deny(action, "deputies give feedback and may withdraw; units handle the case")
     return uow.store.unit_id(unit) if unit is not None else None
+
+
+def attach(uow: UnitOfWork, action: Action, files: Iterable[Attached], unit_id: int | None) -> dict[str, Any]:
+    """Record the files an action came with (their bytes are stored already, by digest): one ``attachments``
+    row each, naming the audit event the step is about to append; returns what that event's data adds (nothing
+    without files). A name the case already has is refused."""
+    files = list(files)
+    if not files:
+        return {}
+    taken = set() if uow.inserted else uow.store.attachment_names(uow.case_id)
+    taken |= {str(r["name"]) for r in uow.inserts.get("attachments", ())}
+    clash = [f.name for f in files if f.name in taken]
+    if clash:
+        raise uow.invalid(
+            f"the case already has an attachment named {', '.join(map(repr, clash))}; give the file another name"
+        )
+    seq = uow.row["audit_seq"] + 1
+    for f in files:
+        uow.add(
+            "attachments",
+            {
+                "suggestion_id": uow.case_id,
+                "seq": seq,
+                "action": action.value,
+                "round": uow.round,
+                "unit_id": unit_id,
+                "name": f.name,
+                "media_type": f.media_type,
+                "size": f.size,
+                "sha256": f.sha256,
+                "actor": str(uow.actor),
+                "at": uow.at,
+            },
+        )
+    return {"attachments": [f.to_json() for f in files]}
 
 
 def require_lead_deputy(uow: UnitOfWork, action: Action) -> None:

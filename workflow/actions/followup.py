@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rules import DeadlineKind
-from workflow.actions.base import Command, handles, require_office_or_main
-from workflow.core.states import Action, DeadlineStatus, Role
+from workflow.actions.base import Command, attach, handles, require_office_or_main
+from workflow.core.attachments import Attached
+from workflow.core.states import Action, ActorKind, DeadlineStatus, Role
 from workflow.core.unit_of_work import UnitOfWork
 
 __all__ = ["Convert", "Progress"]
@@ -20,6 +21,9 @@ class Convert(Command):
     action: ClassVar[Action] = Action.CONVERT
     to: str
     evidence: str
+    attachments: tuple[
+        Attached, ...
+    ] = ()  # the evidence's files, checked, their bytes stored (Engine.convert)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +69,9 @@ def convert(uow: UnitOfWork, cmd: Convert) -> None:
     )
     uow.settle_deadlines([DeadlineKind.PROMISE], DeadlineStatus.MET if done else DeadlineStatus.CANCELLED)
     uow.set(current_category=code)
-    uow.step(Action.CONVERT, data={"from": current, "to": code, "evidence": evidence})
+    acting = uow.store.unit_id(uow.actor.name or "") if uow.actor.kind is ActorKind.UNIT else None
+    files = attach(uow, Action.CONVERT, cmd.attachments, acting)
+    uow.step(Action.CONVERT, data={"from": current, "to": code, "evidence": evidence} | files)
     mains = uow.units_in(Role.MAIN, Role.SPLIT)
     uow.notify(
         "conversion",

@@ -8,7 +8,8 @@ from datetime import date
 from typing import ClassVar
 
 from rules import DeadlineKind
-from workflow.actions.base import Command, acting_unit, handles
+from workflow.actions.base import Command, acting_unit, attach, handles
+from workflow.core.attachments import Attached
 from workflow.core.audit import canonical
 from workflow.core.clock import LATEST
 from workflow.core.machine import CaseView
@@ -42,6 +43,7 @@ class Opinion(Command):
     action: ClassVar[Action] = Action.OPINION
     text: str
     unit: str | None = None
+    attachments: tuple[Attached, ...] = ()  # checked, their bytes stored (Engine.opinion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class Answer(Command):
     # why a promise-class answer names no promised item although the rule set asks for them (a paper ledger
     # that does not hold them); audited with the answer
     no_promises: str = ""
+    attachments: tuple[Attached, ...] = ()  # checked, their bytes stored (Engine.answer)
 
 
 def pending_opinions(uow: UnitOfWork) -> frozenset[int]:
@@ -113,8 +116,11 @@ def opinion(uow: UnitOfWork, cmd: Opinion) -> None:
     uow.mark(uid, opined=True)
     uow.settle_deadlines([DeadlineKind.CO_OPINION], DeadlineStatus.MET, unit_id=uid, any_unit=False)
     uow.settle_deadlines([DeadlineKind.RETURN_WINDOW], DeadlineStatus.CANCELLED, unit_id=uid, any_unit=False)
+    files = attach(uow, Action.OPINION, cmd.attachments, uid)
     uow.step(
-        Action.OPINION, view=CaseView(uow.state, pending_opinions=pending, unit_id=uid), data={"unit": name}
+        Action.OPINION,
+        view=CaseView(uow.state, pending_opinions=pending, unit_id=uid),
+        data={"unit": name} | files,
     )
 
 
@@ -269,6 +275,7 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
             overdue=DeadlineStatus.MISSED,
         )
     uow.set(category=code, current_category=code, answered_at=uow.at)
+    files = attach(uow, Action.ANSWER, cmd.attachments, uid)
     after = uow.step(
         Action.ANSWER,
         view=CaseView(
@@ -284,7 +291,8 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
             "promises": [{"text": p.text.strip(), "due": p.due.isoformat()} for p in promises],
             "without_opinion": waived,
         }
-        | ({"no_promises": unrecorded} if needed and not promises else {}),
+        | ({"no_promises": unrecorded} if needed and not promises else {})
+        | files,
     )
     if after is State.ANSWERED:
         uow.settle_deadlines([DeadlineKind.RETURN_WINDOW], DeadlineStatus.CANCELLED)

@@ -153,6 +153,18 @@ COVERED: Mapping[str, Mapping[str, Callable[[Any], Any]]] = {
         "comment": _LONG,
         "at": _INSTANT,
     },
+    "attachments": {
+        "seq": _INT,
+        "action": _TEXT,
+        "round": _INT,
+        "unit_id": _INT,
+        "name": _TEXT,
+        "media_type": _TEXT,
+        "size": _INT,
+        "sha256": _TEXT,
+        "actor": _TEXT,
+        "at": _INSTANT,
+    },
     "deadlines": {
         "kind": _TEXT,
         "unit_id": _INT,

@@ -82,6 +82,7 @@ class CaseStore(Protocol):
         self, case_id: int, unit_id: int | None
     ) -> list[tuple[int, int]]: ...  # pragma: no cover
     def contacted(self, case_id: int, unit_id: int, round_: int) -> bool: ...  # pragma: no cover
+    def attachment_names(self, case_id: int) -> set[str]: ...  # pragma: no cover
     def open_deadlines(
         self, case_id: int, kind: DeadlineKind
     ) -> list[tuple[int, date, datetime]]: ...  # pragma: no cover

@@ -46,6 +46,7 @@ from workflow.actions import (
     command_for,
 )
 from workflow.backfill import SWEEP_STEPS
+from workflow.core.attachments import Attached
 from workflow.core.audit import canonical, superseded
 from workflow.core.errors import ValidationError
 from workflow.core.states import Action, ActorKind
@@ -91,6 +92,8 @@ def encode(command: Command) -> dict[str, Any]:
     """``command``'s fields as JSON values (tuples as lists, a promise as ``{"text", "due"}``)."""
 
     def value(v: Any) -> Any:
+        if isinstance(v, Attached):
+            return v.to_json()
         if isinstance(v, Promised):
             return {"text": v.text, "due": v.due.isoformat()}
         if isinstance(v, tuple | list):
@@ -101,7 +104,12 @@ def encode(command: Command) -> dict[str, Any]:
             return v.isoformat()
         return getattr(v, "value", v)  # an enum as its value
 
-    return {f.name: value(getattr(command, f.name)) for f in fields(command)}
+    # a command's attachments are named (name, type, size, SHA-256) when it has any: a sheet holds no files
+    return {
+        f.name: value(getattr(command, f.name))
+        for f in fields(command)
+        if f.name != "attachments" or getattr(command, f.name)
+    }
 
 
 def decode(action: str, data: Any) -> Command:
@@ -125,6 +133,8 @@ def decode(action: str, data: Any) -> Command:
     values: dict[str, Any] = {}
     for name, given in data.items():
         v = given
+        if name == "attachments":  # named for the reader; the files are not in the sheet, so not attached
+            continue
         if name in _TUPLES:
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 raise ValueError(f"{action}: {name} is a list of names")
@@ -242,7 +252,7 @@ def _command(
         case Action.EXTEND:
             return Extend(data.get("reason", ""))
         case Action.OPINION:
-            return Opinion(text(snap.opinions, data.get("unit")), data.get("unit"))
+            return Opinion(text(snap.opinions, data.get("unit")), data.get("unit"), _files(data))
         case Action.CONTACT:
             return Contact(
                 data["method"], data.get("unit"), text(snap.contacts, data.get("unit")), data.get("stage")
@@ -258,6 +268,7 @@ def _command(
                 promises,
                 dict(data.get("without_opinion", {})),
                 data.get("no_promises", ""),
+                _files(data),
             )
         case Action.FEEDBACK:
             attitude, result = snap.feedback.get((cid, at), (None, None))
@@ -267,7 +278,7 @@ def _command(
         case Action.CLOSE:
             return Close(data.get("reason", ""))
         case Action.CONVERT:
-            return Convert(data["to"], data.get("evidence", ""))
+            return Convert(data["to"], data.get("evidence", ""), _files(data))
         case Action.PROGRESS:
             return Progress(data.get("note", ""))
         case Action.WITHDRAW:
@@ -275,6 +286,13 @@ def _command(
         case _:  # lapse is the engine's own
             msg = f"case {case['number']}: {action} by {data} is no person's action"
             raise ValueError(msg)
+
+
+def _files(data: Mapping[str, Any]) -> tuple[Attached, ...]:
+    """The attachments an audit event names."""
+    return tuple(
+        Attached(a["name"], a["media_type"], int(a["size"]), a["sha256"]) for a in data.get("attachments", ())
+    )
 
 
 # ---- import -------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ a time, each checked as it comes (:func:`check`); and the chain heads an anchor 
 
 For each case: its chain (:func:`~workflow.core.audit.verify_chain`), its rows against its events' records
 (:func:`~workflow.core.records.check_rows`), its tallies against the tables they are derived from (the reports
-read the tallies), and, given an anchor, its chain head against the anchor's
+read the tallies), its attachments' bytes against their digests (:func:`~workflow.store.attachments.check_blobs`), and, given an anchor, its chain head against the anchor's
 (:class:`~workflow.core.anchor.AnchorCheck`).
 """
 
@@ -19,6 +19,7 @@ from workflow.core.audit import AuditProblem, verify_chain
 from workflow.core.records import CASE_TABLE, COVERED, ROW_TABLES, check_rows, shown
 from workflow.core.views import AuditReport
 from workflow.store import tally
+from workflow.store.attachments import Blobs, check_blobs
 from workflow.store.database import Database
 from workflow.store.models import AuditEvent, CongressSession, Suggestion, table, tables
 from workflow.store.sql import Raw
@@ -96,8 +97,12 @@ def _tallies(
     return found
 
 
-def check(db: Database, congress_id: int, *, anchor: AnchorCheck | None = None) -> AuditReport:
-    """Check every case of the congress (see the module's text)."""
+def check(
+    db: Database, congress_id: int, *, anchor: AnchorCheck | None = None, blobs: Blobs | None = None
+) -> AuditReport:
+    """Check every case of the congress (see the module's text); with ``blobs``, the bytes of every attachment
+    too, each hashed again."""
+    seen: dict[str, str | None] = {}
     problems: list[AuditProblem] = []
     cases = events = rows = uncovered_events = uncovered_rows = 0
     with db.reading() as conn:
@@ -120,6 +125,9 @@ def check(db: Database, congress_id: int, *, anchor: AnchorCheck | None = None) 
                     {name: [r._mapping for r in by_case.get(c.id, ())] for name, by_case in written.items()},
                 )
                 problems.extend(found.problems)
+                if blobs is not None:
+                    files = [r._mapping for r in written["attachments"].get(c.id, ())]
+                    problems.extend(check_blobs(conn, blobs, session, c.number, files, seen))
                 problems.extend(derived.get(c.id, ()))
                 rows += found.rows
                 uncovered_events += found.uncovered_events

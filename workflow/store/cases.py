@@ -179,6 +179,11 @@ class CaseStore:
             )
         )
 
+    def attachment_names(self, case_id: int) -> set[str]:
+        """The names of the case's attachments."""
+        rows = self.raw.all("SELECT name FROM attachments WHERE suggestion_id = :sid", {"sid": case_id})
+        return {str(r[0]) for r in rows}
+
     def open_deadlines(self, case_id: int, kind: DeadlineKind) -> list[tuple[int, date, datetime]]:
         """(id, start date, due instant) of the case's open deadlines of ``kind``."""
         rows = self.raw.all(

@@ -17,6 +17,7 @@ from rules import DeadlineKind
 from workflow.core.dossier import (
     AnswerEntry,
     AssignmentEntry,
+    AttachmentEntry,
     ContactEntry,
     Dossier,
     FeedbackEntry,
@@ -31,6 +32,7 @@ from workflow.store.directory import Directory
 from workflow.store.models import (
     Answer,
     Assignment,
+    Attachment,
     AuditEvent,
     Contact,
     Deadline,
@@ -46,6 +48,7 @@ __all__ = ["read_dossier"]
 
 AUDIT = table(AuditEvent)
 ASSIGNMENTS = table(Assignment)
+ATTACHMENTS = table(Attachment)
 RETURNS = table(ReturnRequest)
 OPINIONS = table(Opinion)
 CONTACTS = table(Contact)
@@ -74,7 +77,8 @@ def _party(actor: str, data: str) -> str:
 class _Events:
     """The case's audit events: who did what, found by the ``SEQ.K`` reference a row carries."""
 
-    def __init__(self, conn: Connection, case_id: int) -> None:
+    def __init__(self, conn: Connection, case_id: int, files: dict[int, tuple[AttachmentEntry, ...]]) -> None:
+        self.files = files  # the attachments of each event, by its seq
         self.rows = list(
             conn.execute(
                 select(AUDIT.c.seq, AUDIT.c.at, AUDIT.c.actor, AUDIT.c.action, AUDIT.c.round, AUDIT.c.data)
@@ -83,6 +87,11 @@ class _Events:
             )
         )
         self.actor = {r.seq: _party(r.actor, r.data) for r in self.rows}
+
+    def attached(self, ref: str | None) -> tuple[AttachmentEntry, ...]:
+        """The files that came with the step that wrote the row with ``audit_ref`` ``ref``."""
+        seq = (ref or "").partition(".")[0]
+        return self.files.get(int(seq), ()) if seq.isdigit() else ()
 
     def by(self, ref: str | None) -> str:
         """Who wrote the row with ``audit_ref`` ``ref`` ("" for rows from before references existed)."""
@@ -114,7 +123,20 @@ def _rows(conn: Connection, source: Table, case_id: int) -> list[Mapping[str, An
 def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
     """The dossier of ``case`` (read in ``conn``, names from ``directory``)."""
     cid = case.id
-    events = _Events(conn, cid)
+    files: dict[int, list[AttachmentEntry]] = {}
+    for f in conn.execute(
+        select(
+            ATTACHMENTS.c.seq,
+            ATTACHMENTS.c.name,
+            ATTACHMENTS.c.media_type,
+            ATTACHMENTS.c.size,
+            ATTACHMENTS.c.sha256,
+        )
+        .where(ATTACHMENTS.c.suggestion_id == cid)
+        .order_by(ATTACHMENTS.c.id)
+    ):
+        files.setdefault(f.seq, []).append(AttachmentEntry(f.name, f.media_type, f.size, f.sha256))
+    events = _Events(conn, cid, {seq: tuple(entries) for seq, entries in files.items()})
 
     def unit(uid: int) -> str:
         return directory.unit_name(conn, uid)
@@ -153,6 +175,7 @@ def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
                 events.by(a["audit_ref"]),
                 tuple(promises.get(a["id"], ())),
                 waived,
+                events.attached(a["audit_ref"]),
             )
         )
     opinions = []
@@ -160,7 +183,14 @@ def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
         due, late = owed.get(("opinion", o["unit_id"], o["round"]), (None, None))
         opinions.append(
             OpinionEntry(
-                unit(o["unit_id"]), o["round"], o["text"], o["at"], due, late, events.by(o["audit_ref"])
+                unit(o["unit_id"]),
+                o["round"],
+                o["text"],
+                o["at"],
+                due,
+                late,
+                events.by(o["audit_ref"]),
+                events.attached(o["audit_ref"]),
             )
         )
     withdrawn = events.notes(Action.WITHDRAW.value)

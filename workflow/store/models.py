@@ -9,7 +9,17 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from workflow.core.states import ContactMethod, ContactStage, DeadlineStatus, ReturnStatus, Role, State
@@ -21,6 +31,8 @@ __all__ = [
     "AccountEvent",
     "Answer",
     "Assignment",
+    "Attachment",
+    "AttachmentBlob",
     "AuditEvent",
     "CalendarYear",
     "Congress",
@@ -431,6 +443,38 @@ class AuditEvent(SQLModel, table=True):
     written: str | None = Field(default=None, sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class Attachment(SQLModel, table=True):
+    """A file that came with an action (答复函, 会办意见, a conversion's evidence): its name, media type (by
+    content), size and SHA-256, by which its bytes are kept (:class:`AttachmentBlob`, or a file named by it)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("suggestion_id", "name", name="uq_attachment_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    seq: int  # the audit event of the action it came with
+    action: str = Field(max_length=30)
+    round: int = 1
+    unit_id: int | None = _fk("units.id", nullable=True, index=False)
+    name: str = Field(max_length=200)
+    media_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64, index=True)
+    actor: str = Field(max_length=220)
+    at: datetime = _instant()
+    audit_ref: str | None = _audit_ref()
+
+
+class AttachmentBlob(SQLModel, table=True):
+    """The bytes of attachments kept in the database, by their SHA-256 (each content once)."""
+
+    __tablename__ = "attachment_blobs"
+
+    sha256: str = Field(max_length=64, primary_key=True)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 ACCOUNT_KINDS = ("office", "unit", "deputy")
