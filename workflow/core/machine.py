@@ -133,6 +133,12 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
         note="B→A (or B→C) follow-up answer; closed cases too",
     ),
     Transition(Action.PROGRESS, _FOLLOWED_UP, None, note="progress on a B answer's promises"),
+    Transition(
+        Action.AMEND,
+        tuple(State),
+        None,
+        note="更正: the office corrects the case's title, content, field, flags",
+    ),
 )
 
 # why an action is refused in a state the table does not list for it, where "allowed: …" would not say it

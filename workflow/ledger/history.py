@@ -26,6 +26,8 @@ from typing import Any
 
 from rules import RuleSet
 from workflow.actions import (
+    AMENDABLE,
+    Amend,
     Answer,
     Assign,
     Close,
@@ -178,6 +180,7 @@ def history_rows(snap: HistorySnapshot, rs: RuleSet, numbers: Sequence[str]) -> 
             for seq, at, actor, action, text in snap.events.get(cid, [])
         ]
         gone = superseded((seq, data) for seq, *_, data in events)
+        original = _as_submitted(events)
         for seq, at_value, actor, action, data in events:
             at = as_instant(at_value)
             assert at is not None
@@ -186,7 +189,7 @@ def history_rows(snap: HistorySnapshot, rs: RuleSet, numbers: Sequence[str]) -> 
             content = (
                 data | ({"superseded_by": gone[seq]} if seq in gone else {})
                 if actor == _SYSTEM
-                else encode(_command(action, data, case, snap, unit_ids, at))
+                else encode(_command(action, data, case, snap, unit_ids, at, original))
             )
             text = canonical(content)
             cells = [text[i : i + CELL_LIMIT] for i in range(0, len(text), CELL_LIMIT)] or [""]
@@ -201,8 +204,10 @@ def _command(
     snap: HistorySnapshot,
     unit_ids: Mapping[str, int],
     at: datetime,
+    original: Mapping[str, Any] | None = None,
 ) -> Command:
-    """The command that made a person's audit event: its data, with the texts its rows hold."""
+    """The command that made a person's audit event: its data, with the texts its rows hold (``original``: the
+    case's own data as submitted, where an amendment changed it since)."""
     cid = int(case["id"])
 
     def text(into: Mapping[tuple[int, int, datetime | None], str], unit: str | None) -> str:
@@ -210,14 +215,15 @@ def _command(
 
     match Action(action):
         case Action.SUBMIT:
+            first = original or {}
             return Submit(
                 data["title"],
                 data["deputy"],
                 tuple(data.get("co_signers", ())),
-                case["content"] or "",
-                case["field"],
-                bool(case["between_sessions"]),
-                bool(case["confidential"]),
+                first.get("content", case["content"]) or "",
+                first.get("field", case["field"]),
+                bool(first.get("between_sessions", case["between_sessions"])),
+                bool(first.get("confidential", case["confidential"])),
             )
         case Action.ASSIGN:
             return Assign(
@@ -272,9 +278,26 @@ def _command(
             return Progress(data.get("note", ""))
         case Action.WITHDRAW:
             return Withdraw(data.get("reason", ""))
+        case Action.AMEND:
+            changed = data.get("changed", {})
+            new = {c: changed[c]["to"] for c in AMENDABLE if c in changed}
+            if "field" in new and new["field"] is None:
+                new["field"] = ""  # cleared
+            return Amend(**new, reason=data.get("reason", ""))
         case _:  # lapse is the engine's own
             msg = f"case {case['number']}: {action} by {data} is no person's action"
             raise ValueError(msg)
+
+
+def _as_submitted(events: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    """The case's own data as submitted, of the columns amendments changed since: each one's value before the
+    first amendment of it."""
+    found: dict[str, Any] = {}
+    for *_, action, data in events:
+        if action == Action.AMEND.value:
+            for column, change in data.get("changed", {}).items():
+                found.setdefault(column, change.get("from"))
+    return found
 
 
 # ---- import -------------------------------------------------------------------------------------
