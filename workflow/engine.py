@@ -35,6 +35,7 @@ from workflow.core.errors import NotFound, NotInitialised, ValidationError
 from workflow.core.states import State
 from workflow.core.text import checked_name
 from workflow.core.views import (
+    Actor,
     AuditReport,
     Case,
     CaseEvent,
@@ -49,7 +50,7 @@ from workflow.store import audits
 from workflow.store import db as _db
 from workflow.store.congresses import DEFAULT_CONGRESS, ensure_congress, find_congress
 from workflow.store.database import Database
-from workflow.store.directory import DeputyInfo, Directory, SessionInfo, UnitInfo
+from workflow.store.directory import DeputyInfo, Directory, DirectoryEdit, SessionInfo, UnitInfo
 from workflow.store.queries import Queries
 from workflow.store.rulesets import RuleSets, store
 from workflow.store.selections import Selection
@@ -280,6 +281,57 @@ class Engine(Lifecycle):
     def deputies(self) -> list[DeputyInfo]:
         """All deputies of the congress, by name."""
         return self.directory.deputies()
+
+    def edit_unit(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        parent: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        webhook: str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+    ) -> UnitInfo:
+        """Correct unit ``name``: rename it, place it under another superior unit, change its contacts. None leaves
+        a value as it is, "" clears it. Each change goes into the unit's history (:meth:`unit_history`), the old
+        name included; a name another unit bears, or an edit that changes nothing, is refused."""
+        values = {"name": new_name, "parent": parent, "email": email, "phone": phone, "webhook": webhook}
+        entity, _ = self.directory.edit(
+            "unit", name, values, actor=str(actor or Actor.office()), at=at or self.clock.now()
+        )
+        info = self.directory.info("unit", entity)
+        assert isinstance(info, UnitInfo)
+        return info
+
+    def edit_deputy(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        delegation: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+    ) -> DeputyInfo:
+        """Correct deputy ``name`` as :meth:`edit_unit` corrects a unit (name, delegation, contacts)."""
+        values = {"name": new_name, "delegation": delegation, "email": email, "phone": phone}
+        entity, _ = self.directory.edit(
+            "deputy", name, values, actor=str(actor or Actor.office()), at=at or self.clock.now()
+        )
+        info = self.directory.info("deputy", entity)
+        assert isinstance(info, DeputyInfo)
+        return info
+
+    def unit_history(self, name: str) -> list[DirectoryEdit]:
+        """Every edit of unit ``name`` (its name now, or one it bore before a rename), oldest first."""
+        return self.directory.edits("unit", name)
+
+    def deputy_history(self, name: str) -> list[DirectoryEdit]:
+        """Every edit of deputy ``name`` (its name now, or one it bore before a rename), oldest first."""
+        return self.directory.edits("deputy", name)
 
     # ---- queries ------------------------------------------------------------------------------
     def get(self, number: str, *, session: str | None = None) -> Case:

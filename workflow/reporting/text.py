@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rules import DayInfo, RuleSet
     from workflow.core.views import Case, Change, DeadlineExplained, DeadlineInfo, DueItem, HistoryEntry
     from workflow.recompute import RecomputeReport
+    from workflow.store.directory_changes import DirectoryEdit
     from workflow.store.outbox import Notice
     from workflow.sweep import ForecastItem, SweepReport
 
@@ -154,6 +155,17 @@ def _shown(value: object, limit: int = 60) -> str:
         return "yes" if value else "no"
     text = visible(str(value))
     return "'" + (text if len(text) <= limit else text[: limit - 1] + "…") + "'"
+
+
+def directory_history_text(name: str, rows: Sequence[DirectoryEdit], zone: tzinfo) -> str:
+    """``jianyi unit history`` / ``deputy history``: one line per edit, old → new."""
+    if not rows:
+        return f"{visible(name)}: no edits"
+    return "\n".join(
+        f"#{r.seq:<3} {local_time(r.at, zone)}  {pad(visible(r.actor), 24)}{r.field:<10} "
+        f"{_shown(r.old)} → {_shown(r.new)}"
+        for r in rows
+    )
 
 
 def cases_text(cases: Sequence[Case]) -> str:

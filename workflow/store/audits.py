@@ -4,7 +4,9 @@ a time, each checked as it comes (:func:`check`); and the chain heads an anchor 
 For each case: its chain (:func:`~workflow.core.audit.verify_chain`), its rows against its events' records
 (:func:`~workflow.core.records.check_rows`), its tallies against the tables they are derived from (the reports
 read the tallies), and, given an anchor, its chain head against the anchor's
-(:class:`~workflow.core.anchor.AnchorCheck`).
+(:class:`~workflow.core.anchor.AnchorCheck`). Then the history of edits to units and deputies
+(:func:`workflow.store.directory_changes.verify`): its problems name no case, and their table is
+``directory_changes``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from workflow.core.anchor import AnchorCheck, AnchoredCase
 from workflow.core.audit import AuditProblem, verify_chain
 from workflow.core.records import CASE_TABLE, COVERED, ROW_TABLES, check_rows, shown
 from workflow.core.views import AuditReport
-from workflow.store import tally
+from workflow.store import directory_changes, tally
 from workflow.store.database import Database
 from workflow.store.models import AuditEvent, CongressSession, Suggestion, table, tables
 from workflow.store.sql import Raw
@@ -126,6 +128,8 @@ def check(db: Database, congress_id: int, *, anchor: AnchorCheck | None = None) 
                 uncovered_rows += found.uncovered_rows
                 if anchor is not None:
                     anchor.case(session, c.number, chain)
+        changes, broken = directory_changes.verify(conn, congress_id)
+        problems.extend(AuditProblem("", "", None, line, table=directory_changes.TABLE) for line in broken)
     if anchor is not None:
         problems.extend(anchor.finish())
     return AuditReport(
@@ -137,6 +141,7 @@ def check(db: Database, congress_id: int, *, anchor: AnchorCheck | None = None) 
         problems=tuple(problems),
         anchor=None if anchor is None else anchor.anchor,
         anchor_authentic=None if anchor is None else anchor.authentic,
+        directory_changes=changes,
     )
 
 
