@@ -176,7 +176,13 @@ def history_rows(snap: HistorySnapshot, rs: RuleSet, numbers: Sequence[str]) -> 
         cid = by_number[number]
         case = snap.cases[cid]
         events = [
-            (seq, at, actor, action, json.loads(text) if text else {})
+            (
+                seq,
+                at,
+                _actor_now(actor, snap.renamed),
+                action,
+                _names_now(json.loads(text) if text else {}, snap.renamed),
+            )
             for seq, at, actor, action, text in snap.events.get(cid, [])
         ]
         gone = superseded((seq, data) for seq, *_, data in events)
@@ -287,6 +293,39 @@ def _command(
         case _:  # lapse is the engine's own
             msg = f"case {case['number']}: {action} by {data} is no person's action"
             raise ValueError(msg)
+
+
+_UNIT_NAMES, _DEPUTY_NAMES = ("unit", "main", "co", "split", "units"), ("deputy", "co_signers")
+
+
+def _names_now(data: dict[str, Any], renamed: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """An event's data with the names of units and deputies renamed since as they are called now."""
+    if not renamed["unit"] and not renamed["deputy"]:
+        return data
+
+    def now(kind: str, value: Any) -> Any:
+        if isinstance(value, str):
+            return renamed[kind].get(value, value)
+        if isinstance(value, list):
+            return [now(kind, v) for v in value]
+        return value
+
+    found = dict(data)
+    for kind, keys in (("unit", _UNIT_NAMES), ("deputy", _DEPUTY_NAMES)):
+        for key in keys:
+            if key in found:
+                found[key] = now(kind, found[key])
+    if isinstance(found.get("without_opinion"), dict):
+        found["without_opinion"] = {now("unit", k): v for k, v in found["without_opinion"].items()}
+    return found
+
+
+def _actor_now(actor: str, renamed: Mapping[str, Mapping[str, str]]) -> str:
+    """An actor (``unit:NAME``, ``deputy:NAME``) as the unit or deputy is called now."""
+    kind, _, name = actor.partition(":")
+    if name and kind in renamed and name in renamed[kind]:
+        return f"{kind}:{renamed[kind][name]}"
+    return actor
 
 
 def _as_submitted(events: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
