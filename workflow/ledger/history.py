@@ -411,7 +411,9 @@ class _Tally:
     last: int = 0  # its last row
     count: int = 0  # its events
     last_action_at: datetime = _EARLIEST  # the latest person's action
-    opened: tuple[str, str] | None = None  # the submission opening it: title (one line), lead deputy
+    opened: tuple[str, str] | None = (
+        None  # the submission opening it: title (one line, as amended), lead deputy
+    )
     sweep: int = 0  # the reminder sweep's standing steps
     problems: list[str] = field(default_factory=list)
     replay: bool = False  # the import replays it
@@ -439,6 +441,8 @@ class _Tally:
             self.sweep += 1
         if self.count == 1 and isinstance(event.command, Submit):
             self.opened = (one_line(event.command.title), event.command.deputy)
+        elif isinstance(event.command, Amend) and event.command.title is not None and self.opened is not None:
+            self.opened = (one_line(event.command.title), self.opened[1])  # the 台账 row holds the title now
         return event
 
     def finish(self, number: str) -> None:
