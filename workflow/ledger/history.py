@@ -53,6 +53,7 @@ from workflow.core.errors import ValidationError
 from workflow.core.states import Action, ActorKind
 from workflow.core.text import one_line
 from workflow.core.views import Actor
+from workflow.ledger.corrections import actor_now, as_submitted, names_now
 from workflow.store.ledger import HistorySnapshot
 from workflow.store.sql import as_instant
 
@@ -179,14 +180,14 @@ def history_rows(snap: HistorySnapshot, rs: RuleSet, numbers: Sequence[str]) -> 
             (
                 seq,
                 at,
-                _actor_now(actor, snap.renamed),
+                actor_now(actor, snap.renamed),
                 action,
-                _names_now(json.loads(text) if text else {}, snap.renamed),
+                names_now(json.loads(text) if text else {}, snap.renamed),
             )
             for seq, at, actor, action, text in snap.events.get(cid, [])
         ]
         gone = superseded((seq, data) for seq, *_, data in events)
-        original = _as_submitted(events)
+        original = as_submitted(events)
         for seq, at_value, actor, action, data in events:
             at = as_instant(at_value)
             assert at is not None
@@ -293,50 +294,6 @@ def _command(
         case _:  # lapse is the engine's own
             msg = f"case {case['number']}: {action} by {data} is no person's action"
             raise ValueError(msg)
-
-
-_UNIT_NAMES, _DEPUTY_NAMES = ("unit", "main", "co", "split", "units"), ("deputy", "co_signers")
-
-
-def _names_now(data: dict[str, Any], renamed: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
-    """An event's data with the names of units and deputies renamed since as they are called now."""
-    if not renamed["unit"] and not renamed["deputy"]:
-        return data
-
-    def now(kind: str, value: Any) -> Any:
-        if isinstance(value, str):
-            return renamed[kind].get(value, value)
-        if isinstance(value, list):
-            return [now(kind, v) for v in value]
-        return value
-
-    found = dict(data)
-    for kind, keys in (("unit", _UNIT_NAMES), ("deputy", _DEPUTY_NAMES)):
-        for key in keys:
-            if key in found:
-                found[key] = now(kind, found[key])
-    if isinstance(found.get("without_opinion"), dict):
-        found["without_opinion"] = {now("unit", k): v for k, v in found["without_opinion"].items()}
-    return found
-
-
-def _actor_now(actor: str, renamed: Mapping[str, Mapping[str, str]]) -> str:
-    """An actor (``unit:NAME``, ``deputy:NAME``) as the unit or deputy is called now."""
-    kind, _, name = actor.partition(":")
-    if name and kind in renamed and name in renamed[kind]:
-        return f"{kind}:{renamed[kind][name]}"
-    return actor
-
-
-def _as_submitted(events: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
-    """The case's own data as submitted, of the columns amendments changed since: each one's value before the
-    first amendment of it."""
-    found: dict[str, Any] = {}
-    for *_, action, data in events:
-        if action == Action.AMEND.value:
-            for column, change in data.get("changed", {}).items():
-                found.setdefault(column, change.get("from"))
-    return found
 
 
 # ---- import -------------------------------------------------------------------------------------
