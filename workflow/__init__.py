@@ -34,7 +34,15 @@ if TYPE_CHECKING:
         DeadlineInfo,
         HistoryEntry,
     )
-    from workflow.engine import AssignOrder, DeputyInfo, Engine, Promised, SessionInfo, UnitInfo
+    from workflow.engine import (
+        AssignOrder,
+        DeputyInfo,
+        DirectoryEdit,
+        Engine,
+        Promised,
+        SessionInfo,
+        UnitInfo,
+    )
 
 __all__ = [
     "Action",
@@ -54,6 +62,7 @@ __all__ = [
     "DeadlineInfo",
     "DeadlineStatus",
     "DeputyInfo",
+    "DirectoryEdit",
     "Engine",
     "HistoryEntry",
     "NotFound",
@@ -79,6 +88,7 @@ _WHERE = {
     "parse_instant": "workflow.core.clock",
     "AssignOrder": "workflow.engine",
     "DeputyInfo": "workflow.engine",
+    "DirectoryEdit": "workflow.engine",
     "Engine": "workflow.engine",
     "Promised": "workflow.engine",
     "SessionInfo": "workflow.engine",

@@ -59,6 +59,7 @@ __all__ = [
     "DEFAULT_CONGRESS",
     "AssignOrder",
     "DeputyInfo",
+    "DirectoryEdit",
     "Engine",
     "Promised",
     "SessionInfo",
