@@ -68,3 +68,12 @@ def test_amend_is_allowed_in_every_state_and_changes_none() -> None:
     """The office's correction of a case's own data is one transition from every state, to the same state."""
     rows = [t for t in TRANSITIONS if t.action is Action.AMEND]
     assert [(set(t.sources), t.dest) for t in rows] == [(set(State), None)]
+
+
+def test_the_next_steps_leave_out_the_corrections_allowed_always() -> None:
+    """A refusal's "allowed: …" and a case's allowed actions list the lifecycle's steps, not amend."""
+    from workflow.core.machine import next_actions
+
+    assert next_actions(State.SUBMITTED) == (Action.ASSIGN, Action.WITHDRAW)
+    assert next_actions(State.WITHDRAWN) == ()
+    assert all(Action.AMEND in allowed_actions(s) for s in State)
