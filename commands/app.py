@@ -214,9 +214,11 @@ class AuditBroken(CheckFailed):
     """``audit verify`` found altered, missing or forged audit events or rows, or an anchor that is not
     authentic."""
 
-    def __init__(self, *, cases: int, anchor: bool = False) -> None:
-        self.cases, self.anchor = cases, anchor
+    def __init__(self, *, cases: int, anchor: bool = False, directory: int = 0) -> None:
+        self.cases, self.anchor, self.directory = cases, anchor, directory
         found = [f"audit trail broken in {cases} case(s)"] if cases else []
+        if directory:
+            found.append(f"the history of units and deputies has {directory} problem(s)")
         if anchor:
             found.append("the anchor is not authentic (a wrong key, or the file was edited)")
         super().__init__("; ".join(found))

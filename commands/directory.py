@@ -120,6 +120,56 @@ def unit_add(app: App, /, name: str, as_json: bool, **contacts: str | None) -> N
     emit(as_json, asdict(info), lambda: f"unit {info.name!r} added")
 
 
+_CLEARING = 'An empty value ("") clears it.'
+
+
+@unit.command("edit")
+@click.argument("name")
+@click.option("--name", "new_name", metavar="NEW", help="A new name (the old one stays in `unit history`).")
+@click.option("--parent", metavar="NAME", help=f"The superior unit (上级主管部门). {_CLEARING}")
+@click.option("--email", metavar="E", help=_CLEARING)
+@click.option("--phone", metavar="P", help=_CLEARING)
+@click.option("--webhook", metavar="URL", help=_CLEARING)
+@json_option
+@pass_app
+def unit_edit(
+    app: App,
+    /,
+    name: str,
+    new_name: str | None,
+    parent: str | None,
+    email: str | None,
+    phone: str | None,
+    webhook: str | None,
+    as_json: bool,
+) -> None:
+    """Correct unit NAME: rename it, change its superior unit or contacts; each change goes into its history."""
+    values = {"new_name": new_name, "parent": parent, "email": email, "phone": phone, "webhook": webhook}
+    info = app.engine().edit_unit(
+        name, new_name=new_name, parent=parent, email=email, phone=phone, webhook=webhook, actor=app.actor()
+    )
+    emit(as_json, asdict(info), lambda: f"unit {info.name!r} edited: {_given(values)}")
+
+
+@unit.command("history")
+@click.argument("name")
+@json_option
+@pass_app
+def unit_history(app: App, name: str, as_json: bool) -> None:
+    """The edits of unit NAME (its name now or an old one), oldest first: renames and contacts, old → new."""
+    rows = app.engine().unit_history(name)
+    emit(as_json, [r.to_json() for r in rows], lambda: text.directory_history_text(name, rows, app.zone()))
+
+
+def _given(values: dict[str, str | None]) -> str:
+    """The options given to an edit, as ``field → value`` (a cleared one as ``(cleared)``)."""
+    return ", ".join(
+        f"{'name' if k == 'new_name' else k} → {v!r}" if v else f"{k} (cleared)"
+        for k, v in values.items()
+        if v is not None
+    )
+
+
 @unit.command("list")
 @json_option
 @pass_app
@@ -145,6 +195,42 @@ def deputy_add(app: App, /, name: str, as_json: bool, **contacts: str | None) ->
     """Add a deputy."""
     info = app.engine().add_deputy(name, **contacts)
     emit(as_json, asdict(info), lambda: f"deputy {info.name!r} added")
+
+
+@deputy.command("edit")
+@click.argument("name")
+@click.option("--name", "new_name", metavar="NEW", help="A new name (the old one stays in `deputy history`).")
+@click.option("--delegation", metavar="D", help=f"The delegation (代表团). {_CLEARING}")
+@click.option("--email", metavar="E", help=_CLEARING)
+@click.option("--phone", metavar="P", help=_CLEARING)
+@json_option
+@pass_app
+def deputy_edit(
+    app: App,
+    /,
+    name: str,
+    new_name: str | None,
+    delegation: str | None,
+    email: str | None,
+    phone: str | None,
+    as_json: bool,
+) -> None:
+    """Correct deputy NAME: rename them, change their delegation or contacts; each change goes into the history."""
+    values = {"new_name": new_name, "delegation": delegation, "email": email, "phone": phone}
+    info = app.engine().edit_deputy(
+        name, new_name=new_name, delegation=delegation, email=email, phone=phone, actor=app.actor()
+    )
+    emit(as_json, asdict(info), lambda: f"deputy {info.name!r} edited: {_given(values)}")
+
+
+@deputy.command("history")
+@click.argument("name")
+@json_option
+@pass_app
+def deputy_history(app: App, name: str, as_json: bool) -> None:
+    """The edits of deputy NAME (their name now or an old one), oldest first, old → new."""
+    rows = app.engine().deputy_history(name)
+    emit(as_json, [r.to_json() for r in rows], lambda: text.directory_history_text(name, rows, app.zone()))
 
 
 @deputy.command("list")
@@ -374,7 +460,9 @@ def audit_verify(app: App, anchor_file: str | None, as_json: bool) -> None:
 
     Each row (the case, co-signers, assignments, return requests, opinions, contacts, answers, promises,
     conversions, feedback, deadlines) must hold what the events that wrote it recorded, and the case's tallies
-    what its rows give; each problem names the case, table, row and event. A case deleted with its events,
+    what its rows give; each problem names the case, table, row and event. The history of edits to units and
+    deputies (`unit history`) is checked too: its chain, and each edited value against what it holds now. A case
+    deleted with its events,
     forged with a chain of its own, or a chain rewritten with recomputed hashes is caught only with --anchor.
     """
     from workflow.core.anchor import Anchor
@@ -389,8 +477,9 @@ def audit_verify(app: App, anchor_file: str | None, as_json: bool) -> None:
     report = app.engine().check_audit(anchor=anchor, key=key)
     emit_checked(as_json, report.to_json(), report.checked(), report.problems)
     broken = {(p.session, p.number) for p in report.problems if p.number}
-    if broken or report.anchor_authentic is False:
-        raise AuditBroken(cases=len(broken), anchor=report.anchor_authentic is False)
+    directory = sum(1 for p in report.problems if p.table == "directory_changes")
+    if broken or directory or report.anchor_authentic is False:
+        raise AuditBroken(cases=len(broken), anchor=report.anchor_authentic is False, directory=directory)
 
 
 @audit.command("anchor")

@@ -269,6 +269,29 @@ ACTIONS = (
             "--note", required=True, help="What has been done on the promises, and what comes next."
         ),
     ),
+    _action(
+        "amend",
+        """Correct the data of NUMBER (更正): its title, content, field or flags, in any state; by the office.
+
+        Only what is given and differs is changed; `history` shows each change as old → new with the reason.
+        `--field ""` clears the field. Refused when nothing would change.
+        """,
+        click.option("--title", help="The corrected title."),
+        click.option("--content", help="The corrected text."),
+        click.option("--field", metavar="F", help='The corrected field (领域); "" clears it.'),
+        click.option(
+            "--between-sessions/--in-session",
+            default=None,
+            help="Submitted between sessions (闭会期间), or during the session.",
+        ),
+        click.option(
+            "--confidential/--not-confidential",
+            default=None,
+            help="Never in a public export, or again in one.",
+        ),
+        click.option("--key/--not-key", default=None, help="Under key supervision (重点督办), or no longer."),
+        _REASON_REQUIRED,
+    ),
 )
 
 

@@ -36,7 +36,15 @@ if TYPE_CHECKING:
         DeadlineInfo,
         HistoryEntry,
     )
-    from workflow.engine import AssignOrder, DeputyInfo, Engine, Promised, SessionInfo, UnitInfo
+    from workflow.engine import (
+        AssignOrder,
+        DeputyInfo,
+        DirectoryEdit,
+        Engine,
+        Promised,
+        SessionInfo,
+        UnitInfo,
+    )
 
 __all__ = [
     "Action",
@@ -60,6 +68,7 @@ __all__ = [
     "DeadlineInfo",
     "DeadlineStatus",
     "DeputyInfo",
+    "DirectoryEdit",
     "Dossier",
     "Engine",
     "HistoryEntry",
@@ -90,6 +99,7 @@ _WHERE = {
     "parse_instant": "workflow.core.clock",
     "AssignOrder": "workflow.engine",
     "DeputyInfo": "workflow.engine",
+    "DirectoryEdit": "workflow.engine",
     "Engine": "workflow.engine",
     "Promised": "workflow.engine",
     "SessionInfo": "workflow.engine",

@@ -56,7 +56,7 @@ from workflow.store import db as _db
 from workflow.store.accounts import Accounts, UserInfo
 from workflow.store.congresses import DEFAULT_CONGRESS, ensure_congress, find_congress
 from workflow.store.database import Database
-from workflow.store.directory import DeputyInfo, Directory, SessionInfo, UnitInfo
+from workflow.store.directory import DeputyInfo, Directory, DirectoryEdit, SessionInfo, UnitInfo
 from workflow.store.queries import Queries
 from workflow.store.rulesets import RuleSets, store
 from workflow.store.selections import Selection
@@ -65,6 +65,7 @@ __all__ = [
     "DEFAULT_CONGRESS",
     "AssignOrder",
     "DeputyInfo",
+    "DirectoryEdit",
     "Engine",
     "Promised",
     "SessionInfo",
@@ -383,6 +384,61 @@ class Engine(Lifecycle):
         :class:`~workflow.core.errors.NotAuthenticated`, worded alike for every reason); the attempt is recorded.
         Take ``engine.acting(actor)`` for what that person may see and do."""
         return self.accounts.authenticate(name, password, at=self.clock.now()).actor
+
+    def edit_unit(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        parent: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        webhook: str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+    ) -> UnitInfo:
+        """Correct unit ``name``: rename it, place it under another superior unit, change its contacts. None leaves
+        a value as it is, "" clears it. Each change goes into the unit's history (:meth:`unit_history`), the old
+        name included; a name another unit bears, or an edit that changes nothing, is refused."""
+        self.require_office("unit edit")
+        values = {"name": new_name, "parent": parent, "email": email, "phone": phone, "webhook": webhook}
+        entity, _ = self.directory.edit(
+            "unit", name, values, actor=str(actor or self.viewer), at=at or self.clock.now()
+        )
+        info = self.directory.info("unit", entity)
+        assert isinstance(info, UnitInfo)
+        return info
+
+    def edit_deputy(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        delegation: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+    ) -> DeputyInfo:
+        """Correct deputy ``name`` as :meth:`edit_unit` corrects a unit (name, delegation, contacts)."""
+        self.require_office("deputy edit")
+        values = {"name": new_name, "delegation": delegation, "email": email, "phone": phone}
+        entity, _ = self.directory.edit(
+            "deputy", name, values, actor=str(actor or self.viewer), at=at or self.clock.now()
+        )
+        info = self.directory.info("deputy", entity)
+        assert isinstance(info, DeputyInfo)
+        return info
+
+    def unit_history(self, name: str) -> list[DirectoryEdit]:
+        """Every edit of unit ``name`` (its name now, or one it bore before a rename), oldest first."""
+        self.require_office("unit history")
+        return self.directory.edits("unit", name)
+
+    def deputy_history(self, name: str) -> list[DirectoryEdit]:
+        """Every edit of deputy ``name`` (its name now, or one it bore before a rename), oldest first."""
+        self.require_office("deputy history")
+        return self.directory.edits("deputy", name)
 
     # ---- queries ------------------------------------------------------------------------------
     def get(self, number: str, *, session: str | None = None) -> Case:

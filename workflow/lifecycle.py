@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rules import Rating
 from workflow.actions import (
+    Amend,
     Answer,
     Assign,
     Close,
@@ -421,6 +422,33 @@ class Lifecycle:
     ) -> Change:
         """The deputy (or the office for them) withdraws the suggestion (撤回); handling stops."""
         command = Withdraw(reason)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def amend(
+        self,
+        number: str,
+        *,
+        reason: str,
+        title: str | None = None,
+        content: str | None = None,
+        field: str | None = None,
+        between_sessions: bool | None = None,
+        confidential: bool | None = None,
+        key: bool | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The office corrects the case's own data (更正) in any state; the state does not change.
+
+        Each value given (None: unchanged; ``field=""`` clears the field) that differs from the stored one is
+        changed; the audit event records every changed value's old and new form and ``reason``. Refused when
+        nothing would change, and for any actor but the office.
+        """
+        command = Amend(title, content, field, between_sessions, confidential, key, reason)
         return self.run(
             number, command, actor=actor, at=at, session=session, expected_version=expected_version
         )

@@ -506,7 +506,10 @@ def test_a_unit_name_is_taken_once_and_listed_with_its_parent(engine: Engine) ->
     engine.add_unit(
         "公交处", parent=MAIN, email="gj@example.cn", phone="12345", webhook="https://example.cn/h"
     )
-    with pytest.raises(ValidationError, match=r"^unit '市财政局' already exists$"):
+    with pytest.raises(
+        ValidationError,
+        match=r"^unit '市财政局' already exists \(change it with `jianyi unit edit 市财政局 --email …`\)$",
+    ):
         engine.add_unit("市财政局", email="other@example.cn")
     assert engine.units() == [
         UnitInfo("公交处", MAIN, "gj@example.cn", "12345", "https://example.cn/h"),

@@ -6,6 +6,7 @@ import hashlib
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,7 @@ from workflow.core.attachments import Attachment
 from workflow.core.errors import NotFound
 from workflow.core.views import Actor
 from workflow.engine import Engine, Promised
+from workflow.reporting.dossier import dossier_text
 from workflow.testing import FrozenClock, sample_file
 
 pytestmark = pytest.mark.parametrize(
@@ -181,3 +183,15 @@ def test_files_come_back_with_the_answer_and_opinion_they_came_with(engine: Engi
     with pytest.raises(NotFound):
         outsider.attachments("0001")
     assert engine.acting(Actor.unit(CO)).attachment("0001", "答复函.pdf")[1] == letter
+
+
+def test_the_offices_corrections_are_in_the_dossier(engine: Engine, clock: FrozenClock) -> None:
+    """An amended title shows its old and new text and the reason, in the dossier and its Chinese text."""
+    engine.submit("0001", title="关于公交的建议", deputy="张三")
+    engine.amend("0001", title="关于优化公交线路的建议", reason="标题录入不全")
+    d = engine.dossier("0001")
+    assert [(n.text, n.data["changed"]) for n in d.amendments] == [
+        ("标题录入不全", {"title": {"from": "关于公交的建议", "to": "关于优化公交线路的建议"}})
+    ]
+    text = dossier_text(d, zone=ZoneInfo("Asia/Shanghai"), now=clock.now())
+    assert "      标题：关于公交的建议 → 关于优化公交线路的建议" in text

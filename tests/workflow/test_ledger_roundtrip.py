@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from cli import cli
 from workflow.core.errors import ValidationError
+from workflow.core.views import Actor
 from workflow.demo import DEMO_CONGRESS, NOW, SESSION, build_demo
 from workflow.engine import Engine
 from workflow.ledger import export_ledger, export_public, import_ledger
@@ -140,6 +141,93 @@ def test_importing_the_workbook_again_changes_nothing(demo: tuple[Path, Path], t
         again = import_ledger(fresh, book)
         assert (again.created, again.advanced, again.unchanged) == (0, 0, 150)
     assert _record(tmp_path / "new.db") == before
+
+
+def _corrected(db: Path, *, rename: bool) -> None:
+    """Cases amended by the office (one before its assignment, one while handled, one withdrawn), and with
+    ``rename`` their unit and deputy renamed after they acted."""
+    engine = _empty(db)
+    for unit in ("市交通局", "市财政局"):
+        engine.add_unit(unit)
+    for deputy in ("张三", "李四"):
+        engine.add_deputy(deputy)
+    engine.submit(
+        "0001", title="关于公交的建意", deputy="张三", content="正文", field="交通", at=beijing("2026-01-10")
+    )
+    engine.amend(
+        "0001",
+        title="关于公交的建议",
+        content="更正正文",
+        field="",
+        reason="录入错误",
+        at=beijing("2026-01-11"),
+    )
+    engine.assign("0001", main="市交通局", co=["市财政局"], at=beijing("2026-01-12"))
+    engine.opinion("0001", text="同意", actor=Actor.unit("市财政局"), at=beijing("2026-01-20"))
+    engine.amend(
+        "0001", confidential=True, key=True, field="城建", reason="代表要求", at=beijing("2026-01-21")
+    )
+    engine.answer(
+        "0001", category="A", text="答复正文", actor=Actor.unit("市交通局"), at=beijing("2026-02-20")
+    )
+    engine.feedback("0001", rating="satisfied", actor=Actor.deputy("张三"), at=beijing("2026-02-25"))
+    engine.submit(
+        "0002", title="关于学校的建议", deputy="李四", between_sessions=True, at=beijing("2026-01-10", 10)
+    )
+    engine.amend(
+        "0002", between_sessions=False, title="关于学校扩建的建议", reason="更正", at=beijing("2026-01-13")
+    )
+    engine.withdraw("0002", reason="代表撤回", at=beijing("2026-01-14"))
+    engine.amend("0002", content="补录正文", reason="补录", at=beijing("2026-01-15"))
+    if rename:
+        engine.edit_unit("市交通局", new_name="市交通运输局", at=beijing("2026-03-01"))
+        engine.edit_unit("市财政局", new_name="市财政厅", at=beijing("2026-03-01"))
+        engine.edit_deputy("张三", new_name="张叁", at=beijing("2026-03-01"))
+    engine.dispose()
+
+
+def _round_trip(source: Path, target: Path) -> None:
+    with Engine.open(source, clock=FrozenClock(NOW)) as engine:
+        data = export_ledger(engine, "xlsx")
+    assert isinstance(data, bytes)
+    (target.parent / "book.xlsx").write_bytes(data)
+    with _empty(target) as fresh:
+        report = import_ledger(fresh, target.parent / "book.xlsx")
+        assert (report.created, report.from_history) == (2, 2)
+
+
+def test_amended_cases_come_back_as_they_were(tmp_path: Path) -> None:
+    """Each case's 办理过程 submits what was submitted and replays the amendments: every shown value, figure and
+    stored row alike, the amendments' events included."""
+    _corrected(tmp_path / "src.db", rename=False)
+    _round_trip(tmp_path / "src.db", tmp_path / "new.db")
+    with Engine.open(tmp_path / "src.db", clock=FrozenClock(NOW)) as original:
+        before = _shown(original)
+        amended = [h.data for h in original.history("0001") if h.action == "amend"]
+    with Engine.open(tmp_path / "new.db", clock=FrozenClock(NOW)) as fresh:
+        assert _shown(fresh) == before
+        assert [h.data for h in fresh.history("0001") if h.action == "amend"] == amended
+    assert before["cases"]["0001"]["title"] == "关于公交的建议"
+    assert (before["cases"]["0001"]["field"], before["cases"]["0001"]["confidential"]) == ("城建", True)
+    assert _record(tmp_path / "new.db") == _record(tmp_path / "src.db")
+
+
+def test_units_and_deputies_renamed_since_come_back_under_their_names_now(tmp_path: Path) -> None:
+    """The history names them as they are called now: the cases, figures and rows (opinion and answer texts
+    included) come back alike; only the events' data name them so where the original named them as they were."""
+    _corrected(tmp_path / "src.db", rename=True)
+    _round_trip(tmp_path / "src.db", tmp_path / "new.db")
+    with Engine.open(tmp_path / "src.db", clock=FrozenClock(NOW)) as original:
+        before = _shown(original)
+    with Engine.open(tmp_path / "new.db", clock=FrozenClock(NOW)) as fresh:
+        assert _shown(fresh) == before
+        assert [u.name for u in fresh.units()] == ["市交通运输局", "市财政厅"]
+        assert fresh.get("0001").deputy == "张叁"
+    record, expected = _record(tmp_path / "new.db"), _record(tmp_path / "src.db")
+    for table, rows in expected.items():
+        if table != "audit_events":
+            assert record[table] == rows, table
+    assert expected["opinions"]
 
 
 def test_the_ledger_sheet_alone_imports_and_says_what_it_defaulted(

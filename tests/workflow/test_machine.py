@@ -28,10 +28,11 @@ def test_the_states_are_the_documented_identifiers() -> None:
 
 
 def test_final_states_are_never_left() -> None:
-    """A withdrawn case takes no action; a closed one only the follow-ups of its B answer, which leave it closed."""
+    """A withdrawn case takes only the office's corrections; a closed one those and the follow-ups of its B
+    answer, all of which leave it where it is."""
     assert {s: allowed_actions(s) for s in FINAL_STATES} == {
-        State.CLOSED: (Action.CONVERT, Action.PROGRESS),
-        State.WITHDRAWN: (),
+        State.CLOSED: (Action.CONVERT, Action.PROGRESS, Action.AMEND),
+        State.WITHDRAWN: (Action.AMEND,),
     }
     assert all(t.dest is None for t in TRANSITIONS if set(t.sources) & FINAL_STATES)
 
@@ -61,3 +62,18 @@ def test_the_readme_table_is_the_generated_one() -> None:
     """The README's state table cannot drift from the code."""
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert markdown_table() in readme
+
+
+def test_amend_is_allowed_in_every_state_and_changes_none() -> None:
+    """The office's correction of a case's own data is one transition from every state, to the same state."""
+    rows = [t for t in TRANSITIONS if t.action is Action.AMEND]
+    assert [(set(t.sources), t.dest) for t in rows] == [(set(State), None)]
+
+
+def test_the_next_steps_leave_out_the_corrections_allowed_always() -> None:
+    """A refusal's "allowed: …" and a case's allowed actions list the lifecycle's steps, not amend."""
+    from workflow.core.machine import next_actions
+
+    assert next_actions(State.SUBMITTED) == (Action.ASSIGN, Action.WITHDRAW)
+    assert next_actions(State.WITHDRAWN) == ()
+    assert all(Action.AMEND in allowed_actions(s) for s in State)

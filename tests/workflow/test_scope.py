@@ -141,6 +141,12 @@ def _admin(engine: Engine, tmp: Path) -> dict[str, Callable[[], Any]]:
     rs = default_ruleset()
     return {
         "unit add": lambda: engine.add_unit("新单位"),
+        "unit edit": lambda: engine.edit_unit(MAIN, email="x@example.org"),
+        "unit history": lambda: engine.unit_history(MAIN),
+        "deputy edit": lambda: engine.edit_deputy("张三", phone="123"),
+        "deputy history": lambda: engine.deputy_history("张三"),
+        "user add": lambda: engine.add_user("someone", "a long password", unit=MAIN),
+        "user list": engine.users,
         "deputy add": lambda: engine.add_deputy("新代表"),
         "session add": lambda: engine.add_session("新会议"),
         "session current": lambda: engine.set_current_session("测试会议"),

@@ -7,7 +7,8 @@
   :class:`Promised` items);
 - :mod:`~workflow.actions.closing`: :class:`Feedback`, :class:`Rehandle`, :class:`Close`, :class:`Withdraw`,
   :class:`Lapse`;
-- :mod:`~workflow.actions.followup`: :class:`Convert`, :class:`Progress`.
+- :mod:`~workflow.actions.followup`: :class:`Convert`, :class:`Progress`;
+- :mod:`~workflow.actions.corrections`: :class:`Amend`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from __future__ import annotations
 from workflow.actions.assignment import Assign, Extend, Reassign, RefuseReturn, RequestReturn
 from workflow.actions.base import Command, check, command_for, handler_for
 from workflow.actions.closing import Close, Feedback, Lapse, Rehandle, Withdraw
+from workflow.actions.corrections import AMENDABLE, Amend
 from workflow.actions.followup import Convert, Progress
 from workflow.actions.handling import Answer, Contact, Opinion, Promised
 from workflow.actions.intake import Submit, new_case_row
 
 __all__ = [
+    "AMENDABLE",
+    "Amend",
     "Answer",
     "Assign",
     "Close",

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from rules import DeadlineKind
 from workflow.actions.base import Command, acting_unit, handles
-from workflow.core.errors import NotFound, ValidationError
+from workflow.core.errors import RENAMED, NotFound, ValidationError
 from workflow.core.states import Action, ActorKind, DeadlineStatus, ReturnStatus, Role
 from workflow.core.unit_of_work import UnitOfWork
 
@@ -110,8 +110,8 @@ def check_units(
     for name, role in names:
         try:
             result.append((uow.store.unit_id(name), role, name))
-        except NotFound:
-            missing.append(name)
+        except NotFound as exc:  # an old name says what it was renamed to
+            missing.append(f"{name} ({exc.hint})" if exc.hint.startswith(RENAMED) else name)
     if missing:
         raise uow.invalid(f"unknown unit(s): {', '.join(missing)}; add them with `jianyi unit add NAME`")
     return result

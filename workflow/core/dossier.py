@@ -194,6 +194,7 @@ class Dossier:
     conversions: tuple[NoteEntry, ...]
     withdrawal: NoteEntry | None
     submitted_by: str
+    amendments: tuple[NoteEntry, ...] = ()  # the office's corrections of the case's own data (old → new)
 
     def rounds(self) -> list[int]:
         """The rounds of handling the case has seen (1 and each 重新办理)."""
@@ -218,6 +219,7 @@ class Dossier:
             "rehandlings",
             "progress",
             "conversions",
+            "amendments",
         ):
             out[name] = [entry.to_json() for entry in getattr(self, name)]
         out["withdrawal"] = self.withdrawal.to_json() if self.withdrawal else None

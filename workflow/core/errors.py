@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "LISTED",
+    "RENAMED",
     "BatchConflict",
     "Conflict",
     "NotAuthenticated",
@@ -49,11 +50,15 @@ class WorkflowError(Exception):
     """Root of every error the engine raises on purpose."""
 
 
+# how the hint of a name looked up after a rename begins ("renamed to 'NEW' on DATE")
+RENAMED = "renamed to "
+
+
 class NotFound(WorkflowError, LookupError):
     """Something named does not exist."""
 
     def __init__(self, *, kind: str, name: str, hint: str = "") -> None:
-        self.kind, self.name = kind, name
+        self.kind, self.name, self.hint = kind, name, hint
         super().__init__(f"{kind} {name!r} not found" + (f" ({hint})" if hint else ""))
 
 

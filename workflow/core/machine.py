@@ -27,6 +27,7 @@ __all__ = [
     "fire",
     "markdown_table",
     "mermaid",
+    "next_actions",
     "refusal_outside",
     "validate",
 ]
@@ -133,6 +134,12 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
         note="B→A (or B→C) follow-up answer; closed cases too",
     ),
     Transition(Action.PROGRESS, _FOLLOWED_UP, None, note="progress on a B answer's promises"),
+    Transition(
+        Action.AMEND,
+        tuple(State),
+        None,
+        note="更正: the office corrects the case's title, content, field, flags",
+    ),
 )
 
 # why an action is refused in a state the table does not list for it, where "allowed: …" would not say it
@@ -176,6 +183,19 @@ _ALLOWED: Final[dict[State, tuple[Action, ...]]] = {
 def allowed_actions(state: State) -> tuple[Action, ...]:
     """The actions the table allows from ``state`` (conditions aside), in table order."""
     return _ALLOWED[state]
+
+
+# the office's corrections of a case's own data: allowed in every state, so lists of what may be done next
+# (a refusal's "allowed: …", a case's ``allowed``) leave them out
+_CORRECTIONS: Final = frozenset({Action.AMEND})
+_NEXT: Final[dict[State, tuple[Action, ...]]] = {
+    state: tuple(a for a in actions if a not in _CORRECTIONS) for state, actions in _ALLOWED.items()
+}
+
+
+def next_actions(state: State) -> tuple[Action, ...]:
+    """The lifecycle's next steps from ``state``: :func:`allowed_actions` but the corrections allowed always."""
+    return _NEXT[state]
 
 
 def _edges() -> dict[State, set[State]]:

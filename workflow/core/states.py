@@ -58,6 +58,7 @@ class Action(StrEnum):
     PROGRESS = "progress"  # 承诺事项进展: a note on a B answer's promises
     LAPSE = "lapse"  # 反馈期满未反馈: closed without feedback (the reminder sweep, when the rule set says so)
     WITHDRAW = "withdraw"  # 撤回
+    AMEND = "amend"  # 更正: the office corrects the case's own data (title, content, field, flags)
 
 
 class Role(StrEnum):

@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeAlias
 from rules import DeadlineKind, RuleSet, end_of_day
 from workflow.core.audit import audit_row, canonical
 from workflow.core.errors import PermissionDenied, TransitionNotAllowed, ValidationError
-from workflow.core.machine import CaseView, allowed_actions, fire, refusal_outside
+from workflow.core.machine import CaseView, allowed_actions, fire, next_actions, refusal_outside
 from workflow.core.records import ROW_TABLES, Written
 from workflow.core.states import Action, ActorKind, DeadlineStatus, Role, State
 from workflow.core.views import Actor, CaseEvent
@@ -292,13 +292,12 @@ class UnitOfWork:
 
     def require_allowed(self, action: Action) -> None:
         """Refuse ``action`` unless the transition table allows it from the current state."""
-        allowed = allowed_actions(self.state)
-        if action not in allowed:
+        if action not in allowed_actions(self.state):
             raise TransitionNotAllowed(
                 case=self.label,
                 state=self.state.value,
                 action=action.value,
-                allowed=[a.value for a in allowed],
+                allowed=[a.value for a in next_actions(self.state)],
                 reason=refusal_outside(action),
             )
 

@@ -327,10 +327,13 @@ class AuditReport:
     problems: tuple[AuditProblem, ...]
     anchor: Anchor | None = None
     anchor_authentic: bool | None = None  # None: no anchor given
+    directory_changes: int = 0  # edits of units and deputies whose history chain was checked
 
     def checked(self) -> str:
         """What was checked, for the summary line (``… checked, N problem(s)``)."""
         text = f"{self.cases} case(s), {self.events} event(s) and {self.rows} row(s)"
+        if self.directory_changes:
+            text += f", {self.directory_changes} directory change(s)"
         if self.uncovered_events:
             text += (
                 f" ({self.uncovered_events} event(s) and {self.uncovered_rows} row(s) from before row records, "
@@ -348,6 +351,7 @@ class AuditReport:
             "rows": self.rows,
             "uncovered_events": self.uncovered_events,
             "uncovered_rows": self.uncovered_rows,
+            "directory_changes": self.directory_changes,
         }
         if self.anchor is not None:
             data["anchor"] = {

@@ -26,6 +26,8 @@ from typing import Any
 
 from rules import RuleSet
 from workflow.actions import (
+    AMENDABLE,
+    Amend,
     Answer,
     Assign,
     Close,
@@ -52,6 +54,7 @@ from workflow.core.errors import ValidationError
 from workflow.core.states import Action, ActorKind
 from workflow.core.text import one_line
 from workflow.core.views import Actor
+from workflow.ledger.corrections import actor_now, as_submitted, names_now
 from workflow.store.ledger import HistorySnapshot
 from workflow.store.sql import as_instant
 
@@ -184,10 +187,17 @@ def history_rows(snap: HistorySnapshot, rs: RuleSet, numbers: Sequence[str]) -> 
         cid = by_number[number]
         case = snap.cases[cid]
         events = [
-            (seq, at, actor, action, json.loads(text) if text else {})
+            (
+                seq,
+                at,
+                actor_now(actor, snap.renamed),
+                action,
+                names_now(json.loads(text) if text else {}, snap.renamed),
+            )
             for seq, at, actor, action, text in snap.events.get(cid, [])
         ]
         gone = superseded((seq, data) for seq, *_, data in events)
+        original = as_submitted(events)
         for seq, at_value, actor, action, data in events:
             at = as_instant(at_value)
             assert at is not None
@@ -196,7 +206,7 @@ def history_rows(snap: HistorySnapshot, rs: RuleSet, numbers: Sequence[str]) -> 
             content = (
                 data | ({"superseded_by": gone[seq]} if seq in gone else {})
                 if actor == _SYSTEM
-                else encode(_command(action, data, case, snap, unit_ids, at))
+                else encode(_command(action, data, case, snap, unit_ids, at, original))
             )
             text = canonical(content)
             cells = [text[i : i + CELL_LIMIT] for i in range(0, len(text), CELL_LIMIT)] or [""]
@@ -211,8 +221,10 @@ def _command(
     snap: HistorySnapshot,
     unit_ids: Mapping[str, int],
     at: datetime,
+    original: Mapping[str, Any] | None = None,
 ) -> Command:
-    """The command that made a person's audit event: its data, with the texts its rows hold."""
+    """The command that made a person's audit event: its data, with the texts its rows hold (``original``: the
+    case's own data as submitted, where an amendment changed it since)."""
     cid = int(case["id"])
 
     def text(into: Mapping[tuple[int, int, datetime | None], str], unit: str | None) -> str:
@@ -220,14 +232,15 @@ def _command(
 
     match Action(action):
         case Action.SUBMIT:
+            first = original or {}
             return Submit(
                 data["title"],
                 data["deputy"],
                 tuple(data.get("co_signers", ())),
-                case["content"] or "",
-                case["field"],
-                bool(case["between_sessions"]),
-                bool(case["confidential"]),
+                first.get("content", case["content"]) or "",
+                first.get("field", case["field"]),
+                bool(first.get("between_sessions", case["between_sessions"])),
+                bool(first.get("confidential", case["confidential"])),
             )
         case Action.ASSIGN:
             return Assign(
@@ -283,6 +296,12 @@ def _command(
             return Progress(data.get("note", ""))
         case Action.WITHDRAW:
             return Withdraw(data.get("reason", ""))
+        case Action.AMEND:
+            changed = data.get("changed", {})
+            new = {c: changed[c]["to"] for c in AMENDABLE if c in changed}
+            if "field" in new and new["field"] is None:
+                new["field"] = ""  # cleared
+            return Amend(**new, reason=data.get("reason", ""))
         case _:  # lapse is the engine's own
             msg = f"case {case['number']}: {action} by {data} is no person's action"
             raise ValueError(msg)
@@ -367,7 +386,9 @@ class _Tally:
     last: int = 0  # its last row
     count: int = 0  # its events
     last_action_at: datetime = _EARLIEST  # the latest person's action
-    opened: tuple[str, str] | None = None  # the submission opening it: title (one line), lead deputy
+    opened: tuple[str, str] | None = (
+        None  # the submission opening it: title (one line, as amended), lead deputy
+    )
     sweep: int = 0  # the reminder sweep's standing steps
     problems: list[str] = field(default_factory=list)
     replay: bool = False  # the import replays it
@@ -395,6 +416,8 @@ class _Tally:
             self.sweep += 1
         if self.count == 1 and isinstance(event.command, Submit):
             self.opened = (one_line(event.command.title), event.command.deputy)
+        elif isinstance(event.command, Amend) and event.command.title is not None and self.opened is not None:
+            self.opened = (one_line(event.command.title), self.opened[1])  # the 台账 row holds the title now
         return event
 
     def finish(self, number: str) -> None:

@@ -58,8 +58,24 @@ _ACTIONS = {
     "progress": "承诺事项进展",
     "lapse": "期满未反馈",
     "withdraw": "撤回",
+    "amend": "更正",
 }
 _INDENT = "      "
+_FIELDS = {
+    "title": "标题",
+    "content": "内容",
+    "field": "领域",
+    "between_sessions": "闭会期间",
+    "confidential": "不公开",
+    "key": "重点督办",
+}
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    text = "（空）" if value in (None, "") else str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def _at(value: datetime | None, zone: tzinfo) -> str:
@@ -212,6 +228,14 @@ def dossier_text(dossier: Dossier, *, zone: tzinfo, now: datetime) -> str:
                 lines.append(f"    {_at(n.at, zone)}  {_who(n.by)}{extra}")
                 lines.extend(_text(n.text))
                 lines.extend(_files(n.attachments))
+    if dossier.amendments:
+        lines.append("  更正：")
+        for n in dossier.amendments:
+            lines.append(f"    {_at(n.at, zone)}  {_who(n.by)}  理由：{n.text}")
+            changed = n.data.get("changed", {})
+            for column, change in changed.items():
+                label = _FIELDS.get(column, column)
+                lines.append(f"{_INDENT}{label}：{_value(change.get('from'))} → {_value(change.get('to'))}")
     if dossier.withdrawal:
         w = dossier.withdrawal
         lines.append(f"  撤回：{_at(w.at, zone)}  {_who(w.by)}")

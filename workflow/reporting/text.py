@@ -12,12 +12,14 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 import rules
+from workflow.core.errors import visible
 from workflow.reporting.formats import display_width
 
 if TYPE_CHECKING:
     from rules import DayInfo, RuleSet
     from workflow.core.views import Case, Change, DeadlineExplained, DeadlineInfo, DueItem, HistoryEntry
     from workflow.recompute import RecomputeReport
+    from workflow.store.directory_changes import DirectoryEdit
     from workflow.store.outbox import Notice
     from workflow.sweep import ForecastItem, SweepReport
 
@@ -77,12 +79,46 @@ def change_text(change: Change) -> str:
 
 
 def history_text(rows: Sequence[HistoryEntry], zone: tzinfo) -> str:
-    """``jianyi history``: one line per audit event."""
+    """``jianyi history``: one line per audit event (an amendment with a line per changed value, old → new)."""
     return "\n".join(
         f"#{h.seq:<3} {local_time(h.at, zone)}  {pad(h.actor, 24)}{h.action:<14} {h.from_state or '-'} → {h.to_state}"
         + (f"  (superseded by #{h.superseded_by})" if h.superseded_by is not None else "")
+        + _amended(h)
         + (f"  (录入 {h.data['entered_by']})" if h.data.get("entered_by") else "")
         for h in rows
+    )
+
+
+def _amended(entry: HistoryEntry) -> str:
+    """An amendment's changes, one indented line each (a long text shortened), and its reason."""
+    changed = entry.data.get("changed") if entry.action == "amend" else None
+    if not isinstance(changed, dict):
+        return ""
+    lines = [
+        f"\n       {column}: {_shown(change.get('from'))} → {_shown(change.get('to'))}"
+        for column, change in changed.items()
+    ]
+    return "".join(lines) + f"\n       reason: {visible(str(entry.data.get('reason', '')))}"
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A value of an amendment as one line: a text quoted (shortened past ``limit``), a flag yes/no, none -."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = visible(str(value))
+    return "'" + (text if len(text) <= limit else text[: limit - 1] + "…") + "'"
+
+
+def directory_history_text(name: str, rows: Sequence[DirectoryEdit], zone: tzinfo) -> str:
+    """``jianyi unit history`` / ``deputy history``: one line per edit, old → new."""
+    if not rows:
+        return f"{visible(name)}: no edits"
+    return "\n".join(
+        f"#{r.seq:<3} {local_time(r.at, zone)}  {pad(visible(r.actor), 24)}{r.field:<10} "
+        f"{_shown(r.old)} → {_shown(r.new)}"
+        for r in rows
     )
 
 

@@ -3,8 +3,10 @@ a time, each checked as it comes (:func:`check`); and the chain heads an anchor 
 
 For each case: its chain (:func:`~workflow.core.audit.verify_chain`), its rows against its events' records
 (:func:`~workflow.core.records.check_rows`), its tallies against the tables they are derived from (the reports
-read the tallies), its attachments' bytes against their digests (:func:`~workflow.store.attachments.check_blobs`), and, given an anchor, its chain head against the anchor's
-(:class:`~workflow.core.anchor.AnchorCheck`).
+read the tallies), its attachments' bytes against their digests (:func:`~workflow.store.attachments.check_blobs`),
+and, given an anchor, its chain head against the anchor's (:class:`~workflow.core.anchor.AnchorCheck`). Then the
+history of edits to units and deputies (:func:`workflow.store.directory_changes.verify`): its problems name no
+case, and their table is ``directory_changes``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from workflow.core.anchor import AnchorCheck, AnchoredCase
 from workflow.core.audit import AuditProblem, verify_chain
 from workflow.core.records import CASE_TABLE, COVERED, ROW_TABLES, check_rows, shown
 from workflow.core.views import AuditReport
-from workflow.store import tally
+from workflow.store import directory_changes, tally
 from workflow.store.attachments import Blobs, check_blobs
 from workflow.store.database import Database
 from workflow.store.models import AuditEvent, CongressSession, Suggestion, table, tables
@@ -134,6 +136,8 @@ def check(
                 uncovered_rows += found.uncovered_rows
                 if anchor is not None:
                     anchor.case(session, c.number, chain)
+        changes, broken = directory_changes.verify(conn, congress_id)
+        problems.extend(AuditProblem("", "", None, line, table=directory_changes.TABLE) for line in broken)
     if anchor is not None:
         problems.extend(anchor.finish())
     return AuditReport(
@@ -145,6 +149,7 @@ def check(
         problems=tuple(problems),
         anchor=None if anchor is None else anchor.anchor,
         anchor_authentic=None if anchor is None else anchor.authentic,
+        directory_changes=changes,
     )
 
 

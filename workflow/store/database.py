@@ -8,6 +8,7 @@ What differs between the two lives in a small :class:`Dialect`, so no other modu
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from workflow.core.errors import ValidationError, WorkflowError
 from workflow.store import db as _db
 
-__all__ = ["POSTGRES", "SQLITE", "Database", "Dialect"]
+__all__ = ["POSTGRES", "SQLITE", "TX_MARK", "Database", "Dialect"]
+
+# ``conn.info`` key of the token of the transaction (or reading) a connection is in now: a new one each time, so
+# that what is checked once per transaction (the directory's name caches) knows when one begins
+TX_MARK = "jianyi.tx"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,11 @@ class Database:
         # thread's statements would run inside (and its refusal roll back) the first one's transaction
         memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
         self._serial: threading.RLock | None = threading.RLock() if memory else None
+        self._tokens = itertools.count(1)
+
+    def _begun(self, conn: Connection) -> None:
+        """Mark ``conn`` as in a new transaction (:data:`TX_MARK`)."""
+        conn.info[TX_MARK] = next(self._tokens)
 
     @classmethod
     def connect(cls, url: str | Path) -> Database:
@@ -100,6 +110,7 @@ class Database:
             yield conn
             return
         with self._turn(), self.engine.connect() as fresh:
+            self._begun(fresh)
             yield fresh
 
     # ---- writing -------------------------------------------------------------------------------
@@ -154,6 +165,7 @@ class Database:
             self.engine.connect().execution_options(**{_db.WRITE: True}) as conn,
             conn.begin(),
         ):
+            self._begun(conn)
             yield conn
 
     @contextmanager
@@ -173,6 +185,7 @@ class Database:
                 driver: Any = conn.connection.driver_connection
                 if self.dialect.begin:
                     driver.execute(self.dialect.begin)
+                self._begun(conn)
                 try:
                     yield conn
                 except BaseException:

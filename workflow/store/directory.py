@@ -1,24 +1,29 @@
 """The congress's directory: sessions, units and deputies, and the name ↔ id look-ups every action makes.
 
-Units and deputies are never renamed nor deleted, so their ids and names are cached for the life of the
-engine; a miss reads the table once.
+Units and deputies are never deleted, so their ids and names are cached; a rename (:meth:`Directory.edit`) empties
+the caches, and a transaction's first look-up checks whether another engine renamed one since (one count of the
+renames in :mod:`~workflow.store.directory_changes`, which holds every edit). An old name is not looked up as
+the new one: the error says what it was renamed to, and when.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from workflow.core.errors import NotFound, ValidationError
+from workflow.core.errors import RENAMED, NotFound, ValidationError
 from workflow.core.text import checked_name, control_character
-from workflow.store.database import Database
+from workflow.store import directory_changes as changes
+from workflow.store.database import TX_MARK, Database
+from workflow.store.directory_changes import DirectoryEdit
 from workflow.store.models import CongressSession, Deputy, Unit, table, too_long
 from workflow.store.sql import Raw
 
-__all__ = ["DeputyInfo", "Directory", "SessionInfo", "UnitInfo"]
+__all__ = ["EDITABLE", "DeputyInfo", "Directory", "DirectoryEdit", "SessionInfo", "UnitInfo"]
 
 SESSIONS = table(CongressSession)
 UNITS = table(Unit)
@@ -56,7 +61,13 @@ class DeputyInfo:
     phone: str | None
 
 
-_TABLES = {"unit": "units", "deputy": "deputies"}
+_TABLES = changes.TABLES
+_EDIT_HINT = " (change it with `jianyi {kind} edit {name} --email …`)"
+# what an edit may change, by kind (besides the name); "" clears a value
+EDITABLE: Mapping[str, tuple[str, ...]] = {
+    "unit": ("parent", "email", "phone", "webhook"),
+    "deputy": ("delegation", "email", "phone"),
+}
 
 
 class Directory:
@@ -68,10 +79,32 @@ class Directory:
         self.congress = congress
         self._ids: dict[str, dict[str, int]] = {"unit": {}, "deputy": {}}
         self._names: dict[str, dict[int, str]] = {"unit": {}, "deputy": {}}
+        self._renames = -1  # how many renames the caches have seen (-1: not checked yet)
+        self._checked = ("jianyi.directory", id(self))  # conn.info key: the transaction last checked in
+
+    def _fresh(self, conn: Connection) -> None:
+        """Once a transaction: empty the name caches when a unit or deputy was renamed since they were filled."""
+        token = conn.info.get(TX_MARK)
+        if token is not None and conn.info.get(self._checked) == token:
+            return
+        renames = changes.name_generation(conn, self.congress_id)
+        if renames != self._renames:
+            self._forget()
+            self._renames = renames
+        if token is not None:
+            conn.info[self._checked] = token
+
+    def _forget(self) -> None:
+        for ids in self._ids.values():
+            ids.clear()
+        for names in self._names.values():
+            names.clear()
 
     # ---- look-ups inside a transaction ---------------------------------------------------------
     def id_of(self, conn: Connection, kind: str, name: str) -> int:
-        """The id of the unit or deputy called ``name``; :class:`NotFound` names how to add it."""
+        """The id of the unit or deputy called ``name``; :class:`NotFound` names how to add it, or what an old
+        name was renamed to."""
+        self._fresh(conn)
         ids, names = self._ids[kind], self._names[kind]
         found = ids.get(name)
         if found is None:
@@ -80,6 +113,10 @@ class Directory:
                 {"c": self.congress_id, "n": name},
             )
             if not rows:
+                now = changes.renamed(conn, self.congress_id, kind, name)
+                if now is not None:
+                    when = now.at.date().isoformat()
+                    raise NotFound(kind=kind, name=name, hint=f"{RENAMED}{now.name!r} on {when} (UTC)")
                 shown = name if name.isprintable() else repr(name)
                 raise NotFound(kind=kind, name=name, hint=f"add it with `jianyi {kind} add {shown}`")
             found = int(rows[0])
@@ -88,6 +125,7 @@ class Directory:
 
     def name_of(self, conn: Connection, kind: str, row_id: int) -> str:
         """The name of the unit or deputy with id ``row_id``."""
+        self._fresh(conn)
         ids, names = self._ids[kind], self._names[kind]
         found = names.get(row_id)
         if found is None:
@@ -194,7 +232,9 @@ class Directory:
             parent_id = self.unit_id(conn, parent) if parent else None
             row = {"congress_id": self.congress_id, "name": name, "parent_id": parent_id}
             row |= {"email": email, "phone": phone, "webhook": webhook}
-            self._insert(conn, UNITS, row, f"unit {name!r} already exists")
+            self._insert(
+                conn, UNITS, row, f"unit {name!r} already exists{_EDIT_HINT.format(kind='unit', name=name)}"
+            )
         return UnitInfo(name, parent, email, phone, webhook)
 
     def add_deputy(
@@ -207,7 +247,10 @@ class Directory:
         with self.db.managed() as conn:
             row = {"congress_id": self.congress_id, "name": name, "delegation": delegation}
             self._insert(
-                conn, DEPUTIES, row | {"email": email, "phone": phone}, f"deputy {name!r} already exists"
+                conn,
+                DEPUTIES,
+                row | {"email": email, "phone": phone},
+                f"deputy {name!r} already exists{_EDIT_HINT.format(kind='deputy', name=name)}",
             )
         return DeputyInfo(name, delegation, email, phone)
 
@@ -240,6 +283,119 @@ class Directory:
             # on the driver, as every statement of a write transaction (:meth:`Database.transaction`)
             Raw(conn).insert_many(target.name, [{"congress_id": self.congress_id, "name": n} for n in into])
         return added
+
+    def edit(
+        self, kind: str, name: str, values: Mapping[str, str | None], *, actor: str, at: datetime
+    ) -> tuple[int, list[tuple[str, str | None, str | None]]]:
+        """Change the unit or deputy ``name``: ``values`` maps ``name`` (a rename) and the fields of
+        :data:`EDITABLE` to their new value (None: unchanged; "": cleared). Each change is appended to the
+        history; returns the id and the changes (field, old, new). Refused, with nothing written, when a value is
+        not valid, the new name is taken, or nothing would change."""
+        fields = ("name", *EDITABLE[kind])
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            msg = f"{kind} {name!r}: {', '.join(unknown)} cannot be edited (editable: {', '.join(fields)})"
+            raise ValidationError(msg)
+        given: dict[str, str | None] = {f: v.strip() for f, v in values.items() if v is not None}
+        if "name" in given:
+            given["name"] = checked_name(str(given["name"]), kind)
+        contacts = {f: v for f, v in given.items() if f not in ("name", "parent")}
+        _check_contacts(name, **contacts)
+        _fits(_TABLES[kind], given, kind)
+        with self.db.managed() as conn:
+            raw = Raw(conn)
+            # the congress's row, locked: two edits cannot take the same number in the history
+            raw.all(
+                f"SELECT id FROM congresses WHERE id = :c{self.db.dialect.lock()}", {"c": self.congress_id}
+            )
+            entity = self.id_of(conn, kind, name)
+            columns = ", ".join(f if f != "parent" else "parent_id" for f in fields)
+            current = dict(
+                zip(
+                    fields,
+                    raw.all(f"SELECT {columns} FROM {_TABLES[kind]} WHERE id = :id", {"id": entity})[0],
+                    strict=True,
+                )
+            )
+            if "parent" in current:
+                pid = current["parent"]
+                current["parent"] = None if pid is None else self.name_of(conn, "unit", int(pid))
+            found = [
+                (f, current[f], given[f] or None)
+                for f in fields
+                if f in given and (given[f] or None) != current[f]
+            ]
+            if not found:
+                shown = ", ".join(f"{f}={v!r}" for f, v in given.items()) or "no value"
+                raise ValidationError(f"{kind} {name!r}: nothing to change ({shown} as it is)")
+            update_values: dict[str, object] = {}
+            for f, _, new in found:
+                if f == "name":
+                    self._free(conn, kind, str(new), entity)
+                    update_values["name"] = new
+                elif f == "parent":
+                    update_values["parent_id"] = (
+                        None if new is None else self._parent(conn, entity, name, new)
+                    )
+                else:
+                    update_values[f] = new
+            target = UNITS if kind == "unit" else DEPUTIES
+            conn.execute(update(target).where(target.c.id == entity).values(**update_values))
+            changes.append(conn, self.congress_id, kind, entity, found, actor=actor, at=at)
+            if "name" in update_values:
+                self._forget()
+                self._renames = -1
+        return entity, found
+
+    def _free(self, conn: Connection, kind: str, new: str, entity: int) -> None:
+        """Refuse a new name another unit (or deputy) bears."""
+        taken = Raw(conn).column(
+            f"SELECT id FROM {_TABLES[kind]} WHERE congress_id = :c AND name = :n AND id <> :id",
+            {"c": self.congress_id, "n": new, "id": entity},
+        )
+        if taken:
+            raise ValidationError(f"{kind} {new!r} already exists: choose another name")
+
+    def _parent(self, conn: Connection, unit: int, name: str, parent: str) -> int:
+        """The id of unit ``parent``, refused when it is the unit itself or one of its own subordinates."""
+        pid = self.id_of(conn, "unit", parent)
+        up: int | None = pid
+        while up is not None:
+            if up == unit:
+                raise ValidationError(
+                    f"unit {name!r} cannot be placed under {parent!r}: that is itself or below it"
+                )
+            rows = Raw(conn).column("SELECT parent_id FROM units WHERE id = :id", {"id": up})
+            up = None if not rows or rows[0] is None else int(rows[0])
+        return pid
+
+    def info(self, kind: str, entity: int) -> UnitInfo | DeputyInfo:
+        """The unit or deputy with id ``entity`` as it stands."""
+        with self.db.reading() as conn:
+            if kind == "deputy":
+                d = conn.execute(select(DEPUTIES).where(DEPUTIES.c.id == entity)).one()
+                return DeputyInfo(d.name, d.delegation, d.email, d.phone)
+            u = conn.execute(select(UNITS).where(UNITS.c.id == entity)).one()
+            parent = None if u.parent_id is None else self.name_of(conn, "unit", u.parent_id)
+            return UnitInfo(u.name, parent, u.email, u.phone, u.webhook)
+
+    def edits(self, kind: str, name: str) -> list[DirectoryEdit]:
+        """Every change of the unit or deputy called ``name`` now, or once (a renamed one's old name), oldest
+        first."""
+        with self.db.reading() as conn:
+            try:
+                entity = self.id_of(conn, kind, name)
+            except NotFound:
+                now = changes.renamed(conn, self.congress_id, kind, name)
+                if now is None:
+                    raise
+                entity = now.entity_id
+            return changes.edits(conn, self.congress_id, kind, entity)
+
+    def verify(self) -> tuple[int, list[str]]:
+        """The history of edits checked (:func:`workflow.store.directory_changes.verify`)."""
+        with self.db.reading() as conn:
+            return changes.verify(conn, self.congress_id)
 
     @staticmethod
     def _insert(conn: Connection, target: Table, row: dict[str, object], duplicate: str) -> None:

@@ -65,6 +65,7 @@ _NOTES = {
     Action.PROGRESS.value: "note",
     Action.CONVERT.value: "evidence",
     Action.WITHDRAW.value: "reason",
+    Action.AMEND.value: "reason",
 }
 
 
@@ -246,4 +247,5 @@ def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
         conversions=events.notes(Action.CONVERT.value),
         withdrawal=withdrawn[-1] if withdrawn else None,
         submitted_by=submitted,
+        amendments=events.notes(Action.AMEND.value),
     )

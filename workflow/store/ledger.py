@@ -117,6 +117,9 @@ class HistorySnapshot:
     feedback: dict[tuple[int, datetime | None], tuple[str | None, str | None]] = field(
         default_factory=dict
     )  # → attitude, result
+    # by kind (unit, deputy): each name a unit or deputy bore before a rename → its name now (a name another one
+    # bears now is left out: the events that name it are read as naming that one)
+    renamed: dict[str, dict[str, str]] = field(default_factory=lambda: {"unit": {}, "deputy": {}})
 
 
 def history_snapshot(conn: Connection, session_id: int) -> HistorySnapshot:
@@ -155,4 +158,13 @@ def history_snapshot(conn: Connection, session_id: int) -> HistorySnapshot:
         f"SELECT t.suggestion_id, t.at, t.attitude, t.result FROM feedback t {of}", params
     ):
         snap.feedback[(case, as_instant(at))] = (attitude, result)
+    for kind, table in (("unit", "units"), ("deputy", "deputies")):
+        for old, now in raw.all(
+            f"SELECT c.old, e.name FROM directory_changes c JOIN sessions s ON s.congress_id = c.congress_id "
+            f"JOIN {table} e ON e.id = c.entity_id WHERE s.id = :sid AND c.kind = :k AND c.field = 'name' "
+            f"AND NOT EXISTS (SELECT 1 FROM {table} o WHERE o.congress_id = c.congress_id AND o.name = c.old) "
+            "ORDER BY c.seq",
+            {**params, "k": kind},
+        ):
+            snap.renamed[kind][old] = now
     return snap

@@ -41,6 +41,7 @@ __all__ = [
     "Conversion",
     "Deadline",
     "Deputy",
+    "DirectoryChange",
     "Feedback",
     "Opinion",
     "Outbox",
@@ -59,6 +60,7 @@ LEVELS = ("national", "province", "city", "county", "township")
 DEADLINE_KINDS = ("return_window", "co_opinion", "answer", "feedback", "re_answer", "promise")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed", "digested")
 RATINGS = ("satisfied", "basic", "unsatisfied")
+DIRECTORY_KINDS = ("unit", "deputy")
 
 
 def _check(column: str, values: Any, name: str) -> CheckConstraint:
@@ -513,6 +515,32 @@ class AccountEvent(SQLModel, table=True):
     actor: str = Field(max_length=220)
     action: str = Field(max_length=20)
     detail: str = Field(default="", sa_type=Text)
+
+
+class DirectoryChange(SQLModel, table=True):
+    """One edited field of a unit or deputy (a rename included): append-only, hash-chained per congress
+    (:mod:`workflow.store.directory_changes`)."""
+
+    __tablename__ = "directory_changes"
+    __table_args__ = (
+        UniqueConstraint("congress_id", "seq", name="uq_directory_change_seq"),
+        _check("kind", DIRECTORY_KINDS, "ck_directory_change_kind"),
+        Index("ix_directory_changes_lookup", "congress_id", "kind", "field", "old"),
+        Index("ix_directory_changes_entity", "kind", "entity_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    congress_id: int = _fk("congresses.id", index=False)
+    seq: int  # in the congress's chain, from 1
+    kind: str = Field(max_length=10)  # unit or deputy
+    entity_id: int  # the unit's or deputy's id
+    field: str = Field(max_length=20)  # name, email, phone, webhook, parent, delegation
+    old: str | None = Field(default=None, max_length=500)
+    new: str | None = Field(default=None, max_length=500)
+    actor: str = Field(max_length=220)
+    at: datetime = _instant()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
 
 
 def table(model: type[SQLModel]) -> Table:

@@ -17,7 +17,7 @@ from workflow.core.audit import superseded
 from workflow.core.clock import Clock, ensure_utc
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, ValidationError
-from workflow.core.machine import allowed_actions
+from workflow.core.machine import next_actions
 from workflow.core.states import DeadlineStatus, Role, State
 from workflow.core.views import (
     WINDOW_KINDS,
@@ -235,7 +235,7 @@ class Queries:
                     closed_at=r["closed_at"],
                     deadlines=tuple(deadlines[r["id"]]),
                     conversions=tuple(conversions[r["id"]]),
-                    allowed=tuple(a.value for a in allowed_actions(State(r["state"]))),
+                    allowed=tuple(a.value for a in next_actions(State(r["state"]))),
                 )
             )
         return cases
