@@ -86,6 +86,7 @@ def test_amend_then_history_shows_old_and_new(runner: CliRunner, db_path: Path) 
         "title: '关于公交的建意' → '关于公交的建议'",
         "reason: 笔误",
     ]
+    assert run(runner, db_path, "assign", "0001", "--main", "市财政局").exit_code == 0
     denied = run(runner, db_path, "--as", "unit:市财政局", "amend", "0001", "--title", "x", "--reason", "y")
     assert denied.exit_code == 6
     assert denied.stderr == (
