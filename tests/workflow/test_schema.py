@@ -231,3 +231,35 @@ def test_a_rule_set_stored_before_a_setting_existed_is_still_the_same_version(db
         )
     with Engine.init(db_path, clock=FrozenClock("2026-03-02T09:00:00+08:00")) as engine:
         assert engine.active_ruleset().lifecycle.conversion_classes == ["A", "C"]
+
+
+def test_upgrading_to_the_search_index_indexes_the_cases_already_there(db_path: Path) -> None:
+    """A database from before the search index, whose cases changed while it had none, is searchable after
+    the upgrade by what the cases say now."""
+    from alembic import command
+
+    from workflow.testing import FrozenClock
+
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    with Engine.open(db_path, clock=clock) as engine:
+        engine.submit("0001", title="关于优化公交线路的建议", content="建议增加夜班公交", deputy="张三")
+        engine.submit("0002", title="关于老旧小区加装电梯的建议", deputy="李四")
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
+    before = wdb.connect(db_path)
+    with before.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "-1")  # the revision before the index
+        conn.exec_driver_sql("UPDATE suggestions SET title = '关于增设社区食堂的建议' WHERE number = '0001'")
+    before.dispose()
+    with Engine.init(db_path, clock=clock) as upgraded:
+        assert wdb.current_revision(upgraded.db.engine) == wdb.HEAD_REVISION
+
+        def found(text: str) -> list[str]:
+            return [c.number for c in upgraded.search(text=text).cases]
+
+        assert found("社区食堂") == ["0001"]
+        assert found("优化公交线路") == []
+        assert found("夜班公交") == ["0001"]
+        assert found("加装电梯") == ["0002"]
+        assert found("公交") == ["0001"]
