@@ -4,7 +4,8 @@ Chinese is written without spaces, so the text search matches substrings, not wo
 with the trigram tokenizer (``suggestions_fts``, kept in step with ``suggestions`` by triggers) answers a text
 of three characters or more; a shorter one (公交, 教育: two-character words are common) cannot be split into
 trigrams and is matched by ``LIKE`` over the rows the other filters leave. On PostgreSQL ``pg_trgm`` GIN
-indexes on title and content serve ``ILIKE`` for any length. Both match case-insensitively (ASCII letters).
+indexes on title and content serve ``LIKE`` (``ILIKE`` for a text with Latin letters). Both match Latin letters
+whatever their case.
 
 Every condition is one more conjunct on ``s`` (the case), so a scope (the units a case is or was assigned to,
 or a deputy who leads or co-signs it) is a filter like the others: see :class:`CaseFilter`.
@@ -70,7 +71,10 @@ def _like(text: str) -> str:
 def _text(dialect: Dialect, text: str, params: dict[str, Any]) -> str:
     if dialect is POSTGRES:
         params["pattern"] = _like(text)
-        return "(s.title ILIKE :pattern ESCAPE '\\' OR s.content ILIKE :pattern ESCAPE '\\')"
+        # ILIKE folds case on every row (2.5x LIKE's time on a scan); a text without letters that have a case
+        # (Chinese) matches the same rows by LIKE
+        op = "LIKE" if text.lower() == text.upper() else "ILIKE"
+        return f"(s.title {op} :pattern ESCAPE '\\' OR s.content {op} :pattern ESCAPE '\\')"
     if len(text) >= TRIGRAM:
         params["phrase"] = '"' + text.replace('"', '""') + '"'
         return f"s.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :phrase)"
