@@ -395,13 +395,36 @@ def history(app: App, number: str, session: str | None, as_json: bool) -> None:
 @click.option("--unit", metavar="UNIT", help="Only cases this unit is handling now.")
 @click.option("--overdue", is_flag=True, help="Only cases with an open deadline past due.")
 @click.option("--now", metavar="TIME", help="The time --overdue is judged at [now].")
+@click.option("--deputy", metavar="NAME", help="Only cases this deputy leads or co-signs (领衔或附议).")
+@click.option(
+    "--delegation", metavar="NAME", help="Only cases whose lead deputy is of this delegation (代表团)."
+)
+@click.option("--field", metavar="FIELD", help="Only cases of this field (教育, 交通…).")
+@click.option("--key/--no-key", default=None, help="Only key cases (重点督办), or only the others.")
+@click.option(
+    "--between-sessions/--during-session",
+    default=None,
+    help="Only cases submitted between sessions (闭会期间), or only those during the session.",
+)
+@click.option(
+    "--confidential/--not-confidential", default=None, help="Only confidential cases, or only the others."
+)
+@click.option(
+    "--text", metavar="TEXT", help="Only cases with TEXT in the title or content (公交, 夜班公交…)."
+)
+@click.option(
+    "--limit", type=click.IntRange(1, 1_000_000), default=100, show_default=True, help="Cases on a page."
+)
+@click.option(
+    "--offset", type=click.IntRange(0, 2**62), default=0, show_default=True, help="Cases to skip first."
+)
 @session_option
 @json_option
 @pass_app
 def list_(app: App, /, now: str | None, as_json: bool, **filters: Any) -> None:
-    """List cases of the session."""
-    cases = app.engine().list_cases(now=app.when(now), **filters)
-    emit(as_json, [c.to_json() for c in cases], lambda: text.cases_text(cases))
+    """List cases of the session by number, a page at a time, with how many match."""
+    page = app.engine().search(now=app.when(now), **filters)
+    emit(as_json, page.to_json(), lambda: text.page_text(page))
 
 
 @click.command()

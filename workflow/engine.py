@@ -43,6 +43,7 @@ from workflow.core.views import (
     AuditReport,
     Case,
     CaseEvent,
+    CasePage,
     DeadlineExplained,
     DueItem,
     HistoryEntry,
@@ -463,6 +464,46 @@ class Engine(Lifecycle):
         """Cases of a session, by number; filter by state, by (active) unit, or to those overdue at ``now``."""
         return self.queries.list_cases(
             state=state, unit=unit, overdue=overdue, now=now, session=session, limit=limit
+        )
+
+    def search(
+        self,
+        *,
+        state: State | str | None = None,
+        unit: str | None = None,
+        overdue: bool = False,
+        now: datetime | None = None,
+        deputy: str | None = None,
+        delegation: str | None = None,
+        field: str | None = None,
+        key: bool | None = None,
+        between_sessions: bool | None = None,
+        confidential: bool | None = None,
+        text: str | None = None,
+        session: str | None = None,
+        offset: int = 0,
+        limit: int | None = 100,
+    ) -> CasePage:
+        """One page of a session's cases, by number, with how many match in all. Every filter given must hold:
+        ``state``; ``unit`` handling it now; an obligation ``overdue`` at ``now``; ``deputy`` leading or
+        co-signing it; the lead deputy's ``delegation``; ``field``; the ``key``, ``between_sessions`` and
+        ``confidential`` marks; ``text`` found in the title or the content (any substring, 公交 as well as
+        关于优化公交线路). ``limit`` None: every case from ``offset`` on."""
+        return self.queries.search(
+            state=state,
+            unit=unit,
+            overdue=overdue,
+            now=now,
+            deputy=deputy,
+            delegation=delegation,
+            field=field,
+            key=key,
+            between_sessions=between_sessions,
+            confidential=confidential,
+            text=text,
+            session=session,
+            offset=offset,
+            limit=limit,
         )
 
     def explain(self, number: str, *, session: str | None = None) -> list[DeadlineExplained]:

@@ -264,9 +264,10 @@ def test_withdraw_extend_rehandle_close(runner: CliRunner, case: Path) -> None:
 
 def test_list_filters_and_overdue(runner: CliRunner, case: Path) -> None:
     """list --overdue --now judges at the given time."""
-    assert run(runner, case, "list", "--overdue", "--now", "2026-08-01", "--json").stdout.strip() == "[]"
+    none = json.loads(run(runner, case, "list", "--overdue", "--now", "2026-08-01", "--json").stdout)
+    assert none == {"total": 0, "offset": 0, "limit": 100, "cases": []}
     listed = json.loads(run(runner, case, "list", "--overdue", "--now", "2026-08-04", "--json").stdout)
-    assert [c["number"] for c in listed] == ["0001"]
+    assert (listed["total"], [c["number"] for c in listed["cases"]]) == (1, ["0001"])
     assert run(runner, case, "list", "--state", "closed").stdout == "no cases match\n"
     bad = run(runner, case, "list", "--state", "done")
     assert bad.exit_code == 2
@@ -454,7 +455,7 @@ def test_reassign_to_an_empty_main_unit_exits_3_and_keeps_the_deadlines(
     )
     assert _written(runner, case, "0001") == before
     overdue = run(runner, case, "list", "--overdue", "--now", "2026-10-09", "--json").stdout
-    assert [c["number"] for c in json.loads(overdue)] == ["0001"]
+    assert [c["number"] for c in json.loads(overdue)["cases"]] == ["0001"]
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from cli import cli
 from workflow.core.errors import NotInitialised
 from workflow.engine import Engine, Promised
 from workflow.store import db as wdb
+from workflow.store.search import is_search_object
 
 
 def test_the_migrations_create_exactly_the_models(db_path: Path) -> None:
@@ -26,7 +27,8 @@ def test_the_migrations_create_exactly_the_models(db_path: Path) -> None:
     engine = wdb.connect(db_path)
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+            MigrationContext.configure(conn, opts={"compare_type": True, "include_name": is_search_object}),
+            SQLModel.metadata,
         )
     assert diff == []
 
@@ -65,7 +67,10 @@ def test_postgres_migrations_match_and_keep_instants(pg_url: str) -> None:
         assert engine.get("0001").submitted_at.isoformat() == "2026-03-01T01:00:00+00:00"
         with engine.db.engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+                MigrationContext.configure(
+                    conn, opts={"compare_type": True, "include_name": is_search_object}
+                ),
+                SQLModel.metadata,
             )
         assert diff == []
 
@@ -226,3 +231,35 @@ def test_a_rule_set_stored_before_a_setting_existed_is_still_the_same_version(db
         )
     with Engine.init(db_path, clock=FrozenClock("2026-03-02T09:00:00+08:00")) as engine:
         assert engine.active_ruleset().lifecycle.conversion_classes == ["A", "C"]
+
+
+def test_upgrading_to_the_search_index_indexes_the_cases_already_there(db_path: Path) -> None:
+    """A database from before the search index, whose cases changed while it had none, is searchable after
+    the upgrade by what the cases say now."""
+    from alembic import command
+
+    from workflow.testing import FrozenClock
+
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    with Engine.open(db_path, clock=clock) as engine:
+        engine.submit("0001", title="关于优化公交线路的建议", content="建议增加夜班公交", deputy="张三")
+        engine.submit("0002", title="关于老旧小区加装电梯的建议", deputy="李四")
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
+    before = wdb.connect(db_path)
+    with before.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "-1")  # the revision before the index
+        conn.exec_driver_sql("UPDATE suggestions SET title = '关于增设社区食堂的建议' WHERE number = '0001'")
+    before.dispose()
+    with Engine.init(db_path, clock=clock) as upgraded:
+        assert wdb.current_revision(upgraded.db.engine) == wdb.HEAD_REVISION
+
+        def found(text: str) -> list[str]:
+            return [c.number for c in upgraded.search(text=text).cases]
+
+        assert found("社区食堂") == ["0001"]
+        assert found("优化公交线路") == []
+        assert found("夜班公交") == ["0001"]
+        assert found("加装电梯") == ["0002"]
+        assert found("公交") == ["0001"]

@@ -69,6 +69,9 @@ def test_a_unit_sees_the_cases_it_is_or_was_assigned_to(engine: Engine) -> None:
     assert _numbers(engine.acting(Actor.unit(CO))) == ["0001"]
     assert _numbers(engine.acting(Actor.unit(FOURTH))) == ["0003"]
     assert _numbers(engine.acting(Actor.unit("市水务局"))) == []
+    page = engine.acting(Actor.unit(MAIN)).search(text="建议", limit=1)
+    assert (page.total, [c.number for c in page.cases]) == (2, ["0001"])
+    assert engine.acting(Actor.deputy("张三")).search(text="医院").total == 0  # 王五's confidential case
 
 
 def test_another_units_case_is_not_found_as_a_missing_number_is(engine: Engine) -> None:
@@ -189,7 +192,8 @@ def test_the_command_line_keeps_to_as(engine: Engine, runner: CliRunner, db_path
         return runner.invoke(cli, ["--db", str(db_path), *args])
 
     listed = json.loads(run("--as", f"unit:{CO}", "list", "--json").stdout)
-    assert [c["number"] for c in listed] == ["0001"]
+    assert [c["number"] for c in listed["cases"]] == ["0001"]
+    assert listed["total"] == 1
     refused = run("--as", "deputy:王五", "rules", "apply", "national")
     assert refused.exit_code == 6
     assert (

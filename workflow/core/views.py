@@ -17,6 +17,7 @@ __all__ = [
     "AuditReport",
     "Case",
     "CaseEvent",
+    "CasePage",
     "Change",
     "ConversionInfo",
     "DeadlineExplained",
@@ -189,6 +190,36 @@ class Case:
         out["deadlines"] = [{**d.to_json(), "unit": d.unit, "due": d.due.isoformat()} for d in self.deadlines]
         out["history"] = [c.to_json() for c in self.conversions]
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class CasePage:
+    """One page of the cases a search selects, by number: how many it selects in all, where the page starts
+    (0-based) and how many it holds at most (None: all the rest)."""
+
+    total: int
+    offset: int
+    limit: int | None
+    cases: tuple[Case, ...]
+
+    @property
+    def first(self) -> int:
+        """The 1-based position of the page's first case (0 on an empty page)."""
+        return self.offset + 1 if self.cases else 0
+
+    @property
+    def last(self) -> int:
+        """The 1-based position of the page's last case (0 on an empty page)."""
+        return self.offset + len(self.cases) if self.cases else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (``list --json``): ``{total, offset, limit, cases}``."""
+        return {
+            "total": self.total,
+            "offset": self.offset,
+            "limit": self.limit,
+            "cases": [c.to_json() for c in self.cases],
+        }
 
 
 @dataclass(frozen=True, slots=True)

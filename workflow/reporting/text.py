@@ -17,7 +17,15 @@ from workflow.reporting.formats import display_width
 
 if TYPE_CHECKING:
     from rules import DayInfo, RuleSet
-    from workflow.core.views import Case, Change, DeadlineExplained, DeadlineInfo, DueItem, HistoryEntry
+    from workflow.core.views import (
+        Case,
+        CasePage,
+        Change,
+        DeadlineExplained,
+        DeadlineInfo,
+        DueItem,
+        HistoryEntry,
+    )
     from workflow.recompute import RecomputeReport
     from workflow.store.directory_changes import DirectoryEdit
     from workflow.store.outbox import Notice
@@ -35,6 +43,7 @@ __all__ = [
     "month_text",
     "notice_line",
     "pad",
+    "page_text",
     "recompute_text",
     "ruleset_text",
     "sweep_text",
@@ -131,6 +140,15 @@ def cases_text(cases: Sequence[Case]) -> str:
         f"{pad(c.main_unit or '、'.join(c.split_units) or '-', 24)}{c.title}"
         for c in cases
     )
+
+
+def page_text(page: CasePage) -> str:
+    """``jianyi list``: the page's cases, then how many match and which of them are shown."""
+    if not page.total:
+        return "no cases match"
+    if not page.cases:
+        return f"共 {page.total} 件，--offset {page.offset} 之后没有了"
+    return f"{cases_text(page.cases)}\n共 {page.total} 件，显示 {page.first}–{page.last}"
 
 
 def deadlines_text(number: str, rows: Sequence[DeadlineExplained], now: datetime, *, explain: bool) -> str:

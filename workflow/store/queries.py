@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
 
 from rules import DeadlineKind
 from workflow.core.audit import superseded
@@ -18,11 +18,12 @@ from workflow.core.clock import Clock, ensure_utc
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, ValidationError
 from workflow.core.machine import next_actions
-from workflow.core.states import DeadlineStatus, Role, State
+from workflow.core.states import Role, State
 from workflow.core.views import (
     WINDOW_KINDS,
     Actor,
     Case,
+    CasePage,
     ConversionInfo,
     DeadlineExplained,
     DeadlineInfo,
@@ -44,9 +45,12 @@ from workflow.store.models import (
 )
 from workflow.store.rulesets import RuleSets
 from workflow.store.scope import Scope, scope_of
+from workflow.store.search import CaseFilter, find
 from workflow.store.sql import Raw, as_date, as_instant
 
-__all__ = ["Queries"]
+__all__ = ["MAX_TEXT", "Queries"]
+
+MAX_TEXT = 200  # the longest text a search looks for
 
 SUGGESTIONS = table(Suggestion)
 ASSIGNMENTS = table(Assignment)
@@ -55,6 +59,14 @@ AUDIT = table(AuditEvent)
 SESSIONS = table(CongressSession)
 SIGNERS = table(SuggestionSigner)
 CONVERSIONS = table(Conversion)
+
+
+def _state(state: State | str) -> str:
+    try:
+        return State(state).value
+    except ValueError:
+        msg = f"state {state!r} unknown: use {', '.join(s.value for s in State)}"
+        raise ValidationError(msg) from None
 
 
 class Queries:
@@ -108,40 +120,62 @@ class Queries:
         limit: int | None = None,
     ) -> list[Case]:
         """Cases of a session, by number; filter by state, by (active) unit, or to those overdue at ``now``."""
+        page = self.search(state=state, unit=unit, overdue=overdue, now=now, session=session, limit=limit)
+        return list(page.cases)
+
+    def search(
+        self,
+        *,
+        state: State | str | None = None,
+        unit: str | None = None,
+        overdue: bool = False,
+        now: datetime | None = None,
+        deputy: str | None = None,
+        delegation: str | None = None,
+        field: str | None = None,
+        key: bool | None = None,
+        between_sessions: bool | None = None,
+        confidential: bool | None = None,
+        text: str | None = None,
+        session: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        scope_unit_ids: frozenset[int] | None = None,
+        scope_deputy_id: int | None = None,
+    ) -> CasePage:
+        """One page of the cases of a session that pass every filter given, by number, and how many pass."""
+        if offset < 0 or (limit is not None and limit < 0):
+            msg = f"offset {offset} and limit {limit}: neither may be negative"
+            raise ValidationError(msg)
+        if text is not None and len(text) > MAX_TEXT:
+            msg = f"search text of {len(text)} characters: search at most {MAX_TEXT}"
+            raise ValidationError(msg)
         with self.db.reading() as conn:
-            sid = self.directory.session_id(conn, session)
-            query = select(SUGGESTIONS).where(SUGGESTIONS.c.session_id == sid, self.scope(conn).cases())
-            if state is not None:
-                try:
-                    query = query.where(SUGGESTIONS.c.state == State(state).value)
-                except ValueError:
-                    msg = f"state {state!r} unknown: use {', '.join(s.value for s in State)}"
-                    raise ValidationError(msg) from None
-            if unit is not None:
-                uid = self.directory.unit_id(conn, unit)
-                query = query.where(
-                    SUGGESTIONS.c.id.in_(
-                        select(ASSIGNMENTS.c.suggestion_id).where(
-                            ASSIGNMENTS.c.unit_id == uid, ASSIGNMENTS.c.until.is_(None)
-                        )
-                    )
-                )
-            if overdue:
-                moment = ensure_utc(now or self.clock.now())
-                query = query.where(
-                    SUGGESTIONS.c.id.in_(
-                        select(DEADLINES.c.suggestion_id).where(
-                            DEADLINES.c.status == DeadlineStatus.OPEN.value,
-                            DEADLINES.c.kind.not_in(WINDOW_KINDS),
-                            DEADLINES.c.due_at <= bindparam("moment", moment, type_=DEADLINES.c.due_at.type),
-                        )
-                    )
-                )
-            query = query.order_by(SUGGESTIONS.c.number)
-            if limit is not None:
-                query = query.limit(limit)
-            rows = [dict(r) for r in conn.execute(query).mappings()]
-            return self._cases(conn, rows)
+            seen = self.scope(conn)
+            filters = CaseFilter(
+                session_id=self.directory.session_id(conn, session),
+                state=None if state is None else _state(state),
+                unit_id=None if unit is None else self.directory.unit_id(conn, unit),
+                overdue_at=ensure_utc(now or self.clock.now()) if overdue else None,
+                deputy_id=None if deputy is None else self.directory.deputy_id(conn, deputy),
+                delegation=delegation,
+                field=field,
+                key=key,
+                between_sessions=between_sessions,
+                confidential=confidential,
+                text=(text or "").strip() or None,
+                # the reader's own scope (workflow.store.scope) narrows what the caller asked
+                scope_unit_ids=frozenset({seen.unit_id}) if seen.unit_id is not None else scope_unit_ids,
+                scope_deputy_id=seen.deputy_id if seen.deputy_id is not None else scope_deputy_id,
+            )
+            total, ids = find(Raw(conn), self.db.dialect, filters, offset=offset, limit=limit)
+            rows: dict[int, dict[str, Any]] = {}
+            for chunk in range(0, len(ids), 500):
+                part = ids[chunk : chunk + 500]
+                for r in conn.execute(select(SUGGESTIONS).where(SUGGESTIONS.c.id.in_(part))).mappings():
+                    rows[r["id"]] = dict(r)
+            cases = self._cases(conn, [rows[i] for i in ids])
+        return CasePage(total=total, offset=offset, limit=limit, cases=tuple(cases))
 
     def _cases(self, conn: Connection, rows: list[dict[str, Any]]) -> list[Case]:
         if not rows:

@@ -1,7 +1,7 @@
 """directory_changes: the hash-chained history of edits to units and deputies (renames included)
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-03
 
 Units and deputies may be edited (names, contacts); each changed field is one row, chained per congress.
@@ -16,7 +16,7 @@ from alembic import op
 import workflow.store.columns
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
