@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from cli import cli
 from workflow.core.errors import ValidationError
+from workflow.core.states import ActorKind
 from workflow.core.views import Actor
 from workflow.demo import DEMO_CONGRESS, NOW, SESSION, build_demo
 from workflow.engine import Engine
@@ -365,3 +366,32 @@ def test_histories_held_in_another_order_than_the_ledger_come_back_alike(
         assert (report.created, report.from_history) == (150, 150)
         with Engine.open(source, clock=FrozenClock(NOW)) as original:
             assert _shown(fresh) == _shown(original)
+
+
+def test_who_keyed_an_action_in_comes_back(tmp_path: Path) -> None:
+    """A unit's opinion and a deputy's feedback the office keyed in (entered_by) come back so: the 办理过程 says
+    `unit:NAME (录入 office:王芳)` and the imported events record it alike."""
+    engine = _empty(tmp_path / "src.db")
+    engine.add_unit("市交通局")
+    engine.add_unit("市财政局")
+    engine.add_deputy("张三")
+    clerk = Actor(ActorKind.OFFICE, "王芳")
+    for number in ("0001", "0002"):
+        engine.submit(number, title=f"关于公交的建议{number}", deputy="张三", at=beijing("2026-01-10"))
+        engine.assign(number, main="市交通局", co=["市财政局"], at=beijing("2026-02-10"))
+    engine.opinion("0001", text="同意", actor=Actor.unit("市财政局").entered(clerk), at=beijing("2026-02-20"))
+    engine.answer("0001", category="A", text="已解决", actor=Actor.unit("市交通局"), at=beijing("2026-03-20"))
+    engine.feedback(
+        "0001", rating="satisfied", actor=Actor.deputy("张三").entered(clerk), at=beijing("2026-03-25")
+    )
+    engine.dispose()
+    _round_trip(tmp_path / "src.db", tmp_path / "new.db")
+    with Engine.open(tmp_path / "src.db", clock=FrozenClock(NOW)) as original:
+        before = _shown(original)
+    with Engine.open(tmp_path / "new.db", clock=FrozenClock(NOW)) as fresh:
+        assert _shown(fresh) == before
+        keyed = [
+            (h.actor, h.data.get("entered_by")) for h in fresh.history("0001") if h.data.get("entered_by")
+        ]
+    assert keyed == [("unit:市财政局", "office:王芳"), ("deputy:张三", "office:王芳")]
+    assert before["cases"]["0001"]["opinions"][0]["by"] == "unit:市财政局 (录入 office:王芳)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -74,7 +74,11 @@ class Actor:
 
     @classmethod
     def parse(cls, text: str) -> Actor:
-        """``office``, ``office:NAME`` (a member of the office's staff), ``unit:NAME`` or ``deputy:NAME``."""
+        """``office``, ``office:NAME`` (a member of the office's staff), ``unit:NAME`` or ``deputy:NAME``; a
+        ``(录入 WHO)`` after it (as the ledger's 办理过程 writes it) says who keyed the action in."""
+        text, entered = _entered(text)
+        if entered:
+            return replace(cls.parse(text), entered_by=entered)
         kind, sep, name = text.partition(":")
         kind, name = kind.strip(), name.strip()
         if kind == ActorKind.OFFICE and not (sep and not name):
@@ -86,6 +90,14 @@ class Actor:
 
     def __str__(self) -> str:
         return self.kind.value if self.name is None else f"{self.kind.value}:{self.name}"
+
+
+def _entered(text: str) -> tuple[str, str | None]:
+    """``unit:X (录入 office)`` → (``unit:X``, ``office``); other text as it is, with None."""
+    head, sep, tail = text.strip().partition(" (录入 ")
+    if sep and tail.endswith(")") and tail[:-1].strip():
+        return head, tail[:-1].strip()
+    return text, None
 
 
 def _json(value: Any) -> Any:

@@ -210,7 +210,9 @@ def history_rows(snap: HistorySnapshot, rs: RuleSet, numbers: Sequence[str]) -> 
             )
             text = canonical(content)
             cells = [text[i : i + CELL_LIMIT] for i in range(0, len(text), CELL_LIMIT)] or [""]
-            rows.append([number, seq, at.astimezone(rs.zone).isoformat(), actor, action, *cells])
+            # who keyed a person's action in, when the office did it for them, goes with the actor
+            keyed = f" (录入 {data['entered_by']})" if actor != _SYSTEM and data.get("entered_by") else ""
+            rows.append([number, seq, at.astimezone(rs.zone).isoformat(), actor + keyed, action, *cells])
     return rows
 
 
