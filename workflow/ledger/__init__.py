@@ -17,16 +17,13 @@ if TYPE_CHECKING:
     from workflow.ledger.export import export_ledger, export_public, ledger_rows
     from workflow.ledger.importer import BATCH, ImportReport, import_ledger
     from workflow.ledger.orders import Orders, read_orders
+    from workflow.ledger.reading import Sheet, match_columns, read_rows, read_sheet
     from workflow.ledger.sheets import (
         COLUMNS,
         Checked,
         LedgerRow,
         Rejected,
-        Sheet,
         check_rows,
-        match_columns,
-        read_rows,
-        read_sheet,
         split_names,
         write_rejects,
         write_table,
@@ -66,13 +63,13 @@ _WHERE = {
     "read_orders": "workflow.ledger.orders",
     "COLUMNS": "workflow.ledger.sheets",
     "Checked": "workflow.ledger.sheets",
-    "Sheet": "workflow.ledger.sheets",
-    "read_sheet": "workflow.ledger.sheets",
+    "Sheet": "workflow.ledger.reading",
+    "read_sheet": "workflow.ledger.reading",
     "LedgerRow": "workflow.ledger.sheets",
     "Rejected": "workflow.ledger.sheets",
     "check_rows": "workflow.ledger.sheets",
-    "match_columns": "workflow.ledger.sheets",
-    "read_rows": "workflow.ledger.sheets",
+    "match_columns": "workflow.ledger.reading",
+    "read_rows": "workflow.ledger.reading",
     "split_names": "workflow.ledger.sheets",
     "write_rejects": "workflow.ledger.sheets",
     "write_table": "workflow.ledger.sheets",

@@ -462,7 +462,7 @@ class HistoryIndex:
     :class:`HistoryCursor` reads the histories to replay again."""
 
     def __init__(self, path: Path) -> None:
-        from workflow.ledger.sheets import stream_sheet
+        from workflow.ledger.reading import stream_sheet
 
         self.path = path
         self._tallies: dict[str, _Tally] = {}
@@ -517,7 +517,7 @@ class HistoryCursor:
     export does)."""
 
     def __init__(self, index: HistoryIndex) -> None:
-        from workflow.ledger.sheets import stream_sheet
+        from workflow.ledger.reading import stream_sheet
 
         self._tallies = index._tallies
         _, self._columns, self._rows = stream_sheet(
@@ -585,6 +585,6 @@ def has_history(path: Path) -> bool:
     """Whether the workbook at ``path`` holds a 办理过程 sheet (a CSV file never does)."""
     if path.suffix.lower() != ".xlsx":
         return False
-    from workflow.ledger.sheets import sheet_names
+    from workflow.ledger.reading import sheet_names
 
     return HISTORY_SHEET in sheet_names(path)

@@ -2,7 +2,7 @@
 
 Columns (Chinese header, or the English alias): 建议编号 number (required), 主办单位 main, 会办单位 co,
 分办单位 split, 重点 key, 复杂 complex; other columns are ignored, and named. The header is found as in a
-ledger (:func:`~workflow.ledger.sheets.read_sheet`: a title row above it is passed over) or given. Several units
+ledger (:func:`~workflow.ledger.reading.read_sheet`: a title row above it is passed over) or given. Several units
 in one cell are separated by 、 , or ;. A flag cell is yes (是, √, 1, true, yes, y), no (否, ×, 0, false, no,
 n) or empty (no).
 """
@@ -14,7 +14,8 @@ from pathlib import Path
 
 from workflow.core.errors import ValidationError
 from workflow.engine import AssignOrder
-from workflow.ledger.sheets import read_sheet, split_names
+from workflow.ledger.reading import read_sheet
+from workflow.ledger.sheets import split_names
 
 __all__ = ["ORDER_COLUMNS", "Orders", "read_orders"]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from rules import Rating
 from workflow.core.errors import ValidationError
-from workflow.ledger.sheets import read_rows
+from workflow.ledger.reading import read_rows
 from workflow.reporting.measures import Scope, measure_units
 from workflow.reporting.tables import Report, Table
 
