@@ -532,10 +532,16 @@ def diagram(fmt: str, as_json: bool) -> None:
     help="Where to build it (a previous demo there is replaced; nothing else is overwritten).",
 )
 @json_option
-def demo(path: str, as_json: bool) -> None:
+@pass_app
+def demo(app: App, path: str, as_json: bool) -> None:
     """Build a realistic session (150 suggestions, 30 units) in a fresh SQLite database, describe it and print
     the year's summary report."""
+    from workflow import PermissionDenied
     from workflow.demo import DEMO_CONGRESS, build_demo
+
+    if not app.actor().is_office:  # it replaces a database: the office's to do
+        reason = "only the office (代表工作机构) may do this"
+        raise PermissionDenied(case=None, actor=str(app.actor()), action="demo", reason=reason)
 
     report = build_demo(path, progress=None if as_json else lambda m: click.echo(f"… {m}", err=True))
     data = {

@@ -346,6 +346,7 @@ def assign_batch(
     """
     from workflow.ledger import read_orders
 
+    app.engine().require_office("assign-batch")  # before the file is read
     sheet = read_orders(Path(file), header_row=header_row)
     changes = app.engine().assign_many(sheet.orders, actor=app.actor(), at=app.when(at), session=session)
     ignored = f"ignored columns: {', '.join(sheet.ignored)}" if sheet.ignored else ""

@@ -105,6 +105,7 @@ def outbox_dispatch(app: App, limit: int, now: str | None, as_json: bool) -> Non
     """Deliver due notices once through the channels of --config's [notifications] table."""
     from notifications import Dispatcher
 
+    app.engine().require_office("outbox dispatch")  # before the channels are read
     report = Dispatcher(app.engine(), _channels(app)).dispatch(now=app.when(now), limit=limit)
     emit(as_json, asdict(report), report.summary)
 
@@ -166,6 +167,7 @@ def daemon(app: App, every: float, log_level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    app.engine().require_office("daemon")  # before it starts
     ReminderDaemon(app.engine(), _channels(app), every=every).run()
 
 

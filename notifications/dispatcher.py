@@ -108,7 +108,9 @@ class Dispatcher:
         return f"{who.kind} {who.name} has no address for the configured channels ({', '.join(channels) or 'none'})"
 
     def dispatch(self, *, now: datetime | None = None, limit: int = 100, rounds: int = 50) -> DispatchReport:
-        """Claim and settle notices, ``limit`` at a time, until none is ready (at most ``rounds`` claims)."""
+        """Claim and settle notices, ``limit`` at a time, until none is ready (at most ``rounds`` claims). The
+        office's: the notices are every case's."""
+        self.engine.require_office("outbox dispatch")
         rs = self.engine.active_ruleset()
         moment = self.engine.clock.now()
         if now is not None:  # a notice is sent when it is sent: a later "now" would date it falsely

@@ -120,7 +120,16 @@ class Engine(Lifecycle):
         default to ``actor`` and may not be taken as another party, and administration needs the office.
 
         The engine returned shares the database, caches and subscribers; host applications take it per request,
-        for the account :meth:`authenticate` returned."""
+        for the account :meth:`authenticate` returned. Only the office's engine may hand out another's: a unit's
+        or a deputy's engine cannot widen itself."""
+        if not self.viewer.is_office and not (
+            actor.same(self.viewer) and actor.entered_by == self.viewer.entered_by
+        ):
+            raise PermissionDenied(
+                case=None, actor=str(self.viewer), action="acting", reason=f"it cannot act as {actor}"
+            )
+        if not actor.is_office and not actor.name:
+            raise ValidationError(f"a {actor.kind.value} acts by its name: Actor.{actor.kind.value}(NAME)")
         other = copy.copy(self)
         other.viewer = actor
         other.queries = Queries(self.db, self.directory, self.rules, self.clock, actor)

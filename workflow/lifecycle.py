@@ -38,6 +38,7 @@ from workflow.core.states import ContactMethod, ContactStage
 from workflow.core.views import Actor, Change
 from workflow.pipeline import Pipeline
 from workflow.store.attachments import Blobs
+from workflow.store.queries import Queries
 
 __all__ = ["AssignOrder", "Files", "Lifecycle"]
 
@@ -69,7 +70,16 @@ class Lifecycle:
         """
         if actor is None:
             return self.viewer
-        if self.viewer.is_office or actor.same(self.viewer):
+        if self.viewer.is_office:
+            return actor
+        if actor.same(self.viewer):
+            if actor.entered_by != self.viewer.entered_by:  # only the office says it keyed an action in
+                raise PermissionDenied(
+                    case=None,
+                    actor=str(self.viewer),
+                    action=what,
+                    reason="only the office keys in for others",
+                )
             return actor
         raise PermissionDenied(
             case=None, actor=str(self.viewer), action=what, reason=f"it acts as itself, not as {actor}"
@@ -78,9 +88,14 @@ class Lifecycle:
     attachment_settings: AttachmentSettings
     blobs: Blobs
 
-    def _attached(self, files: Files) -> tuple[Attached, ...]:
+    queries: Queries
+
+    def _attached(self, number: str, session: str | None, files: Files) -> tuple[Attached, ...]:
         """``files`` read, checked (type by content, size, name) and their bytes stored by digest, before the
-        action's transaction: a refusal here writes nothing; a refused action leaves bytes no row names."""
+        action's transaction: a refusal here writes nothing; a refused action leaves bytes no row names. A unit
+        or deputy stores nothing for a case out of its scope (it is not found first)."""
+        if files and not self.viewer.is_office:
+            self.queries.get(number, session=session)
         limit = self.attachment_settings.max_size
         given = [f if isinstance(f, Attachment) else read_file(f, limit) for f in files]
         accepted = check_all(given, limit)
@@ -257,7 +272,7 @@ class Lifecycle:
         ``attachments``: the opinion's files (PDF, DOCX, XLSX, OFD or images, by content; see
         :mod:`workflow.core.attachments`), each name new to the case; their digests go into the audit event.
         """
-        command = Opinion(text, unit, self._attached(attachments))
+        command = Opinion(text, unit, self._attached(number, session, attachments))
         return self.run(
             number, command, actor=actor, at=at, session=session, expected_version=expected_version
         )
@@ -312,7 +327,7 @@ class Lifecycle:
             unit,
             tuple(promises),
             dict(without_opinion or {}),
-            attachments=self._attached(attachments),
+            attachments=self._attached(number, session, attachments),
         )
         return self.run(
             number, command, actor=actor, at=at, session=session, expected_version=expected_version
@@ -389,7 +404,7 @@ class Lifecycle:
         deadlines. Works in any state after the answer, closed included (B cases are followed after closing).
         ``attachments``: the evidence's files, as for :meth:`opinion`.
         """
-        command = Convert(to, evidence, self._attached(attachments))
+        command = Convert(to, evidence, self._attached(number, session, attachments))
         return self.run(
             number, command, actor=actor, at=at, session=session, expected_version=expected_version
         )

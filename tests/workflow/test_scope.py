@@ -13,18 +13,23 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from notifications import NotifyConfig
+from notifications.dispatcher import Dispatcher
 from rules import YearSchedule, default_ruleset
-from workflow.core.errors import NotFound, PermissionDenied
+from workflow.core.attachments import Attachment
+from workflow.core.errors import NotFound, PermissionDenied, ValidationError
+from workflow.core.states import ActorKind
 from workflow.core.views import Actor
 from workflow.engine import Engine
-from workflow.ledger import export_ledger, import_ledger
+from workflow.ledger import export_ledger, import_ledger, ledger_rows
+from workflow.reporting.evaluation import evaluate
 from workflow.reporting.formats import render
 from workflow.reporting.letters import progress_letters
-from workflow.reporting.measures import Scope
+from workflow.reporting.measures import Scope, measure, measure_units
 from workflow.reporting.reports import build
 from workflow.store import outbox
 from workflow.sweep import forecast, sweep
-from workflow.testing import row_count
+from workflow.testing import row_count, sample_file
 
 pytestmark = pytest.mark.parametrize(
     "backend", ["sqlite-file", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
@@ -166,6 +171,8 @@ def _admin(engine: Engine, tmp: Path) -> dict[str, Callable[[], Any]]:
         "remind": lambda: sweep(engine),
         "forecast": lambda: forecast(engine),
         "letters": lambda: progress_letters(engine, year=2026),
+        "outbox dispatch": lambda: Dispatcher(engine, NotifyConfig()).dispatch(),
+        "export ledger ": lambda: ledger_rows(engine),
     }
 
 
@@ -177,7 +184,7 @@ def test_every_admin_command_refuses_a_unit_and_a_deputy_with_nothing_written(
     _cases(engine)
     before = {t: row_count(engine, t) for t in TABLES}
     for what, call in _admin(engine.acting(who), tmp_path).items():
-        with pytest.raises(PermissionDenied, match=f"{who} may not '{what}': only the office"):
+        with pytest.raises(PermissionDenied, match=f"{who} may not '{what.strip()}': only the office"):
             call()
     assert {t: row_count(engine, t) for t in TABLES} == before
 
@@ -201,6 +208,12 @@ def test_the_command_line_keeps_to_as(engine: Engine, runner: CliRunner, db_path
         == "Error: deputy:王五 may not 'rules apply': only the office (代表工作机构) may do this\n"
     )
     assert run("--as", f"unit:{CO}", "calendar", "load", str(db_path)).exit_code == 6
+    for command in (["outbox", "dispatch"], ["daemon"], ["assign-batch", str(db_path)]):
+        refused = run("--as", f"unit:{CO}", *command)
+        assert (refused.exit_code, refused.stderr.startswith(f"Error: unit:{CO} may not")) == (6, True), command
+    demo = db_path.with_name("demo.db")
+    assert run("--as", f"unit:{CO}", "demo", "--db", str(demo)).exit_code == 6
+    assert not demo.exists()
     fresh = db_path.with_name("fresh.db")
     assert run("--as", "deputy:张三", "--db", str(fresh), "init").exit_code == 6
     assert not fresh.exists()
@@ -209,3 +222,52 @@ def test_the_command_line_keeps_to_as(engine: Engine, runner: CliRunner, db_path
     history = json.loads(run("history", "0001", "--json").stdout)
     assert (history[-1]["actor"], history[-1]["data"]["entered_by"]) == (f"unit:{CO}", "office")
     assert "经办 市财政局（录入 office）" in run("show", "0001").stdout
+
+
+def test_a_scoped_engine_cannot_widen_itself_or_claim_the_office_keyed_it_in(engine: Engine) -> None:
+    """A unit's engine refuses to hand out the office's or another unit's; it cannot set entered_by; a unit
+    or deputy without a name is refused, never given every case."""
+    _cases(engine)
+    unit = engine.acting(Actor.unit(CO))
+    for other in (Actor.office(), Actor.unit(MAIN), Actor(ActorKind.UNIT, CO, "office")):
+        with pytest.raises(PermissionDenied, match=f"unit:{CO} may not 'acting'"):
+            unit.acting(other)
+    before = row_count(engine, "audit_events")
+    with pytest.raises(PermissionDenied, match="only the office keys in for others"):
+        unit.contact("0001", method="phone", actor=Actor(ActorKind.UNIT, CO, "office:王芳"))
+    assert row_count(engine, "audit_events") == before
+    for nameless in (Actor.unit(""), Actor.deputy("")):
+        with pytest.raises(ValidationError, match="acts by its name"):
+            engine.acting(nameless)
+
+
+def test_a_units_reports_and_evaluation_hold_its_own_row(engine: Engine) -> None:
+    """`report units` and the evaluation for a unit list that unit alone; a deputy's evaluation is refused;
+    the public Python measures keep to the viewer too."""
+    _cases(engine)
+    unit = engine.acting(Actor.unit(MAIN))
+    assert [u.unit for u in measure_units(engine)] == sorted([MAIN, OTHER])  # the office: every main unit
+    assert [u.unit for u in measure_units(unit)] == [MAIN]
+    assert measure(unit).total == measure(engine, Scope(unit=MAIN)).total
+    shown = render(evaluate(unit, Scope(), None), "json")
+    assert CO not in shown
+    assert MAIN in shown
+    with pytest.raises(PermissionDenied, match="reports are the office's"):
+        evaluate(engine.acting(Actor.deputy("张三")), Scope(), None)
+
+
+def test_no_file_is_stored_for_a_case_out_of_scope(engine: Engine) -> None:
+    """An opinion with a file on a case the unit never held is not found, and its bytes are not kept."""
+    _cases(engine)
+
+    def kept() -> tuple[int, list[Path]]:
+        folder = getattr(engine.blobs, "directory", None)
+        files = sorted(folder.rglob("*")) if folder is not None and folder.exists() else []
+        return row_count(engine, "attachment_blobs"), files
+
+    before = kept()
+    with pytest.raises(NotFound):
+        engine.acting(Actor.unit(CO)).opinion(
+            "0002", text="x", attachments=[Attachment("x.pdf", sample_file("pdf", "越权"))]
+        )
+    assert kept() == before

@@ -19,7 +19,10 @@ LEDGER_SHEET = "台账"
 
 
 def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = False) -> list[list[str]]:
-    """The session's cases as ledger rows (Chinese column order); ``public`` leaves out confidential cases."""
+    """The session's cases as ledger rows (Chinese column order); ``public`` leaves out confidential cases. The
+    whole ledger is the office's."""
+    if not public:
+        engine.require_office("export ledger")
     rs = engine.active_ruleset()
 
     def day(value: Any) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from rules import Rating
 from workflow.core.errors import ValidationError
 from workflow.ledger.reading import read_rows
-from workflow.reporting.measures import Scope, measure_units
+from workflow.reporting.measures import Scope, for_viewer, measure_units
 from workflow.reporting.tables import Report, Table
 
 if TYPE_CHECKING:
@@ -83,7 +83,9 @@ def evaluate(
     *,
     weights: tuple[Decimal, Decimal] | None = None,
 ) -> Report:
-    """The evaluation report: each unit's parts, weighted score and rank (``scores`` None: satisfaction only)."""
+    """The evaluation report: each unit's parts, weighted score and rank (``scores`` None: satisfaction only); a
+    unit's engine evaluates that unit alone, a deputy's is refused."""
+    scope = for_viewer(engine, scope, "evaluation")
     rs = engine.active_ruleset()
     site_w, sat_w = weights or rs.measures.weights
     if site_w < 0 or sat_w < 0 or site_w + sat_w != 1:

@@ -43,7 +43,8 @@ class PromisedCase:
 
 def promised_cases(engine: Engine, where: str, params: dict[str, Any]) -> list[PromisedCase]:
     """The cases ``where`` selects (SQL on ``s`` suggestions and ``se`` sessions) that were answered with a
-    promise class, with their promises, notes and conversions: four queries per 500 cases."""
+    promise class, with their promises, notes and conversions: four queries per 500 cases. The office's."""
+    engine.require_office("letters")
     rs = engine.active_ruleset()
     promise = ", ".join(f"'{c}'" for c in rs.lifecycle.promise_classes) or "''"
 

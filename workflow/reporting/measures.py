@@ -131,6 +131,9 @@ class UnitMeasures:
 def scope_filter(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
     """SQL conditions on ``s`` (suggestions) and ``se`` (sessions) for the scope, with parameters; unknown
     sessions, terms and units are named."""
+    scope = for_viewer(
+        engine, scope, "report"
+    )  # a unit's engine reports on itself alone, a deputy's on nothing
     where = ["se.congress_id = :congress", "s.assigned_at IS NOT NULL"]
     params: dict[str, Any] = {"congress": engine.congress_id}
     with engine.db.reading() as conn:
@@ -211,7 +214,10 @@ def measure_units(
     for uid, due, on_time in co:
         entry = result.setdefault(uid, UnitMeasures(names.get(uid, f"#{uid}"), Measures()))
         entry.co_due, entry.co_on_time = int(due), int(on_time or 0)
-    return sorted(result.values(), key=lambda u: u.unit)
+    rows = sorted(result.values(), key=lambda u: u.unit)
+    if not engine.viewer.is_office:  # a unit's report holds its own row, not those of its co-units
+        rows = [u for u in rows if u.unit == engine.viewer.name]
+    return rows
 
 
 def _measure(

@@ -71,9 +71,12 @@ class Scope:
 
 
 def scope_of(conn: Connection, directory: Directory, actor: Actor) -> Scope:
-    """The scope of ``actor``: a unit or deputy by name (one the congress lacks is "not found")."""
+    """The scope of ``actor``: a unit or deputy by name (one the congress lacks is "not found"); every case for
+    the office and the system; none for a unit or deputy without a name."""
+    if actor.is_office:
+        return Scope()
     if actor.kind is ActorKind.UNIT and actor.name:
         return Scope(unit_id=directory.unit_id(conn, actor.name))
     if actor.kind is ActorKind.DEPUTY and actor.name:
         return Scope(deputy_id=directory.deputy_id(conn, actor.name))
-    return Scope()
+    return Scope(unit_id=0)  # no unit has id 0: nothing
