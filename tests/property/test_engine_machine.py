@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
-from workflow.core.errors import WorkflowError
+from workflow.core.errors import NotFound, WorkflowError
 from workflow.core.views import Actor
 from workflow.engine import Engine, Promised
 from workflow.store.models import (
@@ -22,9 +22,12 @@ from workflow.store.models import (
     AuditEvent,
     Contact,
     Deadline,
+    Deputy,
     Feedback,
     Outbox,
     Suggestion,
+    SuggestionSigner,
+    Unit,
     table,
 )
 from workflow.testing import DEFAULT_DEPUTIES, DEFAULT_UNITS, FrozenClock
@@ -271,6 +274,35 @@ class EngineMachine(RuleBasedStateMachine):
                     case["answer_due_at"],
                 )
                 assert found == expected, f"{case['number']}: tallies {found}, tables say {expected}"
+
+    @invariant()
+    def each_reader_sees_what_it_is_involved_in(self) -> None:
+        """A unit lists exactly the cases it is or was assigned to, a deputy those they lead or co-signed;
+        any other case is not found to them, in the words a missing number gets."""
+        if not hasattr(self, "engine"):
+            return
+        with self.engine.db.engine.connect() as conn:
+            numbers = dict(conn.execute(select(table(Suggestion).c.id, table(Suggestion).c.number)).all())
+            units = dict(conn.execute(select(table(Unit).c.name, table(Unit).c.id)).all())
+            deputies = dict(conn.execute(select(table(Deputy).c.name, table(Deputy).c.id)).all())
+            assigned = conn.execute(
+                select(table(Assignment).c.unit_id, table(Assignment).c.suggestion_id)
+            ).all()
+            leads = conn.execute(select(table(Suggestion).c.lead_deputy_id, table(Suggestion).c.id)).all()
+            signed = conn.execute(
+                select(table(SuggestionSigner).c.deputy_id, table(SuggestionSigner).c.suggestion_id)
+            ).all()
+        readers = [(Actor.unit(n), {numbers[c] for u, c in assigned if u == units[n]}) for n in DEFAULT_UNITS]
+        readers += [
+            (Actor.deputy(n), {numbers[c] for d, c in [*leads, *signed] if d == deputies[n]})
+            for n in DEFAULT_DEPUTIES
+        ]
+        for reader, expected in readers:
+            engine = self.engine.acting(reader)
+            assert {c.number for c in engine.list_cases()} == expected, reader
+            for number in set(numbers.values()) - expected:
+                with pytest.raises(NotFound, match=f"/{number}' not found"):
+                    engine.dossier(number)
 
     @invariant()
     def audit_chain_verifies(self) -> None:

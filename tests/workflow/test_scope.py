@@ -210,7 +210,9 @@ def test_the_command_line_keeps_to_as(engine: Engine, runner: CliRunner, db_path
     assert run("--as", f"unit:{CO}", "calendar", "load", str(db_path)).exit_code == 6
     for command in (["outbox", "dispatch"], ["daemon"], ["assign-batch", str(db_path)]):
         refused = run("--as", f"unit:{CO}", *command)
-        assert (refused.exit_code, refused.stderr.startswith(f"Error: unit:{CO} may not")) == (6, True), command
+        assert (refused.exit_code, refused.stderr.startswith(f"Error: unit:{CO} may not")) == (6, True), (
+            command
+        )
     demo = db_path.with_name("demo.db")
     assert run("--as", f"unit:{CO}", "demo", "--db", str(demo)).exit_code == 6
     assert not demo.exists()
