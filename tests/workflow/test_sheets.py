@@ -157,11 +157,12 @@ def _titled(tmp_path: Path) -> Path:
 def test_a_title_row_and_unknown_columns_are_passed_over_and_named(
     runner: CliRunner, db_path: Path, engine: Engine, tmp_path: Path
 ) -> None:
-    """The header is found on row 3; 序号 and 备注 are ignored and named in the report."""
+    """The header is found on row 3; 序号 (a column the 台账 workbook writes) is passed over silently; 备注 is
+    ignored and named."""
     result = _import(runner, db_path, _titled(tmp_path), "--json")
     assert result.exit_code == 0, result.output
     assert '"header_row": 3' in result.stdout
-    assert '"ignored_columns": [\n    "序号",\n    "备注"\n  ]' in result.stdout
+    assert '"ignored_columns": [\n    "备注"\n  ]' in result.stdout
     assert _titles(engine) == TITLES
 
 
@@ -171,7 +172,7 @@ def test_the_report_names_the_header_row_and_the_ignored_columns(
     """The text report ends with where the header was and what was not imported."""
     result = _import(runner, db_path, _titled(tmp_path))
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0].endswith("; header on row 3; ignored columns: 序号, 备注")
+    assert result.stdout.splitlines()[0].endswith("; header on row 3; ignored columns: 备注")
 
 
 def test_a_header_row_given_is_the_header(

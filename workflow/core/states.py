@@ -10,6 +10,7 @@ from enum import StrEnum
 __all__ = [
     "FINAL_STATES",
     "OPEN_STATES",
+    "STATE_LABELS",
     "Action",
     "ActorKind",
     "ContactMethod",
@@ -33,6 +34,18 @@ class State(StrEnum):
     CLOSED = "closed"  # 办结
     WITHDRAWN = "withdrawn"  # 撤回
 
+
+# each state as the offices write it (已提出/已交办/会办完毕/已答复/已征询/重新办理/已办结/已撤回)
+STATE_LABELS: dict[str, str] = {
+    State.SUBMITTED: "已提出",
+    State.ASSIGNED: "已交办",
+    State.CO_HANDLED: "会办完毕",
+    State.ANSWERED: "已答复",
+    State.REVISITED: "已征询",
+    State.RE_HANDLED: "重新办理",
+    State.CLOSED: "已办结",
+    State.WITHDRAWN: "已撤回",
+}
 
 FINAL_STATES = frozenset({State.CLOSED, State.WITHDRAWN})
 OPEN_STATES = frozenset(State) - FINAL_STATES

@@ -14,13 +14,18 @@ from typing import Any, TypeVar
 
 from workflow.core.errors import ValidationError
 
-__all__ = ["checked_name", "cleaned", "control_character", "one_line"]
+__all__ = ["checked_name", "cleaned", "control_character", "display_width", "one_line"]
 
 T = TypeVar("T")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
 
 # control (Cc), format (Cf: zero-width, direction overrides, the BOM) and line/paragraph separators
 _CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def display_width(text: str) -> int:
+    """How many terminal (or spreadsheet) columns ``text`` takes: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def control_character(text: str, *, allowed: str = "") -> str | None:

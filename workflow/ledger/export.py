@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from rules import RATING_LABELS
+from workflow.core.states import STATE_LABELS
 from workflow.ledger.history import HISTORY_COLUMNS, HISTORY_SHEET, history_rows
-from workflow.ledger.sheets import COLUMNS, write_book, write_table
+from workflow.ledger.sheets import COLUMNS, DATE_COLUMNS, write_table
+from workflow.ledger.workbook import DERIVED, ledger_workbook
 from workflow.store.ledger import history_snapshot, ledger_snapshot
 from workflow.store.sql import as_instant
 
@@ -21,6 +24,13 @@ LEDGER_SHEET = "台账"
 def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = False) -> list[list[str]]:
     """The session's cases as ledger rows (Chinese column order); ``public`` leaves out confidential cases. The
     whole ledger is the office's."""
+    return _ledger(engine, session, public=public)[0]
+
+
+def _ledger(
+    engine: Engine, session: str | None, *, public: bool, now: datetime | None = None
+) -> tuple[list[list[str]], list[tuple[str, str, bool]]]:
+    """:func:`ledger_rows`, and per row (state in the offices' words, 逾期N天 or "", key) as of ``now``."""
     if not public:
         engine.require_office("export ledger")
     rs = engine.active_ruleset()
@@ -30,10 +40,16 @@ def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = Fa
         return instant.astimezone(rs.zone).date().isoformat() if instant else ""
 
     with engine.db.reading() as conn:
-        snap = ledger_snapshot(conn, engine.directory.session_id(conn, session), public=public)
+        snap = ledger_snapshot(conn, engine.directory.session_id(conn, session), public=public, now=now)
     units, deputies, signers = snap.units, snap.deputies, snap.signers
     rows = []
+    marks = []
+    today = (now or engine.clock.now()).astimezone(rs.zone).date()
     for c in snap.cases:
+        overdue = as_instant(snap.overdue.get(c["id"]))
+        # a deadline's instant is 24:00 of its last day: the days past are counted from that day
+        late = f"逾期{(today - overdue.astimezone(rs.zone).date()).days + 1}天" if overdue else ""
+        marks.append((STATE_LABELS.get(c["state"], c["state"]), late, bool(c["key"])))
         cid = c["id"]
         mine = snap.roles.get(cid, [])
         main = next((units[u] for u, r in mine if r in ("main", "split")), "")
@@ -59,7 +75,7 @@ def ledger_rows(engine: Engine, *, session: str | None = None, public: bool = Fa
                 day(converted_at),
             ]
         )
-    return rows
+    return rows, marks
 
 
 def export_ledger(engine: Engine, fmt: str, *, session: str | None = None) -> str | bytes:
@@ -68,14 +84,32 @@ def export_ledger(engine: Engine, fmt: str, *, session: str | None = None) -> st
     (:mod:`workflow.ledger.history`)."""
     engine.require_office("export ledger")
     header = [zh for zh, _ in COLUMNS]
-    rows = ledger_rows(engine, session=session)
+    now = engine.clock.now()
+    rows, marks = _ledger(engine, session, public=False, now=now)
     if fmt != "xlsx":
         return write_table(header, rows, fmt, LEDGER_SHEET)
     with engine.db.reading() as conn:
+        session_name = engine.directory.session_name(conn, engine.directory.session_id(conn, session))
         snap = history_snapshot(conn, engine.directory.session_id(conn, session))
-    history = history_rows(snap, engine.active_ruleset(), [r[0] for r in rows])
-    return write_book(
-        [(LEDGER_SHEET, header, rows), (HISTORY_SHEET, [zh for zh, _ in HISTORY_COLUMNS], history)]
+    rs = engine.active_ruleset()
+    history = history_rows(snap, rs, [r[0] for r in rows])
+    dated = {i for i, (_, alias) in enumerate(COLUMNS) if alias in DATE_COLUMNS}
+    shown = [
+        [
+            n,
+            *(date.fromisoformat(v) if i in dated and v else v for i, v in enumerate(row)),
+            state,
+            late,
+            "是" if key else "",
+        ]
+        for n, (row, (state, late, key)) in enumerate(zip(rows, marks, strict=True), start=1)
+    ]
+    as_of = now.astimezone(rs.zone).date().isoformat()
+    return ledger_workbook(
+        title=f"{engine.congress} {session_name} 代表建议办理台账（截至 {as_of}）",
+        header=[DERIVED[0][0], *header, *(zh for zh, _ in DERIVED[1:])],
+        rows=shown,
+        others=[(HISTORY_SHEET, [zh for zh, _ in HISTORY_COLUMNS], history)],
     )
 
 

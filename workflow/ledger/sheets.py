@@ -19,9 +19,11 @@ from workflow.core.clock import checked_day
 from workflow.core.errors import ValidationError
 from workflow.ledger.cells import append_row, safe_row
 from workflow.ledger.reading import Unheaded, open_sheet
+from workflow.ledger.workbook import DERIVED
 
 __all__ = [
     "COLUMNS",
+    "DATE_COLUMNS",
     "HEADERS",
     "Checked",
     "LedgerRow",
@@ -57,7 +59,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 HEADERS = {en: zh for zh, en in COLUMNS}
 _RATINGS = {label: value for value, label in RATING_LABELS.items()} | {r.value: r.value for r in Rating}
 _SPLIT = re.compile(r"\s*[、,，;；]\s*")
-_DATE_COLUMNS = ("assigned_at", "answered_at", "feedback_at", "closed_at", "converted_at")
+DATE_COLUMNS = ("assigned_at", "answered_at", "feedback_at", "closed_at", "converted_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,7 @@ def _validate(
             problems.append(f"{col(key)}: empty")
     problems += _name_problems(cells, col)
     dates: dict[str, date | None] = {}
-    for key in _DATE_COLUMNS:
+    for key in DATE_COLUMNS:
         value = cells.get(key, "")
         if not value:
             dates[key] = None
@@ -280,10 +282,13 @@ class LedgerScan:
     yields the same rows with the same verdicts."""
 
     def __init__(self, path: Path, rs: RuleSet, today: date, header_row: int | None) -> None:
-        self.header_row, header, self._columns, self._rows = open_sheet(
-            path, COLUMNS, ("number", "title", "deputy"), header_row, None
+        # the columns the 台账 workbook adds (序号, state, overdue, key) are known, so not named as ignored, and
+        # not read
+        self.header_row, header, found, self._rows = open_sheet(
+            path, (*COLUMNS, *DERIVED), ("number", "title", "deputy"), header_row, None
         )
-        self._unheaded = Unheaded(header, self._columns)
+        self._unheaded = Unheaded(header, found)
+        self._columns = {alias: i for alias, i in found.items() if alias in HEADERS}
         self._rs, self._today = rs, today
         self._seen: dict[str, int] = {}
         self.rows = 0  # data rows read so far

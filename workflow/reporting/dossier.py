@@ -11,24 +11,15 @@ from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from rules import RATING_LABELS
-from workflow.reporting.formats import display_width
+from workflow.core.states import STATE_LABELS
+from workflow.core.text import display_width
 
 if TYPE_CHECKING:
     from workflow.core.dossier import AttachmentEntry, Dossier
     from workflow.core.views import DeadlineInfo
 
-__all__ = ["STATE_LABELS", "dossier_text"]
+__all__ = ["dossier_text"]
 
-STATE_LABELS = {
-    "submitted": "已提出",
-    "assigned": "已交办",
-    "co_handled": "会办完毕",
-    "answered": "已答复",
-    "revisited": "已征询",
-    "re_handled": "重新办理",
-    "closed": "已办结",
-    "withdrawn": "已撤回",
-}
 _ROLES = {"main": "主办", "co": "会办", "split": "分办"}
 _KINDS = {
     "return_window": "退办期",

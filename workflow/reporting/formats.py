@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
 from html import escape
 from typing import Any
 
+from workflow.core.text import display_width
 from workflow.ledger.cells import append_row, safe_row
 from workflow.reporting.tables import Report, fmt_percent
 
@@ -44,11 +44,6 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     return str(value)
-
-
-def display_width(text: str) -> int:
-    """How many terminal columns ``text`` takes (CJK characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _pad(text: str, width: int, right: bool) -> str:
@@ -109,7 +104,7 @@ def _csv(report: Report) -> str:
             writer.writerow(safe_row([table.title]))
         writer.writerow(safe_row(table.headers))
         writer.writerows(safe_row(_cell(v) if v is None else v for v in row) for row in table.rows)
-    return buffer.getvalue()
+    return "\ufeff" + buffer.getvalue()  # the BOM tells Excel the text is UTF-8 (else it shows mojibake)
 
 
 def _xlsx(report: Report) -> bytes:

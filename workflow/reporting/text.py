@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import rules
 from workflow.core.errors import visible
-from workflow.reporting.formats import display_width
+from workflow.core.text import display_width
 
 if TYPE_CHECKING:
     from rules import DayInfo, RuleSet

@@ -63,10 +63,15 @@ class LedgerSnapshot:
     signers: dict[int, list[int]] = field(default_factory=dict)  # co-signing deputies per case, in order
     feedback: dict[int, tuple[str, Any]] = field(default_factory=dict)  # the last (rating, at) per case
     conversions: dict[int, tuple[str, Any]] = field(default_factory=dict)  # the last (class, at) per case
+    # the earliest open obligation past due at the snapshot's `now`, per case (hand-back windows are not owed)
+    overdue: dict[int, Any] = field(default_factory=dict)
 
 
-def ledger_snapshot(conn: Connection, session_id: int, *, public: bool = False) -> LedgerSnapshot:
-    """The session's cases (without confidential ones when ``public``) and what the ledger shows of them."""
+def ledger_snapshot(
+    conn: Connection, session_id: int, *, public: bool = False, now: datetime | None = None
+) -> LedgerSnapshot:
+    """The session's cases (without confidential ones when ``public``) and what the ledger shows of them; with
+    ``now``, also what each case owes past due then."""
     raw = Raw(conn)
     params = {"sid": session_id}
     where = "s.session_id = :sid" + (" AND NOT s.confidential" if public else "")
@@ -99,6 +104,14 @@ def ledger_snapshot(conn: Connection, session_id: int, *, public: bool = False) 
         params,
     ):
         snap.conversions[case] = (to, at)
+    if now is not None:
+        for case, due_at in raw.all(
+            "SELECT d.suggestion_id, min(d.due_at) FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id "
+            f"WHERE {where} AND d.status = 'open' AND d.kind <> 'return_window' AND d.due_at <= :now "
+            "GROUP BY d.suggestion_id",
+            {**params, "now": now},
+        ):
+            snap.overdue[case] = due_at
     return snap
 
 
