@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import click
 if TYPE_CHECKING:
     from notifications import NotifyConfig
     from workflow import Actor, AttachmentSettings, Engine
+    from workflow.reporting.listing import Listing
 
 __all__ = [
     "AUDIT_KEY_ENV",
@@ -32,6 +34,7 @@ __all__ = [
     "OnceCommand",
     "TemplatesBroken",
     "combine",
+    "echo_listing",
     "emit",
     "emit_checked",
     "header_row_option",
@@ -239,6 +242,24 @@ def emit(as_json: bool, data: Any, render: Callable[[], str]) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
         click.echo(render())
+
+
+def echo_listing(listing: Listing) -> None:
+    """A listing (``list``, ``due``): on a terminal in colour through rich (imported only then), paged when
+    longer than the screen; else, and with ``NO_COLOR`` set, as plain text."""
+    from workflow.reporting.listing import coloured, plain
+
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        click.echo(plain(listing))
+        return
+    from rich.console import Console
+
+    console = Console()
+    if len(listing.rows) + 3 > console.height:
+        with console.pager(styles=True):
+            console.print(coloured(listing))
+    else:
+        console.print(coloured(listing))
 
 
 def emit_checked(as_json: bool, data: dict[str, Any], checked: str, problems: Sequence[Any]) -> None:

@@ -17,6 +17,7 @@ from commands.app import (
     Choice,
     OnceCommand,
     combine,
+    echo_listing,
     emit,
     header_row_option,
     json_option,
@@ -425,7 +426,12 @@ def history(app: App, number: str, session: str | None, as_json: bool) -> None:
 def list_(app: App, /, now: str | None, as_json: bool, **filters: Any) -> None:
     """List cases of the session by number, a page at a time, with how many match."""
     page = app.engine().search(now=app.when(now), **filters)
-    emit(as_json, page.to_json(), lambda: text.page_text(page))
+    if as_json:
+        emit(as_json, page.to_json(), str)
+        return
+    from workflow.reporting.listing import page_listing
+
+    echo_listing(page_listing(page, now=app.when(now) or app.engine().clock.now(), zone=app.zone()))
 
 
 @click.command()
@@ -472,7 +478,12 @@ def due(
 ) -> None:
     """Open obligations coming due within a span, overdue ones first (催办 list)."""
     items = app.engine().due(within=_span(within), unit=unit_name, now=app.when(now), session=session)
-    emit(as_json, [i.to_json() for i in items], lambda: text.due_text(items))
+    if as_json:
+        emit(as_json, [i.to_json() for i in items], str)
+        return
+    from workflow.reporting.listing import due_listing
+
+    echo_listing(due_listing(items, now=app.when(now) or app.engine().clock.now(), zone=app.zone()))
 
 
 COMMANDS: tuple[click.Command, ...] = (*ACTION_COMMANDS, assign_batch, show, history, list_, deadlines, due)

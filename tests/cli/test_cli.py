@@ -268,7 +268,7 @@ def test_list_filters_and_overdue(runner: CliRunner, case: Path) -> None:
     assert none == {"total": 0, "offset": 0, "limit": 100, "cases": []}
     listed = json.loads(run(runner, case, "list", "--overdue", "--now", "2026-08-04", "--json").stdout)
     assert (listed["total"], [c["number"] for c in listed["cases"]]) == (1, ["0001"])
-    assert run(runner, case, "list", "--state", "closed").stdout == "no cases match\n"
+    assert run(runner, case, "list", "--state", "closed").stdout == "没有符合条件的建议\n"
     bad = run(runner, case, "list", "--state", "done")
     assert bad.exit_code == 2
 

@@ -53,7 +53,8 @@ def test_list_shows_the_count_and_the_cases_shown(runner: CliRunner, listed: Pat
     result = run(runner, listed, "list", "--limit", "2", "--offset", "1")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines[:-1]] == ["0002", "0003"]
+    assert lines[0].split() == ["编号", "状态", "轮次", "类别", "主办单位", "期限", "标题"]
+    assert [line.split()[0] for line in lines[1:-1]] == ["0002", "0003"]
     assert lines[-1] == "共 3 件，显示 2–3"
     beyond = run(runner, listed, "list", "--offset", "5")
     assert beyond.stdout == "共 3 件，--offset 5 之后没有了\n"
@@ -98,7 +99,7 @@ def test_list_delegation_is_the_lead_deputys(runner: CliRunner, listed: Path) ->
     )
     result = run(runner, listed, "list", "--delegation", "东城代表团")
     assert result.stdout.splitlines()[-1] == "共 1 件，显示 1–1"
-    assert result.stdout.startswith("0004 ")
+    assert result.stdout.splitlines()[1].startswith("0004 ")
 
 
 def test_list_refuses_a_limit_below_one(runner: CliRunner, listed: Path) -> None:

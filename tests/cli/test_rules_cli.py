@@ -47,7 +47,11 @@ def test_due_lists_what_comes_due(runner: CliRunner, db_path: Path) -> None:
     """due --within --now lists open obligations with the owing unit."""
     _assigned(runner, db_path)
     out = run(runner, db_path, "due", "--within", "2w", "--now", "2026-10-01").stdout
-    assert out == "        2026-10-08  answer     市交通运输局            测试会议/0001  甲\n"
+    assert out == (
+        "到期日      期限   事项  承办          建议           标题\n"
+        "2026-10-08  剩7天  答复  市交通运输局  测试会议/0001  甲\n"
+        "共 1 项，其中逾期 0 项\n"
+    )
     overdue = run(runner, db_path, "due", "--now", "2026-10-09", "--json").stdout
     assert [(d["kind"], d["overdue"]) for d in json.loads(overdue)] == [("answer", True)]
     bad = run(runner, db_path, "due", "--within", "soon")

@@ -18,12 +18,9 @@ from workflow.core.text import display_width
 if TYPE_CHECKING:
     from rules import DayInfo, RuleSet
     from workflow.core.views import (
-        Case,
-        CasePage,
         Change,
         DeadlineExplained,
         DeadlineInfo,
-        DueItem,
         HistoryEntry,
     )
     from workflow.recompute import RecomputeReport
@@ -32,18 +29,15 @@ if TYPE_CHECKING:
     from workflow.sweep import ForecastItem, SweepReport
 
 __all__ = [
-    "cases_text",
     "change_text",
     "deadline_line",
     "deadlines_text",
-    "due_text",
     "forecast_text",
     "history_text",
     "local_time",
     "month_text",
     "notice_line",
     "pad",
-    "page_text",
     "recompute_text",
     "ruleset_text",
     "sweep_text",
@@ -131,26 +125,6 @@ def directory_history_text(name: str, rows: Sequence[DirectoryEdit], zone: tzinf
     )
 
 
-def cases_text(cases: Sequence[Case]) -> str:
-    """``jianyi list``: one line per case."""
-    if not cases:
-        return "no cases match"
-    return "\n".join(
-        f"{c.number:<8} {c.state:<11} r{c.round} {c.category or '-'}  "
-        f"{pad(c.main_unit or '、'.join(c.split_units) or '-', 24)}{c.title}"
-        for c in cases
-    )
-
-
-def page_text(page: CasePage) -> str:
-    """``jianyi list``: the page's cases, then how many match and which of them are shown."""
-    if not page.total:
-        return "no cases match"
-    if not page.cases:
-        return f"共 {page.total} 件，--offset {page.offset} 之后没有了"
-    return f"{cases_text(page.cases)}\n共 {page.total} 件，显示 {page.first}–{page.last}"
-
-
 def deadlines_text(number: str, rows: Sequence[DeadlineExplained], now: datetime, *, explain: bool) -> str:
     """``jianyi deadlines``: each deadline of case ``number``; with ``explain``, how it was computed."""
     if not rows:
@@ -176,17 +150,6 @@ def deadlines_text(number: str, rows: Sequence[DeadlineExplained], now: datetime
                     "(`jianyi calendar load FILE`)"
                 )
     return "\n".join(out)
-
-
-def due_text(items: Sequence[DueItem]) -> str:
-    """``jianyi due``: open obligations, overdue ones marked."""
-    if not items:
-        return "nothing due"
-    return "\n".join(
-        f"{'OVERDUE ' if i.overdue else '        '}{i.due}  {i.kind:<11}{pad(i.unit or _DEPUTY, 24)}"
-        f"{i.session}/{i.number}  {i.title}" + ("  (provisional)" if i.provisional else "")
-        for i in items
-    )
 
 
 def ruleset_text(rs: RuleSet) -> str:
