@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web import actions, auth, cases, errors
+from web.responses import SafeJSONResponse
 from workflow.core.attachments import DEFAULT_MAX_SIZE, AttachmentSettings, parse_size
 from workflow.engine import Engine
 from workflow.store.sessions import WebSessions
@@ -119,6 +120,7 @@ def create_app(
         openapi_url="/api/openapi.json",
         docs_url=None,  # the interactive pages load scripts from a CDN, which the Content-Security-Policy refuses
         redoc_url=None,
+        default_response_class=SafeJSONResponse,
     )
     errors.install(app)
     app.include_router(auth.router)

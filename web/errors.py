@@ -13,11 +13,11 @@ from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from notifications.errors import NotificationError
 from rules.errors import RuleError
+from web.responses import SafeJSONResponse as JSONResponse
 from workflow.core.attachments import AttachmentDamaged
 from workflow.core.errors import (
     Conflict,
