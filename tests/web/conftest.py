@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,13 +100,11 @@ def db_url(backend: str, template_db: Path, tmp_path: Path, request: pytest.Fixt
     yield str(path)
 
 
-@pytest.fixture
-def server(db_url: str) -> Iterator[Server]:
-    """uvicorn serving ``create_app(db_url)`` in a thread, stopped when the test ends."""
+@contextmanager
+def serving(app: Any, db_url: str) -> Iterator[Server]:
+    """uvicorn serving ``app`` in a thread on a free port, stopped when the block ends."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(db_url), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, name="uvicorn", daemon=True)
     thread.start()
@@ -122,3 +121,10 @@ def server(db_url: str) -> Iterator[Server]:
             client.close()
         running.should_exit = True
         thread.join(timeout=30)
+
+
+@pytest.fixture
+def server(db_url: str) -> Iterator[Server]:
+    """uvicorn serving ``create_app(db_url)`` in a thread, stopped when the test ends."""
+    with serving(create_app(db_url), db_url) as served:
+        yield served

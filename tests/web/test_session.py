@@ -3,9 +3,13 @@ the headers and documents every client relies on."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
 
-from tests.web.conftest import PASSWORD, Server
+from tests.web.conftest import PASSWORD, Server, serving
+from web.app import WebSettings, create_app
 
 pytestmark = pytest.mark.parametrize(
     "backend", ["sqlite-file", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
@@ -85,6 +89,18 @@ def test_a_new_sign_in_rotates_the_session_and_sign_out_ends_it(server: Server) 
         "kind": "NotSignedIn",
     }
     assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_an_idle_session_ends(db_url: str) -> None:
+    """A session unused for longer than the idle time no longer signs anyone in (its row is gone)."""
+    app = create_app(db_url, settings=WebSettings(idle=timedelta(seconds=1)))
+    with serving(app, db_url) as server:
+        client, _ = server.login("交通")
+        assert client.get("/api/session").status_code == 200
+        time.sleep(1.5)
+        response = client.get("/api/session")
+    assert response.status_code == 401
+    assert response.json()["kind"] == "NotSignedIn"
 
 
 def test_a_cookie_write_without_the_csrf_token_is_refused_and_writes_nothing(server: Server) -> None:

@@ -518,8 +518,7 @@ class AccountEvent(SQLModel, table=True):
 
 
 class WebSession(SQLModel, table=True):
-    """A signed-in session of the web portal and API: only the SHA-256 of its token is kept; it ends when idle
-    past ``expires_at`` or at logout (the row is deleted)."""
+    """A signed-in web session: the SHA-256 of its token; ends idle past ``expires_at`` or at logout."""
 
     __tablename__ = "web_sessions"
 
@@ -532,8 +531,7 @@ class WebSession(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed sign-in under a name no account bears (those of accounts are in ``account_events``): counted to
-    slow down guessing, pruned once older than the counting window."""
+    """A failed sign-in under a name no account bears (accounts' are in ``account_events``)."""
 
     __tablename__ = "web_login_failures"
     __table_args__ = (Index("ix_web_login_failures_name_at", "congress_id", "name", "at"),)
