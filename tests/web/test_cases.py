@@ -4,6 +4,7 @@ signed-in account and are audited as it, and refusals answer with their status."
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -165,3 +166,26 @@ def test_a_title_with_markup_comes_back_escaped_as_json(server: Server) -> None:
     assert "<script>" not in response.text
     assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in response.text
     assert response.json()["title"] == "<script>alert(1)</script>"
+
+
+def test_damaged_bytes_answer_500_with_the_reason_and_no_traceback(server: Server, backend: str) -> None:
+    """An attachment whose stored bytes are gone answers 500, saying so, never with a traceback."""
+    if backend != "sqlite-file":
+        pytest.skip("the bytes are in the database there, beside the file only on SQLite")
+    office = bearer(server, "王芳")
+    body = {
+        "text": "同意",
+        "unit": "市财政局",
+        "attachments": [
+            {"name": "意见.png", "content_base64": base64.b64encode(sample_file("png")).decode()}
+        ],
+    }
+    assert office.post(f"{CASE}/0001/opinion", json=body).status_code == 200
+    for stored in Path(server.db_url + ".attachments").rglob("*"):
+        if stored.is_file():
+            stored.unlink()
+    response = office.get(f"{CASE}/0001/attachments/意见.png")
+    assert response.status_code == 500
+    assert response.json()["kind"] == "AttachmentDamaged"
+    assert response.json()["error"].startswith(f"建议 {SESSION}/0001: attachment '意见.png': ")
+    assert "Traceback" not in response.text
