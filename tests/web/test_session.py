@@ -91,6 +91,14 @@ def test_a_new_sign_in_rotates_the_session_and_sign_out_ends_it(server: Server) 
     assert answer.headers["www-authenticate"] == "Bearer"
 
 
+def test_the_cookie_is_secure_when_the_settings_say_so(db_url: str) -> None:
+    """Behind a TLS-terminating proxy the request is plain HTTP: secure_cookies marks the cookie Secure."""
+    with serving(create_app(db_url, settings=WebSettings(secure_cookies=True)), db_url) as server:
+        response = server.client().post("/api/session", json={"name": "交通", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "; Secure" in response.headers["set-cookie"]
+
+
 def test_an_idle_session_ends(db_url: str) -> None:
     """A session unused for longer than the idle time no longer signs anyone in (its row is gone)."""
     app = create_app(db_url, settings=WebSettings(idle=timedelta(seconds=1)))
