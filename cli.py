@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from commands import accounts, attachments, directory, lifecycle, notices, reports
+from commands import accounts, attachments, directory, lifecycle, notices, reports, serve
 from commands.app import App, AuditBroken, CheckFailed, TemplatesBroken, read_config
 from notifications.errors import ConfigError, NotificationError, TemplateProblem
 from rules.errors import RuleError
@@ -162,6 +162,7 @@ for _command in (
     *attachments.COMMANDS,
     *notices.COMMANDS,
     *reports.COMMANDS,
+    *serve.COMMANDS,
 ):
     cli.add_command(_command)
 

@@ -36,10 +36,10 @@ def wheel_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
         return set(archive.namelist())
 
 
-def test_the_wheel_has_exactly_the_five_top_level_names(wheel_files: set[str]) -> None:
-    """workflow, rules, notifications, commands and cli.py; no tests, no benches."""
+def test_the_wheel_has_exactly_the_six_top_level_names(wheel_files: set[str]) -> None:
+    """workflow, rules, notifications, commands, web and cli.py; no tests, no benches."""
     tops = {name.split("/")[0] for name in wheel_files if not name.startswith("jianyi-")}
-    assert tops == {"workflow", "rules", "notifications", "commands", "cli.py"}
+    assert tops == {"workflow", "rules", "notifications", "commands", "web", "cli.py"}
 
 
 def test_the_wheel_carries_migrations_profiles_and_type_markers(wheel_files: set[str]) -> None:
@@ -53,6 +53,9 @@ def test_the_wheel_carries_migrations_profiles_and_type_markers(wheel_files: set
         "rules/py.typed",
         "notifications/py.typed",
         "commands/py.typed",
+        "web/py.typed",
+        "web/app.py",
+        "workflow/store/migrations/versions/0012_web_sessions.py",
     } <= wheel_files
 
 

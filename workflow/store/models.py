@@ -517,6 +517,31 @@ class AccountEvent(SQLModel, table=True):
     detail: str = Field(default="", sa_type=Text)
 
 
+class WebSession(SQLModel, table=True):
+    """A signed-in web session: the SHA-256 of its token; ends idle past ``expires_at`` or at logout."""
+
+    __tablename__ = "web_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    account_id: int = _fk("accounts.id")
+    created_at: datetime = _instant()
+    last_seen_at: datetime = _instant()
+    expires_at: datetime = _instant(index=True)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed sign-in under a name no account bears (accounts' are in ``account_events``)."""
+
+    __tablename__ = "web_login_failures"
+    __table_args__ = (Index("ix_web_login_failures_name_at", "congress_id", "name", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    congress_id: int = _fk("congresses.id", index=False)
+    name: str = Field(max_length=100)
+    at: datetime = _instant()
+
+
 class DirectoryChange(SQLModel, table=True):
     """One edited field of a unit or deputy (a rename included): append-only, hash-chained per congress
     (:mod:`workflow.store.directory_changes`)."""

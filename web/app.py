@@ -1,0 +1,159 @@
+"""The ASGI app of the web portal and API: :func:`create_app` for a database, :func:`from_env` for uvicorn's
+workers (``uvicorn --factory web.app:from_env``, as ``jianyi serve`` starts it).
+
+One engine per process, opened at startup and disposed at shutdown; each request acts through
+``engine.acting(actor)`` for its signed-in account. Workers keep no state of their own: sessions and failed
+sign-ins are in the database. Every response carries the security headers of :data:`SECURITY_HEADERS`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web import actions, auth, cases, errors
+from web.responses import SafeJSONResponse
+from workflow.core.attachments import DEFAULT_MAX_SIZE, AttachmentSettings, parse_size
+from workflow.engine import Engine
+from workflow.store.sessions import WebSessions
+
+__all__ = ["ENV", "SECURITY_HEADERS", "WebSettings", "create_app", "from_env"]
+
+WebSettings = auth.WebSettings
+log = logging.getLogger("jianyi.web")
+
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+
+# the environment variables :func:`from_env` reads (``jianyi serve`` sets them for its workers)
+ENV = {
+    "db": "JIANYI_DB",
+    "congress": "JIANYI_CONGRESS",
+    "attachments_dir": "JIANYI_ATTACHMENTS_DIR",
+    "attachments_in_database": "JIANYI_ATTACHMENTS_IN_DATABASE",
+    "attachments_max_size": "JIANYI_ATTACHMENTS_MAX_SIZE",
+    "idle_minutes": "JIANYI_WEB_IDLE_MINUTES",
+    "secure_cookies": "JIANYI_WEB_SECURE_COOKIES",
+}
+
+_HOME = (
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>建议办理平台</title></head>'
+    "<body><h1>建议办理平台</h1></body></html>"
+)
+
+
+class _Guard:
+    """Adds the security headers to every response, and answers an error no handler took with a plain 500
+    (the traceback goes to the log, never to the client)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_guarded(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_guarded)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            body = json.dumps(
+                errors.error_body("internal server error (see the server's log)", "InternalError")
+            ).encode("utf-8")
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send_guarded({"type": "http.response.start", "status": 500, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+
+def create_app(
+    db_url: str | Path,
+    *,
+    congress: str | None = None,
+    attachments: AttachmentSettings | None = None,
+    settings: WebSettings | None = None,
+) -> FastAPI:
+    """The app over the (initialised) database ``db_url`` and ``congress``: the engine opens at startup and is
+    disposed at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = Engine.open(db_url, congress=congress, attachments=attachments)
+        app.state.portal = auth.Portal(
+            engine, WebSessions(engine.db, engine.directory), settings or WebSettings()
+        )
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="jianyi: 建议办理平台",
+        summary="Handling deputies' suggestions (代表建议办理): the HTTP JSON API",
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # the interactive pages load scripts from a CDN, which the Content-Security-Policy refuses
+        redoc_url=None,
+        default_response_class=SafeJSONResponse,
+    )
+    errors.install(app)
+    app.include_router(auth.router)
+    app.include_router(cases.router)
+    app.include_router(actions.router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        return _HOME
+
+    app.add_middleware(_Guard)
+    return app
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_env() -> FastAPI:
+    """:func:`create_app` with what the environment says (:data:`ENV`): the database (``JIANYI_DB``, default
+    ``jianyi.db``), the congress, the attachments' folder, in-database flag and size limit, the idle minutes
+    of a session and whether cookies are always Secure."""
+    env: dict[str, Any] = {key: os.environ.get(name) for key, name in ENV.items()}
+    folder = env["attachments_dir"]
+    files = AttachmentSettings(
+        Path(folder) if folder else None,
+        _flag(env["attachments_in_database"]),
+        parse_size(env["attachments_max_size"] or DEFAULT_MAX_SIZE),
+    )
+    settings = WebSettings(
+        idle=timedelta(minutes=float(env["idle_minutes"] or 480)),
+        secure_cookies=_flag(env["secure_cookies"]),
+    )
+    return create_app(
+        env["db"] or "jianyi.db", congress=env["congress"] or None, attachments=files, settings=settings
+    )

@@ -1,0 +1,75 @@
+"""Reading cases: a page of the reader's cases, one case's dossier, one attachment's bytes.
+
+Every read goes through the engine acting for the signed-in account, so a case out of its scope is not found
+(404), in the same words as a number that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response
+
+from web.auth import Signed
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+
+
+@router.get("", summary="Find cases")
+def list_cases(
+    caller: Signed,
+    state: str | None = None,
+    unit: str | None = None,
+    deputy: str | None = None,
+    delegation: str | None = None,
+    field: str | None = None,
+    key: bool | None = None,
+    between_sessions: bool | None = None,
+    confidential: bool | None = None,
+    text: str | None = None,
+    overdue: bool = False,
+    session: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """One page of the cases the signed-in account may see, by number, with how many match (every filter given
+    must hold; ``text`` is any substring of the title or content)."""
+    page = caller.engine.search(
+        state=state,
+        unit=unit,
+        deputy=deputy,
+        delegation=delegation,
+        field=field,
+        key=key,
+        between_sessions=between_sessions,
+        confidential=confidential,
+        text=text,
+        overdue=overdue,
+        session=session,
+        offset=offset,
+        limit=limit,
+    )
+    return page.to_json()
+
+
+@router.get("/{session}/{number}", summary="One case's dossier")
+def dossier(caller: Signed, session: str, number: str) -> dict[str, Any]:
+    """Everything the case holds (the dossier, 案卷)."""
+    return caller.engine.dossier(number, session=session).to_json()
+
+
+@router.get(
+    "/{session}/{number}/attachments/{name}",
+    summary="One attachment's bytes",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def attachment(caller: Signed, session: str, number: str, name: str) -> Response:
+    """The file as it was attached, with its recorded media type, to be saved rather than shown."""
+    info, data = caller.engine.attachment(number, name, session=session)
+    fallback = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in info.name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(info.name, safe='')}"
+    return Response(content=data, media_type=info.media_type, headers={"Content-Disposition": disposition})

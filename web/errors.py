@@ -1,0 +1,149 @@
+"""The one map from error to HTTP status, and the errors only the web raises.
+
+Every error answers as JSON ``{"error": message, "kind": class name}``. The status is that of the nearest class
+of the error's MRO listed in :data:`HTTP_STATUS` (the web's counterpart of the command line's exit codes);
+anything unlisted is a 500 whose body says only that the server failed (the traceback goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from notifications.errors import NotificationError
+from rules.errors import RuleError
+from web.responses import SafeJSONResponse as JSONResponse
+from workflow.core.attachments import AttachmentDamaged
+from workflow.core.errors import (
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    NotInitialised,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationError,
+    WorkflowError,
+)
+
+__all__ = [
+    "HTTP_STATUS",
+    "CsrfRefused",
+    "NotSignedIn",
+    "TooManyAttempts",
+    "WebError",
+    "error_body",
+    "install",
+    "status_of",
+]
+
+log = logging.getLogger("jianyi.web")
+
+
+class WebError(Exception):
+    """The root of the errors only the web raises."""
+
+
+class NotSignedIn(WebError):
+    """No session, or one that expired or was ended."""
+
+    def __init__(self) -> None:
+        super().__init__("not signed in, or the session has ended: sign in with POST /api/session")
+
+
+class CsrfRefused(WebError):
+    """A write authenticated by the session cookie without the session's CSRF token."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the X-CSRF-Token header is missing or not this session's: send the csrf_token the sign-in returned"
+        )
+
+
+class TooManyAttempts(WebError):
+    """Too many failed sign-ins under one name within the window; the password is not checked."""
+
+    def __init__(self, *, name: str, count: int, retry_at: datetime, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"{count} failed sign-ins for {name!r}: try again after {retry_at.isoformat(timespec='seconds')} "
+            f"(in {retry_after} s)"
+        )
+
+
+# The one map from error to status: an error answers with the status of the nearest class of its MRO listed here.
+HTTP_STATUS: Mapping[type[Exception], int] = {
+    WorkflowError: 400,
+    ValidationError: 422,
+    RuleError: 422,
+    NotFound: 404,
+    NotAuthenticated: 401,
+    NotSignedIn: 401,
+    PermissionDenied: 403,
+    CsrfRefused: 403,
+    TransitionNotAllowed: 409,
+    Conflict: 409,
+    TooManyAttempts: 429,
+    NotInitialised: 503,
+    NotificationError: 500,
+    AttachmentDamaged: 500,
+}
+
+
+def status_of(exc: BaseException) -> int:
+    """The status :data:`HTTP_STATUS` gives ``exc`` (500 when no class of its MRO is listed)."""
+    for kind in type(exc).__mro__:
+        if issubclass(kind, Exception) and kind in HTTP_STATUS:
+            return HTTP_STATUS[kind]
+    return 500
+
+
+def error_body(message: str, kind: str) -> dict[str, str]:
+    """The JSON every error answers with."""
+    return {"error": message, "kind": kind}
+
+
+def _known(_request: Request, exc: Exception) -> JSONResponse:
+    status = status_of(exc)
+    headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    if status >= 500:
+        log.error("%s: %s", type(exc).__name__, exc, exc_info=exc)
+    return JSONResponse(error_body(str(exc), type(exc).__name__), status_code=status, headers=headers)
+
+
+def _invalid(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    parts = []
+    for problem in exc.errors():
+        where = ".".join(str(p) for p in problem.get("loc", ()) if p != "body")
+        parts.append(
+            f"{where}: {problem.get('msg', 'invalid')}" if where else str(problem.get("msg", "invalid"))
+        )
+    return JSONResponse(error_body("; ".join(parts) or "invalid request", "ValidationError"), status_code=422)
+
+
+def _http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    kinds = {404: "NotFound", 405: "MethodNotAllowed"}
+    message = "no such endpoint" if exc.status_code == 404 else str(exc.detail)
+    return JSONResponse(
+        error_body(message, kinds.get(exc.status_code, "HTTPError")),
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Answer the errors of ``app`` as JSON with their status (anything else: :mod:`web.app`'s middleware)."""
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(HTTPException, _http)
+    for kind in (WorkflowError, WebError, RuleError, NotificationError):
+        app.add_exception_handler(kind, _known)
