@@ -149,9 +149,7 @@ def main() -> None:
         imports = wall([sys.executable, "-c", "import cli"])
         show = wall([jianyi, *env_db, "show", NUMBER])
         show_json = wall([jianyi, *env_db, "show", NUMBER, "--json"])
-        print(
-            f"\nin process, mean of {args.calls} calls (the dossier: {parts})"
-        )
+        print(f"\nin process, mean of {args.calls} calls (the dossier: {parts})")
         print(f"  {'Engine.get (baseline)':<28}{get * 1000:8.2f} ms")
         print(f"  {'Engine.dossier':<28}{full * 1000:8.2f} ms   ({full / get:.1f}× get)")
         print("\nas a process, median of 5 runs")
