@@ -23,6 +23,8 @@ Percentages are exact decimals rounded half-up (四舍五入) per item to the nu
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from rules import RuleSet
 from workflow.core.errors import PermissionDenied, ValidationError
 from workflow.core.states import ActorKind
-from workflow.store.models import RATINGS
+from workflow.store.models import MEASURES_GROUPS, RATINGS
 from workflow.store.sql import Raw
 
 if TYPE_CHECKING:
@@ -131,10 +133,16 @@ class UnitMeasures:
 def scope_filter(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
     """SQL conditions on ``s`` (suggestions) and ``se`` (sessions) for the scope, with parameters; unknown
     sessions, terms and units are named."""
-    scope = for_viewer(
-        engine, scope, "report"
-    )  # a unit's engine reports on itself alone, a deputy's on nothing
-    where = ["se.congress_id = :congress", "s.assigned_at IS NOT NULL"]
+    sessions, cases, params = _scope_parts(engine, scope)
+    return f"{sessions} AND {cases}", params
+
+
+def _scope_parts(engine: Engine, scope: Scope) -> tuple[str, str, dict[str, Any]]:
+    """The scope's conditions on ``se`` (sessions) and on ``s`` (suggestions) apart, with their parameters; a
+    unit's engine reports on itself alone, a deputy's on nothing (:func:`for_viewer`)."""
+    scope = for_viewer(engine, scope, "report")
+    on_sessions = ["se.congress_id = :congress"]
+    where = ["s.assigned_at IS NOT NULL"]
     params: dict[str, Any] = {"congress": engine.congress_id}
     with engine.db.reading() as conn:
         raw = Raw(conn)
@@ -151,7 +159,7 @@ def scope_filter(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
                     f"no session of term {scope.term!r}: give the term as `session add --term` has it"
                 )
             params["term"] = scope.term
-            where.append("se.term = :term")
+            on_sessions.append("se.term = :term")
         if scope.unit is not None:
             params["unit_id"] = engine.directory.unit_id(conn, scope.unit)
             where.append(
@@ -165,7 +173,7 @@ def scope_filter(engine: Engine, scope: Scope) -> tuple[str, dict[str, Any]]:
     if scope.end is not None:
         params["end"] = datetime.combine(scope.end + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
         where.append("s.assigned_at < :end")
-    return " AND ".join(where), params
+    return " AND ".join(on_sessions), " AND ".join(where), params
 
 
 def for_viewer(engine: Engine, scope: Scope, what: str) -> Scope:
@@ -183,21 +191,28 @@ def for_viewer(engine: Engine, scope: Scope, what: str) -> Scope:
 _SCOPE = "SELECT s.id FROM suggestions s JOIN sessions se ON se.id = s.session_id WHERE {where}"
 
 
-def measure(engine: Engine, scope: Scope | None = None, *, now: datetime | None = None) -> Measures:
-    """The measures of the cases in ``scope`` (default: every assigned case of the congress) at ``now``."""
-    where, params = scope_filter(engine, scope or Scope())
-    found = _measure(engine, where, params, now or engine.clock.now(), group=None)
+def measure(
+    engine: Engine, scope: Scope | None = None, *, now: datetime | None = None, plain: bool = False
+) -> Measures:
+    """The measures of the cases in ``scope`` (default: every assigned case of the congress) at ``now``.
+
+    ``plain`` counts them by one condition per measure over every case instead of by groups of alike cases
+    (the same figures, more slowly: the definition the grouped pass is checked against)."""
+    parts = _scope_parts(engine, scope or Scope())
+    found = _measure(engine, parts, now or engine.clock.now(), group=None, plain=plain)
     return found.get(None, Measures())
 
 
 def measure_units(
-    engine: Engine, scope: Scope | None = None, *, now: datetime | None = None
+    engine: Engine, scope: Scope | None = None, *, now: datetime | None = None, plain: bool = False
 ) -> list[UnitMeasures]:
-    """Each unit's measures as main or split unit (cases in ``scope``), with its co-opinion timeliness."""
+    """Each unit's measures as main or split unit (cases in ``scope``), with its co-opinion timeliness
+    (``plain``: as :func:`measure`)."""
     scope = scope or Scope()
-    where, params = scope_filter(engine, scope)
+    parts = _scope_parts(engine, scope)
+    where, params = f"{parts[0]} AND {parts[1]}", parts[2]
     moment = now or engine.clock.now()
-    by_unit = _measure(engine, where, params, moment, group="unit")
+    by_unit = _measure(engine, parts, moment, group="unit", plain=plain)
     with engine.db.reading() as conn:
         raw = Raw(conn)
         names = dict(raw.all("SELECT id, name FROM units WHERE congress_id = :c", {"c": engine.congress_id}))
@@ -221,15 +236,18 @@ def measure_units(
 
 
 def _measure(
-    engine: Engine, where: str, params: dict[str, Any], now: datetime, *, group: str | None
+    engine: Engine, parts: tuple[str, str, dict[str, Any]], now: datetime, *, group: str | None, plain: bool
 ) -> dict[int | None, Measures]:
     """The measures per group (None: the whole scope; "unit": per main/split unit).
 
     One pass over the cases reads their own columns and their tallies (:mod:`workflow.store.tally`), an answer
-    open past its date included (``answer_due_at``). Per unit, the cases are grouped by their main unit (a
-    tally too), and a main unit's timeliness is its case's; split units, which are few, are found through the
-    assignments, and each one's timeliness is read from its own first-round answer deadlines.
+    open past its date included (``answer_due_at``): grouped by main unit and the columns the measures test
+    (:func:`_grouped`), or, ``plain``, one count per condition. Per unit, a main unit's timeliness is its
+    case's; split units, which are few, are found through the assignments, and each one's timeliness is read
+    from its own first-round answer deadlines.
     """
+    on_sessions, on_cases, params = parts
+    where = f"{on_sessions} AND {on_cases}"
     rs = engine.active_ruleset()
     codes = list(rs.classes)
     out: dict[int | None, Measures] = {}
@@ -242,23 +260,44 @@ def _measure(
         cases = "FROM suggestions s JOIN sessions se ON se.id = s.session_id "
         # SQLite would walk the assignments' (unit, until) index and fetch every row for its role; a plain scan
         # of the assignments (split ones are few), in order, is several times faster
-        plain, link = ("", "JOIN") if raw.postgres else (" NOT INDEXED", "CROSS JOIN")
+        unindexed, link = ("", "JOIN") if raw.postgres else (" NOT INDEXED", "CROSS JOIN")
         split_units = (
-            f"FROM assignments a{plain} {link} suggestions s ON s.id = a.suggestion_id "
+            f"FROM assignments a{unindexed} {link} suggestions s ON s.id = a.suggestion_id "
             "JOIN sessions se ON se.id = s.session_id "
         )
         split_where = f"WHERE {where} AND a.role = 'split' AND a.until IS NULL "
-        if group == "unit":
-            queries = [
+        queries = []
+        if not plain:
+            # the sessions in scope are few: named by id, or not at all when every one is, each case is checked
+            # without a lookup of its session (a third of the pass, on SQLite)
+            ids = raw.column(f"SELECT se.id FROM sessions se WHERE {on_sessions} ORDER BY se.id", p)
+            if len(ids) == raw.column("SELECT count(*) FROM sessions")[0]:
+                in_sessions = "1 = 1"
+            elif ids:
+                marks, named = Raw.in_list("session_", ids)
+                in_sessions, p = f"s.session_id IN {marks}", {**p, **named}
+            else:
+                in_sessions = "1 = 0"
+            grouped = _grouped_sql(raw.postgres, f"{in_sessions} AND {on_cases}")
+            sums = _grouped(rs, raw.all(grouped, p), out, by_unit=group == "unit")
+            for g, (total, answered) in sums.items():
+                days[g] = (total, answered)
+        elif group == "unit":
+            queries.append(
                 f"SELECT s.main_unit_id AS g, {_columns(rs, raw.postgres, timely=True)} {cases}"
-                f"WHERE {where} AND s.main_unit_id IS NOT NULL GROUP BY s.main_unit_id",
-                # a split unit answers its own part with its own class: its latest answer's, not the case's
+                f"WHERE {where} AND s.main_unit_id IS NOT NULL GROUP BY s.main_unit_id"
+            )
+        else:
+            queries.append(
+                f"SELECT NULL AS g, {_columns(rs, raw.postgres, timely=True)} {cases}WHERE {where}"
+            )
+        if group == "unit":
+            # a split unit answers its own part with its own class: its latest answer's, not the case's
+            queries.append(
                 f"SELECT a.unit_id AS g, {_columns(rs, raw.postgres, timely=False, category='x.category')} "
                 f"{split_units}LEFT JOIN answers x ON x.id = (SELECT max(y.id) FROM answers y "
-                f"WHERE y.suggestion_id = s.id AND y.unit_id = a.unit_id) {split_where}GROUP BY a.unit_id",
-            ]
-        else:
-            queries = [f"SELECT NULL AS g, {_columns(rs, raw.postgres, timely=True)} {cases}WHERE {where}"]
+                f"WHERE y.suggestion_id = s.id AND y.unit_id = a.unit_id) {split_where}GROUP BY a.unit_id"
+            )
         for sql in queries:
             for g, count, days_sum, answered, *counts in raw.all(sql, p):
                 if not count:  # no case in scope
@@ -273,7 +312,7 @@ def _measure(
             late = "(d.status = 'met' AND d.late) OR (d.status = 'open' AND d.due_at <= :now)"
             for g, due, on_time in raw.all(
                 "SELECT g, count(*), sum(1 - late) FROM (SELECT a.unit_id AS g, s.id, "
-                f"max(CASE WHEN {late} THEN 1 ELSE 0 END) AS late FROM assignments a{plain} "
+                f"max(CASE WHEN {late} THEN 1 ELSE 0 END) AS late FROM assignments a{unindexed} "
                 f"{link} suggestions s ON s.id = a.suggestion_id JOIN sessions se ON se.id = s.session_id "
                 f"{link} deadlines d ON d.suggestion_id = s.id AND d.unit_id = a.unit_id "
                 f"WHERE {where} AND a.role = 'split' AND a.until IS NULL AND d.kind = 'answer' AND d.round = 1 "
@@ -286,6 +325,78 @@ def _measure(
     return out
 
 
+def _days(postgres: bool) -> str:
+    """The sum of the days from assignment to the first answer (cases not answered add nothing)."""
+    if postgres:
+        return "sum(extract(epoch FROM (s.first_answer_at - s.assigned_at)) / 86400.0)"
+    return "sum(julianday(s.first_answer_at) - julianday(s.assigned_at))"
+
+
+def _grouped_sql(postgres: bool, where: str) -> str:
+    """The cases ``where`` selects (conditions on ``s`` alone) grouped by main unit and the columns the measures
+    test, each group with its count, how many were answered and first answered, how many have an answer open
+    past its date, and the sum of their days to the first answer. The keys are the leading columns of the
+    index ``ix_suggestions_measures``, in its order: SQLite reads the groups off that covering index, without a
+    sort or a visit to the case rows."""
+    keys = ", ".join(f"s.{column}" for column in MEASURES_GROUPS)
+    return (
+        f"SELECT {keys}, count(*), count(s.answered_at), count(s.first_answer_at), "
+        f"count(*) FILTER (WHERE s.answer_due_at <= :now), {_days(postgres)} "
+        f"FROM suggestions s WHERE {where} GROUP BY {keys}"
+    )
+
+
+def _grouped(
+    rs: RuleSet, rows: Iterable[Sequence[Any]], out: dict[int | None, Measures], *, by_unit: bool
+) -> dict[int | None, tuple[float, int]]:
+    """Add the groups of :func:`_grouped_sql` to ``out`` (per main unit, or all under None), each condition of
+    :func:`_columns` decided once per group; return per key the sum of days to the first answer and how many
+    cases were first answered."""
+    codes, promise = set(rs.classes), set(rs.lifecycle.promise_classes)
+    days: dict[int | None, list[Any]] = {}
+    firsts: dict[int | None, int] = {}
+    for unit, state, round_, category, current, rating, contact, met, *counts, days_sum in rows:
+        if by_unit and unit is None:
+            continue
+        key = unit if by_unit else None
+        m = out.setdefault(key, Measures())
+        count, answered, first, overdue = map(int, counts)
+        if state == "withdrawn":
+            m.withdrawn += count
+        else:
+            m.total += count
+        m.closed += count if state == "closed" else 0
+        m.answered += answered
+        m.rehandled += answered if round_ > 1 else 0
+        m.promised += count if category in promise else 0
+        m.contacted += first if contact >= 1 else 0
+        m.face_to_face += first if contact == 2 else 0
+        # due: a first-round answer deadline met, or one open past its date; on time: all met in time, none open late
+        m.due += count if met > 0 else overdue
+        m.on_time += count - overdue if met == 1 else 0
+        if rating in RATINGS:
+            m.ratings[rating] = m.ratings.get(rating, 0) + count
+        if category in codes:
+            m.categories[category] = m.categories.get(category, 0) + count
+            if category in promise and current in codes and current != category:
+                m.converted[current] = m.converted.get(current, 0) + count
+        if days_sum is not None:
+            days.setdefault(key, []).append(days_sum)
+        firsts[key] = firsts.get(key, 0) + first
+    for m in out.values():  # in the order the per-condition pass gives them
+        m.ratings = {r: m.ratings[r] for r in RATINGS if r in m.ratings}
+        m.categories = {c: m.categories[c] for c in rs.classes if c in m.categories}
+        m.converted = {c: m.converted[c] for c in rs.classes if c in m.converted}
+    return {key: (_total(days.get(key, [])), n) for key, n in firsts.items()}
+
+
+def _total(sums: list[Any]) -> float:
+    """The sum of per-group sums: exact for PostgreSQL's decimals, correctly rounded for SQLite's floats."""
+    if sums and all(isinstance(v, Decimal) for v in sums):
+        return float(sum(sums, Decimal(0)))
+    return math.fsum(float(v) for v in sums)
+
+
 def _columns(rs: RuleSet, postgres: bool, *, timely: bool, category: str = "s.category") -> str:
     """The select list of one pass: the cases, the sum of days to their first answer and how many were
     answered, then one count per condition (in the order :func:`_add` reads them). Without ``timely`` the
@@ -293,11 +404,7 @@ def _columns(rs: RuleSet, postgres: bool, *, timely: bool, category: str = "s.ca
     class a row counts with (a split unit's own answer's, ``x.category``)."""
     promise = ", ".join(f"'{c}'" for c in rs.lifecycle.promise_classes) or "''"
     answered = "s.first_answer_at IS NOT NULL"
-    days = (
-        "sum(extract(epoch FROM (s.first_answer_at - s.assigned_at)) / 86400.0)"
-        if postgres
-        else "sum(julianday(s.first_answer_at) - julianday(s.assigned_at))"
-    )
+    days = _days(postgres)
     # a case's first-round timeliness is its main unit's: a reassignment cancels the old unit's deadline before
     # any answer, and co-units owe opinions, not answers. An answer still open past its date makes it due and late.
     conditions = [
