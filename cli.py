@@ -33,6 +33,7 @@ from workflow.core.errors import (
     TransitionNotAllowed,
     ValidationError,
     WorkflowError,
+    nearest,
     visible,
 )
 
@@ -59,10 +60,7 @@ EXIT_CODES: Mapping[type[Exception], int] = {
 
 def exit_code(exc: BaseException) -> int:
     """The exit code :data:`EXIT_CODES` gives ``exc`` (1 when no class of its MRO is listed)."""
-    for kind in type(exc).__mro__:
-        if issubclass(kind, Exception) and kind in EXIT_CODES:
-            return EXIT_CODES[kind]
-    return 1
+    return nearest(EXIT_CODES, exc, 1)
 
 
 def _failure(message: str, code: int) -> click.ClickException:

@@ -28,6 +28,7 @@ from workflow.core.errors import (
     TransitionNotAllowed,
     ValidationError,
     WorkflowError,
+    nearest,
 )
 
 __all__ = [
@@ -96,10 +97,7 @@ HTTP_STATUS: Mapping[type[Exception], int] = {
 
 def status_of(exc: BaseException) -> int:
     """The status :data:`HTTP_STATUS` gives ``exc`` (500 when no class of its MRO is listed)."""
-    for kind in type(exc).__mro__:
-        if issubclass(kind, Exception) and kind in HTTP_STATUS:
-            return HTTP_STATUS[kind]
-    return 500
+    return nearest(HTTP_STATUS, exc, 500)
 
 
 def error_body(message: str, kind: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ Every message names the case, the state, what was attempted and what to do. Tree
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 __all__ = [
     "LISTED",
@@ -28,6 +28,7 @@ __all__ = [
     "TransitionNotAllowed",
     "ValidationError",
     "WorkflowError",
+    "nearest",
     "visible",
 ]
 
@@ -137,6 +138,15 @@ class NotInitialised(WorkflowError):
 
     def __init__(self, *, url: str, detail: str) -> None:
         super().__init__(f"database {url}: {detail}; run `jianyi init` to create or upgrade it")
+
+
+def nearest(table: Mapping[type[Exception], int], exc: BaseException, default: int) -> int:
+    """The value ``table`` gives the nearest class of ``exc``'s MRO it lists (``default`` when none): the one
+    lookup behind the command line's exit codes and the web's HTTP statuses."""
+    for kind in type(exc).__mro__:
+        if issubclass(kind, Exception) and kind in table:
+            return table[kind]
+    return default
 
 
 class NotAuthenticated(WorkflowError):
