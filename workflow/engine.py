@@ -539,7 +539,7 @@ class Engine(Lifecycle):
     def attachments(self, number: str, *, session: str | None = None) -> list[AttachmentInfo]:
         """The files the case's answers, opinions and conversions came with, in the order they came (a case out
         of the reader's scope is not found)."""
-        self.queries.get(number, session=session)
+        self.queries.visible(number, session=session)
         return _attachments.list_attachments(self.db, self.directory, number, session)[1]
 
     def attachment(
@@ -548,7 +548,7 @@ class Engine(Lifecycle):
         """One attachment of the case by name, with its bytes (checked against the digest recorded: bytes
         changed or gone raise :class:`~workflow.store.attachments.AttachmentDamaged`); a case out of the reader's
         scope is not found."""
-        self.queries.get(number, session=session)
+        self.queries.visible(number, session=session)
         return _attachments.read_attachment(self.db, self.directory, self.blobs, number, name, session)
 
     # ---- the audit trail ------------------------------------------------------------------------

@@ -95,7 +95,7 @@ class Lifecycle:
         action's transaction: a refusal here writes nothing; a refused action leaves bytes no row names. A unit
         or deputy stores nothing for a case out of its scope (it is not found first)."""
         if files and not self.viewer.is_office:
-            self.queries.get(number, session=session)
+            self.queries.visible(number, session=session)
         limit = self.attachment_settings.max_size
         given = [f if isinstance(f, Attachment) else read_file(f, limit) for f in files]
         accepted = check_all(given, limit)

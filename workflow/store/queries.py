@@ -95,6 +95,22 @@ class Queries:
         with self.db.reading() as conn:
             return read_dossier(conn, self.directory, self._one(conn, number, session))
 
+    def visible(self, number: str, *, session: str | None = None) -> None:
+        """Refuse, as "not found", a case that does not exist or that :attr:`viewer` may not see."""
+        with self.db.reading() as conn:
+            self._visible(conn, number, session)
+
+    def _visible(self, conn: Connection, number: str, session: str | None) -> int:
+        """The id of case ``number``, when it exists and :attr:`viewer` may see it (else "not found")."""
+        sid = self.directory.session_id(conn, session)
+        case_id = conn.execute(
+            select(SUGGESTIONS.c.id).where(SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number)
+        ).scalar_one_or_none()
+        if case_id is None or not self.scope(conn).sees(conn, case_id):
+            name = session or self.directory.session_name(conn, sid)
+            raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
+        return int(case_id)
+
     def _one(self, conn: Connection, number: str, session: str | None) -> Case:
         sid = self.directory.session_id(conn, session)
         row = (
@@ -368,15 +384,7 @@ class Queries:
     def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
         """The case's audit events, in order."""
         with self.db.reading() as conn:
-            sid = self.directory.session_id(conn, session)
-            case_id = conn.execute(
-                select(SUGGESTIONS.c.id).where(
-                    SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number
-                )
-            ).scalar_one_or_none()
-            if case_id is None or not self.scope(conn).sees(conn, case_id):
-                name = session or self.directory.session_name(conn, sid)
-                raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
+            case_id = self._visible(conn, number, session)
             rows = conn.execute(select(AUDIT).where(AUDIT.c.suggestion_id == case_id).order_by(AUDIT.c.seq))
             entries = [
                 HistoryEntry(
