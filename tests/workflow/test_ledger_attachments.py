@@ -28,8 +28,12 @@ def test_the_history_sheet_names_the_files_and_an_import_attaches_none(
     exported = export_ledger(engine, "xlsx")
     assert isinstance(exported, bytes)
     book.write_bytes(exported)
-    sheet = load_workbook(book, read_only=True)[HISTORY_SHEET]
-    [answer] = [row for row in sheet.iter_rows(values_only=True) if row[4] == "answer"]
+    workbook = load_workbook(book, read_only=True)
+    try:  # a read-only workbook holds its file open until closed
+        rows = list(workbook[HISTORY_SHEET].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    [answer] = [row for row in rows if row[4] == "answer"]
     assert json.loads(str(answer[5]))["attachments"] == [
         {
             "name": "答复函.pdf",
