@@ -103,7 +103,7 @@ class _Context:
     values: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        issuer = self.settings.issuer or f"{self.congress}代表工作机构"
+        issuer = self.settings.issuer or _default_issuer(self.congress)
         return {
             "issuer": issuer,
             "letterhead": self.settings.letterhead,
@@ -111,6 +111,14 @@ class _Context:
             "date": chinese_date(self.day),
             **self.values,
         }
+
+
+def _default_issuer(congress: str) -> str:
+    """Who signs when ``[documents] issuer`` is not set: the congress's 代表工作机构 (a congress created without
+    a name has none to give)."""
+    from workflow.store.congresses import DEFAULT_CONGRESS
+
+    return "人大常委会代表工作机构" if congress == DEFAULT_CONGRESS else f"{congress}代表工作机构"
 
 
 def chinese_date(day: date) -> str:
