@@ -231,3 +231,24 @@ def test_an_unknown_documents_setting_is_named(cases: Path, runner: CliRunner) -
     )
     assert result.exit_code == 3
     assert result.output == "Error: unknown key(s) in [documents]: isuer\n"
+
+
+def test_a_report_limited_to_a_unit_names_the_sessions_too(cases: Path, runner: CliRunner) -> None:
+    """--unit alone: the scope reads 测试会议，市交通运输局, not the unit by itself."""
+    result = runner.invoke(
+        cli,
+        [
+            "--config",
+            str(cases),
+            "report",
+            "units",
+            "--unit",
+            "市交通运输局",
+            "--format",
+            "html",
+            "--now",
+            NOW,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert '<p class="body">统计范围：测试会议，市交通运输局。</p>' in result.stdout

@@ -154,21 +154,25 @@ def _today(engine: Engine, now: datetime | None) -> date:
 
 # ---- reports --------------------------------------------------------------------------------------
 def _scope_name(engine: Engine, report: Report) -> str:
-    """The scope in words: the sessions it covers when the report is not limited to one."""
-    scope = str(report.data.get("scope", report.scope))
-    if scope != "全部":
-        return scope
+    """The scope in words, led by the sessions it covers when it names neither a session nor a term."""
     from workflow.store.sql import Raw
 
+    scope = str(report.data.get("scope", report.scope))
     with engine.db.reading() as conn:
-        names = Raw(conn).column(
-            "SELECT name FROM sessions WHERE congress_id = :c ORDER BY id", {"c": engine.congress_id}
+        sessions = Raw(conn).all(
+            "SELECT name, term FROM sessions WHERE congress_id = :c ORDER BY id", {"c": engine.congress_id}
         )
+    named = {str(n) for n, _ in sessions} | {str(t) for _, t in sessions if t}
+    if any(n in scope.split("，") for n in named):
+        return scope
+    names = [str(n) for n, _ in sessions]
     if not names:
-        return engine.congress
-    if len(names) <= 3:
-        return "、".join(str(n) for n in names)
-    return f"{names[0]}至{names[-1]}共{len(names)}次会议"
+        lead = engine.congress
+    elif len(names) <= 3:
+        lead = "、".join(names)
+    else:
+        lead = f"{names[0]}至{names[-1]}共{len(names)}次会议"
+    return lead if scope == "全部" else f"{lead}，{scope}"
 
 
 def _chart(chart: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +199,8 @@ def report_document(
             "rows": [[_shown(v, t.headers[i], row[0]) for i, v in enumerate(row)] for row in t.rows],
             "numeric": [_is_numeric(t.rows, i) for i in range(len(t.headers))],
             "wide": len(t.headers) > 6,
+            # a short first column (unit names) is kept on one line; a long one (session/number) wraps
+            "keep_first": all(len(str(r[0])) <= 12 for r in t.rows),
         }
         for t in report.tables
     ]
