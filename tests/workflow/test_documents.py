@@ -252,3 +252,16 @@ def test_a_report_limited_to_a_unit_names_the_sessions_too(cases: Path, runner: 
     )
     assert result.exit_code == 0, result.output
     assert '<p class="body">统计范围：测试会议，市交通运输局。</p>' in result.stdout
+
+
+def test_a_unit_may_not_write_a_supervision_letter(cases: Path, runner: CliRunner) -> None:
+    """The 督办函 is the office's: a unit's reader is refused (exit 6), whatever it names."""
+    result = runner.invoke(
+        cli,
+        [
+            "--config", str(cases), "--as", "unit:市财政局", "document", "supervision-letter",
+            "--unit", "市交通运输局", "--format", "html", "--now", NOW,
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 6
+    assert "Traceback" not in result.output

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -313,7 +313,7 @@ def answer_form(
         )
     rs = engine.active_ruleset()
     values = {
-        "case": _case_values(case),
+        "case": _case_values(case, rs.zone),
         "unit": case.main_unit or "、".join(case.split_units),
         "classes": [{"code": c, "label": label} for c, label in rs.classes.items()],
         "promise_classes": "、".join(rs.lifecycle.promise_classes),
@@ -322,7 +322,7 @@ def answer_form(
     return _render("answer_form", _Context(settings, engine.congress, _today(engine, now), values))
 
 
-def _case_values(case: Case) -> dict[str, Any]:
+def _case_values(case: Case, zone: tzinfo) -> dict[str, Any]:
     return {
         "session": case.session,
         "number": case.number,
@@ -333,7 +333,7 @@ def _case_values(case: Case) -> dict[str, Any]:
         "co_units": "、".join(case.co_units),
         "split_units": "、".join(case.split_units),
         "category": case.category or "",
-        "answered": chinese_date(case.answered_at.date()) if case.answered_at else "",
+        "answered": chinese_date(case.answered_at.astimezone(zone).date()) if case.answered_at else "",
     }
 
 
@@ -354,9 +354,8 @@ def feedback_form(
             f"建议 {case.session}/{case.number} has no answer yet: there is nothing to evaluate"
         )
     rs = engine.active_ruleset()
-    zone = rs.zone
     values = {
-        "case": {**_case_values(case), "answered": chinese_date(case.answered_at.astimezone(zone).date())},
+        "case": _case_values(case, rs.zone),
         "class_label": rs.classes.get(case.category or "", ""),
         "ratings": [RATING_LABELS[r.value] for r in Rating],
         "due": _due(case, "feedback", None),
@@ -377,6 +376,7 @@ def supervision_letter(
     across its cases, or of the units late on case ``number``. Refused when nothing is overdue."""
     from workflow.store.sql import Raw, as_date
 
+    engine.require_office("supervision letter")
     moment = now or engine.clock.now()
     rs = engine.active_ruleset()
     today = moment.astimezone(rs.zone).date()
@@ -393,7 +393,7 @@ def supervision_letter(
         if unit is not None:
             params["u"] = engine.directory.unit_id(conn, unit)
             where.append("d.unit_id = :u")
-        elif session is not None:
+        if number is None and session is not None:
             params["se"] = engine.directory.session_id(conn, session)
             where.append("s.session_id = :se")
         rows = Raw(conn).all(
