@@ -281,7 +281,6 @@ def assignment_sheet(
                     u for u in (case.main_unit, *case.co_units, *case.split_units) if u and u != unit
                 ),
                 "due": _due(case, kind, unit) or _due(case, kind, None),
-                "owed": "会办意见送主办单位" if role == "co" else "答复代表",
             }
         )
     if not rows:
