@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from commands import accounts, attachments, directory, lifecycle, notices, reports, serve
+from commands import accounts, attachments, directory, documents, lifecycle, notices, reports, serve
 from commands.app import App, AuditBroken, CheckFailed, TemplatesBroken, read_config
 from notifications.errors import ConfigError, NotificationError, TemplateProblem
 from rules.errors import RuleError
@@ -110,7 +110,8 @@ class _Group(click.Group):
     metavar="FILE",
     type=click.Path(dir_okay=False),
     help="TOML file with defaults for db, congress and actor ([jianyi] table), notices ([notifications]), "
-    "the audit key ([audit] key_file) and attachments ([attachments] dir, in_database, max_size).",
+    "the audit key ([audit] key_file), attachments ([attachments] dir, in_database, max_size) and documents "
+    "([documents] issuer, letterhead, contact, templates).",
 )
 @click.option(
     "--as",
@@ -150,6 +151,7 @@ def cli(
         config_dir=conf.get("base"),
         audit=conf.get("audit", {}),
         attachments=conf.get("attachments", {}),
+        documents=conf.get("documents", {}),
     )
 
 
@@ -160,6 +162,7 @@ for _command in (
     *attachments.COMMANDS,
     *notices.COMMANDS,
     *reports.COMMANDS,
+    *documents.COMMANDS,
     *serve.COMMANDS,
 ):
     cli.add_command(_command)

@@ -6,6 +6,7 @@
   audit, diagram, demo)
 - :mod:`commands.notices`: the outbox, ``remind``, the daemon and the forecast
 - :mod:`commands.reports`: reports, evaluation, lookback, progress letters, the ledger's import and export
+- :mod:`commands.documents`: documents in 公文 form (交办函, 答复函 form, 督办函, 征询意见表, progress letter)
 
 Each module lists its top-level commands in ``COMMANDS``. Nothing here imports ``cli``.
 """

@@ -22,6 +22,7 @@ import click
 if TYPE_CHECKING:
     from notifications import NotifyConfig
     from workflow import Actor, AttachmentSettings, Engine
+    from workflow.reporting.documents import DocumentSettings
     from workflow.reporting.listing import Listing
 
 __all__ = [
@@ -61,6 +62,7 @@ class App:
     config_dir: str | None = None
     audit: dict[str, Any] = field(default_factory=dict)  # the [audit] table of --config
     attachments: dict[str, Any] = field(default_factory=dict)  # the [attachments] table of --config
+    documents: dict[str, Any] = field(default_factory=dict)  # the [documents] table of --config
     _engine: Engine | None = field(default=None, repr=False)
 
     def engine(self, *, init_level: str | None = None) -> Engine:
@@ -102,6 +104,15 @@ class App:
         except ValidationError as exc:
             raise _ConfigRefused(f"--config: attachments.max_size: {exc}") from None
         return AttachmentSettings(directory, bool(conf.get("in_database", False)), limit)
+
+    def document_settings(self, templates: str | None = None) -> DocumentSettings:
+        """The ``[documents]`` table of ``--config`` (issuer, letterhead, contact, templates: a folder relative to
+        the config's folder); ``templates`` (``--templates``) takes the place of the configured folder."""
+        from workflow.reporting.documents import DocumentSettings
+
+        base = Path(self.config_dir) if self.config_dir else None
+        settings = DocumentSettings.from_mapping(self.documents, base=base)
+        return settings.with_templates(Path(templates).expanduser() if templates else None)
 
     def zone(self) -> ZoneInfo:
         """The rule set's zone, in which times are shown."""
@@ -172,7 +183,7 @@ class KeyRefused(click.ClickException):
 
 def read_config(path: str | None) -> dict[str, Any]:
     """The ``--config`` file: db, congress and actor (at the top or in ``[jianyi]``), the ``[notifications]``,
-    ``[audit]`` and ``[attachments]`` tables, and ``base``, the file's directory; empty without a file."""
+    ``[audit]``, ``[attachments]`` and ``[documents]`` tables, and ``base``, the file's directory; empty without a file."""
     if path is None:
         return {}
     from rules.loader import TextUnreadable, read_text
@@ -188,7 +199,7 @@ def read_config(path: str | None) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise refused(f"cannot read {path}: {exc}") from None
     tables = set(data) - {"db", "congress", "actor"}
-    unknown_tables = tables - {"jianyi", "notifications", "audit", "attachments"}
+    unknown_tables = tables - {"jianyi", "notifications", "audit", "attachments", "documents"}
     section = {k: v for k, v in data.items() if k not in tables} | dict(data.get("jianyi", {}))
     audit = dict(data.get("audit", {}))
     files = dict(data.get("attachments", {}))
@@ -203,6 +214,7 @@ def read_config(path: str | None) -> dict[str, Any]:
     section["notifications"] = dict(data.get("notifications", {}))
     section["audit"] = audit
     section["attachments"] = files
+    section["documents"] = dict(data.get("documents", {}))
     section["base"] = str(Path(path).resolve().parent)
     return section
 

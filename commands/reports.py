@@ -48,6 +48,25 @@ output_options = combine(
         "--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx)."
     ),
 )
+report_output = combine(
+    click.option(
+        "--format",
+        "fmt",
+        type=Choice(["text", "md", "html", "pdf", "json", "xlsx", "csv"]),
+        default="text",
+        show_default=True,
+        help="html and pdf: an A4 document in 公文 form (see `jianyi document --help`).",
+    ),
+    click.option(
+        "--output", metavar="FILE", help="Write to FILE instead of standard output (needed for xlsx, pdf)."
+    ),
+    click.option(
+        "--templates",
+        metavar="DIR",
+        type=click.Path(exists=True, file_okay=False),
+        help="html, pdf: document templates used before the shipped ones [config: [documents] templates].",
+    ),
+)
 
 
 # ---- reports --------------------------------------------------------------------------------------
@@ -77,14 +96,22 @@ def _scope(
 @click.command()
 @click.argument("kind", type=Choice(["summary", "units", "conversion", "overdue", "evaluation"]))
 @scope_options
-@output_options
+@report_output
 @click.option(
     "--decimals", type=click.IntRange(0, 6), default=2, show_default=True, help="Decimals of percentages."
 )
 @click.option("--now", metavar="TIME", help="Count as at this time [now].")
 @pass_app
 def report(
-    app: App, /, kind: str, fmt: str, output: str | None, decimals: int, now: str | None, **scope: str | None
+    app: App,
+    /,
+    kind: str,
+    fmt: str,
+    output: str | None,
+    templates: str | None,
+    decimals: int,
+    now: str | None,
+    **scope: str | None,
 ) -> None:
     """Reports: summary (Chinese prose of the offices' form, then tables), units (per main unit, with a
     ranking), conversion (B cases since --term / in scope), overdue (open obligations past due), evaluation
@@ -107,11 +134,24 @@ def report(
       ranking      units with at least [measures.min_cases] cases, by satisfaction
                    rate, then on-time rate
     Percentages are rounded half-up (四舍五入) per item to --decimals places.
+
+    \b
+    As html or pdf the report is a document: A4, the issuing body and date of
+    the [documents] table of --config, the 截至 date and the scope named.
     """
     from workflow.reporting.formats import render
     from workflow.reporting.reports import build
 
-    built = build(app.engine(), kind, _scope(**scope), decimals=decimals, now=app.when(now))
+    if fmt == "pdf" and output is None:
+        raise click.UsageError("a PDF needs --output FILE.pdf")
+    moment = app.when(now)
+    built = build(app.engine(), kind, _scope(**scope), decimals=decimals, now=moment)
+    if fmt in ("html", "pdf"):
+        from workflow.reporting.documents import report_document, to_pdf
+
+        page = report_document(app.engine(), built, app.document_settings(templates), now=moment)
+        write_output(output, to_pdf(page) if fmt == "pdf" else page)
+        return
     write_output(output, render(built, fmt))
 
 

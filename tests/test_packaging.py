@@ -56,6 +56,18 @@ def test_the_wheel_carries_migrations_profiles_and_type_markers(wheel_files: set
         "web/py.typed",
         "web/app.py",
         "workflow/store/migrations/versions/0012_web_sessions.py",
+        "workflow/reporting/document_templates/_base.html.j2",
+        *(
+            f"workflow/reporting/document_templates/{name}.html.j2"
+            for name in (
+                "report",
+                "assignment_sheet",
+                "answer_form",
+                "supervision_letter",
+                "feedback_form",
+                "progress_letter",
+            )
+        ),
     } <= wheel_files
 
 

@@ -213,7 +213,8 @@ def test_overdue_lists_open_obligations_past_due(engine: Engine, clock: FrozenCl
 def test_report_formats_from_the_command_line(
     runner: CliRunner, engine: Engine, clock: FrozenClock, db_path: Path, tmp_path: Path
 ) -> None:
-    """json, csv, md, html (with SVG charts) and xlsx (one sheet per table) carry the same numbers."""
+    """json, csv, md, html (the document, with its charts) and xlsx (one sheet per table) carry the same
+    numbers."""
     _ledger(engine, clock)
     engine.dispose()
     base = ["--db", str(db_path), "report", "summary", "--now", "2026-07-15T09:00"]
@@ -227,7 +228,11 @@ def test_report_formats_from_the_command_line(
     assert data["categories"]["B"]["percent"] == "75.00"
     assert "B类,所提问题正在解决或者列入规划逐步解决,12,75.00" in csv_text
     assert "| B类 | 所提问题正在解决或者列入规划逐步解决 | 12 | 75.00 |" in md
-    assert html.count("<svg") == 2
+    assert html.count('<div class="chart">') == 2
+    assert (
+        '<td>B类</td><td>所提问题正在解决或者列入规划逐步解决</td><td class="n">12</td><td class="n">75%</td>'
+        in html
+    )
     assert book.sheetnames == ["说明", "办理类别", "代表意见", "主要指标"]
     assert [c.value for c in book["办理类别"][3]] == ["B类", "所提问题正在解决或者列入规划逐步解决", 12, 75.0]
 
@@ -345,7 +350,8 @@ def test_postgres_counts_the_same(pg_url: str) -> None:
 def test_the_units_table_has_a_column_per_class_and_charts_the_right_rates(
     engine: Engine, clock: FrozenClock
 ) -> None:
-    """Every class of the rule set (A to D nationally) is a column; the charts show each unit's rates."""
+    """Every class of the rule set (A to D nationally) is a column; the charts show each unit's rates (marked:
+    one case is fewer than measures.min_cases)."""
     make_case(engine, "0001", state="closed", clock=clock, co=(), category="D")
     report = build(engine, "units")
     table = report.tables[0]
@@ -353,8 +359,8 @@ def test_the_units_table_has_a_column_per_class_and_charts_the_right_rates(
     assert table.rows[0][table.headers.index("D类")] == 1
     on_time, satisfaction = report.charts
     unit = report.data["units"][0]
-    assert on_time["bars"] == [(unit["unit"], Decimal(unit["on_time_rate"]))]
-    assert satisfaction["bars"] == [(unit["unit"], Decimal(unit["satisfaction_rate"]))]
+    assert on_time["bars"] == [(unit["unit"] + "＊", Decimal(unit["on_time_rate"]))]
+    assert satisfaction["bars"] == [(unit["unit"] + "＊", Decimal(unit["satisfaction_rate"]))]
 
 
 def test_an_opinion_waived_after_its_date_counts_as_missed(engine: Engine, clock: FrozenClock) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rules import KINDS as KINDS_INFO
 from rules import RATING_LABELS, DeadlineKind, Rating, RuleSet
@@ -289,13 +289,32 @@ def _units(rs: RuleSet, scope: Scope, units: list[UnitMeasures], decimals: int) 
             "min_cases": rs.measures.min_cases,
         },
         charts=[
-            {"title": "各单位按时办结率", "bars": [(u.unit, rates[u.unit]["on_time_rate"]) for u in units]},
-            {
-                "title": "各单位代表满意率",
-                "bars": [(u.unit, rates[u.unit]["satisfaction_rate"]) for u in units],
-            },
+            _unit_chart(rs, "各单位按时办结率", units, rates, "on_time_rate"),
+            _unit_chart(rs, "各单位代表满意率", units, rates, "satisfaction_rate"),
         ],
     )
+
+
+def _unit_chart(
+    rs: RuleSet,
+    title: str,
+    units: list[UnitMeasures],
+    rates: dict[str, dict[str, Decimal | None]],
+    rate: str,
+) -> dict[str, Any]:
+    """A chart of one rate per unit, highest first: units without a case are left out, and units with fewer
+    than ``measures.min_cases`` cases are marked ＊ (a rate over one or two cases says little)."""
+    least = rs.measures.min_cases
+    shown = sorted(
+        (u for u in units if u.measures.total),
+        key=lambda u: (-(rates[u.unit][rate] or Decimal(-1)), u.unit),
+    )
+    small = any(u.measures.total < least for u in shown)
+    return {
+        "title": title,
+        "bars": [(u.unit + ("＊" if u.measures.total < least else ""), rates[u.unit][rate]) for u in shown],
+        "note": f"＊主办件数少于{least}件，不参加排名。" if small else "",
+    }
 
 
 def _conversion(rs: RuleSet, scope: Scope, m: Measures, units: list[UnitMeasures], decimals: int) -> Report:
