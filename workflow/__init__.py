@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         WorkflowError,
     )
     from workflow.core.states import Action, ContactMethod, ContactStage, DeadlineStatus, Role, State
+    from workflow.core.submissions import SubmissionClosed, SubmissionStatus, SubmissionView
     from workflow.core.views import (
         Actor,
         AuditReport,
@@ -81,6 +82,9 @@ __all__ = [
     "Role",
     "SessionInfo",
     "State",
+    "SubmissionClosed",
+    "SubmissionStatus",
+    "SubmissionView",
     "SystemClock",
     "TransitionNotAllowed",
     "UnitInfo",
@@ -120,6 +124,9 @@ _WHERE = {
     "DeadlineStatus": "workflow.core.states",
     "Role": "workflow.core.states",
     "State": "workflow.core.states",
+    "SubmissionClosed": "workflow.core.submissions",
+    "SubmissionStatus": "workflow.core.submissions",
+    "SubmissionView": "workflow.core.submissions",
     "Actor": "workflow.core.views",
     "AuditReport": "workflow.core.views",
     "Case": "workflow.core.views",
