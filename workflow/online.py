@@ -106,7 +106,7 @@ class Online:
             }
             if files:
                 data["attachments"] = [f.to_json() for f in files]
-            _store.add_event(conn, sid, at=at, actor=str(self.viewer), action="propose", data=data)
+            _store.add_event(conn, sid, at=at, actor=self._who(), action="propose", data=data)
         return self._view(sid)
 
     def withdraw_submission(
@@ -154,7 +154,7 @@ class Online:
             change = batch.apply(work, command, actor=self.viewer, at=at, now=now)
             _store.link(conn, submission_id, work.case_id)
             data = {"session": where[1], "number": chosen}
-            _store.add_event(conn, submission_id, at=at, actor=str(self.viewer), action="accept", data=data)
+            _store.add_event(conn, submission_id, at=at, actor=self._who(), action="accept", data=data)
         return change
 
     def decline_submission(
@@ -179,7 +179,7 @@ class Online:
         if self.viewer.kind is ActorKind.UNIT:
             raise PermissionDenied(
                 case=None,
-                actor=str(self.viewer),
+                actor=self._who(),
                 action="submission list",
                 reason="online submissions go to the office (代表工作机构), not to units",
             )
@@ -220,10 +220,16 @@ class Online:
         if not self.viewer.is_office:
             raise PermissionDenied(
                 case=None,
-                actor=str(self.viewer),
+                actor=self._who(),
                 action=what,
                 reason="only the office (代表工作机构) may do this",
             )
+
+    def _who(self) -> str:
+        """Who acts, as a submission's events record it: ``deputy:NAME``, with `` (录入 office)`` when the office
+        keyed it in for them."""
+        by = self.viewer.entered_by
+        return f"{self.viewer} (录入 {by})" if by else str(self.viewer)
 
     def _proposer(self, deputy: str | None) -> str:
         if self.viewer.kind is ActorKind.DEPUTY:
@@ -231,14 +237,14 @@ class Online:
             if deputy is not None and deputy.strip() != self.viewer.name:
                 raise PermissionDenied(
                     case=None,
-                    actor=str(self.viewer),
+                    actor=self._who(),
                     action="propose",
                     reason=f"a deputy proposes as themself, not as deputy:{deputy}",
                 )
             return self.viewer.name
         if self.viewer.kind is ActorKind.UNIT:
             raise PermissionDenied(
-                case=None, actor=str(self.viewer), action="propose", reason="deputies propose suggestions"
+                case=None, actor=self._who(), action="propose", reason="deputies propose suggestions"
             )
         if deputy is None or not deputy.strip():
             raise ValidationError("the office proposes for a deputy: name the lead deputy (--deputy)")
@@ -314,7 +320,7 @@ class Online:
             if not _store.settle(conn, submission_id, status, at=at, reason=reason):
                 raise self._closed(conn, submission_id, action)
             data = {} if reason is None else {"reason": reason}
-            _store.add_event(conn, submission_id, at=at, actor=str(self.viewer), action=action, data=data)
+            _store.add_event(conn, submission_id, at=at, actor=self._who(), action=action, data=data)
             if status is SubmissionStatus.DECLINED and self.pipeline.notices:
                 deputy = self.directory.deputy_name(conn, row["deputy_id"])
                 payload = {

@@ -106,3 +106,11 @@ def test_the_office_proposes_for_a_deputy(runner: CliRunner, db_path: Path) -> N
     )
     ok = run(runner, db_path, "submission", "propose", "--title", "纸质建议", "--deputy", "王五", "--json")
     assert json.loads(ok.output)["deputy"] == "王五"
+
+
+def test_show_names_the_online_origin(runner: CliRunner, db_path: Path) -> None:
+    """`jianyi show` of an accepted case says it came online, from which submission, by whom and when."""
+    sid = _propose(runner, db_path, "张三", "--at", "2026-03-01T10:30")
+    assert run(runner, db_path, "submission", "accept", str(sid)).exit_code == 0
+    shown = run(runner, db_path, "show", "0001")
+    assert f"  来源：网上提交（网上建议 #{sid}，张三（录入 office） 2026-03-01 10:30 提交）\n" in shown.output

@@ -225,3 +225,34 @@ def test_events_are_recorded(engine: Engine) -> None:
     assert [(e.action, e.actor) for e in events] == [("propose", "deputy:张三"), ("accept", "office")]
     assert events[1].data == {"number": "0042", "session": "测试会议"}
     assert json.loads(json.dumps(engine.submission(sid).to_json()))["number"] == "0042"
+
+
+def test_the_deputys_notices_render_in_chinese(engine: Engine) -> None:
+    """The accepted notice gives the number; the declined one the reason, from the payloads the outbox holds."""
+    from notifications.render import Renderer
+
+    engine.accept_submission(_propose(engine), number="0042")
+    engine.decline_submission(_propose(engine), reason="转为来信处理")
+    rendered = {n.topic: Renderer().render(n.topic, n.payload) for n in notices(engine)}
+    accepted, declined = rendered["submission_accepted"], rendered["submission_declined"]
+    assert accepted.subject == f"【已受理】0042 {TITLE}"
+    assert f"您于网上提交的建议《{TITLE}》已受理，编号为测试会议第0042号。" in accepted.text
+    assert declined.subject == f"【不予受理】{TITLE}"
+    assert "理由：转为来信处理" in declined.text
+
+
+def test_the_deputy_receives_both_notices_by_email(engine: Engine) -> None:
+    """The dispatcher delivers the accepted and declined notices to the deputy's address."""
+    from notifications import NotifyConfig, RecordingChannel
+    from notifications.dispatcher import Dispatcher
+
+    engine.edit_deputy("张三", email="zhangsan@example.org")
+    engine.accept_submission(_propose(engine), number="0042")
+    engine.decline_submission(_propose(engine), reason="转为来信处理")
+    channel = RecordingChannel()
+    report = Dispatcher(engine, NotifyConfig(channels={"email": channel})).dispatch()
+    assert report.sent == 2
+    assert sorted((m.to, m.subject) for m in channel.sent) == [
+        ("zhangsan@example.org", f"【不予受理】{TITLE}"),
+        ("zhangsan@example.org", f"【已受理】0042 {TITLE}"),
+    ]
