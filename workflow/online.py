@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from workflow.actions import Submit
 from workflow.core.attachments import Attached, Attachment, AttachmentSettings, check_all, read_file
-from workflow.core.errors import NotFound, PermissionDenied, ValidationError
+from workflow.core.errors import NotFound, NumberTaken, PermissionDenied, ValidationError
 from workflow.core.states import ActorKind
 from workflow.core.submissions import SubmissionClosed, SubmissionStatus, SubmissionView, label
 from workflow.core.text import cleaned, one_line
@@ -34,6 +34,8 @@ from workflow.store.directory import Directory
 from workflow.store.models import too_long
 
 __all__ = ["Online"]
+
+_NUMBER_TRIES = 10  # acceptances under the next number that may lose it to another one running at once
 
 
 class Online:
@@ -130,12 +132,25 @@ class Online:
         recorded in the case's history; the deputy is told the number. Office-only."""
         self.require_office("submission accept")
         at, now = self.pipeline.when(at)
+        given = None if number is None else number.strip() or None
+        for attempt in range(_NUMBER_TRIES):
+            try:
+                return self._accept(submission_id, given, session, at, now)
+            except NumberTaken:
+                # another acceptance took the session's next number first (PostgreSQL runs them side by side):
+                # take the one after it; a number the office gave stays refused
+                if given is not None or attempt == _NUMBER_TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _accept(
+        self, submission_id: int, number: str | None, session: str | None, at: datetime, now: datetime
+    ) -> Change:
         with self.pipeline.batch(what=f"accept {label(submission_id)}") as batch:
             conn = batch.store.conn
             row = self._pending(conn, submission_id, "accept", at)
             where = self.directory.session_ref(conn, session)
-            given = None if number is None else number.strip()
-            chosen = given or _store.next_number(conn, where[0])
+            chosen = number or _store.next_number(conn, where[0])
             if not _store.settle(conn, submission_id, SubmissionStatus.ACCEPTED, at=at):
                 raise self._closed(conn, submission_id, "accept")
             lead = self.directory.deputy_name(conn, row["deputy_id"])

@@ -256,3 +256,32 @@ def test_the_deputy_receives_both_notices_by_email(engine: Engine) -> None:
         ("zhangsan@example.org", f"【不予受理】{TITLE}"),
         ("zhangsan@example.org", f"【已受理】0042 {TITLE}"),
     ]
+
+
+def test_acceptances_at_once_take_distinct_numbers_and_one_wins_a_race(engine: Engine) -> None:
+    """Accepting several submissions at once gives each its own next number; two acceptances of one submission:
+    exactly one wins, the other is refused as no longer pending."""
+    import threading
+
+    ids = [_propose(engine) for _ in range(4)]
+    twice = [ids[0], *ids]  # the first submission accepted by two clerks at once
+    start = threading.Barrier(len(twice))
+    numbers: list[str] = []
+    refused: list[str] = []
+
+    def accept(sid: int) -> None:
+        start.wait()
+        try:
+            numbers.append(engine.accept_submission(sid).number)
+        except SubmissionClosed as exc:
+            refused.append(str(exc))
+
+    threads = [threading.Thread(target=accept, args=(sid,)) for sid in twice]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(numbers) == ["0001", "0002", "0003", "0004"]
+    assert len(refused) == 1
+    assert refused[0].startswith(f"网上建议 #{ids[0]}: cannot 'accept' while accepted (已受理)")
+    assert row_count(engine, "suggestions") == 4

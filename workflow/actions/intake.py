@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from workflow.actions.base import Command, attach, handles, lines
 from workflow.core.attachments import Attached
 from workflow.core.audit import GENESIS
-from workflow.core.errors import ValidationError
+from workflow.core.errors import NumberTaken, ValidationError
 from workflow.core.states import Action, ActorKind, State
 from workflow.core.text import control_character, one_line
 from workflow.core.unit_of_work import UnitOfWork
@@ -95,7 +95,7 @@ def submit(uow: UnitOfWork, cmd: Submit) -> None:
     }
     case_id = uow.insert_case({c: uow.row[c] for c in _COLUMNS})
     if case_id is None:  # the unique (session, number) index
-        raise ValidationError(f"建议 {uow.label} already exists; numbers are unique within a session")
+        raise NumberTaken(f"建议 {uow.label} already exists; numbers are unique within a session")
     uow.case_id = uow.row["id"] = case_id
     for i, d in enumerate(signers):
         uow.add("suggestion_signers", {"suggestion_id": case_id, "deputy_id": d, "position": i})
