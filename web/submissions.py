@@ -17,13 +17,13 @@ every other write.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from web.actions import File
 from web.auth import Signed
+from web.responses import download
 from workflow.core.submissions import SubmissionStatus
 
 __all__ = ["router"]
@@ -115,9 +115,7 @@ def show(caller: Signed, submission_id: int) -> dict[str, Any]:
 def attachment(caller: Signed, submission_id: int, name: str) -> Response:
     """The file as it was proposed, with its media type, to be saved rather than shown."""
     info, data = caller.engine.submission_attachment(submission_id, name)
-    fallback = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in info.name)
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(info.name, safe='')}"
-    return Response(content=data, media_type=info.media_type, headers={"Content-Disposition": disposition})
+    return download(info.name, info.media_type, data)
 
 
 @router.post("/{submission_id}/accept", summary="Accept (受理)")

@@ -48,7 +48,7 @@ from workflow.core.views import (
     DueItem,
     HistoryEntry,
 )
-from workflow.lifecycle import AssignOrder, Lifecycle
+from workflow.lifecycle import AssignOrder
 from workflow.online import Online
 from workflow.pipeline import Pipeline
 from workflow.recompute import RecomputeReport
@@ -77,7 +77,7 @@ __all__ = [
 log = logging.getLogger("jianyi.workflow")
 
 
-class Engine(Lifecycle, Online):
+class Engine(Online):
     """The suggestion workflow engine over one database and one congress.
 
     Its parts are public for host applications and the packages built on it: :attr:`db` (connections and

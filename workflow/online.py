@@ -18,17 +18,15 @@ from typing import Any
 from sqlalchemy import Connection
 
 from workflow.actions import Submit
-from workflow.core.attachments import Attached, Attachment, AttachmentSettings, check_all, read_file
+from workflow.core.attachments import Attached
 from workflow.core.errors import NotFound, NumberTaken, PermissionDenied, ValidationError
 from workflow.core.states import ActorKind
 from workflow.core.submissions import SubmissionClosed, SubmissionStatus, SubmissionView, label
 from workflow.core.text import cleaned, one_line
 from workflow.core.unit_of_work import outbox_row
-from workflow.core.views import Actor, Change
-from workflow.lifecycle import Files
-from workflow.pipeline import Pipeline
+from workflow.core.views import Change
+from workflow.lifecycle import Files, Lifecycle
 from workflow.store import submissions as _store
-from workflow.store.attachments import Blobs
 from workflow.store.database import Database
 from workflow.store.directory import Directory
 from workflow.store.models import too_long
@@ -38,16 +36,12 @@ __all__ = ["Online"]
 _NUMBER_TRIES = 10  # acceptances under the next number that may lose it to another one running at once
 
 
-class Online:
-    """Online submissions, over :attr:`pipeline` and :attr:`db`."""
+class Online(Lifecycle):
+    """Online submissions, beside the actions on cases (:class:`~workflow.lifecycle.Lifecycle`)."""
 
     db: Database
     directory: Directory
-    pipeline: Pipeline
-    viewer: Actor
     congress_id: int
-    attachment_settings: AttachmentSettings
-    blobs: Blobs
 
     # ---- the deputy ---------------------------------------------------------------------------
     def propose(
@@ -78,7 +72,7 @@ class Online:
         long = too_long("submissions", {"title": title, "field": fields})
         if long is not None:
             raise ValidationError(long)
-        files = self._stored(attachments)
+        files = self.stored_files(attachments)
         with self.db.transaction() as conn:
             lead_id = self.directory.deputy_id(conn, lead)
             signers = [
@@ -194,7 +188,7 @@ class Online:
         if self.viewer.kind is ActorKind.UNIT:
             raise PermissionDenied(
                 case=None,
-                actor=self._who(),
+                actor=str(self.viewer),
                 action="submission list",
                 reason="online submissions go to the office (代表工作机构), not to units",
             )
@@ -235,16 +229,15 @@ class Online:
         if not self.viewer.is_office:
             raise PermissionDenied(
                 case=None,
-                actor=self._who(),
+                actor=str(self.viewer),
                 action=what,
                 reason="only the office (代表工作机构) may do this",
             )
 
     def _who(self) -> str:
-        """Who acts, as a submission's events record it: ``deputy:NAME``, with `` (录入 office)`` when the office
-        keyed it in for them."""
-        by = self.viewer.entered_by
-        return f"{self.viewer} (录入 {by})" if by else str(self.viewer)
+        """Who acts, as a submission's events record it (``deputy:NAME (录入 office)`` when the office keyed it
+        in for them)."""
+        return self.viewer.recorded
 
     def _proposer(self, deputy: str | None) -> str:
         if self.viewer.kind is ActorKind.DEPUTY:
@@ -252,28 +245,18 @@ class Online:
             if deputy is not None and deputy.strip() != self.viewer.name:
                 raise PermissionDenied(
                     case=None,
-                    actor=self._who(),
+                    actor=str(self.viewer),
                     action="propose",
                     reason=f"a deputy proposes as themself, not as deputy:{deputy}",
                 )
             return self.viewer.name
         if self.viewer.kind is ActorKind.UNIT:
             raise PermissionDenied(
-                case=None, actor=self._who(), action="propose", reason="deputies propose suggestions"
+                case=None, actor=str(self.viewer), action="propose", reason="deputies propose suggestions"
             )
         if deputy is None or not deputy.strip():
             raise ValidationError("the office proposes for a deputy: name the lead deputy (--deputy)")
         return deputy.strip()
-
-    def _stored(self, files: Files) -> list[Attached]:
-        """``files`` read, checked and their bytes stored by digest, before the transaction (a refusal writes
-        nothing; a refused proposal leaves bytes no row names)."""
-        limit = self.attachment_settings.max_size
-        given = [f if isinstance(f, Attachment) else read_file(f, limit) for f in files]
-        accepted = check_all(given, limit)
-        for file, attached in zip(given, accepted, strict=True):
-            self.blobs.put(attached.sha256, file.data)
-        return accepted
 
     def _view(self, submission_id: int) -> SubmissionView:
         with self.db.reading() as conn:
