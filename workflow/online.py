@@ -307,11 +307,8 @@ class Online(Lifecycle):
         reason: str | None,
         at: datetime | None,
     ) -> SubmissionView:
-        """Decline or withdraw: one compare-and-set, its event, and (declined) the deputy's notice."""
-        if self.viewer.kind is ActorKind.UNIT:  # units never see submissions
-            raise NotFound(
-                kind="网上建议", name=f"#{submission_id}", hint="list them with `jianyi submission list`"
-            )
+        """Decline or withdraw: one compare-and-set, its event, and (declined) the deputy's notice. A unit, which
+        sees no submission, finds none (:meth:`_visible`)."""
         at, now = self.pipeline.when(at)
         with self.db.transaction() as conn:
             row = self._pending(conn, submission_id, action, at)
