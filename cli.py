@@ -19,7 +19,17 @@ from typing import Any
 
 import click
 
-from commands import accounts, attachments, directory, documents, lifecycle, notices, reports, serve
+from commands import (
+    accounts,
+    attachments,
+    directory,
+    documents,
+    lifecycle,
+    notices,
+    reports,
+    serve,
+    submissions,
+)
 from commands.app import App, AuditBroken, CheckFailed, TemplatesBroken, read_config
 from notifications.errors import ConfigError, NotificationError, TemplateProblem
 from rules.errors import RuleError
@@ -159,6 +169,7 @@ for _command in (
     *accounts.COMMANDS,
     *directory.COMMANDS,
     *lifecycle.COMMANDS,
+    *submissions.COMMANDS,
     *attachments.COMMANDS,
     *notices.COMMANDS,
     *reports.COMMANDS,

@@ -63,6 +63,8 @@ SAMPLE: dict[str, Any] = {
     "to_category": "A",
     "evidence": "线路调整已于2026年9月完成",
     "reason": "示例理由",
+    "deputy": "张三",
+    "submission": 7,
     "round": 2,
     "due": "2026-05-11",
     "kind": "answer",

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web import actions, auth, cases, errors
+from web import actions, auth, cases, errors, submissions
 from web.responses import SafeJSONResponse
 from workflow.core.attachments import DEFAULT_MAX_SIZE, AttachmentSettings, parse_size
 from workflow.engine import Engine
@@ -126,6 +126,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(cases.router)
     app.include_router(actions.router)
+    app.include_router(submissions.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> str:

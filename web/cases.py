@@ -7,11 +7,11 @@ Every read goes through the engine acting for the signed-in account, so a case o
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 
 from web.auth import Signed
+from web.responses import download
 
 __all__ = ["router"]
 
@@ -70,6 +70,4 @@ def dossier(caller: Signed, session: str, number: str) -> dict[str, Any]:
 def attachment(caller: Signed, session: str, number: str, name: str) -> Response:
     """The file as it was attached, with its recorded media type, to be saved rather than shown."""
     info, data = caller.engine.attachment(number, name, session=session)
-    fallback = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in info.name)
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(info.name, safe='')}"
-    return Response(content=data, media_type=info.media_type, headers={"Content-Disposition": disposition})
+    return download(info.name, info.media_type, data)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
+from fastapi import Response
 from fastapi.responses import JSONResponse
 
-__all__ = ["SafeJSONResponse"]
+__all__ = ["SafeJSONResponse", "download"]
 
 _ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
@@ -19,3 +21,11 @@ class SafeJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         return text.translate(_ESCAPES).encode("utf-8")
+
+
+def download(name: str, media_type: str, data: bytes) -> Response:
+    """A file's bytes with its media type, to be saved rather than shown (``Content-Disposition: attachment``,
+    the name as ASCII for old clients and in full as UTF-8)."""
+    fallback = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(content=data, media_type=media_type, headers={"Content-Disposition": disposition})

@@ -48,7 +48,8 @@ from workflow.core.views import (
     DueItem,
     HistoryEntry,
 )
-from workflow.lifecycle import AssignOrder, Lifecycle
+from workflow.lifecycle import AssignOrder
+from workflow.online import Online
 from workflow.pipeline import Pipeline
 from workflow.recompute import RecomputeReport
 from workflow.store import attachments as _attachments
@@ -76,7 +77,7 @@ __all__ = [
 log = logging.getLogger("jianyi.workflow")
 
 
-class Engine(Lifecycle):
+class Engine(Online):
     """The suggestion workflow engine over one database and one congress.
 
     Its parts are public for host applications and the packages built on it: :attr:`db` (connections and
@@ -134,16 +135,6 @@ class Engine(Lifecycle):
         other.viewer = actor
         other.queries = Queries(self.db, self.directory, self.rules, self.clock, actor)
         return other
-
-    def require_office(self, what: str) -> None:
-        """Refuse ``what`` (an administrative command) unless this engine acts for the office."""
-        if not self.viewer.is_office:
-            raise PermissionDenied(
-                case=None,
-                actor=str(self.viewer),
-                action=what,
-                reason="only the office (代表工作机构) may do this",
-            )
 
     # ---- opening ------------------------------------------------------------------------------
     @classmethod

@@ -96,6 +96,11 @@ class Lifecycle:
         or deputy stores nothing for a case out of its scope (it is not found first)."""
         if files and not self.viewer.is_office:
             self.queries.visible(number, session=session)
+        return self.stored_files(files)
+
+    def stored_files(self, files: Files) -> tuple[Attached, ...]:
+        """``files`` read, checked (type by content, size, name) and their bytes stored by digest, before the
+        transaction that names them (a refusal here writes nothing)."""
         limit = self.attachment_settings.max_size
         given = [f if isinstance(f, Attachment) else read_file(f, limit) for f in files]
         accepted = check_all(given, limit)

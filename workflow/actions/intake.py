@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from workflow.actions.base import Command, handles, lines
+from workflow.actions.base import Command, attach, handles, lines
+from workflow.core.attachments import Attached
 from workflow.core.audit import GENESIS
-from workflow.core.errors import ValidationError
+from workflow.core.errors import NumberTaken, ValidationError
 from workflow.core.states import Action, ActorKind, State
 from workflow.core.text import control_character, one_line
 from workflow.core.unit_of_work import UnitOfWork
@@ -37,6 +38,8 @@ class Submit(Command):
     field: str | None = None
     between_sessions: bool = False
     confidential: bool = False
+    origin: int | None = None  # the online submission (网上提交) the office accepted, if it came online
+    attachments: tuple[Attached, ...] = ()  # checked, their bytes stored (the online submission's files)
 
 
 def new_case_row(session_id: int, number: str, at: datetime) -> dict[str, Any]:
@@ -92,13 +95,17 @@ def submit(uow: UnitOfWork, cmd: Submit) -> None:
     }
     case_id = uow.insert_case({c: uow.row[c] for c in _COLUMNS})
     if case_id is None:  # the unique (session, number) index
-        raise ValidationError(f"建议 {uow.label} already exists; numbers are unique within a session")
+        raise NumberTaken(f"建议 {uow.label} already exists; numbers are unique within a session")
     uow.case_id = uow.row["id"] = case_id
     for i, d in enumerate(signers):
         uow.add("suggestion_signers", {"suggestion_id": case_id, "deputy_id": d, "position": i})
-    data = {
+    data: dict[str, Any] = {
         "title": title,
         "deputy": cmd.deputy,
         "co_signers": [uow.store.deputy_name(d) for d in signers],
     }
+    if cmd.origin is not None:  # accepted (受理) from an online submission: the deputy is told its number
+        data |= {"origin": "online", "submission": cmd.origin}
+        data |= attach(uow, Action.SUBMIT, cmd.attachments, None)
+        uow.notify("submission_accepted", "deputy", lead, {"deputy": cmd.deputy, "submission": cmd.origin})
     uow.audit(Action.SUBMIT.value, None, State.SUBMITTED, data)

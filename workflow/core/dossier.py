@@ -24,6 +24,7 @@ __all__ = [
     "FeedbackEntry",
     "NoteEntry",
     "OpinionEntry",
+    "OriginEntry",
     "PromiseEntry",
     "ReturnEntry",
 ]
@@ -58,6 +59,15 @@ class AttachmentEntry(_Entry):
     media_type: str
     size: int
     sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class OriginEntry(_Entry):
+    """Where a case came from when a deputy submitted it online (网上提交) and the office accepted it (受理)."""
+
+    submission: int  # the online submission's id
+    proposed_at: datetime
+    proposed_by: str  # the actor who proposed it: ``deputy:NAME``, or ``… (录入 office)``
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +205,7 @@ class Dossier:
     withdrawal: NoteEntry | None
     submitted_by: str
     amendments: tuple[NoteEntry, ...] = ()  # the office's corrections of the case's own data (old → new)
+    origin: OriginEntry | None = None  # submitted online and accepted (None: registered by the office)
 
     def rounds(self) -> list[int]:
         """The rounds of handling the case has seen (1 and each 重新办理)."""
@@ -223,4 +234,5 @@ class Dossier:
         ):
             out[name] = [entry.to_json() for entry in getattr(self, name)]
         out["withdrawal"] = self.withdrawal.to_json() if self.withdrawal else None
+        out["origin"] = self.origin.to_json() if self.origin else None
         return out

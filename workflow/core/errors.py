@@ -9,6 +9,7 @@ Every message names the case, the state, what was attempted and what to do. Tree
     ├── Conflict                     another writer changed the case first: reload and retry
     │   └── BatchConflict            the same, for a batch (assignment meeting, recomputation)
     ├── ValidationError (ValueError) input that cannot be accepted as given
+    │   └── NumberTaken              a case number the session already holds
     └── NotInitialised               a database without jianyi's schema (run `jianyi init`)
 """
 
@@ -24,6 +25,7 @@ __all__ = [
     "NotAuthenticated",
     "NotFound",
     "NotInitialised",
+    "NumberTaken",
     "PermissionDenied",
     "TransitionNotAllowed",
     "ValidationError",
@@ -131,6 +133,10 @@ class ValidationError(WorkflowError, ValueError):
         if len(self.problems) + more > LISTED:
             extra += f"\n  - … and {len(self.problems) + more - LISTED:,} more"
         super().__init__(f"{_case(case)}{message}{extra}")
+
+
+class NumberTaken(ValidationError):
+    """A case number the session already holds (numbers are unique within a session); nothing was written."""
 
 
 class NotInitialised(WorkflowError):

@@ -48,6 +48,12 @@ class Actor:
             return self
         return Actor(self.kind, self.name, str(by))
 
+    @property
+    def recorded(self) -> str:
+        """As a record names it: ``unit:NAME``, with `` (录入 office)`` when someone else keyed the action in (the
+        form :meth:`parse` reads back)."""
+        return f"{self} (录入 {self.entered_by})" if self.entered_by else str(self)
+
     def same(self, other: Actor) -> bool:
         """The same party, whoever entered the action."""
         return (self.kind, self.name) == (other.kind, other.name)

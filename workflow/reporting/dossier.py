@@ -146,6 +146,12 @@ def dossier_text(dossier: Dossier, *, zone: tzinfo, now: datetime) -> str:
         f"  提出 {_at(case.submitted_at, zone)}（{_who(dossier.submitted_by) or '-'}）  "
         f"交办 {_at(case.assigned_at, zone)}  答复 {_at(case.answered_at, zone)}  办结 {_at(case.closed_at, zone)}"
     )
+    if dossier.origin is not None:
+        origin = dossier.origin
+        lines.append(
+            f"  来源：网上提交（网上建议 #{origin.submission}，{_who(origin.proposed_by)} "
+            f"{_at(origin.proposed_at, zone)} 提交）"
+        )
     lines.append("  内容：")
     lines.extend(_text(case.content))
     if dossier.assignments:

@@ -23,6 +23,7 @@ from workflow.core.dossier import (
     FeedbackEntry,
     NoteEntry,
     OpinionEntry,
+    OriginEntry,
     PromiseEntry,
     ReturnEntry,
 )
@@ -40,6 +41,8 @@ from workflow.store.models import (
     Opinion,
     Promise,
     ReturnRequest,
+    Submission,
+    SubmissionEventRow,
     table,
 )
 from workflow.store.sql import as_date
@@ -56,6 +59,8 @@ ANSWERS = table(Answer)
 PROMISES = table(Promise)
 FEEDBACK = table(Feedback)
 DEADLINES = table(Deadline)
+SUBMISSIONS = table(Submission)
+SUBMISSION_EVENTS = table(SubmissionEventRow)
 
 # the events that carry a reason or a note and no row of their own, and the data key holding the text
 _NOTES = {
@@ -196,6 +201,7 @@ def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
         )
     withdrawn = events.notes(Action.WITHDRAW.value)
     submitted = next((events.actor[r.seq] for r in events.rows if r.action == Action.SUBMIT.value), "")
+    origin = _origin(conn, next((r.data for r in events.rows if r.action == Action.SUBMIT.value), "{}"))
     return Dossier(
         case=case,
         assignments=tuple(
@@ -248,4 +254,21 @@ def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
         withdrawal=withdrawn[-1] if withdrawn else None,
         submitted_by=submitted,
         amendments=events.notes(Action.AMEND.value),
+        origin=origin,
     )
+
+
+def _origin(conn: Connection, submit_data: str) -> OriginEntry | None:
+    """The online submission the case was accepted from, as its submit event names it (None: not online)."""
+    data = json.loads(submit_data)
+    if data.get("origin") != "online":
+        return None
+    sid = int(data["submission"])
+    proposed = conn.execute(
+        select(SUBMISSIONS.c.submitted_at, SUBMISSION_EVENTS.c.actor)
+        .join(SUBMISSION_EVENTS, SUBMISSION_EVENTS.c.submission_id == SUBMISSIONS.c.id)
+        .where(SUBMISSIONS.c.id == sid, SUBMISSION_EVENTS.c.action == "propose")
+    ).first()
+    if proposed is None:  # a Submit command run by hand may name a submission that does not exist
+        return None
+    return OriginEntry(sid, proposed.submitted_at, str(proposed.actor))

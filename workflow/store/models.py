@@ -50,6 +50,8 @@ __all__ = [
     "Promise",
     "ReturnRequest",
     "StoredRuleSet",
+    "Submission",
+    "SubmissionEventRow",
     "Suggestion",
     "SuggestionSigner",
     "Unit",
@@ -62,6 +64,7 @@ LEVELS = ("national", "province", "city", "county", "township")
 DEADLINE_KINDS = ("return_window", "co_opinion", "answer", "feedback", "re_answer", "promise")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed", "digested")
 RATINGS = ("satisfied", "basic", "unsatisfied")
+SUBMISSION_STATUSES = ("pending", "accepted", "declined", "withdrawn")
 DIRECTORY_KINDS = ("unit", "deputy")
 
 
@@ -584,6 +587,46 @@ class DirectoryChange(SQLModel, table=True):
     at: datetime = _instant()
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class Submission(SQLModel, table=True):
+    """A suggestion a deputy submitted online (网上提交), waiting for the office to accept it (受理) as a case or
+    to decline it (不予受理), or withdrawn by the deputy while it waited (:mod:`workflow.core.submissions`)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        _check("status", SUBMISSION_STATUSES, "ck_submission_status"),
+        Index("ix_submissions_congress_status", "congress_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    congress_id: int = _fk("congresses.id", index=False)
+    deputy_id: int = _fk("deputies.id")  # the lead deputy (领衔代表)
+    co_signers: str = Field(default="[]", sa_type=Text)  # JSON: the co-signing deputies' ids, in order
+    title: str = Field(max_length=500)
+    content: str = Field(default="", sa_type=Text)
+    field: str | None = Field(default=None, max_length=100)
+    between_sessions: bool = False
+    confidential: bool = False
+    attachments: str = Field(default="[]", sa_type=Text)  # JSON: name, media type, size, SHA-256 of each file
+    status: str = Field(default="pending", max_length=10)
+    submitted_at: datetime = _instant()
+    decided_at: datetime | None = _instant(nullable=True)
+    reason: str | None = Field(default=None, sa_type=Text)  # declined or withdrawn: why
+    suggestion_id: int | None = _fk("suggestions.id", nullable=True, index=False)  # accepted: the case
+
+
+class SubmissionEventRow(SQLModel, table=True):
+    """What happened to an online submission (proposed, accepted, declined, withdrawn): who, when, with what."""
+
+    __tablename__ = "submission_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = _fk("submissions.id")
+    at: datetime = _instant()
+    actor: str = Field(max_length=220)
+    action: str = Field(max_length=20)
+    data: str = Field(default="{}", sa_type=Text)  # JSON
 
 
 def table(model: type[SQLModel]) -> Table:
