@@ -58,12 +58,12 @@ def outbox_show(app: App, notice_id: int, render: bool, as_json: bool) -> None:
     notice = outbox.get(app.engine(), notice_id)
     data = notice.to_json()
     if render:
-        from notifications import Renderer
+        from notifications import Dispatcher
 
-        override = app.notify_config().templates
-        rendered = Renderer(override).render(
-            notice.topic, {"recipient": data["recipient"], "office": "代表工作机构", **notice.payload}
-        )
+        engine = app.engine()
+        sender = Dispatcher(engine, app.notify_config())
+        context = sender.context(notice, engine.clock.now(), engine.active_ruleset())
+        rendered = sender.renderer.render(notice.topic, context)
         data["rendered"] = {"subject": rendered.subject, "text": rendered.text}
     emit(as_json, data, lambda: json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

@@ -3,6 +3,7 @@
 [notifications]
 office_name = "市人大常委会代表工作委员会"
 office_email = "office@example.org"
+portal_url = "https://jianyi.example.org/"   # optional: where deputies reply (the feedback request names it)
 max_attempts = 5              # then a notice is dead (visible, re-triable with `jianyi outbox retry`)
 templates = "my-templates"    # an override directory (optional)
 digest = false                # true: one daily digest per unit instead of single reminders
@@ -38,6 +39,7 @@ __all__ = ["NotifyConfig"]
 _KNOWN = {
     "office_name",
     "office_email",
+    "portal_url",
     "max_attempts",
     "lease_seconds",
     "templates",
@@ -54,6 +56,7 @@ class NotifyConfig:
 
     office_name: str = "代表工作机构"
     office_email: str | None = None
+    portal_url: str | None = None  # where deputies give feedback online; without it, the paper 征询意见表
     max_attempts: int = 5
     lease_seconds: float = 300.0
     templates: Path | None = None
@@ -117,6 +120,7 @@ class NotifyConfig:
         return cls(
             office_name=str(data.get("office_name", cls.office_name)),
             office_email=data.get("office_email"),
+            portal_url=_url(data.get("portal_url")),
             max_attempts=int(
                 _positive(data.get("max_attempts", 5), "max_attempts", "a whole number, 1 or more")
             ),
@@ -125,6 +129,14 @@ class NotifyConfig:
             digest=_flag(data.get("digest", False), "digest"),
             channels=channels,
         )
+
+
+def _url(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ConfigError(f"[notifications] portal_url = {value!r}: use an http(s) address")
+    return value
 
 
 def _flag(value: Any, name: str) -> bool:
