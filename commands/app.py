@@ -32,6 +32,7 @@ __all__ = [
     "Choice",
     "KeyRefused",
     "OnceCommand",
+    "SweepStale",
     "TemplatesBroken",
     "combine",
     "echo_listing",
@@ -225,6 +226,17 @@ class AuditBroken(CheckFailed):
         if anchor:
             found.append("the anchor is not authentic (a wrong key, or the file was edited)")
         super().__init__("; ".join(found))
+
+
+class SweepStale(CheckFailed):
+    """``status``: the reminder sweep has not run within the allowed time (or never ran)."""
+
+    def __init__(self, *, minutes: float, age: str | None) -> None:
+        self.minutes, self.age = minutes, age
+        when = "has never run" if age is None else f"last ran {age} ago"
+        super().__init__(
+            f"the reminder sweep {when}, more than {minutes:g} minute(s): is `jianyi daemon` running?"
+        )
 
 
 class TemplatesBroken(CheckFailed):
