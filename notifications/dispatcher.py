@@ -1,8 +1,9 @@
 """Delivering the outbox: claim, render, send, settle; retries with backoff, dead letters, suppressions.
 
 Each claimed notice goes to one channel chosen from its recipient's contacts: e-mail when the recipient (or,
-for the office, the configured office address) has one and e-mail is configured, else the webhook, else the
-file channel. A notice nobody can receive is *suppressed* with the reason recorded, never silently dropped.
+for the office, the configured office address) has one and e-mail is configured, else its webhook (through the
+企业微信 or 钉钉 robot channel when the address is one of theirs, else the signed webhook), else its phone
+through the SMS gateway, else the file channel. A notice nobody can receive is *suppressed* with the reason recorded, never silently dropped.
 
 Outside working hours on the rule set's working days a notice not marked urgent is held (``pending``, with the
 reason and the time it is held until). With ``digest = true`` a unit's reminders, overdue reminders and
@@ -151,8 +152,21 @@ class Dispatcher:
             return f"{notice.recipient_kind} {notice.recipient_id} no longer exists"
         if who.email and "email" in channels:
             return channels["email"], who.email
-        if who.webhook and "webhook" in channels:
-            return channels["webhook"], who.webhook
+        if who.webhook:
+            robot = next(
+                (
+                    channels[name]
+                    for name in ("wecom", "dingtalk")
+                    if name in channels and getattr(channels[name], "accepts", lambda _: False)(who.webhook)
+                ),
+                None,
+            )
+            if robot is not None:
+                return robot, who.webhook
+            if "webhook" in channels:
+                return channels["webhook"], who.webhook
+        if who.phone and "sms" in channels:
+            return channels["sms"], who.phone
         if "file" in channels:
             return channels["file"], who.name
         return f"{who.kind} {who.name} has no address for the configured channels ({', '.join(channels) or 'none'})"
