@@ -20,7 +20,15 @@ from typing import Any
 import click
 
 from commands import accounts, attachments, directory, lifecycle, notices, reports, serve
-from commands.app import App, AuditBroken, CheckFailed, SweepStale, TemplatesBroken, read_config
+from commands.app import (
+    DEFAULT_DB,
+    App,
+    AuditBroken,
+    CheckFailed,
+    SweepStale,
+    TemplatesBroken,
+    read_config,
+)
 from notifications.errors import ConfigError, NotificationError, TemplateProblem
 from rules.errors import RuleError
 from workflow.core.attachments import AttachmentDamaged
@@ -143,7 +151,7 @@ def cli(
     """
     conf = read_config(config_path)
     ctx.obj = App(
-        db=db or os.environ.get("JIANYI_DB") or conf.get("db") or "jianyi.db",
+        db=db or os.environ.get("JIANYI_DB") or conf.get("db") or DEFAULT_DB,
         congress=congress or conf.get("congress"),
         actor_text=actor or conf.get("actor") or "office",
         debug=debug,

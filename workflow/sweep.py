@@ -233,7 +233,8 @@ def _record(
 ) -> int:
     raw = batch.store.raw
     moment = _Moment(now)
-    directory = names(raw)
+    leads = {int(c["lead_deputy_id"]) for c in cases.values() if c.get("lead_deputy_id") is not None}
+    directory = names(raw, deputy_ids=leads)  # the deputies a step may go to, by name in the report
     mains = active_mains(raw, list(cases))
     moves: list[dict[str, Any]] = []
     done = 0

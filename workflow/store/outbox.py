@@ -33,6 +33,7 @@ __all__ = [
     "listing",
     "retry",
     "settle",
+    "suppress_pending",
 ]
 
 
@@ -383,3 +384,23 @@ def latest_answers(engine: HasDatabase, case_ids: list[int]) -> dict[int, Answer
             params,
         )
     return {case: AnswerBrief(unit or "", category or "", text or "") for case, unit, category, text in rows}
+
+
+def suppress_pending(engine: HasDatabase, *, reason: str) -> int:
+    """Suppress every pending notice of the congress with ``reason`` (they stay listed, and `outbox retry` can
+    queue one again); how many. For a database whose notices describe a past that was never announced (the
+    demo's)."""
+    engine.require_office("outbox suppress")
+    with engine.db.transaction() as conn:
+        raw = Raw(conn)
+        ids = raw.column(
+            f"SELECT o.id {_OF_CONGRESS} AND o.status = 'pending'", {"congress": engine.congress_id}
+        )
+        if not ids:
+            return 0
+        marks, params = Raw.in_list("i", ids)
+        raw.run(
+            f"UPDATE outbox SET status = 'suppressed', reason = :reason, sent_at = NULL WHERE id IN {marks}",
+            {**params, "reason": reason},
+        )
+    return len(ids)
