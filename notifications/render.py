@@ -317,11 +317,13 @@ _ADDRESS = re.compile(r"@|://|\b(?:unit|deputy|office)\s*:\s*\d*|\bid\b|\d{5,}",
 
 
 def greeting_problem(text: str, values: dict[str, Any]) -> str | None:
-    """What is wrong with a notice's greeting (its first line, when that ends with a colon): an address, a URL
-    or an id where a name belongs, or a greeting that does not name its recipient; None when it reads right."""
-    first = text.strip().splitlines()[0].strip() if text.strip() else ""
-    if not first.endswith(("：", ":")) or len(first) > 60:
-        return None  # no greeting (a 通报 opens with its title)
+    """What is wrong with a notice's greeting (the first of its first three lines that ends with a colon, after a
+    title such as 督办函): an address, a URL or an id where a name belongs, or a greeting that does not name its
+    recipient; None when it reads right."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:3]
+    first = next((line for line in lines if line.endswith(("：", ":")) and len(line) <= 60), None)
+    if first is None:
+        return None  # no greeting (a 通报 opens with its title and goes on)
     if _ADDRESS.search(first):
         return f"the greeting {first!r} shows an address or an id, not a name"
     name = str(values.get("recipient") or "")

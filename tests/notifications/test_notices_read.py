@@ -177,6 +177,16 @@ def test_templates_check_fails_on_a_greeting_with_an_address_or_an_id(
     (tmp_path / "feedback_request.txt.j2").write_text(
         '{% set subject = "征询" %}{{ recipient_kind }}:3：\n\n请反馈。', encoding="utf-8"
     )
+    (tmp_path / "supervision_letter.txt.j2").write_text(
+        '{% set subject = "督办函" %}督办函\n\n{{ recipient }}：\n\n{% if recipient_kind == "office" %}'
+        "（抄送 office:1）{% endif %}请办理。",
+        encoding="utf-8",
+    )
+    (tmp_path / "promise_reminder.txt.j2").write_text(
+        '{% set subject = "提醒" %}督办函\n\n{{ "unit:" if recipient_kind == "unit" else "" }}{{ recipient }}：\n'
+        "\n请落实。",
+        encoding="utf-8",
+    )
     result = runner.invoke(cli, ["--db", str(db_path), "templates", "check", "--dir", str(tmp_path)])
     assert result.exit_code == 3
     problems = [line for line in result.stdout.splitlines() if line.startswith("  ") or "template '" in line]
@@ -187,4 +197,10 @@ def test_templates_check_fails_on_a_greeting_with_an_address_or_an_id(
         "not a name",
         "template 'feedback_request': for a deputy: the greeting 'deputy:3：' shows an address or an id, "
         "not a name",
+        "template 'promise_reminder': for a main unit: the greeting 'unit:市交通运输局：' shows an address or an "
+        "id, not a name",
+        "template 'promise_reminder': for a co-unit: the greeting 'unit:市财政局：' shows an address or an id, "
+        "not a name",
+        "template 'promise_reminder': for a main unit about its late co-unit: the greeting 'unit:市交通运输局：' "
+        "shows an address or an id, not a name",
     ]
