@@ -5,7 +5,8 @@ of :mod:`commands` added to the group. Each command parses its options, calls on
 the result (``--json`` for machine-readable output; the text comes from :mod:`workflow.reporting.text`).
 Errors print one line to stderr and exit non-zero, by :data:`EXIT_CODES`: 1 domain error, 2 usage, 3 invalid
 input, 4 not found, 5 action not allowed in the state, 6 permission denied, 7 conflict (retry), 8 database
-not initialised, 9 audit trail broken, 10 the reminder sweep is stale (``status``). ``--debug`` shows the traceback instead.
+not initialised, 9 audit trail broken, 10 the reminder sweep is stale (``status``). ``--debug`` shows the
+traceback instead.
 
 The database stack is imported inside commands, so ``jianyi --help`` stays fast.
 """

@@ -1,9 +1,10 @@
 """Notices: rendering and delivering what the workflow engine writes to its outbox.
 
 The engine writes every notice (assignment, feedback request, re-handling, withdrawal, return requests) as
-an outbox row inside the transaction that caused it; this package renders the Chinese templates and delivers
-them by e-mail, signed webhook, 企业微信 or 钉钉 group robot, SMS gateway or file, at least once, with retries and dead letters, in working hours,
-optionally folded into daily digests. The reminder daemon runs the workflow's sweep (escalation ladders) and
+an outbox row inside the transaction that caused it; this package renders the Chinese templates, greeting
+each recipient by name, and delivers them by e-mail, signed webhook, 企业微信 or 钉钉 group robot, SMS gateway
+or file, at least once, with retries and dead letters, in working hours, optionally folded into daily
+digests. The reminder daemon runs the workflow's sweep (escalation ladders) and
 the dispatcher on a clock.
 """
 

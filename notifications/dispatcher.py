@@ -3,7 +3,8 @@
 Each claimed notice goes to one channel chosen from its recipient's contacts: e-mail when the recipient (or,
 for the office, the configured office address) has one and e-mail is configured, else its webhook (through the
 企业微信 or 钉钉 robot channel when the address is one of theirs, else the signed webhook), else its phone
-through the SMS gateway, else the file channel. A notice nobody can receive is *suppressed* with the reason recorded, never silently dropped.
+through the SMS gateway, else the file channel. A notice nobody can receive is *suppressed* with the reason
+recorded, never silently dropped. Every notice greets its recipient by name (:func:`notice_context`).
 
 Outside working hours on the rule set's working days a notice not marked urgent is held (``pending``, with the
 reason and the time it is held until). With ``digest = true`` a unit's reminders, overdue reminders and
