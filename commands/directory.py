@@ -430,7 +430,9 @@ def templates() -> None:
 @json_option
 @pass_app
 def templates_check(app: App, directory: str | None, as_json: bool) -> None:
-    """Render every template with sample data and report what fails, before a notice meets it."""
+    """Render every template with sample data for each kind of recipient it may reach (the office, a main unit,
+    a co-unit, a main unit about its late co-unit, a deputy) and report, one line each, a render that fails or
+    a greeting that shows an address or an id instead of a name, before a notice meets it."""
     from notifications import Renderer
 
     renderer = Renderer(directory or app.notify_config().templates)
