@@ -5,7 +5,8 @@ of :mod:`commands` added to the group. Each command parses its options, calls on
 the result (``--json`` for machine-readable output; the text comes from :mod:`workflow.reporting.text`).
 Errors print one line to stderr and exit non-zero, by :data:`EXIT_CODES`: 1 domain error, 2 usage, 3 invalid
 input, 4 not found, 5 action not allowed in the state, 6 permission denied, 7 conflict (retry), 8 database
-not initialised, 9 audit trail broken. ``--debug`` shows the traceback instead.
+not initialised, 9 audit trail broken, 10 the reminder sweep is stale (``status``). ``--debug`` shows the
+traceback instead.
 
 The database stack is imported inside commands, so ``jianyi --help`` stays fast.
 """
@@ -30,7 +31,15 @@ from commands import (
     serve,
     submissions,
 )
-from commands.app import App, AuditBroken, CheckFailed, TemplatesBroken, read_config
+from commands.app import (
+    DEFAULT_DB,
+    App,
+    AuditBroken,
+    CheckFailed,
+    SweepStale,
+    TemplatesBroken,
+    read_config,
+)
 from notifications.errors import ConfigError, NotificationError, TemplateProblem
 from rules.errors import RuleError
 from workflow.core.attachments import AttachmentDamaged
@@ -65,6 +74,7 @@ EXIT_CODES: Mapping[type[Exception], int] = {
     TemplatesBroken: 3,
     AuditBroken: 9,
     AttachmentDamaged: 9,
+    SweepStale: 10,
 }
 
 
@@ -153,7 +163,7 @@ def cli(
     """
     conf = read_config(config_path)
     ctx.obj = App(
-        db=db or os.environ.get("JIANYI_DB") or conf.get("db") or "jianyi.db",
+        db=db or os.environ.get("JIANYI_DB") or conf.get("db") or DEFAULT_DB,
         congress=congress or conf.get("congress"),
         actor_text=actor or conf.get("actor") or "office",
         debug=debug,

@@ -33,6 +33,7 @@ __all__ = [
     "Choice",
     "KeyRefused",
     "OnceCommand",
+    "SweepStale",
     "TemplatesBroken",
     "combine",
     "echo_listing",
@@ -48,6 +49,8 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 AUDIT_KEY_ENV = "JIANYI_AUDIT_KEY"
+DEFAULT_DB = "jianyi.db"  # the database when neither --db, $JIANYI_DB nor --config names one
+DEMO_DB = "jianyi-demo.db"  # where `jianyi demo` builds by default
 
 
 @dataclass
@@ -76,6 +79,8 @@ class App:
                 reason = "only the office (代表工作机构) may do this"
                 raise PermissionDenied(case=None, actor=str(actor), action="init", reason=reason)
             files = self.attachment_settings()
+            if init_level is None:
+                self._refuse_a_missing_default()
             opened = (
                 Engine.open(self.db, congress=self.congress, attachments=files)
                 if init_level is None
@@ -86,6 +91,18 @@ class App:
                 engine = engine.acting(actor)  # reads and writes keep to what --as may see and do
             self._engine = engine
         return self._engine
+
+    def _refuse_a_missing_default(self) -> None:
+        """No ``./jianyi.db`` but a demo built here (``jianyi demo``): say how to use it rather than only how to
+        create a database."""
+        if self.db != DEFAULT_DB or Path(DEFAULT_DB).exists() or not Path(DEMO_DB).exists():
+            return
+        from workflow.demo import DEMO_CONGRESS
+
+        raise NoDatabase(
+            f"no database {DEFAULT_DB} here: run `jianyi init` to create one, or use the demo database "
+            f"{DEMO_DB} built here: jianyi --db {DEMO_DB} --congress {DEMO_CONGRESS} COMMAND …"
+        )
 
     def attachment_settings(self) -> AttachmentSettings:
         """The ``[attachments]`` table of ``--config``: ``dir`` (a folder, relative to the config's folder),
@@ -175,6 +192,12 @@ class _ConfigRefused(click.ClickException):
     exit_code = 2
 
 
+class NoDatabase(click.ClickException):
+    """No database at the default path (exit 8, as a database not initialised)."""
+
+    exit_code = 8
+
+
 class KeyRefused(click.ClickException):
     """No audit key, or one that cannot be read: one line, exit 2 (a matter of configuration)."""
 
@@ -237,6 +260,17 @@ class AuditBroken(CheckFailed):
         if anchor:
             found.append("the anchor is not authentic (a wrong key, or the file was edited)")
         super().__init__("; ".join(found))
+
+
+class SweepStale(CheckFailed):
+    """``status``: the reminder sweep has not run within the allowed time (or never ran)."""
+
+    def __init__(self, *, minutes: float, age: str | None) -> None:
+        self.minutes, self.age = minutes, age
+        when = "has never run" if age is None else f"last ran {age} ago"
+        super().__init__(
+            f"the reminder sweep {when}, more than {minutes:g} minute(s): is `jianyi daemon` running?"
+        )
 
 
 class TemplatesBroken(CheckFailed):

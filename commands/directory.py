@@ -4,6 +4,7 @@ working-day calendar, notice templates, the audit trail, the lifecycle diagram a
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.app import (
+    DEMO_DB,
     App,
     AuditBroken,
     Choice,
@@ -428,7 +430,9 @@ def templates() -> None:
 @json_option
 @pass_app
 def templates_check(app: App, directory: str | None, as_json: bool) -> None:
-    """Render every template with sample data and report what fails, before a notice meets it."""
+    """Render every template with sample data for each kind of recipient it may reach (the office, a main unit,
+    a co-unit, a main unit about its late co-unit, a deputy) and report, one line each, a render that fails or
+    a greeting that shows an address or an id instead of a name, before a notice meets it."""
     from notifications import Renderer
 
     renderer = Renderer(directory or app.notify_config().templates)
@@ -526,7 +530,7 @@ def diagram(fmt: str, as_json: bool) -> None:
 @click.option(
     "--db",
     "path",
-    default="jianyi-demo.db",
+    default=DEMO_DB,
     show_default=True,
     type=click.Path(dir_okay=False),
     help="Where to build it (a previous demo there is replaced; nothing else is overwritten).",
@@ -535,7 +539,8 @@ def diagram(fmt: str, as_json: bool) -> None:
 @pass_app
 def demo(app: App, path: str, as_json: bool) -> None:
     """Build a realistic session (150 suggestions, 30 units) in a fresh SQLite database, describe it and print
-    the year's summary report."""
+    the year's summary report (as `report summary` prints it now). The notices of the simulated past are
+    suppressed, so a daemon started on the demo sends only what comes due from then on."""
     from workflow import PermissionDenied
     from workflow.demo import DEMO_CONGRESS, build_demo
 
@@ -554,12 +559,13 @@ def demo(app: App, path: str, as_json: bool) -> None:
         "scenarios": dict(report.scenarios),
         "states": dict(report.states),
         "conversions": report.conversions,
+        "suppressed_notices": report.suppressed,
     }
 
     def render() -> str:
         states = "、".join(f"{s} {n}" for s, n in sorted(report.states.items(), key=lambda kv: -kv[1]))
         sample = report.examples.get("closed", "0001")
-        base = f"jianyi --db {path} --congress {DEMO_CONGRESS}"
+        base = f"jianyi --db {shlex.quote(path)} --congress {shlex.quote(DEMO_CONGRESS)}"
         return "\n".join(
             [
                 f"Built {report.cases} suggestions, {report.units} units, {report.deputies} deputies "
@@ -573,6 +579,9 @@ def demo(app: App, path: str, as_json: bool) -> None:
                 f"  {base} audit verify",
                 f"  {base} report units",
                 f"  {base} forecast --days 30",
+                f"  {base} report summary",
+                f"The {report.suppressed} notice(s) of the simulated past are suppressed, never sent: a daemon "
+                "started on the demo sends only what comes due from now on.",
                 "",
                 report.summary.rstrip(),
             ]

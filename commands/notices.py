@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from commands.app import App, Choice, emit, json_option, pass_app
+from commands.app import App, Choice, SweepStale, emit, json_option, pass_app
 from workflow.reporting import text
 
 if TYPE_CHECKING:
@@ -58,12 +58,12 @@ def outbox_show(app: App, notice_id: int, render: bool, as_json: bool) -> None:
     notice = outbox.get(app.engine(), notice_id)
     data = notice.to_json()
     if render:
-        from notifications import Renderer
+        from notifications import Dispatcher
 
-        override = app.notify_config().templates
-        rendered = Renderer(override).render(
-            notice.topic, {"recipient": data["recipient"], "office": "代表工作机构", **notice.payload}
-        )
+        engine = app.engine()
+        sender = Dispatcher(engine, app.notify_config())
+        context = sender.context(notice, engine.clock.now(), engine.active_ruleset())
+        rendered = sender.renderer.render(notice.topic, context)
         data["rendered"] = {"subject": rendered.subject, "text": rendered.text}
     emit(as_json, data, lambda: json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -150,23 +150,26 @@ def remind(app: App, once: bool, now: str | None, dry_run: bool, as_json: bool) 
     default="info",
     show_default=True,
 )
+@click.option(
+    "--log-format",
+    type=Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object a line (time, level, logger, message).",
+)
 @pass_app
-def daemon(app: App, every: float, log_level: str) -> None:
+def daemon(app: App, every: float, log_level: str, log_format: str) -> None:
     """Run the reminder daemon: `remind --once` every --every seconds until SIGTERM or SIGINT.
 
     APScheduler is only the clock (one job, fixed id, in memory, coalesced, one at a time); the work is in the
     database, so a restart or a second daemon on the same PostgreSQL database records and sends nothing twice.
-    Logs one line per run to stderr.
+    Logs one line to stderr per run that did something, nothing for a run with nothing to do (`--log-level
+    debug` shows those too); each run's time is what `jianyi status` reports.
     """
-    import logging
-
     from notifications import ReminderDaemon
+    from notifications.daemon import configure_logging
 
-    logging.basicConfig(
-        level=getattr(logging, log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging(log_level, log_format)
     app.engine().require_office("daemon")  # before it starts
     ReminderDaemon(app.engine(), _channels(app), every=every).run()
 
@@ -185,4 +188,60 @@ def forecast(app: App, days: int, unit: str | None, now: str | None, as_json: bo
     emit(as_json, [i.to_json() for i in items], lambda: text.forecast_text(items, app.zone(), days))
 
 
-COMMANDS: tuple[click.Command, ...] = (outbox_group, remind, daemon, forecast)
+def _age(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} d"
+
+
+@click.command()
+@click.option(
+    "--stale-after",
+    type=click.FloatRange(min=1),
+    default=10,
+    show_default=True,
+    metavar="MINUTES",
+    help="Exit 10 when the last sweep is older than this.",
+)
+@json_option
+@pass_app
+def status(app: App, stale_after: float, as_json: bool) -> None:
+    """The reminder daemon's health, for monitoring: the last sweep, the outbox backlog, dead notices.
+
+    Exits 0 when the last sweep (of `daemon` or `remind --once`) ran within --stale-after minutes, 10 when it
+    is older or never ran (the report is printed first); dead notices are reported, not failed on.
+    """
+    from workflow.store import heartbeat
+
+    engine = app.engine()
+    now = engine.clock.now()
+    found = heartbeat.health(engine, now)
+    age = None if found.last_sweep is None else (now - found.last_sweep).total_seconds()
+    stale = age is None or age > stale_after * 60
+
+    def render() -> str:
+        swept = (
+            "never"
+            if found.last_sweep is None or age is None
+            else f"{text.local_time(found.last_sweep, app.zone())} ({_age(age)} ago)"
+        )
+        oldest = (
+            f", the oldest due since {text.local_time(found.oldest_due, app.zone())}"
+            if found.oldest_due
+            else ""
+        )
+        return (
+            f"last sweep: {swept}{'  STALE' if stale else ''}\n"
+            f"outbox: {found.backlog} waiting ({found.due} due now{oldest}), {found.dead} dead, "
+            f"{found.suppressed} suppressed"
+            + ("  (see `jianyi outbox list --status dead`)" if found.dead else "")
+        )
+
+    emit(as_json, {**found.to_json(), "stale": stale, "stale_after_minutes": stale_after}, render)
+    if stale:
+        raise SweepStale(minutes=stale_after, age=None if age is None else _age(age))
+
+
+COMMANDS: tuple[click.Command, ...] = (outbox_group, remind, daemon, forecast, status)

@@ -1,9 +1,10 @@
 """Notices: rendering and delivering what the workflow engine writes to its outbox.
 
 The engine writes every notice (assignment, feedback request, re-handling, withdrawal, return requests) as
-an outbox row inside the transaction that caused it; this package renders the Chinese templates and delivers
-them by e-mail, signed webhook or file, at least once, with retries and dead letters, in working hours,
-optionally folded into daily digests. The reminder daemon runs the workflow's sweep (escalation ladders) and
+an outbox row inside the transaction that caused it; this package renders the Chinese templates, greeting
+each recipient by name, and delivers them by e-mail, signed webhook, 企业微信 or 钉钉 group robot, SMS gateway
+or file, at least once, with retries and dead letters, in working hours, optionally folded into daily
+digests. The reminder daemon runs the workflow's sweep (escalation ladders) and
 the dispatcher on a clock.
 """
 
@@ -28,11 +29,13 @@ if TYPE_CHECKING:
     from notifications.dispatcher import Dispatcher, DispatchReport, backoff
     from notifications.errors import ConfigError, DeliveryError, NotificationError, TemplateProblem
     from notifications.render import Rendered, Renderer
+    from notifications.robots import DingTalkChannel, SmsGatewayChannel, WeComChannel
 
 __all__ = [
     "Channel",
     "ConfigError",
     "DeliveryError",
+    "DingTalkChannel",
     "DispatchReport",
     "Dispatcher",
     "EmailChannel",
@@ -45,7 +48,9 @@ __all__ = [
     "Rendered",
     "Renderer",
     "RunReport",
+    "SmsGatewayChannel",
     "TemplateProblem",
+    "WeComChannel",
     "WebhookChannel",
     "backoff",
     "message_id",
@@ -68,6 +73,9 @@ _WHERE = {
     "Renderer": "notifications.render",
     "TemplateProblem": "notifications.errors",
     "WebhookChannel": "notifications.channels",
+    "WeComChannel": "notifications.robots",
+    "DingTalkChannel": "notifications.robots",
+    "SmsGatewayChannel": "notifications.robots",
     "backoff": "notifications.dispatcher",
     "message_id": "notifications.channels",
     "ReminderDaemon": "notifications.daemon",

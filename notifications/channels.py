@@ -29,6 +29,7 @@ __all__ = [
     "Message",
     "RecordingChannel",
     "WebhookChannel",
+    "http_post",
     "message_id",
     "subject_line",
 ]
@@ -141,28 +142,36 @@ class WebhookChannel:
         if not message.to.startswith(("http://", "https://")):
             raise DeliveryError(f"webhook URL {message.to!r} is not http(s)", retryable=False)
         body = self.body(message)
-        try:
-            request = urllib.request.Request(  # noqa: S310  (the URL is a configured webhook, http or https)
-                message.to,
-                data=body,
-                method="POST",
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "X-Jianyi-Signature": self.signature(body),
-                    "X-Jianyi-Key": message.key,
-                },
-            )
-        except ValueError as exc:  # a malformed URL ("http://[::1"): no later try will do better
-            raise DeliveryError(f"webhook URL {message.to!r} is malformed: {exc}", retryable=False) from exc
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                response.read()
-        except urllib.error.HTTPError as exc:
-            exc.close()  # the error is the response: let its connection go now
-            retry = exc.code >= 500 or exc.code in (408, 429)
-            raise DeliveryError(f"webhook {message.to}: HTTP {exc.code}", retryable=retry) from exc
-        except (OSError, urllib.error.URLError) as exc:
-            raise DeliveryError(f"webhook {message.to}: {exc}", retryable=True) from exc
+        headers = {"X-Jianyi-Signature": self.signature(body), "X-Jianyi-Key": message.key}
+        http_post(message.to, body, headers, timeout=self.timeout, what="webhook")
+
+
+def http_post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    *,
+    timeout: float,
+    what: str,
+    content_type: str = "application/json; charset=utf-8",
+) -> bytes:
+    """POST ``body`` to ``url``; the response's body, or :class:`DeliveryError` (retryable on a network error, a
+    timeout, 408, 429 and 5xx; not on a malformed URL or another 4xx)."""
+    try:
+        request = urllib.request.Request(  # noqa: S310  (the URL is a configured webhook, http or https)
+            url, data=body, method="POST", headers={"Content-Type": content_type, **(headers or {})}
+        )
+    except ValueError as exc:  # a malformed URL ("http://[::1"): no later try will do better
+        raise DeliveryError(f"{what} URL {url!r} is malformed: {exc}", retryable=False) from exc
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return bytes(response.read())
+    except urllib.error.HTTPError as exc:
+        exc.close()  # the error is the response: let its connection go now
+        retry = exc.code >= 500 or exc.code in (408, 429)
+        raise DeliveryError(f"{what} {url}: HTTP {exc.code}", retryable=retry) from exc
+    except (OSError, urllib.error.URLError) as exc:
+        raise DeliveryError(f"{what} {url}: {exc}", retryable=True) from exc
 
 
 @dataclass

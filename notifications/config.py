@@ -3,6 +3,7 @@
 [notifications]
 office_name = "市人大常委会代表工作委员会"
 office_email = "office@example.org"
+portal_url = "https://jianyi.example.org/"   # optional: where deputies reply (the feedback request names it)
 max_attempts = 5              # then a notice is dead (visible, re-triable with `jianyi outbox retry`)
 templates = "my-templates"    # an override directory (optional)
 digest = false                # true: one daily digest per unit instead of single reminders
@@ -19,6 +20,19 @@ password_env = "JIANYI_SMTP_PASSWORD"   # the password is read from this environ
 [notifications.webhook]
 secret_env = "JIANYI_WEBHOOK_SECRET"
 
+[notifications.wecom]          # 企业微信 group robots: a unit's webhook address under this prefix
+prefix = "https://qyapi.weixin.qq.com/"
+
+[notifications.dingtalk]       # 钉钉 group robots, signed (加签) with the secret when one is set
+prefix = "https://oapi.dingtalk.com/"
+secret_env = "JIANYI_DINGTALK_SECRET"
+
+[notifications.sms]            # an SMS gateway, for a unit or deputy with a phone number and no other address
+url = "https://sms.example.org/send"
+body = '{"mobile": {{ phone | tojson }}, "content": {{ subject | tojson }}}'
+content_type = "application/json; charset=utf-8"
+token_env = "JIANYI_SMS_TOKEN"  # optional: sent as "Authorization: Bearer <token>"
+
 [notifications.file]
 directory = "notices"
 """
@@ -32,12 +46,20 @@ from typing import Any
 
 from notifications.channels import Channel, EmailChannel, FileChannel, WebhookChannel
 from notifications.errors import ConfigError
+from notifications.robots import (
+    DINGTALK_PREFIX,
+    WECOM_PREFIX,
+    DingTalkChannel,
+    SmsGatewayChannel,
+    WeComChannel,
+)
 
 __all__ = ["NotifyConfig"]
 
 _KNOWN = {
     "office_name",
     "office_email",
+    "portal_url",
     "max_attempts",
     "lease_seconds",
     "templates",
@@ -45,6 +67,9 @@ _KNOWN = {
     "smtp",
     "webhook",
     "file",
+    "wecom",
+    "dingtalk",
+    "sms",
 }
 
 
@@ -54,6 +79,7 @@ class NotifyConfig:
 
     office_name: str = "代表工作机构"
     office_email: str | None = None
+    portal_url: str | None = None  # where deputies give feedback online; without it, the paper 征询意见表
     max_attempts: int = 5
     lease_seconds: float = 300.0
     templates: Path | None = None
@@ -104,6 +130,49 @@ class NotifyConfig:
             channels["webhook"] = WebhookChannel(
                 secret=secret, timeout=_positive(hook.get("timeout", 10), "webhook.timeout")
             )
+        wecom = data.get("wecom")
+        if wecom is not None:
+            _only(wecom, "wecom", {"prefix", "timeout"})
+            channels["wecom"] = WeComChannel(
+                prefix=_prefix(wecom.get("prefix", WECOM_PREFIX), "wecom"),
+                timeout=_positive(wecom.get("timeout", 10), "wecom.timeout"),
+            )
+        ding = data.get("dingtalk")
+        if ding is not None:
+            _only(ding, "dingtalk", {"prefix", "secret_env", "timeout"})
+            secret = None
+            if "secret_env" in ding:
+                secret = os.environ.get(ding["secret_env"])
+                if not secret:
+                    raise ConfigError(
+                        f"[notifications.dingtalk] secret_env: the variable {ding['secret_env']} is not set; "
+                        "set it (the robot's 加签 secret, SEC…) or remove secret_env for an unsigned robot"
+                    )
+            channels["dingtalk"] = DingTalkChannel(
+                secret=secret,
+                prefix=_prefix(ding.get("prefix", DINGTALK_PREFIX), "dingtalk"),
+                timeout=_positive(ding.get("timeout", 10), "dingtalk.timeout"),
+            )
+        sms = data.get("sms")
+        if sms is not None:
+            _only(sms, "sms", {"url", "body", "content_type", "token_env", "timeout"})
+            if "url" not in sms or "body" not in sms:
+                raise ConfigError("[notifications.sms] needs url and body (a template of phone and text)")
+            headers = {}
+            if "token_env" in sms:
+                token = os.environ.get(sms["token_env"])
+                if not token:
+                    raise ConfigError(
+                        f"[notifications.sms] token_env: the variable {sms['token_env']} is not set"
+                    )
+                headers["Authorization"] = f"Bearer {token}"
+            channels["sms"] = SmsGatewayChannel(
+                url=str(sms["url"]),
+                body=str(sms["body"]),
+                content_type=str(sms.get("content_type", "application/json; charset=utf-8")),
+                headers=headers,
+                timeout=_positive(sms.get("timeout", 10), "sms.timeout"),
+            )
         files = data.get("file")
         if files is not None:
             _only(files, "file", {"directory"})
@@ -117,6 +186,7 @@ class NotifyConfig:
         return cls(
             office_name=str(data.get("office_name", cls.office_name)),
             office_email=data.get("office_email"),
+            portal_url=_url(data.get("portal_url")),
             max_attempts=int(
                 _positive(data.get("max_attempts", 5), "max_attempts", "a whole number, 1 or more")
             ),
@@ -125,6 +195,20 @@ class NotifyConfig:
             digest=_flag(data.get("digest", False), "digest"),
             channels=channels,
         )
+
+
+def _prefix(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ConfigError(f"[notifications.{name}] prefix = {value!r}: use the start of an http(s) address")
+    return value
+
+
+def _url(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ConfigError(f"[notifications] portal_url = {value!r}: use an http(s) address")
+    return value
 
 
 def _flag(value: Any, name: str) -> bool:

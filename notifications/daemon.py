@@ -7,28 +7,74 @@ due ladder steps (:func:`workflow.sweep.sweep`) and then delivers what the outbo
 sweep locks cases with ``SKIP LOCKED`` and the dispatcher leases outbox rows, so nothing is recorded or sent
 twice except as the README's duplicate bound says (a daemon killed between sending and recording the send).
 
+A run logs one line when it did something and nothing when nothing was due (at ``debug`` level it says so);
+:func:`configure_logging` writes text or JSON lines. Each real run records its time (``jianyi status``).
+
 SIGTERM and SIGINT stop the daemon cleanly: no new run starts, a running one finishes its current notice.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import FrameType
-from typing import Any
+from typing import IO, Any
 
 from notifications.config import NotifyConfig
 from notifications.dispatcher import Dispatcher, DispatchReport
 from workflow.engine import Engine
+from workflow.store import heartbeat
 from workflow.sweep import SweepReport, sweep
 
-__all__ = ["JOB_ID", "ReminderDaemon", "RunReport", "run_once"]
+__all__ = ["JOB_ID", "JsonFormatter", "ReminderDaemon", "RunReport", "configure_logging", "run_once"]
 
 JOB_ID = "jianyi-remind"
 log = logging.getLogger("jianyi.daemon")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line (for journald, Loki or Elasticsearch): ``time`` (UTC, ISO 8601), ``level``,
+    ``logger``, ``message``, and ``error`` with the traceback when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        data: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            data["error"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def configure_logging(level: str = "info", fmt: str = "text", stream: IO[str] | None = None) -> None:
+    """The daemon's logging: jianyi's own lines (``jianyi.*``) at ``level``, as text or JSON lines (``fmt``) on
+    ``stream`` (stderr); every library's (the scheduler's, the state machine's, the migrations') warnings only."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    handler.name = "jianyi"  # a second call replaces it rather than doubling each line
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.name == "jianyi"]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("jianyi").setLevel(getattr(logging, level.upper()))
+    for noisy in (
+        "apscheduler",
+        "transitions",
+        "alembic",
+    ):  # a line per job run, state change, migration step
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +83,12 @@ class RunReport:
 
     sweep: SweepReport
     dispatch: DispatchReport | None  # None in a dry run
+
+    @property
+    def idle(self) -> bool:
+        """Nothing was due: no step, no lapse, no busy case, no notice claimed."""
+        s, d = self.sweep, self.dispatch
+        return not (s.steps or s.lapsed or s.skipped_cases or s.notices or (d is not None and d.claimed))
 
     def summary(self) -> str:
         """One log line."""
@@ -87,6 +139,7 @@ def run_once(
     swept = sweep(engine, now=moment, dry_run=dry_run)
     if dry_run:
         return RunReport(swept, None)
+    heartbeat.mark_swept(engine, engine.clock.now())  # when it ran, whatever time it acted at
     sender = dispatcher or Dispatcher(engine, config)
     # without an explicit time, each claim's lease runs from the real time of that claim
     return RunReport(swept, sender.dispatch(now=now))
@@ -117,8 +170,8 @@ class ReminderDaemon:
                 report = run_once(self.engine, self.config, dispatcher=self.dispatcher)
             except Exception:
                 log.exception("run failed; the next run retries")
-            else:
-                log.info(report.summary())
+            else:  # a run with nothing to do says so only when asked (--log-level debug)
+                log.log(logging.DEBUG if report.idle else logging.INFO, report.summary())
             self.runs += 1
 
     def run(self, *, install_signals: bool = True) -> None:

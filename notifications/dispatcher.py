@@ -1,8 +1,10 @@
 """Delivering the outbox: claim, render, send, settle; retries with backoff, dead letters, suppressions.
 
 Each claimed notice goes to one channel chosen from its recipient's contacts: e-mail when the recipient (or,
-for the office, the configured office address) has one and e-mail is configured, else the webhook, else the
-file channel. A notice nobody can receive is *suppressed* with the reason recorded, never silently dropped.
+for the office, the configured office address) has one and e-mail is configured, else its webhook (through the
+企业微信 or 钉钉 robot channel when the address is one of theirs, else the signed webhook), else its phone
+through the SMS gateway, else the file channel. A notice nobody can receive is *suppressed* with the reason
+recorded, never silently dropped. Every notice greets its recipient by name (:func:`notice_context`).
 
 Outside working hours on the rule set's working days a notice not marked urgent is held (``pending``, with the
 reason and the time it is held until). With ``digest = true`` a unit's reminders, overdue reminders and
@@ -19,8 +21,10 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from notifications.channels import Channel, Message
 from notifications.config import NotifyConfig
@@ -32,7 +36,7 @@ from workflow.core.errors import ValidationError
 from workflow.engine import Engine
 from workflow.store import outbox
 
-__all__ = ["DIGEST_TOPICS", "DispatchReport", "Dispatcher"]
+__all__ = ["DIGEST_TOPICS", "DispatchReport", "Dispatcher", "notice_context", "summary"]
 
 DIGEST_TOPICS = frozenset({"reminder_before_due", "overdue_reminder", "promise_reminder"})
 
@@ -63,6 +67,54 @@ class DispatchReport:
 
 def _local(instant: datetime, rs: RuleSet) -> str:
     return instant.astimezone(rs.zone).strftime("%Y-%m-%d %H:%M")
+
+
+SUMMARY_CHARS = 200  # how much of an answer a feedback request quotes
+
+
+def summary(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def notice_context(
+    notice: outbox.Notice,
+    *,
+    office: str,
+    portal_url: str | None = None,
+    today: date | None = None,
+    classes: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A notice's template values: its payload; ``recipient``, whom it greets by name (a unit's or deputy's name,
+    the office's name), never an address; ``recipient_kind``; and ``copy_for``, the owing unit's name when the
+    notice is a copy (the office's, a main unit's about its co-unit, a superior organ's), else None."""
+    payload = notice.payload
+    if notice.recipient_kind == "office":
+        name = office
+    else:
+        name = notice.recipient_name or (notice.recipient.name if notice.recipient else None) or ""
+    owing = payload.get("unit") if payload.get("deadline_id") is not None else None
+    copy_for = (
+        owing
+        if owing
+        and (notice.recipient_kind == "office" or (notice.recipient_kind == "unit" and name != owing))
+        else None
+    )
+    category = str(payload.get("category") or "")
+    return {
+        "office": office,
+        "portal_url": portal_url,
+        "category_label": (classes or {}).get(category, ""),
+        "answer_unit": "",
+        "answer_summary": "",
+        **({"today": today.isoformat()} if today is not None else {}),
+        "kind_label": KIND_LABELS.get(str(payload.get("kind", "")), ""),
+        **payload,
+        "recipient": name,
+        "recipient_kind": notice.recipient_kind,
+        "copy_for": copy_for,
+    }
 
 
 def backoff(attempts: int) -> timedelta:
@@ -101,8 +153,21 @@ class Dispatcher:
             return f"{notice.recipient_kind} {notice.recipient_id} no longer exists"
         if who.email and "email" in channels:
             return channels["email"], who.email
-        if who.webhook and "webhook" in channels:
-            return channels["webhook"], who.webhook
+        if who.webhook:
+            robot = next(
+                (
+                    channels[name]
+                    for name in ("wecom", "dingtalk")
+                    if name in channels and getattr(channels[name], "accepts", lambda _: False)(who.webhook)
+                ),
+                None,
+            )
+            if robot is not None:
+                return robot, who.webhook
+            if "webhook" in channels:
+                return channels["webhook"], who.webhook
+        if who.phone and "sms" in channels:
+            return channels["sms"], who.phone
         if "file" in channels:
             return channels["file"], who.name
         return f"{who.kind} {who.name} has no address for the configured channels ({', '.join(channels) or 'none'})"
@@ -147,6 +212,21 @@ class Dispatcher:
                 self._fold(notices, moment, rs, report)
         return report
 
+    def context(self, notice: outbox.Notice, moment: datetime, rs: RuleSet) -> dict[str, Any]:
+        """What a notice's template is rendered with: its payload, and whom it greets, by name."""
+        values = notice_context(
+            notice,
+            office=self.config.office_name,
+            portal_url=self.config.portal_url,
+            today=moment.astimezone(rs.zone).date(),
+            classes=rs.classes,
+        )
+        if notice.topic == "feedback_request" and notice.case_id is not None:
+            answer = outbox.latest_answers(self.engine, [notice.case_id]).get(notice.case_id)
+            if answer is not None:
+                values.update(answer_unit=answer.unit, answer_summary=summary(answer.text))
+        return values
+
     def _deliver(self, notice: outbox.Notice, moment: datetime, rs: RuleSet, report: DispatchReport) -> None:
         if notice.stale is not None:
             self._settle(notice, "suppressed", moment, report, reason=notice.stale)
@@ -156,13 +236,7 @@ class Dispatcher:
             self._settle(notice, "suppressed", moment, report, reason=route)
             return
         channel, address = route
-        context = {
-            "today": moment.astimezone(rs.zone).date().isoformat(),
-            "office": self.config.office_name,
-            "recipient": address,
-            "kind_label": KIND_LABELS.get(str(notice.payload.get("kind", "")), ""),
-            **notice.payload,
-        }
+        context = self.context(notice, moment, rs)
         try:
             rendered = self.renderer.render(notice.topic, context)
             channel.send(

@@ -12,6 +12,7 @@ by file.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -37,7 +38,15 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from notifications.errors import TemplateProblem
 from rules import KINDS
 
-__all__ = ["MAX_OUTPUT", "SAMPLE", "Rendered", "Renderer"]
+__all__ = [
+    "MAX_OUTPUT",
+    "SAMPLE",
+    "SAMPLE_RECIPIENTS",
+    "Rendered",
+    "Renderer",
+    "greeting_problem",
+    "sample_contexts",
+]
 
 MAX_OUTPUT = (
     200_000  # characters a notice may have: the sandbox bounds what a template may reach, this how much
@@ -47,6 +56,16 @@ MAX_SECONDS = 2.0  # how long one notice may take to render (an override's neste
 KIND_LABELS = {
     kind.value: info.label for kind, info in KINDS.items()
 }  # the rule set's names of deadline kinds
+
+DEFAULTS: dict[str, Any] = {  # what the dispatcher adds to a payload, for a context that lacks it
+    "recipient_kind": "unit",
+    "copy_for": None,
+    "office": "代表工作机构",
+    "portal_url": None,
+    "category_label": "",
+    "answer_unit": "",
+    "answer_summary": "",
+}
 
 SAMPLE: dict[str, Any] = {
     "number": "0001",
@@ -58,6 +77,12 @@ SAMPLE: dict[str, Any] = {
     "answer_due": "2026-05-11",
     "feedback_due": "2026-04-28",
     "category": "B",
+    "category_label": "所提问题正在解决或者列入规划逐步解决",
+    "answer_unit": "市交通运输局",
+    "answer_summary": "已将线路优化列入2026年公交线网调整计划，预计9月底前完成。",
+    "portal_url": None,
+    "recipient_kind": "unit",
+    "copy_for": None,
     "year": 2026,
     "from_category": "B",
     "to_category": "A",
@@ -183,6 +208,7 @@ class Renderer:
         values = {
             "kind_label": KIND_LABELS.get(str(context.get("kind")), ""),
             "today": date.today().isoformat(),
+            **DEFAULTS,
             **context,
         }
         try:
@@ -226,11 +252,83 @@ class Renderer:
         return TemplateModule(template, context, _bounded(template.root_render_func(context), name))
 
     def check(self, names: list[str] | None = None) -> list[TemplateProblem]:
-        """Render every template (or ``names``) with sample data; the problems found."""
+        """Render every template (or ``names``) with sample data, for each kind of recipient it may go to (the
+        office, a main unit, a co-unit, a main unit about its late co-unit, a deputy); the problems found: a
+        render that fails (once per template), or a greeting that shows an address or an id instead of a name."""
         problems = []
         for name in names or self.names():
-            try:
-                self.render(name, SAMPLE)
-            except TemplateProblem as exc:
-                problems.append(exc)
+            for kind, values in sample_contexts(name):
+                try:
+                    rendered = self.render(name, values)
+                except TemplateProblem as exc:
+                    problems.append(exc)
+                    break
+                wrong = greeting_problem(rendered.text, values)
+                if wrong:
+                    problems.append(TemplateProblem(template=name, detail=f"for {kind}: {wrong}"))
         return problems
+
+
+# who may receive each shipped notice (a ladder step's template, or an unknown one, may go to anyone)
+_UNIT_ONLY = frozenset({"assigned", "reassigned", "rehandle", "return_refused", "withdrawn", "daily_digest"})
+_OFFICE_ONLY = frozenset({"return_requested", "unsatisfied_again", "public_notice", "talk_flag"})
+_DEPUTY_ONLY = frozenset({"extended", "feedback_request", "conversion", "progress_letter"})
+
+SAMPLE_RECIPIENTS: dict[str, dict[str, Any]] = {
+    "the office": {
+        "recipient": "市人大常委会代表工作委员会",
+        "recipient_kind": "office",
+        "copy_for": "市交通运输局",
+    },
+    "a main unit": {"recipient": "市交通运输局", "recipient_kind": "unit", "role": "main"},
+    "a co-unit": {
+        "recipient": "市财政局",
+        "recipient_kind": "unit",
+        "role": "co",
+        "unit": "市财政局",
+        "kind": "co_opinion",
+        "kind_label": "会办意见",
+    },
+    "a main unit about its late co-unit": {
+        "recipient": "市交通运输局",
+        "recipient_kind": "unit",
+        "role": "main",
+        "unit": "市财政局",
+        "kind": "co_opinion",
+        "kind_label": "会办意见",
+        "copy_for": "市财政局",
+    },
+    "a deputy": {"recipient": "张三", "recipient_kind": "deputy"},
+}
+
+
+def sample_contexts(name: str) -> list[tuple[str, dict[str, Any]]]:
+    """The sample contexts ``name`` is checked with: one per kind of recipient it may go to."""
+    if name in _UNIT_ONLY:
+        kinds = ["a main unit", "a co-unit"] if name in ("assigned", "reassigned") else ["a main unit"]
+    elif name in _OFFICE_ONLY:
+        kinds = ["the office"]
+    elif name in _DEPUTY_ONLY:
+        kinds = ["a deputy"]
+    else:
+        kinds = list(SAMPLE_RECIPIENTS)
+    return [(kind, {**SAMPLE, **SAMPLE_RECIPIENTS[kind]}) for kind in kinds]
+
+
+_ADDRESS = re.compile(r"@|://|\b(?:unit|deputy|office)\s*:\s*\d*|\bid\b|\d{5,}", re.IGNORECASE)
+
+
+def greeting_problem(text: str, values: dict[str, Any]) -> str | None:
+    """What is wrong with a notice's greeting (the first of its first three lines that ends with a colon, after a
+    title such as 督办函): an address, a URL or an id where a name belongs, or a greeting that does not name its
+    recipient; None when it reads right."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:3]
+    first = next((line for line in lines if line.endswith(("：", ":")) and len(line) <= 60), None)
+    if first is None:
+        return None  # no greeting (a 通报 opens with its title and goes on)
+    if _ADDRESS.search(first):
+        return f"the greeting {first!r} shows an address or an id, not a name"
+    name = str(values.get("recipient") or "")
+    if values.get("recipient_kind") != "office" and name and name not in first:
+        return f"the greeting {first!r} does not name the recipient ({name})"
+    return None

@@ -58,6 +58,7 @@ class StepRecord:
     fires_at: datetime
     recipients: tuple[str, ...]  # unit:ID, deputy:ID, office
     skipped: tuple[str, ...] = ()  # earlier steps that came due unrecorded
+    names: tuple[str, ...] = ()  # the recipients by name, in the order of ``recipients``
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -71,6 +72,7 @@ class StepRecord:
             "label": self.label,
             "fires_at": self.fires_at.isoformat(),
             "recipients": list(self.recipients),
+            "recipient_names": list(self.names),
             "skipped": list(self.skipped),
         }
 
@@ -231,7 +233,8 @@ def _record(
 ) -> int:
     raw = batch.store.raw
     moment = _Moment(now)
-    directory = names(raw)
+    leads = {int(c["lead_deputy_id"]) for c in cases.values() if c.get("lead_deputy_id") is not None}
+    directory = names(raw, deputy_ids=leads)  # the deputies a step may go to, by name in the report
     mains = active_mains(raw, list(cases))
     moves: list[dict[str, Any]] = []
     done = 0
@@ -279,6 +282,7 @@ def _record(
                     label=latest.step.label or latest.step.action,
                     fires_at=latest.at,
                     recipients=tuple(_label(k, r) for k, r in who),
+                    names=tuple(_named(k, r, directory) for k, r in who),
                     skipped=tuple(t.step.label or t.step.action for t in [*stale, *fired[:-1]]),
                 )
                 _notify(
@@ -496,4 +500,4 @@ def _named(kind: str, rid: int | None, directory: Names) -> str:
         return directory.name(rid) or f"unit {rid}"
     if kind == "deputy":
         return directory.deputy(rid) or f"deputy {rid}"
-    return "office"
+    return "代表工作机构"

@@ -95,8 +95,8 @@ def test_a_unit_gets_one_digest_a_day(
     assert (first.digested, first.digests, first.sent) == (3, 1, 1)
     assert (second.digested, second.digests, second.sent, len(digested)) == (1, 1, 1, 4)
     assert [_subject(m) for m in box.messages] == [
-        "【每日提醒】slj@example.org 待办代表建议3件",
-        "【每日提醒】slj@example.org 待办代表建议1件",
+        "【每日提醒】市水利局 待办代表建议3件",
+        "【每日提醒】市水利局 待办代表建议1件",
     ]
     bodies = [m.get_payload(decode=True).decode("utf-8") for m in box.messages]
     assert [f"测试会议第000{n}号" in bodies[0] for n in (1, 2, 3, 4)] == [True, True, True, False]
@@ -188,7 +188,7 @@ def test_remind_once_prints_each_step_then_the_counts(
     conf = tmp_path / "jianyi.toml"
     conf.write_text('[notifications]\n[notifications.file]\ndirectory = "out"\n', encoding="utf-8")
     base = ["--db", db, "--config", str(conf), "remind", "--once", "--now", "2026-06-04T10:00"]
-    step = "测试会议/0001  answer due 2026-06-02  催办 → unit:1, office  (skipped: 到期前提醒, 到期前提醒)\n"
+    step = "测试会议/0001  answer due 2026-06-02  催办 → 市交通运输局, 代表工作机构  (skipped: 到期前提醒, 到期前提醒)\n"
     dry = runner.invoke(cli, [*base, "--dry-run"])
     assert dry.stdout == step + "would record 1 step(s), 2 notice(s), 0 feedback window(s) closed\n"
     done = runner.invoke(cli, base)

@@ -206,7 +206,7 @@ def recompute_text(report: RecomputeReport) -> str:
 
 def notice_line(n: Notice) -> str:
     """One outbox notice: id, status, topic, recipient, case number, attempts and why."""
-    who = f"{n.recipient_kind}:{n.recipient_id}" if n.recipient_id else n.recipient_kind
+    who = n.addressee
     extra = f"  ({n.reason})" if n.reason else ""
     return f"{n.id:>6}  {n.status:<10} {n.topic:<18} {who:<12} {n.payload.get('number', '')}  tries {n.attempts}{extra}"
 
@@ -226,7 +226,7 @@ def sweep_text(report: SweepReport, *, dry_run: bool) -> str:
     """``jianyi remind``: each ladder step recorded (or, in a dry run, due) with its recipients, then the counts."""
     lines = [
         f"{r.case}  {r.kind} due {r.due}  {r.label}"
-        + (f" → {', '.join(r.recipients)}" if r.recipients else "")
+        + (f" → {', '.join(r.names or r.recipients)}" if r.recipients else "")
         + (f"  (skipped: {', '.join(r.skipped)})" if r.skipped else "")
         for r in report.records
     ]

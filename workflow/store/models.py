@@ -102,6 +102,7 @@ class Congress(SQLModel, table=True):
     ruleset_id: str = Field(max_length=40)
     ruleset_version: int
     created_at: datetime = _instant()
+    last_swept_at: datetime | None = _instant(nullable=True)  # the last reminder sweep (`jianyi status`)
 
 
 class CongressSession(SQLModel, table=True):

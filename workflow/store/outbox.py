@@ -21,6 +21,7 @@ from workflow.store.sql import Raw, as_instant
 
 __all__ = [
     "STATUSES",
+    "AnswerBrief",
     "LeaseLost",
     "Notice",
     "Recipient",
@@ -28,9 +29,11 @@ __all__ = [
     "defer",
     "fold",
     "get",
+    "latest_answers",
     "listing",
     "retry",
     "settle",
+    "suppress_pending",
 ]
 
 
@@ -57,6 +60,7 @@ _COLUMNS = (
     "o.id, o.key, o.suggestion_id, o.topic, o.recipient_kind, o.recipient_id, o.channel, o.payload, o.status, "
     "o.reason, o.attempts, o.created_at, o.available_at, o.sent_at, s.state"
 )
+_NAMED = _COLUMNS + ", COALESCE(u.name, dp.name)"  # with the recipient's name (listings join both)
 # a notice belongs to the congress of its case, or else of its recipient (a digest to a unit, a letter to a
 # deputy): several congresses may share one database, each its own office and dispatcher
 _OF_CONGRESS = (
@@ -90,6 +94,17 @@ class Notice:
     # for a ladder step whose deadline was settled since, why it is no longer needed
     recipient: Recipient | None = None
     stale: str | None = None
+    # filled in by :func:`listing` and :func:`get`: the unit's or deputy's name (None: the office, or gone)
+    recipient_name: str | None = None
+
+    @property
+    def addressee(self) -> str:
+        """Whom the notice is for, by name: a unit's or deputy's name, ``代表工作机构`` for the office, or the
+        row's reference when the recipient no longer exists."""
+        if self.recipient_kind == "office":
+            return "代表工作机构"
+        name = self.recipient_name or (self.recipient.name if self.recipient else None)
+        return name or f"{self.recipient_kind}:{self.recipient_id or ''}".rstrip(":")
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -98,6 +113,7 @@ class Notice:
             "key": self.key,
             "topic": self.topic,
             "recipient": f"{self.recipient_kind}:{self.recipient_id or ''}".rstrip(":"),
+            "recipient_name": self.addressee,
             "channel": self.channel,
             "status": self.status,
             "reason": self.reason,
@@ -126,6 +142,7 @@ class LeaseLost(WorkflowError):
 
 def _notice(row: tuple[Any, ...]) -> Notice:
     return Notice(
+        recipient_name=row[15] if len(row) > 15 else None,
         id=row[0],
         key=row[1],
         case_id=row[2],
@@ -308,7 +325,7 @@ def listing(engine: HasDatabase, *, status: str | None = None, limit: int = 100)
     where = " AND o.status = :status" if status else ""
     with engine.db.reading() as conn:
         rows = Raw(conn).all(
-            f"SELECT {_COLUMNS} {_OF_CONGRESS}{where} ORDER BY o.id DESC LIMIT :limit",
+            f"SELECT {_NAMED} {_OF_CONGRESS}{where} ORDER BY o.id DESC LIMIT :limit",
             {"status": status, "limit": limit, "congress": engine.congress_id},
         )
     return [_notice(r) for r in rows]
@@ -319,7 +336,7 @@ def get(engine: HasDatabase, notice_id: int) -> Notice:
     engine.require_office("outbox get")
     with engine.db.reading() as conn:
         rows = Raw(conn).all(
-            f"SELECT {_COLUMNS} {_OF_CONGRESS} AND o.id = :id",
+            f"SELECT {_NAMED} {_OF_CONGRESS} AND o.id = :id",
             {"id": notice_id, "congress": engine.congress_id},
         )
     if not rows:
@@ -344,3 +361,46 @@ def retry(engine: HasDatabase, notice_id: int, *, now: datetime) -> Notice:
         msg = f"outbox notice {notice_id} is {current.status}: only dead, failed or suppressed notices are retried"
         raise ValidationError(msg)
     return current
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerBrief:
+    """What a deputy is asked to judge: the latest answer to a case, by whom, in which class."""
+
+    unit: str
+    category: str
+    text: str
+
+
+def latest_answers(engine: HasDatabase, case_ids: list[int]) -> dict[int, AnswerBrief]:
+    """The latest answer of each case in ``case_ids`` that has one (for the feedback request's summary)."""
+    if not case_ids:
+        return {}
+    marks, params = Raw.in_list("c", sorted(set(case_ids)))
+    with engine.db.reading() as conn:
+        rows = Raw(conn).all(
+            "SELECT a.suggestion_id, u.name, a.category, a.text FROM answers a "
+            f"LEFT JOIN units u ON u.id = a.unit_id WHERE a.suggestion_id IN {marks} ORDER BY a.id",
+            params,
+        )
+    return {case: AnswerBrief(unit or "", category or "", text or "") for case, unit, category, text in rows}
+
+
+def suppress_pending(engine: HasDatabase, *, reason: str) -> int:
+    """Suppress every pending notice of the congress with ``reason`` (they stay listed, and `outbox retry` can
+    queue one again); how many. For a database whose notices describe a past that was never announced (the
+    demo's)."""
+    engine.require_office("outbox suppress")
+    with engine.db.transaction() as conn:
+        raw = Raw(conn)
+        ids = raw.column(
+            f"SELECT o.id {_OF_CONGRESS} AND o.status = 'pending'", {"congress": engine.congress_id}
+        )
+        if not ids:
+            return 0
+        marks, params = Raw.in_list("i", ids)
+        raw.run(
+            f"UPDATE outbox SET status = 'suppressed', reason = :reason, sent_at = NULL WHERE id IN {marks}",
+            {**params, "reason": reason},
+        )
+    return len(ids)

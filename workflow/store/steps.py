@@ -6,7 +6,7 @@ through that column's index, so their cost follows what is due, never the number
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -117,10 +117,15 @@ class Names:
         return found[1] if found else None
 
 
-def names(raw: Raw, *, deputies: bool = False) -> Names:
-    """Every unit, and with ``deputies`` every deputy."""
+def names(raw: Raw, *, deputies: bool = False, deputy_ids: Collection[int] = ()) -> Names:
+    """Every unit, and with ``deputies`` every deputy (else those of ``deputy_ids``)."""
     units = {r[0]: (r[1], r[2]) for r in raw.all("SELECT id, name, parent_id FROM units")}
-    people: dict[int, str] = dict(raw.all("SELECT id, name FROM deputies")) if deputies else {}
+    people: dict[int, str] = {}
+    if deputies:
+        people = dict(raw.all("SELECT id, name FROM deputies"))
+    elif deputy_ids:
+        marks, params = Raw.in_list("d", sorted(deputy_ids))
+        people = dict(raw.all(f"SELECT id, name FROM deputies WHERE id IN {marks}", params))
     return Names(units, people)
 
 
