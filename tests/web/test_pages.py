@@ -206,6 +206,7 @@ def test_an_engine_refusal_is_one_line_and_the_form_keeps_what_was_typed(server:
     assert refused.text.count('class="refusal"') == 1
     assert "正在研究&lt;b&gt;方案&lt;/b&gt;</textarea>" in refused.text
     assert 'value="B" checked' in refused.text
+    assert f'action="{UNIT_CASE}/0001/answer"' in refused.text  # the form posts to the case again
     early = answer(unit)
     assert early.status_code == 409
     assert early.text.count('class="refusal"') == 1
@@ -354,6 +355,7 @@ def test_the_deputy_sees_progress_in_words_and_gives_feedback(server: Server) ->
     assert "unsatisfied feedback must say what is wrong" in refused.text
     assert 'value="unsatisfied" checked' in refused.text
     assert '<option value="basic" selected>' in refused.text
+    assert f'action="{DEPUTY_CASE}/0001/feedback"' in refused.text
     given = deputy.post(
         f"{DEPUTY_CASE}/0001/feedback",
         data={"csrf_token": token, "rating": "satisfied", "attitude": "satisfied", "result": "satisfied"},

@@ -80,6 +80,7 @@ def _case_page(
             "error": error,
             "typed": typed or {},
             "done": done,
+            "case_path": case_url(dossier.case.session, dossier.case.number),
             "history": viewer.caller.engine.history(dossier.case.number, session=dossier.case.session),
         },
         status=status,

@@ -315,6 +315,7 @@ def _case_page(
             "promise_classes": ctx.ruleset.lifecycle.promise_classes,
             "conversion_classes": ctx.ruleset.lifecycle.conversion_classes,
             "roles": sorted(ctx.roles),
+            "case_path": case_url(ctx.dossier.case.session, ctx.dossier.case.number),
             "history": viewer.caller.engine.history(
                 ctx.dossier.case.number, session=ctx.dossier.case.session
             ),
