@@ -32,7 +32,7 @@ from workflow.core.states import ActorKind
 from workflow.core.views import Change
 from workflow.engine import Engine, Promised
 
-__all__ = ["FORMS", "Owed", "UnitForm", "inbox", "router"]
+__all__ = ["FORMS", "Owed", "UnitForm", "inbox", "parse_promises", "router"]
 
 router = APIRouter(prefix="/unit", include_in_schema=False)
 
@@ -146,7 +146,7 @@ def _common(ctx: Context, form: FormData) -> dict[str, Any]:
     return {"session": ctx.dossier.case.session, "expected_version": _version(form)}
 
 
-def _promises(text: str) -> list[Promised]:
+def parse_promises(text: str) -> list[Promised]:
     """承诺事项, one a line: ``YYYY-MM-DD 事项``."""
     items = []
     for n, line in enumerate((ln.strip() for ln in text.splitlines()), start=1):
@@ -189,7 +189,7 @@ def _answer(engine: Engine, ctx: Context, form: FormData) -> Change:
         ctx.dossier.case.number,
         category=_text(form, "category"),
         text=_text(form, "text"),
-        promises=_promises(_text(form, "promises")),
+        promises=parse_promises(_text(form, "promises")),
         attachments=attachments_of(form),
         **_common(ctx, form),
     )
