@@ -415,3 +415,21 @@ def test_an_upload_over_the_limit_is_refused_before_the_body_is_read(db_url: str
         assert "超过 1 MiB 上限" in refused.text
         with server.engine() as engine:
             assert engine.dossier("0001").answers == ()
+
+
+def test_the_inbox_lists_the_promises_and_the_re_answer_after_re_handling(server: Server) -> None:
+    """A B answer's promised items are owed as 承诺事项进展; after 不满意 and 重新办理 the unit owes the
+    re-answer and the answer form is offered again."""
+    opinion_in(server)
+    unit = server.portal("交通")
+    assert answer(unit, category="B", text="分步实施", promises="2027-06-30 完成线路调整").status_code == 303
+    assert '<td data-label="待办事项">承诺事项进展</td>' in unit.get("/unit").text
+    with server.engine() as engine:
+        deputy = engine.acting(engine.viewer.deputy("张三"))
+        deputy.feedback("0001", rating="unsatisfied", comment="夜班车仍不够")
+        assert engine.get("0001").state == "re_handled"  # the default rule set re-handles at once
+    inbox = unit.get("/unit").text
+    assert '<td data-label="待办事项">重新办理后答复</td>' in inbox
+    page = unit.get(f"{UNIT_CASE}/0001").text
+    assert 'id="answer"' in page
+    assert "夜班车仍不够" in page
