@@ -1,4 +1,4 @@
-"""``jianyi serve``: the web API on uvicorn, over the database and congress of the root options.
+"""``jianyi serve``: the web API and the portal's pages on uvicorn, over the database and congress of the root options.
 
 The app is built by ``web.app:from_env`` in each worker, from environment variables this command sets
 (``JIANYI_DB``, ``JIANYI_CONGRESS``, the attachments' settings of ``--config``, the session's idle minutes and
@@ -41,9 +41,10 @@ APP_FACTORY = "web.app:from_env"
 )
 @pass_app
 def serve(app: App, host: str, port: int, workers: int, idle_minutes: int, secure_cookies: bool) -> None:
-    """Serve the HTTP JSON API (建议办理平台): sign in at POST /api/session, then /api/cases….
+    """Serve the portal and the HTTP JSON API (建议办理平台).
 
-    The OpenAPI document is at /api/openapi.json. Stop it with Ctrl-C (or SIGTERM).
+    Units and deputies sign in at / (the pages: 待办, 我的建议); host applications at POST /api/session,
+    then /api/cases…. The OpenAPI document is at /api/openapi.json. Stop it with Ctrl-C (or SIGTERM).
     """
     app.engine()  # an uninitialised database or an unknown congress is refused here, before listening
     files = app.attachment_settings()

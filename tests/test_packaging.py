@@ -55,6 +55,10 @@ def test_the_wheel_carries_migrations_profiles_and_type_markers(wheel_files: set
         "commands/py.typed",
         "web/py.typed",
         "web/app.py",
+        "web/templates/base.html",
+        "web/templates/unit/forms/answer.html",
+        "web/templates/deputy/case.html",
+        "web/static/portal.css",
         "workflow/store/migrations/versions/0012_web_sessions.py",
         "workflow/reporting/document_templates/_base.html.j2",
         *(

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web import actions, auth, cases, errors, submissions
+from web import actions, auth, cases, errors, pages, submissions
 from web.responses import SafeJSONResponse
 from workflow.core.attachments import DEFAULT_MAX_SIZE, AttachmentSettings, parse_size
 from workflow.engine import Engine
@@ -50,15 +49,17 @@ ENV = {
     "secure_cookies": "JIANYI_WEB_SECURE_COOKIES",
 }
 
-_HOME = (
-    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>建议办理平台</title></head>'
-    "<body><h1>建议办理平台</h1></body></html>"
-)
+_PAGE_500 = (
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>出错了</title>'
+    '<link rel="stylesheet" href="/static/portal.css"></head><body><main class="page">'
+    "<h1>出错了</h1><p>服务器未能完成这次请求（详情已记入服务器日志），请稍后再试。</p>"
+    '<p><a href="/">返回首页</a></p></main></body></html>'
+).encode()
 
 
 class _Guard:
-    """Adds the security headers to every response, and answers an error no handler took with a plain 500
-    (the traceback goes to the log, never to the client)."""
+    """Adds the security headers to every response, and answers an error no handler took with a plain 500,
+    JSON under ``/api`` and a page elsewhere (the traceback goes to the log, never to the client)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -84,10 +85,14 @@ class _Guard:
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            body = json.dumps(
-                errors.error_body("internal server error (see the server's log)", "InternalError")
-            ).encode("utf-8")
-            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            if str(scope.get("path", "")).startswith("/api"):
+                body = json.dumps(
+                    errors.error_body("internal server error (see the server's log)", "InternalError")
+                ).encode("utf-8")
+                kind = b"application/json"
+            else:
+                body, kind = _PAGE_500, b"text/html; charset=utf-8"
+            headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
             await send_guarded({"type": "http.response.start", "status": 500, "headers": headers})
             await send({"type": "http.response.body", "body": body})
 
@@ -128,10 +133,7 @@ def create_app(
     app.include_router(actions.router)
     app.include_router(submissions.router)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return _HOME
-
+    pages.install(app)
     app.add_middleware(_Guard)
     return app
 

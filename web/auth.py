@@ -18,7 +18,7 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -26,10 +26,24 @@ from pydantic import BaseModel, Field
 
 from web.errors import CsrfRefused, NotSignedIn, TooManyAttempts
 from workflow.core.errors import NotAuthenticated
+from workflow.core.views import Actor
 from workflow.engine import Engine
 from workflow.store.sessions import SignedIn, WebSessions
 
-__all__ = ["COOKIE", "Caller", "Portal", "WebSettings", "csrf_token", "router", "signed_in"]
+__all__ = [
+    "COOKIE",
+    "Caller",
+    "Portal",
+    "Started",
+    "WebSettings",
+    "csrf_token",
+    "find_session",
+    "portal",
+    "router",
+    "set_session_cookie",
+    "sign_in",
+    "signed_in",
+]
 
 COOKIE = "jianyi_session"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -84,6 +98,18 @@ def _token(request: Request) -> tuple[str | None, bool]:
     return request.cookies.get(COOKIE), True
 
 
+def find_session(request: Request) -> Caller | None:
+    """The live session of the request's cookie, or None (pages redirect to the sign-in page instead)."""
+    held = portal(request)
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    found = held.sessions.find(token, at=held.engine.clock.now(), idle=held.settings.idle)
+    if found is None:
+        return None
+    return Caller(found, token, True, held.engine.acting(found.actor))
+
+
 def signed_in(request: Request) -> Caller:
     """The request's signed-in account (401 without a live session; 403 for a cookie write without the CSRF
     token)."""
@@ -125,38 +151,56 @@ def _refuse_if_limited(held: Portal, name: str) -> None:
     raise TooManyAttempts(name=name, count=len(failed), retry_at=retry_at, retry_after=wait)
 
 
-@router.post("", summary="Sign in")
-def login(body: Credentials, request: Request, response: Response) -> dict[str, Any]:
-    """Check the name and password and start a new session: sets the session cookie and returns the actor,
-    the bearer ``token``, the ``csrf_token`` cookie writes must send, and when the session expires if unused."""
-    held = portal(request)
-    _refuse_if_limited(held, body.name)
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A session just started: the account's actor, its token and when it expires if unused."""
+
+    actor: Actor
+    token: str
+    expires_at: datetime
+
+
+def sign_in(held: Portal, name: str, password: str, *, replacing: str | None) -> Started:
+    """Check ``name`` and ``password`` and start a new session, ending the one of the token ``replacing``
+    (session rotation): :class:`TooManyAttempts` after too many failures within the window (the password
+    then unchecked), :class:`NotAuthenticated` in the same words whatever was wrong (each failure counted)."""
+    _refuse_if_limited(held, name)
     try:
-        actor = held.engine.authenticate(body.name, body.password)
+        actor = held.engine.authenticate(name, password)
     except NotAuthenticated:
-        held.sessions.record_failure(
-            body.name, at=held.engine.clock.now(), window=held.settings.failure_window
-        )
+        held.sessions.record_failure(name, at=held.engine.clock.now(), window=held.settings.failure_window)
         raise
     token = secrets.token_urlsafe(32)
-    now = held.engine.clock.now()
     expires = held.sessions.start(
-        body.name, token, at=now, idle=held.settings.idle, replacing=request.cookies.get(COOKIE)
+        name, token, at=held.engine.clock.now(), idle=held.settings.idle, replacing=replacing
     )
+    return Started(actor, token, expires)
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    """Send the session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS (or when the settings say so)."""
     response.set_cookie(
         COOKIE,
         token,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https" or held.settings.secure_cookies,
+        secure=request.url.scheme == "https" or portal(request).settings.secure_cookies,
         path="/",
     )
+
+
+@router.post("", summary="Sign in")
+def login(body: Credentials, request: Request, response: Response) -> dict[str, Any]:
+    """Check the name and password and start a new session: sets the session cookie and returns the actor,
+    the bearer ``token``, the ``csrf_token`` cookie writes must send, and when the session expires if unused."""
+    started = sign_in(portal(request), body.name, body.password, replacing=request.cookies.get(COOKIE))
+    set_session_cookie(response, request, started.token)
     return {
         "name": body.name,
-        "actor": str(actor),
-        "token": token,
-        "csrf_token": csrf_token(token),
-        "expires_at": expires.isoformat(),
+        "actor": str(started.actor),
+        "token": started.token,
+        "csrf_token": csrf_token(started.token),
+        "expires_at": started.expires_at.isoformat(),
     }
 
 

@@ -1,6 +1,7 @@
 """The one map from error to HTTP status, and the errors only the web raises.
 
-Every error answers as JSON ``{"error": message, "kind": class name}``. The status is that of the nearest class
+Every error of the API answers as JSON ``{"error": message, "kind": class name}``; outside ``/api`` the portal's
+error page (``app.state.error_page``, set by :mod:`web.pages`) answers it as HTML with the same status. The status is that of the nearest class
 of the error's MRO listed in :data:`HTTP_STATUS` (the web's counterpart of the command line's exit codes);
 anything unlisted is a 500 whose body says only that the server failed (the traceback goes to the log).
 """
@@ -8,10 +9,10 @@ anything unlisted is a 500 whose body says only that the server failed (the trac
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
@@ -35,6 +36,7 @@ __all__ = [
     "HTTP_STATUS",
     "CsrfRefused",
     "NotSignedIn",
+    "PageRenderer",
     "TooManyAttempts",
     "WebError",
     "error_body",
@@ -105,8 +107,25 @@ def error_body(message: str, kind: str) -> dict[str, str]:
     return {"error": message, "kind": kind}
 
 
-def _known(_request: Request, exc: Exception) -> JSONResponse:
+# renders an error as the portal's HTML page: (request, status, message) → response; set by web.pages
+PageRenderer = Callable[[Request, int, str], Response]
+
+
+def _page(request: Request, status: int, message: str) -> Response | None:
+    """The portal's error page for a request outside the API, when the app has pages."""
+    if request.url.path.startswith("/api"):
+        return None
+    render: PageRenderer | None = getattr(request.app.state, "error_page", None)
+    return render(request, status, message) if render is not None else None
+
+
+def _known(request: Request, exc: Exception) -> Response:
     status = status_of(exc)
+    page = _page(request, status, str(exc))
+    if page is not None:
+        if status >= 500:
+            log.error("%s: %s", type(exc).__name__, exc, exc_info=exc)
+        return page
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
@@ -117,7 +136,7 @@ def _known(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(str(exc), type(exc).__name__), status_code=status, headers=headers)
 
 
-def _invalid(_request: Request, exc: Exception) -> JSONResponse:
+def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     parts = []
     for problem in exc.errors():
@@ -125,13 +144,19 @@ def _invalid(_request: Request, exc: Exception) -> JSONResponse:
         parts.append(
             f"{where}: {problem.get('msg', 'invalid')}" if where else str(problem.get("msg", "invalid"))
         )
-    return JSONResponse(error_body("; ".join(parts) or "invalid request", "ValidationError"), status_code=422)
+    message = "; ".join(parts) or "invalid request"
+    return _page(request, 422, message) or JSONResponse(
+        error_body(message, "ValidationError"), status_code=422
+    )
 
 
-def _http(_request: Request, exc: Exception) -> JSONResponse:
+def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     kinds = {404: "NotFound", 405: "MethodNotAllowed"}
     message = "no such endpoint" if exc.status_code == 404 else str(exc.detail)
+    page = _page(request, exc.status_code, message)
+    if page is not None:
+        return page
     return JSONResponse(
         error_body(message, kinds.get(exc.status_code, "HTTPError")),
         status_code=exc.status_code,

@@ -9,6 +9,7 @@ or a PostgreSQL copy of the test template when the module runs on ``postgresql``
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -80,9 +81,30 @@ class Server:
         assert response.status_code == 200, response.text
         return client, response.json()
 
+    def sign_in_page(self, name: str, password: str = PASSWORD) -> httpx.Response:
+        """A new client fills the portal's sign-in form as ``name``: the response to the form (not followed);
+        the client is ``response`` 's, in :attr:`clients`."""
+        client = self.client()
+        form = client.get("/login")
+        token = hidden(form.text, "login_token")
+        return client.post("/login", data={"name": name, "password": password, "login_token": token})
+
+    def portal(self, name: str) -> httpx.Client:
+        """A client signed in to the portal's pages as ``name`` through the sign-in form."""
+        response = self.sign_in_page(name)
+        assert response.status_code == 303, response.text
+        return self.clients[-1]
+
     def engine(self) -> Engine:
         """An engine of this test on the served database (to check what the API wrote)."""
         return Engine.open(self.db_url)
+
+
+def hidden(html: str, name: str) -> str:
+    """The value of the hidden field ``name`` in a page (the first one)."""
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found is not None, f"no field {name} in the page"
+    return found.group(1)
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def test_serve_answers_on_its_port_with_two_workers(template_db: Path, tmp_path:
         deadline = time.monotonic() + 60
         while True:
             try:
-                home = httpx.get(base + "/", timeout=5)
+                home = httpx.get(base + "/login", timeout=5)
                 break
             except httpx.TransportError:
                 assert process.poll() is None, process.communicate()[0]

@@ -142,23 +142,28 @@ def test_a_bearer_token_needs_no_csrf_token(server: Server) -> None:
 
 
 def test_every_response_carries_the_security_headers(server: Server) -> None:
-    """Home page, API answer, error and missing route alike."""
+    """Sign-in page, redirect, API answer, error and missing route (a page outside /api, JSON under it)
+    alike."""
     _, signed = server.login("王芳")
     client = server.client()
     answers = [
+        client.get("/login"),
         client.get("/"),
         client.get("/api/cases", headers={"Authorization": f"Bearer {signed['token']}"}),
         client.get("/api/cases"),
         client.get("/nowhere"),
+        client.get("/api/nowhere"),
     ]
-    assert [a.status_code for a in answers] == [200, 200, 401, 404]
+    assert [a.status_code for a in answers] == [200, 303, 200, 401, 404, 404]
     for answer in answers:
         assert answer.headers["content-security-policy"] == "default-src 'self'; frame-ancestors 'none'"
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["referrer-policy"] == "same-origin"
         assert answer.headers["x-frame-options"] == "DENY"
     assert "建议办理平台" in answers[0].text
-    assert answers[3].json() == {"error": "no such endpoint", "kind": "NotFound"}
+    assert answers[1].headers["location"] == "/login"
+    assert "<h1>未找到</h1>" in answers[4].text
+    assert answers[5].json() == {"error": "no such endpoint", "kind": "NotFound"}
 
 
 def test_the_openapi_document_lists_the_endpoints(server: Server) -> None:

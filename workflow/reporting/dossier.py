@@ -18,7 +18,16 @@ if TYPE_CHECKING:
     from workflow.core.dossier import AttachmentEntry, Dossier
     from workflow.core.views import DeadlineInfo
 
-__all__ = ["dossier_text"]
+__all__ = [
+    "ACTION_LABELS",
+    "KIND_LABELS",
+    "METHOD_LABELS",
+    "PROMISE_LABELS",
+    "RETURN_LABELS",
+    "ROLE_LABELS",
+    "STAGE_LABELS",
+    "dossier_text",
+]
 
 _ROLES = {"main": "主办", "co": "会办", "split": "分办"}
 _KINDS = {
@@ -51,6 +60,9 @@ _ACTIONS = {
     "withdraw": "撤回",
     "amend": "更正",
 }
+# the same words for other faces (the web portal) to show
+ROLE_LABELS, KIND_LABELS, METHOD_LABELS, STAGE_LABELS = _ROLES, _KINDS, _METHODS, _STAGES
+RETURN_LABELS, PROMISE_LABELS, ACTION_LABELS = _RETURNS, _PROMISES, _ACTIONS
 _INDENT = "      "
 _FIELDS = {
     "title": "标题",

@@ -1,0 +1,145 @@
+"""The portal in a real browser (Debian's chromium driven by Playwright): a unit signs in, opens its inbox and
+answers with a 答复函 upload; the deputy signs in, reads the answer, downloads the letter and gives feedback.
+
+Screenshots of each page, at 1280 px and at a phone's 375 px, are saved in the test's temporary folder and, when
+``JIANYI_SCREENSHOTS`` names a folder, there too. Skipped, with the reason, where chromium or Playwright is
+absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import PASSWORD, Server
+from workflow.testing import sample_file
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+
+WIDE = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture
+def browser() -> Iterator[sync_api.Browser]:
+    """A headless chromium, closed when the test ends."""
+    with sync_api.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class Shots:
+    """Saves full-page screenshots under a name, in the test's folder and in $JIANYI_SCREENSHOTS."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.extra = Path(os.environ["JIANYI_SCREENSHOTS"]) if os.environ.get("JIANYI_SCREENSHOTS") else None
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.extra is not None:
+            self.extra.mkdir(parents=True, exist_ok=True)
+        self.saved: list[Path] = []
+
+    def take(self, page: sync_api.Page, name: str) -> None:
+        path = self.folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        self.saved.append(path)
+        if self.extra is not None:
+            shutil.copy(path, self.extra / path.name)
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Shots:
+    return Shots(tmp_path / "screenshots")
+
+
+def sign_in(page: sync_api.Page, server: Server, name: str) -> None:
+    page.goto(server.base + "/")
+    assert page.url.endswith("/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('登录')")
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file"], indirect=True)
+def test_a_unit_answers_with_a_letter_and_the_deputy_reads_it_and_gives_feedback(
+    server: Server, browser: sync_api.Browser, shots: Shots, tmp_path: Path
+) -> None:
+    """The main path of both roles, as a person clicks through it, without JavaScript of the portal's own."""
+    with server.engine() as engine:
+        engine.acting(engine.viewer.unit("市财政局")).opinion("0001", text="同意增开，经费另行安排。")
+    letter = tmp_path / "答复函.pdf"
+    letter.write_bytes(sample_file("pdf", "关于第0001号建议的答复"))
+
+    unit = browser.new_context(viewport=WIDE, locale="zh-CN")
+    page = unit.new_page()
+    page.goto(server.base + "/login")
+    shots.take(page, "01-login")
+    sign_in(page, server, "交通")
+    assert page.url.endswith("/unit")
+    assert page.locator("h1").inner_text() == "待办"
+    assert "还剩" in page.locator("table.inbox").inner_text()
+    shots.take(page, "02-unit-inbox")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "03-unit-inbox-phone")
+    page.set_viewport_size(WIDE)
+
+    page.click("text=第0001号 关于优化公交线路的建议")
+    assert "增加夜班公交" in page.inner_text("main")
+    shots.take(page, "04-unit-case")
+    form = page.locator("#answer form")
+    form.locator("input[name=category][value=A]").check()
+    form.locator("textarea[name=text]").fill("已于本月起增开夜班公交线路两条。")
+    form.locator("input[type=file]").set_input_files(str(letter))
+    form.locator("button[type=submit]").click()
+    assert page.locator(".done").inner_text() == "已答复代表。"
+    assert "已于本月起增开夜班公交线路两条。" in page.inner_text("main")
+    shots.take(page, "05-unit-answered")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "06-unit-case-phone")
+    unit.close()
+
+    deputy = browser.new_context(viewport=WIDE, locale="zh-CN", accept_downloads=True)
+    page = deputy.new_page()
+    sign_in(page, server, "张三")
+    assert page.url.endswith("/deputy")
+    assert "已答复" in page.locator("table.inbox").inner_text()
+    shots.take(page, "07-deputy-home")
+    page.click("text=第0001号 关于优化公交线路的建议")
+    assert "已于本月起增开夜班公交线路两条。" in page.inner_text("main")
+    with page.expect_download() as download:
+        page.click("a:has-text('答复函.pdf')")
+    saved = tmp_path / "downloaded.pdf"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == "答复函.pdf"
+    assert saved.read_bytes() == letter.read_bytes()
+
+    page.check("input[name=rating][value=unsatisfied]")
+    page.select_option("select[name=attitude]", "basic")
+    page.click("#feedback button[type=submit]")
+    assert page.locator(".refusal").count() == 1
+    assert page.locator("input[name=rating][value=unsatisfied]").is_checked()
+    assert page.locator("select[name=attitude]").input_value() == "basic"
+    shots.take(page, "08-deputy-feedback-refused")
+    page.check("input[name=rating][value=satisfied]")
+    page.fill("textarea[name=comment]", "线路调整及时，感谢。")
+    page.click("#feedback button[type=submit]")
+    assert "已提交您的意见" in page.inner_text("main")
+    assert "已办结" in page.inner_text("main")
+    shots.take(page, "09-deputy-closed")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "10-deputy-case-phone")
+    deputy.close()
+    assert len(shots.saved) == 10

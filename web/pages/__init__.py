@@ -1,0 +1,29 @@
+"""The portal's server-rendered pages, in Chinese: 登录/退出 (:mod:`web.pages.login`), the unit's inbox and
+case page (:mod:`web.pages.unit`), the deputy's suggestions, case page and feedback (:mod:`web.pages.deputy`).
+
+Templates are under ``web/templates/`` (autoescaped), the one stylesheet under ``web/static/``; pages work without
+JavaScript and load nothing from elsewhere (the Content-Security-Policy is ``default-src 'self'``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from web.pages import deputy, login, unit
+from web.pages.base import error_page
+
+__all__ = ["install"]
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    """Serve the pages, the stylesheet under ``/static`` and errors outside ``/api`` as the error page."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(login.router)
+    app.include_router(unit.router)
+    app.include_router(deputy.router)
+    app.state.error_page = error_page

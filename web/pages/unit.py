@@ -1,0 +1,385 @@
+"""The handling unit's pages (承办单位): the 待办 inbox and the case page with the forms the unit may use now.
+
+The inbox lists what the unit owes — a co-unit's opinion, the answer, the re-answer after 重新办理, each
+promised item of a B answer — from the engine's open deadlines, most urgent first, with days left or overdue and
+the 重点督办 flag. The case page shows the dossier and, below it, a form for each action :data:`FORMS` offers
+now: the machine must allow the action in the case's state (``Case.allowed``) and the unit must hold the part
+that acts (a co-unit sends an opinion, the main or a split unit answers). The engine still decides: a refusal
+is shown as one line above the form, with what was typed kept.
+
+To add an action (签收, 申请延期…): a :class:`UnitForm` in :data:`FORMS` and its template under
+``templates/unit/forms/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from starlette.datastructures import FormData
+
+from rules import RuleSet
+from rules.errors import RuleError
+from web.errors import status_of
+from web.pages.base import TooLarge, Viewer, attachments_of, page, read_form, redirect, require
+from workflow.core.dossier import Dossier
+from workflow.core.errors import NotFound, ValidationError, WorkflowError
+from workflow.core.states import ActorKind
+from workflow.core.views import Change
+from workflow.engine import Engine, Promised
+
+__all__ = ["FORMS", "Owed", "UnitForm", "inbox", "parse_promises", "router"]
+
+router = APIRouter(prefix="/unit", include_in_schema=False)
+
+# the deadlines a unit owes, as the inbox names them
+OWED_KINDS = {
+    "co_opinion": "会办意见",
+    "answer": "答复",
+    "re_answer": "重新办理后答复",
+    "promise": "承诺事项进展",
+}
+HORIZON = timedelta(days=3660)  # the inbox lists every open obligation, however far off
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """One thing the unit owes on a case: what, by when, and how urgent."""
+
+    number: str
+    session: str
+    title: str
+    kind: str
+    due: date
+    days_left: int  # negative: overdue by that many days
+    overdue: bool
+    key: bool
+    provisional: bool
+
+
+def inbox(viewer: Viewer) -> list[Owed]:
+    """What the viewer's unit owes, the most urgent first: by due date, 重点督办 first on the same day."""
+    engine = viewer.caller.engine
+    due = [d for d in engine.due(within=HORIZON, now=viewer.now) if d.kind in OWED_KINDS]
+    keyed: set[tuple[str, str]] = set()
+    for session in {d.session for d in due}:
+        found = engine.search(key=True, session=session, limit=None)
+        keyed.update((c.session, c.number) for c in found.cases)
+    rows = [
+        Owed(
+            number=d.number,
+            session=d.session,
+            title=d.title,
+            kind=d.kind,
+            due=d.due,
+            days_left=(d.due - viewer.today).days if not d.overdue else -max(1, (viewer.today - d.due).days),
+            overdue=d.overdue,
+            key=(d.session, d.number) in keyed,
+            provisional=d.provisional,
+        )
+        for d in due
+    ]
+    return sorted(rows, key=lambda r: (r.due, not r.key, r.session, r.number, r.kind))
+
+
+def _ruleset(engine: Engine, dossier: Dossier) -> RuleSet:
+    pinned = dossier.case.ruleset
+    if pinned and "@" in pinned:
+        rule_id, _, version = pinned.rpartition("@")
+        return engine.ruleset(rule_id, int(version))
+    return engine.active_ruleset()
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What decides whether a form is offered: the dossier, the unit, its current parts, the rule set."""
+
+    dossier: Dossier
+    unit: str
+    roles: frozenset[str]
+    ruleset: RuleSet
+    viewer: Viewer
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return self.dossier.case.allowed
+
+    def answered_this_round(self) -> bool:
+        case = self.dossier.case
+        return any(a.unit == self.unit and a.round == case.round for a in self.dossier.answers)
+
+    def promised(self) -> bool:
+        """The case's class now is a promise class (B) and this unit answered it."""
+        case = self.dossier.case
+        return case.current_category in self.ruleset.lifecycle.promise_classes and any(
+            a.unit == self.unit for a in self.dossier.answers
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UnitForm:
+    """An action the unit takes from its case page: its name in the URL, its heading, its template, when it
+    is offered, and how the form's fields run it."""
+
+    action: str
+    label: str
+    template: str
+    offered: Callable[[Context], bool]
+    run: Callable[[Engine, Context, FormData], Change]
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _version(form: FormData) -> int | None:
+    value = _text(form, "expected_version")
+    return int(value) if value.isdigit() else None
+
+
+def _common(ctx: Context, form: FormData) -> dict[str, Any]:
+    return {"session": ctx.dossier.case.session, "expected_version": _version(form)}
+
+
+def parse_promises(text: str) -> list[Promised]:
+    """承诺事项, one a line: ``YYYY-MM-DD 事项``."""
+    items = []
+    for n, line in enumerate((ln.strip() for ln in text.splitlines()), start=1):
+        if not line:
+            continue
+        day, _, what = line.partition(" ")
+        try:
+            due = date.fromisoformat(day.strip())
+        except ValueError:
+            raise ValidationError(
+                f"承诺事项第 {n} 行“{line}”看不懂：每行写“日期 事项”，如“2026-12-31 完成线路调整”"
+            ) from None
+        if not what.strip():
+            raise ValidationError(f"承诺事项第 {n} 行只有日期：请写明承诺做什么")
+        items.append(Promised(what.strip(), due))
+    return items
+
+
+def _opinion(engine: Engine, ctx: Context, form: FormData) -> Change:
+    return engine.opinion(
+        ctx.dossier.case.number,
+        text=_text(form, "text"),
+        attachments=attachments_of(form),
+        **_common(ctx, form),
+    )
+
+
+def _contact(engine: Engine, ctx: Context, form: FormData) -> Change:
+    return engine.contact(
+        ctx.dossier.case.number,
+        method=_text(form, "method"),
+        note=_text(form, "note"),
+        stage=_text(form, "stage") or None,
+        **_common(ctx, form),
+    )
+
+
+def _answer(engine: Engine, ctx: Context, form: FormData) -> Change:
+    return engine.answer(
+        ctx.dossier.case.number,
+        category=_text(form, "category"),
+        text=_text(form, "text"),
+        promises=parse_promises(_text(form, "promises")),
+        attachments=attachments_of(form),
+        **_common(ctx, form),
+    )
+
+
+def _request_return(engine: Engine, ctx: Context, form: FormData) -> Change:
+    return engine.request_return(ctx.dossier.case.number, reason=_text(form, "reason"), **_common(ctx, form))
+
+
+def _progress(engine: Engine, ctx: Context, form: FormData) -> Change:
+    return engine.progress(ctx.dossier.case.number, note=_text(form, "note"), **_common(ctx, form))
+
+
+def _convert(engine: Engine, ctx: Context, form: FormData) -> Change:
+    return engine.convert(
+        ctx.dossier.case.number,
+        to=_text(form, "to"),
+        evidence=_text(form, "evidence"),
+        attachments=attachments_of(form),
+        **_common(ctx, form),
+    )
+
+
+def _return_window_open(ctx: Context) -> bool:
+    return any(
+        d.kind == "return_window" and d.unit == ctx.unit and d.status == "open" and ctx.viewer.now < d.due_at
+        for d in ctx.dossier.case.deadlines
+    ) and not any(r.unit == ctx.unit and r.status == "pending" for r in ctx.dossier.returns)
+
+
+HANDLERS = frozenset({"main", "split"})
+
+# the forms of the unit's case page, in the order they are shown
+FORMS: tuple[UnitForm, ...] = (
+    UnitForm(
+        "opinion",
+        "发送会办意见",
+        "unit/forms/opinion.html",
+        lambda c: (
+            "opinion" in c.allowed
+            and "co" in c.roles
+            and not any(o.unit == c.unit and o.round == c.dossier.case.round for o in c.dossier.opinions)
+        ),
+        _opinion,
+    ),
+    UnitForm(
+        "answer",
+        "答复代表",
+        "unit/forms/answer.html",
+        lambda c: "answer" in c.allowed and bool(c.roles & HANDLERS) and not c.answered_this_round(),
+        _answer,
+    ),
+    UnitForm(
+        "contact",
+        "记录联系沟通",
+        "unit/forms/contact.html",
+        lambda c: "contact" in c.allowed and bool(c.roles),
+        _contact,
+    ),
+    UnitForm(
+        "progress",
+        "报告承诺事项进展",
+        "unit/forms/progress.html",
+        lambda c: "progress" in c.allowed and c.promised(),
+        _progress,
+    ),
+    UnitForm(
+        "convert",
+        "记录类别转化",
+        "unit/forms/convert.html",
+        lambda c: "convert" in c.allowed and c.promised(),
+        _convert,
+    ),
+    UnitForm(
+        "request_return",
+        "申请退办",
+        "unit/forms/request_return.html",
+        lambda c: "return" in c.allowed and bool(c.roles) and _return_window_open(c),
+        _request_return,
+    ),
+)
+_BY_ACTION = {f.action: f for f in FORMS}
+
+
+def _context(viewer: Viewer, number: str, session: str) -> Context:
+    engine = viewer.caller.engine
+    dossier = engine.dossier(number, session=session)
+    roles = frozenset(a.role for a in dossier.assignments if a.unit == viewer.name and a.until is None)
+    return Context(dossier, viewer.name, roles, _ruleset(engine, dossier), viewer)
+
+
+def case_url(session: str, number: str) -> str:
+    """The unit's page of a case."""
+    return f"/unit/cases/{quote(session, safe='')}/{quote(number, safe='')}"
+
+
+def _case_page(
+    request: Request,
+    viewer: Viewer,
+    ctx: Context,
+    *,
+    error: str = "",
+    failed: str = "",
+    typed: dict[str, str] | None = None,
+    done: str = "",
+    status: int = 200,
+) -> Response:
+    offered = [f for f in FORMS if f.offered(ctx)]
+    if failed and failed not in {f.action for f in offered}:
+        offered.append(_BY_ACTION[failed])  # the form that failed stays, with the refusal above it
+    return page(
+        request,
+        "unit/case.html",
+        {
+            "d": ctx.dossier,
+            "case": ctx.dossier.case,
+            "forms": offered,
+            "error": error,
+            "failed": failed,
+            "typed": typed or {},
+            "done": ACTION_DONE.get(done, ""),
+            "classes": ctx.ruleset.classes,
+            "promise_classes": ctx.ruleset.lifecycle.promise_classes,
+            "conversion_classes": ctx.ruleset.lifecycle.conversion_classes,
+            "roles": sorted(ctx.roles),
+            "case_path": case_url(ctx.dossier.case.session, ctx.dossier.case.number),
+            "history": viewer.caller.engine.history(
+                ctx.dossier.case.number, session=ctx.dossier.case.session
+            ),
+        },
+        status=status,
+        viewer=viewer,
+    )
+
+
+ACTION_DONE = {f.action: f"已{f.label}。" for f in FORMS}
+
+
+@router.get("")
+def inbox_page(request: Request) -> Response:
+    """待办: what the unit owes, most urgent first, with counts."""
+    viewer = require(request, ActorKind.UNIT)
+    if isinstance(viewer, Response):
+        return viewer
+    rows = inbox(viewer)
+    counts = {
+        "all": len(rows),
+        "overdue": sum(r.overdue for r in rows),
+        "week": sum(not r.overdue and r.days_left <= 7 for r in rows),
+        "key": sum(r.key for r in rows),
+    }
+    return page(
+        request,
+        "unit/inbox.html",
+        {"rows": rows, "counts": counts, "kinds": OWED_KINDS, "case_url": case_url},
+        viewer=viewer,
+    )
+
+
+@router.get("/cases/{session}/{number}")
+def case_page(request: Request, session: str, number: str, done: str = "") -> Response:
+    """The case's dossier and the forms the unit may use now."""
+    viewer = require(request, ActorKind.UNIT)
+    if isinstance(viewer, Response):
+        return viewer
+    return _case_page(request, viewer, _context(viewer, number, session), done=done)
+
+
+@router.post("/cases/{session}/{number}/{action}")
+async def act(request: Request, session: str, number: str, action: str) -> Response:
+    """Run one of :data:`FORMS` with the form's fields; back to the case page, with the refusal if any."""
+    viewer = require(request, ActorKind.UNIT)
+    if isinstance(viewer, Response):
+        return viewer
+    chosen = _BY_ACTION.get(action)
+    if chosen is None:
+        raise NotFound(kind="page", name=request.url.path)
+    ctx = _context(viewer, number, session)  # out of scope: not found, before the body is read
+    try:
+        form = await read_form(request, viewer.caller)
+    except TooLarge as exc:
+        return _case_page(request, viewer, ctx, error=str(exc), failed=action, status=413)
+    typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        chosen.run(viewer.caller.engine, ctx, form)
+    except (WorkflowError, RuleError) as exc:
+        ctx = _context(viewer, number, session)
+        return _case_page(
+            request, viewer, ctx, error=str(exc), failed=action, typed=typed, status=status_of(exc)
+        )
+    finally:
+        await form.close()
+    return redirect(f"{case_url(session, number)}?done={action}")
