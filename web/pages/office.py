@@ -59,6 +59,39 @@ DUE_KINDS = {
     "promise": "承诺事项进展",
     "feedback": "代表反馈",
 }
+# the outbox's statuses and topics, as the office reads them
+NOTICE_STATUS = {
+    "pending": "待发送",
+    "sending": "发送中",
+    "sent": "已发送",
+    "failed": "失败待重试",
+    "dead": "发送失败",
+    "suppressed": "无需发送",
+    "digested": "已并入汇总",
+}
+TOPICS = {
+    "assigned": "交办通知",
+    "reassigned": "重新交办通知",
+    "conversion": "类别转化",
+    "daily_digest": "每日汇总",
+    "extended": "延期",
+    "feedback_reminder": "反馈提醒",
+    "feedback_request": "征询反馈意见",
+    "overdue_reminder": "逾期提醒",
+    "progress_letter": "进展情况函",
+    "promise_reminder": "承诺事项提醒",
+    "public_notice": "公开通知",
+    "rehandle": "重新办理",
+    "reminder_before_due": "到期前提醒",
+    "return_refused": "不同意退办",
+    "return_requested": "退办申请",
+    "submission_accepted": "网上提交已受理",
+    "submission_declined": "网上提交不予受理",
+    "supervision_letter": "督办函",
+    "talk_flag": "约谈提示",
+    "unsatisfied_again": "再次不满意",
+    "withdrawn": "撤回",
+}
 ROLES = {"office": "代表工作机构", "unit": "承办单位", "deputy": "代表"}
 
 
@@ -721,6 +754,8 @@ def system(request: Request, status: str = "") -> Response:
             "notices": notices,
             "status": status,
             "statuses": outbox.STATUSES,
+            "status_words": NOTICE_STATUS,
+            "topics": TOPICS,
         },
         viewer=viewer,
     )
