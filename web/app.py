@@ -125,6 +125,7 @@ def create_app(
     errors.install(app)
     app.include_router(auth.router)
     app.include_router(cases.router)
+    app.include_router(cases.pending)
     app.include_router(actions.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -20,6 +20,7 @@ from workflow.core.dossier import (
     AttachmentEntry,
     ContactEntry,
     Dossier,
+    ExtensionRequestEntry,
     FeedbackEntry,
     NoteEntry,
     OpinionEntry,
@@ -36,6 +37,7 @@ from workflow.store.models import (
     AuditEvent,
     Contact,
     Deadline,
+    ExtensionRequest,
     Feedback,
     Opinion,
     Promise,
@@ -50,6 +52,7 @@ AUDIT = table(AuditEvent)
 ASSIGNMENTS = table(Assignment)
 ATTACHMENTS = table(Attachment)
 RETURNS = table(ReturnRequest)
+EXTENSION_REQUESTS = table(ExtensionRequest)
 OPINIONS = table(Opinion)
 CONTACTS = table(Contact)
 ANSWERS = table(Answer)
@@ -248,4 +251,10 @@ def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
         withdrawal=withdrawn[-1] if withdrawn else None,
         submitted_by=submitted,
         amendments=events.notes(Action.AMEND.value),
+        extension_requests=tuple(
+            ExtensionRequestEntry(
+                unit(r["unit_id"]), r["reason"], r["at"], r["status"], r["decided_at"], r["decision_reason"]
+            )
+            for r in _rows(conn, EXTENSION_REQUESTS, cid)
+        ),
     )
