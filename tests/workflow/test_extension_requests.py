@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -154,3 +155,36 @@ def test_no_request_after_the_answer_date_passed(engine: Engine, clock: FrozenCl
     clock.set(beijing("2026-06-03", 10))
     with pytest.raises(TransitionNotAllowed, match="the answer was due 2026-06-03 00:00"):
         engine.request_extension("0001", reason="甲", actor=Actor.unit(MAIN))
+
+
+def test_the_ledger_carries_the_requests_and_their_decisions(
+    engine: Engine, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Export → import into an empty database: approved, refused and lapsed requests come back as they were."""
+    from workflow.ledger import export_ledger, import_ledger
+    from workflow.testing import make_engine
+
+    for number in ("0001", "0002", "0003"):
+        make_case(engine, number, state="co_handled", clock=clock)
+        clock.advance(days=1)
+        engine.request_extension(number, reason=f"申请{number}", actor=Actor.unit(MAIN))
+    clock.advance(days=1)
+    engine.approve_extension("0001")
+    engine.refuse_extension("0002", reason="可按期办结")
+    engine.answer("0003", category="A", text="已解决", actor=Actor.unit(MAIN))
+    book = export_ledger(engine, "xlsx")
+    assert isinstance(book, bytes)
+    fresh = make_engine(clock=clock)
+    try:
+        file = tmp_path / "ledger.xlsx"
+        file.write_bytes(book)
+        import_ledger(fresh, file)
+        for number in ("0001", "0002", "0003"):
+            assert fresh.dossier(number).to_json() == engine.dossier(number).to_json(), number
+        assert [e.status for n in ("0001", "0002", "0003") for e in fresh.dossier(n).extension_requests] == [
+            "approved",
+            "refused",
+            "lapsed",
+        ]
+    finally:
+        fresh.dispose()
