@@ -23,6 +23,7 @@ __all__ = [
     "DeadlineExplained",
     "DeadlineInfo",
     "DueItem",
+    "ExtensionRequestInfo",
     "HistoryEntry",
 ]
 
@@ -357,6 +358,24 @@ class DueItem:
     due_at: datetime
     provisional: bool
     overdue: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out: dict[str, Any] = _json(asdict(self))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRequestInfo:
+    """An extension request (申请延期) waiting for the office's decision: ``jianyi extensions``."""
+
+    number: str
+    session: str
+    title: str
+    unit: str
+    reason: str
+    at: datetime
+    answer_due: date | None  # the answer's last day as it stands (before the extension)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
