@@ -249,6 +249,26 @@ ACTIONS = (
         _REASON_REQUIRED,
     ),
     _action(
+        "request-extension",
+        """The main unit asks for the extended answer period of NUMBER (申请延期); the office approves or refuses.
+
+        One request waits at a time. Refused when the period is extended already, the rule set has no extended
+        period, or the answer date has passed. Pending requests: `jianyi extensions`.
+        """,
+        click.option("--reason", required=True, help="Why the answer needs the longer period."),
+        click.option("--unit", metavar="UNIT", help="The main unit [the acting unit, or the main unit]."),
+    ),
+    _action(
+        "approve-extension",
+        """Approve the pending extension request of NUMBER: as `extend`, the unit and the deputy are told.""",
+        click.option("--reason", default="", help="The office's reasons [the request's]."),
+    ),
+    _action(
+        "refuse-extension",
+        "Refuse the pending extension request of NUMBER; the unit answers within the period it has.",
+        click.option("--reason", required=True, help="Why the period stays."),
+    ),
+    _action(
         "convert",
         """Record that B-class NUMBER became A (B→A 转化) or C: a follow-up answer to the deputy.
 
@@ -486,4 +506,33 @@ def due(
     echo_listing(due_listing(items, now=app.when(now) or app.engine().clock.now(), zone=app.zone()))
 
 
-COMMANDS: tuple[click.Command, ...] = (*ACTION_COMMANDS, assign_batch, show, history, list_, deadlines, due)
+@click.command()
+@click.option("--unit", "unit_name", metavar="UNIT", help="Only this unit's requests.")
+@click.option("--session", metavar="NAME", help="Only this session [all sessions].")
+@json_option
+@pass_app
+def extensions(app: App, unit_name: str | None, session: str | None, as_json: bool) -> None:
+    """Extension requests (申请延期) waiting for the office's decision, oldest first; a unit sees its own.
+
+    Decide each with `approve-extension NUMBER` or `refuse-extension NUMBER --reason R`.
+    """
+    engine = app.engine()
+    items = engine.pending_extensions(unit=unit_name, session=session)
+    if as_json:
+        emit(as_json, [i.to_json() for i in items], str)
+        return
+    from workflow.reporting.listing import extension_listing
+
+    echo_listing(extension_listing(items, now=engine.clock.now(), zone=app.zone()))
+
+
+COMMANDS: tuple[click.Command, ...] = (
+    *ACTION_COMMANDS,
+    assign_batch,
+    show,
+    history,
+    list_,
+    deadlines,
+    due,
+    extensions,
+)

@@ -149,6 +149,34 @@ class Extend(_Versioned):
         return engine.extend(number, reason=self.reason, **self.common(session))
 
 
+class RequestExtension(_Versioned):
+    """The main unit asks for the extended answer period (申请延期), with reasons."""
+
+    reason: str
+    unit: str | None = None
+
+    def run(self, engine: Engine, number: str, session: str) -> Change:
+        return engine.request_extension(number, unit=self.unit, reason=self.reason, **self.common(session))
+
+
+class ApproveExtension(_Versioned):
+    """The office approves the pending extension request (as ``extend``); a blank reason takes the request's."""
+
+    reason: str = ""
+
+    def run(self, engine: Engine, number: str, session: str) -> Change:
+        return engine.approve_extension(number, reason=self.reason, **self.common(session))
+
+
+class RefuseExtension(_Versioned):
+    """The office refuses the pending extension request, with reasons."""
+
+    reason: str
+
+    def run(self, engine: Engine, number: str, session: str) -> Change:
+        return engine.refuse_extension(number, reason=self.reason, **self.common(session))
+
+
 class Opinion(_Versioned):
     text: str
     unit: str | None = None
@@ -283,6 +311,9 @@ ACTIONS: dict[str, type[_Body]] = {
     "refuse_return": RefuseReturn,
     "reassign": Reassign,
     "extend": Extend,
+    "request_extension": RequestExtension,
+    "approve_extension": ApproveExtension,
+    "refuse_extension": RefuseExtension,
     "opinion": Opinion,
     "contact": Contact,
     "answer": Answer,

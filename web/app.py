@@ -130,6 +130,7 @@ def create_app(
     errors.install(app)
     app.include_router(auth.router)
     app.include_router(cases.router)
+    app.include_router(cases.pending)
     app.include_router(actions.router)
     app.include_router(submissions.router)
 

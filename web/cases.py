@@ -1,4 +1,5 @@
-"""Reading cases: a page of the reader's cases, one case's dossier, one attachment's bytes.
+"""Reading cases: a page of the reader's cases, one case's dossier, one attachment's bytes; what waits for the
+office's decision (``/api/pending/…``).
 
 Every read goes through the engine acting for the signed-in account, so a case out of its scope is not found
 (404), in the same words as a number that does not exist.
@@ -13,9 +14,10 @@ from fastapi import APIRouter, Query, Response
 from web.auth import Signed
 from web.responses import download
 
-__all__ = ["router"]
+__all__ = ["pending", "router"]
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
+pending = APIRouter(prefix="/api/pending", tags=["cases"])
 
 
 @router.get("", summary="Find cases")
@@ -71,3 +73,16 @@ def attachment(caller: Signed, session: str, number: str, name: str) -> Response
     """The file as it was attached, with its recorded media type, to be saved rather than shown."""
     info, data = caller.engine.attachment(number, name, session=session)
     return download(info.name, info.media_type, data)
+
+
+@pending.get("/extensions", summary="Extension requests waiting for a decision")
+def pending_extensions(
+    caller: Signed,
+    unit: str | None = None,
+    session: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> list[dict[str, Any]]:
+    """The extension requests (申请延期) waiting for the office's decision, oldest first; a unit sees its own.
+    Each: ``number``, ``session``, ``title``, ``unit``, ``reason``, ``at`` and ``answer_due`` (the answer's last
+    day as it stands)."""
+    return [i.to_json() for i in caller.engine.pending_extensions(unit=unit, session=session, limit=limit)]

@@ -46,6 +46,7 @@ from workflow.core.views import (
     CasePage,
     DeadlineExplained,
     DueItem,
+    ExtensionRequestInfo,
     HistoryEntry,
     PendingReturn,
 )
@@ -534,6 +535,12 @@ class Engine(Online):
         :meth:`reassign`, refuse it by :meth:`refuse_return`. Office-only."""
         self.require_office("pending returns")
         return self.queries.pending_returns(session=session, limit=limit)
+
+    def pending_extensions(
+        self, *, unit: str | None = None, session: str | None = None, limit: int = 1000
+    ) -> list[ExtensionRequestInfo]:
+        """The extension requests (申请延期) waiting for the office's decision, oldest first; a unit sees its own."""
+        return self.queries.pending_extensions(unit=unit, session=session, limit=limit)
 
     def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
         """The case's audit events, in order."""

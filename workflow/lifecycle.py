@@ -26,8 +26,10 @@ from workflow.actions import (
     Progress,
     Promised,
     Reassign,
+    RefuseExtension,
     RefuseReturn,
     Rehandle,
+    RequestExtension,
     RequestReturn,
     Submit,
     Withdraw,
@@ -254,8 +256,66 @@ class Lifecycle:
         session: str | None = None,
         expected_version: int | None = None,
     ) -> Change:
-        """Approve the 6-month answer period of a complex suggestion (measured from assignment)."""
+        """Approve the 6-month answer period of a complex suggestion (measured from assignment); a unit's pending
+        extension request is approved with it."""
         command = Extend(reason)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def request_extension(
+        self,
+        number: str,
+        *,
+        reason: str,
+        unit: str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The main unit asks for the extended answer period (申请延期), with reasons; the state does not change.
+
+        One request waits at a time; refused when the period is extended already, the rule set has none or the
+        answer date has passed. The office approves it (:meth:`approve_extension`) or refuses it
+        (:meth:`refuse_extension`); a request still waiting when the case is answered, reassigned or withdrawn
+        lapses.
+        """
+        command = RequestExtension(reason, unit)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def approve_extension(
+        self,
+        number: str,
+        *,
+        reason: str = "",
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The office approves the pending extension request: :meth:`extend` (the audit event names the request),
+        and the unit is told. A blank ``reason`` takes the request's."""
+        command = Extend(reason, requested=True)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def refuse_extension(
+        self,
+        number: str,
+        *,
+        reason: str,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The office refuses the pending extension request, with reasons; the unit is told and answers within
+        the period it has."""
+        command = RefuseExtension(reason)
         return self.run(
             number, command, actor=actor, at=at, session=session, expected_version=expected_version
         )

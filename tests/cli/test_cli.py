@@ -613,3 +613,38 @@ def test_only_the_office_registers_a_suggestion(runner: CliRunner, db_path: Path
         assert result.exit_code == 6, result.output
         assert "may not 'submit': the office (代表工作机构) registers suggestions" in result.stderr
     assert run(runner, db_path, "show", "0009").exit_code == 4
+
+
+def test_an_extension_request_is_asked_listed_and_refused_at_the_command_line(
+    runner: CliRunner, case: Path
+) -> None:
+    """request-extension, extensions (the office's list, in Chinese), refuse-extension; then nothing waits."""
+    asked = run(
+        runner, case, "--as", "unit:市交通运输局", "request-extension", "0001", "--reason", "涉及多部门",
+        "--at", "2026-07-03",
+    )  # fmt: skip
+    assert asked.exit_code == 0, asked.output
+    again = run(
+        runner, case, "--as", "unit:市交通运输局", "request-extension", "0001", "--reason", "再次",
+        "--at", "2026-07-04",
+    )  # fmt: skip
+    assert (again.exit_code, again.stderr.count("\n")) == (3, 1)
+    assert "an extension request is already waiting for the office's decision" in again.stderr
+    listed = run(runner, case, "extensions")
+    assert listed.exit_code == 0
+    assert listed.output.splitlines()[0].split() == [
+        "申请时间",
+        "申请单位",
+        "答复期限",
+        "期限",
+        "建议",
+        "理由",
+    ]
+    assert "市交通运输局  2026-10-08" in listed.output  # 10-01 falls in the National Day holiday
+    assert listed.output.rstrip().endswith("共 1 件待审批")
+    refused = run(runner, case, "refuse-extension", "0001", "--reason", "可按期办结", "--at", "2026-07-05")
+    assert refused.exit_code == 0, refused.output
+    assert run(runner, case, "extensions").output.strip() == "没有待审批的延期申请"
+    shown = run(runner, case, "show", "0001").output
+    assert "  延期申请：" in shown
+    assert "市交通运输局  未同意，2026-07-05 00:00 决定" in shown

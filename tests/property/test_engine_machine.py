@@ -149,6 +149,19 @@ class EngineMachine(RuleBasedStateMachine):
     def refuse_return(self, number: str, actor: Actor) -> None:
         self._do(number, lambda: self.engine.refuse_return(number, reason="继续办理", actor=actor))
 
+    @rule(number=st.sampled_from(NUMBERS), unit=st.one_of(st.none(), UNITS), actor=ACTORS)
+    def request_extension(self, number: str, unit: str | None, actor: Actor) -> None:
+        self._do(
+            number, lambda: self.engine.request_extension(number, unit=unit, reason="情况复杂", actor=actor)
+        )
+
+    @rule(number=st.sampled_from(NUMBERS), approve=st.booleans(), actor=ACTORS)
+    def decide_extension(self, number: str, approve: bool, actor: Actor) -> None:
+        if approve:
+            self._do(number, lambda: self.engine.approve_extension(number, actor=actor))
+        else:
+            self._do(number, lambda: self.engine.refuse_extension(number, reason="可按期办结", actor=actor))
+
     @rule(
         number=st.sampled_from(NUMBERS),
         unit=UNITS,
@@ -210,6 +223,22 @@ class EngineMachine(RuleBasedStateMachine):
             assert [e.seq for e in events] == list(range(1, len(events) + 1))
             assert sum(1 for d in case.deadlines if d.status == "open" and d.kind == "answer") <= (
                 1 if case.main_unit else 2
+            )
+
+    @invariant()
+    def an_extension_request_waits_only_on_a_case_in_handling(self) -> None:
+        """At most one request waits per case, only while the case is handled and not yet extended, and only
+        from a unit that is its main unit now."""
+        if not hasattr(self, "engine"):
+            return
+        waiting = self.engine.pending_extensions()
+        assert len({p.number for p in waiting}) == len(waiting)
+        for p in waiting:
+            case = self.engine.get(p.number)
+            assert (case.state in ("assigned", "co_handled"), case.extended, case.main_unit) == (
+                True,
+                False,
+                p.unit,
             )
 
     @invariant()

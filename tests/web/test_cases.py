@@ -189,3 +189,25 @@ def test_damaged_bytes_answer_500_with_the_reason_and_no_traceback(server: Serve
     assert response.json()["kind"] == "AttachmentDamaged"
     assert response.json()["error"].startswith(f"建议 {SESSION}/0001: attachment '意见.png': ")
     assert "Traceback" not in response.text
+
+
+def test_an_extension_request_goes_from_the_unit_to_the_office_through_the_api(server: Server) -> None:
+    """The unit asks, sees its request pending; a unit may not approve (403); the office lists and approves."""
+    unit = bearer(server, "交通")
+    office = bearer(server, "王芳")
+    asked = unit.post(f"{CASE}/0001/request_extension", json={"reason": "涉及多个部门"})
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["events"][0]["action"] == "request_extension"
+    again = unit.post(f"{CASE}/0001/request_extension", json={"reason": "再次申请"})
+    assert (again.status_code, again.json()["kind"]) == (422, "ValidationError")
+    [mine] = unit.get("/api/pending/extensions").json()
+    assert (mine["number"], mine["unit"], mine["reason"]) == ("0001", "市交通运输局", "涉及多个部门")
+    assert unit.post(f"{CASE}/0001/approve_extension", json={}).status_code == 403
+    assert [p["number"] for p in office.get("/api/pending/extensions").json()] == ["0001"]
+    approved = office.post(f"{CASE}/0001/approve_extension", json={"reason": "同意延期"})
+    assert approved.status_code == 200, approved.text
+    assert office.get("/api/pending/extensions").json() == []
+    dossier = office.get(f"{CASE}/0001").json()
+    assert (dossier["extended"], dossier["extension_requests"][0]["status"]) == (True, "approved")
+    refused = office.post(f"{CASE}/0001/refuse_extension", json={"reason": "x"})
+    assert (refused.status_code, refused.json()["kind"]) == (409, "TransitionNotAllowed")

@@ -181,9 +181,11 @@ def test_the_openapi_document_lists_the_endpoints(server: Server) -> None:
         if p.startswith("/api/cases/{session}/{number}/") and "attachments" not in p
     )
     assert actions == sorted([
-        "amend", "answer", "assign", "close", "contact", "convert", "extend", "feedback", "opinion", "progress",
-        "reassign", "refuse_return", "rehandle", "request_return", "submit", "withdraw",
+        "amend", "answer", "approve_extension", "assign", "close", "contact", "convert", "extend", "feedback",
+        "opinion", "progress", "reassign", "refuse_extension", "refuse_return", "rehandle", "request_extension",
+        "request_return", "submit", "withdraw",
     ])  # fmt: skip
+    assert "get" in paths["/api/pending/extensions"]
     answer = paths["/api/cases/{session}/{number}/answer"]["post"]
     assert answer["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Answer"

@@ -2,7 +2,7 @@
 
 - :mod:`~workflow.actions.intake`: :class:`Submit`;
 - :mod:`~workflow.actions.assignment`: :class:`Assign`, :class:`RequestReturn`, :class:`RefuseReturn`,
-  :class:`Reassign`, :class:`Extend`;
+  :class:`Reassign`, :class:`Extend`, :class:`RequestExtension`, :class:`RefuseExtension`;
 - :mod:`~workflow.actions.handling`: :class:`Opinion`, :class:`Contact`, :class:`Answer` (with
   :class:`Promised` items);
 - :mod:`~workflow.actions.closing`: :class:`Feedback`, :class:`Rehandle`, :class:`Close`, :class:`Withdraw`,
@@ -13,7 +13,15 @@
 
 from __future__ import annotations
 
-from workflow.actions.assignment import Assign, Extend, Reassign, RefuseReturn, RequestReturn
+from workflow.actions.assignment import (
+    Assign,
+    Extend,
+    Reassign,
+    RefuseExtension,
+    RefuseReturn,
+    RequestExtension,
+    RequestReturn,
+)
 from workflow.actions.base import Command, check, command_for, handler_for
 from workflow.actions.closing import Close, Feedback, Lapse, Rehandle, Withdraw
 from workflow.actions.corrections import AMENDABLE, Amend
@@ -37,8 +45,10 @@ __all__ = [
     "Progress",
     "Promised",
     "Reassign",
+    "RefuseExtension",
     "RefuseReturn",
     "Rehandle",
+    "RequestExtension",
     "RequestReturn",
     "Submit",
     "Withdraw",

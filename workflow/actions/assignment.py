@@ -1,4 +1,5 @@
-"""Assignment (交办) and its corrections: hand-back requests (退办), refusals, reassignment, extension."""
+"""Assignment (交办) and its corrections: hand-back requests (退办), refusals, reassignment, extension and the
+units' extension requests (申请延期)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,20 @@ from typing import Any, ClassVar
 from rules import DeadlineKind
 from workflow.actions.base import Command, acting_unit, handles
 from workflow.core.errors import RENAMED, NotFound, ValidationError
-from workflow.core.states import Action, ActorKind, DeadlineStatus, ReturnStatus, Role
+from workflow.core.states import Action, ActorKind, DeadlineStatus, ExtensionStatus, ReturnStatus, Role
 from workflow.core.unit_of_work import UnitOfWork
 
-__all__ = ["HANDLING_KINDS", "Assign", "Extend", "Reassign", "RefuseReturn", "RequestReturn"]
+__all__ = [
+    "HANDLING_KINDS",
+    "Assign",
+    "Extend",
+    "Reassign",
+    "RefuseExtension",
+    "RefuseReturn",
+    "RequestExtension",
+    "RequestReturn",
+    "lapse_extension_request",
+]
 
 HANDLING_KINDS = (
     DeadlineKind.RETURN_WINDOW,
@@ -67,9 +78,28 @@ class Reassign(Command):
 
 @dataclass(frozen=True, slots=True)
 class Extend(Command):
-    """Approve the 6-month answer period of a complex suggestion."""
+    """Approve the 6-month answer period of a complex suggestion; a unit's pending request (申请延期) is approved
+    with it. ``requested``: only when such a request waits (approving it; a blank reason takes the request's)."""
 
     action: ClassVar[Action] = Action.EXTEND
+    reason: str
+    requested: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestExtension(Command):
+    """The main unit asks the office for the extended answer period (申请延期), with reasons."""
+
+    action: ClassVar[Action] = Action.REQUEST_EXTENSION
+    reason: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefuseExtension(Command):
+    """The office refuses the pending extension request; the answer period stays."""
+
+    action: ClassVar[Action] = Action.REFUSE_EXTENSION
     reason: str
 
 
@@ -267,6 +297,7 @@ def reassign(uow: UnitOfWork, cmd: Reassign) -> None:
         decision_reason=reason or None,
     )
     uow.settle_deadlines(HANDLING_KINDS, DeadlineStatus.CANCELLED)
+    lapse_extension_request(uow)
     if uow.round == 1:
         uow.set(assigned_at=uow.at)
     uow.step(
@@ -280,27 +311,121 @@ def reassign(uow: UnitOfWork, cmd: Reassign) -> None:
     start_handling(uow, units, restart=True)
 
 
-@handles(Extend)
-def extend(uow: UnitOfWork, cmd: Extend) -> None:
-    """Mark the case complex and move its open answer deadlines to the extended period; the ladder restarts."""
-    uow.require_allowed(Action.EXTEND)
-    uow.require_office(Action.EXTEND)
+def _extension_refusal(uow: UnitOfWork, action: Action) -> None:
+    """Refuse ``action`` when the answer period is extended already or the rule set has no extended period."""
     if uow.row["extended"]:
-        raise uow.refuse(Action.EXTEND, "the answer period is already extended")
-    reason = cmd.reason.strip()
-    if not reason:
-        raise uow.invalid("an extension needs its reasons (--reason)")
+        raise uow.refuse(action, "the answer period is already extended")
     rs = uow.ruleset
     if rs.rule(DeadlineKind.ANSWER) is None or not rs.deadlines[DeadlineKind.ANSWER].complex_amount:
-        raise uow.refuse(Action.EXTEND, f"rule set {rs.id} has no extended answer period")
-    answers = uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER)
-    passed = [due_at for _, _, due_at in answers if due_at <= uow.at]
-    if passed:  # approving it now would turn a missed date into a met one
-        local = min(passed).astimezone(rs.zone).strftime("%Y-%m-%d %H:%M")
-        raise uow.refuse(
-            Action.EXTEND,
-            f"the answer was due {local}: an extension is approved before the date passes; the answer is late",
+        raise uow.refuse(action, f"rule set {rs.id} has no extended answer period")
+
+
+def _passed(uow: UnitOfWork, action: Action, what: str) -> None:
+    """Refuse ``action`` when an open answer deadline has passed: extending it then would turn a missed date
+    into a met one."""
+    passed = [due_at for _, _, due_at in uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER)]
+    passed = [due_at for due_at in passed if due_at <= uow.at]
+    if passed:
+        local = min(passed).astimezone(uow.ruleset.zone).strftime("%Y-%m-%d %H:%M")
+        raise uow.refuse(action, f"the answer was due {local}: {what}; the answer is late")
+
+
+def lapse_extension_request(uow: UnitOfWork) -> None:
+    """The case's pending extension request lapses (``lapsed``): the case was reassigned, answered or withdrawn
+    before the office decided."""
+    buffered = any(
+        r["status"] == ExtensionStatus.PENDING.value for r in uow.inserts.get("extension_requests", ())
+    )
+    if buffered or (not uow.inserted and uow.store.pending_extension(uow.case_id) is not None):
+        uow.update(
+            "extension_requests",
+            {"suggestion_id": uow.case_id, "status": ExtensionStatus.PENDING.value},
+            status=ExtensionStatus.LAPSED.value,
+            decided_at=uow.at,
         )
+
+
+@handles(RequestExtension)
+def request_extension(uow: UnitOfWork, cmd: RequestExtension) -> None:
+    """Record the request (the state does not change) and tell the office; one may wait at a time."""
+    action = Action.REQUEST_EXTENSION
+    uow.require_allowed(action)
+    uid = acting_unit(uow, action, cmd.unit)
+    if uid is None:
+        mains = uow.units_in(Role.MAIN)
+        if len(mains) != 1:
+            raise uow.invalid("name the unit that asks for the extension (--unit)")
+        uid = mains[0]
+    role = uow.role_of(uid)
+    if role is None:
+        raise uow.deny(action, f"unit {uow.store.unit_name(uid)!r} is not assigned to this case")
+    if role is not Role.MAIN:
+        raise uow.deny(action, "only the main unit (主办) asks for an extension; co-units send opinions")
+    _extension_refusal(uow, action)
+    if uow.store.pending_extension(uow.case_id) is not None:
+        raise uow.invalid("an extension request is already waiting for the office's decision")
+    reason = cmd.reason.strip()
+    if not reason:
+        raise uow.invalid("an extension request needs its reasons (--reason)")
+    _passed(uow, action, "an extension is asked for before the date passes")
+    uow.add(
+        "extension_requests",
+        {
+            "suggestion_id": uow.case_id,
+            "unit_id": uid,
+            "reason": reason,
+            "at": uow.at,
+            "status": ExtensionStatus.PENDING.value,
+            "decided_at": None,
+            "decision_reason": None,
+        },
+    )
+    name = uow.store.unit_name(uid)
+    uow.step(action, data={"unit": name, "reason": reason})
+    uow.notify("extension_requested", "office", None, {"unit": name, "reason": reason})
+
+
+@handles(RefuseExtension)
+def refuse_extension(uow: UnitOfWork, cmd: RefuseExtension) -> None:
+    """Refuse the pending request; the unit answers within the period it has."""
+    action = Action.REFUSE_EXTENSION
+    uow.require_allowed(action)
+    uow.require_office(action)
+    pending = uow.store.pending_extension(uow.case_id)
+    if pending is None:
+        raise uow.refuse(action, "no extension request is waiting for a decision")
+    reason = cmd.reason.strip()
+    if not reason:
+        raise uow.invalid("a refusal needs its reasons (--reason)")
+    request_id, unit_id, _ = pending
+    uow.update(
+        "extension_requests",
+        {"id": request_id},
+        status=ExtensionStatus.REFUSED.value,
+        decided_at=uow.at,
+        decision_reason=reason,
+    )
+    name = uow.store.unit_name(unit_id)
+    uow.step(action, data={"unit": name, "reason": reason})
+    uow.notify("extension_refused", "unit", unit_id, {"unit": name, "reason": reason})
+
+
+@handles(Extend)
+def extend(uow: UnitOfWork, cmd: Extend) -> None:
+    """Mark the case complex and move its open answer deadlines to the extended period; the ladder restarts.
+    A pending extension request is approved with it, and its unit told."""
+    uow.require_allowed(Action.EXTEND)
+    uow.require_office(Action.EXTEND)
+    _extension_refusal(uow, Action.EXTEND)
+    pending = uow.store.pending_extension(uow.case_id)
+    if cmd.requested and pending is None:
+        raise uow.refuse(Action.EXTEND, "no extension request is waiting for a decision")
+    reason = cmd.reason.strip() or (pending[2] if cmd.requested and pending is not None else "")
+    if not reason:
+        raise uow.invalid("an extension needs its reasons (--reason)")
+    _passed(uow, Action.EXTEND, "an extension is approved before the date passes")
+    rs = uow.ruleset
+    answers = uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER)
     uow.set(complex=True, extended=True)
     moved = []
     for deadline_id, start, _ in answers:
@@ -320,5 +445,21 @@ def extend(uow: UnitOfWork, cmd: Extend) -> None:
             },
         )
         moved.append(due.end.isoformat())
-    uow.step(Action.EXTEND, data={"reason": reason, "answer_due": moved})
+    data: dict[str, Any] = {"reason": reason, "answer_due": moved}
+    if pending is not None:
+        request_id, unit_id, _ = pending
+        uow.update(
+            "extension_requests",
+            {"id": request_id},
+            status=ExtensionStatus.APPROVED.value,
+            decided_at=uow.at,
+            decision_reason=reason,
+        )
+        data["request"] = {"unit": uow.store.unit_name(unit_id), "reason": pending[2]}
+    uow.step(Action.EXTEND, data=data)
     uow.notify("extended", "deputy", uow.row["lead_deputy_id"], {"answer_due": moved, "reason": reason})
+    if pending is not None:
+        name = data["request"]["unit"]
+        uow.notify(
+            "extension_approved", "unit", pending[1], {"unit": name, "answer_due": moved, "reason": reason}
+        )

@@ -8,6 +8,7 @@ from datetime import date
 from typing import ClassVar
 
 from rules import DeadlineKind
+from workflow.actions.assignment import lapse_extension_request
 from workflow.actions.base import Command, acting_unit, attach, handles
 from workflow.core.attachments import Attached
 from workflow.core.audit import canonical
@@ -296,6 +297,7 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
     )
     if after is State.ANSWERED:
         uow.settle_deadlines([DeadlineKind.RETURN_WINDOW], DeadlineStatus.CANCELLED)
+        lapse_extension_request(uow)
         due = uow.open_deadline(DeadlineKind.FEEDBACK, None)
         uow.notify(
             "feedback_request",

@@ -88,7 +88,19 @@ class ReturnEntry(_Entry):
     unit: str
     reason: str
     at: datetime
-    status: str  # pending | granted | refused
+    status: str  # pending | accepted | refused
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRequestEntry(_Entry):
+    """The main unit's request for the extended answer period (申请延期) and the office's decision."""
+
+    unit: str
+    reason: str
+    at: datetime
+    status: str  # pending | approved | refused | lapsed
     decided_at: datetime | None
     decision_reason: str | None
 
@@ -206,6 +218,9 @@ class Dossier:
     submitted_by: str
     amendments: tuple[NoteEntry, ...] = ()  # the office's corrections of the case's own data (old → new)
     origin: OriginEntry | None = None  # submitted online and accepted (None: registered by the office)
+    extension_requests: tuple[
+        ExtensionRequestEntry, ...
+    ] = ()  # the units' requests (申请延期), decided or not
 
     def rounds(self) -> list[int]:
         """The rounds of handling the case has seen (1 and each 重新办理)."""
@@ -231,6 +246,7 @@ class Dossier:
             "progress",
             "conversions",
             "amendments",
+            "extension_requests",
         ):
             out[name] = [entry.to_json() for entry in getattr(self, name)]
         out["withdrawal"] = self.withdrawal.to_json() if self.withdrawal else None

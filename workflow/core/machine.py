@@ -99,6 +99,15 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     ),
     Transition(Action.EXTEND, _HANDLING, None, note="complex: answer within 6 months (office)"),
     Transition(
+        Action.REQUEST_EXTENSION,
+        _HANDLING,
+        None,
+        note="the main unit asks for the extended period (申请延期)",
+    ),
+    Transition(
+        Action.REFUSE_EXTENSION, _HANDLING, None, note="the office refuses a pending extension request"
+    ),
+    Transition(
         Action.ANSWER,
         (*_HANDLING, State.RE_HANDLED),
         State.ANSWERED,

@@ -119,6 +119,14 @@ COVERED: Mapping[str, Mapping[str, Callable[[Any], Any]]] = {
         "decided_at": _INSTANT,
         "decision_reason": _LONG,
     },
+    "extension_requests": {
+        "unit_id": _INT,
+        "reason": _LONG,
+        "at": _INSTANT,
+        "status": _TEXT,
+        "decided_at": _INSTANT,
+        "decision_reason": _LONG,
+    },
     "opinions": {"unit_id": _INT, "round": _INT, "text": _LONG, "at": _INSTANT},
     "contacts": {
         "unit_id": _INT,

@@ -16,6 +16,7 @@ __all__ = [
     "ContactMethod",
     "ContactStage",
     "DeadlineStatus",
+    "ExtensionStatus",
     "ReturnStatus",
     "Role",
     "State",
@@ -63,6 +64,8 @@ class Action(StrEnum):
     OPINION = "opinion"  # 会办意见
     CONTACT = "contact"  # 联系沟通
     EXTEND = "extend"  # 延期 (复杂建议, 6 months)
+    REQUEST_EXTENSION = "request_extension"  # 申请延期: the main unit asks; the office extends or refuses
+    REFUSE_EXTENSION = "refuse_extension"  # 不同意延期
     ANSWER = "answer"  # 答复
     FEEDBACK = "feedback"  # 代表反馈
     REHANDLE = "rehandle"  # 重新办理
@@ -127,3 +130,12 @@ class ReturnStatus(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REFUSED = "refused"
+
+
+class ExtensionStatus(StrEnum):
+    """A unit's request for the extended answer period (申请延期)."""
+
+    PENDING = "pending"  # 待审批
+    APPROVED = "approved"  # 已同意: the office extended the answer period
+    REFUSED = "refused"  # 未同意
+    LAPSED = "lapsed"  # 已失效: the case was reassigned, answered or withdrawn before a decision

@@ -81,6 +81,7 @@ class CaseStore(Protocol):
     def pending_returns(
         self, case_id: int, unit_id: int | None
     ) -> list[tuple[int, int]]: ...  # pragma: no cover
+    def pending_extension(self, case_id: int) -> tuple[int, int, str] | None: ...  # pragma: no cover
     def contacted(self, case_id: int, unit_id: int, round_: int) -> bool: ...  # pragma: no cover
     def attachment_names(self, case_id: int) -> set[str]: ...  # pragma: no cover
     def open_deadlines(

@@ -23,6 +23,7 @@ __all__ = [
     "DeadlineExplained",
     "DeadlineInfo",
     "DueItem",
+    "ExtensionRequestInfo",
     "HistoryEntry",
     "PendingReturn",
 ]
@@ -375,6 +376,24 @@ class PendingReturn:
     unit: str
     reason: str
     at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out: dict[str, Any] = _json(asdict(self))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRequestInfo:
+    """An extension request (申请延期) waiting for the office's decision: ``jianyi extensions``."""
+
+    number: str
+    session: str
+    title: str
+    unit: str
+    reason: str
+    at: datetime
+    answer_due: date | None  # the answer's last day as it stands (before the extension)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -40,8 +40,10 @@ from workflow.actions import (
     Progress,
     Promised,
     Reassign,
+    RefuseExtension,
     RefuseReturn,
     Rehandle,
+    RequestExtension,
     RequestReturn,
     Submit,
     Withdraw,
@@ -264,8 +266,12 @@ def _command(
         case Action.REFUSE_RETURN:  # one unit named: that unit's request; several: all that were pending
             units = data.get("units", [])
             return RefuseReturn(data.get("reason", ""), units[0] if len(units) == 1 else None)
-        case Action.EXTEND:
+        case Action.EXTEND:  # a pending request is approved with it, as it was
             return Extend(data.get("reason", ""))
+        case Action.REQUEST_EXTENSION:
+            return RequestExtension(data.get("reason", ""), data.get("unit"))
+        case Action.REFUSE_EXTENSION:
+            return RefuseExtension(data.get("reason", ""))
         case Action.OPINION:
             return Opinion(text(snap.opinions, data.get("unit")), data.get("unit"), _files(data))
         case Action.CONTACT:

@@ -40,7 +40,8 @@ _KINDS = {
 }
 _METHODS = {"visit": "走访", "meeting": "座谈", "phone": "电话", "letter": "书面", "online": "网络平台"}
 _STAGES = {"before": "办前", "during": "办中", "after": "办后"}
-_RETURNS = {"pending": "待定", "granted": "已同意", "refused": "未同意"}
+_RETURNS = {"pending": "待定", "accepted": "已同意", "refused": "未同意"}
+_EXTENSIONS = {"pending": "待审批", "approved": "已同意", "refused": "未同意", "lapsed": "已失效"}
 _PROMISES = {"open": "未完成", "done": "已完成", "cancelled": "已取消"}
 _ACTIONS = {
     "assign": "交办",
@@ -50,6 +51,8 @@ _ACTIONS = {
     "opinion": "会办意见",
     "contact": "联系沟通",
     "extend": "延期",
+    "request_extension": "申请延期",
+    "refuse_extension": "不同意延期",
     "answer": "答复",
     "feedback": "代表反馈",
     "rehandle": "重新办理",
@@ -179,6 +182,14 @@ def dossier_text(dossier: Dossier, *, zone: tzinfo, now: datetime) -> str:
             lines.extend(_text(r.reason))
             if r.decision_reason:
                 lines.append(f"{_INDENT}决定理由：{r.decision_reason}")
+    if dossier.extension_requests:
+        lines.append("  延期申请：")
+        for e in dossier.extension_requests:
+            decided = f"，{_at(e.decided_at, zone)} 决定" if e.decided_at else ""
+            lines.append(f"    {_at(e.at, zone)}  {e.unit}  {_EXTENSIONS.get(e.status, e.status)}{decided}")
+            lines.extend(_text(e.reason))
+            if e.decision_reason:
+                lines.append(f"{_INDENT}决定理由：{e.decision_reason}")
     for title, notes in (("不同意退办：", dossier.refusals), ("延期：", dossier.extensions)):
         if notes:
             lines.append("  " + title)

@@ -19,9 +19,18 @@ from workflow.core.text import display_width
 from workflow.core.views import WINDOW_KINDS
 
 if TYPE_CHECKING:
-    from workflow.core.views import Case, CasePage, DueItem
+    from workflow.core.views import Case, CasePage, DueItem, ExtensionRequestInfo
 
-__all__ = ["SOON_DAYS", "Listing", "Tone", "coloured", "due_listing", "page_listing", "plain"]
+__all__ = [
+    "SOON_DAYS",
+    "Listing",
+    "Tone",
+    "coloured",
+    "due_listing",
+    "extension_listing",
+    "page_listing",
+    "plain",
+]
 
 SOON_DAYS = 7  # an obligation due within this many days is shown as due soon
 _KINDS = {
@@ -95,6 +104,25 @@ def due_listing(items: Sequence[DueItem], *, now: datetime, zone: tzinfo) -> Lis
     footer = f"共 {len(rows)} 项，其中逾期 {late} 项" if rows else ""
     return Listing(
         ("到期日", "期限", "事项", "承办", "建议", "标题"), tuple(rows), footer, empty="没有到期事项"
+    )
+
+
+def extension_listing(items: Sequence[ExtensionRequestInfo], *, now: datetime, zone: tzinfo) -> Listing:
+    """``jianyi extensions``: when asked, by whom, the answer's last day as it stands and the days left, the
+    case, the reason; and the count."""
+    today = now.astimezone(zone).date()
+    rows = []
+    for i in items:
+        left, tone = _left(i.answer_due, today) if i.answer_due else ("-", Tone.PLAIN)
+        due = str(i.answer_due) if i.answer_due else "-"
+        asked = i.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        rows.append(((asked, i.unit, due, left, f"{i.session}/{i.number}", i.reason), tone))
+    footer = f"共 {len(rows)} 件待审批" if rows else ""
+    return Listing(
+        ("申请时间", "申请单位", "答复期限", "期限", "建议", "理由"),
+        tuple(rows),
+        footer,
+        empty="没有待审批的延期申请",
     )
 
 

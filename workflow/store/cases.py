@@ -170,6 +170,14 @@ class CaseStore:
             params["unit"] = unit_id
         return [(int(a), int(b)) for a, b in self.raw.all(sql + " ORDER BY id", params)]
 
+    def pending_extension(self, case_id: int) -> tuple[int, int, str] | None:
+        """(request id, unit id, reason) of the case's extension request waiting for a decision, if any."""
+        row = self.raw.one(
+            "SELECT id, unit_id, reason FROM extension_requests WHERE suggestion_id = :sid AND status = 'pending'",
+            {"sid": case_id},
+        )
+        return None if row is None else (int(row["id"]), int(row["unit_id"]), str(row["reason"]))
+
     def contacted(self, case_id: int, unit_id: int, round_: int) -> bool:
         """Whether the unit has recorded a contact in ``round_``."""
         return bool(

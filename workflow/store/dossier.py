@@ -20,6 +20,7 @@ from workflow.core.dossier import (
     AttachmentEntry,
     ContactEntry,
     Dossier,
+    ExtensionRequestEntry,
     FeedbackEntry,
     NoteEntry,
     OpinionEntry,
@@ -37,6 +38,7 @@ from workflow.store.models import (
     AuditEvent,
     Contact,
     Deadline,
+    ExtensionRequest,
     Feedback,
     Opinion,
     Promise,
@@ -53,6 +55,7 @@ AUDIT = table(AuditEvent)
 ASSIGNMENTS = table(Assignment)
 ATTACHMENTS = table(Attachment)
 RETURNS = table(ReturnRequest)
+EXTENSION_REQUESTS = table(ExtensionRequest)
 OPINIONS = table(Opinion)
 CONTACTS = table(Contact)
 ANSWERS = table(Answer)
@@ -255,6 +258,12 @@ def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
         submitted_by=submitted,
         amendments=events.notes(Action.AMEND.value),
         origin=origin,
+        extension_requests=tuple(
+            ExtensionRequestEntry(
+                unit(r["unit_id"]), r["reason"], r["at"], r["status"], r["decided_at"], r["decision_reason"]
+            )
+            for r in _rows(conn, EXTENSION_REQUESTS, cid)
+        ),
     )
 
 

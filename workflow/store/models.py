@@ -22,7 +22,15 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from workflow.core.states import ContactMethod, ContactStage, DeadlineStatus, ReturnStatus, Role, State
+from workflow.core.states import (
+    ContactMethod,
+    ContactStage,
+    DeadlineStatus,
+    ExtensionStatus,
+    ReturnStatus,
+    Role,
+    State,
+)
 from workflow.store.columns import UTCInstant
 
 __all__ = [
@@ -277,6 +285,26 @@ class ReturnRequest(SQLModel, table=True):
     reason: str = Field(sa_type=Text)
     at: datetime = _instant()
     status: str = Field(default=ReturnStatus.PENDING.value, max_length=10)
+    decided_at: datetime | None = _instant(nullable=True)
+    decision_reason: str | None = Field(default=None, sa_type=Text)
+    audit_ref: str | None = _audit_ref()
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """The main unit's request for the extended answer period (申请延期) and the office's decision."""
+
+    __tablename__ = "extension_requests"
+    __table_args__ = (
+        _check("status", [s.value for s in ExtensionStatus], "ck_extension_status"),
+        Index("ix_extension_requests_pending", "status", "unit_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    unit_id: int = _fk("units.id", index=False)
+    reason: str = Field(sa_type=Text)
+    at: datetime = _instant()
+    status: str = Field(default=ExtensionStatus.PENDING.value, max_length=10)
     decided_at: datetime | None = _instant(nullable=True)
     decision_reason: str | None = Field(default=None, sa_type=Text)
     audit_ref: str | None = _audit_ref()

@@ -28,6 +28,7 @@ from workflow.core.views import (
     DeadlineExplained,
     DeadlineInfo,
     DueItem,
+    ExtensionRequestInfo,
     HistoryEntry,
     PendingReturn,
 )
@@ -414,6 +415,48 @@ class Queries:
                     unit=self.directory.unit_name(conn, r[3]),
                     reason=r[4],
                     at=as_instant(r[5]) or self.clock.now(),
+                )
+                for r in rows
+            ]
+
+    def pending_extensions(
+        self, *, unit: str | None = None, session: str | None = None, limit: int = 1000
+    ) -> list[ExtensionRequestInfo]:
+        """The extension requests waiting for the office's decision, oldest first (of ``unit``, of ``session``;
+        a unit sees its own, a deputy those on the suggestions they lead)."""
+        with self.db.reading() as conn:
+            sql = (
+                "SELECT s.number, se.name, s.title, r.unit_id, r.reason, r.at, "
+                "(SELECT min(d.due) FROM deadlines d WHERE d.suggestion_id = s.id AND d.unit_id = r.unit_id "
+                "AND d.kind = 'answer' AND d.status = 'open') "
+                "FROM extension_requests r JOIN suggestions s ON s.id = r.suggestion_id "
+                "JOIN sessions se ON se.id = s.session_id "
+                "WHERE r.status = 'pending' AND se.congress_id = :c"
+            )
+            params: dict[str, Any] = {"c": self.directory.congress_id}
+            if session is not None:
+                params["sid"] = self.directory.session_id(conn, session)
+                sql += " AND s.session_id = :sid"
+            if unit is not None:
+                params["unit"] = self.directory.unit_id(conn, unit)
+                sql += " AND r.unit_id = :unit"
+            scope = self.scope(conn)
+            if scope.unit_id is not None:
+                params["scope_unit"] = scope.unit_id
+                sql += " AND r.unit_id = :scope_unit"
+            if scope.deputy_id is not None:
+                params["scope_deputy"] = scope.deputy_id
+                sql += " AND s.lead_deputy_id = :scope_deputy"
+            rows = Raw(conn).all(sql + " ORDER BY r.at, s.number LIMIT :limit", {**params, "limit": limit})
+            return [
+                ExtensionRequestInfo(
+                    number=r[0],
+                    session=r[1],
+                    title=r[2],
+                    unit=self.directory.unit_name(conn, r[3]),
+                    reason=r[4],
+                    at=as_instant(r[5]) or self.clock.now(),
+                    answer_due=as_date(r[6]) if r[6] is not None else None,
                 )
                 for r in rows
             ]
