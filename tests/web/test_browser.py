@@ -146,16 +146,20 @@ def test_a_unit_answers_with_a_letter_and_the_deputy_reads_it_and_gives_feedback
 
 
 @pytest.mark.parametrize("backend", ["sqlite-file"], indirect=True)
-def test_the_office_sees_its_dashboard_assigns_a_case_and_decides_a_hand_back(
+def test_the_office_sees_its_dashboard_assigns_a_case_decides_a_hand_back_and_an_extension(
     server: Server, browser: sync_api.Browser, shots: Shots
 ) -> None:
-    """The office's main path: 概况, a case assigned from its page, a hand-back request refused from the queue."""
+    """The office's main path: 概况, a case assigned from its page, a hand-back request refused and an extension
+    approved from the queue."""
     with server.engine() as engine:
         engine.submit(
             "0003", title="关于增设社区食堂的建议", deputy="张三", content="老年人就餐难", field="民政"
         )
         engine.acting(engine.viewer.unit("市住房和城乡建设局")).request_return(
             "0002", reason="应由规划部门办理"
+        )
+        engine.acting(engine.viewer.unit("市交通运输局")).request_extension(
+            "0001", reason="涉及多个部门，需要协调"
         )
     office = browser.new_context(viewport=WIDE, locale="zh-CN")
     page = office.new_page()
@@ -192,18 +196,25 @@ def test_the_office_sees_its_dashboard_assigns_a_case_and_decides_a_hand_back(
     page.fill("#refuse_return textarea[name=reason]", "规划事项由本单位牵头办理")
     page.click("#refuse_return button[type=submit]")
     assert page.locator(".done").inner_text() == "已不同意退办。"
+    page.click("nav.tabs a:has-text('待决定')")
+    assert "涉及多个部门，需要协调" in page.inner_text("#extensions")
+    page.click("#extensions a:has-text('同意延期')")
+    page.click("#approve_extension button[type=submit]")
+    assert page.locator(".done").inner_text() == "已同意延期。"
+    shots.take(page, "17-office-extended")
     page.click("nav.tabs a:has-text('报表')")
     assert "范围" in page.inner_text("main")
-    shots.take(page, "17-office-report")
+    shots.take(page, "18-office-report")
     page.click("nav.tabs a:has-text('账号')")
-    shots.take(page, "18-office-users")
+    shots.take(page, "19-office-users")
     page.click("nav.tabs a:has-text('核查与通知')")
     assert "未发现问题" in page.inner_text("#audit")
-    shots.take(page, "19-office-system")
+    shots.take(page, "20-office-system")
     page.set_viewport_size(PHONE)
-    shots.take(page, "20-office-system-phone")
+    shots.take(page, "21-office-system-phone")
     office.close()
     with server.engine() as engine:
         assert engine.get("0003").main_unit == "市住房和城乡建设局"
         assert [r.status for r in engine.dossier("0002").returns] == ["refused"]
-    assert len(shots.saved) == 10
+        assert engine.get("0001").extended
+    assert len(shots.saved) == 11

@@ -309,3 +309,35 @@ def test_the_audit_check_and_the_outbox_are_shown_in_one_page(server: Server) ->
     assert "提醒程序上次运行：从未运行" in page.text
     assert office.get("/office/system", params={"status": "dead"}).status_code == 200
     assert office.get("/office/system", params={"status": "nothing"}).status_code == 404
+
+
+def test_extension_requests_are_approved_or_refused_from_the_queue_and_the_case_page(server: Server) -> None:
+    """The queue lists both requests; refusing needs a reason; approving extends the answer period."""
+    with server.engine() as engine:
+        engine.acting(Actor.unit("市交通运输局")).request_extension("0001", reason="涉及多个部门，需要协调")
+        engine.acting(Actor.unit("市住房和城乡建设局")).request_extension("0002", reason="需要专项资金")
+    office = server.portal("王芳")
+    queue = office.get("/office/decisions")
+    assert "延期申请（2）" in queue.text
+    assert "涉及多个部门，需要协调" in queue.text
+    page = office.get(f"{CASE}/0001")
+    assert 'id="approve_extension"' in page.text
+    assert 'id="refuse_extension"' in page.text
+    token = hidden(page.text, "csrf_token")
+    empty = office.post(f"{CASE}/0002/refuse_extension", data={"csrf_token": token, "reason": ""})
+    assert empty.status_code == 422
+    assert empty.text.count('class="refusal"') == 1
+    refused = office.post(
+        f"{CASE}/0002/refuse_extension", data={"csrf_token": token, "reason": "期限内可以办结"}
+    )
+    assert refused.status_code == 303
+    approved = office.post(f"{CASE}/0001/approve_extension", data={"csrf_token": token, "reason": ""})
+    assert approved.status_code == 303
+    assert "已同意延期。" in office.get(approved.headers["location"]).text
+    with server.engine() as engine:
+        assert engine.get("0001").extended
+        assert not engine.get("0002").extended
+        assert engine.pending_extensions() == []
+    unit = server.portal("交通")
+    unit_token = hidden(unit.get("/unit").text, "csrf_token")
+    assert unit.post(f"{CASE}/0002/approve_extension", data={"csrf_token": unit_token}).status_code == 404

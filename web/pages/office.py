@@ -173,6 +173,7 @@ def dashboard(request: Request) -> Response:
     ]
     pending = {
         "returns": len(engine.pending_returns()),
+        "extensions": len(engine.pending_extensions()),
         "submissions": len(engine.submissions(status="pending")),
     }
     return page(
@@ -314,6 +315,22 @@ def _refuse_return(engine: Engine, d: Dossier, form: FormData) -> object:
     )
 
 
+def _approve_extension(engine: Engine, d: Dossier, form: FormData) -> object:
+    return engine.approve_extension(
+        d.case.number, reason=_text(form, "reason"), session=d.case.session, expected_version=_version(form)
+    )
+
+
+def _refuse_extension(engine: Engine, d: Dossier, form: FormData) -> object:
+    return engine.refuse_extension(
+        d.case.number, reason=_text(form, "reason"), session=d.case.session, expected_version=_version(form)
+    )
+
+
+def _extension_asked(d: Dossier) -> bool:
+    return any(r.status == "pending" for r in d.extension_requests)
+
+
 def _pending(d: Dossier) -> bool:
     return any(r.status == "pending" for r in d.returns)
 
@@ -334,6 +351,20 @@ FORMS: tuple[OfficeForm, ...] = (
         "office/forms/refuse_return.html",
         lambda d: "refuse_return" in d.case.allowed and _pending(d),
         _refuse_return,
+    ),
+    OfficeForm(
+        "approve_extension",
+        "同意延期",
+        "office/forms/approve_extension.html",
+        lambda d: "extend" in d.case.allowed and _extension_asked(d),
+        _approve_extension,
+    ),
+    OfficeForm(
+        "refuse_extension",
+        "不同意延期",
+        "office/forms/refuse_extension.html",
+        lambda d: "refuse_extension" in d.case.allowed and _extension_asked(d),
+        _refuse_extension,
     ),
     OfficeForm(
         "reassign_any",
@@ -375,6 +406,7 @@ def _case_page(
             "typed": typed or {},
             "done": DONE.get(done, ""),
             "pending": [r for r in dossier.returns if r.status == "pending"],
+            "asked": [r for r in dossier.extension_requests if r.status == "pending"],
             "units": [u.name for u in engine.units()],
             "case_path": case_url(case.session, case.number),
             "history": engine.history(case.number, session=case.session),
@@ -515,6 +547,7 @@ def _decisions_page(
         {
             "returns": engine.pending_returns(),
             "submissions": engine.submissions(status="pending"),
+            "extensions": engine.pending_extensions(),
             "error": error,
             "failed": failed,
             "typed": typed or {},
@@ -528,9 +561,8 @@ def _decisions_page(
 
 @router.get("/decisions")
 def decisions(request: Request, done: str = "") -> Response:
-    """What waits for the office: hand-back requests (退办) and online submissions (受理/不予受理).
-
-    Extension requests and answers awaiting review join this queue when the engine offers them."""
+    """What waits for the office: hand-back requests (退办), extension requests (申请延期) and online submissions
+    (受理/不予受理)."""
     viewer = _office(request)
     if isinstance(viewer, Response):
         return viewer
