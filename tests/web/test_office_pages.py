@@ -341,3 +341,13 @@ def test_extension_requests_are_approved_or_refused_from_the_queue_and_the_case_
     unit = server.portal("交通")
     unit_token = hidden(unit.get("/unit").text, "csrf_token")
     assert unit.post(f"{CASE}/0002/approve_extension", data={"csrf_token": unit_token}).status_code == 404
+
+
+def test_the_report_downloads_as_an_a4_pdf(server: Server) -> None:
+    """The PDF is the report's document form, served as an attachment."""
+    pytest.importorskip("weasyprint", reason="WeasyPrint is not installed (pip install 'jianyi[pdf]')")
+    got = server.portal("王芳").get("/office/reports/units.pdf")
+    assert got.status_code == 200
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-disposition"].startswith("attachment; filename*=UTF-8''")
+    assert got.content.startswith(b"%PDF-")
