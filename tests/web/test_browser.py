@@ -192,6 +192,9 @@ def test_the_office_sees_its_dashboard_assigns_a_case_decides_a_hand_back_and_an
     page.click("nav.tabs a:has-text('待决定')")
     assert "应由规划部门办理" in page.inner_text("#returns")
     shots.take(page, "16-office-decisions")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "16-office-decisions-phone")
+    page.set_viewport_size(WIDE)
     page.click("#returns a:has-text('不同意')")
     page.fill("#refuse_return textarea[name=reason]", "规划事项由本单位牵头办理")
     page.click("#refuse_return button[type=submit]")
@@ -217,4 +220,4 @@ def test_the_office_sees_its_dashboard_assigns_a_case_decides_a_hand_back_and_an
         assert engine.get("0003").main_unit == "市住房和城乡建设局"
         assert [r.status for r in engine.dossier("0002").returns] == ["refused"]
         assert engine.get("0001").extended
-    assert len(shots.saved) == 11
+    assert len(shots.saved) == 12
