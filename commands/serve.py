@@ -41,9 +41,12 @@ APP_FACTORY = "web.app:from_env"
 )
 @pass_app
 def serve(app: App, host: str, port: int, workers: int, idle_minutes: int, secure_cookies: bool) -> None:
-    """Serve the HTTP JSON API (建议办理平台): sign in at POST /api/session, then /api/cases….
+    """Serve the HTTP JSON API (建议办理平台): sign in at POST /api/session, then /api/cases…; and the public
+    site (公开) at /public, without signing in.
 
-    The OpenAPI document is at /api/openapi.json. Stop it with Ctrl-C (or SIGTERM).
+    The OpenAPI document is at /api/openapi.json. The public site shows the deputies' feedback comments and the
+    answer letters only when JIANYI_PUBLIC_COMMENTS=1 and JIANYI_PUBLIC_LETTERS=1. Stop it with Ctrl-C (or
+    SIGTERM).
     """
     app.engine()  # an uninitialised database or an unknown congress is refused here, before listening
     files = app.attachment_settings()

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from rules import Rating
 from tests.web.conftest import serving
-from web.app import create_app
+from web.app import create_app, from_env
 from web.public import PAGE_SIZE
 from workflow.core.attachments import Attachment
 from workflow.core.public import Disclosure
@@ -290,3 +290,13 @@ def test_random_cases_never_leak(
             assert "保密" not in _text(html).replace("检索“保密”", "")
             for secret in (PHONE, EMAIL, "unit@example.org", "0731-7654321", "走访记录", "评语"):
                 assert secret not in html
+
+
+def test_the_environment_discloses_comments_and_letters(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    """``JIANYI_PUBLIC_COMMENTS`` and ``JIANYI_PUBLIC_LETTERS`` (as ``jianyi serve``'s workers read them) say
+    what the site adds; unset, neither."""
+    monkeypatch.setenv("JIANYI_DB", str(db))
+    assert from_env().state.disclosure == Disclosure()
+    monkeypatch.setenv("JIANYI_PUBLIC_COMMENTS", "1")
+    monkeypatch.setenv("JIANYI_PUBLIC_LETTERS", "yes")
+    assert from_env().state.disclosure == Disclosure(comments=True, letters=True)
