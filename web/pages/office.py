@@ -159,8 +159,8 @@ def dashboard(request: Request) -> Response:
     order = [s.value for s in State]
     by_state = [(s, states[s]) for s in order if s in states]
     overdue = engine.search(overdue=True, limit=0).total if session else 0
-    due = engine.due(within=WEEK, limit=100_000) if session else []
-    week = len({(d.session, d.number) for d in due if not d.overdue and d.session == session})
+    due = engine.due(within=WEEK, session=session, limit=100_000) if session else []
+    week = len({d.number for d in due if not d.overdue})
     units = [
         UnitRow(
             u.unit,
@@ -228,7 +228,10 @@ def cases(
     page_no = max(1, page_no)
     try:
         if due == "week":
-            due_rows = [d for d in engine.due(within=WEEK, unit=unit or None, limit=100_000) if not d.overdue]
+            coming = engine.due(
+                within=WEEK, unit=unit or None, session=_current_session(engine), limit=100_000
+            )
+            due_rows = [d for d in coming if not d.overdue]
         else:
             found = engine.search(
                 text=q or None,
