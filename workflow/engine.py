@@ -49,6 +49,7 @@ from workflow.core.views import (
     DueItem,
     ExtensionRequestInfo,
     HistoryEntry,
+    PendingReturn,
 )
 from workflow.lifecycle import AssignOrder
 from workflow.online import Online
@@ -524,6 +525,18 @@ class Engine(Online):
     ) -> list[DueItem]:
         """Open obligations due before ``now + within`` (overdue ones first), from the deadline index."""
         return self.queries.due(within=within, unit=unit, now=now, session=session, limit=limit)
+
+    def tally(self, *, session: str | None = None) -> dict[tuple[str, str | None], int]:
+        """How many cases of the session (the current one) are in each (state, field) — the dashboard's counts
+        by state and by field (领域; None: not given). Office-only."""
+        self.require_office("tally")
+        return self.queries.tally(session=session)
+
+    def pending_returns(self, *, session: str | None = None, limit: int = 1000) -> list[PendingReturn]:
+        """Hand-back requests (退办) waiting for the office's decision, oldest first: approve one by
+        :meth:`reassign`, refuse it by :meth:`refuse_return`. Office-only."""
+        self.require_office("pending returns")
+        return self.queries.pending_returns(session=session, limit=limit)
 
     def pending_extensions(
         self, *, unit: str | None = None, session: str | None = None, limit: int = 1000

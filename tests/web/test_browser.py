@@ -143,3 +143,81 @@ def test_a_unit_answers_with_a_letter_and_the_deputy_reads_it_and_gives_feedback
     shots.take(page, "10-deputy-case-phone")
     deputy.close()
     assert len(shots.saved) == 10
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file"], indirect=True)
+def test_the_office_sees_its_dashboard_assigns_a_case_decides_a_hand_back_and_an_extension(
+    server: Server, browser: sync_api.Browser, shots: Shots
+) -> None:
+    """The office's main path: 概况, a case assigned from its page, a hand-back request refused and an extension
+    approved from the queue."""
+    with server.engine() as engine:
+        engine.submit(
+            "0003", title="关于增设社区食堂的建议", deputy="张三", content="老年人就餐难", field="民政"
+        )
+        engine.acting(engine.viewer.unit("市住房和城乡建设局")).request_return(
+            "0002", reason="应由规划部门办理"
+        )
+        engine.acting(engine.viewer.unit("市交通运输局")).request_extension(
+            "0001", reason="涉及多个部门，需要协调"
+        )
+    office = browser.new_context(viewport=WIDE, locale="zh-CN")
+    page = office.new_page()
+    sign_in(page, server, "王芳")
+    assert page.url.endswith("/office")
+    assert page.locator("h1").inner_text().startswith("概况")
+    shots.take(page, "11-office-dashboard")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "12-office-dashboard-phone")
+    page.set_viewport_size(WIDE)
+
+    page.click("a:has-text('件建议')")
+    assert "共 3 件" in page.inner_text("main")
+    shots.take(page, "13-office-cases")
+    page.click("text=第0003号 关于增设社区食堂的建议")
+    form = page.locator("#assign form")
+    form.locator("input[name=main]").fill("市民政局")
+    form.locator("button[type=submit]").click()
+    assert page.locator(".refusal").count() == 1
+    assert page.locator("#assign input[name=main]").input_value() == "市民政局"
+    page.locator("#assign input[name=main]").fill("市住房和城乡建设局")
+    page.locator("#assign input[name=co]").fill("市财政局")
+    page.locator("#assign button[type=submit]").click()
+    assert page.locator(".done").inner_text() == "已交办。"
+    shots.take(page, "14-office-assigned")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "15-office-case-phone")
+    page.set_viewport_size(WIDE)
+
+    page.click("nav.tabs a:has-text('待决定')")
+    assert "应由规划部门办理" in page.inner_text("#returns")
+    shots.take(page, "16-office-decisions")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "16-office-decisions-phone")
+    page.set_viewport_size(WIDE)
+    page.click("#returns a:has-text('不同意')")
+    page.fill("#refuse_return textarea[name=reason]", "规划事项由本单位牵头办理")
+    page.click("#refuse_return button[type=submit]")
+    assert page.locator(".done").inner_text() == "已不同意退办。"
+    page.click("nav.tabs a:has-text('待决定')")
+    assert "涉及多个部门，需要协调" in page.inner_text("#extensions")
+    page.click("#extensions a:has-text('同意延期')")
+    page.click("#approve_extension button[type=submit]")
+    assert page.locator(".done").inner_text() == "已同意延期。"
+    shots.take(page, "17-office-extended")
+    page.click("nav.tabs a:has-text('报表')")
+    assert "范围" in page.inner_text("main")
+    shots.take(page, "18-office-report")
+    page.click("nav.tabs a:has-text('账号')")
+    shots.take(page, "19-office-users")
+    page.click("nav.tabs a:has-text('核查与通知')")
+    assert "未发现问题" in page.inner_text("#audit")
+    shots.take(page, "20-office-system")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "21-office-system-phone")
+    office.close()
+    with server.engine() as engine:
+        assert engine.get("0003").main_unit == "市住房和城乡建设局"
+        assert [r.status for r in engine.dossier("0002").returns] == ["refused"]
+        assert engine.get("0001").extended
+    assert len(shots.saved) == 12

@@ -49,17 +49,14 @@ def opinion_in(server: Server) -> None:
 
 
 def test_the_root_sends_nobody_to_sign_in_and_each_role_home(server: Server) -> None:
-    """/ → 登录 when signed out; → 待办 for a unit, → 我的建议 for a deputy; the office reads that its pages
-    are not open yet."""
+    """/ → 登录 when signed out; → 待办 for a unit, → 我的建议 for a deputy, → 概况 for the office."""
     anon = server.client()
     assert anon.get("/").headers["location"] == "/login"
     assert "<h1>登录</h1>" in anon.get("/login").text
     assert server.portal("交通").get("/").headers["location"] == "/unit"
     assert server.portal("张三").get("/").headers["location"] == "/deputy"
     assert anon.get("/unit").headers["location"] == "/login"
-    office = server.portal("王芳").get("/")
-    assert office.status_code == 200
-    assert "代表工作机构的网页尚未开放" in office.text
+    assert server.portal("王芳").get("/").headers["location"] == "/office"
 
 
 def test_a_wrong_password_and_a_disabled_account_read_the_same_one_line(server: Server) -> None:

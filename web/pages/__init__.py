@@ -1,5 +1,6 @@
 """The portal's server-rendered pages, in Chinese: 登录/退出 (:mod:`web.pages.login`), the unit's inbox and
-case page (:mod:`web.pages.unit`), the deputy's suggestions, case page and feedback (:mod:`web.pages.deputy`).
+case page (:mod:`web.pages.unit`), the deputy's suggestions, case page and feedback (:mod:`web.pages.deputy`), the office's dashboard, case
+list and pages, decisions, reports, users and checks (:mod:`web.pages.office`).
 
 Templates are under ``web/templates/`` (autoescaped), the one stylesheet under ``web/static/``; pages work without
 JavaScript and load nothing from elsewhere (the Content-Security-Policy is ``default-src 'self'``).
@@ -12,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from web.pages import deputy, login, unit
+from web.pages import deputy, login, office, unit
 from web.pages.base import error_page
 
 __all__ = ["install"]
@@ -26,4 +27,5 @@ def install(app: FastAPI) -> None:
     app.include_router(login.router)
     app.include_router(unit.router)
     app.include_router(deputy.router)
+    app.include_router(office.router)
     app.state.error_page = error_page

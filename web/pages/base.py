@@ -56,7 +56,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # what a form may hold beyond its files' size limit (its text fields and the multipart framing)
 FORM_OVERHEAD = 1 << 20
 # each role's home page
-HOMES = {ActorKind.UNIT: "/unit", ActorKind.DEPUTY: "/deputy"}
+HOMES = {ActorKind.OFFICE: "/office", ActorKind.UNIT: "/unit", ActorKind.DEPUTY: "/deputy"}
 
 _ENV = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined, auto_reload=False

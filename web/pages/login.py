@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 
 from web.auth import COOKIE, find_session, portal, set_session_cookie, sign_in
 from web.errors import TooManyAttempts
-from web.pages.base import HOMES, Viewer, check_csrf, page, redirect
+from web.pages.base import HOMES, check_csrf, page, redirect
 from workflow.core.errors import NotAuthenticated
 
 __all__ = ["LOGIN_COOKIE", "router"]
@@ -50,12 +50,7 @@ def home(request: Request) -> Response:
     caller = find_session(request)
     if caller is None:
         return redirect("/login")
-    home = HOMES.get(caller.session.actor.kind)
-    if home is None:  # the office's pages are not part of the portal yet
-        engine = caller.engine
-        viewer = Viewer(caller, engine.active_ruleset().zone, engine.clock.now())
-        return page(request, "office.html", {"account": caller.session.name}, viewer=viewer)
-    return redirect(home)
+    return redirect(HOMES.get(caller.session.actor.kind, "/login"))
 
 
 @router.get("/login")

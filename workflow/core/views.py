@@ -25,6 +25,7 @@ __all__ = [
     "DueItem",
     "ExtensionRequestInfo",
     "HistoryEntry",
+    "PendingReturn",
 ]
 
 
@@ -368,6 +369,23 @@ class DueItem:
     due_at: datetime
     provisional: bool
     overdue: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out: dict[str, Any] = _json(asdict(self))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReturn:
+    """A unit's hand-back request (退办) waiting for the office's decision."""
+
+    number: str
+    session: str
+    title: str
+    unit: str
+    reason: str
+    at: datetime
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -31,6 +31,7 @@ from workflow.core.views import (
     DueItem,
     ExtensionRequestInfo,
     HistoryEntry,
+    PendingReturn,
 )
 from workflow.store.database import Database
 from workflow.store.directory import Directory
@@ -466,6 +467,42 @@ class Queries:
                     due_at=as_instant(r[6]) or moment,
                     provisional=bool(r[7]),
                     overdue=(as_instant(r[6]) or moment) <= moment,
+                )
+                for r in rows
+            ]
+
+    def tally(self, *, session: str | None = None) -> dict[tuple[str, str | None], int]:
+        """How many cases of the session are in each (state, field)."""
+        with self.db.reading() as conn:
+            sid = self.directory.session_id(conn, session)
+            rows = Raw(conn).all(
+                "SELECT state, field, count(*) FROM suggestions WHERE session_id = :sid GROUP BY state, field",
+                {"sid": sid},
+            )
+            return {(str(r[0]), r[1]): int(r[2]) for r in rows}
+
+    def pending_returns(self, *, session: str | None = None, limit: int = 1000) -> list[PendingReturn]:
+        """Hand-back requests waiting for a decision, oldest first (of every session, or of ``session``)."""
+        with self.db.reading() as conn:
+            sql = (
+                "SELECT s.number, se.name, s.title, r.unit_id, r.reason, r.at "
+                "FROM return_requests r JOIN suggestions s ON s.id = r.suggestion_id "
+                "JOIN sessions se ON se.id = s.session_id "
+                "WHERE r.status = 'pending' AND se.congress_id = :c"
+            )
+            params: dict[str, Any] = {"c": self.directory.congress_id, "limit": limit}
+            if session is not None:
+                params["sid"] = self.directory.session_id(conn, session)
+                sql += " AND s.session_id = :sid"
+            rows = Raw(conn).all(sql + " ORDER BY r.at, r.id LIMIT :limit", params)
+            return [
+                PendingReturn(
+                    number=r[0],
+                    session=r[1],
+                    title=r[2],
+                    unit=self.directory.unit_name(conn, r[3]),
+                    reason=r[4],
+                    at=as_instant(r[5]) or self.clock.now(),
                 )
                 for r in rows
             ]

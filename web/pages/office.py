@@ -1,0 +1,796 @@
+"""The office's pages (代表工作机构/联工委): the dashboard, the case list and case page with the office's forms,
+assigning many at once, the decisions queue, reports, users, and the audit and outbox checks.
+
+Every page is the office's only: a unit or a deputy opening ``/office/…`` is answered 404, as for a page that
+does not exist. The engine decides every action (the office's engine, ``Engine.acting``); a refusal is shown as
+one line above the form, with what was typed kept. Figures come from the engine's queries and the reporting
+package's measures; nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request, Response
+from starlette.datastructures import FormData, UploadFile
+
+from rules.errors import RuleError
+from web.errors import status_of
+from web.pages.base import TooLarge, Viewer, page, read_form, redirect, require
+from workflow import AssignOrder, Engine
+from workflow.core.dossier import Dossier
+from workflow.core.errors import NotFound, ValidationError, WorkflowError
+from workflow.core.states import STATE_LABELS, ActorKind, State
+
+__all__ = ["FORMS", "OfficeForm", "router", "split_units"]
+
+router = APIRouter(prefix="/office", include_in_schema=False)
+
+PAGE_SIZE = 50
+WEEK = timedelta(days=7)
+# the reports shown in the page and offered for download, and their formats (as `jianyi report --format`)
+REPORTS = {
+    "summary": "办理情况汇总",
+    "units": "承办单位办理情况",
+    "conversion": "B类转化",
+    "overdue": "逾期事项",
+}
+FORMATS = ("html", "pdf", "xlsx", "csv", "md", "json")
+LEDGER_FORMATS = ("xlsx", "csv")
+MEDIA = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+    "json": "application/json",
+}
+DUE_KINDS = {
+    "co_opinion": "会办意见",
+    "answer": "答复",
+    "re_answer": "重新办理后答复",
+    "promise": "承诺事项进展",
+    "feedback": "代表反馈",
+}
+# the outbox's statuses and topics, as the office reads them
+NOTICE_STATUS = {
+    "pending": "待发送",
+    "sending": "发送中",
+    "sent": "已发送",
+    "failed": "失败待重试",
+    "dead": "发送失败",
+    "suppressed": "无需发送",
+    "digested": "已并入汇总",
+}
+TOPICS = {
+    "assigned": "交办通知",
+    "reassigned": "重新交办通知",
+    "conversion": "类别转化",
+    "daily_digest": "每日汇总",
+    "extended": "延期",
+    "feedback_reminder": "反馈提醒",
+    "feedback_request": "征询反馈意见",
+    "overdue_reminder": "逾期提醒",
+    "progress_letter": "进展情况函",
+    "promise_reminder": "承诺事项提醒",
+    "public_notice": "公开通知",
+    "rehandle": "重新办理",
+    "reminder_before_due": "到期前提醒",
+    "return_refused": "不同意退办",
+    "return_requested": "退办申请",
+    "submission_accepted": "网上提交已受理",
+    "submission_declined": "网上提交不予受理",
+    "supervision_letter": "督办函",
+    "talk_flag": "约谈提示",
+    "unsatisfied_again": "再次不满意",
+    "withdrawn": "撤回",
+}
+ROLES = {"office": "代表工作机构", "unit": "承办单位", "deputy": "代表"}
+
+
+def _office(request: Request) -> Viewer | Response:
+    return require(request, ActorKind.OFFICE)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def split_units(text: str) -> list[str]:
+    """Unit names separated by 、 , ， ; ； or line breaks (as the batch file's cells are)."""
+    return [n.strip() for n in re.split(r"[、,，;；\n]", text) if n.strip()]
+
+
+def _version(form: FormData) -> int | None:
+    value = _text(form, "expected_version")
+    return int(value) if value.isdigit() else None
+
+
+def case_url(session: str, number: str) -> str:
+    """The office's page of a case."""
+    return f"/office/cases/{quote(session, safe='')}/{quote(number, safe='')}"
+
+
+def list_url(**filters: Any) -> str:
+    """The case list filtered by ``filters`` (None or empty ones left out)."""
+    kept = {k: v for k, v in filters.items() if v not in (None, "", False)}
+    return "/office/cases" + (f"?{urlencode(kept)}" if kept else "")
+
+
+# ---- the dashboard --------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    """One unit's line on the dashboard: cases it handles as main (or split) unit, answered, overdue now."""
+
+    unit: str
+    total: int
+    answered: int
+    overdue: int
+
+
+def _current_session(engine: Engine) -> str | None:
+    return next((s.name for s in engine.sessions() if s.current), None)
+
+
+@router.get("")
+def dashboard(request: Request) -> Response:
+    """Counts by state, overdue, due this week, per unit and per field; each links to the cases it counts."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    from workflow.reporting.measures import Scope, measure_units
+
+    engine = viewer.caller.engine
+    session = _current_session(engine)
+    tally = engine.tally() if session else {}
+    states: dict[str, int] = {}
+    fields: dict[str, int] = {}
+    for (state, field), count in tally.items():
+        states[state] = states.get(state, 0) + count
+        fields[field or ""] = fields.get(field or "", 0) + count
+    order = [s.value for s in State]
+    by_state = [(s, states[s]) for s in order if s in states]
+    overdue = engine.search(overdue=True, limit=0).total if session else 0
+    due = engine.due(within=WEEK, session=session, limit=100_000) if session else []
+    week = len({d.number for d in due if not d.overdue})
+    units = [
+        UnitRow(
+            u.unit,
+            u.measures.total,
+            u.measures.answered,
+            engine.search(unit=u.unit, overdue=True, limit=0).total,
+        )
+        for u in (measure_units(engine, Scope(session=session)) if session else [])
+        if u.measures.total
+    ]
+    pending = {
+        "returns": len(engine.pending_returns()),
+        "extensions": len(engine.pending_extensions()),
+        "submissions": len(engine.submissions(status="pending")),
+    }
+    return page(
+        request,
+        "office/dashboard.html",
+        {
+            "session": session,
+            "total": sum(states.values()),
+            "by_state": by_state,
+            "by_field": sorted(fields.items(), key=lambda kv: (-kv[1], kv[0])),
+            "overdue": overdue,
+            "week": week,
+            "units": units,
+            "pending": pending,
+            "list_url": list_url,
+        },
+        viewer=viewer,
+    )
+
+
+# ---- the case list --------------------------------------------------------------------------------------
+@router.get("/cases")
+def cases(
+    request: Request,
+    q: str = "",
+    state: str = "",
+    unit: str = "",
+    field: str = "",
+    overdue: str = "",
+    key: str = "",
+    due: str = "",
+    page_no: int = 1,
+) -> Response:
+    """The session's cases, searchable (title and content) and filtered, 50 a page; ``due=week``: the
+    obligations due within 7 days instead."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    engine = viewer.caller.engine
+    filters = {
+        "q": q,
+        "state": state,
+        "unit": unit,
+        "field": field,
+        "overdue": overdue,
+        "key": key,
+        "due": due,
+    }
+    error = ""
+    found = None
+    due_rows: list[Any] = []
+    page_no = max(1, page_no)
+    try:
+        if due == "week":
+            coming = engine.due(
+                within=WEEK, unit=unit or None, session=_current_session(engine), limit=100_000
+            )
+            due_rows = [d for d in coming if not d.overdue]
+        else:
+            found = engine.search(
+                text=q or None,
+                state=state or None,
+                unit=unit or None,
+                field=field or None,
+                overdue=bool(overdue),
+                key=True if key else None,
+                offset=(page_no - 1) * PAGE_SIZE,
+                limit=PAGE_SIZE,
+            )
+    except (WorkflowError, RuleError) as exc:
+        error = str(exc)
+    rows = list(found.cases) if found else []
+    total = found.total if found else 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    return page(
+        request,
+        "office/cases.html",
+        {
+            "f": filters,
+            "rows": rows,
+            "total": total,
+            "page_no": page_no,
+            "pages": pages,
+            "due_rows": due_rows,
+            "error": error,
+            "states": [(s.value, STATE_LABELS.get(s.value, s.value)) for s in State],
+            "units": [u.name for u in engine.units()],
+            "kinds": DUE_KINDS,
+            "case_url": case_url,
+            "page_url": lambda n: list_url(**filters, page_no=n),
+        },
+        status=422 if error else 200,
+        viewer=viewer,
+    )
+
+
+# ---- the case page and its forms -----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class OfficeForm:
+    """An action the office takes from a case page: its name in the URL, its heading, its template, when it is
+    offered, and how the form's fields run it."""
+
+    action: str
+    label: str
+    template: str
+    offered: Callable[[Dossier], bool]
+    run: Callable[[Engine, Dossier, FormData], object]
+
+
+def _assign(engine: Engine, d: Dossier, form: FormData) -> object:
+    return engine.assign(
+        d.case.number,
+        main=_text(form, "main") or None,
+        co=split_units(_text(form, "co")),
+        split=split_units(_text(form, "split")),
+        key=bool(form.get("key")),
+        complex=bool(form.get("complex")),
+        session=d.case.session,
+        expected_version=_version(form),
+    )
+
+
+def _reassign(engine: Engine, d: Dossier, form: FormData) -> object:
+    return engine.reassign(
+        d.case.number,
+        main=_text(form, "main") or None,
+        co=split_units(_text(form, "co")),
+        split=split_units(_text(form, "split")),
+        reason=_text(form, "reason"),
+        session=d.case.session,
+        expected_version=_version(form),
+    )
+
+
+def _refuse_return(engine: Engine, d: Dossier, form: FormData) -> object:
+    return engine.refuse_return(
+        d.case.number,
+        reason=_text(form, "reason"),
+        unit=_text(form, "unit") or None,
+        session=d.case.session,
+        expected_version=_version(form),
+    )
+
+
+def _approve_extension(engine: Engine, d: Dossier, form: FormData) -> object:
+    return engine.approve_extension(
+        d.case.number, reason=_text(form, "reason"), session=d.case.session, expected_version=_version(form)
+    )
+
+
+def _refuse_extension(engine: Engine, d: Dossier, form: FormData) -> object:
+    return engine.refuse_extension(
+        d.case.number, reason=_text(form, "reason"), session=d.case.session, expected_version=_version(form)
+    )
+
+
+def _extension_asked(d: Dossier) -> bool:
+    return any(r.status == "pending" for r in d.extension_requests)
+
+
+def _pending(d: Dossier) -> bool:
+    return any(r.status == "pending" for r in d.returns)
+
+
+# the forms of the office's case page, in the order they are shown
+FORMS: tuple[OfficeForm, ...] = (
+    OfficeForm("assign", "交办", "office/forms/assign.html", lambda d: "assign" in d.case.allowed, _assign),
+    OfficeForm(
+        "reassign",
+        "同意退办并重新交办",
+        "office/forms/reassign.html",
+        lambda d: "reassign" in d.case.allowed and _pending(d),
+        _reassign,
+    ),
+    OfficeForm(
+        "refuse_return",
+        "不同意退办",
+        "office/forms/refuse_return.html",
+        lambda d: "refuse_return" in d.case.allowed and _pending(d),
+        _refuse_return,
+    ),
+    OfficeForm(
+        "approve_extension",
+        "同意延期",
+        "office/forms/approve_extension.html",
+        lambda d: "extend" in d.case.allowed and _extension_asked(d),
+        _approve_extension,
+    ),
+    OfficeForm(
+        "refuse_extension",
+        "不同意延期",
+        "office/forms/refuse_extension.html",
+        lambda d: "refuse_extension" in d.case.allowed and _extension_asked(d),
+        _refuse_extension,
+    ),
+    OfficeForm(
+        "reassign_any",
+        "重新交办",
+        "office/forms/reassign.html",
+        lambda d: "reassign" in d.case.allowed and not _pending(d),
+        _reassign,
+    ),
+)
+_BY_ACTION = {f.action: f for f in FORMS}
+DONE = {f.action: f"已{f.label}。" for f in FORMS}
+
+
+def _case_page(
+    request: Request,
+    viewer: Viewer,
+    dossier: Dossier,
+    *,
+    error: str = "",
+    failed: str = "",
+    typed: dict[str, str] | None = None,
+    done: str = "",
+    status: int = 200,
+) -> Response:
+    offered = [f for f in FORMS if f.offered(dossier)]
+    if failed and failed not in {f.action for f in offered}:
+        offered.append(_BY_ACTION[failed])
+    case = dossier.case
+    engine = viewer.caller.engine
+    return page(
+        request,
+        "office/case.html",
+        {
+            "d": dossier,
+            "case": case,
+            "forms": offered,
+            "error": error,
+            "failed": failed,
+            "typed": typed or {},
+            "done": DONE.get(done, ""),
+            "pending": [r for r in dossier.returns if r.status == "pending"],
+            "asked": [r for r in dossier.extension_requests if r.status == "pending"],
+            "units": [u.name for u in engine.units()],
+            "case_path": case_url(case.session, case.number),
+            "history": engine.history(case.number, session=case.session),
+        },
+        status=status,
+        viewer=viewer,
+    )
+
+
+@router.get("/cases/{session}/{number}")
+def case_page(request: Request, session: str, number: str, done: str = "") -> Response:
+    """The dossier and the office's forms allowed now."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    dossier = viewer.caller.engine.dossier(number, session=session)
+    return _case_page(request, viewer, dossier, done=done)
+
+
+@router.post("/cases/{session}/{number}/{action}")
+async def act(request: Request, session: str, number: str, action: str) -> Response:
+    """Run one of :data:`FORMS`; back to the case page, with the refusal if any."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    chosen = _BY_ACTION.get(action)
+    if chosen is None:
+        raise NotFound(kind="page", name=request.url.path)
+    engine = viewer.caller.engine
+    dossier = engine.dossier(number, session=session)
+    try:
+        form = await read_form(request, viewer.caller)
+    except TooLarge as exc:
+        return _case_page(request, viewer, dossier, error=str(exc), failed=action, status=413)
+    typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        chosen.run(engine, dossier, form)
+    except (WorkflowError, RuleError) as exc:
+        dossier = engine.dossier(number, session=session)
+        return _case_page(
+            request, viewer, dossier, error=str(exc), failed=action, typed=typed, status=status_of(exc)
+        )
+    finally:
+        await form.close()
+    return redirect(f"{case_url(session, number)}?done={action}")
+
+
+# ---- assigning many ------------------------------------------------------------------------------------
+def parse_orders(text: str) -> list[AssignOrder]:
+    """交办 lines, one case a line: ``编号 主办单位 [会办单位、会办单位]`` (spaces or tabs between)."""
+    orders = []
+    for n, line in enumerate((ln.strip() for ln in text.splitlines()), start=1):
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) < 2:
+            raise ValidationError(f"第 {n} 行“{line}”：每行写“编号 主办单位 会办单位（可省）”")
+        orders.append(AssignOrder(parts[0], main=parts[1], co=tuple(split_units(" ".join(parts[2:])))))
+    if not orders:
+        raise ValidationError("没有要交办的建议：每行写“编号 主办单位 会办单位（可省）”，或上传交办表")
+    return orders
+
+
+def _orders_of_file(upload: UploadFile) -> tuple[list[AssignOrder], tuple[str, ...]]:
+    from workflow.ledger import read_orders
+
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValidationError(f"交办表“{upload.filename}”不是 CSV 或 Excel（.xlsx）文件")
+    with tempfile.TemporaryDirectory(prefix="jianyi-assign-") as folder:
+        path = Path(folder) / f"orders{suffix}"
+        path.write_bytes(upload.file.read())
+        sheet = read_orders(path)
+    return list(sheet.orders), tuple(sheet.ignored)
+
+
+def _assign_page(
+    request: Request, viewer: Viewer, *, error: str = "", typed: str = "", done: str = "", status: int = 200
+) -> Response:
+    return page(
+        request,
+        "office/assign.html",
+        {"error": error, "typed": typed, "done": done},
+        status=status,
+        viewer=viewer,
+    )
+
+
+@router.get("/assign")
+def assign_form(request: Request, done: str = "") -> Response:
+    """Assign many (交办会): numbers with their units typed in, or the batch file uploaded."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    return _assign_page(request, viewer, done=f"已交办 {done} 件建议。" if done.isdigit() else "")
+
+
+@router.post("/assign")
+async def assign_many(request: Request) -> Response:
+    """All or nothing: any order refused, nothing assigned, every refusal named."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        form = await read_form(request, viewer.caller)
+    except TooLarge as exc:
+        return _assign_page(request, viewer, error=str(exc), status=413)
+    typed = _text(form, "orders")
+    try:
+        upload = form.get("file")
+        if isinstance(upload, UploadFile) and upload.filename:
+            orders, _ = _orders_of_file(upload)
+        else:
+            orders = parse_orders(typed)
+        changes = viewer.caller.engine.assign_many(orders)
+    except (WorkflowError, RuleError) as exc:
+        return _assign_page(request, viewer, error=str(exc), typed=typed, status=status_of(exc))
+    finally:
+        await form.close()
+    return redirect(f"/office/assign?done={len(changes)}")
+
+
+# ---- decisions -----------------------------------------------------------------------------------------
+def _decisions_page(
+    request: Request,
+    viewer: Viewer,
+    *,
+    error: str = "",
+    failed: str = "",
+    typed: dict[str, str] | None = None,
+    done: str = "",
+    status: int = 200,
+) -> Response:
+    engine = viewer.caller.engine
+    return page(
+        request,
+        "office/decisions.html",
+        {
+            "returns": engine.pending_returns(),
+            "submissions": engine.submissions(status="pending"),
+            "extensions": engine.pending_extensions(),
+            "error": error,
+            "failed": failed,
+            "typed": typed or {},
+            "done": done,
+            "case_url": case_url,
+        },
+        status=status,
+        viewer=viewer,
+    )
+
+
+@router.get("/decisions")
+def decisions(request: Request, done: str = "") -> Response:
+    """What waits for the office: hand-back requests (退办), extension requests (申请延期) and online submissions
+    (受理/不予受理)."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    words = {"accept": "已受理。", "decline": "已不予受理。"}
+    return _decisions_page(request, viewer, done=words.get(done, ""))
+
+
+@router.post("/submissions/{submission_id}/{decision}")
+async def decide_submission(request: Request, submission_id: int, decision: str) -> Response:
+    """受理 (with a number, or the session's next) or 不予受理 (with the reason) an online submission."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    if decision not in ("accept", "decline"):
+        raise NotFound(kind="page", name=request.url.path)
+    engine = viewer.caller.engine
+    engine.submission(submission_id)  # a submission that does not exist: not found, before the body is read
+    form = await read_form(request, viewer.caller)
+    typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        if decision == "accept":
+            engine.accept_submission(submission_id, number=_text(form, "number") or None)
+        else:
+            engine.decline_submission(submission_id, reason=_text(form, "reason"))
+    except (WorkflowError, RuleError) as exc:
+        return _decisions_page(
+            request,
+            viewer,
+            error=str(exc),
+            failed=f"{decision}-{submission_id}",
+            typed=typed,
+            status=status_of(exc),
+        )
+    return redirect(f"/office/decisions?done={decision}")
+
+
+# ---- reports -------------------------------------------------------------------------------------------
+@router.get("/reports")
+def reports(request: Request, kind: str = "summary") -> Response:
+    """One report in the page (summary by default) and the downloads of every report and the ledger."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    if kind not in REPORTS:
+        raise NotFound(kind="report", name=kind)
+    from workflow.reporting.measures import Scope
+    from workflow.reporting.reports import build
+
+    engine = viewer.caller.engine
+    built = build(engine, kind, Scope(), now=viewer.now)
+    return page(
+        request,
+        "office/reports.html",
+        {
+            "report": built,
+            "kind": kind,
+            "reports": REPORTS,
+            "formats": FORMATS,
+            "ledger_formats": LEDGER_FORMATS,
+        },
+        viewer=viewer,
+    )
+
+
+def _attachment(body: str | bytes, filename: str, fmt: str) -> Response:
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return Response(
+        data,
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
+
+
+@router.get("/reports/{kind}.{fmt}")
+def report_download(request: Request, kind: str, fmt: str) -> Response:
+    """A report in ``fmt``: html and pdf as the A4 document, the others as ``jianyi report --format``."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    if kind not in REPORTS or fmt not in FORMATS:
+        raise NotFound(kind="report", name=f"{kind}.{fmt}")
+    from workflow.reporting.documents import DocumentSettings, report_document, to_pdf
+    from workflow.reporting.formats import render
+    from workflow.reporting.measures import Scope
+    from workflow.reporting.reports import build
+
+    engine = viewer.caller.engine
+    built = build(engine, kind, Scope(), now=viewer.now)
+    if fmt in ("html", "pdf"):
+        document = report_document(engine, built, DocumentSettings(), now=viewer.now)
+        body: str | bytes = to_pdf(document) if fmt == "pdf" else document
+    else:
+        body = render(built, fmt)
+    return _attachment(body, f"{REPORTS[kind]}.{fmt}", fmt)
+
+
+@router.get("/ledger.{fmt}")
+def ledger_download(request: Request, fmt: str) -> Response:
+    """The session's 台账 (``jianyi export ledger``): xlsx with 办理过程, or CSV."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    if fmt not in LEDGER_FORMATS:
+        raise NotFound(kind="ledger", name=fmt)
+    from workflow.ledger import export_ledger
+
+    return _attachment(export_ledger(viewer.caller.engine, fmt), f"台账.{fmt}", fmt)
+
+
+# ---- users ---------------------------------------------------------------------------------------------
+def _users_page(
+    request: Request,
+    viewer: Viewer,
+    *,
+    error: str = "",
+    failed: str = "",
+    typed: dict[str, str] | None = None,
+    done: str = "",
+    status: int = 200,
+) -> Response:
+    engine = viewer.caller.engine
+    return page(
+        request,
+        "office/users.html",
+        {
+            "users": engine.users(),
+            "units": [u.name for u in engine.units()],
+            "deputies": [d.name for d in engine.deputies()],
+            "roles": ROLES,
+            "error": error,
+            "failed": failed,
+            "typed": typed or {},
+            "done": done,
+        },
+        status=status,
+        viewer=viewer,
+    )
+
+
+@router.get("/users")
+def users(request: Request, done: str = "") -> Response:
+    """Every account, with the forms to add one, disable or enable it and give it a new password."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    words = {
+        "add": "已添加账号。",
+        "disable": "已停用账号。",
+        "enable": "已启用账号。",
+        "password": "已重设密码。",
+    }
+    return _users_page(request, viewer, done=words.get(done, ""))
+
+
+@router.post("/users")
+async def add_user(request: Request) -> Response:
+    """Add an account: office staff, a unit's or a deputy's."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    form = await read_form(request, viewer.caller)
+    typed = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf_token", "password")}
+    role = _text(form, "role")
+    try:
+        if role not in ROLES:
+            raise ValidationError("请选择账号角色：代表工作机构、承办单位或代表")
+        viewer.caller.engine.add_user(
+            _text(form, "name"),
+            str(form.get("password") or ""),
+            unit=(_text(form, "unit") or None) if role == "unit" else None,
+            deputy=(_text(form, "deputy") or None) if role == "deputy" else None,
+        )
+    except (WorkflowError, RuleError) as exc:
+        return _users_page(request, viewer, error=str(exc), failed="add", typed=typed, status=status_of(exc))
+    return redirect("/office/users?done=add")
+
+
+@router.post("/users/{name}/{change}")
+async def change_user(request: Request, name: str, change: str) -> Response:
+    """Disable, enable, or give a new password to account ``name``."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    if change not in ("disable", "enable", "password"):
+        raise NotFound(kind="page", name=request.url.path)
+    form = await read_form(request, viewer.caller)
+    engine = viewer.caller.engine
+    try:
+        if change == "password":
+            engine.set_password(name, str(form.get("password") or ""))
+        else:
+            engine.disable_user(name, disabled=change == "disable")
+    except (WorkflowError, RuleError) as exc:
+        return _users_page(request, viewer, error=str(exc), failed=f"{change}-{name}", status=status_of(exc))
+    return redirect(f"/office/users?done={change}")
+
+
+# ---- audit and outbox ----------------------------------------------------------------------------------
+@router.get("/system")
+def system(request: Request, status: str = "") -> Response:
+    """The audit trail checked now (``jianyi audit verify``), and the outbox: its backlog, dead notices, and
+    the latest notices (of one status)."""
+    viewer = _office(request)
+    if isinstance(viewer, Response):
+        return viewer
+    from workflow.store import heartbeat, outbox
+
+    engine = viewer.caller.engine
+    cases, problems = engine.verify_audit()
+    health = heartbeat.health(engine, viewer.now)
+    if status and status not in outbox.STATUSES:
+        raise NotFound(kind="outbox status", name=status)
+    notices = outbox.listing(engine, status=status or None, limit=100)
+    return page(
+        request,
+        "office/system.html",
+        {
+            "cases": cases,
+            "problems": problems,
+            "health": health,
+            "notices": notices,
+            "status": status,
+            "statuses": outbox.STATUSES,
+            "status_words": NOTICE_STATUS,
+            "topics": TOPICS,
+        },
+        viewer=viewer,
+    )
