@@ -41,10 +41,12 @@ APP_FACTORY = "web.app:from_env"
 )
 @pass_app
 def serve(app: App, host: str, port: int, workers: int, idle_minutes: int, secure_cookies: bool) -> None:
-    """Serve the portal and the HTTP JSON API (建议办理平台).
+    """Serve the portal, the public site and the HTTP JSON API (建议办理平台).
 
-    Units and deputies sign in at / (the pages: 待办, 我的建议); host applications at POST /api/session,
-    then /api/cases…. The OpenAPI document is at /api/openapi.json. Stop it with Ctrl-C (or SIGTERM).
+    Units and deputies sign in at / (the pages: 待办, 我的建议); the public site (公开) is at /public, without
+    signing in; host applications sign in at POST /api/session, then /api/cases…. The OpenAPI document is at
+    /api/openapi.json. The public site shows the deputies' feedback comments and the answer letters only when
+    JIANYI_PUBLIC_COMMENTS=1 and JIANYI_PUBLIC_LETTERS=1. Stop it with Ctrl-C (or SIGTERM).
     """
     app.engine()  # an uninitialised database or an unknown congress is refused here, before listening
     files = app.attachment_settings()

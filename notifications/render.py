@@ -270,9 +270,31 @@ class Renderer:
 
 
 # who may receive each shipped notice (a ladder step's template, or an unknown one, may go to anyone)
-_UNIT_ONLY = frozenset({"assigned", "reassigned", "rehandle", "return_refused", "withdrawn", "daily_digest"})
-_OFFICE_ONLY = frozenset({"return_requested", "unsatisfied_again", "public_notice", "talk_flag"})
-_DEPUTY_ONLY = frozenset({"extended", "feedback_request", "conversion", "progress_letter"})
+_UNIT_ONLY = frozenset(
+    {
+        "assigned",
+        "reassigned",
+        "rehandle",
+        "return_refused",
+        "withdrawn",
+        "daily_digest",
+        "extension_approved",
+        "extension_refused",
+    }
+)
+_OFFICE_ONLY = frozenset(
+    {"return_requested", "unsatisfied_again", "public_notice", "talk_flag", "extension_requested"}
+)
+_DEPUTY_ONLY = frozenset(
+    {
+        "extended",
+        "feedback_request",
+        "conversion",
+        "progress_letter",
+        "submission_accepted",
+        "submission_declined",
+    }
+)
 
 SAMPLE_RECIPIENTS: dict[str, dict[str, Any]] = {
     "the office": {

@@ -20,9 +20,10 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web import actions, auth, cases, errors, pages, submissions
+from web import actions, auth, cases, errors, pages, public, submissions
 from web.responses import SafeJSONResponse
 from workflow.core.attachments import DEFAULT_MAX_SIZE, AttachmentSettings, parse_size
+from workflow.core.public import Disclosure
 from workflow.engine import Engine
 from workflow.store.sessions import WebSessions
 
@@ -47,6 +48,8 @@ ENV = {
     "attachments_max_size": "JIANYI_ATTACHMENTS_MAX_SIZE",
     "idle_minutes": "JIANYI_WEB_IDLE_MINUTES",
     "secure_cookies": "JIANYI_WEB_SECURE_COOKIES",
+    "public_comments": "JIANYI_PUBLIC_COMMENTS",
+    "public_letters": "JIANYI_PUBLIC_LETTERS",
 }
 
 _PAGE_500 = (
@@ -103,9 +106,11 @@ def create_app(
     congress: str | None = None,
     attachments: AttachmentSettings | None = None,
     settings: WebSettings | None = None,
+    disclosure: Disclosure | None = None,
 ) -> FastAPI:
     """The app over the (initialised) database ``db_url`` and ``congress``: the engine opens at startup and is
-    disposed at shutdown."""
+    disposed at shutdown. ``disclosure`` says what the public site adds to a published case (default: neither
+    the deputies' comments nor the answer letters)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -127,12 +132,14 @@ def create_app(
         redoc_url=None,
         default_response_class=SafeJSONResponse,
     )
+    app.state.disclosure = disclosure or Disclosure()
     errors.install(app)
     app.include_router(auth.router)
     app.include_router(cases.router)
     app.include_router(cases.pending)
     app.include_router(actions.router)
     app.include_router(submissions.router)
+    app.include_router(public.router)
 
     pages.install(app)
     app.add_middleware(_Guard)
@@ -146,7 +153,8 @@ def _flag(value: str | None) -> bool:
 def from_env() -> FastAPI:
     """:func:`create_app` with what the environment says (:data:`ENV`): the database (``JIANYI_DB``, default
     ``jianyi.db``), the congress, the attachments' folder, in-database flag and size limit, the idle minutes
-    of a session and whether cookies are always Secure."""
+    of a session, whether cookies are always Secure, and whether the public site shows the deputies' comments
+    and the answer letters."""
     env: dict[str, Any] = {key: os.environ.get(name) for key, name in ENV.items()}
     folder = env["attachments_dir"]
     files = AttachmentSettings(
@@ -158,6 +166,11 @@ def from_env() -> FastAPI:
         idle=timedelta(minutes=float(env["idle_minutes"] or 480)),
         secure_cookies=_flag(env["secure_cookies"]),
     )
+    shown = Disclosure(comments=_flag(env["public_comments"]), letters=_flag(env["public_letters"]))
     return create_app(
-        env["db"] or "jianyi.db", congress=env["congress"] or None, attachments=files, settings=settings
+        env["db"] or "jianyi.db",
+        congress=env["congress"] or None,
+        attachments=files,
+        settings=settings,
+        disclosure=shown,
     )

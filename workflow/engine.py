@@ -36,6 +36,7 @@ from workflow.core.audit import AuditProblem
 from workflow.core.clock import FUTURE_SLACK, Clock, SystemClock, ensure_utc
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, NotInitialised, PermissionDenied, ValidationError
+from workflow.core.public import Disclosure, PublicCase, PublicPage
 from workflow.core.states import State
 from workflow.core.text import checked_name
 from workflow.core.views import (
@@ -118,8 +119,9 @@ class Engine(Online):
 
     def acting(self, actor: Actor) -> Engine:
         """This engine for ``actor``: every read keeps to what ``actor`` may see (a unit the cases it is or was
-        assigned to, a deputy the suggestions they lead or co-signed; out of scope is "not found"), actions
-        default to ``actor`` and may not be taken as another party, and administration needs the office.
+        assigned to, a deputy the suggestions they lead or co-signed, the public (``Actor.public()``) the
+        published cases in their public view alone; out of scope is "not found"), actions default to ``actor``
+        and may not be taken as another party (the public takes none), and administration needs the office.
 
         The engine returned shares the database, caches and subscribers; host applications take it per request,
         for the account :meth:`authenticate` returned. Only the office's engine may hand out another's: a unit's
@@ -130,7 +132,7 @@ class Engine(Online):
             raise PermissionDenied(
                 case=None, actor=str(self.viewer), action="acting", reason=f"it cannot act as {actor}"
             )
-        if not actor.is_office and not actor.name:
+        if not actor.is_office and not actor.is_public and not actor.name:
             raise ValidationError(f"a {actor.kind.value} acts by its name: Actor.{actor.kind.value}(NAME)")
         other = copy.copy(self)
         other.viewer = actor
@@ -532,6 +534,42 @@ class Engine(Online):
     def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
         """The case's audit events, in order."""
         return self.queries.history(number, session=session)
+
+    # ---- the public view (公开) ------------------------------------------------------------------
+    def published_page(
+        self,
+        *,
+        text: str | None = None,
+        field: str | None = None,
+        session: str | None = None,
+        offset: int = 0,
+        limit: int | None = 20,
+    ) -> PublicPage:
+        """One page of a session's published cases (not confidential, the answer delivered: see
+        :mod:`workflow.core.public`), by number, with how many match; ``text`` any substring of the title or the
+        content. Whoever reads, only published cases and only their public part."""
+        zone = self.active_ruleset().zone
+        return self.queries.published_page(
+            zone=zone, text=text, field=field, session=session, offset=offset, limit=limit
+        )
+
+    def published(
+        self, number: str, *, session: str | None = None, disclosure: Disclosure | None = None
+    ) -> PublicCase:
+        """The public view of a published case; any other is "not found", as a number that does not exist."""
+        return self.queries.published(
+            number, zone=self.active_ruleset().zone, session=session, disclosure=disclosure
+        )
+
+    def published_letter(
+        self, number: str, name: str, *, session: str | None = None, disclosure: Disclosure | None = None
+    ) -> tuple[AttachmentInfo, bytes]:
+        """A file attached to an answer of a published case, when ``disclosure`` discloses the answer letters;
+        anything else is "not found"."""
+        case = self.published(number, session=session, disclosure=disclosure)
+        if not case.letter(name):
+            raise NotFound(kind="答复函", name=f"{case.item.session}/{number}/{name}")
+        return _attachments.read_attachment(self.db, self.directory, self.blobs, number, name, session)
 
     # ---- attachments ----------------------------------------------------------------------------
     def attachments(self, number: str, *, session: str | None = None) -> list[AttachmentInfo]:

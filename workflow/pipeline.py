@@ -33,7 +33,7 @@ from workflow.actions import (
 )
 from workflow.backfill import make_room
 from workflow.core.clock import FUTURE_SLACK, Clock, ensure_utc, not_future
-from workflow.core.errors import Conflict, ValidationError, WorkflowError
+from workflow.core.errors import Conflict, PermissionDenied, ValidationError, WorkflowError
 from workflow.core.states import ActorKind, State
 from workflow.core.text import cleaned
 from workflow.core.unit_of_work import UnitOfWork
@@ -124,6 +124,13 @@ class Batch:
         """Run ``command`` as the next step of ``work`` (its texts checked first: see :func:`cleaned`). With
         ``late`` (a person's action entered after the fact) the reminder sweep's steps recorded after ``at`` give
         way first, within the step (:func:`~workflow.backfill.make_room`)."""
+        if actor.is_public:
+            raise PermissionDenied(
+                case=work.label,
+                actor=str(actor),
+                action=type(command).__name__.lower(),
+                reason="the public reads alone",
+            )
         try:
             command = cleaned(command)
         except ValidationError as exc:

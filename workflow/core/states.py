@@ -10,6 +10,7 @@ from enum import StrEnum
 __all__ = [
     "FINAL_STATES",
     "OPEN_STATES",
+    "PUBLISHED_STATES",
     "STATE_LABELS",
     "Action",
     "ActorKind",
@@ -50,6 +51,9 @@ STATE_LABELS: dict[str, str] = {
 
 FINAL_STATES = frozenset({State.CLOSED, State.WITHDRAWN})
 OPEN_STATES = frozenset(State) - FINAL_STATES
+# the states of a case whose answer has reached the deputy (已答复, 已征询, 重新办理, 已办结): only these are published,
+# and only when not confidential; a withdrawn case (withdrawn before any answer) never is
+PUBLISHED_STATES = frozenset({State.ANSWERED, State.REVISITED, State.RE_HANDLED, State.CLOSED})
 
 
 class Action(StrEnum):
@@ -93,6 +97,7 @@ class ActorKind(StrEnum):
     UNIT = "unit"  # 承办单位
     DEPUTY = "deputy"  # 代表
     SYSTEM = "system"  # the engine itself (automatic steps)
+    PUBLIC = "public"  # 公众: reads what is published (the public site), does nothing
 
 
 class ContactMethod(StrEnum):

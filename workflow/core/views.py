@@ -74,6 +74,16 @@ class Actor:
         """A deputy, acting on their own suggestions."""
         return cls(ActorKind.DEPUTY, name)
 
+    @property
+    def is_public(self) -> bool:
+        """Whether this is the public (公众), which reads published cases alone and may do nothing."""
+        return self.kind is ActorKind.PUBLIC
+
+    @classmethod
+    def public(cls) -> Actor:
+        """The public (公众): the published cases, in their public view, and nothing else."""
+        return cls(ActorKind.PUBLIC)
+
     @classmethod
     def system(cls) -> Actor:
         """The engine, for automatic steps."""

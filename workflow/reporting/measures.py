@@ -178,9 +178,12 @@ def _scope_parts(engine: Engine, scope: Scope) -> tuple[str, str, dict[str, Any]
 
 def for_viewer(engine: Engine, scope: Scope, what: str) -> Scope:
     """``scope`` as the engine's viewer may have it: the office any; a unit its own unit's (another unit's is
-    refused); a deputy none (reports are the office's and the units')."""
+    refused); the public the summary of the whole congress or a session (the figures the office publishes); a
+    deputy none (reports are the office's and the units')."""
     viewer = engine.viewer
     if viewer.is_office:
+        return scope
+    if viewer.is_public and what in ("summary", "report") and scope.unit is None:
         return scope
     if viewer.kind is ActorKind.UNIT and viewer.name and scope.unit in (None, viewer.name):
         return replace(scope, unit=viewer.name)

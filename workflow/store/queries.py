@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -16,8 +16,9 @@ from rules import DeadlineKind
 from workflow.core.audit import superseded
 from workflow.core.clock import Clock, ensure_utc
 from workflow.core.dossier import Dossier
-from workflow.core.errors import NotFound, ValidationError
+from workflow.core.errors import NotFound, PermissionDenied, ValidationError
 from workflow.core.machine import next_actions
+from workflow.core.public import Disclosure, PublicCase, PublicPage
 from workflow.core.states import Role, State
 from workflow.core.views import (
     WINDOW_KINDS,
@@ -86,18 +87,62 @@ class Queries:
         """The cases :attr:`viewer` may see."""
         return scope_of(conn, self.directory, self.viewer)
 
+    def _not_public(self, what: str) -> None:
+        """Refuse ``what`` to the public, who read the public view alone (:meth:`published`)."""
+        if self.viewer.is_public:
+            raise PermissionDenied(
+                case=None,
+                actor=str(self.viewer),
+                action=what,
+                reason="the public reads the published view alone",
+            )
+
+    def public(self) -> Queries:
+        """These queries as the public reads them (:mod:`workflow.store.scope`: the published cases alone)."""
+        return Queries(self.db, self.directory, self.rules, self.clock, Actor.public())
+
     def get(self, number: str, *, session: str | None = None) -> Case:
         """One case with its units and deadlines."""
+        self._not_public("get")
         with self.db.reading() as conn:
             return self._one(conn, number, session)
 
     def dossier(self, number: str, *, session: str | None = None) -> Dossier:
         """The case and everything it holds (:mod:`workflow.core.dossier`), read in one transaction."""
+        self._not_public("dossier")
         with self.db.reading() as conn:
             return read_dossier(conn, self.directory, self._one(conn, number, session))
 
+    def published(
+        self, number: str, *, zone: tzinfo, session: str | None = None, disclosure: Disclosure | None = None
+    ) -> PublicCase:
+        """The public view of a published case (:mod:`workflow.core.public`), whoever reads; any other case is
+        "not found", as a number that does not exist."""
+        mine = self if self.viewer.is_public else self.public()
+        with mine.db.reading() as conn:
+            found = read_dossier(conn, mine.directory, mine._one(conn, number, session))
+        return PublicCase.of(found, zone, disclosure)
+
+    def published_page(
+        self,
+        *,
+        zone: tzinfo,
+        text: str | None = None,
+        field: str | None = None,
+        session: str | None = None,
+        offset: int = 0,
+        limit: int | None = 20,
+    ) -> PublicPage:
+        """One page of the published cases of a session, by number, whoever reads: ``text`` in the title or the
+        content, ``field``."""
+        mine = self if self.viewer.is_public else self.public()
+        page = mine._search(text=text, field=field, session=session, offset=offset, limit=limit)
+        return PublicPage.of(page, zone)
+
     def visible(self, number: str, *, session: str | None = None) -> None:
-        """Refuse, as "not found", a case that does not exist or that :attr:`viewer` may not see."""
+        """Refuse, as "not found", a case that does not exist or that :attr:`viewer` may not see (the public reads
+        the published view alone: :meth:`published`)."""
+        self._not_public("read")
         with self.db.reading() as conn:
             self._visible(conn, number, session)
 
@@ -161,6 +206,46 @@ class Queries:
         scope_deputy_id: int | None = None,
     ) -> CasePage:
         """One page of the cases of a session that pass every filter given, by number, and how many pass."""
+        self._not_public("search")
+        return self._search(
+            state=state,
+            unit=unit,
+            overdue=overdue,
+            now=now,
+            deputy=deputy,
+            delegation=delegation,
+            field=field,
+            key=key,
+            between_sessions=between_sessions,
+            confidential=confidential,
+            text=text,
+            session=session,
+            offset=offset,
+            limit=limit,
+            scope_unit_ids=scope_unit_ids,
+            scope_deputy_id=scope_deputy_id,
+        )
+
+    def _search(
+        self,
+        *,
+        state: State | str | None = None,
+        unit: str | None = None,
+        overdue: bool = False,
+        now: datetime | None = None,
+        deputy: str | None = None,
+        delegation: str | None = None,
+        field: str | None = None,
+        key: bool | None = None,
+        between_sessions: bool | None = None,
+        confidential: bool | None = None,
+        text: str | None = None,
+        session: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        scope_unit_ids: frozenset[int] | None = None,
+        scope_deputy_id: int | None = None,
+    ) -> CasePage:
         if offset < 0 or (limit is not None and limit < 0):
             msg = f"offset {offset} and limit {limit}: neither may be negative"
             raise ValidationError(msg)
@@ -184,6 +269,7 @@ class Queries:
                 # the reader's own scope (workflow.store.scope) narrows what the caller asked
                 scope_unit_ids=frozenset({seen.unit_id}) if seen.unit_id is not None else scope_unit_ids,
                 scope_deputy_id=seen.deputy_id if seen.deputy_id is not None else scope_deputy_id,
+                public=seen.public,
             )
             total, ids = find(Raw(conn), self.db.dialect, filters, offset=offset, limit=limit)
             rows: dict[int, dict[str, Any]] = {}
@@ -293,6 +379,7 @@ class Queries:
 
     def explain(self, number: str, *, session: str | None = None) -> list[DeadlineExplained]:
         """Each deadline of the case with its rule, legal basis, start, raw end, roll reason and due instant."""
+        self._not_public("explain")
         case = self.get(number, session=session)
         if not case.ruleset:
             return []
@@ -341,6 +428,7 @@ class Queries:
         limit: int = 1000,
     ) -> list[DueItem]:
         """Open obligations due before ``now + within`` (overdue ones first), from the deadline index."""
+        self._not_public("due")
         moment = ensure_utc(now or self.clock.now())
         windows, kinds = Raw.in_list("w", sorted(WINDOW_KINDS))
         with self.db.reading() as conn:
@@ -426,6 +514,7 @@ class Queries:
 
     def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
         """The case's audit events, in order."""
+        self._not_public("history")
         with self.db.reading() as conn:
             case_id = self._visible(conn, number, session)
             rows = conn.execute(select(AUDIT).where(AUDIT.c.suggestion_id == case_id).order_by(AUDIT.c.seq))

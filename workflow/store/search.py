@@ -20,6 +20,7 @@ from typing import Any
 from workflow.core.states import DeadlineStatus
 from workflow.core.views import WINDOW_KINDS
 from workflow.store.database import POSTGRES, Dialect
+from workflow.store.scope import PUBLISHED
 from workflow.store.sql import Raw
 
 __all__ = ["FTS_TABLE", "TRIGRAM_INDEXES", "CaseFilter", "find", "is_search_object"]
@@ -61,6 +62,8 @@ class CaseFilter:
     text: str | None = None  # a substring of the title or the content
     scope_unit_ids: frozenset[int] | None = None
     scope_deputy_id: int | None = None
+    # the published cases alone (workflow.store.scope): neither confidential nor unanswered nor withdrawn
+    public: bool = False
 
 
 def _like(text: str) -> str:
@@ -138,6 +141,10 @@ def where(f: CaseFilter, dialect: Dialect) -> tuple[str, dict[str, Any]]:
         parts.append(_text(dialect, f.text, params))
     if (scope := _scope(f, params)) is not None:
         parts.append(scope)
+    if f.public:
+        marks, states = Raw.in_list("published", PUBLISHED)
+        params.update(states)
+        parts.append(f"NOT s.confidential AND s.state IN {marks}")
     return " AND ".join(parts), params
 
 
