@@ -155,6 +155,15 @@ ACTIONS = (
         ),
     ),
     _action(
+        "receive",
+        """A unit signs for its assignment of NUMBER (签收); once per assignment, again after a reassignment.
+
+        With the rule set's `lifecycle.deadlines_from_receipt` the unit's open co-opinion and answer deadlines
+        then run from the day of receipt; otherwise they keep running from the assignment.
+        """,
+        click.option("--unit", metavar="UNIT", help="The unit signing [the acting unit]."),
+    ),
+    _action(
         "return",
         "A unit asks to hand NUMBER back (退办); the office then reassigns or refuses.",
         click.option("--unit", metavar="UNIT", help="The unit asking [the acting unit]."),

@@ -232,6 +232,9 @@ class LifecycleSettings(_Strict):
     # when the feedback window closes without feedback: close the case (办结, counted as "no feedback" and left
     # out of the satisfaction rate), or keep waiting for the deputy
     close_without_feedback: bool = True
+    # when a unit signs for its assignment (签收): its open co-opinion and answer deadlines run from the day of
+    # receipt instead of the day of assignment (自签收之日起); until it signs they run from the assignment
+    deadlines_from_receipt: bool = False
 
     @model_validator(mode="after")
     def _disjoint(self) -> LifecycleSettings:

@@ -130,6 +130,15 @@ class RefuseReturn(_Versioned):
         return engine.refuse_return(number, unit=self.unit, reason=self.reason, **self.common(session))
 
 
+class Receive(_Versioned):
+    """A unit signs for its assignment (签收); the office names the unit, a unit signs for itself."""
+
+    unit: str | None = None
+
+    def run(self, engine: Engine, number: str, session: str) -> Change:
+        return engine.receive(number, unit=self.unit, **self.common(session))
+
+
 class Reassign(_Versioned):
     main: str | None = None
     co: list[str] = []
@@ -307,6 +316,7 @@ class Amend(_Versioned):
 ACTIONS: dict[str, type[_Body]] = {
     "submit": Submit,
     "assign": Assign,
+    "receive": Receive,
     "request_return": RequestReturn,
     "refuse_return": RefuseReturn,
     "reassign": Reassign,

@@ -26,6 +26,7 @@ from workflow.actions import (
     Progress,
     Promised,
     Reassign,
+    Receive,
     RefuseExtension,
     RefuseReturn,
     Rehandle,
@@ -191,6 +192,25 @@ class Lifecycle:
             session=session,
             what="batch assignment",
             nothing="nothing assigned",
+        )
+
+    def receive(
+        self,
+        number: str,
+        *,
+        unit: str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """A unit signs for its assignment (签收); the state does not change. Once per assignment: a second
+        receipt is refused, a reassignment needs a new one. With the rule set's
+        ``lifecycle.deadlines_from_receipt`` the unit's open co-opinion and answer deadlines run from the day
+        of receipt; until it signs (and without the setting) they run from the assignment."""
+        command = Receive(unit)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
         )
 
     def request_return(

@@ -22,6 +22,7 @@ from workflow.actions import (
     Convert,
     Extend,
     Reassign,
+    Receive,
     RefuseExtension,
     RefuseReturn,
     RequestExtension,
@@ -48,7 +49,16 @@ __all__ = ["Batch", "Pipeline", "Step"]
 
 # commands that read or update rows an earlier step of the same unit of work may have buffered (return requests,
 # assignments, deadlines, promises): in a replayed history, what came before them is flushed first (:meth:`Batch.checkpoint`)
-_SEES_WRITTEN = (RequestReturn, RefuseReturn, Reassign, Extend, RequestExtension, RefuseExtension, Convert)
+_SEES_WRITTEN = (
+    Receive,
+    RequestReturn,
+    RefuseReturn,
+    Reassign,
+    Extend,
+    RequestExtension,
+    RefuseExtension,
+    Convert,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -648,3 +648,20 @@ def test_an_extension_request_is_asked_listed_and_refused_at_the_command_line(
     shown = run(runner, case, "show", "0001").output
     assert "  延期申请：" in shown
     assert "市交通运输局  未同意，2026-07-05 00:00 决定" in shown
+
+
+def test_a_unit_signs_for_its_assignment_at_the_command_line(runner: CliRunner, case: Path) -> None:
+    """receive as the unit; a second receipt is one line (exit 3); show reads 已签收 / 未签收."""
+    signed = run(runner, case, "--as", "unit:市交通运输局", "receive", "0001", "--at", "2026-07-02T09:30")
+    assert signed.exit_code == 0, signed.output
+    again = run(runner, case, "--as", "unit:市交通运输局", "receive", "0001", "--at", "2026-07-03")
+    assert (again.exit_code, again.stderr.count("\n")) == (3, 1)
+    assert "市交通运输局 signed for this case on 2026-07-02 09:30 already; nothing to do" in again.stderr
+    unnamed = run(runner, case, "receive", "0001")
+    assert unnamed.exit_code == 3
+    assert "name the unit that signs for the case (--unit)" in unnamed.stderr
+    shown = run(runner, case, "show", "0001").output
+    assert "市交通运输局  第 1 轮  2026-07-01 10:00 起  已签收 2026-07-02 09:30" in shown
+    assert "市财政局  第 1 轮  2026-07-01 10:00 起  未签收" in shown
+    data = json.loads(run(runner, case, "show", "0001", "--json").output)
+    assert [a["received_at"] for a in data["assignments"]] == ["2026-07-02T01:30:00+00:00", None]

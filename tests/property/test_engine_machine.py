@@ -135,6 +135,10 @@ class EngineMachine(RuleBasedStateMachine):
     def feedback(self, number: str, rating: str, comment: str, actor: Actor) -> None:
         self._do(number, lambda: self.engine.feedback(number, rating=rating, comment=comment, actor=actor))
 
+    @rule(number=st.sampled_from(NUMBERS), unit=st.none() | UNITS, actor=ACTORS)
+    def receive(self, number: str, unit: str | None, actor: Actor) -> None:
+        self._do(number, lambda: self.engine.receive(number, unit=unit, actor=actor))
+
     @rule(number=st.sampled_from(NUMBERS), unit=UNITS, actor=ACTORS)
     def request_return(self, number: str, unit: str, actor: Actor) -> None:
         self._do(

@@ -211,3 +211,17 @@ def test_an_extension_request_goes_from_the_unit_to_the_office_through_the_api(s
     assert (dossier["extended"], dossier["extension_requests"][0]["status"]) == (True, "approved")
     refused = office.post(f"{CASE}/0001/refuse_extension", json={"reason": "x"})
     assert (refused.status_code, refused.json()["kind"]) == (409, "TransitionNotAllowed")
+
+
+def test_a_unit_signs_for_its_assignment_through_the_api(server: Server) -> None:
+    """The unit signs for itself; a second receipt is 422; the office signs for the co-unit it names."""
+    unit = bearer(server, "交通")
+    office = bearer(server, "王芳")
+    signed = unit.post(f"{CASE}/0001/receive", json={})
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["events"][0]["action"] == "receive"
+    again = unit.post(f"{CASE}/0001/receive", json={})
+    assert (again.status_code, again.json()["kind"]) == (422, "ValidationError")
+    assert office.post(f"{CASE}/0001/receive", json={"unit": "市财政局"}).status_code == 200
+    dossier = office.get(f"{CASE}/0001").json()
+    assert [a["received_at"] is not None for a in dossier["assignments"]] == [True, True]

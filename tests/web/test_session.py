@@ -182,8 +182,8 @@ def test_the_openapi_document_lists_the_endpoints(server: Server) -> None:
     )
     assert actions == sorted([
         "amend", "answer", "approve_extension", "assign", "close", "contact", "convert", "extend", "feedback",
-        "opinion", "progress", "reassign", "refuse_extension", "refuse_return", "rehandle", "request_extension",
-        "request_return", "submit", "withdraw",
+        "opinion", "progress", "reassign", "receive", "refuse_extension", "refuse_return", "rehandle",
+        "request_extension", "request_return", "submit", "withdraw",
     ])  # fmt: skip
     assert "get" in paths["/api/pending/extensions"]
     answer = paths["/api/cases/{session}/{number}/answer"]["post"]

@@ -2,7 +2,7 @@
 
 - :mod:`~workflow.actions.intake`: :class:`Submit`;
 - :mod:`~workflow.actions.assignment`: :class:`Assign`, :class:`RequestReturn`, :class:`RefuseReturn`,
-  :class:`Reassign`, :class:`Extend`, :class:`RequestExtension`, :class:`RefuseExtension`;
+  :class:`Reassign`, :class:`Receive`, :class:`Extend`, :class:`RequestExtension`, :class:`RefuseExtension`;
 - :mod:`~workflow.actions.handling`: :class:`Opinion`, :class:`Contact`, :class:`Answer` (with
   :class:`Promised` items);
 - :mod:`~workflow.actions.closing`: :class:`Feedback`, :class:`Rehandle`, :class:`Close`, :class:`Withdraw`,
@@ -17,6 +17,7 @@ from workflow.actions.assignment import (
     Assign,
     Extend,
     Reassign,
+    Receive,
     RefuseExtension,
     RefuseReturn,
     RequestExtension,
@@ -45,6 +46,7 @@ __all__ = [
     "Progress",
     "Promised",
     "Reassign",
+    "Receive",
     "RefuseExtension",
     "RefuseReturn",
     "Rehandle",

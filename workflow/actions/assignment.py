@@ -19,6 +19,7 @@ __all__ = [
     "Assign",
     "Extend",
     "Reassign",
+    "Receive",
     "RefuseExtension",
     "RefuseReturn",
     "RequestExtension",
@@ -45,6 +46,14 @@ class Assign(Command):
     split: tuple[str, ...] = ()
     key: bool = False
     complex: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Receive(Command):
+    """A unit signs for its assignment (签收): the main unit, a co-unit or a split unit, each for its own."""
+
+    action: ClassVar[Action] = Action.RECEIVE
+    unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +226,64 @@ def assign(uow: UnitOfWork, cmd: Assign) -> None:
         },
     )
     start_handling(uow, units, restart=False)
+
+
+_FROM_RECEIPT = (DeadlineKind.CO_OPINION, DeadlineKind.ANSWER, DeadlineKind.RE_ANSWER)
+
+
+@handles(Receive)
+def receive(uow: UnitOfWork, cmd: Receive) -> None:
+    """Record the receipt on the unit's assignment, once; with ``lifecycle.deadlines_from_receipt`` the unit's
+    open co-opinion and answer deadlines start again from the day of receipt."""
+    uow.require_allowed(Action.RECEIVE)
+    uid = acting_unit(uow, Action.RECEIVE, cmd.unit)
+    if uid is None:
+        raise uow.invalid("name the unit that signs for the case (--unit)")
+    name = uow.store.unit_name(uid)
+    found = uow.store.receipt(uow.case_id, uid)
+    if found is None:
+        raise uow.deny(Action.RECEIVE, f"unit {name!r} is not assigned to this case")
+    since, received = found
+    if received is not None:
+        local = received.astimezone(uow.ruleset.zone).strftime("%Y-%m-%d %H:%M")
+        raise uow.invalid(f"{name} signed for this case on {local} already; nothing to do")
+    uow.add(
+        "receipts",
+        {
+            "suggestion_id": uow.case_id,
+            "unit_id": uid,
+            "round": uow.round,
+            "assigned_at": since,
+            "at": uow.at,
+        },
+    )
+    rs = uow.ruleset
+    moved: dict[str, str] = {}
+    if rs.lifecycle.deadlines_from_receipt:
+        begin = uow.local_date()
+        for kind in _FROM_RECEIPT:
+            for deadline_id, start, _ in uow.store.open_deadlines(uow.case_id, kind, uid):
+                if start == begin:
+                    continue
+                complex_case = bool(uow.row["extended"]) and kind is DeadlineKind.ANSWER
+                due = rs.due(kind, begin, complex_case=complex_case)
+                if due is None:
+                    continue
+                uow.move_deadline(
+                    deadline_id,
+                    {
+                        "start": begin,
+                        "due": due.end,
+                        "raw_due": due.raw_end,
+                        "due_at": due.due_at,
+                        "roll_reason": due.roll_reason,
+                        "provisional": due.provisional,
+                        "escalation_step": 0,
+                        "next_step_at": rs.first_check_at(kind, due.end, due.due_at),
+                    },
+                )
+                moved[kind.value] = due.end.isoformat()
+    uow.step(Action.RECEIVE, data={"unit": name} | ({"due": moved} if moved else {}))
 
 
 @handles(RequestReturn)

@@ -72,13 +72,15 @@ class OriginEntry(_Entry):
 
 @dataclass(frozen=True, slots=True)
 class AssignmentEntry(_Entry):
-    """A unit's part in the case over a span of time (``until`` None: still holds it)."""
+    """A unit's part in the case over a span of time (``until`` None: still holds it), and when the unit signed
+    for it (签收; None: not signed)."""
 
     unit: str
     role: str  # main | co | split
     round: int
     since: datetime
     until: datetime | None
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

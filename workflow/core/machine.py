@@ -83,6 +83,12 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     Transition(
         Action.ASSIGN, (State.SUBMITTED,), State.ASSIGNED, note="交办: main unit + co-units, or split units"
     ),
+    Transition(
+        Action.RECEIVE,
+        (*_HANDLING, State.RE_HANDLED),
+        None,
+        note="签收: a unit signs for its assignment (deadlines from receipt when the rule set says so)",
+    ),
     Transition(Action.RETURN, _HANDLING, None, note="a unit asks to hand the case back (退办)"),
     Transition(Action.REFUSE_RETURN, _HANDLING, None, note="the office refuses a return request"),
     Transition(Action.REASSIGN, _HANDLING, State.ASSIGNED, note="二次交办: new units, clocks restart"),

@@ -119,6 +119,7 @@ COVERED: Mapping[str, Mapping[str, Callable[[Any], Any]]] = {
         "decided_at": _INSTANT,
         "decision_reason": _LONG,
     },
+    "receipts": {"unit_id": _INT, "round": _INT, "assigned_at": _INSTANT, "at": _INSTANT},
     "extension_requests": {
         "unit_id": _INT,
         "reason": _LONG,

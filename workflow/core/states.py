@@ -62,6 +62,7 @@ class Action(StrEnum):
 
     SUBMIT = "submit"  # 提出
     ASSIGN = "assign"  # 交办
+    RECEIVE = "receive"  # 签收: a unit signs for its assignment
     RETURN = "return"  # 申请退办
     REASSIGN = "reassign"  # 二次交办
     REFUSE_RETURN = "refuse_return"  # 不同意退办

@@ -81,11 +81,14 @@ class CaseStore(Protocol):
     def pending_returns(
         self, case_id: int, unit_id: int | None
     ) -> list[tuple[int, int]]: ...  # pragma: no cover
+    def receipt(
+        self, case_id: int, unit_id: int
+    ) -> tuple[datetime, datetime | None] | None: ...  # pragma: no cover
     def pending_extension(self, case_id: int) -> tuple[int, int, str] | None: ...  # pragma: no cover
     def contacted(self, case_id: int, unit_id: int, round_: int) -> bool: ...  # pragma: no cover
     def attachment_names(self, case_id: int) -> set[str]: ...  # pragma: no cover
     def open_deadlines(
-        self, case_id: int, kind: DeadlineKind
+        self, case_id: int, kind: DeadlineKind, unit_id: int | None = None
     ) -> list[tuple[int, date, datetime]]: ...  # pragma: no cover
 
     # writes now (their ids are needed)

@@ -40,6 +40,7 @@ from workflow.actions import (
     Progress,
     Promised,
     Reassign,
+    Receive,
     RefuseExtension,
     RefuseReturn,
     Rehandle,
@@ -261,6 +262,8 @@ def _command(
                 tuple(data.get("split", ())),
                 data.get("reason", ""),
             )
+        case Action.RECEIVE:
+            return Receive(data.get("unit"))
         case Action.RETURN:
             return RequestReturn(data.get("reason", ""), data.get("unit"))
         case Action.REFUSE_RETURN:  # one unit named: that unit's request; several: all that were pending

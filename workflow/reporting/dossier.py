@@ -45,6 +45,7 @@ _EXTENSIONS = {"pending": "待审批", "approved": "已同意", "refused": "未�
 _PROMISES = {"open": "未完成", "done": "已完成", "cancelled": "已取消"}
 _ACTIONS = {
     "assign": "交办",
+    "receive": "签收",
     "return": "申请退办",
     "reassign": "二次交办",
     "refuse_return": "不同意退办",
@@ -173,7 +174,10 @@ def dossier_text(dossier: Dossier, *, zone: tzinfo, now: datetime) -> str:
         lines.append("  交办：")
         for asg in dossier.assignments:
             span = f"{_at(asg.since, zone)} 起" + (f"，{_at(asg.until, zone)} 止" if asg.until else "")
-            lines.append(f"    {_ROLES.get(asg.role, asg.role)}  {asg.unit}  第 {asg.round} 轮  {span}")
+            signed = f"已签收 {_at(asg.received_at, zone)}" if asg.received_at else "未签收"
+            lines.append(
+                f"    {_ROLES.get(asg.role, asg.role)}  {asg.unit}  第 {asg.round} 轮  {span}  {signed}"
+            )
     if dossier.returns:
         lines.append("  退办申请：")
         for r in dossier.returns:

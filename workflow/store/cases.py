@@ -170,6 +170,20 @@ class CaseStore:
             params["unit"] = unit_id
         return [(int(a), int(b)) for a, b in self.raw.all(sql + " ORDER BY id", params)]
 
+    def receipt(self, case_id: int, unit_id: int) -> tuple[datetime, datetime | None] | None:
+        """(start of the unit's active assignment, when it signed for it or None), or None: not assigned."""
+        row = self.raw.one(
+            "SELECT a.since, r.at FROM assignments a LEFT JOIN receipts r ON r.suggestion_id = a.suggestion_id "
+            "AND r.unit_id = a.unit_id AND r.assigned_at = a.since "
+            "WHERE a.suggestion_id = :sid AND a.unit_id = :unit AND a.until IS NULL",
+            {"sid": case_id, "unit": unit_id},
+        )
+        if row is None:
+            return None
+        since = as_instant(row["since"])
+        assert since is not None
+        return since, as_instant(row["at"])
+
     def pending_extension(self, case_id: int) -> tuple[int, int, str] | None:
         """(request id, unit id, reason) of the case's extension request waiting for a decision, if any."""
         row = self.raw.one(
@@ -192,12 +206,14 @@ class CaseStore:
         rows = self.raw.all("SELECT name FROM attachments WHERE suggestion_id = :sid", {"sid": case_id})
         return {str(r[0]) for r in rows}
 
-    def open_deadlines(self, case_id: int, kind: DeadlineKind) -> list[tuple[int, date, datetime]]:
-        """(id, start date, due instant) of the case's open deadlines of ``kind``."""
+    def open_deadlines(
+        self, case_id: int, kind: DeadlineKind, unit_id: int | None = None
+    ) -> list[tuple[int, date, datetime]]:
+        """(id, start date, due instant) of the case's open deadlines of ``kind`` (of ``unit_id``, or all)."""
         rows = self.raw.all(
             "SELECT id, start, due_at FROM deadlines WHERE suggestion_id = :sid AND kind = :kind "
-            "AND status = 'open' ORDER BY id",
-            {"sid": case_id, "kind": kind.value},
+            "AND status = 'open'" + (" AND unit_id = :unit" if unit_id is not None else "") + " ORDER BY id",
+            {"sid": case_id, "kind": kind.value, "unit": unit_id},
         )
         found = []
         for i, start, due_at in rows:

@@ -42,6 +42,7 @@ from workflow.store.models import (
     Feedback,
     Opinion,
     Promise,
+    Receipt,
     ReturnRequest,
     Submission,
     SubmissionEventRow,
@@ -53,6 +54,7 @@ __all__ = ["read_dossier"]
 
 AUDIT = table(AuditEvent)
 ASSIGNMENTS = table(Assignment)
+RECEIPTS = table(Receipt)
 ATTACHMENTS = table(Attachment)
 RETURNS = table(ReturnRequest)
 EXTENSION_REQUESTS = table(ExtensionRequest)
@@ -205,10 +207,18 @@ def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
     withdrawn = events.notes(Action.WITHDRAW.value)
     submitted = next((events.actor[r.seq] for r in events.rows if r.action == Action.SUBMIT.value), "")
     origin = _origin(conn, next((r.data for r in events.rows if r.action == Action.SUBMIT.value), "{}"))
+    received = {(r["unit_id"], r["assigned_at"]): r["at"] for r in _rows(conn, RECEIPTS, cid)}
     return Dossier(
         case=case,
         assignments=tuple(
-            AssignmentEntry(unit(r["unit_id"]), r["role"], r["round"], r["since"], r["until"])
+            AssignmentEntry(
+                unit(r["unit_id"]),
+                r["role"],
+                r["round"],
+                r["since"],
+                r["until"],
+                received.get((r["unit_id"], r["since"])),
+            )
             for r in _rows(conn, ASSIGNMENTS, cid)
         ),
         returns=tuple(

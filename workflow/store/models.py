@@ -290,6 +290,21 @@ class ReturnRequest(SQLModel, table=True):
     audit_ref: str | None = _audit_ref()
 
 
+class Receipt(SQLModel, table=True):
+    """A unit's receipt (签收) of its assignment: the assignment is the unit's row of the case since
+    ``assigned_at``; a reassignment is a new one, to be signed for anew."""
+
+    __tablename__ = "receipts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    unit_id: int = _fk("units.id", index=False)
+    round: int = 1
+    assigned_at: datetime = _instant()
+    at: datetime = _instant()
+    audit_ref: str | None = _audit_ref()
+
+
 class ExtensionRequest(SQLModel, table=True):
     """The main unit's request for the extended answer period (申请延期) and the office's decision."""
 
