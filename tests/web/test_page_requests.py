@@ -248,6 +248,7 @@ def test_a_co_signer_is_not_offered_the_withdrawal_and_is_refused(server: Server
     assert "关于道路修缮的建议" in page
     assert 'id="withdraw"' not in page
     token = hidden(page, "csrf_token")
-    refused = other.post(f"{DEPUTY_CASE}/0003/withdraw", data={"csrf_token": token, "reason": "x"})
+    refused = other.post(f"{DEPUTY_CASE}/0003/withdraw", data={"csrf_token": token, "reason": "另有安排"})
     assert refused.status_code == 403
     assert refused.text.count('class="refusal"') == 1
+    assert ">另有安排</textarea>" in refused.text  # what was typed is kept
