@@ -1,5 +1,7 @@
 """The portal in a real browser (Debian's chromium driven by Playwright): a unit signs in, opens its inbox and
-answers with a 答复函 upload; the deputy signs in, reads the answer, downloads the letter and gives feedback.
+answers with a 答复函 upload; the deputy signs in, reads the answer, downloads the letter and gives feedback. A
+deputy submits a suggestion online and follows it until it is a case; a unit asks for an extension and reads
+the office's refusal.
 
 Screenshots of each page, at 1280 px and at a phone's 375 px, are saved in the test's temporary folder and, when
 ``JIANYI_SCREENSHOTS`` names a folder, there too. Skipped, with the reason, where chromium or Playwright is
@@ -221,3 +223,75 @@ def test_the_office_sees_its_dashboard_assigns_a_case_decides_a_hand_back_and_an
         assert [r.status for r in engine.dossier("0002").returns] == ["refused"]
         assert engine.get("0001").extended
     assert len(shots.saved) == 12
+
+
+def test_a_deputy_submits_online_and_a_unit_requests_an_extension(
+    server: Server, browser: sync_api.Browser, shots: Shots, tmp_path: Path
+) -> None:
+    """提交建议 with a file → 待受理 → accepted: the number links to the case; 申请延期 → 待审批 → 未同意."""
+    report = tmp_path / "调研报告.pdf"
+    report.write_bytes(sample_file("pdf", "社区食堂调研报告"))
+
+    deputy = browser.new_context(viewport=WIDE, locale="zh-CN")
+    page = deputy.new_page()
+    sign_in(page, server, "张三")
+    assert page.locator("#submissions + p").inner_text().startswith("您还没有在网上提交建议。")
+    page.click("a.button:has-text('提交建议')")
+    assert page.locator("h1").inner_text() == "提交建议"
+    page.fill("input[name=title]", "关于增设社区食堂的建议")
+    page.fill("textarea[name=content]", "老城区老年人就餐难，建议每个街道至少设一处社区食堂。")
+    page.fill("input[name=co_signers]", "李四")
+    page.fill("input[name=field]", "民政")
+    page.check("input[name=between_sessions]")
+    page.set_input_files("input[type=file]", str(report))
+    shots.take(page, "22-deputy-propose")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "23-deputy-propose-phone")
+    page.set_viewport_size(WIDE)
+    page.click("#propose button[type=submit]")
+    assert page.locator(".done").inner_text() == "已提交，等待代表工作机构受理。"
+    assert page.locator(".tags .state").inner_text() == "待受理"
+    assert "调研报告.pdf" in page.inner_text("main")
+    shots.take(page, "24-deputy-submission")
+    page.click("text=← 我的网上建议")
+    assert "待受理" in page.locator("#submissions + table").inner_text()
+
+    with server.engine() as engine:
+        [made] = engine.submissions()
+        engine.accept_submission(made.id)
+    page.reload()
+    listed = page.locator("#submissions + table").inner_text()
+    assert "已受理" in listed
+    assert "第0003号" in listed
+    shots.take(page, "25-deputy-home-submissions")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "26-deputy-home-phone")
+    page.set_viewport_size(WIDE)
+    page.click("#submissions + table a:has-text('第0003号')")
+    assert "老城区老年人就餐难" in page.inner_text("main")
+    assert page.locator("#withdraw").count() == 1
+    shots.take(page, "27-deputy-case-withdraw")
+    deputy.close()
+
+    unit = browser.new_context(viewport=WIDE, locale="zh-CN")
+    page = unit.new_page()
+    sign_in(page, server, "交通")
+    page.click("text=第0001号 关于优化公交线路的建议")
+    form = page.locator("#request_extension form")
+    form.locator("textarea[name=reason]").fill("涉及线路招标，需延期办理。")
+    form.locator("button[type=submit]").click()
+    assert page.locator(".done").inner_text() == "已申请延期。"
+    assert "待审批" in page.locator("#extension-requests").inner_text()
+    assert page.locator("#request_extension").count() == 0
+    shots.take(page, "28-unit-extension-pending")
+    with server.engine() as engine:
+        engine.refuse_extension("0001", reason="时间尚充裕，请按期答复。")
+    page.goto(page.url.split("?")[0])
+    shown = page.locator("#extension-requests").inner_text()
+    assert "未同意" in shown
+    assert "不同意的理由：时间尚充裕，请按期答复。" in shown
+    shots.take(page, "29-unit-extension-refused")
+    page.set_viewport_size(PHONE)
+    shots.take(page, "30-unit-extension-phone")
+    unit.close()
+    assert len(shots.saved) == 9

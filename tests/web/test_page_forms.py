@@ -1,4 +1,5 @@
-"""What the unit's forms make of what was typed, without a server: the promised items of a B answer."""
+"""What the pages make of what was typed and of what the engine says, without a server: the promised items of a B
+answer, the co-signing deputies of a proposal, and refusals without the command line's hints."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from web.pages.deputy import co_signers
+from web.pages.refusals import refusal
 from web.pages.unit import parse_promises as promises
 from workflow.core.errors import ValidationError
 from workflow.engine import Promised
@@ -47,3 +50,29 @@ def test_a_line_that_is_not_a_date_and_a_text_is_named(text: str, message: str) 
     with pytest.raises(ValidationError) as refused:
         promises(text)
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        (
+            "unsatisfied feedback must say what is wrong (--comment)",
+            "unsatisfied feedback must say what is wrong",
+        ),
+        (
+            "网上建议 #3: declining needs its reason (--reason), e.g. 转为来信处理",
+            "网上建议 #3: declining needs its reason, e.g. 转为来信处理",
+        ),
+        ("name the unit (--unit or --all)", "name the unit"),
+        ("a case (not a flag) stays", "a case (not a flag) stays"),
+    ],
+)
+def test_refusals_lose_only_their_option_hints(line: str, shown: str) -> None:
+    """A parenthesised hint naming only options is left off; other brackets stay."""
+    assert refusal(line) == shown
+
+
+def test_co_signers_are_split_on_the_usual_separators_each_once() -> None:
+    """、，, ; and spaces all separate names; a name typed twice counts once, in the order typed."""
+    assert co_signers(" 李四、王五，赵六, 李四；钱七  孙八 ") == ["李四", "王五", "赵六", "钱七", "孙八"]
+    assert co_signers("  ") == []

@@ -1,13 +1,16 @@
 """The deputy's pages (代表): 我的建议 with where each stands, the case page with the answers and their files,
-and the feedback form (满意 / 基本满意 / 不满意, on attitude and result too, and a comment).
+the feedback form (满意 / 基本满意 / 不满意, on attitude and result too, and a comment) and the withdrawal (撤回);
+提交建议 online (网上提交) and 我的网上建议 with where each submission stands, withdrawn while it waits.
 
-Only the lead deputy gives feedback, once the answer is in and while the machine allows it; the engine holds the
-rules (不满意 needs the comment, where the rule set says so) and its refusal is shown as one line above the
-form, with what was typed kept.
+Only the lead deputy gives feedback, once the answer is in and while the machine allows it, and only the lead
+deputy withdraws a case; the engine holds the rules (不满意 needs the comment, where the rule set says so) and
+its refusal is shown as one line above the form, with what was typed kept. A submission is its lead deputy's:
+another deputy's is not found.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -15,12 +18,14 @@ from fastapi import APIRouter, Request, Response
 
 from rules.errors import RuleError
 from web.errors import status_of
-from web.pages.base import Viewer, page, read_form, redirect, require
+from web.pages.base import TooLarge, Viewer, attachments_of, page, read_form, redirect, require
+from web.pages.refusals import refusal
 from workflow.core.dossier import Dossier
-from workflow.core.errors import WorkflowError
+from workflow.core.errors import NotFound, WorkflowError
 from workflow.core.states import ActorKind
+from workflow.core.submissions import SubmissionStatus, SubmissionView
 
-__all__ = ["router"]
+__all__ = ["co_signers", "router"]
 
 router = APIRouter(prefix="/deputy", include_in_schema=False)
 
@@ -30,6 +35,20 @@ HORIZON = timedelta(days=3660)
 def case_url(session: str, number: str) -> str:
     """The deputy's page of a case."""
     return f"/deputy/cases/{quote(session, safe='')}/{quote(number, safe='')}"
+
+
+def submission_url(submission_id: int) -> str:
+    """The deputy's page of an online submission."""
+    return f"/deputy/submissions/{submission_id}"
+
+
+def co_signers(text: str) -> list[str]:
+    """附议代表 as typed: names separated by 、 ， , ; ； or white space, each once, in the order typed."""
+    return list(dict.fromkeys(n for n in re.split(r"[、，,;；\s]+", text) if n))
+
+
+def _may_withdraw(viewer: Viewer, dossier: Dossier) -> bool:
+    return "withdraw" in dossier.case.allowed and dossier.case.deputy == viewer.name
 
 
 def _may_give_feedback(viewer: Viewer, dossier: Dossier) -> bool:
@@ -52,10 +71,17 @@ def home(request: Request) -> Response:
     owed = {
         (d.session, d.number): d for d in engine.due(within=HORIZON, now=viewer.now) if d.kind == "feedback"
     }
+    submissions = sorted(engine.submissions(), key=lambda s: s.submitted_at, reverse=True)
     return page(
         request,
         "deputy/home.html",
-        {"cases": cases, "owed": owed, "case_url": case_url},
+        {
+            "cases": cases,
+            "owed": owed,
+            "case_url": case_url,
+            "submissions": submissions,
+            "submission_url": submission_url,
+        },
         viewer=viewer,
     )
 
@@ -66,8 +92,9 @@ def _case_page(
     dossier: Dossier,
     *,
     error: str = "",
+    failed: str = "",
     typed: dict[str, str] | None = None,
-    done: bool = False,
+    done: str = "",
     status: int = 200,
 ) -> Response:
     return page(
@@ -76,8 +103,10 @@ def _case_page(
         {
             "d": dossier,
             "case": dossier.case,
-            "feedback_form": _may_give_feedback(viewer, dossier) or bool(error),
+            "feedback_form": _may_give_feedback(viewer, dossier) or failed == "feedback",
+            "withdraw_form": _may_withdraw(viewer, dossier) or failed == "withdraw",
             "error": error,
+            "failed": failed,
             "typed": typed or {},
             "done": done,
             "case_path": case_url(dossier.case.session, dossier.case.number),
@@ -95,7 +124,7 @@ def case_page(request: Request, session: str, number: str, done: str = "") -> Re
     if isinstance(viewer, Response):
         return viewer
     dossier = viewer.caller.engine.dossier(number, session=session)
-    return _case_page(request, viewer, dossier, done=done == "feedback")
+    return _case_page(request, viewer, dossier, done=done if done in {"feedback", "withdraw"} else "")
 
 
 @router.post("/cases/{session}/{number}/feedback")
@@ -122,7 +151,175 @@ async def feedback(request: Request, session: str, number: str) -> Response:
         )
     except (WorkflowError, RuleError) as exc:
         dossier = engine.dossier(number, session=session)
-        return _case_page(request, viewer, dossier, error=str(exc), typed=typed, status=status_of(exc))
+        return _case_page(
+            request,
+            viewer,
+            dossier,
+            error=refusal(exc),
+            failed="feedback",
+            typed=typed,
+            status=status_of(exc),
+        )
     finally:
         await form.close()
     return redirect(f"{case_url(session, number)}?done=feedback")
+
+
+def _version(typed: dict[str, str]) -> int | None:
+    value = typed.get("expected_version", "")
+    return int(value) if value.isdigit() else None
+
+
+@router.post("/cases/{session}/{number}/withdraw")
+async def withdraw(request: Request, session: str, number: str) -> Response:
+    """Withdraw the suggestion (撤回) with the reason as the deputy writes it; the engine decides who may."""
+    viewer = require(request, ActorKind.DEPUTY)
+    if isinstance(viewer, Response):
+        return viewer
+    engine = viewer.caller.engine
+    engine.dossier(number, session=session)  # out of scope: not found, before the body is read
+    form = await read_form(request, viewer.caller)
+    typed = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        engine.withdraw(
+            number, reason=typed.get("reason", ""), session=session, expected_version=_version(typed)
+        )
+    except (WorkflowError, RuleError) as exc:
+        dossier = engine.dossier(number, session=session)
+        return _case_page(
+            request,
+            viewer,
+            dossier,
+            error=refusal(exc),
+            failed="withdraw",
+            typed=typed,
+            status=status_of(exc),
+        )
+    finally:
+        await form.close()
+    return redirect(f"{case_url(session, number)}?done=withdraw")
+
+
+# ---- online submissions (网上提交) ------------------------------------------------------------------
+
+
+def _new_page(
+    request: Request,
+    viewer: Viewer,
+    *,
+    error: str = "",
+    typed: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    return page(
+        request,
+        "deputy/propose.html",
+        {"error": error, "typed": typed or {}},
+        status=status,
+        viewer=viewer,
+    )
+
+
+@router.get("/submissions/new")
+def new_submission(request: Request) -> Response:
+    """提交建议: the form."""
+    viewer = require(request, ActorKind.DEPUTY)
+    if isinstance(viewer, Response):
+        return viewer
+    return _new_page(request, viewer)
+
+
+@router.post("/submissions")
+async def propose(request: Request) -> Response:
+    """Submit a suggestion online as its lead deputy; to its page, or back to the form with the refusal."""
+    viewer = require(request, ActorKind.DEPUTY)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        form = await read_form(request, viewer.caller)
+    except TooLarge as exc:
+        return _new_page(request, viewer, error=str(exc), status=413)
+    typed = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        made = viewer.caller.engine.propose(
+            typed.get("title", ""),
+            content=typed.get("content", ""),
+            co_signers=co_signers(typed.get("co_signers", "")),
+            field=typed.get("field") or None,
+            between_sessions=typed.get("between_sessions") == "1",
+            confidential=typed.get("confidential") == "1",
+            attachments=attachments_of(form),
+        )
+    except (WorkflowError, RuleError) as exc:
+        return _new_page(request, viewer, error=refusal(exc), typed=typed, status=status_of(exc))
+    finally:
+        await form.close()
+    return redirect(f"{submission_url(made.id)}?done=propose")
+
+
+def _submission(viewer: Viewer, submission_id: str) -> SubmissionView:
+    if not submission_id.isdigit():
+        raise NotFound(kind="page", name=submission_id)
+    return viewer.caller.engine.submission(int(submission_id))
+
+
+def _submission_page(
+    request: Request,
+    viewer: Viewer,
+    found: SubmissionView,
+    *,
+    error: str = "",
+    typed: dict[str, str] | None = None,
+    done: str = "",
+    status: int = 200,
+) -> Response:
+    pending = found.status is SubmissionStatus.PENDING
+    return page(
+        request,
+        "deputy/submission.html",
+        {
+            "s": found,
+            "pending": pending,
+            "withdraw_form": pending or bool(error),
+            "error": error,
+            "typed": typed or {},
+            "done": {"propose": "已提交，等待代表工作机构受理。", "withdraw": "已撤回。"}.get(done, ""),
+            "case_url": case_url,
+        },
+        status=status,
+        viewer=viewer,
+    )
+
+
+@router.get("/submissions/{submission_id}")
+def submission_page(request: Request, submission_id: str, done: str = "") -> Response:
+    """One online submission: where it stands, what was submitted, what happened; withdrawn while pending."""
+    viewer = require(request, ActorKind.DEPUTY)
+    if isinstance(viewer, Response):
+        return viewer
+    return _submission_page(request, viewer, _submission(viewer, submission_id), done=done)
+
+
+@router.post("/submissions/{submission_id}/withdraw")
+async def withdraw_submission(request: Request, submission_id: str) -> Response:
+    """Withdraw a pending submission (撤回); back to its page, with the refusal if any."""
+    viewer = require(request, ActorKind.DEPUTY)
+    if isinstance(viewer, Response):
+        return viewer
+    found = _submission(viewer, submission_id)  # another's: not found, before the body is read
+    form = await read_form(request, viewer.caller)
+    typed = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        viewer.caller.engine.withdraw_submission(found.id, reason=typed.get("reason", ""))
+    except (WorkflowError, RuleError) as exc:
+        return _submission_page(
+            request,
+            viewer,
+            _submission(viewer, submission_id),
+            error=refusal(exc),
+            typed=typed,
+            status=status_of(exc),
+        )
+    finally:
+        await form.close()
+    return redirect(f"{submission_url(found.id)}?done=withdraw")

@@ -7,8 +7,11 @@ now: the machine must allow the action in the case's state (``Case.allowed``) an
 that acts (a co-unit sends an opinion, the main or a split unit answers). The engine still decides: a refusal
 is shown as one line above the form, with what was typed kept.
 
-To add an action (签收, 申请延期…): a :class:`UnitForm` in :data:`FORMS` and its template under
-``templates/unit/forms/``.
+The main unit asks for the extended answer period (申请延期) while the period is not extended and no request of
+its own waits; the case page shows each request with where it stands (待审批, 已同意, 未同意 with the office's
+reason). The inbox lists the :data:`INBOX_LIMIT` most urgent obligations and says how many more there are.
+
+To add an action (签收…): a :class:`UnitForm` in :data:`FORMS` and its template under ``templates/unit/forms/``.
 """
 
 from __future__ import annotations
@@ -26,13 +29,23 @@ from rules import RuleSet
 from rules.errors import RuleError
 from web.errors import status_of
 from web.pages.base import TooLarge, Viewer, attachments_of, page, read_form, redirect, require
+from web.pages.refusals import refusal
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, ValidationError, WorkflowError
 from workflow.core.states import ActorKind
 from workflow.core.views import Change
 from workflow.engine import Engine, Promised
 
-__all__ = ["FORMS", "Owed", "UnitForm", "inbox", "parse_promises", "router"]
+__all__ = [
+    "EXTENSION_LABELS",
+    "FORMS",
+    "INBOX_LIMIT",
+    "Owed",
+    "UnitForm",
+    "inbox",
+    "parse_promises",
+    "router",
+]
 
 router = APIRouter(prefix="/unit", include_in_schema=False)
 
@@ -44,6 +57,9 @@ OWED_KINDS = {
     "promise": "承诺事项进展",
 }
 HORIZON = timedelta(days=3660)  # the inbox lists every open obligation, however far off
+INBOX_LIMIT = 1000  # the inbox lists this many, the most urgent; the counts cover them all
+# where an extension request (申请延期) stands, in the offices' words
+EXTENSION_LABELS = {"pending": "待审批", "approved": "已同意", "refused": "未同意", "lapsed": "已失效"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +77,15 @@ class Owed:
     provisional: bool
 
 
+_EVERY = 1_000_000  # what the engine's deadline index is asked for: all of the unit's open obligations
+
+
 def inbox(viewer: Viewer) -> list[Owed]:
-    """What the viewer's unit owes, the most urgent first: by due date, 重点督办 first on the same day."""
+    """What the viewer's unit owes, the most urgent first: by due date, 重点督办 first on the same day (all of
+    it: the page lists the first :data:`INBOX_LIMIT`)."""
     engine = viewer.caller.engine
-    due = [d for d in engine.due(within=HORIZON, now=viewer.now) if d.kind in OWED_KINDS]
+    every = engine.due(within=HORIZON, now=viewer.now, limit=_EVERY)
+    due = [d for d in every if d.kind in OWED_KINDS]
     keyed: set[tuple[str, str]] = set()
     for session in {d.session for d in due}:
         found = engine.search(key=True, session=session, limit=None)
@@ -213,6 +234,22 @@ def _convert(engine: Engine, ctx: Context, form: FormData) -> Change:
     )
 
 
+def _request_extension(engine: Engine, ctx: Context, form: FormData) -> Change:
+    return engine.request_extension(
+        ctx.dossier.case.number, reason=_text(form, "reason"), unit=ctx.unit, **_common(ctx, form)
+    )
+
+
+def _may_request_extension(ctx: Context) -> bool:
+    """The main unit, the period not extended yet and no request waiting (the engine judges the dates)."""
+    return (
+        "request_extension" in ctx.allowed
+        and "main" in ctx.roles
+        and not ctx.dossier.case.extended
+        and not any(e.status == "pending" for e in ctx.dossier.extension_requests)
+    )
+
+
 def _return_window_open(ctx: Context) -> bool:
     return any(
         d.kind == "return_window" and d.unit == ctx.unit and d.status == "open" and ctx.viewer.now < d.due_at
@@ -270,6 +307,13 @@ FORMS: tuple[UnitForm, ...] = (
         lambda c: "return" in c.allowed and bool(c.roles) and _return_window_open(c),
         _request_return,
     ),
+    UnitForm(
+        "request_extension",
+        "申请延期",
+        "unit/forms/request_extension.html",
+        _may_request_extension,
+        _request_extension,
+    ),
 )
 _BY_ACTION = {f.action: f for f in FORMS}
 
@@ -315,6 +359,7 @@ def _case_page(
             "promise_classes": ctx.ruleset.lifecycle.promise_classes,
             "conversion_classes": ctx.ruleset.lifecycle.conversion_classes,
             "roles": sorted(ctx.roles),
+            "extension_labels": EXTENSION_LABELS,
             "case_path": case_url(ctx.dossier.case.session, ctx.dossier.case.number),
             "history": viewer.caller.engine.history(
                 ctx.dossier.case.number, session=ctx.dossier.case.session
@@ -335,6 +380,7 @@ def inbox_page(request: Request) -> Response:
     if isinstance(viewer, Response):
         return viewer
     rows = inbox(viewer)
+    shown = rows[:INBOX_LIMIT]
     counts = {
         "all": len(rows),
         "overdue": sum(r.overdue for r in rows),
@@ -344,7 +390,13 @@ def inbox_page(request: Request) -> Response:
     return page(
         request,
         "unit/inbox.html",
-        {"rows": rows, "counts": counts, "kinds": OWED_KINDS, "case_url": case_url},
+        {
+            "rows": shown,
+            "counts": counts,
+            "limit": INBOX_LIMIT if len(rows) > len(shown) else None,
+            "kinds": OWED_KINDS,
+            "case_url": case_url,
+        },
         viewer=viewer,
     )
 
@@ -378,7 +430,7 @@ async def act(request: Request, session: str, number: str, action: str) -> Respo
     except (WorkflowError, RuleError) as exc:
         ctx = _context(viewer, number, session)
         return _case_page(
-            request, viewer, ctx, error=str(exc), failed=action, typed=typed, status=status_of(exc)
+            request, viewer, ctx, error=refusal(exc), failed=action, typed=typed, status=status_of(exc)
         )
     finally:
         await form.close()
