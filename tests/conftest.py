@@ -43,6 +43,19 @@ settings.load_profile("jianyi")
 PG_ENV = "JIANYI_TEST_PG_URL"
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite reads jianyi's English source texts (JIANYI_LANG=en); tests of the Chinese default set it
+    back with ``monkeypatch.setenv("JIANYI_LANG", "zh")`` or use the ``chinese`` fixture."""
+    monkeypatch.setenv("JIANYI_LANG", "en")
+
+
+@pytest.fixture
+def chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    """jianyi's default language, Chinese (JIANYI_LANG unset)."""
+    monkeypatch.delenv("JIANYI_LANG")
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     """A clock frozen at 2026-03-02 09:00 Beijing time (a Monday)."""

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from rules import RuleSet
+from rules.i18n import _
 from workflow.actions import (
     Command,
     Convert,
@@ -255,7 +256,7 @@ class Pipeline:
             for number, command in orders:
                 row = rows.get(number)
                 if row is None or not self.sees(batch.store.conn, who, row["id"]):
-                    problems.append(f"建议 {session_name}/{number}: not found")
+                    problems.append(_("建议 {case}: not found").format(case=f"{session_name}/{number}"))
                     continue
                 work = batch.open(row, str(row.pop("session_name")))
                 try:

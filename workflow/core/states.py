@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "ACTION_LABELS",
     "FINAL_STATES",
     "OPEN_STATES",
     "STATE_LABELS",
@@ -45,6 +46,27 @@ STATE_LABELS: dict[str, str] = {
     State.RE_HANDLED: "重新办理",
     State.CLOSED: "已办结",
     State.WITHDRAWN: "已撤回",
+}
+
+# the offices' words for the actions (error messages, the dossier)
+ACTION_LABELS: dict[str, str] = {
+    "submit": "提出",
+    "assign": "交办",
+    "return": "申请退办",
+    "reassign": "二次交办",
+    "refuse_return": "不同意退办",
+    "opinion": "会办意见",
+    "contact": "联系沟通",
+    "extend": "延期",
+    "answer": "答复",
+    "feedback": "代表反馈",
+    "rehandle": "重新办理",
+    "close": "办结",
+    "convert": "类别转化",
+    "progress": "承诺事项进展",
+    "lapse": "期满未反馈",
+    "withdraw": "撤回",
+    "amend": "更正",
 }
 
 FINAL_STATES = frozenset({State.CLOSED, State.WITHDRAWN})
