@@ -116,6 +116,7 @@ def _translate_help(command: click.Command) -> None:
         source = _SOURCES.setdefault(item, {name: getattr(item, name) for name in names})
         for name, text in source.items():
             setattr(item, name, _translated(text))
+    command._help_option = None  # click keeps its --help option, worded at the first run: word it again
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _translate_help(sub)

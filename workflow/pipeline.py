@@ -244,7 +244,7 @@ class Pipeline:
         and the error lists every failure."""
         at, now = self.when(at)
         who = actor or Actor.office()
-        numbers = [n for n, _ in orders]
+        numbers = [n for n, _order in orders]
         if len(set(numbers)) != len(numbers):
             dupes = sorted({n for n in numbers if numbers.count(n) > 1})
             raise ValidationError("a batch names a case twice", problems=dupes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import io
 from pathlib import Path
@@ -85,3 +86,22 @@ def test_the_help_of_the_group_and_its_options_is_translated() -> None:
     """`jianyi --help` is Chinese: the group's text and every option's."""
     catalog = _read(PO)
     assert [t for t in _helps(cli.cli) if not _translated(catalog[t])] == []
+
+
+def test_no_function_that_translates_binds_the_name_of_the_translator() -> None:
+    """A function calling _() never assigns `_` (`x, _ = …` would make it local: UnboundLocalError)."""
+    found = []
+    for path in [ROOT / "cli.py", *(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names = list(ast.walk(node))
+                binds = any(
+                    isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store) for n in names
+                )
+                calls = any(
+                    isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_"
+                    for n in names
+                )
+                if binds and calls:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert found == []

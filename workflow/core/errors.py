@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from rules.i18n import _, language
-from workflow.core.states import ACTION_LABELS, STATE_LABELS
+from workflow.core.states import action_word, state_word
 
 __all__ = [
     "LISTED",
@@ -53,11 +53,6 @@ def _case(case: str | None) -> str:
     return _("建议 {case}: ").format(case=visible(case)) if case else ""
 
 
-def _state(state: str) -> str:
-    """A state in the current language: the offices' word (已提出) in Chinese, the value in English."""
-    return state if language() == "en" else STATE_LABELS.get(state, state)
-
-
 # what NotFound names, in the offices' words
 _KINDS = {
     "unit": "承办单位",
@@ -75,11 +70,6 @@ _KINDS = {
 
 def _kind(kind: str) -> str:
     return kind if language() == "en" else _KINDS.get(kind, kind)
-
-
-def _action(action: str) -> str:
-    """An action in the current language: the offices' word (答复) in Chinese, the value in English."""
-    return action if language() == "en" else ACTION_LABELS.get(action, action)
 
 
 class WorkflowError(Exception):
@@ -111,12 +101,14 @@ class TransitionNotAllowed(WorkflowError):
         if reason:
             detail = reason
         elif self.allowed:
-            detail = _("allowed: {actions}").format(actions=_(", ").join(_action(a) for a in self.allowed))
+            detail = _("allowed: {actions}").format(
+                actions=_(", ").join(action_word(a) for a in self.allowed)
+            )
         else:
             detail = _("no action is allowed any more")
         message = _("cannot '{action}' while '{state}' ({detail})")
         super().__init__(
-            _case(case) + message.format(action=_action(action), state=_state(state), detail=detail)
+            _case(case) + message.format(action=action_word(action), state=state_word(state), detail=detail)
         )
 
 
@@ -126,7 +118,7 @@ class PermissionDenied(WorkflowError):
     def __init__(self, *, case: str | None, actor: str, action: str, reason: str) -> None:
         self.case, self.actor, self.action = case, actor, action
         message = _("{actor} may not '{action}': {reason}")
-        super().__init__(_case(case) + message.format(actor=actor, action=_action(action), reason=reason))
+        super().__init__(_case(case) + message.format(actor=actor, action=action_word(action), reason=reason))
 
 
 class Conflict(WorkflowError):

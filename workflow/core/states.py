@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from rules.i18n import language
+
 __all__ = [
     "ACTION_LABELS",
     "FINAL_STATES",
@@ -20,6 +22,8 @@ __all__ = [
     "ReturnStatus",
     "Role",
     "State",
+    "action_word",
+    "state_word",
 ]
 
 
@@ -68,6 +72,17 @@ ACTION_LABELS: dict[str, str] = {
     "withdraw": "撤回",
     "amend": "更正",
 }
+
+
+def state_word(state: str) -> str:
+    """A state as people read it now: the offices' word (已提出) in Chinese, the value in English."""
+    return state if language() == "en" else STATE_LABELS.get(state, state)
+
+
+def action_word(action: str) -> str:
+    """An action as people read it now: the offices' word (答复) in Chinese, the value in English."""
+    return action if language() == "en" else ACTION_LABELS.get(action, action)
+
 
 FINAL_STATES = frozenset({State.CLOSED, State.WITHDRAWN})
 OPEN_STATES = frozenset(State) - FINAL_STATES
