@@ -82,10 +82,21 @@ def _helps(command: click.Command) -> list[str]:
     return [inspect.cleandoc(t) for t in texts if t]
 
 
-def test_the_help_of_the_group_and_its_options_is_translated() -> None:
-    """`jianyi --help` is Chinese: the group's text and every option's."""
+def _commands(command: click.Command) -> list[click.Command]:
+    subs = command.commands.values() if isinstance(command, click.Group) else ()
+    return [command, *(c for sub in subs for c in _commands(sub))]
+
+
+def test_every_help_text_is_translated() -> None:
+    """`--help` is Chinese for the group and every command: their texts and every option's."""
     catalog = _read(PO)
-    assert [t for t in _helps(cli.cli) if not _translated(catalog[t])] == []
+    missing = [
+        f"{c.name}: {t[:40]}"
+        for c in _commands(cli.cli)
+        for t in _helps(c)
+        if not _translated(catalog.get(t))
+    ]
+    assert missing == []
 
 
 def test_no_function_that_translates_binds_the_name_of_the_translator() -> None:

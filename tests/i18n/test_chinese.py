@@ -158,3 +158,21 @@ def test_errors_switch_language_at_each_raise(monkeypatch: pytest.MonkeyPatch) -
     assert str(TransitionNotAllowed(**error)) == (
         "建议 2026-0042: cannot 'answer' while 'submitted' (allowed: assign, withdraw)"
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["answer"], "就建议 NUMBER 答复代表，并给出办理类别。"),
+        (["list"], "按编号分页列出本会次的建议"),
+        (["calendar", "load"], "# 调休上班"),
+        (["report"], "百分比按项四舍五入到 --decimals 位。"),
+    ],
+)
+def test_a_command_help_is_chinese(runner: CliRunner, command: list[str], expected: str) -> None:
+    """A command's --help: its text, its options' help and click's headings."""
+    result = runner.invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    assert expected in result.stdout
+    assert "选项:" in result.stdout
+    assert "显示本帮助并退出。" in result.stdout
