@@ -43,11 +43,13 @@ settings.load_profile("jianyi")
 PG_ENV = "JIANYI_TEST_PG_URL"
 
 
-@pytest.fixture(autouse=True)
-def english(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The suite reads jianyi's English source texts (JIANYI_LANG=en); tests of the Chinese default set it
-    back with ``monkeypatch.setenv("JIANYI_LANG", "zh")`` or use the ``chinese`` fixture."""
-    monkeypatch.setenv("JIANYI_LANG", "en")
+@pytest.fixture(scope="session", autouse=True)
+def english() -> Iterator[None]:
+    """The suite reads jianyi's English source texts (JIANYI_LANG=en), set before any other fixture runs;
+    tests of the Chinese default use the ``chinese`` fixture (or ``monkeypatch.setenv``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JIANYI_LANG", "en")
+        yield
 
 
 @pytest.fixture
