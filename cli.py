@@ -9,6 +9,10 @@ not initialised, 9 audit trail broken, 10 the reminder sweep is stale (``status`
 traceback instead.
 
 The database stack is imported inside commands, so ``jianyi --help`` stays fast.
+
+Everything the command line writes for people is Chinese by default and English with ``JIANYI_LANG=en``
+(:mod:`rules.i18n`): its output, errors, ``--help`` (translated from the English kept in the code at each run)
+and click's own texts (looked up in jianyi's catalog while :meth:`_Group.main` runs). JSON stays English.
 """
 
 from __future__ import annotations
