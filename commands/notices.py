@@ -43,7 +43,7 @@ def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None
     emit(
         as_json,
         [r.to_json() for r in rows],
-        lambda: "\n".join(text.notice_line(r) for r in rows) or "no notices",
+        lambda: "\n".join(text.notice_line(r) for r in rows) or _("no notices"),
     )
 
 
@@ -130,7 +130,7 @@ def remind(app: App, once: bool, now: str | None, dry_run: bool, as_json: bool) 
     from notifications import run_once
 
     if not once:
-        raise click.UsageError("remind runs one pass: pass --once (or run `jianyi daemon` as a service)")
+        raise click.UsageError(_("remind runs one pass: pass --once (or run `jianyi daemon` as a service)"))
     config = app.notify_config() if dry_run else _channels(app)
     report = run_once(app.engine(), config, now=app.when(now), dry_run=dry_run)
 

@@ -67,11 +67,20 @@ def deadline_line(d: DeadlineInfo, now: datetime) -> str:
     elif d.status == "open" and now >= d.due_at:
         status = _("window closed")
     else:
-        status = d.status
+        status = {"open": _("open"), "cancelled": _("cancelled"), "missed": _("missed")}.get(
+            d.status, d.status
+        )
     flag = _("  provisional (未载入官方节假日安排)") if d.provisional else ""
     due = _("due {due}").format(due=d.due)
     who = d.unit or _("代表 (deputy)")
-    return f"    {d.kind:<14}{pad(who, 16)}{due}  {status}{flag}"
+    return f"    {pad(_kind(d.kind), 14)}{pad(who, 16)}{due}  {status}{flag}"
+
+
+def _kind(kind: str) -> str:
+    """A deadline's kind in the current language: the offices' word (答复, 退办期) in Chinese."""
+    from workflow.reporting.dossier import KIND_LABELS  # here: the dossier's imports would slow --help
+
+    return kind if language() == "en" else KIND_LABELS.get(kind, kind)
 
 
 def change_text(change: Change) -> str:
@@ -234,9 +243,7 @@ def forecast_text(items: Sequence[ForecastItem], zone: tzinfo, days: int) -> str
 
 def _why(item: ForecastItem) -> str:
     """Why a forecast item comes due, in the current language."""
-    from workflow.reporting.dossier import KIND_LABELS  # here: the dossier's imports would slow --help
-
-    kind = item.kind if language() == "en" else KIND_LABELS.get(item.kind, item.kind)
+    kind = _kind(item.kind)
     due = item.due.isoformat()
     if item.action == "lapse":
         return _("{kind} due {due}: the case closes without feedback").format(kind=kind, due=due)
