@@ -9,13 +9,21 @@ not initialised, 9 audit trail broken, 10 the reminder sweep is stale (``status`
 traceback instead.
 
 The database stack is imported inside commands, so ``jianyi --help`` stays fast.
+
+Everything the command line writes for people is Chinese by default and English with ``JIANYI_LANG=en``
+(:mod:`rules.i18n`): its output, errors, ``--help`` (translated from the English kept in the code at each run)
+and click's own texts (looked up in jianyi's catalog while :meth:`_Group.main` runs). JSON stays English.
 """
 
 from __future__ import annotations
 
+import gettext
+import inspect
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -42,6 +50,7 @@ from commands.app import (
 )
 from notifications.errors import ConfigError, NotificationError, TemplateProblem
 from rules.errors import RuleError
+from rules.i18n import DOMAIN, LOCALE_DIR, _, language
 from workflow.core.attachments import AttachmentDamaged
 from workflow.core.errors import (
     Conflict,
@@ -89,8 +98,62 @@ def _failure(message: str, code: int) -> click.ClickException:
     return kind(message)
 
 
+# the English help texts as written, by command and option, to translate again at each run
+_SOURCES: weakref.WeakKeyDictionary[object, dict[str, str | None]] = weakref.WeakKeyDictionary()
+
+
+def _translated(text: str | None) -> str | None:
+    """A help text in the current language; its msgid is the text as ``--help`` shows it (dedented)."""
+    if not text:
+        return text
+    msgid = inspect.cleandoc(text)
+    found = _(msgid)
+    return text if found == msgid else found
+
+
+def _translate_help(command: click.Command) -> None:
+    """Put the help texts of ``command``, its options and subcommands in the current language (the English
+    source is kept, so a later run in another language translates from it again)."""
+    items: list[tuple[object, tuple[str, ...]]] = [(command, ("help", "short_help", "epilog"))]
+    items += [(p, ("help",)) for p in command.params if isinstance(p, click.Option)]
+    for item, names in items:
+        source = _SOURCES.setdefault(item, {name: getattr(item, name) for name in names})
+        for name, text in source.items():
+            setattr(item, name, _translated(text))
+    command._help_option = None  # click keeps its --help option, worded at the first run: word it again
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _translate_help(sub)
+
+
+@contextmanager
+def _click_speaking() -> Iterator[None]:
+    """Click's own texts ("Usage:", "Options:", "Error: No such option …") come from the standard library's
+    ``gettext.gettext``: for one run of the command line they are looked up in jianyi's catalog in the language
+    of ``JIANYI_LANG``. Set here, not at import, so that a host embedding the packages keeps its own domain."""
+    lang = language()
+    domain, before = gettext.textdomain(), os.environ.get("LANGUAGE")
+    if lang != "en":
+        gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
+        gettext.textdomain(DOMAIN)
+        os.environ["LANGUAGE"] = lang  # the stdlib picks the catalog's language from this variable
+    try:
+        yield
+    finally:
+        gettext.textdomain(domain)
+        if before is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = before
+
+
 class _Group(click.Group):
-    """Maps the packages' errors to one line and their exit code."""
+    """Maps the packages' errors to one line and their exit code, and speaks the language of ``JIANYI_LANG``."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _translate_help(self)
+        with _click_speaking():
+            return super().main(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # a byte that is not UTF-8 reaches Python as a lone surrogate, which no database or hash can take
@@ -99,7 +162,9 @@ class _Group(click.Group):
                 arg.encode("utf-8")
             except UnicodeEncodeError:
                 shown = arg.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-                msg = f"argument {number} ({shown}) is not UTF-8 text: set the terminal to UTF-8 and type it again"
+                msg = _(
+                    "argument {number} ({shown}) is not UTF-8 text: set the terminal to UTF-8 and type it again"
+                ).format(number=number, shown=shown)
                 raise click.UsageError(msg, ctx) from None
         return super().parse_args(ctx, args)
 
@@ -187,6 +252,39 @@ for _command in (
     *serve.COMMANDS,
 ):
     cli.add_command(_command)
+
+
+# the modules of click whose texts (usage, errors, help) jianyi's catalog translates
+CLICK_MODULES = ("core", "exceptions", "formatting", "decorators", "types", "parser")
+
+
+def extract_help(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple[Any, ...]]:
+    """Babel's extraction method for this file (``babel.cfg``): its marked strings, the help texts of the command
+    line (the group's, every command's and every option's, which click reads from docstrings where nothing can
+    mark them) and click's own texts that the command line shows (:data:`CLICK_MODULES`)."""
+    from babel.messages.extract import extract_python
+
+    yield from extract_python(fileobj, keywords, comment_tags, options)
+    for name in CLICK_MODULES:
+        with open(f"{os.path.dirname(click.__file__)}/{name}.py", "rb") as source:
+            yield from extract_python(source, keywords, comment_tags, options)
+    seen: set[str] = set()
+
+    def walk(command: click.Command) -> Iterator[tuple[Any, ...]]:
+        items: list[object] = [command, *(p for p in command.params if isinstance(p, click.Option))]
+        for item in items:
+            source = _SOURCES.get(item) or {
+                n: getattr(item, n, None) for n in ("help", "short_help", "epilog")
+            }
+            for text in source.values():
+                if text and (msgid := inspect.cleandoc(text)) not in seen:
+                    seen.add(msgid)
+                    yield 0, "_", msgid, []
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                yield from walk(sub)
+
+    yield from walk(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

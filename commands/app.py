@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from rules.i18n import _
+
 if TYPE_CHECKING:
     from notifications import NotifyConfig
     from workflow import Actor, AttachmentSettings, Engine
@@ -76,7 +78,7 @@ class App:
 
             actor = self.actor()
             if init_level is not None and not actor.is_office:  # before anything is created
-                reason = "only the office (代表工作机构) may do this"
+                reason = _("only the office (代表工作机构) may do this")
                 raise PermissionDenied(case=None, actor=str(actor), action="init", reason=reason)
             files = self.attachment_settings()
             if init_level is None:
@@ -100,8 +102,10 @@ class App:
         from workflow.demo import DEMO_CONGRESS
 
         raise NoDatabase(
-            f"no database {DEFAULT_DB} here: run `jianyi init` to create one, or use the demo database "
-            f"{DEMO_DB} built here: jianyi --db {DEMO_DB} --congress {DEMO_CONGRESS} COMMAND …"
+            _(
+                "no database {db} here: run `jianyi init` to create one, or use the demo database "
+                "{demo} built here: jianyi --db {demo} --congress {congress} COMMAND …"
+            ).format(db=DEFAULT_DB, demo=DEMO_DB, congress=DEMO_CONGRESS)
         )
 
     def attachment_settings(self) -> AttachmentSettings:
@@ -172,8 +176,10 @@ class App:
                 raise KeyRefused(f"cannot read the audit key file {path}: {exc}") from None
         if not value:
             raise KeyRefused(
-                f"no audit key: set {AUDIT_KEY_ENV}, or key_file in the [audit] table of --config "
-                "(anchors are keyed so that nobody without the key can remake them)"
+                _(
+                    "no audit key: set {env}, or key_file in the [audit] table of --config "
+                    "(anchors are keyed so that nobody without the key can remake them)"
+                ).format(env=AUDIT_KEY_ENV)
             )
         return str(value).encode("utf-8")
 
@@ -220,7 +226,7 @@ def read_config(path: str | None) -> dict[str, Any]:
     except TextUnreadable as exc:
         raise refused(str(exc)) from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise refused(f"cannot read {path}: {exc}") from None
+        raise refused(_("cannot read {path}: {reason}").format(path=path, reason=exc)) from None
     tables = set(data) - {"db", "congress", "actor"}
     unknown_tables = tables - {"jianyi", "notifications", "audit", "attachments", "documents"}
     section = {k: v for k, v in data.items() if k not in tables} | dict(data.get("jianyi", {}))
@@ -233,7 +239,7 @@ def read_config(path: str | None) -> dict[str, Any]:
         | {f"attachments.{k}" for k in set(files) - {"dir", "in_database", "max_size"}}
     )
     if unknown:
-        raise refused(f"unknown key(s) in {path}: {', '.join(unknown)}")
+        raise refused(_("unknown key(s) in {path}: {keys}").format(path=path, keys=", ".join(unknown)))
     section["notifications"] = dict(data.get("notifications", {}))
     section["audit"] = audit
     section["attachments"] = files
@@ -254,12 +260,14 @@ class AuditBroken(CheckFailed):
 
     def __init__(self, *, cases: int, anchor: bool = False, directory: int = 0) -> None:
         self.cases, self.anchor, self.directory = cases, anchor, directory
-        found = [f"audit trail broken in {cases} case(s)"] if cases else []
+        found = [_("audit trail broken in {cases} case(s)").format(cases=cases)] if cases else []
         if directory:
-            found.append(f"the history of units and deputies has {directory} problem(s)")
+            found.append(
+                _("the history of units and deputies has {count} problem(s)").format(count=directory)
+            )
         if anchor:
-            found.append("the anchor is not authentic (a wrong key, or the file was edited)")
-        super().__init__("; ".join(found))
+            found.append(_("the anchor is not authentic (a wrong key, or the file was edited)"))
+        super().__init__(_("; ").join(found))
 
 
 class SweepStale(CheckFailed):
@@ -267,10 +275,9 @@ class SweepStale(CheckFailed):
 
     def __init__(self, *, minutes: float, age: str | None) -> None:
         self.minutes, self.age = minutes, age
-        when = "has never run" if age is None else f"last ran {age} ago"
-        super().__init__(
-            f"the reminder sweep {when}, more than {minutes:g} minute(s): is `jianyi daemon` running?"
-        )
+        when = _("has never run") if age is None else _("last ran {age} ago").format(age=age)
+        message = _("the reminder sweep {when}, more than {minutes:g} minute(s): is `jianyi daemon` running?")
+        super().__init__(message.format(when=when, minutes=minutes))
 
 
 class TemplatesBroken(CheckFailed):
@@ -278,7 +285,7 @@ class TemplatesBroken(CheckFailed):
 
     def __init__(self, *, templates: int) -> None:
         self.templates = templates
-        super().__init__(f"{templates} template(s) do not render")
+        super().__init__(_("{count} template(s) do not render").format(count=templates))
 
 
 # ---- output ---------------------------------------------------------------------------------------
@@ -314,7 +321,10 @@ def emit_checked(as_json: bool, data: dict[str, Any], checked: str, problems: Se
     emit(
         as_json,
         {**data, "problems": lines},
-        lambda: "".join(f"{line}\n" for line in lines) + f"{checked} checked, {len(lines)} problem(s)",
+        lambda: (
+            "".join(f"{line}\n" for line in lines)
+            + _("{checked} checked, {count} problem(s)").format(checked=checked, count=len(lines))
+        ),
     )
 
 
@@ -322,7 +332,7 @@ def write_output(output: str | None, body: str | bytes) -> None:
     """Write ``body`` to the ``--output`` file, or to standard output (text only)."""
     if output is None:
         if isinstance(body, bytes):
-            raise click.UsageError("an Excel workbook needs --output FILE.xlsx")
+            raise click.UsageError(_("an Excel workbook needs --output FILE.xlsx"))
         click.echo(body, nl=False)
         return
     path = Path(output)
@@ -332,8 +342,9 @@ def write_output(output: str | None, body: str | bytes) -> None:
         else:
             path.write_text(body, encoding="utf-8")
     except OSError as exc:  # a missing folder, a read-only disk: one line, as for any bad option
-        raise click.BadParameter(f"cannot write {path}: {exc.strerror}", param_hint="--output") from None
-    click.echo(f"wrote {path}", err=True)
+        message = _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror)
+        raise click.BadParameter(message, param_hint="--output") from None
+    click.echo(_("wrote {path}").format(path=path), err=True)
 
 
 # ---- common options -------------------------------------------------------------------------------
@@ -341,7 +352,7 @@ class Choice(click.Choice[str]):
     """A choice whose refusal is one line: click lists a missing option's choices one per line."""
 
     def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
-        return "Choose from: " + ", ".join(str(c) for c in self.choices)
+        return _("Choose from: ") + ", ".join(str(c) for c in self.choices)
 
 
 class OnceCommand(click.Command):
@@ -353,15 +364,16 @@ class OnceCommand(click.Command):
         given = list(args)  # the parser consumes the list it is given
         rest = super().parse_args(ctx, args)
         if not ctx.resilient_parsing:
-            _, _, order = self.make_parser(ctx).parse_args(args=given)
+            _values, _rest, order = self.make_parser(ctx).parse_args(args=given)
             seen: set[click.Parameter] = set()
             for param in order:
                 if _takes_one_value(param) and param in seen:
                     times = order.count(param)
                     raise click.BadOptionUsage(
                         param.name or "",
-                        f"Option {param.get_error_hint(ctx)} takes one value but was given {times} times; "
-                        "give it once",
+                        _("Option {option} takes one value but was given {times} times; give it once").format(
+                            option=param.get_error_hint(ctx), times=times
+                        ),
                         ctx,
                     )
                 seen.add(param)

@@ -24,6 +24,7 @@ from commands.app import (
     pass_app,
     write_output,
 )
+from rules.i18n import _, language
 from workflow.reporting import text
 
 if TYPE_CHECKING:
@@ -542,10 +543,11 @@ def demo(app: App, path: str, as_json: bool) -> None:
     the year's summary report (as `report summary` prints it now). The notices of the simulated past are
     suppressed, so a daemon started on the demo sends only what comes due from then on."""
     from workflow import PermissionDenied
-    from workflow.demo import DEMO_CONGRESS, build_demo
+    from workflow.core.states import STATE_LABELS
+    from workflow.demo import DEMO_CONGRESS, SCENARIO_LABELS, build_demo
 
     if not app.actor().is_office:  # it replaces a database: the office's to do
-        reason = "only the office (代表工作机构) may do this"
+        reason = _("only the office (代表工作机构) may do this")
         raise PermissionDenied(case=None, actor=str(app.actor()), action="demo", reason=reason)
 
     report = build_demo(path, progress=None if as_json else lambda m: click.echo(f"… {m}", err=True))
@@ -563,16 +565,31 @@ def demo(app: App, path: str, as_json: bool) -> None:
     }
 
     def render() -> str:
-        states = "、".join(f"{s} {n}" for s, n in sorted(report.states.items(), key=lambda kv: -kv[1]))
+        chinese = language() != "en"
+        states = "、".join(
+            f"{STATE_LABELS.get(s, s) if chinese else s} {n}"
+            for s, n in sorted(report.states.items(), key=lambda kv: -kv[1])
+        )
+        paths = "、".join(
+            f"{SCENARIO_LABELS.get(k, k) if chinese else k} {v}" for k, v in sorted(report.scenarios.items())
+        )
         sample = report.examples.get("closed", "0001")
         base = f"jianyi --db {shlex.quote(path)} --congress {shlex.quote(DEMO_CONGRESS)}"
         return "\n".join(
             [
-                f"Built {report.cases} suggestions, {report.units} units, {report.deputies} deputies "
-                f"with {report.actions} actions in {path}.",
-                f"States: {states}.",
-                "Paths: " + "、".join(f"{k} {v}" for k, v in sorted(report.scenarios.items())),
-                "Try:",
+                _(
+                    "Built {cases} suggestions, {units} units, {deputies} deputies with {actions} actions in "
+                    "{path}."
+                ).format(
+                    cases=report.cases,
+                    units=report.units,
+                    deputies=report.deputies,
+                    actions=report.actions,
+                    path=path,
+                ),
+                _("States: {states}.").format(states=states),
+                _("Paths: {paths}").format(paths=paths),
+                _("Try:"),
                 f"  {base} list --overdue",
                 f"  {base} show {sample}",
                 f"  {base} history {sample}",
@@ -580,8 +597,10 @@ def demo(app: App, path: str, as_json: bool) -> None:
                 f"  {base} report units",
                 f"  {base} forecast --days 30",
                 f"  {base} report summary",
-                f"The {report.suppressed} notice(s) of the simulated past are suppressed, never sent: a daemon "
-                "started on the demo sends only what comes due from now on.",
+                _(
+                    "The {count} notice(s) of the simulated past are suppressed, never sent: a daemon "
+                    "started on the demo sends only what comes due from now on."
+                ).format(count=report.suppressed),
                 "",
                 report.summary.rstrip(),
             ]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.app import App, Choice, SweepStale, emit, json_option, pass_app
+from rules.i18n import _
 from workflow.reporting import text
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None
     emit(
         as_json,
         [r.to_json() for r in rows],
-        lambda: "\n".join(text.notice_line(r) for r in rows) or "no notices",
+        lambda: "\n".join(text.notice_line(r) for r in rows) or _("no notices"),
     )
 
 
@@ -129,7 +130,7 @@ def remind(app: App, once: bool, now: str | None, dry_run: bool, as_json: bool) 
     from notifications import run_once
 
     if not once:
-        raise click.UsageError("remind runs one pass: pass --once (or run `jianyi daemon` as a service)")
+        raise click.UsageError(_("remind runs one pass: pass --once (or run `jianyi daemon` as a service)"))
     config = app.notify_config() if dry_run else _channels(app)
     report = run_once(app.engine(), config, now=app.when(now), dry_run=dry_run)
 
@@ -191,9 +192,11 @@ def forecast(app: App, days: int, unit: str | None, now: str | None, as_json: bo
 def _age(seconds: float) -> str:
     minutes = int(seconds // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return _("{minutes} min").format(minutes=minutes)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} d"
+    if hours < 48:
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    return _("{days} d").format(days=hours // 24)
 
 
 @click.command()
@@ -223,20 +226,26 @@ def status(app: App, stale_after: float, as_json: bool) -> None:
 
     def render() -> str:
         swept = (
-            "never"
+            _("never")
             if found.last_sweep is None or age is None
-            else f"{text.local_time(found.last_sweep, app.zone())} ({_age(age)} ago)"
+            else _("{at} ({age} ago)").format(at=text.local_time(found.last_sweep, app.zone()), age=_age(age))
         )
         oldest = (
-            f", the oldest due since {text.local_time(found.oldest_due, app.zone())}"
+            _(", the oldest due since {at}").format(at=text.local_time(found.oldest_due, app.zone()))
             if found.oldest_due
             else ""
         )
+        outbox = _(
+            "outbox: {backlog} waiting ({due} due now{oldest}), {dead} dead, {suppressed} suppressed"
+        ).format(
+            backlog=found.backlog, due=found.due, oldest=oldest, dead=found.dead, suppressed=found.suppressed
+        )
         return (
-            f"last sweep: {swept}{'  STALE' if stale else ''}\n"
-            f"outbox: {found.backlog} waiting ({found.due} due now{oldest}), {found.dead} dead, "
-            f"{found.suppressed} suppressed"
-            + ("  (see `jianyi outbox list --status dead`)" if found.dead else "")
+            _("last sweep: {swept}").format(swept=swept)
+            + (_("  STALE") if stale else "")
+            + "\n"
+            + outbox
+            + (_("  (see `jianyi outbox list --status dead`)") if found.dead else "")
         )
 
     emit(as_json, {**found.to_json(), "stale": stale, "stale_after_minutes": stale_after}, render)

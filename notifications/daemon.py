@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from notifications.config import NotifyConfig
 from notifications.dispatcher import Dispatcher, DispatchReport
+from rules.i18n import _
 from workflow.engine import Engine
 from workflow.store import heartbeat
 from workflow.sweep import SweepReport, sweep
@@ -93,17 +94,28 @@ class RunReport:
     def summary(self) -> str:
         """One log line."""
         s = self.sweep
-        line = f"sweep: {s.looked} deadline(s) looked at, {s.steps} step(s), {s.notices} notice(s), {s.lapsed} lapsed"
+        line = _(
+            "sweep: {looked} deadline(s) looked at, {steps} step(s), {notices} notice(s), {lapsed} lapsed"
+        ).format(looked=s.looked, steps=s.steps, notices=s.notices, lapsed=s.lapsed)
         if s.skipped_cases:
-            line += f", {s.skipped_cases} case(s) busy (next run)"
+            line += _(", {count} case(s) busy (next run)").format(count=s.skipped_cases)
         d = self.dispatch
         if d is not None:
-            line += (
-                f"; dispatch: {d.claimed} claimed, {d.sent} sent, {d.failed} failed, {d.dead} dead, "
-                f"{d.suppressed} suppressed, {d.deferred} held, {d.digested} in {d.digests} digest(s)"
+            line += _(
+                "; dispatch: {claimed} claimed, {sent} sent, {failed} failed, {dead} dead, "
+                "{suppressed} suppressed, {deferred} held, {digested} in {digests} digest(s)"
+            ).format(
+                claimed=d.claimed,
+                sent=d.sent,
+                failed=d.failed,
+                dead=d.dead,
+                suppressed=d.suppressed,
+                deferred=d.deferred,
+                digested=d.digested,
+                digests=d.digests,
             )
             if d.lost:
-                line += f", {d.lost} taken over"
+                line += _(", {count} taken over").format(count=d.lost)
         return line
 
     def to_json(self) -> dict[str, Any]:
@@ -169,7 +181,7 @@ class ReminderDaemon:
             try:
                 report = run_once(self.engine, self.config, dispatcher=self.dispatcher)
             except Exception:
-                log.exception("run failed; the next run retries")
+                log.exception(_("run failed; the next run retries"))
             else:  # a run with nothing to do says so only when asked (--log-level debug)
                 log.log(logging.DEBUG if report.idle else logging.INFO, report.summary())
             self.runs += 1
@@ -200,7 +212,7 @@ class ReminderDaemon:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, self._on_signal)
         log.info(
-            "daemon started: %s every %gs as %s on %s",
+            _("daemon started: %s every %gs as %s on %s"),
             JOB_ID,
             self.every,
             self.dispatcher.owner,
@@ -209,7 +221,7 @@ class ReminderDaemon:
         scheduler.start()  # returns once shut down
         with self._busy:  # the run in progress, if any, finishes first
             pass
-        log.info("daemon stopped after %d run(s)", self.runs)
+        log.info(_("daemon stopped after %d run(s)"), self.runs)
 
     def stop(self) -> None:
         """Start no new run; the scheduler stops once the running one (if any) has finished."""
@@ -219,5 +231,5 @@ class ReminderDaemon:
             self._scheduler.shutdown(wait=False)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        log.info("%s received: stopping", signal.Signals(signum).name)
+        log.info(_("%s received: stopping"), signal.Signals(signum).name)
         self.stop()

@@ -31,6 +31,7 @@ from notifications.config import NotifyConfig
 from notifications.errors import DeliveryError, TemplateProblem
 from notifications.render import KIND_LABELS, Renderer
 from rules import RuleSet
+from rules.i18n import _
 from workflow.core.clock import not_future
 from workflow.core.errors import ValidationError
 from workflow.engine import Engine
@@ -58,9 +59,18 @@ class DispatchReport:
 
     def summary(self) -> str:
         """The counts in one line, then each error on a line of its own."""
-        line = (
-            f"{self.claimed} claimed: {self.sent} sent, {self.failed} to retry, {self.dead} dead, "
-            f"{self.suppressed} suppressed, {self.deferred} held, {self.digested} in {self.digests} digest(s)"
+        line = _(
+            "{claimed} claimed: {sent} sent, {failed} to retry, {dead} dead, "
+            "{suppressed} suppressed, {deferred} held, {digested} in {digests} digest(s)"
+        ).format(
+            claimed=self.claimed,
+            sent=self.sent,
+            failed=self.failed,
+            dead=self.dead,
+            suppressed=self.suppressed,
+            deferred=self.deferred,
+            digested=self.digested,
+            digests=self.digests,
         )
         return line + "".join(f"\n  {e}" for e in self.errors)
 
@@ -182,7 +192,7 @@ class Dispatcher:
             hint = "notices go out at the time they are sent; leave --now out"
             moment = not_future(now, moment, what="now", zone=rs.zone, hint=hint)
         report = DispatchReport()
-        for _ in range(rounds):
+        for _round in range(rounds):
             if self.stopping.is_set():
                 break
             if now is None:  # leases run from the real time of each claim, however long the pass has taken

@@ -10,6 +10,8 @@ Tree::
 
 from __future__ import annotations
 
+from rules.i18n import _
+
 __all__ = ["ConfigError", "DeliveryError", "NotificationError", "TemplateProblem"]
 
 
@@ -22,7 +24,7 @@ class TemplateProblem(NotificationError):
 
     def __init__(self, *, template: str, detail: str) -> None:
         self.template, self.detail = template, detail
-        super().__init__(f"template {template!r}: {detail}")
+        super().__init__(_("template {template!r}: {detail}").format(template=template, detail=detail))
 
 
 class ConfigError(NotificationError):

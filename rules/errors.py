@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rules.i18n import _
+
 __all__ = ["CalendarError", "Problem", "RuleError", "RuleSetInvalid"]
 
 
@@ -27,7 +29,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path or '(top)'}: {self.message}"
+        return _("{path}: {message}").format(path=self.path or _("(top)"), message=self.message)
 
 
 class RuleSetInvalid(RuleError):
@@ -37,7 +39,9 @@ class RuleSetInvalid(RuleError):
         self.source = source
         self.problems = tuple(problems)
         lines = "; ".join(str(p) for p in self.problems)
-        super().__init__(f"rule set {source}: {len(self.problems)} problem(s): {lines}")
+        count = len(self.problems)
+        message = _("rule set {source}: {count} problem(s): {lines}")
+        super().__init__(message.format(source=source, count=count, lines=lines))
 
 
 class CalendarError(RuleError):

@@ -43,6 +43,21 @@ settings.load_profile("jianyi")
 PG_ENV = "JIANYI_TEST_PG_URL"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def english() -> Iterator[None]:
+    """The suite reads jianyi's English source texts (JIANYI_LANG=en), set before any other fixture runs;
+    tests of the Chinese default use the ``chinese`` fixture (or ``monkeypatch.setenv``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JIANYI_LANG", "en")
+        yield
+
+
+@pytest.fixture
+def chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    """jianyi's default language, Chinese (JIANYI_LANG unset)."""
+    monkeypatch.delenv("JIANYI_LANG")
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     """A clock frozen at 2026-03-02 09:00 Beijing time (a Monday)."""

@@ -49,6 +49,7 @@ def test_the_wheel_carries_migrations_profiles_and_type_markers(wheel_files: set
         "workflow/store/migrations/script.py.mako",
         "workflow/store/migrations/versions/0001_initial_schema.py",
         "rules/profiles/national.toml",
+        "rules/locale/zh_CN/LC_MESSAGES/jianyi.mo",
         "workflow/py.typed",
         "rules/py.typed",
         "notifications/py.typed",

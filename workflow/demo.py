@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from rules.i18n import _
 from workflow.core.errors import ValidationError
 from workflow.core.states import ContactMethod
 from workflow.core.views import Actor
@@ -23,7 +24,7 @@ from workflow.engine import AssignOrder, Engine, Promised
 from workflow.store import outbox
 from workflow.testing import FrozenClock, beijing
 
-__all__ = ["DEMO_CONGRESS", "DemoReport", "build_demo"]
+__all__ = ["DEMO_CONGRESS", "SCENARIO_LABELS", "DemoReport", "build_demo"]
 
 DEMO_CONGRESS = "演示市人大常委会"
 SESSION = "市十七届人大六次会议"
@@ -106,6 +107,25 @@ SCENARIOS = (
     ("unassigned", 8),
 )
 
+# the paths in the offices' words, for the demo's description
+SCENARIO_LABELS = {
+    "a_satisfied": "A类满意",
+    "b_promise": "B类有承诺",
+    "c_rehandled": "C类重新办理",
+    "unsatisfied_twice": "两次不满意",
+    "returned_reassigned": "退办后二次交办",
+    "return_refused": "退办未同意",
+    "split": "分办",
+    "without_opinion": "未等会办意见答复",
+    "late_answer": "逾期答复",
+    "extended": "延期",
+    "withdrawn": "撤回",
+    "waiting_feedback": "待代表反馈",
+    "overdue": "逾期未答复",
+    "co_pending": "会办意见未到",
+    "unassigned": "未交办",
+}
+
 
 @dataclass
 class DemoReport:
@@ -175,9 +195,7 @@ def build_demo(
 def _populate(engine: Engine, rng: random.Random, report: DemoReport, say: Callable[[str], None]) -> None:
     engine.add_session(SESSION, term="第十七届", year=2026, current=True)
     for name in UNITS:
-        parent = "市人民政府" if not name.endswith("公司") else None
         engine.add_unit(name, email=f"unit{UNITS.index(name) + 1:02d}@example.org", phone="0731-0000000")
-        _ = parent
     report.units = len(UNITS)
     deputies: list[str] = []
     while len(deputies) < 60:
@@ -188,9 +206,9 @@ def _populate(engine: Engine, rng: random.Random, report: DemoReport, say: Calla
                 name, delegation=rng.choice(PLACES) + "代表团", phone="138" + f"{rng.randrange(10**8):08d}"
             )
     report.deputies = len(deputies)
-    plan = [name for name, weight in SCENARIOS for _ in range(weight)]
+    plan = [name for name, weight in SCENARIOS for _copy in range(weight)]
     rng.shuffle(plan)
-    say(f"submitting {len(plan)} suggestions")
+    say(_("submitting {count} suggestions").format(count=len(plan)))
     cases: list[tuple[str, str, str, list[str]]] = []
     for i, scenario in enumerate(plan, start=1):
         number = f"{i:04d}"
@@ -227,7 +245,7 @@ def _populate(engine: Engine, rng: random.Random, report: DemoReport, say: Calla
             co = rng.sample(others, 2)
         cases.append((number, scenario, lead, [main, *co]))
         report.scenarios[scenario] += 1
-    say("交办会: assigning in one batch")
+    say(_("交办会: assigning in one batch"))
     orders = []
     for number, scenario, _lead, units in cases:
         if scenario == "unassigned" or (int(number) > 0 and _late_submit(engine, number)):
@@ -245,7 +263,7 @@ def _populate(engine: Engine, rng: random.Random, report: DemoReport, say: Calla
     engine.assign_many(orders, at=beijing(ASSIGNED_ON, 9, 30))
     report.actions += len(orders)
     assigned = {o.number for o in orders}
-    say("handling")
+    say(_("handling"))
     for number, scenario, lead, units in cases:
         if number not in assigned:
             if scenario != "unassigned":  # submitted between sessions: assigned within days

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rules import RuleSet, YearSchedule, default_ruleset
+from rules.i18n import _
 from workflow import recompute as _recompute
 from workflow.actions import (
     Promised,
@@ -108,7 +109,7 @@ class Engine(Online):
             raise NotFound(
                 kind="congress",
                 name=congress or DEFAULT_CONGRESS,
-                hint="create it with `jianyi --congress NAME init`",
+                hint=_("create it with `jianyi --congress NAME init`"),
             )
         self.congress_id, self.congress = row
         self.directory = Directory(db, self.congress_id, self.congress)

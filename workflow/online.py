@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from rules.i18n import _
 from workflow.actions import Submit
 from workflow.core.attachments import Attached
 from workflow.core.errors import NotFound, NumberTaken, PermissionDenied, ValidationError
@@ -276,7 +277,7 @@ class Online(Lifecycle):
         )
         if row is None or not mine:
             raise NotFound(
-                kind="网上建议", name=f"#{submission_id}", hint="list them with `jianyi submission list`"
+                kind="网上建议", name=f"#{submission_id}", hint=_("list them with `jianyi submission list`")
             )
         return row
 

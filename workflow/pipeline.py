@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from rules import RuleSet
+from rules.i18n import _
 from workflow.actions import (
     Command,
     Convert,
@@ -262,7 +263,7 @@ class Pipeline:
         and the error lists every failure."""
         at, now = self.when(at)
         who = actor or Actor.office()
-        numbers = [n for n, _ in orders]
+        numbers = [n for n, _order in orders]
         if len(set(numbers)) != len(numbers):
             dupes = sorted({n for n in numbers if numbers.count(n) > 1})
             raise ValidationError("a batch names a case twice", problems=dupes)
@@ -274,7 +275,7 @@ class Pipeline:
             for number, command in orders:
                 row = rows.get(number)
                 if row is None or not self.sees(batch.store.conn, who, row["id"]):
-                    problems.append(f"建议 {session_name}/{number}: not found")
+                    problems.append(_("建议 {case}: not found").format(case=f"{session_name}/{number}"))
                     continue
                 work = batch.open(row, str(row.pop("session_name")))
                 try:

@@ -100,7 +100,8 @@ class ForecastItem:
     action: str
     label: str
     recipients: tuple[str, ...]
-    why: str
+    why: str  # in English, as the JSON gives it; the text output words it from kind, due and offset
+    offset: int | None = None  # the ladder step's working days from the due date (None: a feedback window)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -476,6 +477,7 @@ def forecast(
                     label=t.step.label or t.step.action,
                     recipients=tuple(_named(k, r, directory) for k, r in who),
                     why=_why(kind, due, t.step.offset),
+                    offset=t.step.offset,
                 )
             )
         if kind == DeadlineKind.FEEDBACK.value and rs.lifecycle.close_without_feedback and due_at <= horizon:

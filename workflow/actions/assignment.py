@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rules import DeadlineKind
+from rules.i18n import _
 from workflow.actions.base import Command, acting_unit, handles
 from workflow.core.errors import RENAMED, NotFound, ValidationError
 from workflow.core.states import Action, ActorKind, DeadlineStatus, ExtensionStatus, ReturnStatus, Role
@@ -140,10 +141,11 @@ def check_units(
         raise refuse("split handling (分办) needs at least two units; with one, make it the main unit")
     names: list[tuple[str, Role]] = [(main, Role.MAIN)] if main is not None else []
     names += [(u, Role.CO) for u in co] + [(u, Role.SPLIT) for u in split]
-    counts = Counter(n for n, _ in names)
+    counts = Counter(n for n, _role in names)
     dupes = [n for n, c in counts.items() if c > 1]
     if dupes:
-        raise refuse(f"a unit may have one part only: {', '.join(dupes)} named twice; name each unit once")
+        message = _("a unit may have one part only: {names} named twice; name each unit once")
+        raise refuse(message.format(names=_(", ").join(dupes)))
     missing: list[str] = []
     result: list[tuple[int, Role, str]] = []
     for name, role in names:
@@ -152,7 +154,8 @@ def check_units(
         except NotFound as exc:  # an old name says what it was renamed to
             missing.append(f"{name} ({exc.hint})" if exc.hint.startswith(RENAMED) else name)
     if missing:
-        raise uow.invalid(f"unknown unit(s): {', '.join(missing)}; add them with `jianyi unit add NAME`")
+        message = _("unknown unit(s): {names}; add them with `jianyi unit add NAME`")
+        raise uow.invalid(message.format(names=_(", ").join(missing)))
     return result
 
 
@@ -168,7 +171,7 @@ def _named(units: list[tuple[int, Role, str]]) -> dict[str, Any]:
 
 def start_handling(uow: UnitOfWork, units: list[tuple[int, Role, str]], *, restart: bool) -> None:
     """Add the assignments and open their deadlines, from the step's time."""
-    for uid, role, _ in units:
+    for uid, role, _name in units:
         uow.add(
             "assignments",
             {
@@ -337,13 +340,13 @@ def refuse_return(uow: UnitOfWork, cmd: RefuseReturn) -> None:
     reason = cmd.reason.strip()
     if not reason:
         raise uow.invalid("a refusal needs its reasons (--reason)")
-    for request_id, _ in pending:
+    for request_id, _unit in pending:
         uow.update(
             "return_requests", {"id": request_id}, status="refused", decided_at=uow.at, decision_reason=reason
         )
     names = [uow.store.unit_name(unit_id) for _, unit_id in pending]
     uow.step(Action.REFUSE_RETURN, data={"units": names, "reason": reason})
-    for (_, unit_id), name in zip(pending, names, strict=True):
+    for (_request, unit_id), name in zip(pending, names, strict=True):
         uow.notify("return_refused", "unit", unit_id, {"unit": name, "reason": reason})
 
 
@@ -495,7 +498,7 @@ def extend(uow: UnitOfWork, cmd: Extend) -> None:
     answers = uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER)
     uow.set(complex=True, extended=True)
     moved = []
-    for deadline_id, start, _ in answers:
+    for deadline_id, start, _due in answers:
         due = rs.due(DeadlineKind.ANSWER, start, complex_case=True)
         assert due is not None
         uow.move_deadline(

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from rules.i18n import _
 from workflow.core.errors import ValidationError
 
 __all__ = [
@@ -84,7 +85,9 @@ def parse_instant(text: str, zone: ZoneInfo, *, keep_offset: bool = False) -> da
         else:
             parsed = datetime.fromisoformat(value)
     except ValueError:
-        msg = f"time {text!r} not understood: use an ISO date (2026-03-05) or date-time (2026-03-05T14:30)"
+        msg = _(
+            "time {text!r} not understood: use an ISO date (2026-03-05) or date-time (2026-03-05T14:30)"
+        ).format(text=text)
         raise ValueError(msg) from None
     checked_day(parsed.date(), "time")
     if parsed.tzinfo is None:

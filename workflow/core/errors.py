@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from rules.i18n import _, language
+from workflow.core.states import action_word, state_word
+
 __all__ = [
     "LISTED",
     "RENAMED",
@@ -46,7 +49,27 @@ def visible(text: str) -> str:
 
 
 def _case(case: str | None) -> str:
-    return f"建议 {visible(case)}: " if case else ""  # a label is echoed: never a raw control character
+    # a label is echoed: never a raw control character
+    return _("建议 {case}: ").format(case=visible(case)) if case else ""
+
+
+# what NotFound names, in the offices' words
+_KINDS = {
+    "unit": "承办单位",
+    "current session": "当前会次",
+    "deputy": "代表",
+    "session": "会次",
+    "congress": "人大",
+    "user": "账号",
+    "attachment": "附件",
+    "outbox notice": "通知",
+    "page": "页面",
+    "rule set": "规则",
+}
+
+
+def _kind(kind: str) -> str:
+    return kind if language() == "en" else _KINDS.get(kind, kind)
 
 
 class WorkflowError(Exception):
@@ -62,7 +85,8 @@ class NotFound(WorkflowError, LookupError):
 
     def __init__(self, *, kind: str, name: str, hint: str = "") -> None:
         self.kind, self.name, self.hint = kind, name, hint
-        super().__init__(f"{kind} {name!r} not found" + (f" ({hint})" if hint else ""))
+        message = _("{kind} {name!r} not found").format(kind=_kind(kind), name=name)
+        super().__init__(message + (_(" ({hint})").format(hint=hint) if hint else ""))
 
 
 class TransitionNotAllowed(WorkflowError):
@@ -76,11 +100,16 @@ class TransitionNotAllowed(WorkflowError):
         self.reason = reason
         if reason:
             detail = reason
-        else:
-            detail = (
-                f"allowed: {', '.join(self.allowed)}" if self.allowed else "no action is allowed any more"
+        elif self.allowed:
+            detail = _("allowed: {actions}").format(
+                actions=_(", ").join(action_word(a) for a in self.allowed)
             )
-        super().__init__(f"{_case(case)}cannot '{action}' while '{state}' ({detail})")
+        else:
+            detail = _("no action is allowed any more")
+        message = _("cannot '{action}' while '{state}' ({detail})")
+        super().__init__(
+            _case(case) + message.format(action=action_word(action), state=state_word(state), detail=detail)
+        )
 
 
 class PermissionDenied(WorkflowError):
@@ -88,7 +117,8 @@ class PermissionDenied(WorkflowError):
 
     def __init__(self, *, case: str | None, actor: str, action: str, reason: str) -> None:
         self.case, self.actor, self.action = case, actor, action
-        super().__init__(f"{_case(case)}{actor} may not '{action}': {reason}")
+        message = _("{actor} may not '{action}': {reason}")
+        super().__init__(_case(case) + message.format(actor=actor, action=action_word(action), reason=reason))
 
 
 class Conflict(WorkflowError):
@@ -96,11 +126,9 @@ class Conflict(WorkflowError):
 
     def __init__(self, *, case: str, expected: int, found: int | None = None) -> None:
         self.case, self.expected, self.found = case, expected, found
-        seen = f", it is now at version {found}" if found is not None else ""
-        super().__init__(
-            f"{_case(case)}changed by someone else (expected version {expected}{seen}); "
-            "reload the case and retry"
-        )
+        seen = _(", it is now at version {found}").format(found=found) if found is not None else ""
+        message = _("changed by someone else (expected version {expected}{seen}); reload the case and retry")
+        super().__init__(_case(case) + message.format(expected=expected, seen=seen))
 
 
 class BatchConflict(Conflict):
@@ -109,8 +137,10 @@ class BatchConflict(Conflict):
     def __init__(self, *, what: str, expected: int, found: int) -> None:
         WorkflowError.__init__(
             self,
-            f"{what}: {expected} case(s) were to change but only {found} were still as read; "
-            "nothing of the batch was written; run it again",
+            _(
+                "{what}: {expected} case(s) were to change but only {found} were still as read; "
+                "nothing of the batch was written; run it again"
+            ).format(what=what, expected=expected, found=found),
         )
         self.case, self.expected, self.found = what, expected, found
 
@@ -131,7 +161,7 @@ class ValidationError(WorkflowError, ValueError):
         self.more = more
         extra = "".join(f"\n  - {p}" for p in self.problems[:LISTED])
         if len(self.problems) + more > LISTED:
-            extra += f"\n  - … and {len(self.problems) + more - LISTED:,} more"
+            extra += "\n  - " + _("… and {count:,} more").format(count=len(self.problems) + more - LISTED)
         super().__init__(f"{_case(case)}{message}{extra}")
 
 
@@ -143,7 +173,8 @@ class NotInitialised(WorkflowError):
     """The database has no jianyi schema, or an older one."""
 
     def __init__(self, *, url: str, detail: str) -> None:
-        super().__init__(f"database {url}: {detail}; run `jianyi init` to create or upgrade it")
+        message = _("database {url}: {detail}; run `jianyi init` to create or upgrade it")
+        super().__init__(message.format(url=url, detail=detail))
 
 
 def nearest(table: Mapping[type[Exception], int], exc: BaseException, default: int) -> int:
@@ -160,4 +191,4 @@ class NotAuthenticated(WorkflowError):
     learns nothing about which)."""
 
     def __init__(self) -> None:
-        super().__init__("name or password not accepted")
+        super().__init__(_("name or password not accepted"))

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from rules.i18n import language
+
 __all__ = [
+    "ACTION_LABELS",
     "FINAL_STATES",
     "OPEN_STATES",
     "PUBLISHED_STATES",
@@ -21,6 +24,8 @@ __all__ = [
     "ReturnStatus",
     "Role",
     "State",
+    "action_word",
+    "state_word",
 ]
 
 
@@ -48,6 +53,41 @@ STATE_LABELS: dict[str, str] = {
     State.CLOSED: "已办结",
     State.WITHDRAWN: "已撤回",
 }
+
+# the offices' words for the actions (error messages, the dossier)
+ACTION_LABELS: dict[str, str] = {
+    "submit": "提出",
+    "assign": "交办",
+    "receive": "签收",
+    "return": "申请退办",
+    "reassign": "二次交办",
+    "refuse_return": "不同意退办",
+    "opinion": "会办意见",
+    "contact": "联系沟通",
+    "extend": "延期",
+    "request_extension": "申请延期",
+    "refuse_extension": "不同意延期",
+    "answer": "答复",
+    "feedback": "代表反馈",
+    "rehandle": "重新办理",
+    "close": "办结",
+    "convert": "类别转化",
+    "progress": "承诺事项进展",
+    "lapse": "期满未反馈",
+    "withdraw": "撤回",
+    "amend": "更正",
+}
+
+
+def state_word(state: str) -> str:
+    """A state as people read it now: the offices' word (已提出) in Chinese, the value in English."""
+    return state if language() == "en" else STATE_LABELS.get(state, state)
+
+
+def action_word(action: str) -> str:
+    """An action as people read it now: the offices' word (答复) in Chinese, the value in English."""
+    return action if language() == "en" else ACTION_LABELS.get(action, action)
+
 
 FINAL_STATES = frozenset({State.CLOSED, State.WITHDRAWN})
 OPEN_STATES = frozenset(State) - FINAL_STATES

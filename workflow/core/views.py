@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from rules.i18n import _
 from workflow.core.anchor import Anchor
 from workflow.core.audit import AuditProblem
 from workflow.core.states import ActorKind
@@ -103,7 +104,9 @@ class Actor:
             return cls(ActorKind.OFFICE, name or None)
         if kind in (ActorKind.UNIT, ActorKind.DEPUTY) and name:
             return cls(ActorKind(kind), name)
-        msg = f"actor {text!r} not understood: use office, office:NAME, unit:NAME or deputy:NAME"
+        msg = _("actor {text!r} not understood: use office, office:NAME, unit:NAME or deputy:NAME").format(
+            text=text
+        )
         raise ValueError(msg)
 
     def __str__(self) -> str:

@@ -12,7 +12,9 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 import rules
+from rules.i18n import _, language
 from workflow.core.errors import visible
+from workflow.core.states import action_word, state_word
 from workflow.core.text import display_width
 
 if TYPE_CHECKING:
@@ -43,8 +45,6 @@ __all__ = [
     "sweep_text",
 ]
 
-_DEPUTY = "代表 (deputy)"
-
 
 def pad(text: str, width: int) -> str:
     """``text`` padded to ``width`` terminal columns, with at least one space after it."""
@@ -61,24 +61,45 @@ def local_time(value: datetime | None, zone: tzinfo) -> str:
 def deadline_line(d: DeadlineInfo, now: datetime) -> str:
     """One deadline, indented under its case: kind, who owes it, due date and how it stands at ``now``."""
     if d.status == "met":
-        status = "met late (逾期办结)" if d.late else "met on time"
+        status = _("met late (逾期办结)") if d.late else _("met on time")
     elif d.status == "open" and d.overdue(now):
-        status = "OVERDUE (逾期)"
+        status = _("OVERDUE (逾期)")
     elif d.status == "open" and now >= d.due_at:
-        status = "window closed"
+        status = _("window closed")
     else:
-        status = d.status
-    flag = "  provisional (未载入官方节假日安排)" if d.provisional else ""
-    return f"    {d.kind:<14}{pad(d.unit or _DEPUTY, 16)}due {d.due}  {status}{flag}"
+        status = {"open": _("open"), "cancelled": _("cancelled"), "missed": _("missed")}.get(
+            d.status, d.status
+        )
+    flag = _("  provisional (未载入官方节假日安排)") if d.provisional else ""
+    due = _("due {due}").format(due=d.due)
+    who = d.unit or _("代表 (deputy)")
+    return f"    {pad(_kind(d.kind), 14)}{pad(who, 16)}{due}  {status}{flag}"
+
+
+def _kind(kind: str) -> str:
+    """A deadline's kind in the current language: the offices' word (答复, 退办期) in Chinese."""
+    from workflow.reporting.dossier import KIND_LABELS  # here: the dossier's imports would slow --help
+
+    return kind if language() == "en" else KIND_LABELS.get(kind, kind)
 
 
 def change_text(change: Change) -> str:
     """One line for what an action committed: each step, the new state and version."""
-    steps = "; ".join(
-        f"{e.action}: {e.from_state} → {e.to_state}" if e.from_state != e.to_state else f"{e.action} recorded"
+    steps = _("; ").join(
+        _("{action}: {before} → {after}").format(
+            action=action_word(e.action), before=state_word(str(e.from_state)), after=state_word(e.to_state)
+        )
+        if e.from_state != e.to_state
+        else _("{action} recorded").format(action=action_word(e.action))
         for e in change.events
     )
-    return f"建议 {change.session}/{change.number}: {steps} (now {change.state}, version {change.version})"
+    message = _("建议 {case}: {steps} (now {state}, version {version})")
+    return message.format(
+        case=f"{change.session}/{change.number}",
+        steps=steps,
+        state=state_word(change.state),
+        version=change.version,
+    )
 
 
 def history_text(rows: Sequence[HistoryEntry], zone: tzinfo) -> str:
@@ -128,7 +149,7 @@ def directory_history_text(name: str, rows: Sequence[DirectoryEdit], zone: tzinf
 def deadlines_text(number: str, rows: Sequence[DeadlineExplained], now: datetime, *, explain: bool) -> str:
     """``jianyi deadlines``: each deadline of case ``number``; with ``explain``, how it was computed."""
     if not rows:
-        return f"建议 {number} has no deadlines (not assigned yet)"
+        return _("建议 {case} has no deadlines (not assigned yet)").format(case=number)
     out = []
     for r in rows:
         out.append(deadline_line(r.deadline, now).strip())
@@ -208,33 +229,51 @@ def notice_line(n: Notice) -> str:
     """One outbox notice: id, status, topic, recipient, case number, attempts and why."""
     who = n.addressee
     extra = f"  ({n.reason})" if n.reason else ""
-    return f"{n.id:>6}  {n.status:<10} {n.topic:<18} {who:<12} {n.payload.get('number', '')}  tries {n.attempts}{extra}"
+    tries = _("tries {count}").format(count=n.attempts)
+    return f"{n.id:>6}  {n.status:<10} {n.topic:<18} {who:<12} {n.payload.get('number', '')}  {tries}{extra}"
 
 
 def forecast_text(items: Sequence[ForecastItem], zone: tzinfo, days: int) -> str:
     """``jianyi forecast``: when each step fires, for which case, for whom and why."""
-    return (
-        "\n".join(
-            f"{local_time(i.at, zone)}  {i.case}  {i.label}  → {', '.join(i.recipients) or '-'}  ({i.why})"
-            for i in items
-        )
-        or f"nothing due in the next {days} day(s)"
-    )
+    return "\n".join(
+        f"{local_time(i.at, zone)}  {i.case}  {i.label}  → {', '.join(i.recipients) or '-'}  ({_why(i)})"
+        for i in items
+    ) or _("nothing due in the next {days} day(s)").format(days=days)
+
+
+def _why(item: ForecastItem) -> str:
+    """Why a forecast item comes due, in the current language."""
+    kind = _kind(item.kind)
+    due = item.due.isoformat()
+    if item.action == "lapse":
+        return _("{kind} due {due}: the case closes without feedback").format(kind=kind, due=due)
+    if item.offset is None:
+        return item.why
+    if item.offset < 0:
+        text = _("{kind} due {due}: {days} working day(s) before")
+    elif item.offset == 0:
+        text = _("{kind} due {due}: on the day")
+    else:
+        text = _("{kind} due {due}: {days} working day(s) after")
+    return text.format(kind=kind, due=due, days=abs(item.offset))
 
 
 def sweep_text(report: SweepReport, *, dry_run: bool) -> str:
     """``jianyi remind``: each ladder step recorded (or, in a dry run, due) with its recipients, then the counts."""
     lines = [
-        f"{r.case}  {r.kind} due {r.due}  {r.label}"
+        f"{r.case}  {r.kind} "
+        + _("due {due}").format(due=r.due)
+        + f"  {r.label}"
         + (f" → {', '.join(r.names or r.recipients)}" if r.recipients else "")
-        + (f"  (skipped: {', '.join(r.skipped)})" if r.skipped else "")
+        + (_("  (skipped: {names})").format(names=", ".join(r.skipped)) if r.skipped else "")
         for r in report.records
     ]
-    prefix = "would record" if dry_run else "recorded"
-    lines.append(
-        f"{prefix} {report.steps} step(s), {report.notices} notice(s), "
-        f"{report.lapsed} feedback window(s) closed"
+    counts = (
+        _("would record {steps} step(s), {notices} notice(s), {lapsed} feedback window(s) closed")
+        if dry_run
+        else _("recorded {steps} step(s), {notices} notice(s), {lapsed} feedback window(s) closed")
     )
+    lines.append(counts.format(steps=report.steps, notices=report.notices, lapsed=report.lapsed))
     return "\n".join(lines)
 
 

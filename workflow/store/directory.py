@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from rules.i18n import _
 from workflow.core.errors import RENAMED, NotFound, ValidationError
 from workflow.core.text import checked_name, control_character
 from workflow.store import directory_changes as changes
@@ -118,7 +119,11 @@ class Directory:
                     when = now.at.date().isoformat()
                     raise NotFound(kind=kind, name=name, hint=f"{RENAMED}{now.name!r} on {when} (UTC)")
                 shown = name if name.isprintable() else repr(name)
-                raise NotFound(kind=kind, name=name, hint=f"add it with `jianyi {kind} add {shown}`")
+                raise NotFound(
+                    kind=kind,
+                    name=name,
+                    hint=_("add it with `jianyi {kind} add {name}`").format(kind=kind, name=shown),
+                )
             found = int(rows[0])
             ids[name], names[found] = found, name
         return found
@@ -169,12 +174,12 @@ class Directory:
                 raise NotFound(
                     kind="current session",
                     name=self.congress,
-                    hint="add one with `jianyi session add NAME --current` or name one with --session",
+                    hint=_("add one with `jianyi session add NAME --current` or name one with --session"),
                 )
         else:
             found = raw.all(base + "name = :name", {"c": self.congress_id, "name": name})
             if not found:
-                raise NotFound(kind="session", name=name, hint="list them with `jianyi session list`")
+                raise NotFound(kind="session", name=name, hint=_("list them with `jianyi session list`"))
         return int(found[0][0]), str(found[0][1])
 
     def case_not_found(self, conn: Connection, number: str, session: str | None) -> NotFound:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from rules import DeadlineKind
+from rules.i18n import _
 from workflow.core.audit import superseded
 from workflow.core.clock import Clock, ensure_utc
 from workflow.core.dossier import Dossier
@@ -155,7 +156,7 @@ class Queries:
         ).scalar_one_or_none()
         if case_id is None or not self.scope(conn).sees(conn, case_id):
             name = session or self.directory.session_name(conn, sid)
-            raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
+            raise NotFound(kind="建议", name=f"{name}/{number}", hint=_("list cases with `jianyi list`"))
         return int(case_id)
 
     def _one(self, conn: Connection, number: str, session: str | None) -> Case:
@@ -169,7 +170,7 @@ class Queries:
         )
         if row is None or not self.scope(conn).sees(conn, row["id"]):
             name = session or self.directory.session_name(conn, sid)
-            raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
+            raise NotFound(kind="建议", name=f"{name}/{number}", hint=_("list cases with `jianyi list`"))
         return self._cases(conn, [dict(row)])[0]
 
     def list_cases(
