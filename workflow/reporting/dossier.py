@@ -11,6 +11,7 @@ from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from rules import RATING_LABELS
+from workflow.core.states import ACTION_LABELS as STATES_ACTION_LABELS
 from workflow.core.states import STATE_LABELS
 from workflow.core.text import display_width
 
@@ -43,27 +44,7 @@ _STAGES = {"before": "办前", "during": "办中", "after": "办后"}
 _RETURNS = {"pending": "待定", "accepted": "已同意", "refused": "未同意"}
 _EXTENSIONS = {"pending": "待审批", "approved": "已同意", "refused": "未同意", "lapsed": "已失效"}
 _PROMISES = {"open": "未完成", "done": "已完成", "cancelled": "已取消"}
-_ACTIONS = {
-    "assign": "交办",
-    "receive": "签收",
-    "return": "申请退办",
-    "reassign": "二次交办",
-    "refuse_return": "不同意退办",
-    "opinion": "会办意见",
-    "contact": "联系沟通",
-    "extend": "延期",
-    "request_extension": "申请延期",
-    "refuse_extension": "不同意延期",
-    "answer": "答复",
-    "feedback": "代表反馈",
-    "rehandle": "重新办理",
-    "close": "办结",
-    "convert": "类别转化",
-    "progress": "承诺事项进展",
-    "lapse": "期满未反馈",
-    "withdraw": "撤回",
-    "amend": "更正",
-}
+_ACTIONS = STATES_ACTION_LABELS  # one table of the offices' action words (workflow.core.states)
 # the same words for other faces (the web portal) to show
 ROLE_LABELS, KIND_LABELS, METHOD_LABELS, STAGE_LABELS = _ROLES, _KINDS, _METHODS, _STAGES
 RETURN_LABELS, PROMISE_LABELS, ACTION_LABELS = _RETURNS, _PROMISES, _ACTIONS
