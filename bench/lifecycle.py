@@ -10,6 +10,8 @@
    exact statement stream is replayed with the bare ``sqlite3`` module on a third copy: the raw baseline
    does the same parameterised statements with no engine around them.
 3. N submitted suggestions are assigned in one batch (``assign_many``), as at a 交办会.
+
+The statements per action are printed by kind, each with what it is for (:data:`PURPOSE`).
 """
 
 from __future__ import annotations
@@ -81,6 +83,36 @@ def batch_assign(path: Path, cases: int) -> float:
         return time.perf_counter() - start
 
 
+# what each kind of statement of the run is for (the actions that send it in brackets)
+PURPOSE = {
+    "BEGIN IMMEDIATE": "takes SQLite's write lock at once: the action's transaction (all)",
+    "COMMIT": "ends it (all)",
+    "SELECT … FROM suggestions": (
+        "the case row, locked, with its session's name, the active rule set and the directory generation "
+        "in a subquery (assign, answer, feedback); the deputy's scope: leads or co-signs the case (feedback)"
+    ),
+    "UPDATE suggestions": "compare-and-set of the case row: state, version, audit head, tallies (all)",
+    "UPDATE deadlines": (
+        "settles open deadlines: the one met, then the others the step ends (answer, feedback: two each)"
+    ),
+    "INSERT INTO audit_events": "the step's audit event, hash-chained (submit, assign, answer)",
+    "INSERT INTO audit_events (many rows)": "feedback's two events: the feedback and the close it causes",
+    "INSERT INTO outbox": "the notice the step sends: to the unit (assign), to the deputy (answer)",
+    "SELECT … FROM sessions": "the current session's id and name, with the directory generation (submit)",
+    "INSERT INTO suggestions": "the new case row, whose id the rows after it need (submit)",
+    "INSERT INTO assignments": "the main unit's assignment (assign)",
+    "INSERT INTO deadlines (many rows)": "the assignment's deadlines: the answer's and its reminders' (assign)",
+    "INSERT INTO deadlines": "the feedback deadline (answer)",
+    "SELECT … FROM assignments": (
+        "the unit's scope: is it assigned to the case; then the active assignments with who has answered or "
+        "given an opinion this round (answer: two)"
+    ),
+    "SELECT … FROM extension_requests": "a pending extension request, which the answer lapses (answer)",
+    "INSERT INTO answers": "the answer (answer)",
+    "INSERT INTO feedback": "the feedback (feedback)",
+}
+
+
 def statement_kinds(writes: Log) -> Counter[str]:
     """How many of each kind of statement the log holds: its verb and table (``UPDATE deadlines``)."""
     kinds: Counter[str] = Counter()
@@ -93,7 +125,10 @@ def statement_kinds(writes: Log) -> Counter[str]:
         if verb == "BEGIN":
             label = " ".join(words[:2])
         elif verb == "SELECT":
-            found = re.search(r"\bFROM (\w+)", sql)
+            outer = sql
+            while (inner := re.sub(r"\([^()]*\)", "", outer)) != outer:  # subqueries aside
+                outer = inner
+            found = re.search(r"\bFROM (\w+)", outer)
             label = f"SELECT … FROM {found.group(1) if found else '?'}"
         else:
             label = " ".join(words[:3]) if verb in ("INSERT", "DELETE") else " ".join(words[:2])
@@ -139,7 +174,8 @@ def main() -> None:
     print(f"ratio engine / raw        {engine_rate / raw_rate:>10.2f}")
     print("  per action, by kind:")
     for label, count in kinds.most_common():
-        print(f"    {count / actions:>5.2f}  {label}")
+        if count / actions >= 0.005:  # the first action's one-time reads (PRAGMAs, names, rule set) aside
+            print(f"    {count / actions:>5.2f}  {label:<38} {PURPOSE.get(label, '')}")
     print(
         f"batch assign {args.cases:,} cases  {batch_s:>6.2f} s   ({args.cases / batch_s:,.0f} cases/s, one transaction)"
     )

@@ -131,6 +131,22 @@ def test_a_rename_is_seen_by_another_engine_on_the_same_database(engine: Engine)
         assert other.assign("0002", main="市交通局").state == "assigned"
 
 
+def test_an_old_name_given_to_a_new_unit_by_another_engine_is_seen_by_the_next_action(engine: Engine) -> None:
+    """Warm caches of the old name follow another engine's rename and new unit in the next write, loaded or new."""
+    make_case(engine, "0001", state="submitted")
+    make_case(engine, "0002", state="assigned")
+    assert engine.get("0002").main_unit == MAIN  # the name caches are warm
+    with Engine.open(engine.url, clock=engine.clock) as other:
+        other.edit_unit(MAIN, new_name="市交通局")
+        other.add_unit(MAIN, email="new@example.cn")
+        other.edit_deputy("张三", new_name="张叁")
+        other.add_deputy("张三")
+    engine.assign("0001", main=MAIN)
+    assert (engine.get("0001").main_unit, engine.get("0002").main_unit) == (MAIN, "市交通局")
+    engine.submit("0003", title="丙", deputy="张三")
+    assert (engine.get("0003").deputy, engine.get("0002").deputy) == ("张三", "张叁")
+
+
 def test_a_rename_to_a_taken_name_is_refused_and_nothing_is_written(engine: Engine) -> None:
     """One clear line; the unit, its other edits and the history stay as they were."""
     before = (engine.units(), row_count(engine, "directory_changes"))

@@ -246,7 +246,7 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
         "round": uow.round,
         "category": code,
         "text": text,
-        "overrides": canonical([{"unit": n, "reason": r} for n, r in waived.items()]),
+        "overrides": canonical([{"unit": n, "reason": r} for n, r in waived.items()]) if waived else "[]",
         "at": uow.at,
     }
     if promises:  # the promises refer to the answer row, and their deadlines to them

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from functools import cache
 from typing import Any, TypeVar
 
 from workflow.core.errors import ValidationError
@@ -59,14 +60,24 @@ def cleaned(value: T, what: str = "") -> T:
         return tuple(cleaned(v, what) for v in found)  # type: ignore[return-value]
     if dataclasses.is_dataclass(found) and not isinstance(found, type):
         changes = {}
-        for f in dataclasses.fields(found):
-            before = getattr(found, f.name)
-            if isinstance(before, str | tuple) or dataclasses.is_dataclass(before):
-                after = cleaned(before, f"--{f.name.replace('_', '-')}")
-                if after != before:
-                    changes[f.name] = after
+        for name, option in _fields(type(found)):
+            before = getattr(found, name)
+            if isinstance(before, str):
+                if before.isprintable():  # most texts: nothing to clean, at C speed
+                    continue
+            elif not (isinstance(before, tuple) or dataclasses.is_dataclass(before)):
+                continue
+            after = cleaned(before, option)
+            if after != before:
+                changes[name] = after
         return dataclasses.replace(found, **changes) if changes else value  # type: ignore[return-value]
     return value
+
+
+@cache
+def _fields(kind: type) -> tuple[tuple[str, str], ...]:
+    """A dataclass's fields, each with the option that names it in an error (``--due-date``)."""
+    return tuple((f.name, f"--{f.name.replace('_', '-')}") for f in dataclasses.fields(kind))
 
 
 def checked_name(value: str, what: str) -> str:

@@ -19,6 +19,7 @@ from rules import DeadlineKind
 from workflow.core.errors import BatchConflict, Conflict, ValidationError
 from workflow.core.states import DeadlineStatus, Role
 from workflow.core.unit_of_work import ActiveAssignment, UnitOfWork, Write
+from workflow.store import directory_changes as changes
 from workflow.store import tally
 from workflow.store.database import Dialect
 from workflow.store.directory import Directory
@@ -36,11 +37,16 @@ _ACTIVE_ASSIGNMENTS = (
     "FROM assignments a WHERE a.suggestion_id = :sid AND a.until IS NULL ORDER BY a.id"
 )
 # the case row with what a step needs beside it: its session's name and the congress's active rule set
-CASE_COLUMNS = (
+_CASE_SELECT = (
     "SELECT s.*, se.name AS session_name, c.ruleset_id AS active_ruleset_id, "
-    "c.ruleset_version AS active_ruleset_version "
-    "FROM suggestions s JOIN sessions se ON se.id = s.session_id JOIN congresses c ON c.id = se.congress_id "
+    "c.ruleset_version AS active_ruleset_version"
 )
+_CASE_FROM = (
+    " FROM suggestions s JOIN sessions se ON se.id = s.session_id JOIN congresses c ON c.id = se.congress_id "
+)
+CASE_COLUMNS = _CASE_SELECT + _CASE_FROM
+# a single case's load reads the directory generation too (:meth:`Directory.seen`), saving the transaction a statement
+_LOAD_ONE = f"{_CASE_SELECT}, {changes.GENERATION} AS directory_generation{_CASE_FROM}"
 
 
 def case_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -88,12 +94,15 @@ class CaseStore:
     def load(self, congress_id: int, number: str, session: str | None) -> dict[str, Any] | None:
         """The case row for writing (locked where rows lock), with its session's name; None when absent."""
         which = "se.is_current = :yes" if session is None else "se.name = :session"
-        sql = f"{CASE_COLUMNS}WHERE se.congress_id = :congress AND {which} AND s.number = :number"
+        sql = f"{_LOAD_ONE}WHERE se.congress_id = :congress AND {which} AND s.number = :number"
         row = self.raw.one(
             sql + self.dialect.lock("s"),
-            {"congress": congress_id, "yes": True, "session": session, "number": number},
+            {"congress": congress_id, "c": congress_id, "yes": True, "session": session, "number": number},
         )
-        return None if row is None else case_row(row)
+        if row is None:
+            return None
+        self.directory.seen(self.conn, int(row.pop("directory_generation")))
+        return case_row(row)
 
     def load_numbers(self, session_id: int, numbers: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The case rows of ``numbers`` in the session, for writing, by number."""

@@ -1,9 +1,12 @@
 """The congress's directory: sessions, units and deputies, and the name ↔ id look-ups every action makes.
 
 Units and deputies are never deleted, so their ids and names are cached; a rename (:meth:`Directory.edit`) empties
-the caches, and a transaction's first look-up checks whether another engine renamed one since (one count of the
-renames in :mod:`~workflow.store.directory_changes`, which holds every edit). An old name is not looked up as
-the new one: the error says what it was renamed to, and when.
+the caches, and each transaction checks once whether another engine (in this process or another) edited one
+since: the number of the congress's last edit in :mod:`~workflow.store.directory_changes` (its generation, one
+index probe) moved. The case's load and the session's look-up read that number in the same statement
+(:meth:`Directory.seen`), so an action spends no statement on it; a transaction that makes neither reads it
+alone before its first look-up. An old name is not looked up as the new one: the error says what it was renamed
+to, and when.
 """
 
 from __future__ import annotations
@@ -80,18 +83,25 @@ class Directory:
         self.congress = congress
         self._ids: dict[str, dict[str, int]] = {"unit": {}, "deputy": {}}
         self._names: dict[str, dict[int, str]] = {"unit": {}, "deputy": {}}
-        self._renames = -1  # how many renames the caches have seen (-1: not checked yet)
+        self._generation = -1  # the directory generation the caches were filled at (-1: not checked yet)
         self._checked = ("jianyi.directory", id(self))  # conn.info key: the transaction last checked in
 
     def _fresh(self, conn: Connection) -> None:
-        """Once a transaction: empty the name caches when a unit or deputy was renamed since they were filled."""
+        """Once a transaction: empty the name caches when a unit or deputy was edited since they were filled (the
+        generation is read here unless a query of this transaction has read it already: :meth:`seen`)."""
         token = conn.info.get(TX_MARK)
         if token is not None and conn.info.get(self._checked) == token:
             return
-        renames = changes.name_generation(conn, self.congress_id)
-        if renames != self._renames:
+        self.seen(conn, changes.name_generation(conn, self.congress_id))
+
+    def seen(self, conn: Connection, generation: int) -> None:
+        """``conn``'s transaction read the directory generation ``generation`` (:data:`~workflow.store.
+        directory_changes.GENERATION`, as a column of a query it made anyway): the caches are checked against it,
+        and the transaction's look-ups need not read it again."""
+        if generation != self._generation:
             self._forget()
-            self._renames = renames
+            self._generation = generation
+        token = conn.info.get(TX_MARK)
         if token is not None:
             conn.info[self._checked] = token
 
@@ -167,7 +177,7 @@ class Directory:
     def session_ref(self, conn: Connection, name: str | None) -> tuple[int, str]:
         """The session's id and name (the current session when ``name`` is None), in one query."""
         raw = Raw(conn)
-        base = "SELECT id, name FROM sessions WHERE congress_id = :c AND "
+        base = f"SELECT id, name, {changes.GENERATION} FROM sessions WHERE congress_id = :c AND "
         if name is None:
             found = raw.all(base + "is_current = :yes", {"c": self.congress_id, "yes": True})
             if not found:
@@ -180,6 +190,7 @@ class Directory:
             found = raw.all(base + "name = :name", {"c": self.congress_id, "name": name})
             if not found:
                 raise NotFound(kind="session", name=name, hint=_("list them with `jianyi session list`"))
+        self.seen(conn, int(found[0][2]))
         return int(found[0][0]), str(found[0][1])
 
     def case_not_found(self, conn: Connection, number: str, session: str | None) -> NotFound:
@@ -349,7 +360,7 @@ class Directory:
             changes.append(conn, self.congress_id, kind, entity, found, actor=actor, at=at)
             if "name" in update_values:
                 self._forget()
-                self._renames = -1
+                self._generation = -1
         return entity, found
 
     def _free(self, conn: Connection, kind: str, new: str, entity: int) -> None:

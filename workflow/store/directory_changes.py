@@ -22,6 +22,7 @@ from workflow.core.audit import GENESIS, canonical, instant_text
 from workflow.store.sql import Raw, as_instant
 
 __all__ = [
+    "GENERATION",
     "TABLE",
     "TABLES",
     "DirectoryEdit",
@@ -92,11 +93,15 @@ def change_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# the congress's directory generation: the number of its last edit (0 before any), one probe of the unique
+# (congress_id, seq) index; a scalar subquery of congress ``:c``, so that a query the caller makes anyway (the
+# case's or the session's) reads it in the same statement. Edits are append-only, so it only grows.
+GENERATION = "(SELECT coalesce(max(seq), 0) FROM directory_changes WHERE congress_id = :c)"
+
+
 def name_generation(conn: Connection, congress_id: int) -> int:
-    """How many renames the congress's history holds (a name cache is stale when this moved)."""
-    found = Raw(conn).column(
-        "SELECT count(*) FROM directory_changes WHERE congress_id = :c AND field = 'name'", {"c": congress_id}
-    )
+    """The congress's directory generation (:data:`GENERATION`): a name cache is stale when this moved."""
+    found = Raw(conn).column(f"SELECT {GENERATION}", {"c": congress_id})
     return int(found[0])
 
 

@@ -1,4 +1,6 @@
 """The database tables (SQLModel). Created and upgraded by the alembic migrations in ``workflow/migrations``.
+The tables of accounts, web sessions and online submissions are in :mod:`workflow.store.portal_models`, named
+here too.
 
 States and other closed sets are plain strings with CHECK constraints (never native enum types), so a new
 value is a migration of one constraint. Every instant is a :class:`~workflow.store.columns.UTCInstant`.
@@ -10,11 +12,8 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
-    CheckConstraint,
     Column,
-    ForeignKey,
     Index,
-    Integer,
     LargeBinary,
     Table,
     Text,
@@ -31,7 +30,19 @@ from workflow.core.states import (
     Role,
     State,
 )
-from workflow.store.columns import UTCInstant
+from workflow.store.columns import audit_ref as _audit_ref
+from workflow.store.columns import check_in as _check
+from workflow.store.columns import foreign_key as _fk
+from workflow.store.columns import instant as _instant
+from workflow.store.portal_models import (
+    ACCOUNT_KINDS,
+    Account,
+    AccountEvent,
+    LoginFailure,
+    Submission,
+    SubmissionEventRow,
+    WebSession,
+)
 
 __all__ = [
     "ACCOUNT_KINDS",
@@ -53,6 +64,7 @@ __all__ = [
     "Deputy",
     "DirectoryChange",
     "Feedback",
+    "LoginFailure",
     "Opinion",
     "Outbox",
     "Promise",
@@ -63,6 +75,7 @@ __all__ = [
     "Suggestion",
     "SuggestionSigner",
     "Unit",
+    "WebSession",
     "column_length",
     "table",
     "too_long",
@@ -72,30 +85,7 @@ LEVELS = ("national", "province", "city", "county", "township")
 DEADLINE_KINDS = ("return_window", "co_opinion", "answer", "feedback", "re_answer", "promise")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "suppressed", "digested")
 RATINGS = ("satisfied", "basic", "unsatisfied")
-SUBMISSION_STATUSES = ("pending", "accepted", "declined", "withdrawn")
 DIRECTORY_KINDS = ("unit", "deputy")
-
-
-def _check(column: str, values: Any, name: str) -> CheckConstraint:
-    allowed = ", ".join(f"'{v}'" for v in values)
-    return CheckConstraint(f"{column} IN ({allowed})", name=name)
-
-
-def _instant(*, nullable: bool = False, index: bool = False) -> Any:
-    return Field(default=None, sa_type=UTCInstant, nullable=nullable, index=index)
-
-
-def _audit_ref() -> Any:
-    """The row's place in its case's audit records: ``SEQ.K``, the K-th row of its table that the step beginning
-    with event #SEQ inserted (:mod:`workflow.core.records`); NULL on rows written before records existed."""
-    return Field(default=None, max_length=20)
-
-
-def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
-    return Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey(target), nullable=nullable, index=index),
-    )
 
 
 class Congress(SQLModel, table=True):
@@ -544,69 +534,6 @@ class AttachmentBlob(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
-ACCOUNT_KINDS = ("office", "unit", "deputy")
-
-
-class Account(SQLModel, table=True):
-    """A person who signs in: office staff (a supervisor may manage accounts), a unit's handler or a deputy."""
-
-    __tablename__ = "accounts"
-    __table_args__ = (
-        UniqueConstraint("congress_id", "name", name="uq_account_name"),
-        _check("kind", ACCOUNT_KINDS, "ck_account_kind"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    congress_id: int = _fk("congresses.id", index=False)
-    name: str = Field(max_length=100)
-    kind: str = Field(max_length=10)
-    unit_id: int | None = _fk("units.id", nullable=True, index=False)
-    deputy_id: int | None = _fk("deputies.id", nullable=True, index=False)
-    supervisor: bool = False
-    password_hash: str = Field(max_length=200)  # Argon2id, with its parameters and salt
-    disabled: bool = False
-    created_at: datetime = _instant()
-    updated_at: datetime = _instant()
-
-
-class AccountEvent(SQLModel, table=True):
-    """What happened to an account: created, password set, disabled, enabled, signed in, a failed sign-in."""
-
-    __tablename__ = "account_events"
-
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = _fk("accounts.id")
-    at: datetime = _instant()
-    actor: str = Field(max_length=220)
-    action: str = Field(max_length=20)
-    detail: str = Field(default="", sa_type=Text)
-
-
-class WebSession(SQLModel, table=True):
-    """A signed-in web session: the SHA-256 of its token; ends idle past ``expires_at`` or at logout."""
-
-    __tablename__ = "web_sessions"
-
-    id: int | None = Field(default=None, primary_key=True)
-    token_hash: str = Field(max_length=64, unique=True)
-    account_id: int = _fk("accounts.id")
-    created_at: datetime = _instant()
-    last_seen_at: datetime = _instant()
-    expires_at: datetime = _instant(index=True)
-
-
-class LoginFailure(SQLModel, table=True):
-    """A failed sign-in under a name no account bears (accounts' are in ``account_events``)."""
-
-    __tablename__ = "web_login_failures"
-    __table_args__ = (Index("ix_web_login_failures_name_at", "congress_id", "name", "at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    congress_id: int = _fk("congresses.id", index=False)
-    name: str = Field(max_length=100)
-    at: datetime = _instant()
-
-
 class DirectoryChange(SQLModel, table=True):
     """One edited field of a unit or deputy (a rename included): append-only, hash-chained per congress
     (:mod:`workflow.store.directory_changes`)."""
@@ -631,46 +558,6 @@ class DirectoryChange(SQLModel, table=True):
     at: datetime = _instant()
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
-
-
-class Submission(SQLModel, table=True):
-    """A suggestion a deputy submitted online (网上提交), waiting for the office to accept it (受理) as a case or
-    to decline it (不予受理), or withdrawn by the deputy while it waited (:mod:`workflow.core.submissions`)."""
-
-    __tablename__ = "submissions"
-    __table_args__ = (
-        _check("status", SUBMISSION_STATUSES, "ck_submission_status"),
-        Index("ix_submissions_congress_status", "congress_id", "status", "id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    congress_id: int = _fk("congresses.id", index=False)
-    deputy_id: int = _fk("deputies.id")  # the lead deputy (领衔代表)
-    co_signers: str = Field(default="[]", sa_type=Text)  # JSON: the co-signing deputies' ids, in order
-    title: str = Field(max_length=500)
-    content: str = Field(default="", sa_type=Text)
-    field: str | None = Field(default=None, max_length=100)
-    between_sessions: bool = False
-    confidential: bool = False
-    attachments: str = Field(default="[]", sa_type=Text)  # JSON: name, media type, size, SHA-256 of each file
-    status: str = Field(default="pending", max_length=10)
-    submitted_at: datetime = _instant()
-    decided_at: datetime | None = _instant(nullable=True)
-    reason: str | None = Field(default=None, sa_type=Text)  # declined or withdrawn: why
-    suggestion_id: int | None = _fk("suggestions.id", nullable=True, index=False)  # accepted: the case
-
-
-class SubmissionEventRow(SQLModel, table=True):
-    """What happened to an online submission (proposed, accepted, declined, withdrawn): who, when, with what."""
-
-    __tablename__ = "submission_events"
-
-    id: int | None = Field(default=None, primary_key=True)
-    submission_id: int = _fk("submissions.id")
-    at: datetime = _instant()
-    actor: str = Field(max_length=220)
-    action: str = Field(max_length=20)
-    data: str = Field(default="{}", sa_type=Text)  # JSON
 
 
 def table(model: type[SQLModel]) -> Table:
