@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from web.auth import Signed
-from web.responses import download
+from web.responses import SafeJSONResponse, download
 
 __all__ = ["pending", "router"]
 
@@ -36,7 +36,7 @@ def list_cases(
     session: str | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> SafeJSONResponse:
     """One page of the cases the signed-in account may see, by number, with how many match (every filter given
     must hold; ``text`` is any substring of the title or content)."""
     page = caller.engine.search(
@@ -54,13 +54,14 @@ def list_cases(
         offset=offset,
         limit=limit,
     )
-    return page.to_json()
+    # the engine's JSON as it is: no response model to validate it against and re-encode it, value by value
+    return SafeJSONResponse(page.to_json())
 
 
 @router.get("/{session}/{number}", summary="One case's dossier")
-def dossier(caller: Signed, session: str, number: str) -> dict[str, Any]:
+def dossier(caller: Signed, session: str, number: str) -> SafeJSONResponse:
     """Everything the case holds (the dossier, 案卷)."""
-    return caller.engine.dossier(number, session=session).to_json()
+    return SafeJSONResponse(caller.engine.dossier(number, session=session).to_json())
 
 
 @router.get(

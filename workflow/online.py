@@ -77,7 +77,7 @@ class Online(Lifecycle):
         with self.db.transaction() as conn:
             lead_id = self.directory.deputy_id(conn, lead)
             signers = [
-                self.directory.deputy_id(conn, name.strip())
+                self._co_signer(conn, name.strip())
                 for name in dict.fromkeys(draft.co_signers)
                 if name.strip() and name.strip() != lead
             ]
@@ -105,6 +105,15 @@ class Online(Lifecycle):
                 data["attachments"] = [f.to_json() for f in files]
             _store.add_event(conn, sid, at=at, actor=self._who(), action="propose", data=data)
         return self._view(sid)
+
+    def _co_signer(self, conn: Connection, name: str) -> int:
+        """The id of co-signing deputy ``name``; a name no deputy of the congress bears is refused in one line
+        that names it (a deputy cannot add one: the office keeps the roll)."""
+        try:
+            return self.directory.deputy_id(conn, name)
+        except NotFound:
+            msg = _("co-signer {name} is not a deputy of this congress: check the name and submit again")
+            raise ValidationError(msg.format(name=name)) from None
 
     def withdraw_submission(
         self, submission_id: int, *, reason: str = "", at: datetime | None = None

@@ -30,6 +30,7 @@ from workflow.store.models import (
     Unit,
     table,
 )
+from workflow.store.scope import PUBLISHED
 from workflow.testing import DEFAULT_DEPUTIES, DEFAULT_UNITS, FrozenClock
 
 NUMBERS = ("0001", "0002")
@@ -90,6 +91,10 @@ class EngineMachine(RuleBasedStateMachine):
         self._do(
             number, lambda: self.engine.submit(number, title="建议" + number, deputy=deputy, actor=actor)
         )
+
+    @rule(number=st.sampled_from(NUMBERS), confidential=st.booleans())
+    def amend_confidential(self, number: str, confidential: bool) -> None:
+        self._do(number, lambda: self.engine.amend(number, reason="更正", confidential=confidential))
 
     @rule(number=st.sampled_from(NUMBERS), main=UNITS, co=st.lists(UNITS, max_size=1), actor=ACTORS)
     def assign(self, number: str, main: str, co: list[str], actor: Actor) -> None:
@@ -336,6 +341,23 @@ class EngineMachine(RuleBasedStateMachine):
             for number in set(numbers.values()) - expected:
                 with pytest.raises(NotFound, match=f"/{number}' not found"):
                     engine.dossier(number)
+
+    @invariant()
+    def the_public_total_is_a_plain_count(self) -> None:
+        """The public list's total (kept by the database's triggers) is the number of published cases counted
+        over the table, whatever action came last."""
+        if not hasattr(self, "engine"):
+            return
+        cases = table(Suggestion)
+        with self.engine.db.engine.connect() as conn:
+            counted = conn.execute(
+                select(func.count())
+                .select_from(cases)
+                .where(~cases.c.confidential, cases.c.state.in_(PUBLISHED))
+            ).scalar_one()
+        page = self.engine.acting(Actor.public()).published_page(limit=20)
+        assert page.total == counted
+        assert len(page.items) == min(counted, 20)
 
     @invariant()
     def audit_chain_verifies(self) -> None:

@@ -4,6 +4,8 @@ or deputy reaches any of them."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import httpx
@@ -62,12 +64,29 @@ def test_the_office_lands_on_its_dashboard_with_counts_that_link_to_the_cases(se
     assert "已交办" in page.text
     assert '<a href="/office/cases"><strong>2</strong> 件建议</a>' in page.text
     assert '<a href="/office/cases?overdue=1"><strong>0</strong> 件已逾期</a>' in page.text
-    assert "<strong>0</strong> 件 7 日内到期" in page.text
+    assert "<strong>0</strong> 项 7 日内到期" in page.text
     assert (
         '<a href="/office/cases?unit=%E5%B8%82%E4%BA%A4%E9%80%9A%E8%BF%90%E8%BE%93%E5%B1%80">1</a>'
         in page.text
     )
     assert "<strong>0</strong> 项待决定" in page.text
+
+
+def test_the_dashboards_due_this_week_counts_the_rows_its_link_lists(server: Server) -> None:
+    """A case with two co-units owes two opinions due within the week: the dashboard counts what the list
+    it links to shows, one for each obligation."""
+    assigned = datetime.now(UTC) - timedelta(days=28)  # the co-units' opinions (a month) fall due in days
+    with server.engine() as engine:
+        engine.submit("0003", title="关于道路修缮的建议", deputy="张三", at=assigned)
+        engine.assign("0003", main="市交通运输局", co=["市财政局", "市住房和城乡建设局"], at=assigned)
+    office = server.portal("王芳")
+    dashboard = office.get("/office").text
+    counted = re.search(r'<a href="([^"]*due=week[^"]*)"><strong>(\d+)</strong> 项 7 日内到期', dashboard)
+    assert counted is not None
+    listed = office.get(counted.group(1).replace("&amp;", "&")).text
+    rows = listed.count('data-label="事项"')
+    assert rows >= 2
+    assert int(counted.group(2)) == rows
 
 
 def test_units_deputies_and_strangers_reach_no_office_page_or_action(server: Server) -> None:
@@ -297,6 +316,23 @@ def test_the_office_adds_disables_enables_and_resets_accounts(server: Server) ->
     listed = office.get("/office/users").text
     assert "承办单位：市教育局" in listed
     assert "已停用" in listed
+
+
+def test_the_office_cannot_disable_its_own_account(server: Server) -> None:
+    """The signed-in account has no 停用 button, and a crafted request is refused in one line, the account
+    still enabled; another account's button is there."""
+    office = server.portal("王芳")
+    listed = office.get("/office/users").text
+    assert "/office/users/%E7%8E%8B%E8%8A%B3/disable" not in listed
+    assert "/office/users/%E4%BA%A4%E9%80%9A/disable" in listed
+    token = csrf(office, "/office/users")
+    refused = office.post("/office/users/王芳/disable", data={"csrf_token": token})
+    assert refused.status_code == 422
+    assert refused.text.count('class="refusal"') == 1
+    assert "不能停用正在使用的账号“王芳”" in refused.text
+    with server.engine() as engine:
+        assert not next(u for u in engine.users() if u.name == "王芳").disabled
+    assert office.get("/office/users").status_code == 200
 
 
 def test_the_audit_check_and_the_outbox_are_shown_in_one_page(server: Server) -> None:

@@ -165,6 +165,18 @@ def test_a_refused_proposal_keeps_what_was_typed(server: Server) -> None:
         assert engine.submissions() == []
 
 
+def test_an_unknown_co_signer_is_named_and_nothing_is_recorded(server: Server) -> None:
+    """A co-signer no deputy bears: the form comes back with one line naming that name, the text kept."""
+    deputy = server.portal("张三")
+    refused = propose(deputy, co_signers="李四、赵六")
+    assert refused.status_code == 422
+    assert refused.text.count('class="refusal"') == 1
+    assert "co-signer 赵六 is not a deputy of this congress" in refused.text
+    assert "老年人就餐难。" in refused.text
+    with server.engine() as engine:
+        assert engine.submissions() == []
+
+
 def test_a_deputy_withdraws_a_pending_submission_once(server: Server) -> None:
     """撤回 while pending: 已撤回 with the reason, the form gone; a second withdrawal is refused (409)."""
     deputy = server.portal("张三")

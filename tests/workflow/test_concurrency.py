@@ -37,6 +37,12 @@ WORKER = textwrap.dedent(
         for i in range(int(arg)):
             engine.contact("0001", method="phone", unit=sys.argv[5], note=str(i))
             out.append("ok")
+    elif mode == "publish":
+        for number in arg.split(","):
+            engine.answer(number, category="A", text="已办理")
+            if int(number) % 3 == 0:
+                engine.amend(number, reason="涉密", confidential=True)
+            out.append("ok")
     print(json.dumps(out))
     """
 )
@@ -184,3 +190,25 @@ def test_a_case_locked_by_another_writer_is_busy_after_the_lock_timeout(pg_url: 
         assert engine.get("0001").version == before
         engine.contact("0001", method="phone", unit=DEFAULT_UNITS[0])
         assert engine.get("0001").version == before + 1
+
+
+@pytest.mark.postgres
+def test_postgres_writers_publishing_at_once_keep_the_public_total_exact(tmp_path: Path, pg_url: str) -> None:
+    """Two processes answer (and some mark confidential) different cases at once: the public list's total, kept
+    by the database's triggers in each writing transaction, is the plain count afterwards."""
+    from workflow.core.views import Actor
+
+    _pg_setup(pg_url)
+    numbers = [f"{i:04d}" for i in range(1, 25)]
+    with Engine.open(pg_url, clock=FrozenClock("2026-03-02T09:00:00+08:00")) as engine:
+        for n in numbers:
+            make_case(engine, n, state="co_handled", co=[DEFAULT_UNITS[1]])
+        public = engine.acting(Actor.public())
+        assert public.published_page(limit=1).total == 0
+        results = _race(
+            tmp_path, pg_url, [["publish", ",".join(numbers[0::2])], ["publish", ",".join(numbers[1::2])]]
+        )
+        assert [len(r) for r in results] == [12, 12]
+        published = [c for c in engine.list_cases() if c.state == "answered" and not c.confidential]
+        assert len(published) == 16
+        assert public.published_page(limit=1).total == 16

@@ -26,6 +26,7 @@ from workflow.ledger import export_ledger, export_public, import_ledger
 from workflow.ledger.history import CELL_LIMIT, HISTORY_SHEET
 from workflow.reporting.formats import render
 from workflow.reporting.reports import KINDS, build
+from workflow.store.scope import PUBLISHED
 from workflow.testing import FrozenClock, beijing, make_engine
 
 # what a case's stored record is compared on: every column but the row ids, the hash chain and recorded_at
@@ -109,6 +110,10 @@ def test_the_demo_comes_back_as_it_was_exported(demo: tuple[Path, Path], tmp_pat
     for number, case in before["cases"].items():
         assert after["cases"][number] == case, number
     assert after == before
+    with Engine.open(tmp_path / "new.db", clock=FrozenClock(NOW)) as fresh:  # the public list's total too
+        published = sum(c.state in PUBLISHED and not c.confidential for c in fresh.list_cases())
+        assert published > 0
+        assert fresh.acting(Actor.public()).published_page(limit=1).total == published
     # what the issue found lost: withdrawn, split, confidential, extended, contacted cases are all there
     cases = before["cases"].values()
     assert sum(c["state"] == "withdrawn" for c in cases) == 4

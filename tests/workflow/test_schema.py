@@ -263,3 +263,32 @@ def test_upgrading_to_the_search_index_indexes_the_cases_already_there(db_path: 
         assert found("夜班公交") == ["0001"]
         assert found("加装电梯") == ["0002"]
         assert found("公交") == ["0001"]
+
+
+def test_upgrading_to_0018_counts_the_published_cases_and_keeps_the_migrations_copy(db_path: Path) -> None:
+    """A database from before the published counts gets them counted; the triggers then follow each action;
+    the migration's copy of the published states is the engine's."""
+    import importlib.util
+
+    from workflow.core.views import Actor
+    from workflow.store.scope import PUBLISHED
+    from workflow.testing import FrozenClock, make_case
+
+    script = resources.files("workflow.store") / "migrations" / "versions" / "0018_published_counts.py"
+    spec = importlib.util.spec_from_file_location("published_counts_0018", str(script))
+    assert spec is not None
+    assert spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration._PUBLISHED == PUBLISHED
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    with Engine.open(db_path, clock=clock) as engine:
+        make_case(engine, "0001", state="closed", clock=clock, co=())
+        make_case(engine, "0002", state="answered", clock=clock, co=())
+        make_case(engine, "0003", state="assigned", clock=clock, co=())
+    _downgrade(db_path, "0017")
+    with Engine.init(db_path, clock=clock) as engine:
+        public = engine.acting(Actor.public())
+        assert public.published_page(limit=1).total == 2
+        engine.amend("0002", reason="涉密", confidential=True)
+        assert public.published_page(limit=1).total == 1

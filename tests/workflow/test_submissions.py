@@ -176,8 +176,9 @@ def test_bad_proposals_write_nothing(engine: Engine) -> None:
     mine = engine.acting(Actor.deputy("张三"))
     with pytest.raises(ValidationError, match="needs a title"):
         mine.propose(" \n ")
-    with pytest.raises(NotFound, match="赵六"):
-        mine.propose(TITLE, co_signers=["赵六"])
+    with pytest.raises(ValidationError, match=r"^co-signer 赵六 is not a deputy of this congress") as refused:
+        mine.propose(TITLE, co_signers=["李四", "赵六"])
+    assert "\n" not in str(refused.value)
     with pytest.raises(ValidationError):
         mine.propose("标题\x1b[31m")
     assert row_count(engine, "submissions") == 0

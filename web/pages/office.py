@@ -28,6 +28,7 @@ from workflow import AssignOrder, Engine
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, ValidationError, WorkflowError
 from workflow.core.states import STATE_LABELS, ActorKind, State
+from workflow.core.views import DueItem
 
 __all__ = ["FORMS", "OfficeForm", "router", "split_units"]
 
@@ -140,6 +141,13 @@ def _current_session(engine: Engine) -> str | None:
     return next((s.name for s in engine.sessions() if s.current), None)
 
 
+def _due_this_week(engine: Engine, session: str | None, *, unit: str | None = None) -> list[DueItem]:
+    """The obligations due within :data:`WEEK` and not yet overdue: the rows of the list ``due=week`` and
+    the dashboard's count of them, one for each obligation (a case may owe two)."""
+    coming = engine.due(within=WEEK, unit=unit, session=session, limit=100_000)
+    return [d for d in coming if not d.overdue]
+
+
 @router.get("")
 def dashboard(request: Request) -> Response:
     """Counts by state, overdue, due this week, per unit and per field; each links to the cases it counts."""
@@ -159,8 +167,7 @@ def dashboard(request: Request) -> Response:
     order = [s.value for s in State]
     by_state = [(s, states[s]) for s in order if s in states]
     overdue = engine.search(overdue=True, limit=0).total if session else 0
-    due = engine.due(within=WEEK, session=session, limit=100_000) if session else []
-    week = len({d.number for d in due if not d.overdue})
+    week = len(_due_this_week(engine, session)) if session else 0
     units = [
         UnitRow(
             u.unit,
@@ -228,10 +235,7 @@ def cases(
     page_no = max(1, page_no)
     try:
         if due == "week":
-            coming = engine.due(
-                within=WEEK, unit=unit or None, session=_current_session(engine), limit=100_000
-            )
-            due_rows = [d for d in coming if not d.overdue]
+            due_rows = _due_this_week(engine, _current_session(engine), unit=unit or None)
         else:
             found = engine.search(
                 text=q or None,
@@ -699,6 +703,7 @@ def _users_page(
             "failed": failed,
             "typed": typed or {},
             "done": done,
+            "me": viewer.caller.session.name,
         },
         status=status,
         viewer=viewer,
@@ -756,6 +761,8 @@ async def change_user(request: Request, name: str, change: str) -> Response:
     try:
         if change == "password":
             engine.set_password(name, str(form.get("password") or ""))
+        elif change == "disable" and name == viewer.caller.session.name:
+            raise ValidationError(f"不能停用正在使用的账号“{name}”：请由另一个代表工作机构账号停用它")
         else:
             engine.disable_user(name, disabled=change == "disable")
     except (WorkflowError, RuleError) as exc:

@@ -57,7 +57,7 @@ OWED_KINDS = {
     "promise": "承诺事项进展",
 }
 HORIZON = timedelta(days=3660)  # the inbox lists every open obligation, however far off
-INBOX_LIMIT = 1000  # the inbox lists this many, the most urgent; the counts cover them all
+INBOX_LIMIT = 200  # the inbox lists this many, the most urgent (a page of them); the counts cover them all
 # where an extension request (申请延期) stands, in the offices' words
 EXTENSION_LABELS = {"pending": "待审批", "approved": "已同意", "refused": "未同意", "lapsed": "已失效"}
 

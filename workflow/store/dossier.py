@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Select, Table, bindparam, select
 
 from rules import DeadlineKind
 from workflow.core.dossier import (
@@ -124,11 +125,17 @@ class _Events:
         return tuple(found)
 
 
-def _rows(conn: Connection, source: Table, case_id: int) -> list[Mapping[str, Any]]:
-    when = source.c.get("at", source.c.get("since"))  # in the order things happened
+@cache
+def _rows_query(source: Table) -> Select[Any]:
+    """The rows of one case in ``source``, in the order things happened (built once a table: building a
+    statement costs more than running it)."""
+    when = source.c.get("at", source.c.get("since"))
     order = (source.c.id,) if when is None else (when, source.c.id)
-    query = select(source).where(source.c.suggestion_id == case_id).order_by(*order)
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return select(source).where(source.c.suggestion_id == bindparam("case_id")).order_by(*order)
+
+
+def _rows(conn: Connection, source: Table, case_id: int) -> list[Mapping[str, Any]]:
+    return [dict(r) for r in conn.execute(_rows_query(source), {"case_id": case_id}).mappings()]
 
 
 def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:

@@ -68,6 +68,7 @@ __all__ = [
     "Opinion",
     "Outbox",
     "Promise",
+    "PublishedCount",
     "ReturnRequest",
     "StoredRuleSet",
     "Submission",
@@ -233,6 +234,16 @@ class Suggestion(SQLModel, table=True):
     audit_head: str = Field(default="", max_length=64)
 
 
+class PublishedCount(SQLModel, table=True):
+    """How many cases of a session are published (the public list's total), kept exact by triggers on
+    ``suggestions`` (migration 0018): no code writes it."""
+
+    __tablename__ = "published_counts"
+
+    session_id: int = Field(foreign_key="sessions.id", primary_key=True)
+    cases: int
+
+
 class SuggestionSigner(SQLModel, table=True):
     """A co-signing deputy (附议/联名代表) of a suggestion."""
 
@@ -251,6 +262,7 @@ class Assignment(SQLModel, table=True):
     __table_args__ = (
         _check("role", [r.value for r in Role], "ck_assignment_role"),
         Index("ix_assignments_unit_open", "unit_id", "until"),
+        Index("ix_assignments_unit_case", "unit_id", "suggestion_id"),  # a unit's scope from the index alone
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -148,19 +148,40 @@ def where(f: CaseFilter, dialect: Dialect) -> tuple[str, dict[str, Any]]:
     return " AND ".join(parts), params
 
 
+def _limits(dialect: Dialect, params: dict[str, Any], offset: int, limit: int | None) -> str:
+    # no limit is LIMIT NULL on PostgreSQL and LIMIT -1 on SQLite (which takes no OFFSET without LIMIT)
+    params.update(limit=limit if limit is not None else (None if dialect is POSTGRES else -1), offset=offset)
+    return " LIMIT :limit OFFSET :offset"
+
+
 def find(
     raw: Raw, dialect: Dialect, f: CaseFilter, *, offset: int, limit: int | None
 ) -> tuple[int, list[int]]:
     """How many cases ``f`` selects, and the ids of those from ``offset`` (at most ``limit``), by number."""
     clause, params = where(f, dialect)
-    total = int(raw.all(f"SELECT count(*) FROM suggestions s WHERE {clause}", params)[0][0])
+    if f.scope_unit_ids is not None or f.scope_deputy_id is not None:
+        # a party's cases (thousands at most): found once, from its assignments or its deputies, then counted and
+        # sorted (walking the session's cases by number and testing each for the scope, as a planner may choose
+        # for a page, reads the whole session)
+        page = "SELECT id, number FROM m ORDER BY number, id" + _limits(dialect, params, offset, limit)
+        rows = raw.all(
+            f"WITH m AS MATERIALIZED (SELECT s.id, s.number FROM suggestions s WHERE {clause}) "
+            f"SELECT c.n, p.id FROM (SELECT count(*) AS n FROM m) c LEFT JOIN ({page}) p ON 1 = 1 "
+            "ORDER BY p.number, p.id",
+            params,
+        )
+        total = int(rows[0][0])
+        return total, [] if limit == 0 else [int(r[1]) for r in rows if r[1] is not None]
+    if f == CaseFilter(session_id=f.session_id, public=True):
+        # the whole public list: the count the triggers of migration 0018 keep, one row (counting scans every
+        # published case of the session)
+        kept = raw.column("SELECT cases FROM published_counts WHERE session_id = :sid", {"sid": f.session_id})
+        total = int(kept[0]) if kept else 0
+    else:
+        total = int(raw.all(f"SELECT count(*) FROM suggestions s WHERE {clause}", params)[0][0])
     if total <= offset or limit == 0:
         return total, []
     sql = f"SELECT s.id FROM suggestions s WHERE {clause} ORDER BY s.number, s.id"
     if limit is not None or offset:
-        # no limit is LIMIT NULL on PostgreSQL and LIMIT -1 on SQLite (which takes no OFFSET without LIMIT)
-        sql += " LIMIT :limit OFFSET :offset"
-        params.update(
-            limit=limit if limit is not None else (None if dialect is POSTGRES else -1), offset=offset
-        )
+        sql += _limits(dialect, params, offset, limit)
     return total, [int(i) for i in raw.column(sql, params)]

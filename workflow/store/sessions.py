@@ -104,7 +104,14 @@ class WebSessions:
         with self.db.reading() as conn:
             row = (
                 conn.execute(
-                    select(SESSIONS, ACCOUNTS.c.name.label("account_name"), ACCOUNTS.c.disabled)
+                    select(
+                        SESSIONS,
+                        ACCOUNTS.c.name.label("account_name"),
+                        ACCOUNTS.c.disabled,
+                        ACCOUNTS.c.kind,
+                        ACCOUNTS.c.unit_id,
+                        ACCOUNTS.c.deputy_id,
+                    )
                     .join(ACCOUNTS, ACCOUNTS.c.id == SESSIONS.c.account_id)
                     .where(SESSIONS.c.token_hash == digest)
                 )
@@ -113,9 +120,10 @@ class WebSessions:
             )
             if row is None:
                 return None
-            account = self._account(conn, str(row["account_name"]))
-            actor = None if account is None else self._actor(conn, account)
-        if row["disabled"] or row["expires_at"] <= at or actor is None:
+            # the account as the session's one query read it (a second query per request cost as much)
+            account = {"name": row["account_name"], **{k: row[k] for k in ("kind", "unit_id", "deputy_id")}}
+            actor = self._actor(conn, account)
+        if row["disabled"] or row["expires_at"] <= at:
             self.end(token)
             return None
         expires: datetime = row["expires_at"]
