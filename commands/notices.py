@@ -78,7 +78,7 @@ def outbox_retry(app: App, notice_id: int, as_json: bool) -> None:
     from workflow.store import outbox
 
     notice = outbox.retry(app.engine(), notice_id, now=app.engine().clock.now())
-    emit(as_json, notice.to_json(), lambda: f"outbox {notice_id} queued again")
+    emit(as_json, notice.to_json(), lambda: _("outbox {notice_id} queued again").format(notice_id=notice_id))
 
 
 def _channels(app: App) -> NotifyConfig:
@@ -86,7 +86,7 @@ def _channels(app: App) -> NotifyConfig:
     config = app.notify_config()
     if not config.channels:
         raise click.UsageError(
-            "no channel configured: add [notifications.smtp], .webhook or .file to --config"
+            _("no channel configured: add [notifications.smtp], .webhook or .file to --config")
         )
     return config
 

@@ -155,9 +155,11 @@ def _reset(path: Path) -> None:
     try:
         with Engine.open(path, congress=DEMO_CONGRESS) as old:
             if [s.name for s in old.sessions()] != [SESSION]:
-                raise ValidationError("not a demo database")
+                raise ValidationError(_("not a demo database"))
     except Exception:
-        msg = f"{path} exists and is not a jianyi demo database; choose another path with --db"
+        msg = _("{path} exists and is not a jianyi demo database; choose another path with --db").format(
+            path=path
+        )
         raise ValidationError(msg) from None
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)

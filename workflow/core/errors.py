@@ -76,15 +76,17 @@ class WorkflowError(Exception):
     """Root of every error the engine raises on purpose."""
 
 
-# how the hint of a name looked up after a rename begins ("renamed to 'NEW' on DATE")
+# how the English hint of a name looked up after a rename begins ("renamed to 'NEW' on DATE");
+# NotFound.renamed tells it in any language
 RENAMED = "renamed to "
 
 
 class NotFound(WorkflowError, LookupError):
     """Something named does not exist."""
 
-    def __init__(self, *, kind: str, name: str, hint: str = "") -> None:
+    def __init__(self, *, kind: str, name: str, hint: str = "", renamed: bool = False) -> None:
         self.kind, self.name, self.hint = kind, name, hint
+        self.renamed = renamed  # the name is an old one: the hint says what it was renamed to
         message = _("{kind} {name!r} not found").format(kind=_kind(kind), name=name)
         super().__init__(message + (_(" ({hint})").format(hint=hint) if hint else ""))
 

@@ -31,6 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from rules import RuleSet
+from rules.i18n import _
 from workflow.core.errors import PermissionDenied, ValidationError
 from workflow.core.states import ActorKind
 from workflow.store.models import MEASURES_GROUPS, RATINGS
@@ -156,7 +157,9 @@ def _scope_parts(engine: Engine, scope: Scope) -> tuple[str, str, dict[str, Any]
             )
             if not found[0]:
                 raise ValidationError(
-                    f"no session of term {scope.term!r}: give the term as `session add --term` has it"
+                    _("no session of term {term!r}: give the term as `session add --term` has it").format(
+                        term=scope.term
+                    )
                 )
             params["term"] = scope.term
             on_sessions.append("se.term = :term")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from rules.i18n import _
 from workflow.core.clock import ensure_utc
 from workflow.core.errors import NotFound, ValidationError, WorkflowError
 from workflow.core.unit_of_work import outbox_row
@@ -340,7 +341,9 @@ def get(engine: HasDatabase, notice_id: int) -> Notice:
             {"id": notice_id, "congress": engine.congress_id},
         )
     if not rows:
-        raise NotFound(kind="outbox notice", name=str(notice_id), hint="list them with `jianyi outbox list`")
+        raise NotFound(
+            kind="outbox notice", name=str(notice_id), hint=_("list them with `jianyi outbox list`")
+        )
     return _notice(rows[0])
 
 
