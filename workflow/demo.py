@@ -181,7 +181,9 @@ def build_demo(
         _follow_up(engine, rng, report)
         # the notices of a past no one lived through are never sent: a daemon's first run on the demo sends only
         # what comes due from then on
-        report.suppressed = outbox.suppress_pending(engine, reason=PAST_NOTICE)
+        report.suppressed = outbox.suppress_pending(
+            engine, reason=_("demo: a notice of the simulated past, never sent")
+        )
     finally:
         engine.dispose()
     from workflow.reporting.formats import render

@@ -7,6 +7,7 @@ judged, the rule set's zone and ``now``. Columns are padded by terminal width, a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ __all__ = [
     "local_time",
     "month_text",
     "notice_line",
+    "notice_text",
     "pad",
     "recompute_text",
     "ruleset_text",
@@ -162,7 +164,9 @@ def deadlines_text(number: str, rows: Sequence[DeadlineExplained], now: datetime
         out.append(deadline_line(r.deadline, now).strip())
         if explain:
             d = r.deadline
-            out.append("    " + _("rule: {rule} ({ruleset})").format(rule=r.rule, ruleset=r.ruleset))
+            out.append(
+                "    " + _("rule: {rule} ({ruleset})").format(rule=_rule_words(r.rule), ruleset=r.ruleset)
+            )
             if r.basis:
                 out.append("    " + _("basis: {basis}").format(basis=r.basis))
             out.append(
@@ -194,7 +198,23 @@ _RULE_WORDS = {
     "the lead deputy": "领衔代表",
     "the main or split units": "主办或分办单位",
     "the answering unit": "答复单位",
+    "assigned": "交办",
+    "answered": "答复",
+    "rehandled": "重新交办",
+    "received": "签收",
 }
+
+
+def _rule_words(rule: str) -> str:
+    """A deadline's rule (``3 months from assigned``, as JSON carries it) in the offices' words in Chinese."""
+    found = re.fullmatch(r"(\d+) (working days|days|months) from (\w+)", rule)
+    if found is None or language() == "en":
+        return rule
+    amount, unit, start = found.groups()
+    units = {"days": _("day(s)"), "working days": _("working day(s)"), "months": _("month(s)")}
+    return _("{amount} {unit} from {start}").format(
+        amount=amount, unit=units[unit], start=_RULE_WORDS.get(start, start)
+    )
 
 
 def ruleset_text(rs: RuleSet) -> str:
@@ -211,7 +231,7 @@ def ruleset_text(rs: RuleSet) -> str:
         if rule is None or not rule.enabled:
             lines.append(f"  {pad(_kind(kind.value), 14)}" + _("not applied"))
             continue
-        unit = units.get(rule.unit.value, rule.unit.value)
+        unit = units.get(rule.unit.value, rule.unit.value) if chinese else rule.unit.value
         length = (
             _("the promised date")
             if kind.value == "promise"
@@ -223,7 +243,9 @@ def ruleset_text(rs: RuleSet) -> str:
             f"  {pad(_kind(kind.value), 14)}"
             + _("{length} from {start}; met by {met_by}; owed by {owed_by}").format(
                 length=length,
-                start=action_word(rs.start_event(kind)),
+                start=_RULE_WORDS.get(rs.start_event(kind), rs.start_event(kind))
+                if chinese
+                else rs.start_event(kind),
                 met_by=_RULE_WORDS.get(info.met_by, action_word(info.met_by)) if chinese else info.met_by,
                 owed_by=_RULE_WORDS.get(info.owed_by, info.owed_by) if chinese else info.owed_by,
             )
@@ -325,6 +347,34 @@ def notice_line(n: Notice) -> str:
         status, topic = NOTICE_STATUS.get(status, status), NOTICE_TOPICS.get(topic, topic)
     number = n.payload.get("number", "")
     return f"{n.id:>6}  {pad(status, 10)}{pad(topic, 18)}{pad(who, 12)}{number}  {tries}{extra}"
+
+
+def notice_text(n: Notice, zone: tzinfo, rendered: tuple[str, str] | None = None) -> str:
+    """``jianyi outbox show``: one notice, a labelled line each (status and topic in the offices' words), its
+    payload as JSON, and with ``rendered`` (subject, text) the notice as it would be sent."""
+    import json  # here: only this renderer needs it
+
+    status, topic = n.status, n.topic
+    if language() != "en":
+        status, topic = NOTICE_STATUS.get(status, status), NOTICE_TOPICS.get(topic, topic)
+    rows = [
+        (_("notice"), f"{n.id}  {n.key}"),
+        (_("status"), status + (f"  ({n.reason})" if n.reason else "")),
+        (_("topic"), topic),
+        (_("recipient"), n.addressee + (f"  ({n.channel})" if n.channel else "")),
+        (_("case"), str(n.payload.get("number", "-"))),
+        (_("attempts"), str(n.attempts)),
+        (_("written"), local_time(n.created_at, zone)),
+        (_("due to send"), local_time(n.available_at, zone)),
+        (_("sent"), local_time(n.sent_at, zone)),
+    ]
+    width = max(display_width(label) for label, _value in rows) + 2
+    lines = [pad(label, width) + value for label, value in rows]
+    lines.append(_("payload:") + " " + json.dumps(n.payload, ensure_ascii=False, sort_keys=True, default=str))
+    if rendered is not None:
+        subject, body = rendered
+        lines += ["", subject, "", body]
+    return "\n".join(lines)
 
 
 def forecast_text(items: Sequence[ForecastItem], zone: tzinfo, days: int) -> str:
