@@ -372,7 +372,7 @@ def import_(
             )
             + (
                 _("\n{from_rows} case(s) from their 台账 row alone, defaulted: {names}").format(
-                    from_rows=report.from_rows, names="; ".join(report.defaulted)
+                    from_rows=report.from_rows, names=_("; ").join(_(d) for d in report.defaulted)
                 )
                 if report.defaulted
                 else ""

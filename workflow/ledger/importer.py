@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rules import RATING_LABELS, Rating, RuleSet
-from rules.i18n import _
+from rules.i18n import N_, _
 from workflow.actions import Answer, Assign, Close, Convert, Feedback, Submit
 from workflow.core.errors import (
     LISTED,
@@ -69,10 +69,10 @@ _CLOSED = "台账导入：办结"
 _CONVERTED = "台账导入"
 # what a case imported from its 台账 row alone lacks, said in the report
 DEFAULTED = (
-    "co-unit opinions waived (会办意见 not in the 台账)",
-    "no contacts, extensions, split units or withdrawals",
-    "B answers without their promised items (not in the 台账)",
-    "not key, not complex, not confidential; no content text",
+    N_("co-unit opinions waived (会办意见 not in the 台账)"),
+    N_("no contacts, extensions, split units or withdrawals"),
+    N_("B answers without their promised items (not in the 台账)"),
+    N_("not key, not complex, not confidential; no content text"),
 )
 
 

@@ -187,7 +187,7 @@ def _validate(
     ]
     for a, b, why in needs:
         if bool(cells.get(a)) != bool(cells.get(b)):
-            problems.append(f"{col(a)} / {col(b)}: {why}")
+            problems.append(_("{first} / {second}: {why}").format(first=col(a), second=col(b), why=why))
     if dates["answered_at"] and not dates["assigned_at"]:
         problems.append(
             _("{value}: an answered suggestion needs its assignment date").format(value=col("assigned_at"))
