@@ -161,7 +161,7 @@ class Engine(Online):
         and how large one may be (default: beside a SQLite file, else in the database; 20 MiB)."""
         path = _db.sqlite_file(db)
         if path is not None and not path.exists():
-            raise NotInitialised(url=_db.normalise_url(db), detail="no such file")
+            raise NotInitialised(url=_db.normalise_url(db), detail=_("no such file"))
         database = Database.connect(db)
         _db.check_schema(database.engine)
         return cls(database, congress=congress, clock=clock, attachments=attachments)

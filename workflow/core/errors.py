@@ -33,6 +33,7 @@ __all__ = [
     "TransitionNotAllowed",
     "ValidationError",
     "WorkflowError",
+    "kind_word",
     "nearest",
     "visible",
 ]
@@ -66,6 +67,11 @@ _KINDS = {
     "page": "页面",
     "rule set": "规则",
 }
+
+
+def kind_word(kind: str) -> str:
+    """What a kind of record (``unit``, ``deputy``, ``session``…) is called in the current language."""
+    return _kind(kind)
 
 
 def _kind(kind: str) -> str:

@@ -109,7 +109,7 @@ def change_text(change: Change) -> str:
 def history_text(rows: Sequence[HistoryEntry], zone: tzinfo) -> str:
     """``jianyi history``: one line per audit event (an amendment with a line per changed value, old → new)."""
     return "\n".join(
-        f"#{h.seq:<3} {local_time(h.at, zone)}  {pad(h.actor, 24)}{pad(action_word(h.action), 14)}"
+        f"#{h.seq:<3} {local_time(h.at, zone)}  {pad(_actor(h.actor), 24)}{pad(action_word(h.action), 14)}"
         f"{state_word(h.from_state) if h.from_state else '-'} → {state_word(h.to_state)}"
         + (_("  (superseded by #{seq})").format(seq=h.superseded_by) if h.superseded_by is not None else "")
         + _amended(h)
@@ -202,7 +202,16 @@ _RULE_WORDS = {
     "answered": "答复",
     "rehandled": "重新交办",
     "received": "签收",
+    "re_answer_again": "再次重新答复",
 }
+_RATING_WORDS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+# who acted, when it is the office or the engine itself (a unit or a deputy is named as `unit:NAME`)
+_ACTOR_WORDS = {"office": "代表工作机构", "system": "系统"}
+
+
+def _actor(actor: str) -> str:
+    """An event's actor as the history shows it: the office and the system in the offices' words."""
+    return actor if language() == "en" else _ACTOR_WORDS.get(actor, actor)
 
 
 def _rule_words(rule: str) -> str:
@@ -258,13 +267,14 @@ def ruleset_text(rs: RuleSet) -> str:
         + _(
             "lifecycle: close on {close}; re-handle on {rehandle}; 基本满意 counts as satisfied: {basic}"
         ).format(
-            close=", ".join(life.auto_close_on) or "-",
-            rehandle=", ".join(life.auto_rehandle_on) or "-",
+            close=_(", ").join(_RATING_WORDS.get(r, r) if chinese else r for r in life.auto_close_on) or "-",
+            rehandle=_(", ").join(_RATING_WORDS.get(r, r) if chinese else r for r in life.auto_rehandle_on)
+            or "-",
             basic=_("yes") if life.basic_counts_as_satisfied else _("no"),
         )
     )
     lines.append(
-        "  " + _("classes: {classes}").format(classes="; ".join(f"{c} {m}" for c, m in rs.classes.items()))
+        "  " + _("classes: {classes}").format(classes=_("; ").join(f"{c} {m}" for c, m in rs.classes.items()))
     )
     years = sorted(set(rs.calendar.official_years) | set(rs.calendar.schedules))
     span = f"{years[0]}–{years[-1]}" if years else _("none")
@@ -275,8 +285,9 @@ def ruleset_text(rs: RuleSet) -> str:
         )
     )
     for key, ladder in rs.ladders.items():
-        steps = ", ".join(f"{st.offset:+d} {st.label or action_word(st.action)}" for st in ladder.steps)
-        lines.append("  " + _("ladder {key}: {steps}").format(key=key, steps=steps))
+        steps = _(", ").join(f"{st.offset:+d} {st.label or action_word(st.action)}" for st in ladder.steps)
+        name = _RULE_WORDS.get(key, _kind(key)) if chinese else key
+        lines.append("  " + _("ladder {key}: {steps}").format(key=name, steps=steps))
     return "\n".join(lines)
 
 

@@ -156,7 +156,9 @@ def check_schema(engine: Engine) -> None:
         raise _newer(found)
     if found != HEAD_REVISION:
         detail = (
-            "no jianyi schema" if found is None else f"schema at {found}, this jianyi needs {HEAD_REVISION}"
+            _("no jianyi schema")
+            if found is None
+            else _("schema at {found}, this jianyi needs {head}").format(found=found, head=HEAD_REVISION)
         )
         raise NotInitialised(url=redact(engine.url.render_as_string(hide_password=True)), detail=detail)
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rules.i18n import _
-from workflow.core.errors import NotFound, ValidationError
+from workflow.core.errors import NotFound, ValidationError, kind_word
 from workflow.core.text import checked_name, control_character
 from workflow.store import directory_changes as changes
 from workflow.store.database import TX_MARK, Database
@@ -339,7 +339,7 @@ class Directory:
                 shown = ", ".join(f"{f}={v!r}" for f, v in given.items()) or "no value"
                 raise ValidationError(
                     _("{kind} {name!r}: nothing to change ({shown} as it is)").format(
-                        kind=kind, name=name, shown=shown
+                        kind=kind_word(kind), name=name, shown=shown
                     )
                 )
             update_values: dict[str, object] = {}
@@ -369,7 +369,7 @@ class Directory:
         )
         if taken:
             raise ValidationError(
-                _("{kind} {new!r} already exists: choose another name").format(kind=kind, new=new)
+                _("{kind} {new!r} already exists: choose another name").format(kind=kind_word(kind), new=new)
             )
 
     def _parent(self, conn: Connection, unit: int, name: str, parent: str) -> int:
