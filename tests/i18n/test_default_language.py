@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,23 @@ def test_a_portal_refusal_is_chinese(handled: Path) -> None:
         engine.answer("0001", category="B", text="正在研究")
     assert refusal(refused.value).startswith(f"建议 {DEFAULT_SESSION}/0001：B 类答复须写明办什么、何时办完：")
     assert "--promise" in str(refused.value)  # the command line's hint, left off on a page
+
+
+def _columns(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+@pytest.mark.parametrize("command", [[], ["answer"], ["assign"], ["daemon"], ["list"]])
+def test_chinese_help_fits_the_terminal_and_breaks_between_characters(
+    runner: CliRunner, command: list[str]
+) -> None:
+    """--help at 80 columns: no line wider (a CJK character takes two), none ending in an opening bracket
+    or starting with a comma or a full stop."""
+    out = runner.invoke(cli, [*command, "--help"], terminal_width=80).stdout
+    lines = [
+        line for line in out.splitlines() if not line.lstrip().startswith(("#", "jianyi ", "year ", "["))
+    ]
+    long = [line for line in lines if _columns(line) > 80]
+    assert [line for line in long if not line.lstrip().startswith("--")] == []  # an option's name is not cut
+    assert [line for line in lines if line.endswith(("（", "“"))] == []
+    assert [line for line in lines if line.lstrip().startswith(("，", "。", "、", "；", "）"))] == []
