@@ -385,7 +385,9 @@ def _month_command(month: str) -> click.Command:
         if not 1 <= mon <= 12:
             raise click.BadParameter(_("{month}: no such month").format(month=month))
         if not EARLIEST.year <= year <= LATEST.year:
-            msg = f"{month}: jianyi records days from {EARLIEST.year} to {LATEST.year}"
+            msg = _("{month}: jianyi records days from {first} to {last}").format(
+                month=month, first=EARLIEST.year, last=LATEST.year
+            )
             raise click.BadParameter(msg)
         cal = app.engine().active_ruleset().work_calendar
         days = [cal.info(date(year, mon, d)) for d in range(1, pycal.monthrange(year, mon)[1] + 1)]

@@ -385,7 +385,7 @@ def assign_batch(
     app.engine().require_office("assign-batch")  # before the file is read
     sheet = read_orders(Path(file), header_row=header_row)
     changes = app.engine().assign_many(sheet.orders, actor=app.actor(), at=app.when(at), session=session)
-    ignored = f"ignored columns: {', '.join(sheet.ignored)}" if sheet.ignored else ""
+    ignored = _("ignored columns: {names}").format(names=_(", ").join(sheet.ignored)) if sheet.ignored else ""
     if as_json and ignored:
         click.echo(ignored, err=True)
     emit(
@@ -496,7 +496,9 @@ def _span(value: str) -> Any:
         )
     amount = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
     if amount > _MAX_SPAN_DAYS:
-        msg = f"{value!r}: look at most {_MAX_SPAN_DAYS} days (ten years) ahead"
+        msg = _("{value!r}: look at most {days} days (ten years) ahead").format(
+            value=value, days=_MAX_SPAN_DAYS
+        )
         raise click.BadParameter(msg, param_hint="--within")
     return timedelta(days=amount)
 
