@@ -190,7 +190,11 @@ def for_viewer(engine: Engine, scope: Scope, what: str) -> Scope:
         return scope
     if viewer.kind is ActorKind.UNIT and viewer.name and scope.unit in (None, viewer.name):
         return replace(scope, unit=viewer.name)
-    reason = "a unit reports on itself alone" if viewer.kind is ActorKind.UNIT else "reports are the office's"
+    reason = (
+        _("a unit reports on itself alone")
+        if viewer.kind is ActorKind.UNIT
+        else _("reports are the office's")
+    )
     raise PermissionDenied(case=None, actor=str(viewer), action=f"report {what}", reason=reason)
 
 

@@ -321,7 +321,9 @@ def listing(engine: HasDatabase, *, status: str | None = None, limit: int = 100)
     """Outbox rows, newest first, optionally of one status."""
     engine.require_office("outbox list")
     if status is not None and status not in STATUSES:
-        msg = f"outbox status {status!r} unknown: use {', '.join(STATUSES)}"
+        msg = _("outbox status {status!r} unknown: use {names}").format(
+            status=status, names=", ".join(STATUSES)
+        )
         raise ValidationError(msg)
     where = " AND o.status = :status" if status else ""
     with engine.db.reading() as conn:
@@ -361,7 +363,9 @@ def retry(engine: HasDatabase, notice_id: int, *, now: datetime) -> Notice:
         )
     current = get(engine, notice_id)
     if not changed:
-        msg = f"outbox notice {notice_id} is {current.status}: only dead, failed or suppressed notices are retried"
+        msg = _(
+            "outbox notice {notice_id} is {status}: only dead, failed or suppressed notices are retried"
+        ).format(notice_id=notice_id, status=current.status)
         raise ValidationError(msg)
     return current
 
