@@ -33,6 +33,7 @@ from commands import (
     attachments,
     directory,
     documents,
+    help_format,
     lifecycle,
     notices,
     reports,
@@ -98,6 +99,8 @@ def _failure(message: str, code: int) -> click.ClickException:
     return kind(message)
 
 
+HELP_OPTIONS = ["-h", "--help"]
+
 # the English help texts as written, by command and option, to translate again at each run
 _SOURCES: weakref.WeakKeyDictionary[object, dict[str, str | None]] = weakref.WeakKeyDictionary()
 
@@ -120,7 +123,11 @@ def _translate_help(command: click.Command) -> None:
         source = _SOURCES.setdefault(item, {name: getattr(item, name) for name in names})
         for name, text in source.items():
             setattr(item, name, _translated(text))
-    command._help_option = None  # click keeps its --help option, worded at the first run: word it again
+    command.context_class = help_format.Context  # help laid out by terminal columns
+    # click makes a command's --help option once and keeps it: word its help again in this run's language
+    found = command.get_help_option(click.Context(command, help_option_names=HELP_OPTIONS))
+    if found is not None:
+        found.help = _("Show this message and exit.")
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _translate_help(sub)
@@ -182,7 +189,7 @@ class _Group(click.Group):
             raise _failure(str(exc), exit_code(exc)) from None
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": HELP_OPTIONS})
 @click.option(
     "--db", metavar="URL|PATH", help="Database: a SQLite path or a SQLAlchemy URL [$JIANYI_DB, ./jianyi.db]."
 )

@@ -9,6 +9,7 @@ import sys
 import click
 
 from commands.app import App, emit, json_option, pass_app
+from rules.i18n import _
 
 __all__ = ["COMMANDS"]
 
@@ -46,11 +47,15 @@ def user_add(
 ) -> None:
     """Add an account: --office [--supervisor], --unit UNIT or --deputy DEPUTY (one of them)."""
     if (office or supervisor) + (unit is not None) + (deputy is not None) != 1:
-        raise click.UsageError("give one of --office, --unit UNIT or --deputy DEPUTY")
+        raise click.UsageError(_("give one of --office, --unit UNIT or --deputy DEPUTY"))
     engine = app.engine()
     engine.require_office("user add")  # before a password is asked for
     info = engine.add_user(name, _password(password_stdin), unit=unit, deputy=deputy, supervisor=supervisor)
-    emit(as_json, info.to_json(), lambda: f"user {info.name!r} added ({info.actor})")
+    emit(
+        as_json,
+        info.to_json(),
+        lambda: _("user {name!r} added ({actor})").format(name=info.name, actor=info.actor),
+    )
 
 
 @user.command("list")
@@ -69,7 +74,7 @@ def user_list(app: App, as_json: bool) -> None:
                 + ("  disabled" if r.disabled else "")
                 for r in rows
             )
-            or "no users yet"
+            or _("no users yet")
         ),
     )
 
@@ -83,7 +88,7 @@ def user_password(app: App, name: str, password_stdin: bool) -> None:
     engine = app.engine()
     engine.require_office("user password")
     engine.set_password(name, _password(password_stdin))
-    click.echo(f"password of {name!r} set")
+    click.echo(_("password of {name!r} set").format(name=name))
 
 
 @user.command("disable")
@@ -92,7 +97,7 @@ def user_password(app: App, name: str, password_stdin: bool) -> None:
 def user_disable(app: App, name: str) -> None:
     """Disable NAME: nobody signs in as it; what it did stays in the record."""
     app.engine().disable_user(name)
-    click.echo(f"user {name!r} disabled")
+    click.echo(_("user {name!r} disabled").format(name=name))
 
 
 @user.command("enable")
@@ -101,7 +106,7 @@ def user_disable(app: App, name: str) -> None:
 def user_enable(app: App, name: str) -> None:
     """Enable NAME again."""
     app.engine().disable_user(name, disabled=False)
-    click.echo(f"user {name!r} enabled")
+    click.echo(_("user {name!r} enabled").format(name=name))
 
 
 COMMANDS: tuple[click.Command, ...] = (user,)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.app import App, OnceCommand, emit, json_option, pass_app, session_option
+from rules.i18n import _
 
 if TYPE_CHECKING:
     from workflow import AttachmentInfo
@@ -22,13 +23,13 @@ def _size(n: int) -> str:
     if n >= 1 << 20:
         return f"{n / (1 << 20):.1f} MiB"
     if n >= 1024:
-        return f"{n / 1024:.1f} KiB"
+        return _("{value:.1f} KiB").format(value=n / 1024)
     return f"{n} B"
 
 
 def _lines(app: App, number: str, found: list[AttachmentInfo]) -> str:
     if not found:
-        return f"建议 {number}: no attachments"
+        return _("建议 {number}: no attachments").format(number=number)
     zone = app.zone()
     lines = []
     for a in found:
@@ -73,7 +74,7 @@ def list_(app: App, number: str, session: str | None, as_json: bool) -> None:
 def get(app: App, number: str, name: str, output: str, session: str | None) -> None:
     """Write attachment NAME of NUMBER to FILE, after checking its bytes against the digest recorded (exit 9
     when they changed or are gone)."""
-    _, data = app.engine().attachment(number, name, session=session)
+    _info, data = app.engine().attachment(number, name, session=session)
     if output == "-":
         click.echo(data, nl=False)  # bytes go to the binary stream as they are
         return
@@ -81,8 +82,11 @@ def get(app: App, number: str, name: str, output: str, session: str | None) -> N
     try:
         path.write_bytes(data)
     except OSError as exc:
-        raise click.BadParameter(f"cannot write {path}: {exc.strerror}", param_hint="--output") from None
-    click.echo(f"wrote {path} ({_size(len(data))})", err=True)
+        raise click.BadParameter(
+            _("cannot write {path}: {strerror}").format(path=path, strerror=exc.strerror),
+            param_hint="--output",
+        ) from None
+    click.echo(_("wrote {path} ({value})").format(path=path, value=_size(len(data))), err=True)
 
 
 COMMANDS = (attachment,)

@@ -52,7 +52,9 @@ def init(app: App, level: str, as_json: bool) -> None:
     emit(
         as_json,
         data,
-        lambda: f"initialised {engine.url}: congress {engine.congress!r}, rule set {rs.id}@{rs.version}",
+        lambda: _("initialised {url}: congress {congress!r}, rule set {id}@{version}").format(
+            url=engine.url, congress=engine.congress, id=rs.id, version=rs.version
+        ),
     )
 
 
@@ -73,7 +75,11 @@ def session_add(
 ) -> None:
     """Add a session."""
     info = app.engine().add_session(name, term=term, year=year, current=current)
-    emit(as_json, asdict(info), lambda: f"session {info.name!r} added" + (" (current)" if current else ""))
+    emit(
+        as_json,
+        asdict(info),
+        lambda: _("session {name!r} added").format(name=info.name) + (" (current)" if current else ""),
+    )
 
 
 @session.command("use")
@@ -83,7 +89,7 @@ def session_add(
 def session_use(app: App, name: str, as_json: bool) -> None:
     """Make NAME the current session."""
     app.engine().set_current_session(name)
-    emit(as_json, {"current": name}, lambda: f"current session: {name}")
+    emit(as_json, {"current": name}, lambda: _("current session: {name}").format(name=name))
 
 
 @session.command("list")
@@ -99,7 +105,7 @@ def session_list(app: App, as_json: bool) -> None:
             "\n".join(
                 f"{'*' if r.current else ' '} {r.name}  {r.term or ''} {r.year or ''}".rstrip() for r in rows
             )
-            or "no sessions yet: add one with `jianyi session add NAME --current`"
+            or _("no sessions yet: add one with `jianyi session add NAME --current`")
         ),
     )
 
@@ -120,7 +126,7 @@ def unit() -> None:
 def unit_add(app: App, /, name: str, as_json: bool, **contacts: str | None) -> None:
     """Add a unit."""
     info = app.engine().add_unit(name, **contacts)
-    emit(as_json, asdict(info), lambda: f"unit {info.name!r} added")
+    emit(as_json, asdict(info), lambda: _("unit {name!r} added").format(name=info.name))
 
 
 _CLEARING = 'An empty value ("") clears it.'
@@ -151,7 +157,11 @@ def unit_edit(
     info = app.engine().edit_unit(
         name, new_name=new_name, parent=parent, email=email, phone=phone, webhook=webhook, actor=app.actor()
     )
-    emit(as_json, asdict(info), lambda: f"unit {info.name!r} edited: {_given(values)}")
+    emit(
+        as_json,
+        asdict(info),
+        lambda: _("unit {name!r} edited: {value}").format(name=info.name, value=_given(values)),
+    )
 
 
 @unit.command("history")
@@ -179,7 +189,7 @@ def _given(values: dict[str, str | None]) -> str:
 def unit_list(app: App, as_json: bool) -> None:
     """List the units."""
     rows = app.engine().units()
-    emit(as_json, [asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or "no units yet")
+    emit(as_json, [asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or _("no units yet"))
 
 
 @click.group()
@@ -197,7 +207,7 @@ def deputy() -> None:
 def deputy_add(app: App, /, name: str, as_json: bool, **contacts: str | None) -> None:
     """Add a deputy."""
     info = app.engine().add_deputy(name, **contacts)
-    emit(as_json, asdict(info), lambda: f"deputy {info.name!r} added")
+    emit(as_json, asdict(info), lambda: _("deputy {name!r} added").format(name=info.name))
 
 
 @deputy.command("edit")
@@ -223,7 +233,11 @@ def deputy_edit(
     info = app.engine().edit_deputy(
         name, new_name=new_name, delegation=delegation, email=email, phone=phone, actor=app.actor()
     )
-    emit(as_json, asdict(info), lambda: f"deputy {info.name!r} edited: {_given(values)}")
+    emit(
+        as_json,
+        asdict(info),
+        lambda: _("deputy {name!r} edited: {value}").format(name=info.name, value=_given(values)),
+    )
 
 
 @deputy.command("history")
@@ -242,7 +256,7 @@ def deputy_history(app: App, name: str, as_json: bool) -> None:
 def deputy_list(app: App, as_json: bool) -> None:
     """List the deputies."""
     rows = app.engine().deputies()
-    emit(as_json, [asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or "no deputies yet")
+    emit(as_json, [asdict(r) for r in rows], lambda: "\n".join(r.name for r in rows) or _("no deputies yet"))
 
 
 # ---- rules and the calendar -----------------------------------------------------------------------
@@ -284,7 +298,7 @@ def rules_check(app: App, file: str, as_json: bool) -> None:
     emit(
         as_json,
         {"ok": True, "id": rs.id, "version": rs.version},
-        lambda: f"{file}: valid rule set {rs.id}@{rs.version}",
+        lambda: _("{file}: valid rule set {id}@{version}").format(file=file, id=rs.id, version=rs.version),
     )
 
 
@@ -301,7 +315,10 @@ def rules_show(app: App, profile: str | None, as_json: bool) -> None:
     if profile is not None:
         if profile not in profile_ids():
             raise click.BadParameter(
-                f"unknown profile {profile!r}; shipped: {', '.join(profile_ids())}", param_hint="--profile"
+                _("unknown profile {profile!r}; shipped: {names}").format(
+                    profile=profile, names=", ".join(profile_ids())
+                ),
+                param_hint="--profile",
             )
         rs = load_ruleset(profile)
     else:
@@ -330,11 +347,11 @@ def rules_apply(app: App, file: str, open_cases: bool, at: str | None, as_json: 
         as_json,
         data,
         lambda: (
-            f"rule set {rs.id}@{rs.version} applied to new assignments"
+            _("rule set {id}@{version} applied to new assignments").format(id=rs.id, version=rs.version)
             + (
-                f"; open cases: {text.recompute_text(report)}"
+                _("; open cases: {value}").format(value=text.recompute_text(report))
                 if report
-                else "; open cases keep their rule set"
+                else _("; open cases keep their rule set")
             )
         ),
     )
@@ -366,9 +383,11 @@ def _month_command(month: str) -> click.Command:
 
         year, mon = (int(p) for p in month.split("-"))
         if not 1 <= mon <= 12:
-            raise click.BadParameter(f"{month}: no such month")
+            raise click.BadParameter(_("{month}: no such month").format(month=month))
         if not EARLIEST.year <= year <= LATEST.year:
-            msg = f"{month}: jianyi records days from {EARLIEST.year} to {LATEST.year}"
+            msg = _("{month}: jianyi records days from {first} to {last}").format(
+                month=month, first=EARLIEST.year, last=LATEST.year
+            )
             raise click.BadParameter(msg)
         cal = app.engine().active_ruleset().work_calendar
         days = [cal.info(date(year, mon, d)) for d in range(1, pycal.monthrange(year, mon)[1] + 1)]
@@ -413,9 +432,13 @@ def calendar_load(app: App, file: str, as_json: bool) -> None:
     emit(
         as_json,
         {"year": schedule.year, **asdict(report)},
-        lambda: (
-            f"{schedule.year} schedule loaded ({len(schedule.holidays)} days off, {len(schedule.workdays)} "
-            f"make-up working days); open deadlines: {text.recompute_text(report)}"
+        lambda: _(
+            "{year} schedule loaded ({count} days off, {count2} make-up working days); open deadlines: {value}"
+        ).format(
+            year=schedule.year,
+            count=len(schedule.holidays),
+            count2=len(schedule.workdays),
+            value=text.recompute_text(report),
         ),
     )
 
@@ -477,7 +500,10 @@ def audit_verify(app: App, anchor_file: str | None, as_json: bool) -> None:
         try:
             content = Path(anchor_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise click.BadParameter(f"cannot read {anchor_file}: {exc}", param_hint="--anchor") from None
+            raise click.BadParameter(
+                _("cannot read {anchor_file}: {exc}").format(anchor_file=anchor_file, exc=exc),
+                param_hint="--anchor",
+            ) from None
         anchor, key = Anchor.parse(content, source=anchor_file), app.audit_key()
     report = app.engine().check_audit(anchor=anchor, key=key)
     emit_checked(as_json, report.to_json(), report.checked(), report.problems)
@@ -508,7 +534,9 @@ def audit_anchor(app: App, output: str | None) -> None:
     anchor = app.engine().audit_anchor(key)
     write_output(output, anchor.text())
     click.echo(
-        f"anchored {len(anchor.cases)} case(s) at {anchor.local}: root fingerprint {anchor.fingerprint}",
+        _("anchored {count} case(s) at {local}: root fingerprint {fingerprint}").format(
+            count=len(anchor.cases), local=anchor.local, fingerprint=anchor.fingerprint
+        ),
         err=output is None,
     )
 

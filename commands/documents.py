@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from commands.app import App, Choice, combine, pass_app, session_option, write_output
+from rules.i18n import _
 
 __all__ = ["COMMANDS", "document_output", "write_document"]
 
@@ -35,7 +36,7 @@ def write_document(output: str | None, fmt: str, html: str) -> None:
     """Write ``html`` as it is, or as PDF (to a file only)."""
     if fmt == "pdf":
         if output is None:
-            raise click.UsageError("a PDF needs --output FILE.pdf (or --format html)")
+            raise click.UsageError(_("a PDF needs --output FILE.pdf (or --format html)"))
         from workflow.reporting.documents import to_pdf
 
         write_output(output, to_pdf(html))
@@ -47,7 +48,7 @@ def _make(
     app: App, output: str | None, fmt: str, templates: str | None, build: Callable[..., str], **kw: Any
 ) -> None:
     if fmt == "pdf" and output is None:  # refused before any work is done
-        raise click.UsageError("a PDF needs --output FILE.pdf (or --format html)")
+        raise click.UsageError(_("a PDF needs --output FILE.pdf (or --format html)"))
     settings = app.document_settings(templates)
     write_document(output, fmt, build(app.engine(), settings, **kw))
 
@@ -131,7 +132,7 @@ def supervision_letter(
     """The 督办函 to a late unit: its overdue answers and co-opinions, with their dates and working days late.
     Give --unit, or NUMBER for a letter to each unit late on that case."""
     if number is None and unit is None:
-        raise click.UsageError("give NUMBER or --unit UNIT")
+        raise click.UsageError(_("give NUMBER or --unit UNIT"))
     from workflow.reporting.documents import supervision_letter as build
 
     _make(app, output, fmt, templates, build, unit=unit, number=number, session=session, now=app.when(now))

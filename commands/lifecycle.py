@@ -24,6 +24,7 @@ from commands.app import (
     pass_app,
     session_option,
 )
+from rules.i18n import _
 from workflow.core.clock import checked_day
 from workflow.core.states import ContactMethod, ContactStage, State
 from workflow.reporting import text
@@ -100,16 +101,21 @@ def _answer_keywords(options: dict[str, Any]) -> dict[str, Any]:
     without, reasons = options.pop("without"), options.pop("reasons")
     if len(promises) != len(dues):
         raise click.BadParameter(
-            f"{len(promises)} --promise but {len(dues)} --due: give each promise its date", param_hint="--due"
+            _("{count} --promise but {count2} --due: give each promise its date").format(
+                count=len(promises), count2=len(dues)
+            ),
+            param_hint="--due",
         )
     if len(without) != len(reasons):
-        raise click.BadParameter("give each --without-opinion UNIT its --reason R", param_hint="--reason")
+        raise click.BadParameter(_("give each --without-opinion UNIT its --reason R"), param_hint="--reason")
     items = []
     for item, due in zip(promises, dues, strict=True):
         try:
             day = date.fromisoformat(due)
         except ValueError:
-            raise click.BadParameter(f"{due!r} is not an ISO date (2026-12-31)", param_hint="--due") from None
+            raise click.BadParameter(
+                _("{due!r} is not an ISO date (2026-12-31)").format(due=due), param_hint="--due"
+            ) from None
         try:
             items.append(Promised(item, checked_day(day, "promise date")))
         except ValueError as exc:
@@ -337,7 +343,7 @@ def _action_command(spec: _Action) -> click.Command:
         **options: Any,
     ) -> None:
         if spec.new_case and expect_version is not None:
-            raise click.BadParameter("a new suggestion has no version yet", param_hint="--expect-version")
+            raise click.BadParameter(_("a new suggestion has no version yet"), param_hint="--expect-version")
         keywords = spec.prepare(options) if spec.prepare else options
         engine = app.engine()
         common: dict[str, Any] = {
@@ -379,14 +385,15 @@ def assign_batch(
     app.engine().require_office("assign-batch")  # before the file is read
     sheet = read_orders(Path(file), header_row=header_row)
     changes = app.engine().assign_many(sheet.orders, actor=app.actor(), at=app.when(at), session=session)
-    ignored = f"ignored columns: {', '.join(sheet.ignored)}" if sheet.ignored else ""
+    ignored = _("ignored columns: {names}").format(names=_(", ").join(sheet.ignored)) if sheet.ignored else ""
     if as_json and ignored:
         click.echo(ignored, err=True)
     emit(
         as_json,
         [c.to_json() for c in changes],
         lambda: (
-            f"assigned {len(changes)} suggestion(s) in one transaction" + (f"; {ignored}" if ignored else "")
+            _("assigned {count} suggestion(s) in one transaction").format(count=len(changes))
+            + (f"; {ignored}" if ignored else "")
         ),
     )
 
@@ -484,10 +491,14 @@ def _span(value: str) -> Any:
 
     match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", value)
     if not match:
-        raise click.BadParameter(f"{value!r}: use days (7d or 7) or weeks (2w)", param_hint="--within")
+        raise click.BadParameter(
+            _("{value!r}: use days (7d or 7) or weeks (2w)").format(value=value), param_hint="--within"
+        )
     amount = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
     if amount > _MAX_SPAN_DAYS:
-        msg = f"{value!r}: look at most {_MAX_SPAN_DAYS} days (ten years) ahead"
+        msg = _("{value!r}: look at most {days} days (ten years) ahead").format(
+            value=value, days=_MAX_SPAN_DAYS
+        )
         raise click.BadParameter(msg, param_hint="--within")
     return timedelta(days=amount)
 

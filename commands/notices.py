@@ -3,7 +3,6 @@ reminder ``daemon``, and the ``forecast`` of escalation steps to come."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -58,6 +57,7 @@ def outbox_show(app: App, notice_id: int, render: bool, as_json: bool) -> None:
 
     notice = outbox.get(app.engine(), notice_id)
     data = notice.to_json()
+    rendered = None
     if render:
         from notifications import Dispatcher
 
@@ -66,7 +66,8 @@ def outbox_show(app: App, notice_id: int, render: bool, as_json: bool) -> None:
         context = sender.context(notice, engine.clock.now(), engine.active_ruleset())
         rendered = sender.renderer.render(notice.topic, context)
         data["rendered"] = {"subject": rendered.subject, "text": rendered.text}
-    emit(as_json, data, lambda: json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    shown = (rendered.subject, rendered.text) if rendered is not None else None
+    emit(as_json, data, lambda: text.notice_text(notice, app.zone(), shown))
 
 
 @outbox_group.command("retry")
@@ -78,7 +79,7 @@ def outbox_retry(app: App, notice_id: int, as_json: bool) -> None:
     from workflow.store import outbox
 
     notice = outbox.retry(app.engine(), notice_id, now=app.engine().clock.now())
-    emit(as_json, notice.to_json(), lambda: f"outbox {notice_id} queued again")
+    emit(as_json, notice.to_json(), lambda: _("outbox {notice_id} queued again").format(notice_id=notice_id))
 
 
 def _channels(app: App) -> NotifyConfig:
@@ -86,7 +87,7 @@ def _channels(app: App) -> NotifyConfig:
     config = app.notify_config()
     if not config.channels:
         raise click.UsageError(
-            "no channel configured: add [notifications.smtp], .webhook or .file to --config"
+            _("no channel configured: add [notifications.smtp], .webhook or .file to --config")
         )
     return config
 

@@ -21,6 +21,7 @@ from commands.app import (
     session_option,
     write_output,
 )
+from rules.i18n import _
 
 if TYPE_CHECKING:
     from workflow.reporting.measures import Scope
@@ -78,7 +79,9 @@ def _date_option(value: str | None, what: str) -> date | None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=what) from None
+        raise click.BadParameter(
+            _("{value!r} is not a date (YYYY-MM-DD)").format(value=value), param_hint=what
+        ) from None
     try:
         return checked_day(day, "date")
     except ValueError as exc:
@@ -143,7 +146,7 @@ def report(
     from workflow.reporting.reports import build
 
     if fmt == "pdf" and output is None:
-        raise click.UsageError("a PDF needs --output FILE.pdf")
+        raise click.UsageError(_("a PDF needs --output FILE.pdf"))
     moment = app.when(now)
     built = build(app.engine(), kind, _scope(**scope), decimals=decimals, now=moment)
     if fmt in ("html", "pdf"):
@@ -188,7 +191,8 @@ def evaluate(
             site, satisfaction = (Decimal(w.strip()) for w in weights.split(","))
         except (ValueError, InvalidOperation):
             raise click.BadParameter(
-                f"{weights!r}: give two shares, e.g. 0.8,0.2", param_hint="--weights"
+                _("{weights!r}: give two shares, e.g. 0.8,0.2").format(weights=weights),
+                param_hint="--weights",
             ) from None
         shares = (site, satisfaction)
     built = run(app.engine(), _scope(**scope), read_scores(Path(scores)), weights=shares)
@@ -226,9 +230,9 @@ def progress_letters(app: App, year: int | None, as_json: bool) -> None:
     emit(
         as_json,
         {"year": when, "written": written, "already": had},
-        lambda: (
-            f"{written} progress letter(s) for {when} written to the outbox; {had} deputy(ies) had theirs already"
-        ),
+        lambda: _(
+            "{written} progress letter(s) for {when} written to the outbox; {had} deputy(ies) had theirs already"
+        ).format(written=written, when=when, had=had),
     )
 
 
@@ -278,15 +282,18 @@ def import_(
         rejects = Path(skip_bad)
         if rejects.resolve() == Path(path).resolve():
             raise click.BadParameter(
-                "the rejects file would overwrite the ledger itself", param_hint="--skip-bad"
+                _("the rejects file would overwrite the ledger itself"), param_hint="--skip-bad"
             )
         if not rejects.parent.is_dir():
-            raise click.BadParameter(f"{rejects.parent} is not a folder", param_hint="--skip-bad")
+            raise click.BadParameter(
+                _("{parent} is not a folder").format(parent=rejects.parent), param_hint="--skip-bad"
+            )
         try:
             rejects.touch()
         except OSError as exc:
             raise click.BadParameter(
-                f"cannot write {rejects}: {exc.strerror}", param_hint="--skip-bad"
+                _("cannot write {rejects}: {strerror}").format(rejects=rejects, strerror=exc.strerror),
+                param_hint="--skip-bad",
             ) from None
     bars: list[Any] = []
 
@@ -331,21 +338,49 @@ def import_(
         as_json,
         data,
         lambda: (
-            f"{report.rows} row(s): {report.created} case(s) created, {report.advanced} brought forward, "
-            f"{report.unchanged} unchanged, {report.rejected_count} rejected"
-            + (f" (written to {skip_bad})" if skip_bad and report.rejected_count else "")
-            + f"; {len(report.units_created)} unit(s) and {len(report.deputies_created)} deputy(ies) created"
-            + (f"; header on row {report.header_row}" if report.header_row != 1 else "")
-            + (f"; ignored columns: {', '.join(report.ignored_columns)}" if report.ignored_columns else "")
-            + (f"\n{report.from_history} case(s) replayed from 办理过程" if report.from_history else "")
+            _(
+                "{rows} row(s): {created} case(s) created, {advanced} brought forward, {unchanged} unchanged, {rejected_count} rejected"
+            ).format(
+                rows=report.rows,
+                created=report.created,
+                advanced=report.advanced,
+                unchanged=report.unchanged,
+                rejected_count=report.rejected_count,
+            )
             + (
-                f"\n{report.from_rows} case(s) from their 台账 row alone, defaulted: {'; '.join(report.defaulted)}"
+                _(" (written to {skip_bad})").format(skip_bad=skip_bad)
+                if skip_bad and report.rejected_count
+                else ""
+            )
+            + _("; {count} unit(s) and {count2} deputy(ies) created").format(
+                count=len(report.units_created), count2=len(report.deputies_created)
+            )
+            + (
+                _("; header on row {header_row}").format(header_row=report.header_row)
+                if report.header_row != 1
+                else ""
+            )
+            + (
+                _("; ignored columns: {names}").format(names=", ".join(report.ignored_columns))
+                if report.ignored_columns
+                else ""
+            )
+            + (
+                _("\n{from_history} case(s) replayed from 办理过程").format(from_history=report.from_history)
+                if report.from_history
+                else ""
+            )
+            + (
+                _("\n{from_rows} case(s) from their 台账 row alone, defaulted: {names}").format(
+                    from_rows=report.from_rows, names=_("; ").join(_(d) for d in report.defaulted)
+                )
                 if report.defaulted
                 else ""
             )
             + (
-                f"\n{report.sweep_steps} reminder step(s) in 办理过程 (escalate, lapse) are left to the next "
-                "`jianyi remind --once`"
+                _(
+                    "\n{sweep_steps} reminder step(s) in 办理过程 (escalate, lapse) are left to the next `jianyi remind --once`"
+                ).format(sweep_steps=report.sweep_steps)
                 if report.sweep_steps
                 else ""
             )

@@ -13,6 +13,7 @@ import os
 import click
 
 from commands.app import App, pass_app
+from rules.i18n import _
 
 __all__ = ["COMMANDS"]
 
@@ -61,7 +62,12 @@ def serve(app: App, host: str, port: int, workers: int, idle_minutes: int, secur
     os.environ["JIANYI_WEB_SECURE_COOKIES"] = "1" if secure_cookies else "0"
     import uvicorn
 
-    click.echo(f"jianyi: serving {app.engine().url} on http://{host}:{port}/ ({workers} worker(s))", err=True)
+    click.echo(
+        _("jianyi: serving {url} on http://{host}:{port}/ ({workers} worker(s))").format(
+            url=app.engine().url, host=host, port=port, workers=workers
+        ),
+        err=True,
+    )
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.app import App, OnceCommand, emit, json_option, pass_app, session_option
+from rules.i18n import _
 from workflow.core.submissions import SubmissionStatus
 from workflow.reporting import text
 
@@ -132,7 +133,7 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
     emit(
         as_json,
         [s.to_json() for s in found],
-        lambda: "\n".join(_line(app, s) for s in found) or "no online submissions",
+        lambda: "\n".join(_line(app, s) for s in found) or _("no online submissions"),
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from notifications.errors import DeliveryError
+from rules.i18n import _
 
 __all__ = [
     "Channel",
@@ -93,7 +94,9 @@ class EmailChannel:
             if message.html is not None:
                 mail.add_alternative(message.html, subtype="html", charset="utf-8")
         except (ValueError, TypeError) as exc:  # an address with a line break: no later try will do better
-            raise DeliveryError(f"cannot write the mail to {message.to!r}: {exc}", retryable=False) from exc
+            raise DeliveryError(
+                _("cannot write the mail to {to!r}: {exc}").format(to=message.to, exc=exc), retryable=False
+            ) from exc
         try:
             if self.security == "ssl":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -108,13 +111,20 @@ class EmailChannel:
                     client.login(self.username, self.password or "")
                 client.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryError(f"recipient refused: {exc.recipients}", retryable=False) from exc
+            raise DeliveryError(
+                _("recipient refused: {recipients}").format(recipients=exc.recipients), retryable=False
+            ) from exc
         except smtplib.SMTPResponseException as exc:
             raise DeliveryError(
-                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=exc.smtp_code < 500
+                _("SMTP {smtp_code}: {smtp_error!r}").format(
+                    smtp_code=exc.smtp_code, smtp_error=exc.smtp_error
+                ),
+                retryable=exc.smtp_code < 500,
             ) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}", retryable=True) from exc
+            raise DeliveryError(
+                _("SMTP {host}:{port}: {exc}").format(host=self.host, port=self.port, exc=exc), retryable=True
+            ) from exc
 
 
 @dataclass
@@ -140,7 +150,7 @@ class WebhookChannel:
     def send(self, message: Message) -> None:
         """POST the message to its URL."""
         if not message.to.startswith(("http://", "https://")):
-            raise DeliveryError(f"webhook URL {message.to!r} is not http(s)", retryable=False)
+            raise DeliveryError(_("webhook URL {to!r} is not http(s)").format(to=message.to), retryable=False)
         body = self.body(message)
         headers = {"X-Jianyi-Signature": self.signature(body), "X-Jianyi-Key": message.key}
         http_post(message.to, body, headers, timeout=self.timeout, what="webhook")
@@ -162,14 +172,18 @@ def http_post(
             url, data=body, method="POST", headers={"Content-Type": content_type, **(headers or {})}
         )
     except ValueError as exc:  # a malformed URL ("http://[::1"): no later try will do better
-        raise DeliveryError(f"{what} URL {url!r} is malformed: {exc}", retryable=False) from exc
+        raise DeliveryError(
+            _("{what} URL {url!r} is malformed: {exc}").format(what=what, url=url, exc=exc), retryable=False
+        ) from exc
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return bytes(response.read())
     except urllib.error.HTTPError as exc:
         exc.close()  # the error is the response: let its connection go now
         retry = exc.code >= 500 or exc.code in (408, 429)
-        raise DeliveryError(f"{what} {url}: HTTP {exc.code}", retryable=retry) from exc
+        raise DeliveryError(
+            _("{what} {url}: HTTP {code}").format(what=what, url=url, code=exc.code), retryable=retry
+        ) from exc
     except (OSError, urllib.error.URLError) as exc:
         raise DeliveryError(f"{what} {url}: {exc}", retryable=True) from exc
 
@@ -197,7 +211,12 @@ class FileChannel:
                 partial.write_text(content, encoding="utf-8")
                 partial.replace(target)
         except OSError as exc:
-            raise DeliveryError(f"cannot write to {self.directory}: {exc.strerror}", retryable=True) from exc
+            raise DeliveryError(
+                _("cannot write to {directory}: {strerror}").format(
+                    directory=self.directory, strerror=exc.strerror
+                ),
+                retryable=True,
+            ) from exc
 
 
 @dataclass

@@ -53,6 +53,7 @@ from notifications.robots import (
     SmsGatewayChannel,
     WeComChannel,
 )
+from rules.i18n import _
 
 __all__ = ["NotifyConfig"]
 
@@ -91,7 +92,7 @@ class NotifyConfig:
         """Build from the ``[notifications]`` table; every problem is named."""
         unknown = sorted(set(data) - _KNOWN)
         if unknown:
-            raise ConfigError(f"[notifications]: unknown key(s) {', '.join(unknown)}")
+            raise ConfigError(_("[notifications]: unknown key(s) {names}").format(names=", ".join(unknown)))
         channels: dict[str, Channel] = {}
         smtp = data.get("smtp")
         if smtp is not None:
@@ -102,13 +103,16 @@ class NotifyConfig:
                     password = os.environ.get(smtp["password_env"])
                     if password is None:
                         raise ConfigError(
-                            f"[notifications.smtp] password_env: the variable {smtp['password_env']} is not set; "
-                            "set it in the environment of jianyi (or remove password_env for no login)"
+                            _(
+                                "[notifications.smtp] password_env: the variable {password_env} is not set; set it in the environment of jianyi (or remove password_env for no login)"
+                            ).format(password_env=smtp["password_env"])
                         )
                 security = smtp.get("security", "plain")
                 if security not in ("plain", "starttls", "ssl"):
                     raise ConfigError(
-                        f"[notifications.smtp] security {security!r}: use plain, starttls or ssl"
+                        _("[notifications.smtp] security {security!r}: use plain, starttls or ssl").format(
+                            security=security
+                        )
                     )
                 channels["email"] = EmailChannel(
                     host=str(smtp["host"]),
@@ -120,13 +124,13 @@ class NotifyConfig:
                     timeout=_positive(smtp.get("timeout", 10), "smtp.timeout"),
                 )
             except KeyError as exc:
-                raise ConfigError(f"[notifications.smtp] needs {exc.args[0]}") from None
+                raise ConfigError(_("[notifications.smtp] needs {value}").format(value=exc.args[0])) from None
         hook = data.get("webhook")
         if hook is not None:
             _only(hook, "webhook", {"secret_env", "secret", "timeout"})
             secret = os.environ.get(hook.get("secret_env", "JIANYI_WEBHOOK_SECRET")) or hook.get("secret")
             if not secret:
-                raise ConfigError("[notifications.webhook] needs a secret (secret_env names its variable)")
+                raise ConfigError(_("[notifications.webhook] needs a secret (secret_env names its variable)"))
             channels["webhook"] = WebhookChannel(
                 secret=secret, timeout=_positive(hook.get("timeout", 10), "webhook.timeout")
             )
@@ -145,8 +149,9 @@ class NotifyConfig:
                 secret = os.environ.get(ding["secret_env"])
                 if not secret:
                     raise ConfigError(
-                        f"[notifications.dingtalk] secret_env: the variable {ding['secret_env']} is not set; "
-                        "set it (the robot's 加签 secret, SEC…) or remove secret_env for an unsigned robot"
+                        _(
+                            "[notifications.dingtalk] secret_env: the variable {secret_env} is not set; set it (the robot's 加签 secret, SEC…) or remove secret_env for an unsigned robot"
+                        ).format(secret_env=ding["secret_env"])
                     )
             channels["dingtalk"] = DingTalkChannel(
                 secret=secret,
@@ -157,13 +162,15 @@ class NotifyConfig:
         if sms is not None:
             _only(sms, "sms", {"url", "body", "content_type", "token_env", "timeout"})
             if "url" not in sms or "body" not in sms:
-                raise ConfigError("[notifications.sms] needs url and body (a template of phone and text)")
+                raise ConfigError(_("[notifications.sms] needs url and body (a template of phone and text)"))
             headers = {}
             if "token_env" in sms:
                 token = os.environ.get(sms["token_env"])
                 if not token:
                     raise ConfigError(
-                        f"[notifications.sms] token_env: the variable {sms['token_env']} is not set"
+                        _("[notifications.sms] token_env: the variable {token_env} is not set").format(
+                            token_env=sms["token_env"]
+                        )
                     )
                 headers["Authorization"] = f"Bearer {token}"
             channels["sms"] = SmsGatewayChannel(
@@ -199,7 +206,11 @@ class NotifyConfig:
 
 def _prefix(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise ConfigError(f"[notifications.{name}] prefix = {value!r}: use the start of an http(s) address")
+        raise ConfigError(
+            _("[notifications.{name}] prefix = {value!r}: use the start of an http(s) address").format(
+                name=name, value=value
+            )
+        )
     return value
 
 
@@ -207,13 +218,17 @@ def _url(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise ConfigError(f"[notifications] portal_url = {value!r}: use an http(s) address")
+        raise ConfigError(
+            _("[notifications] portal_url = {value!r}: use an http(s) address").format(value=value)
+        )
     return value
 
 
 def _flag(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"[notifications] {name} = {value!r}: use true or false")
+        raise ConfigError(
+            _("[notifications] {name} = {value!r}: use true or false").format(name=name, value=value)
+        )
     return value
 
 
@@ -225,16 +240,20 @@ def _positive(value: Any, name: str, what: str = "a positive number of seconds")
         or value <= 0
         or (whole and not float(value).is_integer())
     ):
-        raise ConfigError(f"[notifications] {name} = {value!r}: use {what}")
+        raise ConfigError(
+            _("[notifications] {name} = {value!r}: use {what}").format(name=name, value=value, what=what)
+        )
     return float(value)
 
 
 def _only(table: Any, name: str, known: set[str]) -> None:
     """Refuse a sub-table that is not a table, or that has keys jianyi does not read (a typo would be ignored)."""
     if not isinstance(table, dict):
-        raise ConfigError(f"[notifications.{name}] must be a table")
+        raise ConfigError(_("[notifications.{name}] must be a table").format(name=name))
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
-            f"[notifications.{name}]: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            _("[notifications.{name}]: unknown key(s) {names} (known: {names2})").format(
+                name=name, names=", ".join(unknown), names2=", ".join(sorted(known))
+            )
         )

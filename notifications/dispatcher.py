@@ -157,10 +157,12 @@ class Dispatcher:
                 return channels["email"], self.config.office_email
             if "file" in channels:
                 return channels["file"], self.config.office_name
-            return "no office address: set office_email (with [notifications.smtp]) or a file channel"
+            return _("no office address: set office_email (with [notifications.smtp]) or a file channel")
         who = notice.recipient
         if who is None:
-            return f"{notice.recipient_kind} {notice.recipient_id} no longer exists"
+            return _("{kind} {id} no longer exists").format(
+                kind=notice.recipient_kind, id=notice.recipient_id
+            )
         if who.email and "email" in channels:
             return channels["email"], who.email
         if who.webhook:
@@ -180,7 +182,9 @@ class Dispatcher:
             return channels["sms"], who.phone
         if "file" in channels:
             return channels["file"], who.name
-        return f"{who.kind} {who.name} has no address for the configured channels ({', '.join(channels) or 'none'})"
+        return _("{kind} {name} has no address for the configured channels ({channels})").format(
+            kind=who.kind, name=who.name, channels=", ".join(channels) or _("none")
+        )
 
     def dispatch(self, *, now: datetime | None = None, limit: int = 100, rounds: int = 50) -> DispatchReport:
         """Claim and settle notices, ``limit`` at a time, until none is ready (at most ``rounds`` claims). The
@@ -189,7 +193,7 @@ class Dispatcher:
         rs = self.engine.active_ruleset()
         moment = self.engine.clock.now()
         if now is not None:  # a notice is sent when it is sent: a later "now" would date it falsely
-            hint = "notices go out at the time they are sent; leave --now out"
+            hint = _("notices go out at the time they are sent; leave --now out")
             moment = not_future(now, moment, what="now", zone=rs.zone, hint=hint)
         report = DispatchReport()
         for _round in range(rounds):

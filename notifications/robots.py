@@ -29,6 +29,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from notifications.channels import Message, http_post
 from notifications.errors import ConfigError, DeliveryError
+from rules.i18n import _
 
 __all__ = ["DingTalkChannel", "SmsGatewayChannel", "WeComChannel", "dingtalk_sign"]
 
@@ -54,7 +55,10 @@ def _checked(answer: bytes, what: str) -> None:
     try:
         data = json.loads(answer or b"{}")
     except ValueError:
-        raise DeliveryError(f"{what}: the answer is not JSON: {answer[:200]!r}", retryable=True) from None
+        raise DeliveryError(
+            _("{what}: the answer is not JSON: {value!r}").format(what=what, value=answer[:200]),
+            retryable=True,
+        ) from None
     code = data.get("errcode", 0) if isinstance(data, dict) else 0
     if code != 0:
         raise DeliveryError(
@@ -139,13 +143,15 @@ class SmsGatewayChannel:
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
-            raise ConfigError(f"[notifications.sms] url {self.url!r}: use an http(s) address")
+            raise ConfigError(
+                _("[notifications.sms] url {url!r}: use an http(s) address").format(url=self.url)
+            )
         env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
         try:
             self._template = env.from_string(self.body)
             self._template.render(self._values(Message("k", "13800000000", "主题", "正文")))
         except TemplateError as exc:
-            raise ConfigError(f"[notifications.sms] body: {exc}") from None
+            raise ConfigError(_("[notifications.sms] body: {exc}").format(exc=exc)) from None
 
     @staticmethod
     def _values(message: Message) -> dict[str, Any]:
@@ -161,7 +167,7 @@ class SmsGatewayChannel:
         try:
             return self._template.render(self._values(message)).encode("utf-8")
         except TemplateError as exc:
-            raise DeliveryError(f"SMS body: {exc}", retryable=False) from None
+            raise DeliveryError(_("SMS body: {exc}").format(exc=exc), retryable=False) from None
 
     def send(self, message: Message) -> None:
         """POST the rendered body to the gateway."""

@@ -18,7 +18,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-__all__ = ["DOMAIN", "ENV", "LOCALE_DIR", "_", "language", "ngettext", "translations"]
+__all__ = ["DOMAIN", "ENV", "LOCALE_DIR", "N_", "_", "language", "ngettext", "translations"]
 
 DOMAIN = "jianyi"
 ENV = "JIANYI_LANG"
@@ -47,6 +47,12 @@ def translations() -> gettext.NullTranslations:
 def _(message: str) -> str:
     """``message`` (an English msgid) in the current language."""
     return translations().gettext(message)
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for a marker, which pybabel extracts)
+    """``message`` unchanged, marked for the catalog: a constant kept in English (JSON carries it) and
+    translated with :func:`_` where people read it."""
+    return message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

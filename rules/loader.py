@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from rules.calendar import library_notice_years
 from rules.errors import Problem, RuleError, RuleSetInvalid
+from rules.i18n import _
 from rules.model import RuleSet, YearSchedule
 
 __all__ = [
@@ -147,7 +148,9 @@ def _toml(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RuleSetInvalid(source=source, problems=[Problem("", f"not valid TOML: {exc}")]) from None
+        raise RuleSetInvalid(
+            source=source, problems=[Problem("", _("not valid TOML: {exc}").format(exc=exc))]
+        ) from None
 
 
 def _resolve(data: dict[str, Any], source: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -155,16 +158,27 @@ def _resolve(data: dict[str, Any], source: str, seen: tuple[str, ...] = ()) -> d
     if parent is None:
         return data
     if not isinstance(parent, str):
-        raise RuleSetInvalid(source=source, problems=[Problem("extends", "must be a profile id (a string)")])
+        raise RuleSetInvalid(
+            source=source, problems=[Problem("extends", _("must be a profile id (a string)"))]
+        )
     profiles = _profiles()
     if parent not in profiles:
         known = ", ".join(sorted(profiles))
         raise RuleSetInvalid(
-            source=source, problems=[Problem("extends", f"unknown profile {parent!r} (known: {known})")]
+            source=source,
+            problems=[
+                Problem(
+                    "extends",
+                    _("unknown profile {parent!r} (known: {known})").format(parent=parent, known=known),
+                )
+            ],
         )
     if parent in seen or len(seen) >= _MAX_EXTENDS:
         chain = " → ".join((*seen, parent))
-        raise RuleSetInvalid(source=source, problems=[Problem("extends", f"circular or too deep: {chain}")])
+        raise RuleSetInvalid(
+            source=source,
+            problems=[Problem("extends", _("circular or too deep: {chain}").format(chain=chain))],
+        )
     base = _resolve(_toml(profiles[parent], f"profile {parent}"), f"profile {parent}", (*seen, parent))
     base = {k: v for k, v in base.items() if k not in {"id", "version", "name", "effective"}}
     merged = _merge(base, data)
@@ -223,10 +237,11 @@ def _read(path: str | Path) -> str:
         return read_text(path)
     except OSError as exc:
         raise RuleSetInvalid(
-            source=str(path), problems=[Problem("", f"cannot read: {exc.strerror}")]
+            source=str(path),
+            problems=[Problem("", _("cannot read: {strerror}").format(strerror=exc.strerror))],
         ) from None
     except TextUnreadable:
-        problem = Problem("", f"not text in {ENCODINGS}: save it as UTF-8")
+        problem = Problem("", _("not text in {ENCODINGS}: save it as UTF-8").format(ENCODINGS=ENCODINGS))
         raise RuleSetInvalid(source=str(path), problems=[problem]) from None
 
 
@@ -258,12 +273,16 @@ def load_schedule(path: str | Path) -> YearSchedule:
             first, last, name = brk["from"], brk["to"], str(brk["name"])
             day = first
             if last < first:
-                problems.append(Problem(f"breaks.{i}", f"runs backwards ({first} to {last})"))
+                problems.append(
+                    Problem(
+                        f"breaks.{i}", _("runs backwards ({first} to {last})").format(first=first, last=last)
+                    )
+                )
             while day <= last:
                 holidays[day.isoformat()] = name
                 day = date.fromordinal(day.toordinal() + 1)
         except (KeyError, TypeError, AttributeError):
-            problems.append(Problem(f"breaks.{i}", "needs name, from and to (dates)"))
+            problems.append(Problem(f"breaks.{i}", _("needs name, from and to (dates)")))
     data["holidays"] = {str(k): v for k, v in holidays.items()}
     try:
         schedule = YearSchedule.model_validate(data)

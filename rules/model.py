@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rules.calendar import WorkCalendar
+from rules.i18n import _
 from rules.periods import Due, PeriodUnit, compute_due
 
 __all__ = [
@@ -154,7 +155,7 @@ class Ladder(_Strict):
     def _ordered(self) -> Ladder:
         offsets = [step.offset for step in self.steps]
         if offsets != sorted(set(offsets)):
-            msg = f"step offsets must rise strictly, got {offsets}"
+            msg = _("step offsets must rise strictly, got {offsets}").format(offsets=offsets)
             raise ValueError(msg)
         return self
 
@@ -171,15 +172,17 @@ class YearSchedule(_Strict):
     def _in_year(self) -> YearSchedule:
         stray = sorted(d.isoformat() for d in [*self.holidays, *self.workdays] if d.year != self.year)
         if stray:
-            msg = f"dates outside {self.year}: {', '.join(stray)}"
+            msg = _("dates outside {year}: {names}").format(year=self.year, names=", ".join(stray))
             raise ValueError(msg)
         both = sorted(d.isoformat() for d in set(self.holidays) & set(self.workdays))
         if both:
-            msg = f"a day cannot be both a holiday and a working day: {', '.join(both)}"
+            msg = _("a day cannot be both a holiday and a working day: {names}").format(names=", ".join(both))
             raise ValueError(msg)
         weekdays = sorted(d.isoformat() for d in self.workdays if d.weekday() < 5)
         if weekdays:
-            msg = f"make-up working days fall on weekends; these are weekdays: {', '.join(weekdays)}"
+            msg = _("make-up working days fall on weekends; these are weekdays: {names}").format(
+                names=", ".join(weekdays)
+            )
             raise ValueError(msg)
         return self
 
@@ -204,7 +207,7 @@ class CalendarSettings(_Strict):
             if isinstance(item, str) and (m := re.fullmatch(r"\s*(\d{4})\s*-\s*(\d{4})\s*", item)):
                 lo, hi = int(m.group(1)), int(m.group(2))
                 if lo > hi:
-                    msg = f"range {item!r} runs backwards"
+                    msg = _("range {item!r} runs backwards").format(item=item)
                     raise ValueError(msg)
                 years.extend(range(lo, hi + 1))
             else:
@@ -241,7 +244,7 @@ class LifecycleSettings(_Strict):
         both = set(self.auto_close_on) & set(self.auto_rehandle_on)
         if both:
             names = ", ".join(sorted(both))
-            msg = f"a rating cannot both close and re-handle a case: {names}"
+            msg = _("a rating cannot both close and re-handle a case: {names}").format(names=names)
             raise ValueError(msg)
         return self
 
@@ -265,10 +268,12 @@ class MeasureSettings(_Strict):
     def _complete(self) -> MeasureSettings:
         missing = [r.value for r in Rating if r not in self.points]
         if missing:
-            msg = f"measures.points needs a value for {', '.join(missing)}"
+            msg = _("measures.points needs a value for {names}").format(names=", ".join(missing))
             raise ValueError(msg)
         if sum(self.weights) != 1 or min(self.weights) < 0:
-            msg = f"measures.weights must be two non-negative shares adding up to 1, got {list(map(str, self.weights))}"
+            msg = _("measures.weights must be two non-negative shares adding up to 1, got {value}").format(
+                value=list(map(str, self.weights))
+            )
             raise ValueError(msg)
         return self
 
@@ -282,7 +287,9 @@ class NoticeSettings(_Strict):
     @model_validator(mode="after")
     def _hours(self) -> NoticeSettings:
         if self.work_start >= self.work_end:
-            msg = f"work_start {self.work_start} must be before work_end {self.work_end}"
+            msg = _("work_start {work_start} must be before work_end {work_end}").format(
+                work_start=self.work_start, work_end=self.work_end
+            )
             raise ValueError(msg)
         return self
 
@@ -330,7 +337,9 @@ class RuleSet(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            msg = f"unknown time zone {value!r} (use an IANA name such as 'Asia/Shanghai')"
+            msg = _("unknown time zone {value!r} (use an IANA name such as 'Asia/Shanghai')").format(
+                value=value
+            )
             raise ValueError(msg) from None
         return value
 
@@ -338,11 +347,13 @@ class RuleSet(_Strict):
     @classmethod
     def _class_codes(cls, value: dict[str, str]) -> dict[str, str]:
         if not value:
-            msg = "at least one answer class is needed"
+            msg = _("at least one answer class is needed")
             raise ValueError(msg)
         bad = [code for code in value if not re.fullmatch(r"[A-Z]", code)]
         if bad:
-            msg = f"class codes are single capital letters, not {', '.join(map(repr, bad))}"
+            msg = _("class codes are single capital letters, not {names}").format(
+                names=", ".join(map(repr, bad))
+            )
             raise ValueError(msg)
         return value
 
@@ -351,24 +362,30 @@ class RuleSet(_Strict):
         for name in ("promise_classes", "conversion_classes"):
             unknown = [c for c in getattr(self.lifecycle, name) if c not in self.classes]
             if unknown:
-                msg = f"lifecycle.{name} names unknown classes: {', '.join(unknown)}"
+                msg = _("lifecycle.{name} names unknown classes: {names}").format(
+                    name=name, names=", ".join(unknown)
+                )
                 raise ValueError(msg)
         both = set(self.lifecycle.promise_classes) & set(self.lifecycle.conversion_classes)
         if both:
-            msg = f"lifecycle.conversion_classes may not name a promise class: {', '.join(sorted(both))}"
+            msg = _("lifecycle.conversion_classes may not name a promise class: {names}").format(
+                names=", ".join(sorted(both))
+            )
             raise ValueError(msg)
         answer = self.deadlines.get(DeadlineKind.ANSWER)
         if answer is None or not answer.enabled:
-            msg = "deadlines.answer is required and must be enabled (代表法 第五十一条)"
+            msg = _("deadlines.answer is required and must be enabled (代表法 第五十一条)")
             raise ValueError(msg)
         for kind, rule in self.deadlines.items():
             if rule.start is not None and rule.start not in KINDS[kind].starts:
-                msg = f"deadlines.{kind.value}.start {rule.start!r} unknown: use {', '.join(KINDS[kind].starts)}"
+                msg = _("deadlines.{value}.start {start!r} unknown: use {names}").format(
+                    value=kind.value, start=rule.start, names=", ".join(KINDS[kind].starts)
+                )
                 raise ValueError(msg)
         ladder_keys = {k.value for k in DeadlineKind} | {"re_answer_again"}
         unknown_ladders = sorted(set(self.ladders) - ladder_keys)
         if unknown_ladders:
-            msg = f"ladders for unknown deadline kinds: {', '.join(unknown_ladders)}"
+            msg = _("ladders for unknown deadline kinds: {names}").format(names=", ".join(unknown_ladders))
             raise ValueError(msg)
         return self
 

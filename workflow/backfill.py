@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rules import DeadlineKind
+from rules.i18n import _
 from workflow.core.audit import superseded
 from workflow.core.states import ActorKind, DeadlineStatus
 from workflow.core.unit_of_work import UnitOfWork
@@ -49,8 +50,9 @@ def make_room(work: UnitOfWork, raw: Raw, at: datetime) -> None:
         zone = work.shown_zone
         when, last = (t.astimezone(zone).isoformat(timespec="minutes") for t in (at, person.at))
         raise work.invalid(
-            f"time {when} is before the case's {person.action} of {last} ({person.actor}); enter events in the "
-            "order they happened (only the reminder sweep's steps give way to an action entered later)"
+            _(
+                "time {when} is before the case's {action} of {last} ({actor}); enter events in the order they happened (only the reminder sweep's steps give way to an action entered later)"
+            ).format(when=when, action=person.action, last=last, actor=person.actor)
         )
     rs = work.ruleset
     kept = [e for e in standing if e.at <= at]

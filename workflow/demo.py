@@ -155,9 +155,11 @@ def _reset(path: Path) -> None:
     try:
         with Engine.open(path, congress=DEMO_CONGRESS) as old:
             if [s.name for s in old.sessions()] != [SESSION]:
-                raise ValidationError("not a demo database")
+                raise ValidationError(_("not a demo database"))
     except Exception:
-        msg = f"{path} exists and is not a jianyi demo database; choose another path with --db"
+        msg = _("{path} exists and is not a jianyi demo database; choose another path with --db").format(
+            path=path
+        )
         raise ValidationError(msg) from None
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -179,7 +181,9 @@ def build_demo(
         _follow_up(engine, rng, report)
         # the notices of a past no one lived through are never sent: a daemon's first run on the demo sends only
         # what comes due from then on
-        report.suppressed = outbox.suppress_pending(engine, reason=PAST_NOTICE)
+        report.suppressed = outbox.suppress_pending(
+            engine, reason=_("demo: a notice of the simulated past, never sent")
+        )
     finally:
         engine.dispose()
     from workflow.reporting.formats import render

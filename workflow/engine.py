@@ -132,10 +132,15 @@ class Engine(Online):
             actor.same(self.viewer) and actor.entered_by == self.viewer.entered_by
         ):
             raise PermissionDenied(
-                case=None, actor=str(self.viewer), action="acting", reason=f"it cannot act as {actor}"
+                case=None,
+                actor=str(self.viewer),
+                action="acting",
+                reason=_("it cannot act as {actor}").format(actor=actor),
             )
         if not actor.is_office and not actor.is_public and not actor.name:
-            raise ValidationError(f"a {actor.kind.value} acts by its name: Actor.{actor.kind.value}(NAME)")
+            raise ValidationError(
+                _("a {value} acts by its name: Actor.{value}(NAME)").format(value=actor.kind.value)
+            )
         other = copy.copy(self)
         other.viewer = actor
         other.queries = Queries(self.db, self.directory, self.rules, self.clock, actor)
@@ -156,7 +161,7 @@ class Engine(Online):
         and how large one may be (default: beside a SQLite file, else in the database; 20 MiB)."""
         path = _db.sqlite_file(db)
         if path is not None and not path.exists():
-            raise NotInitialised(url=_db.normalise_url(db), detail="no such file")
+            raise NotInitialised(url=_db.normalise_url(db), detail=_("no such file"))
         database = Database.connect(db)
         _db.check_schema(database.engine)
         return cls(database, congress=congress, clock=clock, attachments=attachments)
@@ -610,7 +615,7 @@ class Engine(Online):
         check = None
         if anchor is not None:
             if key is None:
-                raise ValidationError("checking against an anchor needs the key it was made with")
+                raise ValidationError(_("checking against an anchor needs the key it was made with"))
             check = AnchorCheck(anchor, key, FUTURE_SLACK)
             if check.authentic and anchor.congress != self.congress:
                 msg = f"the anchor holds the cases of congress {anchor.congress!r}, not of {self.congress!r}"

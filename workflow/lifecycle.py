@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rules import Rating
+from rules.i18n import _
 from workflow.actions import (
     Amend,
     Answer,
@@ -81,11 +82,14 @@ class Lifecycle:
                     case=None,
                     actor=str(self.viewer),
                     action=what,
-                    reason="only the office keys in for others",
+                    reason=_("only the office keys in for others"),
                 )
             return actor
         raise PermissionDenied(
-            case=None, actor=str(self.viewer), action=what, reason=f"it acts as itself, not as {actor}"
+            case=None,
+            actor=str(self.viewer),
+            action=what,
+            reason=_("it acts as itself, not as {actor}").format(actor=actor),
         )
 
     attachment_settings: AttachmentSettings

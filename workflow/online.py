@@ -62,13 +62,13 @@ class Online(Lifecycle):
         it waits for the office (待受理). A deputy proposes as themself; the office names the ``deputy`` it keys
         the suggestion in for; a unit may not propose."""
         lead = self._proposer(deputy)
-        at, _ = self.pipeline.when(at)
+        at, _local = self.pipeline.when(at)
         draft = cleaned(
             Submit(title, lead, tuple(co_signers), content, field, between_sessions, confidential)
         )
         title = one_line(draft.title)
         if not title:
-            raise ValidationError("a suggestion needs a title")
+            raise ValidationError(_("a suggestion needs a title"))
         fields = None if draft.field is None else one_line(draft.field) or None
         long = too_long("submissions", {"title": title, "field": fields})
         if long is not None:
@@ -185,7 +185,9 @@ class Online(Lifecycle):
         text = reason.strip()
         if not text:
             raise ValidationError(
-                f"{label(submission_id)}: declining needs its reason (--reason), e.g. 转为来信处理"
+                _("{value}: declining needs its reason (--reason), e.g. 转为来信处理").format(
+                    value=label(submission_id)
+                )
             )
         return self._settle(submission_id, SubmissionStatus.DECLINED, "decline", text, at)
 
@@ -200,13 +202,17 @@ class Online(Lifecycle):
                 case=None,
                 actor=str(self.viewer),
                 action="submission list",
-                reason="online submissions go to the office (代表工作机构), not to units",
+                reason=_("online submissions go to the office (代表工作机构), not to units"),
             )
         try:
             wanted = None if status is None else SubmissionStatus(status)
         except ValueError:
             allowed = ", ".join(s.value for s in SubmissionStatus)
-            raise ValidationError(f"unknown submission status {status!r} (one of: {allowed})") from None
+            raise ValidationError(
+                _("unknown submission status {status!r} (one of: {allowed})").format(
+                    status=status, allowed=allowed
+                )
+            ) from None
         with self.db.reading() as conn:
             deputy = None
             if self.viewer.kind is ActorKind.DEPUTY:
@@ -241,7 +247,7 @@ class Online(Lifecycle):
                 case=None,
                 actor=str(self.viewer),
                 action=what,
-                reason="only the office (代表工作机构) may do this",
+                reason=_("only the office (代表工作机构) may do this"),
             )
 
     def _who(self) -> str:
@@ -257,15 +263,15 @@ class Online(Lifecycle):
                     case=None,
                     actor=str(self.viewer),
                     action="propose",
-                    reason=f"a deputy proposes as themself, not as deputy:{deputy}",
+                    reason=_("a deputy proposes as themself, not as deputy:{deputy}").format(deputy=deputy),
                 )
             return self.viewer.name
         if self.viewer.kind is ActorKind.UNIT:
             raise PermissionDenied(
-                case=None, actor=str(self.viewer), action="propose", reason="deputies propose suggestions"
+                case=None, actor=str(self.viewer), action="propose", reason=_("deputies propose suggestions")
             )
         if deputy is None or not deputy.strip():
-            raise ValidationError("the office proposes for a deputy: name the lead deputy (--deputy)")
+            raise ValidationError(_("the office proposes for a deputy: name the lead deputy (--deputy)"))
         return deputy.strip()
 
     def _view(self, submission_id: int) -> SubmissionView:
@@ -297,8 +303,14 @@ class Online(Lifecycle):
             raise SubmissionClosed(submission_id=submission_id, status=status, action=action)
         if at < row["submitted_at"]:
             raise ValidationError(
-                f"{label(submission_id)}: '{action}' at {at.isoformat()} comes before its submission "
-                f"({row['submitted_at'].isoformat()}); give a later --at"
+                _(
+                    "{value}: '{action}' at {at} comes before its submission ({date}); give a later --at"
+                ).format(
+                    value=label(submission_id),
+                    action=action,
+                    at=at.isoformat(),
+                    date=row["submitted_at"].isoformat(),
+                )
             )
         return row
 

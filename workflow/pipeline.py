@@ -130,7 +130,7 @@ class Batch:
                 case=work.label,
                 actor=str(actor),
                 action=type(command).__name__.lower(),
-                reason="the public reads alone",
+                reason=_("the public reads alone"),
             )
         try:
             command = cleaned(command)
@@ -266,7 +266,7 @@ class Pipeline:
         numbers = [n for n, _order in orders]
         if len(set(numbers)) != len(numbers):
             dupes = sorted({n for n in numbers if numbers.count(n) > 1})
-            raise ValidationError("a batch names a case twice", problems=dupes)
+            raise ValidationError(_("a batch names a case twice"), problems=dupes)
         changes: list[Change] = []
         problems: list[str] = []
         with self.batch(what=what) as batch:
@@ -285,7 +285,9 @@ class Pipeline:
                     problems.append(str(exc))
             if problems:
                 raise ValidationError(
-                    f"{what} refused: {len(problems)} of {len(orders)} order(s) failed, {nothing}",
+                    _("{what} refused: {count} of {count2} order(s) failed, {nothing}").format(
+                        what=what, count=len(problems), count2=len(orders), nothing=nothing
+                    ),
                     problems=problems,
                 )
         return changes

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rules import DeadlineKind, Due, RuleSet
+from rules.i18n import _
 from workflow.core.audit import canonical
 from workflow.core.errors import WorkflowError
 from workflow.core.views import Actor
@@ -94,16 +95,14 @@ def recompute(
         saved = None  # cases changed in the ranges committed so far
         for lo in range(first, last + 1, chunk):
             try:
-                with pipeline.batch(what=f"recomputation ({reason})") as batch:
+                with pipeline.batch(what=_("recomputation ({reason})").format(reason=reason)) as batch:
                     _range(work, batch, read_range(batch.store, selection, lo, lo + chunk - 1))
             except WorkflowError as exc:
                 if saved is None:
                     raise
-                msg = (
-                    f"{exc}. The recomputation ({reason}) stopped there: {saved} case(s) before "
-                    "it were recomputed and saved; run the same command again to finish (it moves only what is "
-                    "still to move)"
-                )
+                msg = _(
+                    "{exc}. The recomputation ({reason}) stopped there: {saved} case(s) before it were recomputed and saved; run the same command again to finish (it moves only what is still to move)"
+                ).format(exc=exc, reason=reason, saved=saved)
                 raise WorkflowError(msg) from exc
             saved = report.cases_changed
             if progress is not None:

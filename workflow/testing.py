@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from rules import Rating
+from rules.i18n import _
 from workflow.actions import Promised
 from workflow.core.clock import ensure_utc
 from workflow.core.errors import ValidationError
@@ -161,7 +162,9 @@ def _table(name: str) -> Any:
     schema = tables()
     found = schema.get(name)
     if found is None:
-        raise ValidationError(f"no table {name!r}: use one of {', '.join(sorted(schema))}")
+        raise ValidationError(
+            _("no table {name!r}: use one of {names}").format(name=name, names=", ".join(sorted(schema)))
+        )
     return found
 
 

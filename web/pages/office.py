@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData, UploadFile
 
 from rules.errors import RuleError
+from rules.i18n import _
 from web.errors import status_of
 from web.pages.base import TooLarge, Viewer, page, read_form, redirect, require
 from workflow import AssignOrder, Engine
@@ -482,7 +483,9 @@ def _orders_of_file(upload: UploadFile) -> tuple[list[AssignOrder], tuple[str, .
 
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise ValidationError(f"交办表“{upload.filename}”不是 CSV 或 Excel（.xlsx）文件")
+        raise ValidationError(
+            _("交办表“{filename}”不是 CSV 或 Excel（.xlsx）文件").format(filename=upload.filename)
+        )
     with tempfile.TemporaryDirectory(prefix="jianyi-assign-") as folder:
         path = Path(folder) / f"orders{suffix}"
         path.write_bytes(upload.file.read())

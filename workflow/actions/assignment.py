@@ -11,8 +11,17 @@ from typing import Any, ClassVar
 from rules import DeadlineKind
 from rules.i18n import _
 from workflow.actions.base import Command, acting_unit, handles
-from workflow.core.errors import RENAMED, NotFound, ValidationError
-from workflow.core.states import Action, ActorKind, DeadlineStatus, ExtensionStatus, ReturnStatus, Role
+from workflow.core.errors import NotFound, ValidationError
+from workflow.core.states import (
+    Action,
+    ActorKind,
+    DeadlineStatus,
+    ExtensionStatus,
+    ReturnStatus,
+    Role,
+    action_word,
+    state_word,
+)
 from workflow.core.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -121,24 +130,28 @@ def check_units(
     leaves a case with no unit to answer it."""
 
     def refuse(reason: str) -> ValidationError:
-        return uow.invalid(f"cannot '{action.value}' while '{uow.state.value}': {reason}")
+        return uow.invalid(
+            _("cannot '{action}' while '{state}': {reason}").format(
+                action=action_word(action.value), state=state_word(uow.state.value), reason=reason
+            )
+        )
 
     if main is not None and not main.strip():
-        raise refuse("the main unit (主办) is empty; name the unit that answers the deputy (--main UNIT)")
+        raise refuse(_("the main unit (主办) is empty; name the unit that answers the deputy (--main UNIT)"))
     if any(not u.strip() for u in co):
-        raise refuse("a co-unit (会办) is empty; name each co-unit (--co UNIT), or name none")
+        raise refuse(_("a co-unit (会办) is empty; name each co-unit (--co UNIT), or name none"))
     if any(not u.strip() for u in split):
-        raise refuse("a split unit (分办) is empty; name each split unit (--split UNIT)")
+        raise refuse(_("a split unit (分办) is empty; name each split unit (--split UNIT)"))
     main = main.strip() if main is not None else None
     co, split = [u.strip() for u in co], [u.strip() for u in split]
     if main is None and not split:
-        raise refuse("no unit answers it: name one main unit (主办) or two or more split units (分办)")
+        raise refuse(_("no unit answers it: name one main unit (主办) or two or more split units (分办)"))
     if main is not None and split:
-        raise refuse("name one main unit (主办), or two or more split units (分办), not both")
+        raise refuse(_("name one main unit (主办), or two or more split units (分办), not both"))
     if split and co:
-        raise refuse("split units (分办) each answer their own part: co-units go with a main unit only")
+        raise refuse(_("split units (分办) each answer their own part: co-units go with a main unit only"))
     if split and len(split) < 2:
-        raise refuse("split handling (分办) needs at least two units; with one, make it the main unit")
+        raise refuse(_("split handling (分办) needs at least two units; with one, make it the main unit"))
     names: list[tuple[str, Role]] = [(main, Role.MAIN)] if main is not None else []
     names += [(u, Role.CO) for u in co] + [(u, Role.SPLIT) for u in split]
     counts = Counter(n for n, _role in names)
@@ -152,7 +165,7 @@ def check_units(
         try:
             result.append((uow.store.unit_id(name), role, name))
         except NotFound as exc:  # an old name says what it was renamed to
-            missing.append(f"{name} ({exc.hint})" if exc.hint.startswith(RENAMED) else name)
+            missing.append(f"{name} ({exc.hint})" if exc.renamed else name)
     if missing:
         message = _("unknown unit(s): {names}; add them with `jianyi unit add NAME`")
         raise uow.invalid(message.format(names=_(", ").join(missing)))
@@ -241,15 +254,17 @@ def receive(uow: UnitOfWork, cmd: Receive) -> None:
     uow.require_allowed(Action.RECEIVE)
     uid = acting_unit(uow, Action.RECEIVE, cmd.unit)
     if uid is None:
-        raise uow.invalid("name the unit that signs for the case (--unit)")
+        raise uow.invalid(_("name the unit that signs for the case (--unit)"))
     name = uow.store.unit_name(uid)
     found = uow.store.receipt(uow.case_id, uid)
     if found is None:
-        raise uow.deny(Action.RECEIVE, f"unit {name!r} is not assigned to this case")
+        raise uow.deny(Action.RECEIVE, _("unit {name!r} is not assigned to this case").format(name=name))
     since, received = found
     if received is not None:
         local = received.astimezone(uow.ruleset.zone).strftime("%Y-%m-%d %H:%M")
-        raise uow.invalid(f"{name} signed for this case on {local} already; nothing to do")
+        raise uow.invalid(
+            _("{name} signed for this case on {local} already; nothing to do").format(name=name, local=local)
+        )
     uow.add(
         "receipts",
         {
@@ -265,7 +280,7 @@ def receive(uow: UnitOfWork, cmd: Receive) -> None:
     if rs.lifecycle.deadlines_from_receipt:
         begin = uow.local_date()
         for kind in _FROM_RECEIPT:
-            for deadline_id, start, _ in uow.store.open_deadlines(uow.case_id, kind, uid):
+            for deadline_id, start, _due in uow.store.open_deadlines(uow.case_id, kind, uid):
                 if start == begin:
                     continue
                 complex_case = bool(uow.row["extended"]) and kind is DeadlineKind.ANSWER
@@ -295,20 +310,24 @@ def request_return(uow: UnitOfWork, cmd: RequestReturn) -> None:
     uow.require_allowed(Action.RETURN)
     uid = acting_unit(uow, Action.RETURN, cmd.unit)
     if uid is None:
-        raise uow.invalid("name the unit that asks to hand the case back (--unit)")
+        raise uow.invalid(_("name the unit that asks to hand the case back (--unit)"))
     if uow.role_of(uid) is None:
-        raise uow.deny(Action.RETURN, f"unit {uow.store.unit_name(uid)!r} is not assigned to this case")
+        raise uow.deny(
+            Action.RETURN,
+            _("unit {value!r} is not assigned to this case").format(value=uow.store.unit_name(uid)),
+        )
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid("a return request needs its reasons (--reason)")
+        raise uow.invalid(_("a return request needs its reasons (--reason)"))
     if uow.store.pending_return(uow.case_id, uid):
-        raise uow.invalid("this unit's return request is already waiting for the office's decision")
+        raise uow.invalid(_("this unit's return request is already waiting for the office's decision"))
     window = uow.store.return_window(uow.case_id, uid)
     late = window is not None and uow.at >= window[1]
     if window is not None and late and uow.actor.kind is ActorKind.UNIT:
         raise uow.invalid(
-            f"the window to ask for a hand-back closed on {window[0].isoformat()}; "
-            "keep handling the case, or ask the office to record a late request"
+            _(
+                "the window to ask for a hand-back closed on {date}; keep handling the case, or ask the office to record a late request"
+            ).format(date=window[0].isoformat())
         )
     uow.add(
         "return_requests",
@@ -336,15 +355,15 @@ def refuse_return(uow: UnitOfWork, cmd: RefuseReturn) -> None:
     unit = uow.store.unit_id(cmd.unit) if cmd.unit is not None else None
     pending = uow.store.pending_returns(uow.case_id, unit)
     if not pending:
-        raise uow.refuse(Action.REFUSE_RETURN, "no return request is waiting for a decision")
+        raise uow.refuse(Action.REFUSE_RETURN, _("no return request is waiting for a decision"))
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid("a refusal needs its reasons (--reason)")
+        raise uow.invalid(_("a refusal needs its reasons (--reason)"))
     for request_id, _unit in pending:
         uow.update(
             "return_requests", {"id": request_id}, status="refused", decided_at=uow.at, decision_reason=reason
         )
-    names = [uow.store.unit_name(unit_id) for _, unit_id in pending]
+    names = [uow.store.unit_name(unit_id) for _request, unit_id in pending]
     uow.step(Action.REFUSE_RETURN, data={"units": names, "reason": reason})
     for (_request, unit_id), name in zip(pending, names, strict=True):
         uow.notify("return_refused", "unit", unit_id, {"unit": name, "reason": reason})
@@ -384,20 +403,22 @@ def reassign(uow: UnitOfWork, cmd: Reassign) -> None:
 def _extension_refusal(uow: UnitOfWork, action: Action) -> None:
     """Refuse ``action`` when the answer period is extended already or the rule set has no extended period."""
     if uow.row["extended"]:
-        raise uow.refuse(action, "the answer period is already extended")
+        raise uow.refuse(action, _("the answer period is already extended"))
     rs = uow.ruleset
     if rs.rule(DeadlineKind.ANSWER) is None or not rs.deadlines[DeadlineKind.ANSWER].complex_amount:
-        raise uow.refuse(action, f"rule set {rs.id} has no extended answer period")
+        raise uow.refuse(action, _("rule set {id} has no extended answer period").format(id=rs.id))
 
 
 def _passed(uow: UnitOfWork, action: Action, what: str) -> None:
     """Refuse ``action`` when an open answer deadline has passed: extending it then would turn a missed date
     into a met one."""
-    passed = [due_at for _, _, due_at in uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER)]
+    passed = [due_at for _id, _start, due_at in uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER)]
     passed = [due_at for due_at in passed if due_at <= uow.at]
     if passed:
         local = min(passed).astimezone(uow.ruleset.zone).strftime("%Y-%m-%d %H:%M")
-        raise uow.refuse(action, f"the answer was due {local}: {what}; the answer is late")
+        raise uow.refuse(
+            action, _("the answer was due {local}: {what}; the answer is late").format(local=local, what=what)
+        )
 
 
 def lapse_extension_request(uow: UnitOfWork) -> None:
@@ -424,19 +445,21 @@ def request_extension(uow: UnitOfWork, cmd: RequestExtension) -> None:
     if uid is None:
         mains = uow.units_in(Role.MAIN)
         if len(mains) != 1:
-            raise uow.invalid("name the unit that asks for the extension (--unit)")
+            raise uow.invalid(_("name the unit that asks for the extension (--unit)"))
         uid = mains[0]
     role = uow.role_of(uid)
     if role is None:
-        raise uow.deny(action, f"unit {uow.store.unit_name(uid)!r} is not assigned to this case")
+        raise uow.deny(
+            action, _("unit {value!r} is not assigned to this case").format(value=uow.store.unit_name(uid))
+        )
     if role is not Role.MAIN:
-        raise uow.deny(action, "only the main unit (主办) asks for an extension; co-units send opinions")
+        raise uow.deny(action, _("only the main unit (主办) asks for an extension; co-units send opinions"))
     _extension_refusal(uow, action)
     if uow.store.pending_extension(uow.case_id) is not None:
-        raise uow.invalid("an extension request is already waiting for the office's decision")
+        raise uow.invalid(_("an extension request is already waiting for the office's decision"))
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid("an extension request needs its reasons (--reason)")
+        raise uow.invalid(_("an extension request needs its reasons (--reason)"))
     _passed(uow, action, "an extension is asked for before the date passes")
     uow.add(
         "extension_requests",
@@ -463,11 +486,11 @@ def refuse_extension(uow: UnitOfWork, cmd: RefuseExtension) -> None:
     uow.require_office(action)
     pending = uow.store.pending_extension(uow.case_id)
     if pending is None:
-        raise uow.refuse(action, "no extension request is waiting for a decision")
+        raise uow.refuse(action, _("no extension request is waiting for a decision"))
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid("a refusal needs its reasons (--reason)")
-    request_id, unit_id, _ = pending
+        raise uow.invalid(_("a refusal needs its reasons (--reason)"))
+    request_id, unit_id, _when = pending
     uow.update(
         "extension_requests",
         {"id": request_id},
@@ -489,10 +512,10 @@ def extend(uow: UnitOfWork, cmd: Extend) -> None:
     _extension_refusal(uow, Action.EXTEND)
     pending = uow.store.pending_extension(uow.case_id)
     if cmd.requested and pending is None:
-        raise uow.refuse(Action.EXTEND, "no extension request is waiting for a decision")
+        raise uow.refuse(Action.EXTEND, _("no extension request is waiting for a decision"))
     reason = cmd.reason.strip() or (pending[2] if cmd.requested and pending is not None else "")
     if not reason:
-        raise uow.invalid("an extension needs its reasons (--reason)")
+        raise uow.invalid(_("an extension needs its reasons (--reason)"))
     _passed(uow, Action.EXTEND, "an extension is approved before the date passes")
     rs = uow.ruleset
     answers = uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER)
@@ -517,7 +540,7 @@ def extend(uow: UnitOfWork, cmd: Extend) -> None:
         moved.append(due.end.isoformat())
     data: dict[str, Any] = {"reason": reason, "answer_due": moved}
     if pending is not None:
-        request_id, unit_id, _ = pending
+        request_id, unit_id, _when = pending
         uow.update(
             "extension_requests",
             {"id": request_id},

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
+from rules.i18n import _
 from workflow.core.attachments import Attached
 from workflow.core.machine import TRANSITIONS
 from workflow.core.states import Action, ActorKind, Role
@@ -95,10 +96,10 @@ def acting_unit(uow: UnitOfWork, action: Action, unit: str | None) -> int | None
     if uow.actor.kind is ActorKind.UNIT:
         assert uow.actor.name is not None
         if unit is not None and unit != uow.actor.name:
-            raise uow.deny(action, f"a unit acts only for itself, not for {unit!r}")
+            raise uow.deny(action, _("a unit acts only for itself, not for {unit!r}").format(unit=unit))
         return uow.store.unit_id(uow.actor.name)
     if uow.actor.kind is ActorKind.DEPUTY:
-        raise uow.deny(action, "deputies give feedback and may withdraw; units handle the case")
+        raise uow.deny(action, _("deputies give feedback and may withdraw; units handle the case"))
     return uow.store.unit_id(unit) if unit is not None else None
 
 
@@ -114,7 +115,9 @@ def attach(uow: UnitOfWork, action: Action, files: Iterable[Attached], unit_id: 
     clash = [f.name for f in files if f.name in taken]
     if clash:
         raise uow.invalid(
-            f"the case already has an attachment named {', '.join(map(repr, clash))}; give the file another name"
+            _("the case already has an attachment named {names}; give the file another name").format(
+                names=", ".join(map(repr, clash))
+            )
         )
     seq = uow.row["audit_seq"] + 1
     for f in files:
@@ -140,18 +143,20 @@ def attach(uow: UnitOfWork, action: Action, files: Iterable[Attached], unit_id: 
 def require_lead_deputy(uow: UnitOfWork, action: Action) -> None:
     """Only the lead deputy (or the office for them) does ``action``."""
     if uow.actor.kind is ActorKind.UNIT:
-        raise uow.deny(action, "only the deputy or the office may do this")
+        raise uow.deny(action, _("only the deputy or the office may do this"))
     if uow.actor.kind is ActorKind.DEPUTY:
         assert uow.actor.name is not None
         if uow.store.deputy_id(uow.actor.name) != uow.row["lead_deputy_id"]:
             lead = uow.store.deputy_name(uow.row["lead_deputy_id"])
-            raise uow.deny(action, f"only the lead deputy ({lead}) acts on this suggestion")
+            raise uow.deny(
+                action, _("only the lead deputy ({lead}) acts on this suggestion").format(lead=lead)
+            )
 
 
 def require_office_or_main(uow: UnitOfWork, action: Action) -> None:
     """Only the office or the main (or a split) unit does ``action``."""
     if uow.actor.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM, ActorKind.UNIT):
-        raise uow.deny(action, "the office or the handling unit records this")
+        raise uow.deny(action, _("the office or the handling unit records this"))
     mains = uow.units_in(Role.MAIN, Role.SPLIT)
     if uow.actor.kind is ActorKind.UNIT and uow.store.unit_id(uow.actor.name or "") not in mains:
-        raise uow.deny(action, "only the main (or a split) unit records this")
+        raise uow.deny(action, _("only the main (or a split) unit records this"))

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from rules import DeadlineKind, Rating
+from rules.i18n import _
 from workflow.actions.assignment import HANDLING_KINDS, lapse_extension_request
 from workflow.actions.base import Command, handles, require_lead_deputy
 from workflow.core.states import Action, DeadlineStatus, Role
@@ -83,7 +84,9 @@ def _rating(uow: UnitOfWork, value: Rating | str | None, what: str) -> Rating | 
     try:
         return Rating(value)
     except ValueError:
-        raise uow.invalid(f"{what} {value!r} unknown: use satisfied, basic or unsatisfied") from None
+        raise uow.invalid(
+            _("{what} {value!r} unknown: use satisfied, basic or unsatisfied").format(what=what, value=value)
+        ) from None
 
 
 @handles(Feedback)
@@ -96,7 +99,7 @@ def feedback(uow: UnitOfWork, cmd: Feedback) -> None:
     assert given is not None
     comment = cmd.comment.strip()
     if given is Rating.UNSATISFIED and rs.lifecycle.unsatisfied_needs_comment and not comment:
-        raise uow.invalid("unsatisfied feedback must say what is wrong (--comment)")
+        raise uow.invalid(_("unsatisfied feedback must say what is wrong (--comment)"))
     attitude, result = _rating(uow, cmd.attitude, "attitude"), _rating(uow, cmd.result, "result")
     uow.add(
         "feedback",
@@ -168,7 +171,7 @@ def withdraw(uow: UnitOfWork, cmd: Withdraw) -> None:
     require_lead_deputy(uow, Action.WITHDRAW)
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid("a withdrawal needs its reason (--reason), as the deputy wrote it")
+        raise uow.invalid(_("a withdrawal needs its reason (--reason), as the deputy wrote it"))
     units = uow.assignments()
     lapse_extension_request(uow)
     end_case(uow, Action.WITHDRAW, list(DeadlineKind), {"reason": reason})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rules.i18n import _
 from workflow.actions.base import Command, handles
 from workflow.core.states import Action
 from workflow.core.text import one_line
@@ -59,10 +60,10 @@ def amend(uow: UnitOfWork, cmd: Amend) -> None:
     uow.require_office(Action.AMEND)
     reason = one_line(cmd.reason)
     if not reason:
-        raise uow.invalid("an amendment needs its reason (--reason): why the case's data is corrected")
+        raise uow.invalid(_("an amendment needs its reason (--reason): why the case's data is corrected"))
     given = _given(cmd)
     if "title" in given and not given["title"]:
-        raise uow.invalid("a suggestion needs a title: --title cannot be blank")
+        raise uow.invalid(_("a suggestion needs a title: --title cannot be blank"))
     problem = too_long("suggestions", given)
     if problem is not None:
         raise uow.invalid(problem)
@@ -74,8 +75,9 @@ def amend(uow: UnitOfWork, cmd: Amend) -> None:
     if not changed:
         names = ", ".join(given) or "nothing"
         raise uow.invalid(
-            f"nothing to amend: {names} already as given "
-            "(name what changes: --title, --content, --field, --confidential, …)"
+            _(
+                "nothing to amend: {names} already as given (name what changes: --title, --content, --field, --confidential, …)"
+            ).format(names=names)
         )
     uow.set(**{column: change["to"] for column, change in changed.items()})
     ordered = {column: changed[column] for column in AMENDABLE if column in changed}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rules import DeadlineKind
+from rules.i18n import _
 from workflow.actions.base import Command, attach, handles, require_office_or_main
 from workflow.core.attachments import Attached
 from workflow.core.states import Action, ActorKind, DeadlineStatus, Role
@@ -42,15 +43,24 @@ def convert(uow: UnitOfWork, cmd: Convert) -> None:
     code = cmd.to.strip().upper()
     current = uow.row["current_category"]
     if current is None:
-        raise uow.refuse(Action.CONVERT, "only an answered case can be converted")
+        raise uow.refuse(Action.CONVERT, _("only an answered case can be converted"))
     if current not in rs.lifecycle.promise_classes:
         classes = "/".join(rs.lifecycle.promise_classes)
-        raise uow.refuse(Action.CONVERT, f"its class is {current}; only {classes} answers are converted")
+        raise uow.refuse(
+            Action.CONVERT,
+            _("its class is {current}; only {classes} answers are converted").format(
+                current=current, classes=classes
+            ),
+        )
     if code not in rs.lifecycle.conversion_classes:
-        raise uow.invalid(f"convert --to {cmd.to!r}: use {' or '.join(rs.lifecycle.conversion_classes)}")
+        raise uow.invalid(
+            _("convert --to {to!r}: use {names}").format(
+                to=cmd.to, names=" or ".join(rs.lifecycle.conversion_classes)
+            )
+        )
     evidence = cmd.evidence.strip()
     if not evidence:
-        raise uow.invalid("a conversion needs its evidence (--evidence): what was done, and when")
+        raise uow.invalid(_("a conversion needs its evidence (--evidence): what was done, and when"))
     require_office_or_main(uow, Action.CONVERT)
     uow.add(
         "conversions",
@@ -93,9 +103,12 @@ def progress(uow: UnitOfWork, cmd: Progress) -> None:
     current = uow.row["current_category"]
     if current not in uow.ruleset.lifecycle.promise_classes:
         raise uow.refuse(
-            Action.PROGRESS, f"its class is {current or 'not set'}; progress is recorded on B answers"
+            Action.PROGRESS,
+            _("its class is {value}; progress is recorded on B answers").format(
+                value=current or _("not set")
+            ),
         )
     if not cmd.note.strip():
-        raise uow.invalid("a progress note needs its text (--note)")
+        raise uow.invalid(_("a progress note needs its text (--note)"))
     require_office_or_main(uow, Action.PROGRESS)
     uow.step(Action.PROGRESS, data={"note": cmd.note.strip()})

@@ -8,6 +8,7 @@ from datetime import date
 from typing import ClassVar
 
 from rules import DeadlineKind
+from rules.i18n import _
 from workflow.actions.assignment import lapse_extension_request
 from workflow.actions.base import Command, acting_unit, attach, handles
 from workflow.core.attachments import Attached
@@ -95,15 +96,17 @@ def opinion(uow: UnitOfWork, cmd: Opinion) -> None:
     uow.require_allowed(Action.OPINION)
     uid = acting_unit(uow, Action.OPINION, cmd.unit)
     if uid is None:
-        raise uow.invalid("name the co-unit whose opinion this is (--unit)")
+        raise uow.invalid(_("name the co-unit whose opinion this is (--unit)"))
     name = uow.store.unit_name(uid)
     if uow.role_of(uid) is not Role.CO:
-        raise uow.deny(Action.OPINION, f"unit {name!r} is not a co-unit (会办单位) of this case")
+        raise uow.deny(
+            Action.OPINION, _("unit {name!r} is not a co-unit (会办单位) of this case").format(name=name)
+        )
     pending = pending_opinions(uow)
     if uid not in pending:
-        raise uow.refuse(Action.OPINION, f"unit {name!r} has already sent its opinion")
+        raise uow.refuse(Action.OPINION, _("unit {name!r} has already sent its opinion").format(name=name))
     if not cmd.text.strip():
-        raise uow.invalid("an opinion needs its text (--text)")
+        raise uow.invalid(_("an opinion needs its text (--text)"))
     uow.add(
         "opinions",
         {
@@ -133,20 +136,24 @@ def contact(uow: UnitOfWork, cmd: Contact) -> None:
         how = ContactMethod(cmd.method)
     except ValueError:
         raise uow.invalid(
-            f"contact method {cmd.method!r} unknown: use {', '.join(m.value for m in ContactMethod)}"
+            _("contact method {method!r} unknown: use {names}").format(
+                method=cmd.method, names=", ".join(m.value for m in ContactMethod)
+            )
         ) from None
     uid = acting_unit(uow, Action.CONTACT, cmd.unit)
     if uid is None:
-        raise uow.invalid("name the unit that contacted the deputy (--unit)")
+        raise uow.invalid(_("name the unit that contacted the deputy (--unit)"))
     name = uow.store.unit_name(uid)
     if uow.role_of(uid) is None:
-        raise uow.deny(Action.CONTACT, f"unit {name!r} is not assigned to this case")
+        raise uow.deny(Action.CONTACT, _("unit {name!r} is not assigned to this case").format(name=name))
     when: ContactStage
     if cmd.stage is not None:
         try:
             when = ContactStage(cmd.stage)
         except ValueError:
-            raise uow.invalid(f"contact stage {cmd.stage!r} unknown: use before, during or after") from None
+            raise uow.invalid(
+                _("contact stage {stage!r} unknown: use before, during or after").format(stage=cmd.stage)
+            ) from None
     elif uow.state in (State.ANSWERED, State.REVISITED):
         when = ContactStage.AFTER
     else:
@@ -182,62 +189,87 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
     promises = cmd.promises
     if code not in rs.classes:
         raise uow.invalid(
-            f"answer class {cmd.category!r} unknown in rule set {rs.id}: use "
+            _("answer class {category!r} unknown in rule set {id}: use ").format(
+                category=cmd.category, id=rs.id
+            )
             + ", ".join(f"{c} ({m})" for c, m in rs.classes.items())
         )
     if not text:
-        raise uow.invalid("an answer needs its text (--text)")
+        raise uow.invalid(_("an answer needs its text (--text)"))
     if promises and code not in rs.lifecycle.promise_classes:
         raise uow.invalid(
-            f"promised items go with class {'/'.join(rs.lifecycle.promise_classes)} answers, not {code}"
+            _("promised items go with class {names} answers, not {code}").format(
+                names="/".join(rs.lifecycle.promise_classes), code=code
+            )
         )
     if any(not p.text.strip() for p in promises):
-        raise uow.invalid("every promised item needs its text")
+        raise uow.invalid(_("every promised item needs its text"))
     unrecorded = cmd.no_promises.strip()
     needed = code in rs.lifecycle.promise_classes and rs.lifecycle.promise_required
     if needed and not promises and not unrecorded:
         raise uow.invalid(
-            f"a class {code} answer says what will be done and by when: give each promised item with --promise "
-            "TEXT --due DATE (rule set setting lifecycle.promise_required)"
+            _(
+                "a class {code} answer says what will be done and by when: give each promised item with --promise TEXT --due DATE (rule set setting lifecycle.promise_required)"
+            ).format(code=code)
         )
     answered_on = uow.local_date()
     late = [p.due.isoformat() for p in promises if p.due > LATEST]
     if late:
-        raise uow.invalid(f"promised dates after {LATEST.year}: {', '.join(late)}; give the dates planned")
+        raise uow.invalid(
+            _("promised dates after {year}: {names}; give the dates planned").format(
+                year=LATEST.year, names=", ".join(late)
+            )
+        )
     early = [p.due.isoformat() for p in promises if p.due < answered_on]
     if early:
-        raise uow.invalid(f"promised dates before the answer date {answered_on}: {', '.join(early)}")
+        raise uow.invalid(
+            _("promised dates before the answer date {answered_on}: {names}").format(
+                answered_on=answered_on, names=", ".join(early)
+            )
+        )
     overrides = {k.strip(): v.strip() for k, v in cmd.without_opinion.items()}
     if overrides and uow.actor.kind is not ActorKind.OFFICE:
-        raise uow.deny(Action.ANSWER, "only the office may let an answer go without a co-unit's opinion")
+        raise uow.deny(Action.ANSWER, _("only the office may let an answer go without a co-unit's opinion"))
     uid = acting_unit(uow, Action.ANSWER, cmd.unit)
     if uid is None:
         mains = uow.units_in(Role.MAIN)
         if not mains:
-            raise uow.invalid("split units (分办) answer each for their part: name the unit (--unit)")
+            raise uow.invalid(_("split units (分办) answer each for their part: name the unit (--unit)"))
         uid = mains[0]
     name = uow.store.unit_name(uid)
     if uow.role_of(uid) not in (Role.MAIN, Role.SPLIT):
-        raise uow.deny(Action.ANSWER, f"unit {name!r} is not the main (主办) or a split (分办) unit")
+        raise uow.deny(
+            Action.ANSWER, _("unit {name!r} is not the main (主办) or a split (分办) unit").format(name=name)
+        )
     owing = pending_answers(uow)
     if uid not in owing:
-        raise uow.refuse(Action.ANSWER, f"unit {name!r} has already answered in round {uow.round}")
+        raise uow.refuse(
+            Action.ANSWER,
+            _("unit {name!r} has already answered in round {round}").format(name=name, round=uow.round),
+        )
     pending = pending_opinions(uow)
     override_ids: dict[int, str] = {}
     for unit_name, why in overrides.items():
         oid = uow.store.unit_id(unit_name)
         if oid not in pending:
-            raise uow.invalid(f"{unit_name!r} is not a co-unit whose opinion is missing; nothing to override")
+            raise uow.invalid(
+                _("{unit_name!r} is not a co-unit whose opinion is missing; nothing to override").format(
+                    unit_name=unit_name
+                )
+            )
         if not why:
-            raise uow.invalid(f"answering without {unit_name!r}'s opinion needs a reason")
+            raise uow.invalid(
+                _("answering without {unit_name!r}'s opinion needs a reason").format(unit_name=unit_name)
+            )
         override_ids[oid] = why
     missing = pending - set(override_ids)
     if missing:
         names = ", ".join(uow.store.unit_name(m) for m in sorted(missing))
         raise uow.refuse(
             Action.ANSWER,
-            f"waiting for the opinion of {names}; the office may answer without it "
-            "(--without-opinion UNIT --reason R)",
+            _(
+                "waiting for the opinion of {names}; the office may answer without it (--without-opinion UNIT --reason R)"
+            ).format(names=names),
         )
     waived = {uow.store.unit_name(o): r for o, r in override_ids.items()}
     row = {

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rules.i18n import _
 from workflow.actions.base import Command, attach, handles, lines
 from workflow.core.attachments import Attached
 from workflow.core.audit import GENESIS
@@ -73,12 +74,16 @@ def submit(uow: UnitOfWork, cmd: Submit) -> None:
     title = one_line(cmd.title)  # a spreadsheet cell's line breaks become spaces
     problems = [p for p, bad in (("a number", not uow.row["number"]), ("a title", not title)) if bad]
     if problems:
-        raise ValidationError(f"a suggestion needs {' and '.join(problems)}")
+        raise ValidationError(_("a suggestion needs {names}").format(names=" and ".join(problems)))
     bad = control_character(uow.row["number"])
     if bad is not None:
-        raise ValidationError(f"case number {uow.row['number']!r} holds a control character ({bad})")
+        raise ValidationError(
+            _("case number {number!r} holds a control character ({bad})").format(
+                number=uow.row["number"], bad=bad
+            )
+        )
     if uow.actor.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM):
-        raise uow.deny(Action.SUBMIT, "the office (代表工作机构) registers suggestions")
+        raise uow.deny(Action.SUBMIT, _("the office (代表工作机构) registers suggestions"))
     lead = uow.store.deputy_id(cmd.deputy)
     signers = [
         uow.store.deputy_id(name) for name in dict.fromkeys(lines(cmd.co_signers)) if name != cmd.deputy
@@ -95,7 +100,9 @@ def submit(uow: UnitOfWork, cmd: Submit) -> None:
     }
     case_id = uow.insert_case({c: uow.row[c] for c in _COLUMNS})
     if case_id is None:  # the unique (session, number) index
-        raise NumberTaken(f"建议 {uow.label} already exists; numbers are unique within a session")
+        raise NumberTaken(
+            _("建议 {label} already exists; numbers are unique within a session").format(label=uow.label)
+        )
     uow.case_id = uow.row["id"] = case_id
     for i, d in enumerate(signers):
         uow.add("suggestion_signers", {"suggestion_id": case_id, "deputy_id": d, "position": i})

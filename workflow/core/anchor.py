@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from rules.i18n import _
 from workflow.core.audit import AuditProblem, canonical, instant_text
 from workflow.core.errors import ValidationError
 
@@ -124,22 +125,26 @@ class Anchor:
         """The anchor a file holds (``source`` names it in messages); refused when it is not one."""
 
         def refused(why: str) -> ValidationError:
-            return ValidationError(f"{source} is not an anchor written by `jianyi audit anchor`: {why}")
+            return ValidationError(
+                _("{source} is not an anchor written by `jianyi audit anchor`: {why}").format(
+                    source=source, why=why
+                )
+            )
 
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise refused(f"not JSON ({exc})") from None
+            raise refused(_("not JSON ({exc})").format(exc=exc)) from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise refused(f"its format is not {FORMAT!r}")
+            raise refused(_("its format is not {FORMAT!r}").format(FORMAT=FORMAT))
         missing = [f for f in (*_FIELDS, "hmac") if f not in data]
         if missing:
-            raise refused(f"{', '.join(missing)} missing")
+            raise refused(_("{names} missing").format(names=", ".join(missing)))
         try:
             cases = tuple(AnchoredCase(str(s), str(n), int(q), str(h)) for s, n, q, h in data["cases"])
             at = datetime.fromisoformat(data["at"]).astimezone(UTC)
         except (TypeError, ValueError) as exc:
-            raise refused(f"its cases or time cannot be read ({exc})") from None
+            raise refused(_("its cases or time cannot be read ({exc})").format(exc=exc)) from None
         return cls({f: data[f] for f in _FIELDS}, str(data["hmac"]), cases, at)
 
     @property

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from rules.i18n import _
 from workflow.core.errors import ValidationError, WorkflowError
 from workflow.core.text import control_character
 
@@ -134,16 +135,24 @@ def checked_name(name: str) -> str:
     ``..``, not hidden (a leading dot), no control character, at most :data:`NAME_LENGTH` characters."""
     text = name.strip()
     if not text:
-        raise ValidationError("an attachment needs a file name")
+        raise ValidationError(_("an attachment needs a file name"))
     bad = control_character(text)
     if bad is not None:
-        raise ValidationError(f"attachment name {text!r} holds a control character ({bad})")
+        raise ValidationError(
+            _("attachment name {text!r} holds a control character ({bad})").format(text=text, bad=bad)
+        )
     if "/" in text or "\\" in text or text.startswith(".") or ":" in text:
         raise ValidationError(
-            f"attachment name {text!r} is not a plain file name: no folders, drive letters or leading dot"
+            _(
+                "attachment name {text!r} is not a plain file name: no folders, drive letters or leading dot"
+            ).format(text=text)
         )
     if len(text) > NAME_LENGTH:
-        raise ValidationError(f"attachment name is {len(text)} characters long; at most {NAME_LENGTH} fit")
+        raise ValidationError(
+            _("attachment name is {count} characters long; at most {NAME_LENGTH} fit").format(
+                count=len(text), NAME_LENGTH=NAME_LENGTH
+            )
+        )
     return text
 
 
@@ -216,10 +225,12 @@ def parse_size(value: str | int) -> int:
     else:
         match = _SIZE.fullmatch(str(value))
         if match is None:
-            raise ValidationError(f"size {value!r} is not a number of bytes (e.g. 20MiB, 500KB, 1048576)")
+            raise ValidationError(
+                _("size {value!r} is not a number of bytes (e.g. 20MiB, 500KB, 1048576)").format(value=value)
+            )
         number = int(match.group(1)) * _UNITS[match.group(2).lower()]
     if number < 1:
-        raise ValidationError(f"size {value!r} must be at least one byte")
+        raise ValidationError(_("size {value!r} must be at least one byte").format(value=value))
     return number
 
 
@@ -237,19 +248,27 @@ def check(file: Attachment, max_size: int = DEFAULT_MAX_SIZE) -> Attached:
     name = checked_name(file.name)
     size = len(file.data)
     if size == 0:
-        raise ValidationError(f"attachment {name!r} is empty")
+        raise ValidationError(_("attachment {name!r} is empty").format(name=name))
     if size > max_size:
-        raise ValidationError(f"attachment {name!r} is {_size(size)}; at most {_size(max_size)} is accepted")
+        raise ValidationError(
+            _("attachment {name!r} is {value}; at most {value2} is accepted").format(
+                name=name, value=_size(size), value2=_size(max_size)
+            )
+        )
     kind = sniff(file.data)
     accepted = ", ".join(_SHORT.values())
     if kind is None:
         raise ValidationError(
-            f"attachment {name!r} is not a file of an accepted type ({accepted}) by its content"
+            _("attachment {name!r} is not a file of an accepted type ({accepted}) by its content").format(
+                name=name, accepted=accepted
+            )
         )
     extension = Path(name).suffix.lower()
     if extension not in MEDIA_TYPES[kind]:
         raise ValidationError(
-            f"attachment {name!r} holds {short(kind)} content; name it with {' or '.join(MEDIA_TYPES[kind])}"
+            _("attachment {name!r} holds {value} content; name it with {names}").format(
+                name=name, value=short(kind), names=" or ".join(MEDIA_TYPES[kind])
+            )
         )
     return Attached(name, kind, size, hashlib.sha256(file.data).hexdigest())
 
@@ -261,7 +280,9 @@ def check_all(files: list[Attachment], max_size: int = DEFAULT_MAX_SIZE) -> list
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ValidationError(
-            f"two attachments are named {', '.join(map(repr, twice))}; give each its own name"
+            _("two attachments are named {names}; give each its own name").format(
+                names=", ".join(map(repr, twice))
+            )
         )
     return accepted
 
@@ -275,13 +296,21 @@ def read_file(path: str | Path, max_size: int = DEFAULT_MAX_SIZE) -> Attachment:
             size = os.fstat(stream.fileno()).st_size
             if size > max_size:
                 raise ValidationError(
-                    f"attachment {where.name!r} is {_size(size)}; at most {_size(max_size)} is accepted"
+                    _("attachment {name!r} is {value}; at most {value2} is accepted").format(
+                        name=where.name, value=_size(size), value2=_size(max_size)
+                    )
                 )
             data = stream.read(max_size + 1)
     except FileNotFoundError:
-        raise ValidationError(f"attachment {str(where)!r}: no such file") from None
+        raise ValidationError(_("attachment {value!r}: no such file").format(value=str(where))) from None
     except IsADirectoryError:
-        raise ValidationError(f"attachment {str(where)!r} is a folder, not a file") from None
+        raise ValidationError(
+            _("attachment {value!r} is a folder, not a file").format(value=str(where))
+        ) from None
     except OSError as exc:
-        raise ValidationError(f"attachment {str(where)!r} cannot be read: {exc.strerror}") from None
+        raise ValidationError(
+            _("attachment {value!r} cannot be read: {strerror}").format(
+                value=str(where), strerror=exc.strerror
+            )
+        ) from None
     return Attachment(where.name, data)

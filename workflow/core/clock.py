@@ -48,7 +48,9 @@ class SystemClock:
 def ensure_utc(value: datetime, *, what: str = "time") -> datetime:
     """``value`` as an aware UTC instant; naive values are refused (their zone is unknown)."""
     if value.tzinfo is None or value.utcoffset() is None:
-        msg = f"{what} {value.isoformat()} has no time zone; pass an aware datetime"
+        msg = _("{what} {value} has no time zone; pass an aware datetime").format(
+            what=what, value=value.isoformat()
+        )
         raise ValueError(msg)
     return value.astimezone(UTC)
 
@@ -60,14 +62,20 @@ def not_future(value: datetime, clock_now: datetime, *, what: str, zone: tzinfo,
     if value > clock_now + FUTURE_SLACK:
         local = value.astimezone(zone).isoformat(timespec="minutes")
         now = clock_now.astimezone(zone).isoformat(timespec="minutes")
-        raise ValidationError(f"{what} {local} is in the future (the clock says {now}): {hint}")
+        raise ValidationError(
+            _("{what} {local} is in the future (the clock says {now}): {hint}").format(
+                what=what, local=local, now=now, hint=hint
+            )
+        )
     return value
 
 
 def checked_day(day: date, what: str) -> date:
     """``day``, refused (ValueError) outside :data:`EARLIEST` … :data:`LATEST`."""
     if not EARLIEST <= day <= LATEST:
-        msg = f"{what} {day.isoformat()} is out of range: jianyi records days from {EARLIEST.year} to {LATEST.year}"
+        msg = _("{what} {day} is out of range: jianyi records days from {year} to {year2}").format(
+            what=what, day=day.isoformat(), year=EARLIEST.year, year2=LATEST.year
+        )
         raise ValueError(msg)
     return day
 

@@ -33,6 +33,7 @@ __all__ = [
     "TransitionNotAllowed",
     "ValidationError",
     "WorkflowError",
+    "kind_word",
     "nearest",
     "visible",
 ]
@@ -68,6 +69,11 @@ _KINDS = {
 }
 
 
+def kind_word(kind: str) -> str:
+    """What a kind of record (``unit``, ``deputy``, ``session``…) is called in the current language."""
+    return _kind(kind)
+
+
 def _kind(kind: str) -> str:
     return kind if language() == "en" else _KINDS.get(kind, kind)
 
@@ -76,15 +82,17 @@ class WorkflowError(Exception):
     """Root of every error the engine raises on purpose."""
 
 
-# how the hint of a name looked up after a rename begins ("renamed to 'NEW' on DATE")
+# how the English hint of a name looked up after a rename begins ("renamed to 'NEW' on DATE");
+# NotFound.renamed tells it in any language
 RENAMED = "renamed to "
 
 
 class NotFound(WorkflowError, LookupError):
     """Something named does not exist."""
 
-    def __init__(self, *, kind: str, name: str, hint: str = "") -> None:
+    def __init__(self, *, kind: str, name: str, hint: str = "", renamed: bool = False) -> None:
         self.kind, self.name, self.hint = kind, name, hint
+        self.renamed = renamed  # the name is an old one: the hint says what it was renamed to
         message = _("{kind} {name!r} not found").format(kind=_kind(kind), name=name)
         super().__init__(message + (_(" ({hint})").format(hint=hint) if hint else ""))
 

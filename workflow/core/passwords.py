@@ -8,6 +8,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from rules.i18n import _
 from workflow.core.errors import ValidationError
 
 __all__ = ["MIN_LENGTH", "check_new", "hash_password", "needs_rehash", "remake", "verify"]
@@ -19,7 +20,9 @@ _HASHER = PasswordHasher()
 def check_new(password: str) -> str:
     """``password`` if it may be set: at least :data:`MIN_LENGTH` characters, not only spaces."""
     if len(password) < MIN_LENGTH or not password.strip():
-        raise ValidationError(f"a password needs at least {MIN_LENGTH} characters")
+        raise ValidationError(
+            _("a password needs at least {MIN_LENGTH} characters").format(MIN_LENGTH=MIN_LENGTH)
+        )
     return password
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from rules.i18n import _
 from workflow.core.attachments import Attached
 from workflow.core.errors import TransitionNotAllowed, WorkflowError
 
@@ -58,11 +59,12 @@ class SubmissionClosed(TransitionNotAllowed):
     def __init__(self, *, submission_id: int, status: SubmissionStatus, action: str) -> None:
         self.case, self.state, self.action = label(submission_id), status.value, action
         self.allowed = ()
-        self.reason = "only a pending (待受理) submission"
+        self.reason = _("only a pending (待受理) submission")
         WorkflowError.__init__(
             self,
-            f"{label(submission_id)}: cannot '{action}' while {status.value} ({status.label}); "
-            "only a pending (待受理) submission is accepted, declined or withdrawn",
+            _(
+                "{value}: cannot '{action}' while {value2} ({label}); only a pending (待受理) submission is accepted, declined or withdrawn"
+            ).format(value=label(submission_id), action=action, value2=status.value, label=status.label),
         )
 
 

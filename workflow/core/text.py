@@ -13,6 +13,7 @@ import unicodedata
 from functools import cache
 from typing import Any, TypeVar
 
+from rules.i18n import _
 from workflow.core.errors import ValidationError
 
 __all__ = ["checked_name", "cleaned", "control_character", "display_width", "one_line"]
@@ -53,7 +54,9 @@ def cleaned(value: T, what: str = "") -> T:
         text = _LINE_BREAKS.sub("\n", found)
         bad = control_character(text, allowed="\n\t")
         if bad is not None:
-            msg = f"{what or 'a text'} holds a control character ({bad}): type it without escape codes"
+            msg = _("{what} holds a control character ({bad}): type it without escape codes").format(
+                what=what or _("a text"), bad=bad
+            )
             raise ValidationError(msg)
         return text  # type: ignore[return-value]
     if isinstance(found, tuple):
@@ -84,12 +87,11 @@ def checked_name(value: str, what: str) -> str:
     """``value`` stripped; refused when empty or when it holds a control character (``what``: "unit", …)."""
     text = value.strip()
     if not text:
-        raise ValidationError(f"a {what} needs a name")
+        raise ValidationError(_("a {what} needs a name").format(what=what))
     bad = control_character(text)
     if bad is not None:
-        msg = (
-            f"{what} name {text!r} holds a control character ({bad}): type it on one line, "
-            "without escape codes"
-        )
+        msg = _(
+            "{what} name {text!r} holds a control character ({bad}): type it on one line, without escape codes"
+        ).format(what=what, text=text, bad=bad)
         raise ValidationError(msg)
     return text

@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol, TypeAlias
 
 from rules import DeadlineKind, RuleSet, end_of_day
+from rules.i18n import _
 from workflow.core.audit import audit_row, canonical
 from workflow.core.errors import PermissionDenied, TransitionNotAllowed, ValidationError
 from workflow.core.machine import CaseView, allowed_actions, fire, next_actions, refusal_outside
@@ -277,7 +278,9 @@ class UnitOfWork:
                 t.astimezone(self.shown_zone).isoformat(timespec="minutes") for t in (self.at, last)
             )
             raise self.invalid(
-                f"time {at} is before the case's last event ({before}); enter events in the order they happened"
+                _(
+                    "time {at} is before the case's last event ({before}); enter events in the order they happened"
+                ).format(at=at, before=before)
             )
 
     def refuse(self, action: Action, reason: str) -> TransitionNotAllowed:
@@ -308,7 +311,7 @@ class UnitOfWork:
     def require_office(self, action: Action) -> None:
         """Only the office (or the engine itself) may do ``action``."""
         if self.actor.kind not in (ActorKind.OFFICE, ActorKind.SYSTEM):
-            raise self.deny(action, "only the office (代表工作机构) may do this")
+            raise self.deny(action, _("only the office (代表工作机构) may do this"))
 
     # ---- the machine and the audit trail --------------------------------------------------------
     def step(
@@ -325,7 +328,7 @@ class UnitOfWork:
         view = view or CaseView(self.state)
         view.state = self.state
         if not fire(action, view):
-            raise self.refuse(action, view.refusal or "a condition of the transition table refused it")
+            raise self.refuse(action, view.refusal or _("a condition of the transition table refused it"))
         before, after = self.state, view.state
         if after is not before:
             self.set(state=after.value)

@@ -430,16 +430,19 @@ class AuditReport:
 
     def checked(self) -> str:
         """What was checked, for the summary line (``… checked, N problem(s)``)."""
-        text = f"{self.cases} case(s), {self.events} event(s) and {self.rows} row(s)"
+        text = _("{cases} case(s), {events} event(s) and {rows} row(s)").format(
+            cases=self.cases, events=self.events, rows=self.rows
+        )
         if self.directory_changes:
-            text += f", {self.directory_changes} directory change(s)"
+            text += _(", {count} directory change(s)").format(count=self.directory_changes)
         if self.uncovered_events:
-            text += (
-                f" ({self.uncovered_events} event(s) and {self.uncovered_rows} row(s) from before row records, "
-                "chain only)"
+            text += _(" ({events} event(s) and {rows} row(s) from before row records, chain only)").format(
+                events=self.uncovered_events, rows=self.uncovered_rows
             )
         if self.anchor is not None:
-            text += f" against the anchor of {self.anchor.local} ({self.anchor.fingerprint})"
+            text += _(" against the anchor of {local} ({fingerprint})").format(
+                local=self.anchor.local, fingerprint=self.anchor.fingerprint
+            )
         return text
 
     def to_json(self) -> dict[str, Any]:

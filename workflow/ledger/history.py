@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rules import RuleSet
+from rules.i18n import _
 from workflow.actions import (
     AMENDABLE,
     Amend,
@@ -126,15 +127,21 @@ def decode(action: str, data: Any) -> Command:
     """
     if action not in {a.value for a in _REPLAYED}:
         known = ", ".join(a.value for a in Action if a in _REPLAYED)
-        raise ValueError(f"action {action!r} is not one a history replays (use {known})")
+        raise ValueError(
+            _("action {action!r} is not one a history replays (use {known})").format(
+                action=action, known=known
+            )
+        )
     kind = command_for(Action(action))
     if not isinstance(data, dict):
-        raise ValueError("内容 is not a JSON object")
+        raise ValueError(_("内容 is not a JSON object"))
     names = {f.name for f in fields(kind)}
     unknown = sorted(set(data) - names)
     if unknown:
         raise ValueError(
-            f"{action}: unknown field(s) {', '.join(unknown)} (known: {', '.join(sorted(names))})"
+            _("{action}: unknown field(s) {names} (known: {names2})").format(
+                action=action, names=", ".join(unknown), names2=", ".join(sorted(names))
+            )
         )
     values: dict[str, Any] = {}
     for name, given in data.items():
@@ -143,21 +150,25 @@ def decode(action: str, data: Any) -> Command:
             continue
         if name in _TUPLES:
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                raise ValueError(f"{action}: {name} is a list of names")
+                raise ValueError(_("{action}: {name} is a list of names").format(action=action, name=name))
             v = tuple(v)
         elif name == "promises":
             v = tuple(_promise(action, p) for p in (v if isinstance(v, list) else [None]))
         elif name == "without_opinion":
             if not isinstance(v, dict) or not all(isinstance(x, str) for x in v.values()):
-                raise ValueError(f"{action}: without_opinion maps unit names to reasons")
+                raise ValueError(
+                    _("{action}: without_opinion maps unit names to reasons").format(action=action)
+                )
         elif v is not None and not isinstance(v, str | bool):
-            raise ValueError(f"{action}: {name} {v!r} is not a text")
+            raise ValueError(_("{action}: {name} {v!r} is not a text").format(action=action, name=name, v=v))
         values[name] = v
     try:
         return kind(**values)
     except TypeError:
         missing = sorted(f.name for f in fields(kind) if f.name not in data and _required(kind, f.name))
-        raise ValueError(f"{action}: missing field(s) {', '.join(missing)}") from None
+        raise ValueError(
+            _("{action}: missing field(s) {names}").format(action=action, names=", ".join(missing))
+        ) from None
 
 
 def _required(kind: type[Command], name: str) -> bool:
@@ -173,11 +184,15 @@ def _promise(action: str, value: Any) -> Promised:
         or not isinstance(value.get("text"), str)
         or not isinstance(value.get("due"), str)
     ):
-        raise ValueError(f'{action}: a promise is {{"text": …, "due": "YYYY-MM-DD"}}')
+        raise ValueError(_('{action}: a promise is {{"text": …, "due": "YYYY-MM-DD"}}').format(action=action))
     try:
         return Promised(value["text"], date.fromisoformat(value["due"]))
     except ValueError:
-        raise ValueError(f"{action}: promise due {value['due']!r} is not a date (YYYY-MM-DD)") from None
+        raise ValueError(
+            _("{action}: promise due {due!r} is not a date (YYYY-MM-DD)").format(
+                action=action, due=value["due"]
+            )
+        ) from None
 
 
 # ---- export -------------------------------------------------------------------------------------
@@ -314,7 +329,9 @@ def _command(
                 new["field"] = ""  # cleared
             return Amend(**new, reason=data.get("reason", ""))
         case _:  # lapse is the engine's own
-            msg = f"case {case['number']}: {action} by {data} is no person's action"
+            msg = _("case {number}: {action} by {data} is no person's action").format(
+                number=case["number"], action=action, data=data
+            )
             raise ValueError(msg)
 
 
@@ -410,15 +427,25 @@ class _Tally:
         self.last = line
         event, problem = _event(line, cells)
         if event is None:
-            self.problems.append(f"{HISTORY_SHEET} row {line}: {problem}")
+            self.problems.append(
+                _("{HISTORY_SHEET} row {line}: {problem}").format(
+                    HISTORY_SHEET=HISTORY_SHEET, line=line, problem=problem
+                )
+            )
             return None
         expected = self.count + 1
         if event.seq != expected:
-            self.problems.append(f"{HISTORY_SHEET} row {line}: 序号 {event.seq} where {expected} is next")
+            self.problems.append(
+                _("{HISTORY_SHEET} row {line}: 序号 {seq} where {expected} is next").format(
+                    HISTORY_SHEET=HISTORY_SHEET, line=line, seq=event.seq, expected=expected
+                )
+            )
         elif event.actor is not None and event.at < self.last_action_at:
             # the engine's own steps may stand later than an action entered after them (workflow.backfill)
             self.problems.append(
-                f"{HISTORY_SHEET} row {line}: 时间 {cells['at']} is before the action in a row above"
+                _("{HISTORY_SHEET} row {line}: 时间 {at} is before the action in a row above").format(
+                    HISTORY_SHEET=HISTORY_SHEET, line=line, at=cells["at"]
+                )
             )
         self.count += 1
         if event.actor is not None:
@@ -434,7 +461,11 @@ class _Tally:
     def finish(self, number: str) -> None:
         """Note, once every row is read, a history that does not open with a submission."""
         if not self.problems and self.opened is None:
-            self.problems.append(f"{HISTORY_SHEET}: the history of {number} does not start with submit")
+            self.problems.append(
+                _("{HISTORY_SHEET}: the history of {number} does not start with submit").format(
+                    HISTORY_SHEET=HISTORY_SHEET, number=number
+                )
+            )
 
 
 def _cells(raw: list[str], columns: Mapping[str, int]) -> dict[str, str]:
@@ -496,8 +527,15 @@ class HistoryIndex:
         problems = list(tally.problems)
         if tally.opened is not None and tally.opened != (one_line(title), deputy):
             problems.append(
-                f"{HISTORY_SHEET}: the history submits 「{tally.opened[0]}」 by {tally.opened[1]}, "
-                f"the 台账 row 「{one_line(title)}」 by {deputy}"
+                _(
+                    "{HISTORY_SHEET}: the history submits 「{value}」 by {value2}, the 台账 row 「{value3}」 by {deputy}"
+                ).format(
+                    HISTORY_SHEET=HISTORY_SHEET,
+                    value=tally.opened[0],
+                    value2=tally.opened[1],
+                    value3=one_line(title),
+                    deputy=deputy,
+                )
             )
         return problems
 
@@ -550,7 +588,9 @@ class HistoryCursor:
             if wanted is not None and wanted.replay:
                 event, problem = _event(line, cells)
                 if event is None:  # it was checked a moment ago
-                    msg = f"{HISTORY_SHEET} row {line}: {problem} (the file changed while it was imported)"
+                    msg = _(
+                        "{HISTORY_SHEET} row {line}: {problem} (the file changed while it was imported)"
+                    ).format(HISTORY_SHEET=HISTORY_SHEET, line=line, problem=problem)
                     raise ValidationError(msg)
                 self._held.setdefault(cells["number"], []).append(event)
         return CaseHistory(number, self._held.pop(number, []), [])
@@ -560,7 +600,7 @@ def _event(line: int, cells: Mapping[str, str]) -> tuple[Event | None, str]:
     try:
         seq = int(cells["seq"])
     except ValueError:
-        return None, f"序号 {cells['seq']!r} is not a number"
+        return None, _("序号 {seq!r} is not a number").format(seq=cells["seq"])
     try:
         at = datetime.fromisoformat(cells["at"])
     except ValueError:
@@ -582,7 +622,7 @@ def _event(line: int, cells: Mapping[str, str]) -> tuple[Event | None, str]:
     try:
         data = json.loads(cells["fields"])
     except ValueError:
-        return None, "内容 is not JSON"
+        return None, _("内容 is not JSON")
     try:
         command = decode(action, data)
     except ValueError as exc:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rules import RATING_LABELS, Rating, RuleSet
+from rules.i18n import N_, _
 from workflow.actions import Answer, Assign, Close, Convert, Feedback, Submit
 from workflow.core.errors import (
     LISTED,
@@ -68,10 +69,10 @@ _CLOSED = "台账导入：办结"
 _CONVERTED = "台账导入"
 # what a case imported from its 台账 row alone lacks, said in the report
 DEFAULTED = (
-    "co-unit opinions waived (会办意见 not in the 台账)",
-    "no contacts, extensions, split units or withdrawals",
-    "B answers without their promised items (not in the 台账)",
-    "not key, not complex, not confidential; no content text",
+    N_("co-unit opinions waived (会办意见 not in the 台账)"),
+    N_("no contacts, extensions, split units or withdrawals"),
+    N_("B answers without their promised items (not in the 台账)"),
+    N_("not key, not complex, not confidential; no content text"),
 )
 
 
@@ -146,8 +147,9 @@ def import_ledger(
         )
         if report.rejected_count and not skip_bad:
             raise ValidationError(
-                f"{path.name}: {report.rejected_count} of {report.rows} row(s) are bad, nothing was imported "
-                "(fix them, or import the good rows with --skip-bad REJECTS.csv)",
+                _(
+                    "{name}: {rejected_count} of {rows} row(s) are bad, nothing was imported (fix them, or import the good rows with --skip-bad REJECTS.csv)"
+                ).format(name=path.name, rejected_count=report.rejected_count, rows=report.rows),
                 problems=refusals.problems,
                 more=refusals.more,
             )
@@ -187,7 +189,11 @@ def _check(
             Rejected.of(
                 first,
                 {HEADERS["number"]: number},
-                (f"{HISTORY_SHEET}: a history of {number}, which the 台账 sheet does not hold",),
+                (
+                    _("{HISTORY_SHEET}: a history of {number}, which the 台账 sheet does not hold").format(
+                        HISTORY_SHEET=HISTORY_SHEET, number=number
+                    ),
+                ),
             )
             for number, first in histories.first_lines()
             if not scan.holds(number)
@@ -210,8 +216,9 @@ def _replay_checked(
     if _stamp(path) != stamp:
         replayer.flush()
         raise ValidationError(
-            f"{path.name} changed while it was imported: {replayer.done} of its {replayer.total} good rows are "
-            "imported; import the file again (cases already in gain only what they lack)"
+            _(
+                "{name} changed while it was imported: {done} of its {total} good rows are imported; import the file again (cases already in gain only what they lack)"
+            ).format(name=path.name, done=replayer.done, total=replayer.total)
         )
     surprise = next((r for r in bad if r.line not in refused), None)
     if surprise is None:
@@ -220,9 +227,9 @@ def _replay_checked(
     replayer.add([(row, have) for row, have in rows if row.line < surprise.line])
     replayer.flush()
     raise ValidationError(
-        f"row {surprise.line} ({surprise.number}): {'; '.join(surprise.reasons)}. The rows before it are "
-        "imported and this row wrote nothing; correct it and import the file again (cases already in gain "
-        "only what they lack)"
+        _(
+            "row {line} ({number}): {names}. The rows before it are imported and this row wrote nothing; correct it and import the file again (cases already in gain only what they lack)"
+        ).format(line=surprise.line, number=surprise.number, names="; ".join(surprise.reasons))
     )
 
 
@@ -245,7 +252,7 @@ class _Refusals:
                 report.rejected.append(r)
             for reason in r.reasons:
                 if len(self.problems) < LISTED:
-                    self.problems.append(f"row {r.line}: {reason}")
+                    self.problems.append(_("row {line}: {reason}").format(line=r.line, reason=reason))
                 else:
                     self.more += 1
             if self.skip_bad:
@@ -410,10 +417,9 @@ def _replay_batch(
                 PermissionDenied,
                 NotFound,
             ) as exc:  # the row's fault
-                msg = (
-                    f"row {row.line} ({row.number}): {exc}. The rows before it are imported and this row wrote "
-                    "nothing; correct it and import the file again (cases already in gain only what they lack)"
-                )
+                msg = _(
+                    "row {line} ({number}): {exc}. The rows before it are imported and this row wrote nothing; correct it and import the file again (cases already in gain only what they lack)"
+                ).format(line=row.line, number=row.number, exc=exc)
                 raise ValidationError(msg) from exc
 
 
@@ -480,9 +486,15 @@ def _another(row: LedgerRow, have: CaseFacts) -> bool:
 
 def _another_reason(row: LedgerRow, have: CaseFacts) -> str:
     """Why ``row`` is refused as another suggestion under a number the session holds."""
-    return (
-        f"{HEADERS['number']} {row.number} is already 「{have.title}」 by {have.deputy}; this row is "
-        f"「{one_line(row.title)}」 by {row.deputy}: another suggestion under the same number, correct the number"
+    return _(
+        "{number} {number2} is already 「{title}」 by {deputy}; this row is 「{value}」 by {deputy2}: another suggestion under the same number, correct the number"
+    ).format(
+        number=HEADERS["number"],
+        number2=row.number,
+        title=have.title,
+        deputy=have.deputy,
+        value=one_line(row.title),
+        deputy2=row.deputy,
     )
 
 
@@ -534,7 +546,7 @@ def _replay(
         report.units_created += added[0]
         report.deputies_created += added[1]
         if have is None:
-            _, submit, at, planned = _history(rs, row, history)
+            _rows, submit, at, planned = _history(rs, row, history)
             engine.run(row.number, submit, at=at, session=session)
             steps += 1
             have = _NEW
@@ -548,9 +560,8 @@ def _replay(
             state = State(change.state)
             steps += 1
     except WorkflowError as exc:
-        msg = (
-            f"row {row.line} ({row.number}): {exc}. The rows before it are imported and this case kept the steps "
-            "that succeeded; correct the row and import the file again (cases already in gain only what they lack)"
-        )
+        msg = _(
+            "row {line} ({number}): {exc}. The rows before it are imported and this case kept the steps that succeeded; correct the row and import the file again (cases already in gain only what they lack)"
+        ).format(line=row.line, number=row.number, exc=exc)
         raise ValidationError(msg) from exc
     return steps

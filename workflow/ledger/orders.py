@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rules.i18n import _
 from workflow.core.errors import ValidationError
 from workflow.engine import AssignOrder
 from workflow.ledger.reading import read_sheet
@@ -66,26 +67,41 @@ def read_orders(path: Path, *, header_row: int | None = None) -> Orders:
         number = cells["number"]
         bad = []
         if not number:
-            bad.append(f"{_column('number')}: empty")
+            bad.append(_("{value}: empty").format(value=_column("number")))
         elif number in seen:
-            bad.append(f"{_column('number')}: {number} already on row {seen[number]}")
+            bad.append(
+                _("{value}: {number} already on row {value2}").format(
+                    value=_column("number"), number=number, value2=seen[number]
+                )
+            )
         else:
             seen[number] = line
         mains = split_names(cells.get("main", ""))
         if len(mains) > 1:
             bad.append(
-                f"{_column('main')}: {cells['main']!r} names {len(mains)} units; a suggestion has one main unit "
-                f"(put the others in {_HEADERS['co']} or {_HEADERS['split']})"
+                _(
+                    "{value}: {main!r} names {count} units; a suggestion has one main unit (put the others in {co} or {split})"
+                ).format(
+                    value=_column("main"),
+                    main=cells["main"],
+                    count=len(mains),
+                    co=_HEADERS["co"],
+                    split=_HEADERS["split"],
+                )
             )
         flags: dict[str, bool] = {}
         for key in ("key", "complex"):
             value = cells.get(key, "").lower()
             if value not in _FLAGS:
-                bad.append(f"{_column(key)}: {cells[key]!r} is neither yes (是, 1) nor no (否, 0)")
+                bad.append(
+                    _("{value}: {value2!r} is neither yes (是, 1) nor no (否, 0)").format(
+                        value=_column(key), value2=cells[key]
+                    )
+                )
             flags[key] = value in _YES
         if bad:
             bad_rows += 1
-            problems += [f"row {line}: {reason}" for reason in bad]
+            problems += [_("row {line}: {reason}").format(line=line, reason=reason) for reason in bad]
         else:
             orders.append(
                 AssignOrder(
@@ -99,6 +115,9 @@ def read_orders(path: Path, *, header_row: int | None = None) -> Orders:
             )
     if problems:
         raise ValidationError(
-            f"{path.name}: {bad_rows} of {len(rows)} row(s) are bad, nothing assigned", problems=problems
+            _("{name}: {bad_rows} of {count} row(s) are bad, nothing assigned").format(
+                name=path.name, bad_rows=bad_rows, count=len(rows)
+            ),
+            problems=problems,
         )
     return Orders(orders, sheet.header_row, sheet.ignored)

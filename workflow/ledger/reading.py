@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from rules.i18n import _
 from workflow.core.errors import ValidationError
 from workflow.ledger.cells import restore
 
@@ -64,7 +65,7 @@ def _read(
     source, uncomputed, merged = _read_values(path, sheet)
     head = list(itertools.islice(source, max(_HEADER_WITHIN, header_row or 0)))
     if not head:
-        raise ValidationError(f"{path.name}: empty, no header row")
+        raise ValidationError(_("{name}: empty, no header row").format(name=path.name))
     top = _header_index(path.name, head, columns, header_row)
     read = _known(head[top], columns)
 
@@ -137,7 +138,9 @@ def open_sheet(
 ) -> tuple[int, list[str], dict[str, int], Iterator[tuple[int, list[str]]]]:
     """The header's row number, the header, where each known column stands, and the data rows as read."""
     top, header, rows = _read(path, columns, header_row, sheet)
-    where = f"{path.name} ({'' if sheet is None else f'sheet {sheet}, '}header on row {top})"
+    where = _("{name} ({sheet}header on row {top})").format(
+        name=path.name, sheet="" if sheet is None else _("sheet {sheet}, ").format(sheet=sheet), top=top
+    )
     return top, header, match_columns(header, columns, required, what=where, strict=False), rows
 
 
@@ -172,7 +175,7 @@ class Unheaded:
             if name:
                 found.append(name)
             elif i in self.filled:
-                found.append(f"{_letter(i)} (no header)")
+                found.append(_("{value} (no header)").format(value=_letter(i)))
         return tuple(found)
 
 
@@ -189,7 +192,9 @@ def _header_index(
     """The index in ``values`` of the header (:func:`read_rows`)."""
     if header_row is not None:
         if not 1 <= header_row <= len(values):
-            msg = f"{name}: no row {header_row} to be the header (the sheet has {len(values)} row(s))"
+            msg = _("{name}: no row {header_row} to be the header (the sheet has {count} row(s))").format(
+                name=name, header_row=header_row, count=len(values)
+            )
             raise ValidationError(msg)
         return header_row - 1
     if columns:
@@ -218,7 +223,7 @@ def _letter(column: int) -> str:
 
 
 def _some(names: Sequence[str]) -> str:
-    more = f" and {len(names) - _NAMED} more" if len(names) > _NAMED else ""
+    more = _(" and {value} more").format(value=len(names) - _NAMED) if len(names) > _NAMED else ""
     return ", ".join(names[:_NAMED]) + more
 
 
@@ -226,8 +231,10 @@ def _refuse_uncomputed(name: str, cells: Sequence[tuple[int, int]]) -> None:
     if not cells:
         return
     where = _some([f"{_letter(c)}{r + 1}" for r, c in sorted(cells)])
-    holds = "holds a formula whose value was" if len(cells) == 1 else "hold formulas whose values were"
-    msg = f"{name}: {where} {holds} never computed: open and save the file in Excel/WPS, or paste values"
+    holds = _("holds a formula whose value was") if len(cells) == 1 else _("hold formulas whose values were")
+    msg = _(
+        "{name}: {where} {holds} never computed: open and save the file in Excel/WPS, or paste values"
+    ).format(name=name, where=where, holds=holds)
     raise ValidationError(msg)
 
 
@@ -235,10 +242,9 @@ def _refuse_merged(name: str, ranges: Sequence[tuple[int, int, int, int]]) -> No
     if not ranges:
         return
     where = _some([f"{_letter(c1)}{r1 + 1}:{_letter(c2)}{r2 + 1}" for r1, c1, r2, c2 in sorted(ranges)])
-    msg = (
-        f"{name}: merged cells {where} in the header or the rows: a sheet has one header row naming every "
-        "column and a cell per row and column; unmerge them (取消合并单元格) and fill each cell"
-    )
+    msg = _(
+        "{name}: merged cells {where} in the header or the rows: a sheet has one header row naming every column and a cell per row and column; unmerge them (取消合并单元格) and fill each cell"
+    ).format(name=name, where=where)
     raise ValidationError(msg)
 
 
@@ -253,7 +259,7 @@ def _read_values(
         return _read_xlsx(path, sheet)
     if suffix == ".csv":
         return _read_csv(path), [], []
-    msg = f"{path.name}: a ledger is a .xlsx or .csv file"
+    msg = _("{name}: a ledger is a .xlsx or .csv file").format(name=path.name)
     raise ValidationError(msg)
 
 
@@ -265,7 +271,9 @@ def _read_csv(path: Path) -> Iterator[list[str]]:
     try:
         encoding = text_encoding(path)
     except TextUnreadable:
-        msg = f"{path.name}: not text in {ENCODINGS}: save it as CSV UTF-8 (or as an Excel workbook)"
+        msg = _("{name}: not text in {ENCODINGS}: save it as CSV UTF-8 (or as an Excel workbook)").format(
+            name=path.name, ENCODINGS=ENCODINGS
+        )
         raise ValidationError(msg) from None
     with path.open(encoding=encoding, newline="") as f:
         head = list(itertools.islice(f, _HEADER_WITHIN))
@@ -279,7 +287,9 @@ def _read_csv(path: Path) -> Iterator[list[str]]:
                 for r in reader:
                     yield [restore(c.strip()) for c in r]
             except csv.Error as exc:
-                msg = f"{path.name}: record {reader.line_num} is not CSV: {exc}"
+                msg = _("{name}: record {line_num} is not CSV: {exc}").format(
+                    name=path.name, line_num=reader.line_num, exc=exc
+                )
                 raise ValidationError(msg) from None
 
     return records()
@@ -291,9 +301,11 @@ def sheet_names(path: Path) -> list[str]:
 
     try:
         with zipfile.ZipFile(path) as archive:
-            return [name for name, _ in _sheets(archive)]
+            return [name for name, _path in _sheets(archive)]
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError, StopIteration):
-        msg = f"{path.name}: not an Excel workbook (.xlsx) jianyi can read; save it again from Excel/WPS"
+        msg = _("{name}: not an Excel workbook (.xlsx) jianyi can read; save it again from Excel/WPS").format(
+            name=path.name
+        )
         raise ValidationError(msg) from None
 
 
@@ -306,7 +318,9 @@ def _read_xlsx(
     from openpyxl.utils.exceptions import InvalidFileException
 
     unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError, StopIteration)
-    refusal = f"{path.name}: not an Excel workbook (.xlsx) jianyi can read; save it again from Excel/WPS"
+    refusal = _("{name}: not an Excel workbook (.xlsx) jianyi can read; save it again from Excel/WPS").format(
+        name=path.name
+    )
     try:
         uncomputed, merged = _scan_xlsx(path, name)
     except unreadable:
@@ -447,7 +461,7 @@ def match_columns(
     (when ``strict``) holding an unknown column is refused with every problem listed and the accepted headers
     (the unknown columns too when one is missing: one of them may be it, misspelt).
     """
-    aliases = dict(columns) | {en: en for _, en in columns}
+    aliases = dict(columns) | {en: en for _zh, en in columns}
     headers = {en: zh for zh, en in columns}
     found: dict[str, int] = {}
     unknown = []
@@ -458,15 +472,20 @@ def match_columns(
                 unknown.append(name)
             continue
         if key in found:
-            raise ValidationError(f"{what}: column {name!r} appears twice (as {headers[key]} / {key})")
+            raise ValidationError(
+                _("{what}: column {name!r} appears twice (as {value} / {key})").format(
+                    what=what, name=name, value=headers[key], key=key
+                )
+            )
         found[key] = i
     missing = [f"{headers[k]} ({k})" for k in required if k not in found]
     if missing or (strict and unknown):
-        problems = [f"missing column {m}" for m in missing]
-        problems += [f"unknown column {u!r}" for u in unknown]
+        problems = [_("missing column {m}").format(m=m) for m in missing]
+        problems += [_("unknown column {u!r}").format(u=u) for u in unknown]
         raise ValidationError(
-            f"{what}: the header does not fit: use the Chinese headers or their English aliases "
-            f"({', '.join(f'{zh}/{en}' for zh, en in columns)})",
+            _(
+                "{what}: the header does not fit: use the Chinese headers or their English aliases ({names})"
+            ).format(what=what, names=", ".join((f"{zh}/{en}" for zh, en in columns))),
             problems=problems,
         )
     return found

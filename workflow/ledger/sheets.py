@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rules import RATING_LABELS, Rating, RuleSet
+from rules.i18n import _
 from workflow.core.clock import checked_day
 from workflow.core.errors import ValidationError
 from workflow.ledger.cells import append_row, safe_row
@@ -130,7 +131,7 @@ def _validate(
 
     for key in ("number", "title", "deputy"):
         if not cells.get(key):
-            problems.append(f"{col(key)}: empty")
+            problems.append(_("{value}: empty").format(value=col(key)))
     problems += _name_problems(cells, col)
     dates: dict[str, date | None] = {}
     for key in DATE_COLUMNS:
@@ -141,7 +142,11 @@ def _validate(
         try:
             day = _parse_date(value)
         except ValueError:
-            problems.append(f"{col(key)}: {value!r} is not a date (YYYY-MM-DD or YYYY年M月D日)")
+            problems.append(
+                _("{value}: {value2!r} is not a date (YYYY-MM-DD or YYYY年M月D日)").format(
+                    value=col(key), value2=value
+                )
+            )
             dates[key] = None
             continue
         try:
@@ -151,44 +156,70 @@ def _validate(
             dates[key] = None
             continue
         if dates[key] > today:  # type: ignore[operator]
-            problems.append(f"{col(key)}: {value} is in the future")
+            problems.append(_("{value}: {value2} is in the future").format(value=col(key), value2=value))
     category = cells.get("category", "").upper() or None
     if category is not None and category not in rs.classes:
-        problems.append(f"{col('category')}: class {category!r} unknown (use {', '.join(rs.classes)})")
+        problems.append(
+            _("{value}: class {category!r} unknown (use {names})").format(
+                value=col("category"), category=category, names=", ".join(rs.classes)
+            )
+        )
     rating_text = cells.get("rating", "")
     rating = _RATINGS.get(rating_text) if rating_text else None
     if rating_text and rating is None:
-        problems.append(f"{col('rating')}: {rating_text!r} unknown (use 满意, 基本满意 or 不满意)")
+        problems.append(
+            _("{value}: {rating_text!r} unknown (use 满意, 基本满意 or 不满意)").format(
+                value=col("rating"), rating_text=rating_text
+            )
+        )
     converted = cells.get("converted_to", "").upper() or None
     if converted is not None and converted not in rs.lifecycle.conversion_classes:
         targets = " or ".join(rs.lifecycle.conversion_classes)
         problems.append(
-            f"{col('converted_to')}: {converted!r} is not a class a conversion ends in (use {targets})"
+            _("{value}: {converted!r} is not a class a conversion ends in (use {targets})").format(
+                value=col("converted_to"), converted=converted, targets=targets
+            )
         )
     needs = [
-        ("answered_at", "category", "an answer needs its date and its class"),
-        ("feedback_at", "rating", "feedback needs its date and the deputy's opinion"),
-        ("converted_at", "converted_to", "a conversion needs its date and the new class"),
+        ("answered_at", "category", _("an answer needs its date and its class")),
+        ("feedback_at", "rating", _("feedback needs its date and the deputy's opinion")),
+        ("converted_at", "converted_to", _("a conversion needs its date and the new class")),
     ]
     for a, b, why in needs:
         if bool(cells.get(a)) != bool(cells.get(b)):
-            problems.append(f"{col(a)} / {col(b)}: {why}")
+            problems.append(_("{first} / {second}: {why}").format(first=col(a), second=col(b), why=why))
     if dates["answered_at"] and not dates["assigned_at"]:
-        problems.append(f"{col('assigned_at')}: an answered suggestion needs its assignment date")
+        problems.append(
+            _("{value}: an answered suggestion needs its assignment date").format(value=col("assigned_at"))
+        )
     if dates["assigned_at"] and not cells.get("main_unit"):
-        problems.append(f"{col('main_unit')}: an assigned suggestion needs its main unit")
+        problems.append(
+            _("{value}: an assigned suggestion needs its main unit").format(value=col("main_unit"))
+        )
     if dates["feedback_at"] and not dates["answered_at"]:
-        problems.append(f"{col('feedback_at')}: feedback without an answer")
+        problems.append(_("{value}: feedback without an answer").format(value=col("feedback_at")))
     if converted and category in rs.classes and category not in rs.lifecycle.promise_classes:
         problems.append(
-            f"{col('converted_to')}: only a {'/'.join(rs.lifecycle.promise_classes)} answer is converted"
+            _("{value}: only a {names} answer is converted").format(
+                value=col("converted_to"), names="/".join(rs.lifecycle.promise_classes)
+            )
         )
     order = [k for k in ("assigned_at", "answered_at", "feedback_at", "closed_at") if dates.get(k)]
     for earlier, later in itertools.pairwise(order):
         if dates[later] < dates[earlier]:  # type: ignore[operator]
-            problems.append(f"{col(later)}: {dates[later]} is before {HEADERS[earlier]} {dates[earlier]}")
+            problems.append(
+                _("{value}: {value2} is before {value3} {value4}").format(
+                    value=col(later), value2=dates[later], value3=HEADERS[earlier], value4=dates[earlier]
+                )
+            )
     if dates["converted_at"] and dates["answered_at"] and dates["converted_at"] < dates["answered_at"]:
-        problems.append(f"{col('converted_at')}: {dates['converted_at']} is before {HEADERS['answered_at']}")
+        problems.append(
+            _("{value}: {converted_at} is before {answered_at}").format(
+                value=col("converted_at"),
+                converted_at=dates["converted_at"],
+                answered_at=HEADERS["answered_at"],
+            )
+        )
     if problems:
         return None, problems
     return (
@@ -241,7 +272,9 @@ def _name_problems(cells: dict[str, str], col: Callable[[str], str]) -> list[str
             bad = None if key == "title" else control_character(name)
             if bad is not None:
                 problems.append(
-                    f"{col(key)}: {what} {name!r} holds a control character ({bad}); type it on one line"
+                    _(
+                        "{value}: {what} {name!r} holds a control character ({bad}); type it on one line"
+                    ).format(value=col(key), what=what, name=name, bad=bad)
                 )
             elif len(name) > (limit := _limit(table, column)):
                 problems.append(
@@ -301,7 +334,11 @@ class LedgerScan:
             row, problems = _validate(line, cells, self._rs, self._today)
             number = cells.get("number", "")
             if number and number in seen:
-                problems.append(f"建议编号 (number): {number} already on row {seen[number]}")
+                problems.append(
+                    _("建议编号 (number): {number} already on row {value}").format(
+                        number=number, value=seen[number]
+                    )
+                )
                 row = None
             elif number:
                 seen[number] = line
@@ -402,5 +439,5 @@ def write_table(header: list[str], rows: list[list[str]], fmt: str, sheet: str) 
         return "\ufeff" + buffer.getvalue()
     if fmt == "xlsx":
         return write_book([(sheet, header, rows)])
-    msg = f"format {fmt!r} unknown: use csv or xlsx"
+    msg = _("format {fmt!r} unknown: use csv or xlsx").format(fmt=fmt)
     raise ValidationError(msg)

@@ -26,6 +26,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefine
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from rules import RATING_LABELS, Rating
+from rules.i18n import _
 from workflow.core.errors import ValidationError, WorkflowError
 from workflow.reporting.letters import promised_cases
 from workflow.reporting.tables import Report, fmt_percent
@@ -73,7 +74,9 @@ class DocumentSettings:
         """From the ``[documents]`` table; a relative ``templates`` folder is taken from ``base``."""
         unknown = sorted(set(conf) - {"issuer", "letterhead", "contact", "templates"})
         if unknown:
-            raise ValidationError(f"unknown key(s) in [documents]: {', '.join(unknown)}")
+            raise ValidationError(
+                _("unknown key(s) in [documents]: {names}").format(names=", ".join(unknown))
+            )
         folder = None
         if conf.get("templates"):
             folder = Path(str(conf["templates"])).expanduser()
@@ -131,7 +134,11 @@ def _environment(settings: DocumentSettings) -> ImmutableSandboxedEnvironment:
     loaders: list[Any] = [PackageLoader("workflow.reporting", "document_templates")]
     if settings.templates is not None:
         if not settings.templates.is_dir():
-            raise ValidationError(f"the document templates folder {settings.templates} does not exist")
+            raise ValidationError(
+                _("the document templates folder {templates} does not exist").format(
+                    templates=settings.templates
+                )
+            )
         loaders.insert(0, FileSystemLoader(str(settings.templates)))
     return ImmutableSandboxedEnvironment(
         loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=True, trim_blocks=True
@@ -145,7 +152,11 @@ def _render(name: str, context: _Context) -> str:
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""
-        raise DocumentError(f"document template {name}.html.j2 does not render{where}: {exc}") from None
+        raise DocumentError(
+            _("document template {name}.html.j2 does not render{where}: {exc}").format(
+                name=name, where=where, exc=exc
+            )
+        ) from None
 
 
 def _today(engine: Engine, now: datetime | None) -> date:
@@ -265,7 +276,11 @@ def assignment_sheet(
     rows = []
     for case in cases:
         if unit not in (case.main_unit, *case.co_units, *case.split_units):
-            raise ValidationError(f"建议 {case.session}/{case.number} is not assigned to {unit}")
+            raise ValidationError(
+                _("建议 {session}/{number} is not assigned to {unit}").format(
+                    session=case.session, number=case.number, unit=unit
+                )
+            )
         if case.state == "withdrawn":
             continue
         role = _role(case, unit)
@@ -284,7 +299,7 @@ def assignment_sheet(
             }
         )
     if not rows:
-        raise ValidationError(f"{unit} has no case to assign in this session")
+        raise ValidationError(_("{unit} has no case to assign in this session").format(unit=unit))
     values = {
         "unit": unit,
         "session": cases[0].session,
@@ -308,7 +323,9 @@ def answer_form(
     case = _case(engine, number, session)
     if case.main_unit is None and not case.split_units:
         raise ValidationError(
-            f"建议 {case.session}/{case.number} is not assigned yet: it has no unit to answer"
+            _("建议 {session}/{number} is not assigned yet: it has no unit to answer").format(
+                session=case.session, number=case.number
+            )
         )
     rs = engine.active_ruleset()
     values = {
@@ -350,7 +367,9 @@ def feedback_form(
     case = _case(engine, number, session)
     if case.answered_at is None:
         raise ValidationError(
-            f"建议 {case.session}/{case.number} has no answer yet: there is nothing to evaluate"
+            _("建议 {session}/{number} has no answer yet: there is nothing to evaluate").format(
+                session=case.session, number=case.number
+            )
         )
     rs = engine.active_ruleset()
     values = {
@@ -404,7 +423,11 @@ def supervision_letter(
         )
     if not rows:
         whom = unit or (f"建议 {number}" if number else "any unit")
-        raise ValidationError(f"nothing is overdue for {whom} on {today.isoformat()}: no 督办函 to write")
+        raise ValidationError(
+            _("nothing is overdue for {whom} on {today}: no 督办函 to write").format(
+                whom=whom, today=today.isoformat()
+            )
+        )
     letters: dict[str, list[dict[str, Any]]] = {}
     for name, session_name, case_number, title, kind, due in rows:
         day = as_date(due)
@@ -451,7 +474,9 @@ def progress_letter(
     )
     if not cases:
         raise ValidationError(
-            f"{deputy} has no {'/'.join(rs.lifecycle.promise_classes)} answer being worked on"
+            _("{deputy} has no {names} answer being worked on").format(
+                deputy=deputy, names="/".join(rs.lifecycle.promise_classes)
+            )
         )
     values = {
         "deputy": deputy,
@@ -497,15 +522,17 @@ def to_pdf(html: str) -> bytes:
     or a Chinese font is missing."""
     if not chinese_fonts():
         raise DocumentError(
-            f"no Chinese font installed: every character would print as a box; install one, e.g. "
-            f"`apt-get install {FONT_PACKAGE}` (Debian/Ubuntu), then try again"
+            _(
+                "no Chinese font installed: every character would print as a box; install one, e.g. `apt-get install {FONT_PACKAGE}` (Debian/Ubuntu), then try again"
+            ).format(FONT_PACKAGE=FONT_PACKAGE)
         )
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: the package is there, pango is not
         raise DocumentError(
-            "PDF needs WeasyPrint and pango: `pip install 'jianyi[pdf]'` and "
-            f"`apt-get install libpango-1.0-0 libpangoft2-1.0-0` ({exc.__class__.__name__}: {exc})"
+            _(
+                "PDF needs WeasyPrint and pango: `pip install 'jianyi[pdf]'` and `apt-get install libpango-1.0-0 libpangoft2-1.0-0` ({name__}: {exc})"
+            ).format(name__=exc.__class__.__name__, exc=exc)
         ) from None
     pdf = HTML(string=html).write_pdf()
     assert isinstance(pdf, bytes)

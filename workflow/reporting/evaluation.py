@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rules import Rating
+from rules.i18n import _
 from workflow.core.errors import ValidationError
 from workflow.ledger.reading import read_rows
 from workflow.reporting.measures import Scope, for_viewer, measure_units
@@ -52,7 +53,9 @@ def read_scores(path: Path) -> dict[str, list[Decimal]]:
     unit_col = next((names.index(h) for h in _UNIT if h in names), None)
     score_col = next((names.index(h) for h in _SCORE if h in names), None)
     if unit_col is None or score_col is None:
-        raise ValidationError(f"{path.name}: the scores need the columns 单位 (unit) and 评分 (score)")
+        raise ValidationError(
+            _("{name}: the scores need the columns 单位 (unit) and 评分 (score)").format(name=path.name)
+        )
     scores: dict[str, list[Decimal]] = {}
     problems = []
     for line, row in rows:
@@ -61,17 +64,24 @@ def read_scores(path: Path) -> dict[str, list[Decimal]]:
         try:
             value = Decimal(text)
         except InvalidOperation:
-            problems.append(f"row {line}: 评分 (score) {text!r} is not a number")
+            problems.append(
+                _("row {line}: 评分 (score) {text!r} is not a number").format(line=line, text=text)
+            )
             continue
         if not unit:
-            problems.append(f"row {line}: 单位 (unit) is empty")
+            problems.append(_("row {line}: 单位 (unit) is empty").format(line=line))
         elif not 0 <= value <= 100:
-            problems.append(f"row {line}: 评分 (score) {value} is outside 0–100")
+            problems.append(
+                _("row {line}: 评分 (score) {value} is outside 0–100").format(line=line, value=value)
+            )
         else:
             scores.setdefault(unit, []).append(value)
     if problems:
         raise ValidationError(
-            f"{path.name}: {len(problems)} bad score row(s), nothing evaluated", problems=problems
+            _("{name}: {count} bad score row(s), nothing evaluated").format(
+                name=path.name, count=len(problems)
+            ),
+            problems=problems,
         )
     return scores
 
@@ -90,7 +100,9 @@ def evaluate(
     site_w, sat_w = weights or rs.measures.weights
     if site_w < 0 or sat_w < 0 or site_w + sat_w != 1:
         raise ValidationError(
-            f"--weights must be two non-negative shares adding up to 1, got {site_w},{sat_w}"
+            _("--weights must be two non-negative shares adding up to 1, got {site_w},{sat_w}").format(
+                site_w=site_w, sat_w=sat_w
+            )
         )
     units = {u.unit: u for u in measure_units(engine, scope)}
     unknown = sorted(set(scores or {}) - set(units))
@@ -98,7 +110,8 @@ def evaluate(
     missing = [u for u in unknown if u not in known_names]
     if missing:
         raise ValidationError(
-            "the scores name units jianyi does not know", problems=[f"unknown unit {u!r}" for u in missing]
+            _("the scores name units jianyi does not know"),
+            problems=[_("unknown unit {u!r}").format(u=u) for u in missing],
         )
     points = rs.measures.points
     results = []

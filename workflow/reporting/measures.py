@@ -31,6 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from rules import RuleSet
+from rules.i18n import _
 from workflow.core.errors import PermissionDenied, ValidationError
 from workflow.core.states import ActorKind
 from workflow.store.models import MEASURES_GROUPS, RATINGS
@@ -156,7 +157,9 @@ def _scope_parts(engine: Engine, scope: Scope) -> tuple[str, str, dict[str, Any]
             )
             if not found[0]:
                 raise ValidationError(
-                    f"no session of term {scope.term!r}: give the term as `session add --term` has it"
+                    _("no session of term {term!r}: give the term as `session add --term` has it").format(
+                        term=scope.term
+                    )
                 )
             params["term"] = scope.term
             on_sessions.append("se.term = :term")
@@ -187,7 +190,11 @@ def for_viewer(engine: Engine, scope: Scope, what: str) -> Scope:
         return scope
     if viewer.kind is ActorKind.UNIT and viewer.name and scope.unit in (None, viewer.name):
         return replace(scope, unit=viewer.name)
-    reason = "a unit reports on itself alone" if viewer.kind is ActorKind.UNIT else "reports are the office's"
+    reason = (
+        _("a unit reports on itself alone")
+        if viewer.kind is ActorKind.UNIT
+        else _("reports are the office's")
+    )
     raise PermissionDenied(case=None, actor=str(viewer), action=f"report {what}", reason=reason)
 
 

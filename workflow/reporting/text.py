@@ -7,6 +7,7 @@ judged, the rule set's zone and ``now``. Columns are padded by terminal width, a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from workflow.sweep import ForecastItem, SweepReport
 
 __all__ = [
+    "NOTICE_STATUS",
+    "NOTICE_TOPICS",
     "change_text",
     "deadline_line",
     "deadlines_text",
@@ -39,6 +42,7 @@ __all__ = [
     "local_time",
     "month_text",
     "notice_line",
+    "notice_text",
     "pad",
     "recompute_text",
     "ruleset_text",
@@ -105,8 +109,9 @@ def change_text(change: Change) -> str:
 def history_text(rows: Sequence[HistoryEntry], zone: tzinfo) -> str:
     """``jianyi history``: one line per audit event (an amendment with a line per changed value, old → new)."""
     return "\n".join(
-        f"#{h.seq:<3} {local_time(h.at, zone)}  {pad(h.actor, 24)}{h.action:<14} {h.from_state or '-'} → {h.to_state}"
-        + (f"  (superseded by #{h.superseded_by})" if h.superseded_by is not None else "")
+        f"#{h.seq:<3} {local_time(h.at, zone)}  {pad(_actor(h.actor), 24)}{pad(action_word(h.action), 14)}"
+        f"{state_word(h.from_state) if h.from_state else '-'} → {state_word(h.to_state)}"
+        + (_("  (superseded by #{seq})").format(seq=h.superseded_by) if h.superseded_by is not None else "")
         + _amended(h)
         + (f"  (录入 {h.data['entered_by']})" if h.data.get("entered_by") else "")
         for h in rows
@@ -122,7 +127,11 @@ def _amended(entry: HistoryEntry) -> str:
         f"\n       {column}: {_shown(change.get('from'))} → {_shown(change.get('to'))}"
         for column, change in changed.items()
     ]
-    return "".join(lines) + f"\n       reason: {visible(str(entry.data.get('reason', '')))}"
+    return (
+        "".join(lines)
+        + "\n       "
+        + _("reason: {reason}").format(reason=visible(str(entry.data.get("reason", ""))))
+    )
 
 
 def _shown(value: object, limit: int = 60) -> str:
@@ -130,7 +139,7 @@ def _shown(value: object, limit: int = 60) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     text = visible(str(value))
     return "'" + (text if len(text) <= limit else text[: limit - 1] + "…") + "'"
 
@@ -138,7 +147,7 @@ def _shown(value: object, limit: int = 60) -> str:
 def directory_history_text(name: str, rows: Sequence[DirectoryEdit], zone: tzinfo) -> str:
     """``jianyi unit history`` / ``deputy history``: one line per edit, old → new."""
     if not rows:
-        return f"{visible(name)}: no edits"
+        return _("{name}: no edits").format(name=visible(name))
     return "\n".join(
         f"#{r.seq:<3} {local_time(r.at, zone)}  {pad(visible(r.actor), 24)}{r.field:<10} "
         f"{_shown(r.old)} → {_shown(r.new)}"
@@ -155,74 +164,188 @@ def deadlines_text(number: str, rows: Sequence[DeadlineExplained], now: datetime
         out.append(deadline_line(r.deadline, now).strip())
         if explain:
             d = r.deadline
-            out.append(f"    rule: {r.rule} ({r.ruleset})")
-            if r.basis:
-                out.append(f"    basis: {r.basis}")
             out.append(
-                f"    start: {d.start} (not counted)   raw end: {d.raw_due}   due: {r.due_local}"
-                f" = {d.due_at.isoformat()}"
+                "    " + _("rule: {rule} ({ruleset})").format(rule=_rule_words(r.rule), ruleset=r.ruleset)
+            )
+            if r.basis:
+                out.append("    " + _("basis: {basis}").format(basis=r.basis))
+            out.append(
+                "    "
+                + _("start: {start} (not counted)   raw end: {raw}   due: {due} = {at}").format(
+                    start=d.start, raw=d.raw_due, due=r.due_local, at=d.due_at.isoformat()
+                )
             )
             if d.roll_reason:
-                out.append(f"    rolled: {d.roll_reason}")
+                out.append("    " + _("rolled: {reason}").format(reason=d.roll_reason))
             if d.provisional:
                 years = ", ".join(map(str, r.provisional_years))
                 out.append(
-                    f"    provisional: no official holiday schedule loaded for {years} "
-                    "(`jianyi calendar load FILE`)"
+                    "    "
+                    + _(
+                        "provisional: no official holiday schedule loaded for {years} (`jianyi calendar load FILE`)"
+                    ).format(years=years)
                 )
     return "\n".join(out)
 
 
+# who owes a deadline and what meets it, as `rules show` says them in Chinese
+_RULE_WORDS = {
+    "return (退办申请)": "退办申请",
+    "promise kept (B→A)": "承诺兑现（B→A）",
+    "each assigned unit": "每个承办单位",
+    "each co-unit": "每个会办单位",
+    "the main unit, or each split unit": "主办单位，或每个分办单位",
+    "the lead deputy": "领衔代表",
+    "the main or split units": "主办或分办单位",
+    "the answering unit": "答复单位",
+    "assigned": "交办",
+    "answered": "答复",
+    "rehandled": "重新交办",
+    "received": "签收",
+    "re_answer_again": "再次重新答复",
+}
+_RATING_WORDS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+# who acted, when it is the office or the engine itself (a unit or a deputy is named as `unit:NAME`)
+_ACTOR_WORDS = {"office": "代表工作机构", "system": "系统"}
+
+
+def _actor(actor: str) -> str:
+    """An event's actor as the history shows it: the office and the system in the offices' words."""
+    return actor if language() == "en" else _ACTOR_WORDS.get(actor, actor)
+
+
+def _rule_words(rule: str) -> str:
+    """A deadline's rule (``3 months from assigned``, as JSON carries it) in the offices' words in Chinese."""
+    found = re.fullmatch(r"(\d+) (working days|days|months) from (\w+)", rule)
+    if found is None or language() == "en":
+        return rule
+    amount, unit, start = found.groups()
+    units = {"days": _("day(s)"), "working days": _("working day(s)"), "months": _("month(s)")}
+    return _("{amount} {unit} from {start}").format(
+        amount=amount, unit=units[unit], start=_RULE_WORDS.get(start, start)
+    )
+
+
 def ruleset_text(rs: RuleSet) -> str:
     """``jianyi rules show``: each deadline with its basis, lifecycle settings, classes, calendar, ladders."""
+    effective = _(", effective {date}").format(date=rs.effective) if rs.effective else ""
     lines = [
-        f"{rs.id}@{rs.version}  {rs.name}  (zone {rs.timezone}"
-        + (f", effective {rs.effective}" if rs.effective else "")
-        + ")"
+        f"{rs.id}@{rs.version}  {rs.name}  "
+        + _("(zone {zone}{effective})").format(zone=rs.timezone, effective=effective)
     ]
+    chinese = language() != "en"
+    units = {"days": _("day(s)"), "working_days": _("working day(s)"), "months": _("month(s)")}
     for kind, info in rules.KINDS.items():
         rule = rs.deadlines.get(kind)
         if rule is None or not rule.enabled:
-            lines.append(f"  {kind.value:<14}not applied")
+            lines.append(f"  {pad(_kind(kind.value), 14)}" + _("not applied"))
             continue
-        length = "the promised date" if kind.value == "promise" else f"{rule.amount} {rule.unit.value}"
+        unit = units.get(rule.unit.value, rule.unit.value) if chinese else rule.unit.value
+        length = (
+            _("the promised date")
+            if kind.value == "promise"
+            else _("{amount} {unit}").format(amount=rule.amount, unit=unit)
+        )
         if rule.complex_amount:
-            length += f" ({rule.complex_amount} when complex)"
+            length += _(" ({amount} when complex)").format(amount=rule.complex_amount)
         lines.append(
-            f"  {kind.value:<14}{length} from {rs.start_event(kind)}; met by {info.met_by}; "
-            f"owed by {info.owed_by}"
+            f"  {pad(_kind(kind.value), 14)}"
+            + _("{length} from {start}; met by {met_by}; owed by {owed_by}").format(
+                length=length,
+                start=_RULE_WORDS.get(rs.start_event(kind), rs.start_event(kind))
+                if chinese
+                else rs.start_event(kind),
+                met_by=_RULE_WORDS.get(info.met_by, action_word(info.met_by)) if chinese else info.met_by,
+                owed_by=_RULE_WORDS.get(info.owed_by, info.owed_by) if chinese else info.owed_by,
+            )
         )
         if rule.basis:
-            lines.append(f"  {'':<14}basis: {rule.basis}")
+            lines.append(f"  {'':<14}" + _("basis: {basis}").format(basis=rule.basis))
     life = rs.lifecycle
     lines.append(
-        f"  lifecycle: close on {', '.join(life.auto_close_on) or '-'}; re-handle on "
-        f"{', '.join(life.auto_rehandle_on) or '-'}; 基本满意 counts as satisfied: "
-        f"{'yes' if life.basic_counts_as_satisfied else 'no'}"
+        "  "
+        + _(
+            "lifecycle: close on {close}; re-handle on {rehandle}; 基本满意 counts as satisfied: {basic}"
+        ).format(
+            close=_(", ").join(_RATING_WORDS.get(r, r) if chinese else r for r in life.auto_close_on) or "-",
+            rehandle=_(", ").join(_RATING_WORDS.get(r, r) if chinese else r for r in life.auto_rehandle_on)
+            or "-",
+            basic=_("yes") if life.basic_counts_as_satisfied else _("no"),
+        )
     )
-    lines.append("  classes: " + "; ".join(f"{c} {m}" for c, m in rs.classes.items()))
-    years = sorted(set(rs.calendar.official_years) | set(rs.calendar.schedules))
-    span = f"{years[0]}–{years[-1]}" if years else "none"
     lines.append(
-        f"  calendar: official schedules {span}; roll to working day: "
-        f"{'yes' if rs.calendar.roll_to_working_day else 'no'}"
+        "  " + _("classes: {classes}").format(classes=_("; ").join(f"{c} {m}" for c, m in rs.classes.items()))
+    )
+    years = sorted(set(rs.calendar.official_years) | set(rs.calendar.schedules))
+    span = f"{years[0]}–{years[-1]}" if years else _("none")
+    lines.append(
+        "  "
+        + _("calendar: official schedules {span}; roll to working day: {roll}").format(
+            span=span, roll=_("yes") if rs.calendar.roll_to_working_day else _("no")
+        )
     )
     for key, ladder in rs.ladders.items():
-        steps = ", ".join(f"{st.offset:+d} {st.label or st.action}" for st in ladder.steps)
-        lines.append(f"  ladder {key}: {steps}")
+        steps = _(", ").join(f"{st.offset:+d} {st.label or action_word(st.action)}" for st in ladder.steps)
+        name = _RULE_WORDS.get(key, _kind(key)) if chinese else key
+        lines.append("  " + _("ladder {key}: {steps}").format(key=name, steps=steps))
     return "\n".join(lines)
 
 
 def recompute_text(report: RecomputeReport) -> str:
     """What a recomputation of open deadlines changed, with the moves it lists."""
-    text = (
-        f"{report.cases_checked} checked, {report.cases_changed} changed, {report.deadlines_moved} deadline(s) "
-        f"moved, {report.deadlines_cancelled} cancelled, {report.still_provisional} still provisional"
+    text = _(
+        "{checked} checked, {changed} changed, {moved} deadline(s) moved, {cancelled} cancelled, "
+        "{provisional} still provisional"
+    ).format(
+        checked=report.cases_checked,
+        changed=report.cases_changed,
+        moved=report.deadlines_moved,
+        cancelled=report.deadlines_cancelled,
+        provisional=report.still_provisional,
     )
     moves = "".join(
-        f"\n  {m['number']} {m['kind']}: {m['from']} → {m['to'] or 'cancelled'}" for m in report.moves
+        f"\n  {m['number']} {_kind(str(m['kind']))}: {m['from']} → {m['to'] or _('cancelled')}"
+        for m in report.moves
     )
     return text + moves
+
+
+# an outbox notice's status and topic in the offices' words (the codes stay in JSON and in English)
+NOTICE_STATUS = {
+    "pending": "待发送",
+    "sending": "发送中",
+    "sent": "已发送",
+    "failed": "失败待重试",
+    "dead": "发送失败",
+    "suppressed": "无需发送",
+    "digested": "已并入汇总",
+}
+NOTICE_TOPICS = {
+    "assigned": "交办通知",
+    "reassigned": "重新交办通知",
+    "conversion": "类别转化",
+    "daily_digest": "每日汇总",
+    "extended": "延期",
+    "extension_approved": "同意延期",
+    "extension_refused": "不同意延期",
+    "extension_requested": "延期申请",
+    "feedback_reminder": "反馈提醒",
+    "feedback_request": "征询反馈意见",
+    "overdue_reminder": "逾期提醒",
+    "progress_letter": "进展情况函",
+    "promise_reminder": "承诺事项提醒",
+    "public_notice": "公开通知",
+    "rehandle": "重新办理",
+    "reminder_before_due": "到期前提醒",
+    "return_refused": "不同意退办",
+    "return_requested": "退办申请",
+    "submission_accepted": "网上提交已受理",
+    "submission_declined": "网上提交不予受理",
+    "supervision_letter": "督办函",
+    "talk_flag": "约谈提示",
+    "unsatisfied_again": "再次不满意",
+    "withdrawn": "撤回",
+}
 
 
 def notice_line(n: Notice) -> str:
@@ -230,7 +353,39 @@ def notice_line(n: Notice) -> str:
     who = n.addressee
     extra = f"  ({n.reason})" if n.reason else ""
     tries = _("tries {count}").format(count=n.attempts)
-    return f"{n.id:>6}  {n.status:<10} {n.topic:<18} {who:<12} {n.payload.get('number', '')}  {tries}{extra}"
+    status, topic = n.status, n.topic
+    if language() != "en":
+        status, topic = NOTICE_STATUS.get(status, status), NOTICE_TOPICS.get(topic, topic)
+    number = n.payload.get("number", "")
+    return f"{n.id:>6}  {pad(status, 10)}{pad(topic, 18)}{pad(who, 12)}{number}  {tries}{extra}"
+
+
+def notice_text(n: Notice, zone: tzinfo, rendered: tuple[str, str] | None = None) -> str:
+    """``jianyi outbox show``: one notice, a labelled line each (status and topic in the offices' words), its
+    payload as JSON, and with ``rendered`` (subject, text) the notice as it would be sent."""
+    import json  # here: only this renderer needs it
+
+    status, topic = n.status, n.topic
+    if language() != "en":
+        status, topic = NOTICE_STATUS.get(status, status), NOTICE_TOPICS.get(topic, topic)
+    rows = [
+        (_("notice"), f"{n.id}  {n.key}"),
+        (_("status"), status + (f"  ({n.reason})" if n.reason else "")),
+        (_("topic"), topic),
+        (_("recipient"), n.addressee + (f"  ({n.channel})" if n.channel else "")),
+        (_("case"), str(n.payload.get("number", "-"))),
+        (_("attempts"), str(n.attempts)),
+        (_("written"), local_time(n.created_at, zone)),
+        (_("due to send"), local_time(n.available_at, zone)),
+        (_("sent"), local_time(n.sent_at, zone)),
+    ]
+    width = max(display_width(label) for label, _value in rows) + 2
+    lines = [pad(label, width) + value for label, value in rows]
+    lines.append(_("payload:") + " " + json.dumps(n.payload, ensure_ascii=False, sort_keys=True, default=str))
+    if rendered is not None:
+        subject, body = rendered
+        lines += ["", subject, "", body]
+    return "\n".join(lines)
 
 
 def forecast_text(items: Sequence[ForecastItem], zone: tzinfo, days: int) -> str:
@@ -280,8 +435,8 @@ def sweep_text(report: SweepReport, *, dry_run: bool) -> str:
 def month_text(month: str, days: Sequence[DayInfo], *, official: bool) -> str:
     """``jianyi calendar YYYY-MM``: the month's weeks with rest and make-up days marked, then its holidays."""
     lines = [
-        f"{month}" + ("" if official else "  (no official schedule loaded: provisional)"),
-        "Mon Tue Wed Thu Fri Sat Sun",
+        f"{month}" + ("" if official else _("  (no official schedule loaded: provisional)")),
+        _("Mon Tue Wed Thu Fri Sat Sun"),
     ]
     row = ["   "] * days[0].day.weekday()
     for d in days:
@@ -292,6 +447,6 @@ def month_text(month: str, days: Sequence[DayInfo], *, official: bool) -> str:
             row = []
     if row:
         lines.append(" ".join(row))
-    lines.append("  - rest day   * make-up working day (调休上班)")
+    lines.append(_("  - rest day   * make-up working day (调休上班)"))
     lines.extend(f"  {d.day.isoformat()} {d.holiday}" for d in days if d.holiday)
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from functools import cache
 
 from sqlalchemy import Connection, insert, select, update
 
+from rules.i18n import _
 from workflow.core import passwords
 from workflow.core.errors import NotAuthenticated, NotFound, ValidationError
 from workflow.core.states import ActorKind
@@ -81,7 +82,7 @@ class Accounts:
             .first()
         )
         if row is None:
-            raise NotFound(kind="user", name=name, hint="list them with `jianyi user list`")
+            raise NotFound(kind="user", name=name, hint=_("list them with `jianyi user list`"))
         return dict(row)
 
     def _info(self, conn: Connection, row: dict[str, object]) -> UserInfo:
@@ -119,13 +120,13 @@ class Accounts:
         name = checked_name(name, "user")
         if unit is not None and deputy is not None:
             raise ValidationError(
-                "an account is the office's, a unit's or a deputy's: give --unit or --deputy"
+                _("an account is the office's, a unit's or a deputy's: give --unit or --deputy")
             )
         if supervisor and (unit is not None or deputy is not None):
-            raise ValidationError("only office staff can be supervisors")
+            raise ValidationError(_("only office staff can be supervisors"))
         problem = too_long("accounts", {"name": name})
         if problem:
-            raise ValidationError(f"user {name!r}: {problem}")
+            raise ValidationError(_("user {name!r}: {problem}").format(name=name, problem=problem))
         digest = passwords.hash_password(password)
         kind = "unit" if unit is not None else "deputy" if deputy is not None else "office"
         with self.db.managed() as conn:
@@ -137,7 +138,11 @@ class Accounts:
                 )
             ).first()
             if taken is not None:
-                raise ValidationError(f"user {name!r} already exists (change it with `jianyi user password`)")
+                raise ValidationError(
+                    _("user {name!r} already exists (change it with `jianyi user password`)").format(
+                        name=name
+                    )
+                )
             result = conn.execute(
                 insert(ACCOUNTS).values(
                     congress_id=self.directory.congress_id,

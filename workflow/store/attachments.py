@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, select
 
+from rules.i18n import _
 from workflow.core.attachments import AttachmentDamaged, AttachmentInfo, AttachmentSettings
 from workflow.core.audit import AuditProblem
 from workflow.core.errors import NotFound, WorkflowError
@@ -186,8 +187,8 @@ def list_attachments(
             select(SUGGESTIONS.c.id).where(SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number)
         ).scalar_one_or_none()
         if case_id is None:
-            raise NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
-        return f"{name}/{number}", [info for _, info in _infos(conn, int(case_id))]
+            raise NotFound(kind="建议", name=f"{name}/{number}", hint=_("list cases with `jianyi list`"))
+        return f"{name}/{number}", [info for _id, info in _infos(conn, int(case_id))]
 
 
 def read_attachment(
@@ -198,12 +199,16 @@ def read_attachment(
     info = next((i for i in infos if i.name == name), None)
     if info is None:
         names = ", ".join(i.name for i in infos) or "none"
-        raise NotFound(kind="attachment", name=name, hint=f"建议 {label} has: {names}")
+        raise NotFound(
+            kind="attachment", name=name, hint=_("建议 {label} has: {names}").format(label=label, names=names)
+        )
     data = blobs.get(info.sha256)
     if data is None:
-        raise AttachmentDamaged(case=label, name=name, problem=f"its bytes are missing from {blobs.where}")
+        raise AttachmentDamaged(
+            case=label, name=name, problem=_("its bytes are missing from {where}").format(where=blobs.where)
+        )
     if hashlib.sha256(data).hexdigest() != info.sha256:
-        raise AttachmentDamaged(case=label, name=name, problem="its bytes changed since it was attached")
+        raise AttachmentDamaged(case=label, name=name, problem=_("its bytes changed since it was attached"))
     return info, data
 
 

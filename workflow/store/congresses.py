@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select
 
 from rules import RuleSet
+from rules.i18n import _
 from workflow.core.errors import ValidationError
 from workflow.store.models import Congress, table, too_long
 
@@ -34,7 +35,7 @@ def ensure_congress(conn: Connection, name: str, level: str, rs: RuleSet, now: d
         return
     problem = too_long("congresses", {"name": name})
     if problem is not None:
-        raise ValidationError(f"congress: {problem}")
+        raise ValidationError(_("congress: {problem}").format(problem=problem))
     if level not in LEVELS:
         msg = f"congress level {level!r} unknown: use {', '.join(LEVELS[:-1])} or {LEVELS[-1]}"
         raise ValidationError(msg)

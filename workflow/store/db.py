@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
+from rules.i18n import _
 from workflow.core.errors import NotInitialised, ValidationError, WorkflowError
 
 __all__ = [
@@ -141,8 +142,9 @@ def current_revision(engine: Engine) -> str | None:
 
 def _newer(found: str) -> WorkflowError:
     return WorkflowError(
-        f"the database's schema ({found}) is newer than this jianyi knows ({HEAD_REVISION}): "
-        "install the jianyi that wrote it"
+        _(
+            "the database's schema ({found}) is newer than this jianyi knows ({HEAD_REVISION}): install the jianyi that wrote it"
+        ).format(found=found, HEAD_REVISION=HEAD_REVISION)
     )
 
 
@@ -154,7 +156,9 @@ def check_schema(engine: Engine) -> None:
         raise _newer(found)
     if found != HEAD_REVISION:
         detail = (
-            "no jianyi schema" if found is None else f"schema at {found}, this jianyi needs {HEAD_REVISION}"
+            _("no jianyi schema")
+            if found is None
+            else _("schema at {found}, this jianyi needs {head}").format(found=found, head=HEAD_REVISION)
         )
         raise NotInitialised(url=redact(engine.url.render_as_string(hide_password=True)), detail=detail)
 
@@ -176,5 +180,7 @@ def upgrade(engine: Engine) -> None:
     except OperationalError as exc:  # a read-only file or file system, a full disk
         url = redact(engine.url.render_as_string(hide_password=True))
         raise WorkflowError(
-            f"cannot write the database {url}: {first_line(exc)}; nothing was changed"
+            _("cannot write the database {url}: {value}; nothing was changed").format(
+                url=url, value=first_line(exc)
+            )
         ) from None

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rules.i18n import _
-from workflow.core.errors import RENAMED, NotFound, ValidationError
+from workflow.core.errors import NotFound, ValidationError, kind_word
 from workflow.core.text import checked_name, control_character
 from workflow.store import directory_changes as changes
 from workflow.store.database import TX_MARK, Database
@@ -127,7 +127,12 @@ class Directory:
                 now = changes.renamed(conn, self.congress_id, kind, name)
                 if now is not None:
                     when = now.at.date().isoformat()
-                    raise NotFound(kind=kind, name=name, hint=f"{RENAMED}{now.name!r} on {when} (UTC)")
+                    raise NotFound(
+                        kind=kind,
+                        name=name,
+                        hint=_("renamed to {name!r} on {when} (UTC)").format(name=now.name, when=when),
+                        renamed=True,
+                    )
                 shown = name if name.isprintable() else repr(name)
                 raise NotFound(
                     kind=kind,
@@ -195,8 +200,8 @@ class Directory:
 
     def case_not_found(self, conn: Connection, number: str, session: str | None) -> NotFound:
         """The error for a case number the session does not hold (a missing session is named first)."""
-        _, name = self.session_ref(conn, session)
-        return NotFound(kind="建议", name=f"{name}/{number}", hint="list cases with `jianyi list`")
+        _sid, name = self.session_ref(conn, session)
+        return NotFound(kind="建议", name=f"{name}/{number}", hint=_("list cases with `jianyi list`"))
 
     # ---- changes -------------------------------------------------------------------------------
     def add_session(
@@ -343,9 +348,13 @@ class Directory:
             ]
             if not found:
                 shown = ", ".join(f"{f}={v!r}" for f, v in given.items()) or "no value"
-                raise ValidationError(f"{kind} {name!r}: nothing to change ({shown} as it is)")
+                raise ValidationError(
+                    _("{kind} {name!r}: nothing to change ({shown} as it is)").format(
+                        kind=kind_word(kind), name=name, shown=shown
+                    )
+                )
             update_values: dict[str, object] = {}
-            for f, _, new in found:
+            for f, _old, new in found:
                 if f == "name":
                     self._free(conn, kind, str(new), entity)
                     update_values["name"] = new
@@ -370,7 +379,9 @@ class Directory:
             {"c": self.congress_id, "n": new, "id": entity},
         )
         if taken:
-            raise ValidationError(f"{kind} {new!r} already exists: choose another name")
+            raise ValidationError(
+                _("{kind} {new!r} already exists: choose another name").format(kind=kind_word(kind), new=new)
+            )
 
     def _parent(self, conn: Connection, unit: int, name: str, parent: str) -> int:
         """The id of unit ``parent``, refused when it is the unit itself or one of its own subordinates."""
@@ -379,7 +390,9 @@ class Directory:
         while up is not None:
             if up == unit:
                 raise ValidationError(
-                    f"unit {name!r} cannot be placed under {parent!r}: that is itself or below it"
+                    _("unit {name!r} cannot be placed under {parent!r}: that is itself or below it").format(
+                        name=name, parent=parent
+                    )
                 )
             rows = Raw(conn).column("SELECT parent_id FROM units WHERE id = :id", {"id": up})
             up = None if not rows or rows[0] is None else int(rows[0])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from rules.i18n import _
 from workflow.core.clock import ensure_utc
 from workflow.core.errors import NotFound, ValidationError, WorkflowError
 from workflow.core.unit_of_work import outbox_row
@@ -320,7 +321,9 @@ def listing(engine: HasDatabase, *, status: str | None = None, limit: int = 100)
     """Outbox rows, newest first, optionally of one status."""
     engine.require_office("outbox list")
     if status is not None and status not in STATUSES:
-        msg = f"outbox status {status!r} unknown: use {', '.join(STATUSES)}"
+        msg = _("outbox status {status!r} unknown: use {names}").format(
+            status=status, names=", ".join(STATUSES)
+        )
         raise ValidationError(msg)
     where = " AND o.status = :status" if status else ""
     with engine.db.reading() as conn:
@@ -340,7 +343,9 @@ def get(engine: HasDatabase, notice_id: int) -> Notice:
             {"id": notice_id, "congress": engine.congress_id},
         )
     if not rows:
-        raise NotFound(kind="outbox notice", name=str(notice_id), hint="list them with `jianyi outbox list`")
+        raise NotFound(
+            kind="outbox notice", name=str(notice_id), hint=_("list them with `jianyi outbox list`")
+        )
     return _notice(rows[0])
 
 
@@ -358,7 +363,9 @@ def retry(engine: HasDatabase, notice_id: int, *, now: datetime) -> Notice:
         )
     current = get(engine, notice_id)
     if not changed:
-        msg = f"outbox notice {notice_id} is {current.status}: only dead, failed or suppressed notices are retried"
+        msg = _(
+            "outbox notice {notice_id} is {status}: only dead, failed or suppressed notices are retried"
+        ).format(notice_id=notice_id, status=current.status)
         raise ValidationError(msg)
     return current
 

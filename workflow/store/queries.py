@@ -96,7 +96,7 @@ class Queries:
                 case=None,
                 actor=str(self.viewer),
                 action=what,
-                reason="the public reads the published view alone",
+                reason=_("the public reads the published view alone"),
             )
 
     def public(self) -> Queries:
