@@ -51,6 +51,7 @@ from workflow.core.views import (
     ExtensionRequestInfo,
     HistoryEntry,
     PendingReturn,
+    ReviewInfo,
 )
 from workflow.lifecycle import AssignOrder
 from workflow.online import Online
@@ -544,6 +545,14 @@ class Engine(Online):
     ) -> list[ExtensionRequestInfo]:
         """The extension requests (申请延期) waiting for the office's decision, oldest first; a unit sees its own."""
         return self.queries.pending_extensions(unit=unit, session=session, limit=limit)
+
+    def pending_reviews(
+        self, *, unit: str | None = None, session: str | None = None, limit: int = 1000
+    ) -> list[ReviewInfo]:
+        """The answers waiting for the office's review (答复审核, rule set ``lifecycle.answer_review``), oldest
+        first: approve one by :meth:`approve_answer`, return it by :meth:`return_answer`. A unit sees its own, a
+        deputy none."""
+        return self.queries.pending_reviews(unit=unit, session=session, limit=limit)
 
     def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
         """The case's audit events, in order."""

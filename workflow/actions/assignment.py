@@ -12,7 +12,15 @@ from rules import DeadlineKind
 from rules.i18n import _
 from workflow.actions.base import Command, acting_unit, handles
 from workflow.core.errors import RENAMED, NotFound, ValidationError
-from workflow.core.states import Action, ActorKind, DeadlineStatus, ExtensionStatus, ReturnStatus, Role
+from workflow.core.states import (
+    Action,
+    ActorKind,
+    DeadlineStatus,
+    ExtensionStatus,
+    ReturnStatus,
+    ReviewStatus,
+    Role,
+)
 from workflow.core.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "RequestExtension",
     "RequestReturn",
     "lapse_extension_request",
+    "lapse_reviews",
 ]
 
 HANDLING_KINDS = (
@@ -368,6 +377,7 @@ def reassign(uow: UnitOfWork, cmd: Reassign) -> None:
     )
     uow.settle_deadlines(HANDLING_KINDS, DeadlineStatus.CANCELLED)
     lapse_extension_request(uow)
+    lapse_reviews(uow)
     if uow.round == 1:
         uow.set(assigned_at=uow.at)
     uow.step(
@@ -411,6 +421,18 @@ def lapse_extension_request(uow: UnitOfWork) -> None:
             "extension_requests",
             {"suggestion_id": uow.case_id, "status": ExtensionStatus.PENDING.value},
             status=ExtensionStatus.LAPSED.value,
+            decided_at=uow.at,
+        )
+
+
+def lapse_reviews(uow: UnitOfWork) -> None:
+    """The case's answers waiting for the office's review (答复审核) lapse (``lapsed``): the case was reassigned
+    or withdrawn before the office decided."""
+    if not uow.inserted and uow.store.pending_reviews(uow.case_id):
+        uow.update(
+            "answer_reviews",
+            {"suggestion_id": uow.case_id, "status": ReviewStatus.PENDING.value},
+            status=ReviewStatus.LAPSED.value,
             decided_at=uow.at,
         )
 

@@ -33,6 +33,7 @@ from workflow.core.views import (
     ExtensionRequestInfo,
     HistoryEntry,
     PendingReturn,
+    ReviewInfo,
 )
 from workflow.store.database import Database
 from workflow.store.directory import Directory
@@ -113,7 +114,7 @@ class Queries:
         """The case and everything it holds (:mod:`workflow.core.dossier`), read in one transaction."""
         self._not_public("dossier")
         with self.db.reading() as conn:
-            return read_dossier(conn, self.directory, self._one(conn, number, session))
+            return read_dossier(conn, self.directory, self._one(conn, number, session), self.viewer)
 
     def published(
         self, number: str, *, zone: tzinfo, session: str | None = None, disclosure: Disclosure | None = None
@@ -122,7 +123,7 @@ class Queries:
         "not found", as a number that does not exist."""
         mine = self if self.viewer.is_public else self.public()
         with mine.db.reading() as conn:
-            found = read_dossier(conn, mine.directory, mine._one(conn, number, session))
+            found = read_dossier(conn, mine.directory, mine._one(conn, number, session), mine.viewer)
         return PublicCase.of(found, zone, disclosure)
 
     def published_page(
@@ -544,6 +545,47 @@ class Queries:
                     title=r[2],
                     unit=self.directory.unit_name(conn, r[3]),
                     reason=r[4],
+                    at=as_instant(r[5]) or self.clock.now(),
+                    answer_due=as_date(r[6]) if r[6] is not None else None,
+                )
+                for r in rows
+            ]
+
+    def pending_reviews(
+        self, *, unit: str | None = None, session: str | None = None, limit: int = 1000
+    ) -> list[ReviewInfo]:
+        """The answers waiting for the office's review (答复审核), oldest first (of ``unit``, of ``session``); a
+        unit sees its own, a deputy none."""
+        with self.db.reading() as conn:
+            scope = self.scope(conn)
+            if scope.deputy_id is not None:
+                return []
+            sql = (
+                "SELECT s.number, se.name, s.title, r.unit_id, r.category, r.at, "
+                "(SELECT min(d.due) FROM deadlines d WHERE d.suggestion_id = s.id AND d.unit_id = r.unit_id "
+                "AND d.kind IN ('answer', 're_answer') AND d.status = 'open') "
+                "FROM answer_reviews r JOIN suggestions s ON s.id = r.suggestion_id "
+                "JOIN sessions se ON se.id = s.session_id "
+                "WHERE r.status = 'pending' AND se.congress_id = :c"
+            )
+            params: dict[str, Any] = {"c": self.directory.congress_id}
+            if session is not None:
+                params["sid"] = self.directory.session_id(conn, session)
+                sql += " AND s.session_id = :sid"
+            if unit is not None:
+                params["unit"] = self.directory.unit_id(conn, unit)
+                sql += " AND r.unit_id = :unit"
+            if scope.unit_id is not None:
+                params["scope_unit"] = scope.unit_id
+                sql += " AND r.unit_id = :scope_unit"
+            rows = Raw(conn).all(sql + " ORDER BY r.at, s.number LIMIT :limit", {**params, "limit": limit})
+            return [
+                ReviewInfo(
+                    number=r[0],
+                    session=r[1],
+                    title=r[2],
+                    unit=self.directory.unit_name(conn, r[3]),
+                    category=r[4],
                     at=as_instant(r[5]) or self.clock.now(),
                     answer_due=as_date(r[6]) if r[6] is not None else None,
                 )
