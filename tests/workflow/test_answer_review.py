@@ -4,6 +4,7 @@ it (it then reaches the deputy) or returns it with a reason (the unit answers ag
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -187,3 +188,39 @@ def test_no_deputy_or_public_read_shows_an_unapproved_answer(
         assert seen == approved
         published = [c.number for c in engine.published_page(limit=None).items]
         assert (number in published) == bool(approved)
+
+
+def test_the_ledger_carries_the_reviews_and_their_decisions(
+    engine: Engine, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Export → import into a database with the same rule set: returned, approved and waiting answers come back
+    as they were, each answer's timeliness with them."""
+    from workflow.ledger import export_ledger, import_ledger
+    from workflow.testing import make_engine
+
+    start = clock.now()
+    engine.apply_ruleset(_review(True))
+    for number in ("0001", "0002"):
+        make_case(engine, number, state="assigned", clock=clock, co=())
+        engine.answer(number, category="A", text=f"初稿{number}", actor=Actor.unit(MAIN))
+        clock.advance(days=1)
+    engine.return_answer("0001", reason="重写")
+    engine.answer("0001", category="A", text="定稿", actor=Actor.unit(MAIN))
+    clock.advance(days=1)
+    engine.approve_answer("0001")
+    book = export_ledger(engine, "xlsx")
+    assert isinstance(book, bytes)
+    fresh = make_engine(clock=clock)
+    try:
+        later = clock.now()
+        clock.set(start)  # the rule set in force from before the cases, as in the exporting database
+        fresh.apply_ruleset(_review(True))
+        clock.set(later)
+        file = tmp_path / "ledger.xlsx"
+        file.write_bytes(book)
+        import_ledger(fresh, file)
+        for number in ("0001", "0002"):
+            assert fresh.dossier(number).to_json() == engine.dossier(number).to_json(), number
+        assert [r.number for r in fresh.pending_reviews()] == ["0002"]
+    finally:
+        fresh.dispose()

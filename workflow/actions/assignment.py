@@ -428,7 +428,8 @@ def lapse_extension_request(uow: UnitOfWork) -> None:
 def lapse_reviews(uow: UnitOfWork) -> None:
     """The case's answers waiting for the office's review (答复审核) lapse (``lapsed``): the case was reassigned
     or withdrawn before the office decided."""
-    if not uow.inserted and uow.store.pending_reviews(uow.case_id):
+    buffered = any(r["status"] == ReviewStatus.PENDING.value for r in uow.inserts.get("answer_reviews", ()))
+    if buffered or (not uow.inserted and uow.store.pending_reviews(uow.case_id)):
         uow.update(
             "answer_reviews",
             {"suggestion_id": uow.case_id, "status": ReviewStatus.PENDING.value},

@@ -29,7 +29,16 @@ from workflow.core.states import (
 from workflow.core.unit_of_work import UnitOfWork
 from workflow.core.views import Actor
 
-__all__ = ["Answer", "Checked", "Contact", "Opinion", "Promised", "check_answer", "record_answer"]
+__all__ = [
+    "Answer",
+    "Checked",
+    "Contact",
+    "Opinion",
+    "Promised",
+    "check_answer",
+    "held_answers",
+    "record_answer",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +251,7 @@ def check_answer(
     owing = pending_answers(uow)
     if uid not in owing:
         raise uow.refuse(Action.ANSWER, f"unit {name!r} has already answered in round {uow.round}")
-    if not reviewed and uow.store.pending_reviews(uow.case_id, uid):
+    if not reviewed and held_answers(uow, uid):
         message = _(
             "case {number} ({state}): {unit}'s answer is waiting for the office's review (答复审核); "
             "wait until the office approves it or returns it"
@@ -267,6 +276,23 @@ def check_answer(
         )
     waived = {uow.store.unit_name(o): r for o, r in override_ids.items()}
     return Checked(code, text, uid, name, owing, pending, override_ids, waived, unrecorded, needed)
+
+
+def held_answers(uow: UnitOfWork, unit_id: int | None = None) -> list[tuple[int, str, datetime]]:
+    """(unit id, payload, sent at) of the case's answers waiting for the office's review (of ``unit_id``, or
+    all), oldest first: those in the database and those this unit of work holds (a ledger's replay runs a case's
+    steps in one)."""
+    found = (
+        []
+        if uow.inserted
+        else [(u, p, at) for _, u, p, at in uow.store.pending_reviews(uow.case_id, unit_id)]
+    )
+    found += [
+        (int(r["unit_id"]), str(r["payload"]), r["at"])
+        for r in uow.inserts.get("answer_reviews", ())
+        if r["status"] == ReviewStatus.PENDING.value and unit_id in (None, r["unit_id"])
+    ]
+    return sorted(found, key=lambda held: held[2])
 
 
 def _hold(uow: UnitOfWork, cmd: Answer, ok: Checked) -> None:

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from rules.i18n import _
 from workflow.actions.base import Command, handles
-from workflow.actions.handling import Answer, Promised, check_answer, record_answer
+from workflow.actions.handling import Answer, Promised, check_answer, held_answers, record_answer
 from workflow.core.attachments import Attached
 from workflow.core.states import Action, ReviewStatus
 from workflow.core.unit_of_work import UnitOfWork
@@ -38,16 +38,16 @@ class ReturnAnswer(Command):
     unit: str | None = None
 
 
-def _pending(uow: UnitOfWork, action: Action, unit: str | None) -> tuple[int, int, str, datetime]:
-    """The one review ``action`` decides: of ``unit``, or the only one waiting."""
+def _pending(uow: UnitOfWork, action: Action, unit: str | None) -> tuple[int, str, datetime]:
+    """The one review ``action`` decides (unit id, payload, sent at): of ``unit``, or the only one waiting."""
     uow.require_allowed(action)
     uow.require_office(action)
     uid = uow.store.unit_id(unit) if unit is not None else None
-    pending = uow.store.pending_reviews(uow.case_id, uid)
+    pending = held_answers(uow, uid)
     if not pending:
         raise uow.refuse(action, _("no answer is waiting for the office's review"))
     if len(pending) > 1:
-        names = _(", ").join(uow.store.unit_name(p[1]) for p in pending)
+        names = _(", ").join(uow.store.unit_name(p[0]) for p in pending)
         raise uow.invalid(_("answers of {names} wait for review: name the unit (--unit)").format(names=names))
     return pending[0]
 
@@ -57,7 +57,7 @@ def approve_answer(uow: UnitOfWork, cmd: ApproveAnswer) -> None:
     """Approve the held answer: the review is marked approved, then the answer is recorded as the unit sent it
     (its event by the unit, its deadline met on the day the unit sent it) and takes effect."""
     action = Action.APPROVE_ANSWER
-    review_id, uid, payload, sent_at = _pending(uow, action, cmd.unit)
+    uid, payload, sent_at = _pending(uow, action, cmd.unit)
     held = json.loads(payload)
     name = uow.store.unit_name(uid)
     answer = Answer(
@@ -73,7 +73,7 @@ def approve_answer(uow: UnitOfWork, cmd: ApproveAnswer) -> None:
     note = cmd.note.strip()
     uow.update(
         "answer_reviews",
-        {"id": review_id},
+        {"suggestion_id": uow.case_id, "unit_id": uid, "status": ReviewStatus.PENDING.value},
         status=ReviewStatus.APPROVED.value,
         decided_at=uow.at,
         decision_reason=note or None,
@@ -86,13 +86,13 @@ def approve_answer(uow: UnitOfWork, cmd: ApproveAnswer) -> None:
 def return_answer(uow: UnitOfWork, cmd: ReturnAnswer) -> None:
     """Return the held answer with the reason; the unit is told and answers again within its deadline."""
     action = Action.RETURN_ANSWER
-    review_id, uid, _payload, _sent = _pending(uow, action, cmd.unit)
+    uid, _payload, _sent = _pending(uow, action, cmd.unit)
     reason = cmd.reason.strip()
     if not reason:
         raise uow.invalid(_("returning an answer needs the reason the unit is to read (--reason)"))
     uow.update(
         "answer_reviews",
-        {"id": review_id},
+        {"suggestion_id": uow.case_id, "unit_id": uid, "status": ReviewStatus.PENDING.value},
         status=ReviewStatus.RETURNED.value,
         decided_at=uow.at,
         decision_reason=reason,
