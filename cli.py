@@ -36,6 +36,7 @@ from commands import (
     lifecycle,
     notices,
     reports,
+    review,
     serve,
     submissions,
 )
@@ -245,6 +246,7 @@ for _command in (
     *directory.COMMANDS,
     *lifecycle.COMMANDS,
     *submissions.COMMANDS,
+    *review.COMMANDS,
     *attachments.COMMANDS,
     *notices.COMMANDS,
     *reports.COMMANDS,
