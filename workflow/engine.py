@@ -554,6 +554,11 @@ class Engine(Online):
         deputy none."""
         return self.queries.pending_reviews(unit=unit, session=session, limit=limit)
 
+    def unreceived(self) -> set[tuple[str, str]]:
+        """(session, number) of the cases the acting unit holds a part of and has not signed for (签收) yet, while
+        they may be signed for (the unit's inbox offers 签收 on them); empty for anyone but a unit."""
+        return self.queries.unreceived()
+
     def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
         """The case's audit events, in order."""
         return self.queries.history(number, session=session)

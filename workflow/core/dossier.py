@@ -109,22 +109,6 @@ class ExtensionRequestEntry(_Entry):
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewEntry(_Entry):
-    """A unit's answer held for the office's review (答复审核) and the office's decision; the deputy never sees
-    one (an approved answer is among the answers)."""
-
-    unit: str
-    round: int
-    category: str
-    text: str
-    at: datetime  # when the unit sent it
-    status: str  # pending | approved | returned | lapsed
-    decided_at: datetime | None
-    decision_reason: str | None  # why it was returned (or the office's note on approving it)
-    attachments: tuple[AttachmentEntry, ...] = ()  # the files it came with (stored once it is approved)
-
-
-@dataclass(frozen=True, slots=True)
 class OpinionEntry(_Entry):
     """A co-unit's opinion to the main unit (会办意见)."""
 
@@ -215,6 +199,23 @@ class NoteEntry(_Entry):
         out: dict[str, Any] = _plain(self)
         out["data"] = dict(self.data)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewEntry(_Entry):
+    """A unit's answer held for the office's review (答复审核) and the office's decision; the deputy never sees
+    one (an approved answer is among the answers)."""
+
+    unit: str
+    round: int
+    category: str
+    text: str
+    at: datetime  # when the unit sent it
+    status: str  # pending | approved | returned | lapsed
+    decided_at: datetime | None
+    decision_reason: str | None  # why it was returned (or the office's note on approving it)
+    attachments: tuple[AttachmentEntry, ...] = ()  # the files it came with (stored once it is approved)
+    promises: tuple[PromiseEntry, ...] = ()  # a B answer's promised items, as sent (status "open")
 
 
 @dataclass(frozen=True, slots=True)

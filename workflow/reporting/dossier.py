@@ -25,6 +25,7 @@ __all__ = [
     "METHOD_LABELS",
     "PROMISE_LABELS",
     "RETURN_LABELS",
+    "REVIEW_LABELS",
     "ROLE_LABELS",
     "STAGE_LABELS",
     "dossier_text",
@@ -49,6 +50,7 @@ _ACTIONS = STATES_ACTION_LABELS  # one table of the offices' action words (workf
 # the same words for other faces (the web portal) to show
 ROLE_LABELS, KIND_LABELS, METHOD_LABELS, STAGE_LABELS = _ROLES, _KINDS, _METHODS, _STAGES
 RETURN_LABELS, PROMISE_LABELS, ACTION_LABELS = _RETURNS, _PROMISES, _ACTIONS
+REVIEW_LABELS = _REVIEWS
 _INDENT = "      "
 _FIELDS = {
     "title": "标题",

@@ -161,6 +161,10 @@ def _reviews(
                 r["decided_at"],
                 r["decision_reason"],
                 files,
+                tuple(
+                    PromiseEntry(p["text"], date.fromisoformat(p["due"]), "open")
+                    for p in held.get("promises", ())
+                ),
             )
         )
     return tuple(found)

@@ -18,9 +18,9 @@ from workflow.core.audit import superseded
 from workflow.core.clock import Clock, ensure_utc
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, PermissionDenied, ValidationError
-from workflow.core.machine import next_actions
+from workflow.core.machine import allowed_actions, next_actions
 from workflow.core.public import Disclosure, PublicCase, PublicPage
-from workflow.core.states import Role, State
+from workflow.core.states import Action, ActorKind, Role, State
 from workflow.core.views import (
     WINDOW_KINDS,
     Actor,
@@ -54,6 +54,11 @@ from workflow.store.search import CaseFilter, find
 from workflow.store.sql import Raw, as_date, as_instant
 
 __all__ = ["MAX_TEXT", "Queries"]
+
+# the steps of an answer's review (答复审核), which the deputy's history leaves out
+_REVIEW_STEPS = frozenset(
+    {Action.SUBMIT_ANSWER.value, Action.APPROVE_ANSWER.value, Action.RETURN_ANSWER.value}
+)
 
 MAX_TEXT = 200  # the longest text a search looks for
 
@@ -592,6 +597,26 @@ class Queries:
                 for r in rows
             ]
 
+    def unreceived(self) -> set[tuple[str, str]]:
+        """(session, number) of the cases the viewer's unit holds a part of and has not signed for (签收) while
+        the case may still be signed for; empty for anyone but a unit."""
+        with self.db.reading() as conn:
+            scope = self.scope(conn)
+            if scope.unit_id is None:
+                return set()
+            # the states the machine lets a unit sign in (constants of the table, not input)
+            states = ", ".join(f"'{st.value}'" for st in State if Action.RECEIVE in allowed_actions(st))
+            rows = Raw(conn).all(
+                "SELECT se.name, s.number FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id "
+                "JOIN sessions se ON se.id = s.session_id "
+                "LEFT JOIN receipts r ON r.suggestion_id = a.suggestion_id AND r.unit_id = a.unit_id "
+                "AND r.assigned_at = a.since "
+                "WHERE a.unit_id = :unit AND a.until IS NULL AND r.id IS NULL AND se.congress_id = :c "
+                f"AND s.state IN ({states})",
+                {"unit": scope.unit_id, "c": self.directory.congress_id},
+            )
+            return {(str(r[0]), str(r[1])) for r in rows}
+
     def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
         """The case's audit events, in order."""
         self._not_public("history")
@@ -612,5 +637,9 @@ class Queries:
                 )
                 for r in rows
             ]
+        if (
+            self.viewer.kind is ActorKind.DEPUTY
+        ):  # an answer held for the office's review is not the deputy's yet
+            entries = [e for e in entries if e.action not in _REVIEW_STEPS]
         by = superseded((e.seq, e.data) for e in entries)
         return [replace(e, superseded_by=by[e.seq]) if e.seq in by else e for e in entries]
