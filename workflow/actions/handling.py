@@ -25,6 +25,7 @@ from workflow.core.states import (
     ReviewStatus,
     Role,
     State,
+    state_word,
 )
 from workflow.core.unit_of_work import UnitOfWork
 from workflow.core.views import Actor
@@ -256,7 +257,9 @@ def check_answer(
             "case {number} ({state}): {unit}'s answer is waiting for the office's review (答复审核); "
             "wait until the office approves it or returns it"
         )
-        raise uow.invalid(message.format(number=uow.row["number"], state=uow.state.value, unit=name))
+        raise uow.invalid(
+            message.format(number=uow.row["number"], state=state_word(uow.state.value), unit=name)
+        )
     pending = pending_opinions(uow)
     override_ids: dict[int, str] = {}
     for unit_name, why in overrides.items():
