@@ -3,7 +3,7 @@ it (it then reaches the deputy) or returns it with a reason (the unit answers ag
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -80,6 +80,7 @@ def test_a_held_answer_is_kept_from_the_deputy_until_approved(engine: Engine, cl
     assert engine.acting(DEPUTY).dossier("0001").answers == ()
     assert engine.acting(DEPUTY).dossier("0001").reviews == ()
     assert engine.acting(DEPUTY).pending_reviews() == []
+    assert "submit_answer" not in [e.action for e in engine.acting(DEPUTY).history("0001")]
     assert engine.published_page().total == 0
     assert [r.status for r in engine.acting(Actor.unit(MAIN)).dossier("0001").reviews] == ["pending"]
     # approved two weeks later, after the answer's date: the unit is judged on the day it sent the answer
@@ -99,6 +100,8 @@ def test_a_held_answer_is_kept_from_the_deputy_until_approved(engine: Engine, cl
     assert _topics(engine)[-1] == ("feedback_request", "deputy")
     assert any(d.kind == "feedback" and d.status == "open" for d in engine.get("0001").deadlines)
     assert [r.status for r in engine.dossier("0001").reviews] == ["approved"]
+    seen = [e.action for e in engine.acting(DEPUTY).history("0001")]
+    assert (seen[-1], "approve_answer" in seen) == ("answer", False)
 
 
 def test_a_returned_answer_is_answered_again(engine: Engine, clock: FrozenClock) -> None:
@@ -222,5 +225,31 @@ def test_the_ledger_carries_the_reviews_and_their_decisions(
         for number in ("0001", "0002"):
             assert fresh.dossier(number).to_json() == engine.dossier(number).to_json(), number
         assert [r.number for r in fresh.pending_reviews()] == ["0002"]
+    finally:
+        fresh.dispose()
+
+
+def test_a_ledger_without_history_answers_its_answered_rows_under_review(
+    engine: Engine, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """A 台账 row answered on paper reached the deputy: imported under answer review it is answered, not held."""
+    from workflow.ledger import export_ledger, import_ledger
+    from workflow.testing import make_engine
+
+    start = clock.now()
+    make_case(engine, "0001", state="answered", clock=clock, co=())
+    book = export_ledger(engine, "csv")
+    fresh = make_engine(clock=clock)
+    try:
+        later = clock.now() + timedelta(days=2)  # the 台账's times are the days' working hours
+        clock.set(start)
+        fresh.apply_ruleset(_review(True))
+        clock.set(later)
+        file = tmp_path / "ledger.csv"
+        file.write_bytes(book if isinstance(book, bytes) else book.encode("utf-8"))
+        import_ledger(fresh, file)
+        assert fresh.get("0001").state == "answered"
+        assert fresh.pending_reviews() == []
+        assert [r.status for r in fresh.dossier("0001").reviews] == ["approved"]
     finally:
         fresh.dispose()
