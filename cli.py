@@ -37,6 +37,7 @@ from commands import (
     lifecycle,
     notices,
     reports,
+    review,
     serve,
     submissions,
 )
@@ -252,6 +253,7 @@ for _command in (
     *directory.COMMANDS,
     *lifecycle.COMMANDS,
     *submissions.COMMANDS,
+    *review.COMMANDS,
     *attachments.COMMANDS,
     *notices.COMMANDS,
     *reports.COMMANDS,

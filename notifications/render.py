@@ -280,10 +280,18 @@ _UNIT_ONLY = frozenset(
         "daily_digest",
         "extension_approved",
         "extension_refused",
+        "answer_returned",
     }
 )
 _OFFICE_ONLY = frozenset(
-    {"return_requested", "unsatisfied_again", "public_notice", "talk_flag", "extension_requested"}
+    {
+        "return_requested",
+        "unsatisfied_again",
+        "public_notice",
+        "talk_flag",
+        "extension_requested",
+        "answer_submitted",
+    }
 )
 _DEPUTY_ONLY = frozenset(
     {

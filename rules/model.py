@@ -238,6 +238,9 @@ class LifecycleSettings(_Strict):
     # when a unit signs for its assignment (签收): its open co-opinion and answer deadlines run from the day of
     # receipt instead of the day of assignment (自签收之日起); until it signs they run from the assignment
     deadlines_from_receipt: bool = False
+    # 答复审核: a unit's answer is held until the office approves it (it then reaches the deputy) or returns it
+    # with a reason (the unit answers again); timeliness counts the unit's (last) submission date
+    answer_review: bool = False
 
     @model_validator(mode="after")
     def _disjoint(self) -> LifecycleSettings:

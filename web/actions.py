@@ -177,6 +177,26 @@ class ApproveExtension(_Versioned):
         return engine.approve_extension(number, reason=self.reason, **self.common(session))
 
 
+class ApproveAnswer(_Versioned):
+    """The office approves the answer waiting for its review (答复审核): it reaches the deputy."""
+
+    unit: str | None = None
+    note: str = ""
+
+    def run(self, engine: Engine, number: str, session: str) -> Change:
+        return engine.approve_answer(number, unit=self.unit, note=self.note, **self.common(session))
+
+
+class ReturnAnswer(_Versioned):
+    """The office returns the answer waiting for its review, with the reason; the unit answers again."""
+
+    reason: str
+    unit: str | None = None
+
+    def run(self, engine: Engine, number: str, session: str) -> Change:
+        return engine.return_answer(number, reason=self.reason, unit=self.unit, **self.common(session))
+
+
 class RefuseExtension(_Versioned):
     """The office refuses the pending extension request, with reasons."""
 
@@ -327,6 +347,8 @@ ACTIONS: dict[str, type[_Body]] = {
     "opinion": Opinion,
     "contact": Contact,
     "answer": Answer,
+    "approve_answer": ApproveAnswer,
+    "return_answer": ReturnAnswer,
     "feedback": Feedback,
     "rehandle": Rehandle,
     "close": Close,

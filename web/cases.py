@@ -76,6 +76,20 @@ def attachment(caller: Signed, session: str, number: str, name: str) -> Response
     return download(info.name, info.media_type, data)
 
 
+@pending.get("/reviews", summary="Answers waiting for the office's review")
+def pending_reviews(
+    caller: Signed,
+    unit: str | None = None,
+    session: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> list[dict[str, Any]]:
+    """The answers held for the office's review (答复审核, rule set ``lifecycle.answer_review``), oldest first;
+    the office's queue (403 for anyone else). Each: ``number``, ``session``, ``title``, ``unit``, ``category``,
+    ``at`` (when the unit sent it) and ``answer_due``. Decide with ``approve_answer`` or ``return_answer``."""
+    caller.engine.require_office("pending reviews")
+    return [i.to_json() for i in caller.engine.pending_reviews(unit=unit, session=session, limit=limit)]
+
+
 @pending.get("/extensions", summary="Extension requests waiting for a decision")
 def pending_extensions(
     caller: Signed,

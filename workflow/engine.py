@@ -51,6 +51,7 @@ from workflow.core.views import (
     ExtensionRequestInfo,
     HistoryEntry,
     PendingReturn,
+    ReviewInfo,
 )
 from workflow.lifecycle import AssignOrder
 from workflow.online import Online
@@ -549,6 +550,19 @@ class Engine(Online):
     ) -> list[ExtensionRequestInfo]:
         """The extension requests (申请延期) waiting for the office's decision, oldest first; a unit sees its own."""
         return self.queries.pending_extensions(unit=unit, session=session, limit=limit)
+
+    def pending_reviews(
+        self, *, unit: str | None = None, session: str | None = None, limit: int = 1000
+    ) -> list[ReviewInfo]:
+        """The answers waiting for the office's review (答复审核, rule set ``lifecycle.answer_review``), oldest
+        first: approve one by :meth:`approve_answer`, return it by :meth:`return_answer`. A unit sees its own, a
+        deputy none."""
+        return self.queries.pending_reviews(unit=unit, session=session, limit=limit)
+
+    def unreceived(self) -> set[tuple[str, str]]:
+        """(session, number) of the cases the acting unit holds a part of and has not signed for (签收) yet, while
+        they may be signed for (the unit's inbox offers 签收 on them); empty for anyone but a unit."""
+        return self.queries.unreceived()
 
     def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
         """The case's audit events, in order."""

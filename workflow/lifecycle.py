@@ -16,6 +16,7 @@ from rules.i18n import _
 from workflow.actions import (
     Amend,
     Answer,
+    ApproveAnswer,
     Assign,
     Close,
     Command,
@@ -33,6 +34,7 @@ from workflow.actions import (
     Rehandle,
     RequestExtension,
     RequestReturn,
+    ReturnAnswer,
     Submit,
     Withdraw,
 )
@@ -340,6 +342,43 @@ class Lifecycle:
         """The office refuses the pending extension request, with reasons; the unit is told and answers within
         the period it has."""
         command = RefuseExtension(reason)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def approve_answer(
+        self,
+        number: str,
+        *,
+        unit: str | None = None,
+        note: str = "",
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The office approves the answer waiting for its review (答复审核; ``unit`` when several wait): it takes
+        effect as an answer without review does (state, the deputy's notice and feedback deadline, publication);
+        the unit's deadline counts the day the unit sent it."""
+        command = ApproveAnswer(unit, note)
+        return self.run(
+            number, command, actor=actor, at=at, session=session, expected_version=expected_version
+        )
+
+    def return_answer(
+        self,
+        number: str,
+        *,
+        reason: str,
+        unit: str | None = None,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        session: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """The office returns the answer waiting for its review, with the reason; the unit is told and answers
+        again, its answer deadline unchanged."""
+        command = ReturnAnswer(reason, unit)
         return self.run(
             number, command, actor=actor, at=at, session=session, expected_version=expected_version
         )

@@ -665,3 +665,66 @@ def test_a_unit_signs_for_its_assignment_at_the_command_line(runner: CliRunner, 
     assert "市财政局  第 1 轮  2026-07-01 10:00 起  未签收" in shown
     data = json.loads(run(runner, case, "show", "0001", "--json").output)
     assert [a["received_at"] for a in data["assignments"]] == ["2026-07-02T01:30:00+00:00", None]
+
+
+def test_an_answer_is_held_listed_returned_and_approved_at_the_command_line(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """With lifecycle.answer_review: answer holds it, `review list` lists it, a second answer is one line (exit 3),
+    `review return` needs --reason, a unit may not approve (exit 6), `review approve` answers the case."""
+    rules = tmp_path / "review.toml"
+    rules.write_text(
+        'id = "national"\nversion = 2\nextends = "national"\n[lifecycle]\nanswer_review = true\n',
+        encoding="utf-8",
+    )
+    assert run(runner, db_path, "rules", "apply", str(rules), "--at", "2026-06-01").exit_code == 0
+    assert (
+        run(
+            runner, db_path, "submit", "0001", "--title", "修路", "--deputy", "张三", "--at", "2026-06-20"
+        ).exit_code
+        == 0
+    )
+    assert (
+        run(runner, db_path, "assign", "0001", "--main", "市交通运输局", "--at", "2026-07-01").exit_code == 0
+    )
+    unit = ("--as", "unit:市交通运输局")
+    held = run(
+        runner, db_path, *unit, "answer", "0001", "--category", "A", "--text", "已解决", "--at", "2026-07-10"
+    )
+    assert held.exit_code == 0, held.output
+    listed = run(runner, db_path, "review", "list")
+    assert listed.output.splitlines()[0].split() == [
+        "提交时间",
+        "答复单位",
+        "类别",
+        "答复期限",
+        "期限",
+        "建议",
+        "标题",
+    ]
+    assert listed.output.rstrip().endswith("共 1 件待审核")
+    assert [r["number"] for r in json.loads(run(runner, db_path, "review", "list", "--json").output)] == [
+        "0001"
+    ]
+    again = run(
+        runner, db_path, *unit, "answer", "0001", "--category", "A", "--text", "再答", "--at", "2026-07-11"
+    )
+    assert (again.exit_code, again.stderr.count("\n")) == (3, 1)
+    assert "case 0001 (assigned): 市交通运输局's answer is waiting for the office's review" in again.stderr
+    assert run(runner, db_path, *unit, "review", "approve", "0001").exit_code == 6
+    assert run(runner, db_path, "review", "return", "0001").exit_code == 2  # --reason is required
+    returned = run(
+        runner, db_path, "review", "return", "0001", "--reason", "请写明措施", "--at", "2026-07-12"
+    )
+    assert returned.exit_code == 0, returned.output
+    nothing = run(runner, db_path, "review", "approve", "0001", "--at", "2026-07-13")
+    assert (nothing.exit_code, nothing.stderr.count("\n")) == (5, 1)  # refused: nothing to decide
+    assert "no answer is waiting for the office's review" in nothing.stderr
+    run(runner, db_path, *unit, "answer", "0001", "--category", "A", "--text", "已完成", "--at", "2026-07-14")
+    approved = run(runner, db_path, "review", "approve", "0001", "--at", "2026-07-15", "--json")
+    assert approved.exit_code == 0, approved.output
+    assert json.loads(approved.output)["state"] == "answered"
+    shown = run(runner, db_path, "show", "0001").output
+    assert "  答复审核：" in shown
+    assert "退回理由：请写明措施" in shown
+    assert run(runner, db_path, "review", "list").output.strip() == "没有待审核的答复"

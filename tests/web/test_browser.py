@@ -295,3 +295,86 @@ def test_a_deputy_submits_online_and_a_unit_requests_an_extension(
     shots.take(page, "30-unit-extension-phone")
     unit.close()
     assert len(shots.saved) == 9
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file"], indirect=True)
+def test_a_unit_signs_and_answers_and_the_office_reviews_the_answer_before_the_deputy_reads_it(
+    server: Server, browser: sync_api.Browser, shots: Shots
+) -> None:
+    """答复审核: 签收 from the inbox → answer → held (答复待审核) → returned from the queue with the reason → the
+    unit reads 答复已退回 and answers again → approved from the queue → the deputy reads the answer."""
+    from rules import default_ruleset
+
+    base = default_ruleset()
+    lifecycle = base.lifecycle.model_copy(update={"answer_review": True})
+    with server.engine() as engine:
+        engine.apply_ruleset(
+            base.model_copy(update={"version": base.version + 1, "lifecycle": lifecycle}), open_cases=True
+        )
+        engine.acting(engine.viewer.unit("市财政局")).opinion("0001", text="同意增开，经费另行安排。")
+
+    unit = browser.new_context(viewport=WIDE, locale="zh-CN")
+    page = unit.new_page()
+    sign_in(page, server, "交通")
+    row = page.locator("table.inbox tr", has_text="第0001号")
+    assert row.locator("button:has-text('签收')").count() == 1
+    shots.take(page, "r1-unit-inbox-receive")
+    row.locator("button:has-text('签收')").click()
+    assert page.url.endswith("/unit?done=receive")
+    assert page.locator(".done").inner_text() == "已签收。"
+    assert page.locator("table.inbox button:has-text('签收')").count() == 0  # signed: the button is gone
+    page.click("text=第0001号 关于优化公交线路的建议")
+    assert page.locator("#receive").count() == 0
+    form = page.locator("#answer form")
+    form.locator("input[name=category][value=A]").check()
+    form.locator("textarea[name=text]").fill("拟于下月增开夜班公交线路。")
+    form.locator("button[type=submit]").click()
+    assert page.locator(".done").inner_text() == "答复已提交，待代表工作机构审核。"
+    assert page.locator("#review h2").inner_text() == "答复待审核"
+    assert page.locator("#answer").count() == 0
+    shots.take(page, "r2-unit-answer-waiting")
+
+    office = browser.new_context(viewport=WIDE, locale="zh-CN")
+    desk = office.new_page()
+    sign_in(desk, server, "王芳")
+    assert "答复审核 1" in desk.inner_text("main")
+    desk.click("a:has-text('答复审核 1')")
+    assert "拟于下月" not in desk.inner_text("#reviews")  # the queue links to the text, on the case page
+    assert "市交通运输局 · A类" in desk.inner_text("#reviews")
+    shots.take(desk, "r3-office-decisions-review")
+    desk.fill("#reviews input[name=reason]", "请写明增开的线路和时间")
+    desk.click("#reviews button:has-text('退回')")
+    assert desk.locator(".done").inner_text() == "答复已退回承办单位。"
+    assert "没有待审核的答复。" in desk.inner_text("#reviews")
+
+    page.goto(page.url.split("?")[0])  # the case page afresh, without the flash of the answer sent
+    assert page.locator("#review h2").inner_text() == "答复已退回：请写明增开的线路和时间"
+    shots.take(page, "r4-unit-answer-returned")
+    form = page.locator("#answer form")
+    form.locator("input[name=category][value=A]").check()
+    form.locator("textarea[name=text]").fill("已于本月起增开 N1、N2 两条夜班公交线路。")
+    form.locator("button[type=submit]").click()
+    assert page.locator(".done").inner_text() == "答复已提交，待代表工作机构审核。"
+    unit.close()
+
+    desk.goto(server.base + "/office/decisions")
+    desk.click("#reviews a:has-text('第0001号')")
+    assert "已于本月起增开 N1、N2 两条夜班公交线路。" in desk.inner_text("#held")
+    shots.take(desk, "r5-office-case-held-answer")
+    desk.click("nav.tabs a:has-text('待决定')")
+    desk.click("#reviews button:has-text('通过')")
+    assert desk.locator(".done").inner_text() == "答复已审核通过，已送达代表。"
+    office.close()
+
+    deputy = browser.new_context(viewport=WIDE, locale="zh-CN")
+    reader = deputy.new_page()
+    sign_in(reader, server, "张三")
+    assert "已答复" in reader.locator("table.inbox").inner_text()
+    reader.click("text=第0001号 关于优化公交线路的建议")
+    text = reader.inner_text("main")
+    assert "已于本月起增开 N1、N2 两条夜班公交线路。" in text
+    assert "拟于下月" not in text
+    assert "请写明增开的线路和时间" not in text
+    shots.take(reader, "r6-deputy-reads-approved-answer")
+    deputy.close()
+    assert len(shots.saved) == 6

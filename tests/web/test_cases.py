@@ -225,3 +225,49 @@ def test_a_unit_signs_for_its_assignment_through_the_api(server: Server) -> None
     assert office.post(f"{CASE}/0001/receive", json={"unit": "市财政局"}).status_code == 200
     dossier = office.get(f"{CASE}/0001").json()
     assert [a["received_at"] is not None for a in dossier["assignments"]] == [True, True]
+
+
+def _review_on(server: Server) -> None:
+    """The congress's rule set holds answers for review (答复审核) from now on; 0001 moves to it."""
+    from rules import default_ruleset
+
+    base = default_ruleset()
+    lifecycle = base.lifecycle.model_copy(update={"answer_review": True})
+    engine = server.engine()
+    try:
+        engine.apply_ruleset(
+            base.model_copy(update={"version": base.version + 1, "lifecycle": lifecycle}), open_cases=True
+        )
+    finally:
+        engine.dispose()
+
+
+def test_an_answer_goes_through_the_office_s_review_through_the_api(server: Server) -> None:
+    """The unit's answer is held (the deputy's dossier shows none); /api/pending/reviews is the office's (403
+    for others); a unit may not decide (403), another unit's case is not found (404), a return needs a reason
+    (422), nothing pending is a conflict (409); approved, the deputy reads the answer."""
+    _review_on(server)
+    unit, office, deputy = bearer(server, "交通"), bearer(server, "王芳"), bearer(server, "张三")
+    office.post(f"{CASE}/0001/opinion", json={"unit": "市财政局", "text": "同意"})
+    held = unit.post(f"{CASE}/0001/answer", json={"category": "A", "text": "已解决"})
+    assert held.status_code == 200, held.text
+    assert (held.json()["state"], held.json()["events"][0]["action"]) == ("co_handled", "submit_answer")
+    assert deputy.get(f"{CASE}/0001").json()["answers"] == []
+    assert deputy.get(f"{CASE}/0001").json()["reviews"] == []
+    for other in (unit, deputy):
+        assert other.get("/api/pending/reviews").status_code == 403
+    assert [r["number"] for r in office.get("/api/pending/reviews").json()] == ["0001"]
+    assert unit.post(f"{CASE}/0001/approve_answer", json={}).status_code == 403
+    assert bearer(server, "住建").post(f"{CASE}/0001/approve_answer", json={}).status_code == 404
+    assert office.post(f"{CASE}/0001/return_answer", json={}).status_code == 422
+    blank = office.post(f"{CASE}/0001/return_answer", json={"reason": " "})
+    assert (blank.status_code, blank.json()["kind"]) == (422, "ValidationError")
+    returned = office.post(f"{CASE}/0001/return_answer", json={"reason": "请写明措施"})
+    assert returned.status_code == 200, returned.text
+    nothing = office.post(f"{CASE}/0001/approve_answer", json={})
+    assert (nothing.status_code, nothing.json()["kind"]) == (409, "TransitionNotAllowed")
+    assert unit.get(f"{CASE}/0001").json()["reviews"][0]["decision_reason"] == "请写明措施"
+    assert unit.post(f"{CASE}/0001/answer", json={"category": "A", "text": "已完成"}).status_code == 200
+    approved = office.post(f"{CASE}/0001/approve_answer", json={})
+    assert (approved.status_code, approved.json()["state"]) == (200, "answered")
+    assert [a["text"] for a in deputy.get(f"{CASE}/0001").json()["answers"]] == ["已完成"]

@@ -181,11 +181,12 @@ def test_the_openapi_document_lists_the_endpoints(server: Server) -> None:
         if p.startswith("/api/cases/{session}/{number}/") and "attachments" not in p
     )
     assert actions == sorted([
-        "amend", "answer", "approve_extension", "assign", "close", "contact", "convert", "extend", "feedback",
+        "amend", "answer", "approve_answer", "approve_extension", "assign", "close", "contact", "convert", "extend", "feedback",
         "opinion", "progress", "reassign", "receive", "refuse_extension", "refuse_return", "rehandle",
-        "request_extension", "request_return", "submit", "withdraw",
+        "request_extension", "request_return", "return_answer", "submit", "withdraw",
     ])  # fmt: skip
     assert "get" in paths["/api/pending/extensions"]
+    assert "get" in paths["/api/pending/reviews"]
     answer = paths["/api/cases/{session}/{number}/answer"]["post"]
     assert answer["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Answer"

@@ -183,6 +183,7 @@ def dashboard(request: Request) -> Response:
         "returns": len(engine.pending_returns()),
         "extensions": len(engine.pending_extensions()),
         "submissions": len(engine.submissions(status="pending")),
+        "reviews": len(engine.pending_reviews()),
     }
     return page(
         request,
@@ -335,6 +336,30 @@ def _refuse_extension(engine: Engine, d: Dossier, form: FormData) -> object:
     )
 
 
+def _approve_answer(engine: Engine, d: Dossier, form: FormData) -> object:
+    return engine.approve_answer(
+        d.case.number,
+        unit=_text(form, "unit") or None,
+        note=_text(form, "note"),
+        session=d.case.session,
+        expected_version=_version(form),
+    )
+
+
+def _return_answer(engine: Engine, d: Dossier, form: FormData) -> object:
+    return engine.return_answer(
+        d.case.number,
+        unit=_text(form, "unit") or None,
+        reason=_text(form, "reason"),
+        session=d.case.session,
+        expected_version=_version(form),
+    )
+
+
+def _review_waiting(d: Dossier) -> bool:
+    return any(r.status == "pending" for r in d.reviews)
+
+
 def _extension_asked(d: Dossier) -> bool:
     return any(r.status == "pending" for r in d.extension_requests)
 
@@ -373,6 +398,20 @@ FORMS: tuple[OfficeForm, ...] = (
         "office/forms/refuse_extension.html",
         lambda d: "refuse_extension" in d.case.allowed and _extension_asked(d),
         _refuse_extension,
+    ),
+    OfficeForm(
+        "approve_answer",
+        "审核通过",
+        "office/forms/approve_answer.html",
+        lambda d: "approve_answer" in d.case.allowed and _review_waiting(d),
+        _approve_answer,
+    ),
+    OfficeForm(
+        "return_answer",
+        "审核退回",
+        "office/forms/return_answer.html",
+        lambda d: "return_answer" in d.case.allowed and _review_waiting(d),
+        _return_answer,
     ),
     OfficeForm(
         "reassign_any",
@@ -415,6 +454,7 @@ def _case_page(
             "done": DONE.get(done, ""),
             "pending": [r for r in dossier.returns if r.status == "pending"],
             "asked": [r for r in dossier.extension_requests if r.status == "pending"],
+            "held": [r for r in dossier.reviews if r.status == "pending"],
             "units": [u.name for u in engine.units()],
             "case_path": case_url(case.session, case.number),
             "history": engine.history(case.number, session=case.session),
@@ -459,6 +499,8 @@ async def act(request: Request, session: str, number: str, action: str) -> Respo
         )
     finally:
         await form.close()
+    if _text(form, "back") == "decisions":  # decided from the decisions queue: back to it
+        return redirect(f"/office/decisions?done={action}")
     return redirect(f"{case_url(session, number)}?done={action}")
 
 
@@ -558,6 +600,7 @@ def _decisions_page(
             "returns": engine.pending_returns(),
             "submissions": engine.submissions(status="pending"),
             "extensions": engine.pending_extensions(),
+            "reviews": engine.pending_reviews(),
             "error": error,
             "failed": failed,
             "typed": typed or {},
@@ -576,7 +619,12 @@ def decisions(request: Request, done: str = "") -> Response:
     viewer = _office(request)
     if isinstance(viewer, Response):
         return viewer
-    words = {"accept": "已受理。", "decline": "已不予受理。"}
+    words = {
+        "accept": "已受理。",
+        "decline": "已不予受理。",
+        "approve_answer": "答复已审核通过，已送达代表。",
+    }
+    words["return_answer"] = "答复已退回承办单位。"
     return _decisions_page(request, viewer, done=words.get(done, ""))
 
 

@@ -11,7 +11,11 @@ The main unit asks for the extended answer period (申请延期) while the perio
 its own waits; the case page shows each request with where it stands (待审批, 已同意, 未同意 with the office's
 reason). The inbox lists the :data:`INBOX_LIMIT` most urgent obligations and says how many more there are.
 
-To add an action (签收…): a :class:`UnitForm` in :data:`FORMS` and its template under ``templates/unit/forms/``.
+The unit signs for a case (签收) from the case page or from the inbox row of a case it has not signed for yet,
+where the machine allows it. Under a rule set with 答复审核 (``lifecycle.answer_review``) an answer waits for the
+office's review: the case page says 答复待审核, or 答复已退回 with the office's reason and the answer form again.
+
+To add an action: a :class:`UnitForm` in :data:`FORMS` and its template under ``templates/unit/forms/``.
 """
 
 from __future__ import annotations
@@ -129,6 +133,18 @@ class Context:
     def allowed(self) -> tuple[str, ...]:
         return self.dossier.case.allowed
 
+    def received(self) -> bool:
+        """The unit has signed for its current part (签收)."""
+        return all(
+            a.received_at is not None
+            for a in self.dossier.assignments
+            if a.unit == self.unit and a.until is None
+        )
+
+    def review_waiting(self) -> bool:
+        """The unit's answer waits for the office's review (答复审核)."""
+        return any(r.unit == self.unit and r.status == "pending" for r in self.dossier.reviews)
+
     def answered_this_round(self) -> bool:
         case = self.dossier.case
         return any(a.unit == self.unit and a.round == case.round for a in self.dossier.answers)
@@ -216,6 +232,10 @@ def _answer(engine: Engine, ctx: Context, form: FormData) -> Change:
     )
 
 
+def _receive(engine: Engine, ctx: Context, form: FormData) -> Change:
+    return engine.receive(ctx.dossier.case.number, **_common(ctx, form))
+
+
 def _request_return(engine: Engine, ctx: Context, form: FormData) -> Change:
     return engine.request_return(ctx.dossier.case.number, reason=_text(form, "reason"), **_common(ctx, form))
 
@@ -262,6 +282,13 @@ HANDLERS = frozenset({"main", "split"})
 # the forms of the unit's case page, in the order they are shown
 FORMS: tuple[UnitForm, ...] = (
     UnitForm(
+        "receive",
+        "签收",
+        "unit/forms/receive.html",
+        lambda c: "receive" in c.allowed and bool(c.roles) and not c.received(),
+        _receive,
+    ),
+    UnitForm(
         "opinion",
         "发送会办意见",
         "unit/forms/opinion.html",
@@ -276,7 +303,12 @@ FORMS: tuple[UnitForm, ...] = (
         "answer",
         "答复代表",
         "unit/forms/answer.html",
-        lambda c: "answer" in c.allowed and bool(c.roles & HANDLERS) and not c.answered_this_round(),
+        lambda c: (
+            "answer" in c.allowed
+            and bool(c.roles & HANDLERS)
+            and not c.answered_this_round()
+            and not c.review_waiting()
+        ),
         _answer,
     ),
     UnitForm(
@@ -360,6 +392,7 @@ def _case_page(
             "conversion_classes": ctx.ruleset.lifecycle.conversion_classes,
             "roles": sorted(ctx.roles),
             "extension_labels": EXTENSION_LABELS,
+            "review": _review_state(ctx),
             "case_path": case_url(ctx.dossier.case.session, ctx.dossier.case.number),
             "history": viewer.caller.engine.history(
                 ctx.dossier.case.number, session=ctx.dossier.case.session
@@ -370,11 +403,19 @@ def _case_page(
     )
 
 
-ACTION_DONE = {f.action: f"已{f.label}。" for f in FORMS}
+def _review_state(ctx: Context) -> Any:
+    """The unit's latest answer held for review in this round, when it waits or was returned (None else)."""
+    mine = [r for r in ctx.dossier.reviews if r.unit == ctx.unit and r.round == ctx.dossier.case.round]
+    return mine[-1] if mine and mine[-1].status in ("pending", "returned") else None
+
+
+ACTION_DONE = {f.action: f"已{f.label}。" for f in FORMS} | {
+    "submit_answer": "答复已提交，待代表工作机构审核。"
+}
 
 
 @router.get("")
-def inbox_page(request: Request) -> Response:
+def inbox_page(request: Request, done: str = "") -> Response:
     """待办: what the unit owes, most urgent first, with counts."""
     viewer = require(request, ActorKind.UNIT)
     if isinstance(viewer, Response):
@@ -391,6 +432,9 @@ def inbox_page(request: Request) -> Response:
         request,
         "unit/inbox.html",
         {
+            "unreceived": viewer.caller.engine.unreceived(),
+            "waiting": {(r.session, r.number) for r in viewer.caller.engine.pending_reviews()},
+            "done": ACTION_DONE.get(done, ""),
             "rows": shown,
             "counts": counts,
             "limit": INBOX_LIMIT if len(rows) > len(shown) else None,
@@ -426,7 +470,7 @@ async def act(request: Request, session: str, number: str, action: str) -> Respo
         return _case_page(request, viewer, ctx, error=str(exc), failed=action, status=413)
     typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     try:
-        chosen.run(viewer.caller.engine, ctx, form)
+        change = chosen.run(viewer.caller.engine, ctx, form)
     except (WorkflowError, RuleError) as exc:
         ctx = _context(viewer, number, session)
         return _case_page(
@@ -434,4 +478,7 @@ async def act(request: Request, session: str, number: str, action: str) -> Respo
         )
     finally:
         await form.close()
-    return redirect(f"{case_url(session, number)}?done={action}")
+    done = change.events[0].action if change.events and change.events[0].action == "submit_answer" else action
+    if _text(form, "back") == "inbox":  # 签收 from the inbox row: back to the inbox
+        return redirect(f"/unit?done={done}")
+    return redirect(f"{case_url(session, number)}?done={done}")

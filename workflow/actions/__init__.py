@@ -7,6 +7,7 @@
   :class:`Promised` items);
 - :mod:`~workflow.actions.closing`: :class:`Feedback`, :class:`Rehandle`, :class:`Close`, :class:`Withdraw`,
   :class:`Lapse`;
+- :mod:`~workflow.actions.review`: :class:`ApproveAnswer`, :class:`ReturnAnswer` (答复审核);
 - :mod:`~workflow.actions.followup`: :class:`Convert`, :class:`Progress`;
 - :mod:`~workflow.actions.corrections`: :class:`Amend`.
 """
@@ -29,11 +30,13 @@ from workflow.actions.corrections import AMENDABLE, Amend
 from workflow.actions.followup import Convert, Progress
 from workflow.actions.handling import Answer, Contact, Opinion, Promised
 from workflow.actions.intake import Submit, new_case_row
+from workflow.actions.review import ApproveAnswer, ReturnAnswer
 
 __all__ = [
     "AMENDABLE",
     "Amend",
     "Answer",
+    "ApproveAnswer",
     "Assign",
     "Close",
     "Command",
@@ -52,6 +55,7 @@ __all__ = [
     "Rehandle",
     "RequestExtension",
     "RequestReturn",
+    "ReturnAnswer",
     "Submit",
     "Withdraw",
     "check",

@@ -18,6 +18,7 @@ from workflow.core.states import (
     DeadlineStatus,
     ExtensionStatus,
     ReturnStatus,
+    ReviewStatus,
     Role,
     action_word,
     state_word,
@@ -35,6 +36,7 @@ __all__ = [
     "RequestExtension",
     "RequestReturn",
     "lapse_extension_request",
+    "lapse_reviews",
 ]
 
 HANDLING_KINDS = (
@@ -387,6 +389,7 @@ def reassign(uow: UnitOfWork, cmd: Reassign) -> None:
     )
     uow.settle_deadlines(HANDLING_KINDS, DeadlineStatus.CANCELLED)
     lapse_extension_request(uow)
+    lapse_reviews(uow)
     if uow.round == 1:
         uow.set(assigned_at=uow.at)
     uow.step(
@@ -432,6 +435,19 @@ def lapse_extension_request(uow: UnitOfWork) -> None:
             "extension_requests",
             {"suggestion_id": uow.case_id, "status": ExtensionStatus.PENDING.value},
             status=ExtensionStatus.LAPSED.value,
+            decided_at=uow.at,
+        )
+
+
+def lapse_reviews(uow: UnitOfWork) -> None:
+    """The case's answers waiting for the office's review (答复审核) lapse (``lapsed``): the case was reassigned
+    or withdrawn before the office decided."""
+    buffered = any(r["status"] == ReviewStatus.PENDING.value for r in uow.inserts.get("answer_reviews", ()))
+    if buffered or (not uow.inserted and uow.store.pending_reviews(uow.case_id)):
+        uow.update(
+            "answer_reviews",
+            {"suggestion_id": uow.case_id, "status": ReviewStatus.PENDING.value},
+            status=ReviewStatus.LAPSED.value,
             decided_at=uow.at,
         )
 

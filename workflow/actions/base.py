@@ -66,13 +66,22 @@ def command_for(action: Action) -> type[Command]:
     return next(command for command in _HANDLERS if command.action is action)
 
 
+# steps another command's handler records: an answer held for the office's review (答复审核) is the Answer
+# command's step ``submit_answer``
+STEPS_OF_OTHERS = frozenset({Action.SUBMIT_ANSWER})
+
+
 def check() -> list[str]:
     """Problems with the registry: actions without a command or handler, commands outside the table."""
     by_action: dict[Action, list[str]] = {}
     for command in _HANDLERS:
         by_action.setdefault(command.action, []).append(command.__name__)
     in_table = {t.action for t in TRANSITIONS}
-    problems = [f"action {a.value!r} has no command with a handler" for a in Action if a not in by_action]
+    problems = [
+        f"action {a.value!r} has no command with a handler"
+        for a in Action
+        if a not in by_action and a not in STEPS_OF_OTHERS
+    ]
     problems += [
         f"action {a.value!r} has several commands: {names}"
         for a, names in by_action.items()

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from rules import DeadlineKind, Rating
 from rules.i18n import _
-from workflow.actions.assignment import HANDLING_KINDS, lapse_extension_request
+from workflow.actions.assignment import HANDLING_KINDS, lapse_extension_request, lapse_reviews
 from workflow.actions.base import Command, handles, require_lead_deputy
 from workflow.core.states import Action, DeadlineStatus, Role
 from workflow.core.unit_of_work import UnitOfWork
@@ -174,6 +174,7 @@ def withdraw(uow: UnitOfWork, cmd: Withdraw) -> None:
         raise uow.invalid(_("a withdrawal needs its reason (--reason), as the deputy wrote it"))
     units = uow.assignments()
     lapse_extension_request(uow)
+    lapse_reviews(uow)
     end_case(uow, Action.WITHDRAW, list(DeadlineKind), {"reason": reason})
     for a in units:
         uow.notify("withdrawn", "unit", a.unit_id, {"unit": uow.store.unit_name(a.unit_id), "reason": reason})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 from rules import DeadlineKind
@@ -22,12 +22,24 @@ from workflow.core.states import (
     ContactMethod,
     ContactStage,
     DeadlineStatus,
+    ReviewStatus,
     Role,
     State,
+    state_word,
 )
 from workflow.core.unit_of_work import UnitOfWork
+from workflow.core.views import Actor
 
-__all__ = ["Answer", "Contact", "Opinion", "Promised"]
+__all__ = [
+    "Answer",
+    "Checked",
+    "Contact",
+    "Opinion",
+    "Promised",
+    "check_answer",
+    "held_answers",
+    "record_answer",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,10 +191,27 @@ def contact(uow: UnitOfWork, cmd: Contact) -> None:
     )
 
 
-@handles(Answer)
-def answer(uow: UnitOfWork, cmd: Answer) -> None:
-    """Record the answer and its promises; the last answer asks the deputy for feedback."""
-    uow.require_allowed(Action.ANSWER)
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """An answer checked against the case: what ``record`` writes (or a review holds)."""
+
+    code: str
+    text: str
+    uid: int
+    name: str
+    owing: frozenset[int]
+    pending: frozenset[int]
+    override_ids: dict[int, str]
+    waived: dict[str, str]
+    unrecorded: str
+    needed: bool
+
+
+def check_answer(
+    uow: UnitOfWork, cmd: Answer, *, answered_on: date | None = None, reviewed: bool = False
+) -> Checked:
+    """Check ``cmd`` against the case (``answered_on``: the day the unit sent it, the step's day by default;
+    ``reviewed``: the office is approving the unit's held answer, so its waiting review does not block it)."""
     rs = uow.ruleset
     code = cmd.category.strip().upper()
     text = cmd.text.strip()
@@ -212,7 +241,7 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
                 "a class {code} answer says what will be done and by when: give each promised item with --promise TEXT --due DATE (rule set setting lifecycle.promise_required)"
             ).format(code=code)
         )
-    answered_on = uow.local_date()
+    answered_on = answered_on or uow.local_date()
     late = [p.due.isoformat() for p in promises if p.due > LATEST]
     if late:
         raise uow.invalid(
@@ -247,6 +276,14 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
             Action.ANSWER,
             _("unit {name!r} has already answered in round {round}").format(name=name, round=uow.round),
         )
+    if not reviewed and held_answers(uow, uid):
+        message = _(
+            "case {number} ({state}): {unit}'s answer is waiting for the office's review (答复审核); "
+            "wait until the office approves it or returns it"
+        )
+        raise uow.invalid(
+            message.format(number=uow.row["number"], state=state_word(uow.state.value), unit=name)
+        )
     pending = pending_opinions(uow)
     override_ids: dict[int, str] = {}
     for unit_name, why in overrides.items():
@@ -272,6 +309,92 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
             ).format(names=names),
         )
     waived = {uow.store.unit_name(o): r for o, r in override_ids.items()}
+    return Checked(code, text, uid, name, owing, pending, override_ids, waived, unrecorded, needed)
+
+
+def held_answers(uow: UnitOfWork, unit_id: int | None = None) -> list[tuple[int, str, datetime]]:
+    """(unit id, payload, sent at) of the case's answers waiting for the office's review (of ``unit_id``, or
+    all), oldest first: those in the database and those this unit of work holds (a ledger's replay runs a case's
+    steps in one)."""
+    found = (
+        []
+        if uow.inserted
+        else [(u, p, at) for _, u, p, at in uow.store.pending_reviews(uow.case_id, unit_id)]
+    )
+    found += [
+        (int(r["unit_id"]), str(r["payload"]), r["at"])
+        for r in uow.inserts.get("answer_reviews", ())
+        if r["status"] == ReviewStatus.PENDING.value and unit_id in (None, r["unit_id"])
+    ]
+    return sorted(found, key=lambda held: held[2])
+
+
+def _hold(uow: UnitOfWork, cmd: Answer, ok: Checked) -> None:
+    """Hold the checked answer for the office's review (rule set ``lifecycle.answer_review``): everything it
+    holds is kept in an ``answer_reviews`` row; the case, the deputy and the deadlines are left as they are."""
+    taken = set() if uow.inserted else uow.store.attachment_names(uow.case_id)
+    clash = [f.name for f in cmd.attachments if f.name in taken]
+    if clash:
+        raise uow.invalid(
+            f"the case already has an attachment named {', '.join(map(repr, clash))}; give the file another name"
+        )
+    payload = {
+        "category": ok.code,
+        "text": ok.text,
+        "promises": [{"text": p.text.strip(), "due": p.due.isoformat()} for p in cmd.promises],
+        "without_opinion": ok.waived,
+        "no_promises": ok.unrecorded,
+        "attachments": [f.to_json() for f in cmd.attachments],
+    }
+    uow.add(
+        "answer_reviews",
+        {
+            "suggestion_id": uow.case_id,
+            "unit_id": ok.uid,
+            "round": uow.round,
+            "category": ok.code,
+            "payload": canonical(payload),
+            "at": uow.at,
+            "status": ReviewStatus.PENDING.value,
+            "decided_at": None,
+            "decision_reason": None,
+        },
+    )
+    files = [f.name for f in cmd.attachments]
+    uow.step(
+        Action.SUBMIT_ANSWER,
+        data={"unit": ok.name, "category": ok.code} | ({"files": files} if files else {}),
+    )
+    uow.notify("answer_submitted", "office", None, {"unit": ok.name, "category": ok.code})
+
+
+@handles(Answer)
+def answer(uow: UnitOfWork, cmd: Answer) -> None:
+    """Record the answer and its promises; the last answer asks the deputy for feedback. With the rule set's
+    ``lifecycle.answer_review`` the answer is held for the office's review instead (:func:`record_answer` runs
+    when the office approves it)."""
+    uow.require_allowed(Action.ANSWER)
+    ok = check_answer(uow, cmd)
+    if uow.ruleset.lifecycle.answer_review:
+        _hold(uow, cmd, ok)
+        return
+    record_answer(uow, cmd, ok)
+
+
+def record_answer(
+    uow: UnitOfWork, cmd: Answer, ok: Checked, *, sent_at: datetime | None = None, actor: Actor | None = None
+) -> None:
+    """Write the checked answer: its row and promises, the unit's deadline met (at ``sent_at``, when the unit
+    sent it for review), the state moved, the deputy asked for feedback after the last answer. ``actor``: who the
+    answer's event names, when not the step's actor (the unit, for an answer the office approved)."""
+    code, text, uid, name, owing, pending = ok.code, ok.text, ok.uid, ok.name, ok.owing, ok.pending
+    promises, override_ids, waived, unrecorded, needed = (
+        cmd.promises,
+        ok.override_ids,
+        ok.waived,
+        ok.unrecorded,
+        ok.needed,
+    )
     row = {
         "suggestion_id": uow.case_id,
         "unit_id": uid,
@@ -297,7 +420,7 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
         uow.add("answers", row)
     uow.mark(uid, answered=True)
     kind = DeadlineKind.RE_ANSWER if uow.round > 1 else DeadlineKind.ANSWER
-    uow.settle_deadlines([kind], DeadlineStatus.MET, unit_id=uid, any_unit=False)
+    uow.settle_deadlines([kind], DeadlineStatus.MET, unit_id=uid, any_unit=False, at=sent_at)
     for oid in override_ids:
         # an opinion waived after its date was missed: it counts against the co-unit's timeliness
         uow.settle_deadlines(
@@ -311,6 +434,7 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
     files = attach(uow, Action.ANSWER, cmd.attachments, uid)
     after = uow.step(
         Action.ANSWER,
+        actor=actor,
         view=CaseView(
             uow.state,
             pending_opinions=pending,
@@ -325,6 +449,7 @@ def answer(uow: UnitOfWork, cmd: Answer) -> None:
             "without_opinion": waived,
         }
         | ({"no_promises": unrecorded} if needed and not promises else {})
+        | ({"sent_at": sent_at.isoformat()} if sent_at is not None else {})
         | files,
     )
     if after is State.ANSWERED:

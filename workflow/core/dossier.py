@@ -27,6 +27,7 @@ __all__ = [
     "OriginEntry",
     "PromiseEntry",
     "ReturnEntry",
+    "ReviewEntry",
 ]
 
 
@@ -201,6 +202,23 @@ class NoteEntry(_Entry):
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewEntry(_Entry):
+    """A unit's answer held for the office's review (答复审核) and the office's decision; the deputy never sees
+    one (an approved answer is among the answers)."""
+
+    unit: str
+    round: int
+    category: str
+    text: str
+    at: datetime  # when the unit sent it
+    status: str  # pending | approved | returned | lapsed
+    decided_at: datetime | None
+    decision_reason: str | None  # why it was returned (or the office's note on approving it)
+    attachments: tuple[AttachmentEntry, ...] = ()  # the files it came with (stored once it is approved)
+    promises: tuple[PromiseEntry, ...] = ()  # a B answer's promised items, as sent (status "open")
+
+
+@dataclass(frozen=True, slots=True)
 class Dossier:
     """Everything the case holds, in the order things happened within each part."""
 
@@ -223,6 +241,9 @@ class Dossier:
     extension_requests: tuple[
         ExtensionRequestEntry, ...
     ] = ()  # the units' requests (申请延期), decided or not
+    reviews: tuple[
+        ReviewEntry, ...
+    ] = ()  # answers held for the office's review (the office's and the unit's view)
 
     def rounds(self) -> list[int]:
         """The rounds of handling the case has seen (1 and each 重新办理)."""
@@ -249,6 +270,7 @@ class Dossier:
             "conversions",
             "amendments",
             "extension_requests",
+            "reviews",
         ):
             out[name] = [entry.to_json() for entry in getattr(self, name)]
         out["withdrawal"] = self.withdrawal.to_json() if self.withdrawal else None

@@ -128,6 +128,16 @@ COVERED: Mapping[str, Mapping[str, Callable[[Any], Any]]] = {
         "decided_at": _INSTANT,
         "decision_reason": _LONG,
     },
+    "answer_reviews": {
+        "unit_id": _INT,
+        "round": _INT,
+        "category": _TEXT,
+        "payload": _LONG,
+        "at": _INSTANT,
+        "status": _TEXT,
+        "decided_at": _INSTANT,
+        "decision_reason": _LONG,
+    },
     "opinions": {"unit_id": _INT, "round": _INT, "text": _LONG, "at": _INSTANT},
     "contacts": {
         "unit_id": _INT,

@@ -22,6 +22,7 @@ __all__ = [
     "DeadlineStatus",
     "ExtensionStatus",
     "ReturnStatus",
+    "ReviewStatus",
     "Role",
     "State",
     "action_word",
@@ -68,6 +69,9 @@ ACTION_LABELS: dict[str, str] = {
     "request_extension": "申请延期",
     "refuse_extension": "不同意延期",
     "answer": "答复",
+    "submit_answer": "提交审核",
+    "approve_answer": "审核通过",
+    "return_answer": "审核退回",
     "feedback": "代表反馈",
     "rehandle": "重新办理",
     "close": "办结",
@@ -112,6 +116,11 @@ class Action(StrEnum):
     REQUEST_EXTENSION = "request_extension"  # 申请延期: the main unit asks; the office extends or refuses
     REFUSE_EXTENSION = "refuse_extension"  # 不同意延期
     ANSWER = "answer"  # 答复
+    SUBMIT_ANSWER = (
+        "submit_answer"  # 提交审核: the answer is held for the office's review (lifecycle.answer_review)
+    )
+    APPROVE_ANSWER = "approve_answer"  # 审核通过: the held answer goes to the deputy
+    RETURN_ANSWER = "return_answer"  # 审核退回: the unit answers again
     FEEDBACK = "feedback"  # 代表反馈
     REHANDLE = "rehandle"  # 重新办理
     CLOSE = "close"  # 办结
@@ -185,3 +194,12 @@ class ExtensionStatus(StrEnum):
     APPROVED = "approved"  # 已同意: the office extended the answer period
     REFUSED = "refused"  # 未同意
     LAPSED = "lapsed"  # 已失效: the case was reassigned, answered or withdrawn before a decision
+
+
+class ReviewStatus(StrEnum):
+    """A unit's answer held for the office's review (答复审核)."""
+
+    PENDING = "pending"  # 待审核
+    APPROVED = "approved"  # 审核通过: the answer went to the deputy
+    RETURNED = "returned"  # 审核退回: the unit answers again
+    LAPSED = "lapsed"  # 已失效: the case was reassigned or withdrawn before a decision

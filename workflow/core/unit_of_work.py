@@ -86,6 +86,9 @@ class CaseStore(Protocol):
         self, case_id: int, unit_id: int
     ) -> tuple[datetime, datetime | None] | None: ...  # pragma: no cover
     def pending_extension(self, case_id: int) -> tuple[int, int, str] | None: ...  # pragma: no cover
+    def pending_reviews(
+        self, case_id: int, unit_id: int | None = None
+    ) -> list[tuple[int, int, str, datetime]]: ...  # pragma: no cover
     def contacted(self, case_id: int, unit_id: int, round_: int) -> bool: ...  # pragma: no cover
     def attachment_names(self, case_id: int) -> set[str]: ...  # pragma: no cover
     def open_deadlines(
@@ -449,30 +452,33 @@ class UnitOfWork:
         unit_id: int | None = None,
         any_unit: bool = True,
         overdue: DeadlineStatus | None = None,
+        at: datetime | None = None,
     ) -> None:
         """Mark open deadlines of ``kinds`` met (late when past due) or cancelled: those this unit of work opened
         at once, those in the database at flush. With ``overdue``, those already past due take that status
-        instead (a co-unit's opinion waived after its date was missed, not cancelled)."""
+        instead (a co-unit's opinion waived after its date was missed, not cancelled). ``at``: when they were
+        met, when not the step's time (an answer approved after review is met when the unit sent it)."""
         wanted = {k.value for k in kinds}
+        when = at or self.at
         self.written.settle(
-            wanted, status.value, self.at, unit_id, any_unit, None if overdue is None else overdue.value
+            wanted, status.value, when, unit_id, any_unit, None if overdue is None else overdue.value
         )
         for d in self.inserts.get("deadlines", ()):
             if d["status"] != DeadlineStatus.OPEN.value or d["kind"] not in wanted:
                 continue
             if not any_unit and d["unit_id"] != unit_id:
                 continue
-            past = overdue is not None and d["due_at"] <= self.at
+            past = overdue is not None and d["due_at"] <= when
             d["status"], d["next_step_at"] = (overdue if past else status).value, None  # type: ignore[union-attr]
             if status is DeadlineStatus.MET:
-                d["met_at"], d["late"] = self.at, d["due_at"] <= self.at
+                d["met_at"], d["late"] = when, d["due_at"] <= when
         if not self.inserted:
             self.writes.append(
                 self.store.settle(
                     self.case_id,
                     sorted(wanted),
                     status.value,
-                    self.at,
+                    when,
                     unit_id,
                     any_unit,
                     None if overdue is None else overdue.value,

@@ -27,6 +27,7 @@ __all__ = [
     "ExtensionRequestInfo",
     "HistoryEntry",
     "PendingReturn",
+    "ReviewInfo",
 ]
 
 
@@ -389,6 +390,24 @@ class PendingReturn:
     unit: str
     reason: str
     at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out: dict[str, Any] = _json(asdict(self))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewInfo:
+    """An answer waiting for the office's review (答复审核): ``jianyi review list``."""
+
+    number: str
+    session: str
+    title: str
+    unit: str
+    category: str
+    at: datetime  # when the unit sent it
+    answer_due: date | None  # the unit's answer deadline as it stands
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""

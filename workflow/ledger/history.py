@@ -30,6 +30,7 @@ from workflow.actions import (
     AMENDABLE,
     Amend,
     Answer,
+    ApproveAnswer,
     Assign,
     Close,
     Command,
@@ -47,6 +48,7 @@ from workflow.actions import (
     Rehandle,
     RequestExtension,
     RequestReturn,
+    ReturnAnswer,
     Submit,
     Withdraw,
     command_for,
@@ -89,7 +91,7 @@ HISTORY_COLUMNS: tuple[tuple[str, str], ...] = (
 CELL_LIMIT = 32_767  # characters a spreadsheet cell holds (Excel's limit)
 _SYSTEM = ActorKind.SYSTEM.value
 # the engine's own step (lapse) is never a person's: a history does not replay it
-_REPLAYED = frozenset(Action) - {Action.LAPSE}
+_REPLAYED = frozenset(Action) - {Action.LAPSE, Action.SUBMIT_ANSWER}
 _REQUIRED = tuple(en for _, en in HISTORY_COLUMNS)
 _TUPLES = frozenset({"co_signers", "co", "split"})
 
@@ -216,16 +218,23 @@ def history_rows(snap: HistorySnapshot, rs: RuleSet, numbers: Sequence[str]) -> 
         ]
         gone = superseded((seq, data) for seq, *_, data in events)
         original = as_submitted(events)
-        for seq, at_value, actor, action, data in events:
+        for seq, at_value, recorded_actor, recorded_action, data in events:
             at = as_instant(at_value)
             assert at is not None
             # the engine's own steps are written for the reader, as recorded (and, when an action entered later
             # superseded one, by which event); they are not replayed
+            # an answer the office approved after review (答复审核) follows from the approval again: it is
+            # written as the engine's step, as recorded, and the unit's answer is the row of its submit_answer
+            followed = recorded_action == Action.ANSWER.value and "sent_at" in data
+            actor = _SYSTEM if followed else recorded_actor
+            action = recorded_action
             content = (
                 data | ({"superseded_by": gone[seq]} if seq in gone else {})
                 if actor == _SYSTEM
                 else encode(_command(action, data, case, snap, unit_ids, at, original))
             )
+            if recorded_action == Action.SUBMIT_ANSWER.value:  # the command that made it: the unit's Answer
+                action = Action.ANSWER.value
             text = canonical(content)
             cells = [text[i : i + CELL_LIMIT] for i in range(0, len(text), CELL_LIMIT)] or [""]
             # who keyed a person's action in, when the office did it for them, goes with the actor
@@ -309,6 +318,21 @@ def _command(
                 data.get("no_promises", ""),
                 _files(data),
             )
+        case Action.SUBMIT_ANSWER:  # an answer held for review: what the unit sent
+            held = snap.reviews.get((cid, unit_ids.get(data.get("unit") or "", -1), at), {})
+            return Answer(
+                held.get("category", data.get("category", "")),
+                held.get("text", ""),
+                data.get("unit"),
+                tuple(Promised(p["text"], date.fromisoformat(p["due"])) for p in held.get("promises", ())),
+                dict(held.get("without_opinion", {})),
+                held.get("no_promises", ""),
+                _files(held),
+            )
+        case Action.APPROVE_ANSWER:
+            return ApproveAnswer(data.get("unit"), data.get("note", ""))
+        case Action.RETURN_ANSWER:
+            return ReturnAnswer(data.get("reason", ""), data.get("unit"))
         case Action.FEEDBACK:
             attitude, result = snap.feedback.get((cid, at), (None, None))
             return Feedback(data["rating"], data.get("comment", ""), attitude, result)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from rules import RATING_LABELS, Rating, RuleSet
 from rules.i18n import N_, _
-from workflow.actions import Answer, Assign, Close, Convert, Feedback, Submit
+from workflow.actions import Answer, ApproveAnswer, Assign, Close, Convert, Feedback, Submit
 from workflow.core.errors import (
     LISTED,
     NotFound,
@@ -469,6 +469,8 @@ def _steps(rs: RuleSet, row: LedgerRow, have: CaseFacts) -> list[Step]:
             row.category, _ANSWER, row.main_unit, without_opinion=waived, no_promises=_NO_PROMISES
         )
         steps.append(Step(command, _at(rs, row.answered_at, "answer")))
+        if rs.lifecycle.answer_review:  # the 台账's answer reached the deputy: held for review, then approved
+            steps.append(Step(ApproveAnswer(row.main_unit), _at(rs, row.answered_at, "answer")))
     if row.feedback_at and row.rating and not have.feedback:
         comment = _UNSATISFIED if row.rating == "unsatisfied" else ""
         steps.append(Step(Feedback(row.rating, comment), _at(rs, row.feedback_at, "feedback")))

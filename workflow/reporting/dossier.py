@@ -25,6 +25,7 @@ __all__ = [
     "METHOD_LABELS",
     "PROMISE_LABELS",
     "RETURN_LABELS",
+    "REVIEW_LABELS",
     "ROLE_LABELS",
     "STAGE_LABELS",
     "dossier_text",
@@ -42,12 +43,14 @@ _KINDS = {
 _METHODS = {"visit": "走访", "meeting": "座谈", "phone": "电话", "letter": "书面", "online": "网络平台"}
 _STAGES = {"before": "办前", "during": "办中", "after": "办后"}
 _RETURNS = {"pending": "待定", "accepted": "已同意", "refused": "未同意"}
+_REVIEWS = {"pending": "待审核", "approved": "审核通过", "returned": "审核退回", "lapsed": "已失效"}
 _EXTENSIONS = {"pending": "待审批", "approved": "已同意", "refused": "未同意", "lapsed": "已失效"}
 _PROMISES = {"open": "未完成", "done": "已完成", "cancelled": "已取消"}
 _ACTIONS = STATES_ACTION_LABELS  # one table of the offices' action words (workflow.core.states)
 # the same words for other faces (the web portal) to show
 ROLE_LABELS, KIND_LABELS, METHOD_LABELS, STAGE_LABELS = _ROLES, _KINDS, _METHODS, _STAGES
 RETURN_LABELS, PROMISE_LABELS, ACTION_LABELS = _RETURNS, _PROMISES, _ACTIONS
+REVIEW_LABELS = _REVIEWS
 _INDENT = "      "
 _FIELDS = {
     "title": "标题",
@@ -175,6 +178,21 @@ def dossier_text(dossier: Dossier, *, zone: tzinfo, now: datetime) -> str:
             lines.extend(_text(e.reason))
             if e.decision_reason:
                 lines.append(f"{_INDENT}决定理由：{e.decision_reason}")
+    if dossier.reviews:
+        lines.append("  答复审核：")
+        for v in dossier.reviews:
+            decided = f"，{_at(v.decided_at, zone)} 决定" if v.decided_at else ""
+            status = _REVIEWS.get(v.status, v.status)
+            lines.append(
+                f"    {_at(v.at, zone)}  {v.unit}  第 {v.round} 轮  {v.category} 类  {status}{decided}"
+            )
+            lines.extend(_text(v.text))
+            if v.attachments:
+                lines.append(f"{_INDENT}附件：" + "、".join(a.name for a in v.attachments))
+            if v.decision_reason:
+                lines.append(
+                    f"{_INDENT}{'退回理由' if v.status == 'returned' else '审核意见'}：{v.decision_reason}"
+                )
     for title, notes in (("不同意退办：", dossier.refusals), ("延期：", dossier.extensions)):
         if notes:
             lines.append("  " + title)

@@ -19,7 +19,7 @@ from workflow.core.text import display_width
 from workflow.core.views import WINDOW_KINDS
 
 if TYPE_CHECKING:
-    from workflow.core.views import Case, CasePage, DueItem, ExtensionRequestInfo
+    from workflow.core.views import Case, CasePage, DueItem, ExtensionRequestInfo, ReviewInfo
 
 __all__ = [
     "SOON_DAYS",
@@ -30,6 +30,7 @@ __all__ = [
     "extension_listing",
     "page_listing",
     "plain",
+    "review_listing",
 ]
 
 SOON_DAYS = 7  # an obligation due within this many days is shown as due soon
@@ -123,6 +124,25 @@ def extension_listing(items: Sequence[ExtensionRequestInfo], *, now: datetime, z
         tuple(rows),
         footer,
         empty="没有待审批的延期申请",
+    )
+
+
+def review_listing(items: Sequence[ReviewInfo], *, now: datetime, zone: tzinfo) -> Listing:
+    """``jianyi review list``: when sent, by whom, the class, the answer's last day and the days left, the case,
+    its title; and the count."""
+    today = now.astimezone(zone).date()
+    rows = []
+    for i in items:
+        left, tone = _left(i.answer_due, today) if i.answer_due else ("-", Tone.PLAIN)
+        due = str(i.answer_due) if i.answer_due else "-"
+        sent = i.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        rows.append(((sent, i.unit, i.category, due, left, f"{i.session}/{i.number}", i.title), tone))
+    footer = f"共 {len(rows)} 件待审核" if rows else ""
+    return Listing(
+        ("提交时间", "答复单位", "类别", "答复期限", "期限", "建议", "标题"),
+        tuple(rows),
+        footer,
+        empty="没有待审核的答复",
     )
 
 

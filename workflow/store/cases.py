@@ -201,6 +201,23 @@ class CaseStore:
         )
         return None if row is None else (int(row["id"]), int(row["unit_id"]), str(row["reason"]))
 
+    def pending_reviews(
+        self, case_id: int, unit_id: int | None = None
+    ) -> list[tuple[int, int, str, datetime]]:
+        """(review id, unit id, payload, submitted at) of the case's answers waiting for the office's review (of
+        ``unit_id``, or all), oldest first."""
+        sql = "SELECT id, unit_id, payload, at FROM answer_reviews WHERE suggestion_id = :sid AND status = 'pending'"
+        params: dict[str, Any] = {"sid": case_id}
+        if unit_id is not None:
+            sql += " AND unit_id = :unit"
+            params["unit"] = unit_id
+        found = []
+        for row in self.raw.all(sql + " ORDER BY at, id", params):
+            at = as_instant(row[3])
+            assert at is not None
+            found.append((int(row[0]), int(row[1]), str(row[2]), at))
+        return found
+
     def contacted(self, case_id: int, unit_id: int, round_: int) -> bool:
         """Whether the unit has recorded a contact in ``round_``."""
         return bool(

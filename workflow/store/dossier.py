@@ -7,7 +7,7 @@ A handful of indexed reads by the case's id, whatever the size of the database.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from functools import cache
 from typing import Any
@@ -28,12 +28,14 @@ from workflow.core.dossier import (
     OriginEntry,
     PromiseEntry,
     ReturnEntry,
+    ReviewEntry,
 )
-from workflow.core.states import Action
-from workflow.core.views import Case
+from workflow.core.states import Action, ActorKind
+from workflow.core.views import Actor, Case
 from workflow.store.directory import Directory
 from workflow.store.models import (
     Answer,
+    AnswerReview,
     Assignment,
     Attachment,
     AuditEvent,
@@ -59,6 +61,7 @@ RECEIPTS = table(Receipt)
 ATTACHMENTS = table(Attachment)
 RETURNS = table(ReturnRequest)
 EXTENSION_REQUESTS = table(ExtensionRequest)
+ANSWER_REVIEWS = table(AnswerReview)
 OPINIONS = table(Opinion)
 CONTACTS = table(Contact)
 ANSWERS = table(Answer)
@@ -138,8 +141,45 @@ def _rows(conn: Connection, source: Table, case_id: int) -> list[Mapping[str, An
     return [dict(r) for r in conn.execute(_rows_query(source), {"case_id": case_id}).mappings()]
 
 
-def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
-    """The dossier of ``case`` (read in ``conn``, names from ``directory``)."""
+def _reviews(
+    conn: Connection, case_id: int, unit: Callable[[int], str], viewer: Actor
+) -> tuple[ReviewEntry, ...]:
+    """The answers held for review: the office sees all, a unit its own, a deputy or the public none."""
+    if viewer.kind in (ActorKind.DEPUTY, ActorKind.PUBLIC):
+        return ()
+    found = []
+    for r in _rows(conn, ANSWER_REVIEWS, case_id):
+        name = unit(r["unit_id"])
+        if viewer.kind is ActorKind.UNIT and name != viewer.name:
+            continue
+        held = json.loads(r["payload"])
+        files = tuple(
+            AttachmentEntry(f["name"], f["media_type"], f["size"], f["sha256"])
+            for f in held.get("attachments", ())
+        )
+        found.append(
+            ReviewEntry(
+                name,
+                r["round"],
+                r["category"],
+                held["text"],
+                r["at"],
+                r["status"],
+                r["decided_at"],
+                r["decision_reason"],
+                files,
+                tuple(
+                    PromiseEntry(p["text"], date.fromisoformat(p["due"]), "open")
+                    for p in held.get("promises", ())
+                ),
+            )
+        )
+    return tuple(found)
+
+
+def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Actor | None = None) -> Dossier:
+    """The dossier of ``case`` (read in ``conn``, names from ``directory``); ``viewer`` (the office by default)
+    decides which answers held for review it holds."""
     cid = case.id
     files: dict[int, list[AttachmentEntry]] = {}
     for f in conn.execute(
@@ -281,6 +321,7 @@ def read_dossier(conn: Connection, directory: Directory, case: Case) -> Dossier:
             )
             for r in _rows(conn, EXTENSION_REQUESTS, cid)
         ),
+        reviews=_reviews(conn, cid, unit, viewer or Actor.office()),
     )
 
 

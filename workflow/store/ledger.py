@@ -3,6 +3,7 @@ the ledger export writes them, and their histories with the texts the audit even
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,6 +128,8 @@ class HistorySnapshot:
     opinions: dict[tuple[int, int, datetime | None], str] = field(default_factory=dict)  # → text
     answers: dict[tuple[int, int, datetime | None], str] = field(default_factory=dict)  # → text
     contacts: dict[tuple[int, int, datetime | None], str] = field(default_factory=dict)  # → note
+    # answers held for the office's review (答复审核): what the unit sent, as its answer_reviews row holds it
+    reviews: dict[tuple[int, int, datetime | None], dict[str, Any]] = field(default_factory=dict)  # → payload
     feedback: dict[tuple[int, datetime | None], tuple[str | None, str | None]] = field(
         default_factory=dict
     )  # → attitude, result
@@ -167,6 +170,10 @@ def history_snapshot(conn: Connection, session_id: int) -> HistorySnapshot:
             f"SELECT t.suggestion_id, t.unit_id, t.at, t.{column} FROM {table} t {of}", params
         ):
             into[(case, unit, as_instant(at))] = text
+    for case, unit, at, payload in raw.all(
+        f"SELECT t.suggestion_id, t.unit_id, t.at, t.payload FROM answer_reviews t {of}", params
+    ):
+        snap.reviews[(case, unit, as_instant(at))] = json.loads(payload)
     for case, at, attitude, result in raw.all(
         f"SELECT t.suggestion_id, t.at, t.attitude, t.result FROM feedback t {of}", params
     ):

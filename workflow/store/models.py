@@ -27,6 +27,7 @@ from workflow.core.states import (
     DeadlineStatus,
     ExtensionStatus,
     ReturnStatus,
+    ReviewStatus,
     Role,
     State,
 )
@@ -322,6 +323,30 @@ class ExtensionRequest(SQLModel, table=True):
     reason: str = Field(sa_type=Text)
     at: datetime = _instant()
     status: str = Field(default=ExtensionStatus.PENDING.value, max_length=10)
+    decided_at: datetime | None = _instant(nullable=True)
+    decision_reason: str | None = Field(default=None, sa_type=Text)
+    audit_ref: str | None = _audit_ref()
+
+
+class AnswerReview(SQLModel, table=True):
+    """A unit's answer held for the office's review (答复审核, rule set ``lifecycle.answer_review``): what the unit
+    sent (``payload``: the answer's class, text, promises, overrides and files, as JSON) and the office's
+    decision. Only an approved one becomes an ``answers`` row."""
+
+    __tablename__ = "answer_reviews"
+    __table_args__ = (
+        _check("status", [s.value for s in ReviewStatus], "ck_review_status"),
+        Index("ix_answer_reviews_pending", "status", "unit_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestions.id")
+    unit_id: int = _fk("units.id", index=False)
+    round: int = 1
+    category: str = Field(max_length=8)
+    payload: str = Field(sa_type=Text)
+    at: datetime = _instant()
+    status: str = Field(default=ReviewStatus.PENDING.value, max_length=10)
     decided_at: datetime | None = _instant(nullable=True)
     decision_reason: str | None = Field(default=None, sa_type=Text)
     audit_ref: str | None = _audit_ref()

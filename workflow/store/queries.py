@@ -18,9 +18,9 @@ from workflow.core.audit import superseded
 from workflow.core.clock import Clock, ensure_utc
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, PermissionDenied, ValidationError
-from workflow.core.machine import next_actions
+from workflow.core.machine import allowed_actions, next_actions
 from workflow.core.public import Disclosure, PublicCase, PublicPage
-from workflow.core.states import Role, State
+from workflow.core.states import Action, ActorKind, Role, State
 from workflow.core.views import (
     WINDOW_KINDS,
     Actor,
@@ -33,6 +33,7 @@ from workflow.core.views import (
     ExtensionRequestInfo,
     HistoryEntry,
     PendingReturn,
+    ReviewInfo,
 )
 from workflow.store.database import Database
 from workflow.store.directory import Directory
@@ -53,6 +54,11 @@ from workflow.store.search import CaseFilter, find
 from workflow.store.sql import Raw, as_date, as_instant
 
 __all__ = ["MAX_TEXT", "Queries"]
+
+# the steps of an answer's review (答复审核), which the deputy's history leaves out
+_REVIEW_STEPS = frozenset(
+    {Action.SUBMIT_ANSWER.value, Action.APPROVE_ANSWER.value, Action.RETURN_ANSWER.value}
+)
 
 MAX_TEXT = 200  # the longest text a search looks for
 
@@ -113,7 +119,7 @@ class Queries:
         """The case and everything it holds (:mod:`workflow.core.dossier`), read in one transaction."""
         self._not_public("dossier")
         with self.db.reading() as conn:
-            return read_dossier(conn, self.directory, self._one(conn, number, session))
+            return read_dossier(conn, self.directory, self._one(conn, number, session), self.viewer)
 
     def published(
         self, number: str, *, zone: tzinfo, session: str | None = None, disclosure: Disclosure | None = None
@@ -122,7 +128,7 @@ class Queries:
         "not found", as a number that does not exist."""
         mine = self if self.viewer.is_public else self.public()
         with mine.db.reading() as conn:
-            found = read_dossier(conn, mine.directory, mine._one(conn, number, session))
+            found = read_dossier(conn, mine.directory, mine._one(conn, number, session), mine.viewer)
         return PublicCase.of(found, zone, disclosure)
 
     def published_page(
@@ -550,6 +556,67 @@ class Queries:
                 for r in rows
             ]
 
+    def pending_reviews(
+        self, *, unit: str | None = None, session: str | None = None, limit: int = 1000
+    ) -> list[ReviewInfo]:
+        """The answers waiting for the office's review (答复审核), oldest first (of ``unit``, of ``session``); a
+        unit sees its own, a deputy none."""
+        with self.db.reading() as conn:
+            scope = self.scope(conn)
+            if scope.deputy_id is not None:
+                return []
+            sql = (
+                "SELECT s.number, se.name, s.title, r.unit_id, r.category, r.at, "
+                "(SELECT min(d.due) FROM deadlines d WHERE d.suggestion_id = s.id AND d.unit_id = r.unit_id "
+                "AND d.kind IN ('answer', 're_answer') AND d.status = 'open') "
+                "FROM answer_reviews r JOIN suggestions s ON s.id = r.suggestion_id "
+                "JOIN sessions se ON se.id = s.session_id "
+                "WHERE r.status = 'pending' AND se.congress_id = :c"
+            )
+            params: dict[str, Any] = {"c": self.directory.congress_id}
+            if session is not None:
+                params["sid"] = self.directory.session_id(conn, session)
+                sql += " AND s.session_id = :sid"
+            if unit is not None:
+                params["unit"] = self.directory.unit_id(conn, unit)
+                sql += " AND r.unit_id = :unit"
+            if scope.unit_id is not None:
+                params["scope_unit"] = scope.unit_id
+                sql += " AND r.unit_id = :scope_unit"
+            rows = Raw(conn).all(sql + " ORDER BY r.at, s.number LIMIT :limit", {**params, "limit": limit})
+            return [
+                ReviewInfo(
+                    number=r[0],
+                    session=r[1],
+                    title=r[2],
+                    unit=self.directory.unit_name(conn, r[3]),
+                    category=r[4],
+                    at=as_instant(r[5]) or self.clock.now(),
+                    answer_due=as_date(r[6]) if r[6] is not None else None,
+                )
+                for r in rows
+            ]
+
+    def unreceived(self) -> set[tuple[str, str]]:
+        """(session, number) of the cases the viewer's unit holds a part of and has not signed for (签收) while
+        the case may still be signed for; empty for anyone but a unit."""
+        with self.db.reading() as conn:
+            scope = self.scope(conn)
+            if scope.unit_id is None:
+                return set()
+            # the states the machine lets a unit sign in (constants of the table, not input)
+            states = ", ".join(f"'{st.value}'" for st in State if Action.RECEIVE in allowed_actions(st))
+            rows = Raw(conn).all(
+                "SELECT se.name, s.number FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id "
+                "JOIN sessions se ON se.id = s.session_id "
+                "LEFT JOIN receipts r ON r.suggestion_id = a.suggestion_id AND r.unit_id = a.unit_id "
+                "AND r.assigned_at = a.since "
+                "WHERE a.unit_id = :unit AND a.until IS NULL AND r.id IS NULL AND se.congress_id = :c "
+                f"AND s.state IN ({states})",
+                {"unit": scope.unit_id, "c": self.directory.congress_id},
+            )
+            return {(str(r[0]), str(r[1])) for r in rows}
+
     def history(self, number: str, *, session: str | None = None) -> list[HistoryEntry]:
         """The case's audit events, in order."""
         self._not_public("history")
@@ -570,5 +637,9 @@ class Queries:
                 )
                 for r in rows
             ]
+        if (
+            self.viewer.kind is ActorKind.DEPUTY
+        ):  # an answer held for the office's review is not the deputy's yet
+            entries = [e for e in entries if e.action not in _REVIEW_STEPS]
         by = superseded((e.seq, e.data) for e in entries)
         return [replace(e, superseded_by=by[e.seq]) if e.seq in by else e for e in entries]
