@@ -63,6 +63,7 @@ def test_serve_answers_on_its_port_with_two_workers(template_db: Path, tmp_path:
         engine.add_user("王芳", PASSWORD)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIANYI_")}
+    env["JIANYI_LANG"] = "en"  # the line read below is the English one
     process = subprocess.Popen(
         [str(JIANYI), "--db", str(db), "serve", "--port", str(port), "--workers", "2"],
         env=env,
