@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from rules.i18n import _
 from web.auth import Caller, signed_in
 from workflow.core.attachments import Attachment
 from workflow.core.views import Change
@@ -60,7 +61,7 @@ class File(BaseModel):
         try:
             base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise ValueError("not base64") from None
+            raise ValueError(_("not base64")) from None
         return value
 
     def attachment(self) -> Attachment:

@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rules.i18n import _
 from web import actions, auth, cases, errors, pages, public, submissions
 from web.responses import SafeJSONResponse
 from workflow.core.attachments import DEFAULT_MAX_SIZE, AttachmentSettings, parse_size
@@ -77,7 +78,7 @@ class _Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                names = {k.lower() for k, _ in message.get("headers", [])}
+                names = {k.lower() for k, _value in message.get("headers", [])}
                 extra = [(k, v) for k, v in SECURITY_HEADERS if k not in names]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
@@ -90,7 +91,7 @@ class _Guard:
                 raise
             if str(scope.get("path", "")).startswith("/api"):
                 body = json.dumps(
-                    errors.error_body("internal server error (see the server's log)", "InternalError")
+                    errors.error_body(_("internal server error (see the server's log)"), "InternalError")
                 ).encode("utf-8")
                 kind = b"application/json"
             else:

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from notifications.errors import NotificationError
 from rules.errors import RuleError
+from rules.i18n import _
 from web.responses import SafeJSONResponse as JSONResponse
 from workflow.core.attachments import AttachmentDamaged
 from workflow.core.errors import (
@@ -55,7 +56,7 @@ class NotSignedIn(WebError):
     """No session, or one that expired or was ended."""
 
     def __init__(self) -> None:
-        super().__init__("not signed in, or the session has ended: sign in with POST /api/session")
+        super().__init__(_("not signed in, or the session has ended: sign in with POST /api/session"))
 
 
 class CsrfRefused(WebError):
@@ -63,7 +64,9 @@ class CsrfRefused(WebError):
 
     def __init__(self) -> None:
         super().__init__(
-            "the X-CSRF-Token header is missing or not this session's: send the csrf_token the sign-in returned"
+            _(
+                "the X-CSRF-Token header is missing or not this session's: send the csrf_token the sign-in returned"
+            )
         )
 
 
@@ -73,8 +76,9 @@ class TooManyAttempts(WebError):
     def __init__(self, *, name: str, count: int, retry_at: datetime, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(
-            f"{count} failed sign-ins for {name!r}: try again after {retry_at.isoformat(timespec='seconds')} "
-            f"(in {retry_after} s)"
+            _("{count} failed sign-ins for {name!r}: try again after {at} (in {seconds} s)").format(
+                count=count, name=name, at=retry_at.isoformat(timespec="seconds"), seconds=retry_after
+            )
         )
 
 
@@ -141,10 +145,9 @@ def _invalid(request: Request, exc: Exception) -> Response:
     parts = []
     for problem in exc.errors():
         where = ".".join(str(p) for p in problem.get("loc", ()) if p != "body")
-        parts.append(
-            f"{where}: {problem.get('msg', 'invalid')}" if where else str(problem.get("msg", "invalid"))
-        )
-    message = "; ".join(parts) or "invalid request"
+        said = str(problem.get("msg") or _("invalid"))
+        parts.append(f"{where}: {said}" if where else said)
+    message = _("; ").join(parts) or _("invalid request")
     return _page(request, 422, message) or JSONResponse(
         error_body(message, "ValidationError"), status_code=422
     )
@@ -153,7 +156,8 @@ def _invalid(request: Request, exc: Exception) -> Response:
 def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     kinds = {404: "NotFound", 405: "MethodNotAllowed"}
-    message = "no such endpoint" if exc.status_code == 404 else str(exc.detail)
+    words = {404: _("no such endpoint"), 405: _("method not allowed")}
+    message = words.get(exc.status_code, str(exc.detail))
     page = _page(request, exc.status_code, message)
     if page is not None:
         return page

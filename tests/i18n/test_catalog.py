@@ -21,7 +21,7 @@ from rules.i18n import LOCALE_DIR
 ROOT = Path(__file__).parents[2]
 PO = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "jianyi.po"
 MO = PO.with_suffix(".mo")
-PACKAGES = ("workflow", "rules", "notifications", "commands")
+PACKAGES = ("workflow", "rules", "notifications", "commands", "web")
 
 
 def _read(path: Path) -> Catalog:

@@ -378,3 +378,37 @@ def test_a_unit_signs_and_answers_and_the_office_reviews_the_answer_before_the_d
     shots.take(reader, "r6-deputy-reads-approved-answer")
     deputy.close()
     assert len(shots.saved) == 6
+
+
+@pytest.mark.usefixtures("chinese")
+@pytest.mark.parametrize("backend", ["sqlite-file"], indirect=True)
+def test_a_unit_pages_through_its_inbox_signs_from_a_row_and_reads_a_refusal_in_chinese(
+    server: Server, browser: sync_api.Browser, shots: Shots, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two obligations a page of one: 下一页 reaches the second, 签收 sits in its own cell of the row; a B answer
+    without promises is refused in one Chinese line above the form."""
+    from web.pages import unit as unit_pages
+
+    with server.engine() as engine:
+        engine.submit("0003", title="关于道路修缮的建议", deputy="张三")
+        engine.assign("0003", main="市交通运输局")
+    monkeypatch.setattr(unit_pages, "INBOX_LIMIT", 1)
+    page = browser.new_context(viewport=WIDE, locale="zh-CN").new_page()
+    sign_in(page, server, "交通")
+    assert "第 1 / 2 页" in page.inner_text("main")
+    assert page.locator("table.inbox td.sign button:has-text('签收')").count() == 1
+    shots.take(page, "p1-unit-inbox-page-1")
+    page.click("a:has-text('下一页')")
+    assert page.url.endswith("/unit?page=2")
+    assert "第 2 / 2 页" in page.inner_text("main")
+    shots.take(page, "p2-unit-inbox-page-2")
+    page.locator("table.inbox td.sign button:has-text('签收')").click()
+    assert page.locator(".done").inner_text() == "已签收。"
+    page.locator("table.inbox a").first.click()
+    form = page.locator("#answer form")
+    form.locator("input[name=category][value=B]").check()
+    form.locator("textarea[name=text]").fill("正在研究方案")
+    form.locator("button[type=submit]").click()
+    refusal = page.locator(".refusal").inner_text()
+    assert "B 类答复须写明办什么、何时办完" in refusal
+    shots.take(page, "p3-unit-refusal-chinese")

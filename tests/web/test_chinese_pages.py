@@ -30,3 +30,37 @@ def test_an_engine_refusal_on_a_page_is_chinese_without_the_option_hint(server: 
     assert refused.text.count('class="refusal"') == 1
     with server.engine() as engine:
         assert engine.get("0001").state == "assigned"
+
+
+def test_the_api_says_not_signed_in_and_no_csrf_token_in_chinese(server: Server) -> None:
+    """401 and 403 bodies read Chinese by default; the JSON keys and the kind stay as they are."""
+    anonymous = server.client().get("/api/cases")
+    assert anonymous.status_code == 401
+    assert anonymous.json() == {
+        "error": "未登录，或登录已失效：请用 POST /api/session 登录",
+        "kind": "NotSignedIn",
+    }
+    unit, _ = server.login("交通")
+    forged = unit.post(f"/api/cases/{quote(SESSION, safe='')}/0001/receive", json={})
+    assert forged.status_code == 403
+    assert forged.json()["kind"] == "CsrfRefused"
+    assert forged.json()["error"].startswith("缺少 X-CSRF-Token 请求头")
+
+
+def test_the_api_speaks_english_under_jianyi_lang_en(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """JIANYI_LANG=en: the same answers in English."""
+    monkeypatch.setenv("JIANYI_LANG", "en")
+    anonymous = server.client().get("/api/cases")
+    assert (
+        anonymous.json()["error"] == "not signed in, or the session has ended: sign in with POST /api/session"
+    )
+    assert server.client().get("/api/no-such-thing").json()["error"] == "no such endpoint"
+
+
+def test_a_page_validation_line_is_chinese(server: Server) -> None:
+    """The office's 交办 form with nothing to assign: the line in Chinese, the form kept."""
+    office = server.portal("王芳")
+    token = hidden(office.get("/office/assign").text, "csrf_token")
+    refused = office.post("/office/assign", data={"csrf_token": token, "orders": "  "})
+    assert refused.status_code == 422
+    assert "没有要交办的建议：每行写“编号 主办单位 会办单位（可省）”，或上传交办表" in refused.text

@@ -318,6 +318,7 @@ def test_the_office_adds_disables_enables_and_resets_accounts(server: Server) ->
     assert "已停用" in listed
 
 
+@pytest.mark.usefixtures("chinese")  # the line as the offices read it
 def test_the_office_cannot_disable_its_own_account(server: Server) -> None:
     """The signed-in account has no 停用 button, and a crafted request is refused in one line, the account
     still enabled; another account's button is there."""

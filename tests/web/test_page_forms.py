@@ -31,6 +31,7 @@ def test_each_line_of_date_and_text_is_one_promise_in_order(typed: list[tuple[da
     assert promises(text) == [Promised(what, day) for day, what in typed]
 
 
+@pytest.mark.usefixtures("chinese")  # the line as the offices read it
 @pytest.mark.parametrize(
     ("text", "message"),
     [

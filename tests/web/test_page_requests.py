@@ -102,17 +102,25 @@ def test_forms_without_their_csrf_token_are_refused(server: Server) -> None:
         assert [s.status.value for s in engine.submissions()] == ["pending"]
 
 
-def test_the_inbox_says_how_many_it_leaves_out(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Over the limit, the page lists the most urgent and says how many there are in all."""
+def test_the_inbox_pages_through_every_obligation(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over a page, the inbox lists the most urgent, says how many in all and pages to the rest (?page=N)."""
     with server.engine() as engine:
         engine.submit("0003", title="关于道路修缮的建议", deputy="张三")
         engine.assign("0003", main="市交通运输局")
     monkeypatch.setattr(unit_pages, "INBOX_LIMIT", 1)
-    shown = server.portal("交通").get("/unit").text
-    assert "共 2 项待办，这里只列出最紧急的 1 项" in shown
-    assert shown.count("<tr class") == 1
+    unit = server.portal("交通")
+    first, second = unit.get("/unit").text, unit.get("/unit?page=2").text
+    assert "共 2 项待办，按紧急程度每页列出 1 项，这是第 1 / 2 页" in first
+    assert first.count("<tr class") == 1
+    assert second.count("<tr class") == 1
+    assert 'href="/unit?page=2"' in first
+    assert 'href="/unit?page=1"' in second
+    assert "<strong>2</strong> 项待办" in second  # the counts cover every page
+    listed = {n for n in ("0001", "0003") if f"第{n}号" in first or f"第{n}号" in second}
+    assert listed == {"0001", "0003"}
+    assert unit.get("/unit?page=9").text.count("<tr class") == 1  # past the last page: the last
     monkeypatch.setattr(unit_pages, "INBOX_LIMIT", 1000)
-    assert "只列出最紧急" not in server.portal("交通").get("/unit").text
+    assert "下一页" not in unit.get("/unit").text
 
 
 def test_a_deputy_submits_online_and_reads_it_pending(server: Server) -> None:

@@ -225,6 +225,7 @@ def test_a_letter_whose_bytes_are_not_its_type_is_refused_and_nothing_written(se
         assert engine.dossier("0001").answers == ()
 
 
+@pytest.mark.usefixtures("chinese")  # the line as the offices read it
 def test_a_b_answer_with_promises_and_a_bad_promise_line(server: Server) -> None:
     """Promises are typed one a line as 日期 事项; a line without a date is named."""
     opinion_in(server)
@@ -404,6 +405,7 @@ def test_an_unknown_page_is_the_404_page_and_the_api_stays_json(server: Server) 
     assert api.json() == {"error": "no such endpoint", "kind": "NotFound"}
 
 
+@pytest.mark.usefixtures("chinese")  # the line as the offices read it
 def test_an_upload_over_the_limit_is_refused_before_the_body_is_read(db_url: str) -> None:
     """A form declaring more bytes than the size limit allows is refused (413) in one line, nothing recorded."""
     app = create_app(db_url, attachments=AttachmentSettings(max_size=1000))

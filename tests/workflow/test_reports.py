@@ -418,3 +418,17 @@ def test_a_template_that_fails_in_its_own_arithmetic_is_named(tmp_path: Path) ->
     assert [p.detail for p in Renderer(tmp_path).check(["assigned"])] == [
         "ZeroDivisionError: division by zero"
     ]
+
+
+def test_the_units_table_leaves_out_units_without_a_case_as_main_unit(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """A unit with no case as main unit is not a row of zeros in 承办单位; a co-unit among them is listed
+    with its co-opinions in 只承担会办的单位; the data keeps every unit."""
+    make_case(engine, "0001", state="closed", clock=clock, co=("市财政局",))
+    report = build(engine, "units")
+    main_table, co_table = report.tables[0], report.tables[1]
+    assert [r[0] for r in main_table.rows] == ["市交通运输局"]
+    assert co_table.title == "只承担会办的单位"
+    assert [r[:2] for r in co_table.rows] == [("市财政局", 1)]
+    assert {u["unit"] for u in report.data["units"]} >= {"市交通运输局", "市财政局"}

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.datastructures import FormData, UploadFile
 
 from rules import RATING_LABELS
+from rules.i18n import _
 from web.auth import Caller, csrf_token, find_session, portal
 from web.errors import CsrfRefused
 from workflow.core.attachments import Attachment
@@ -79,8 +80,8 @@ templates = Jinja2Templates(env=_ENV)
 
 def _who(actor: str) -> str:
     """``unit:市财政局`` → 市财政局; ``office`` → 代表工作机构; ``deputy:张三`` → 张三 (who keyed it in kept)."""
-    text, _, entered = actor.partition(" (")
-    kind, _, name = text.partition(":")
+    text, _sep, entered = actor.partition(" (")
+    kind, _sep, name = text.partition(":")
     who = name or {"office": "代表工作机构", "system": "系统"}.get(kind, kind)
     return f"{who}（{entered.rstrip(')')}）" if entered else who
 
@@ -162,10 +163,16 @@ async def read_form(request: Request, caller: Caller) -> FormData:
     limit = portal(request).engine.attachment_settings.max_size + FORM_OVERHEAD
     declared = request.headers.get("content-length")
     if declared is None or not declared.isdigit():
-        raise TooLarge("表单未声明长度（Content-Length），未受理：请用浏览器重新提交")
+        raise TooLarge(
+            _(
+                "the form did not declare its length (Content-Length) and was not taken: send it again from the browser"
+            )
+        )
     if int(declared) > limit:
         raise TooLarge(
-            f"上传内容 {int(declared) / (1 << 20):.1f} MiB，超过 {limit / (1 << 20):.0f} MiB 上限：请压缩或分次上传"
+            _(
+                "the upload is {size:.1f} MiB, over the limit of {limit:.0f} MiB: compress it or send it in parts"
+            ).format(size=int(declared) / (1 << 20), limit=limit / (1 << 20))
         )
     form = await request.form(max_files=10, max_fields=100)
     check_csrf(form, caller)

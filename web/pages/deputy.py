@@ -16,12 +16,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
-from rules.errors import RuleError
-from web.errors import status_of
-from web.pages.base import TooLarge, Viewer, attachments_of, page, read_form, redirect, require
-from web.pages.refusals import refusal
+from web.pages.base import Viewer, attachments_of, page, redirect, require
+from web.pages.forms import Refused, submit
 from workflow.core.dossier import Dossier
-from workflow.core.errors import NotFound, WorkflowError
+from workflow.core.errors import NotFound
 from workflow.core.states import ActorKind
 from workflow.core.submissions import SubmissionStatus, SubmissionView
 
@@ -127,6 +125,21 @@ def case_page(request: Request, session: str, number: str, done: str = "") -> Re
     return _case_page(request, viewer, dossier, done=done if done in {"feedback", "withdraw"} else "")
 
 
+def _version(typed: dict[str, str]) -> int | None:
+    value = typed.get("expected_version", "")
+    return int(value) if value.isdigit() else None
+
+
+def _refused(request: Request, viewer: Viewer, session: str, number: str, action: str) -> Refused:
+    """The case page again after ``action`` was refused, the refusal above its form."""
+
+    def again(line: str, typed: dict[str, str], status: int) -> Response:
+        dossier = viewer.caller.engine.dossier(number, session=session)
+        return _case_page(request, viewer, dossier, error=line, failed=action, typed=typed, status=status)
+
+    return again
+
+
 @router.post("/cases/{session}/{number}/feedback")
 async def feedback(request: Request, session: str, number: str) -> Response:
     """Give feedback on the answer; back to the case page, with the refusal if any."""
@@ -135,39 +148,25 @@ async def feedback(request: Request, session: str, number: str) -> Response:
         return viewer
     engine = viewer.caller.engine
     engine.dossier(number, session=session)  # out of scope: not found, before the body is read
-    form = await read_form(request, viewer.caller)
-    typed = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    try:
-        engine.feedback(
+    outcome = await submit(
+        request,
+        viewer,
+        lambda _form, typed: engine.feedback(
             number,
             rating=typed.get("rating", ""),
             attitude=typed.get("attitude") or None,
             result=typed.get("result") or None,
             comment=typed.get("comment", ""),
             session=session,
-            expected_version=int(typed["expected_version"])
-            if typed.get("expected_version", "").isdigit()
-            else None,
-        )
-    except (WorkflowError, RuleError) as exc:
-        dossier = engine.dossier(number, session=session)
-        return _case_page(
-            request,
-            viewer,
-            dossier,
-            error=refusal(exc),
-            failed="feedback",
-            typed=typed,
-            status=status_of(exc),
-        )
-    finally:
-        await form.close()
+            expected_version=_version(typed),
+        ),
+        _refused(request, viewer, session, number, "feedback"),
+        strip=True,
+        too_large=False,
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return redirect(f"{case_url(session, number)}?done=feedback")
-
-
-def _version(typed: dict[str, str]) -> int | None:
-    value = typed.get("expected_version", "")
-    return int(value) if value.isdigit() else None
 
 
 @router.post("/cases/{session}/{number}/withdraw")
@@ -178,25 +177,18 @@ async def withdraw(request: Request, session: str, number: str) -> Response:
         return viewer
     engine = viewer.caller.engine
     engine.dossier(number, session=session)  # out of scope: not found, before the body is read
-    form = await read_form(request, viewer.caller)
-    typed = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    try:
-        engine.withdraw(
+    outcome = await submit(
+        request,
+        viewer,
+        lambda _form, typed: engine.withdraw(
             number, reason=typed.get("reason", ""), session=session, expected_version=_version(typed)
-        )
-    except (WorkflowError, RuleError) as exc:
-        dossier = engine.dossier(number, session=session)
-        return _case_page(
-            request,
-            viewer,
-            dossier,
-            error=refusal(exc),
-            failed="withdraw",
-            typed=typed,
-            status=status_of(exc),
-        )
-    finally:
-        await form.close()
+        ),
+        _refused(request, viewer, session, number, "withdraw"),
+        strip=True,
+        too_large=False,
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return redirect(f"{case_url(session, number)}?done=withdraw")
 
 
@@ -235,13 +227,10 @@ async def propose(request: Request) -> Response:
     viewer = require(request, ActorKind.DEPUTY)
     if isinstance(viewer, Response):
         return viewer
-    try:
-        form = await read_form(request, viewer.caller)
-    except TooLarge as exc:
-        return _new_page(request, viewer, error=str(exc), status=413)
-    typed = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    try:
-        made = viewer.caller.engine.propose(
+    outcome = await submit(
+        request,
+        viewer,
+        lambda form, typed: viewer.caller.engine.propose(
             typed.get("title", ""),
             content=typed.get("content", ""),
             co_signers=co_signers(typed.get("co_signers", "")),
@@ -249,12 +238,13 @@ async def propose(request: Request) -> Response:
             between_sessions=typed.get("between_sessions") == "1",
             confidential=typed.get("confidential") == "1",
             attachments=attachments_of(form),
-        )
-    except (WorkflowError, RuleError) as exc:
-        return _new_page(request, viewer, error=refusal(exc), typed=typed, status=status_of(exc))
-    finally:
-        await form.close()
-    return redirect(f"{submission_url(made.id)}?done=propose")
+        ),
+        lambda line, typed, status: _new_page(request, viewer, error=line, typed=typed, status=status),
+        strip=True,
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    return redirect(f"{submission_url(outcome.result.id)}?done=propose")
 
 
 def _submission(viewer: Viewer, submission_id: str) -> SubmissionView:
@@ -307,19 +297,18 @@ async def withdraw_submission(request: Request, submission_id: str) -> Response:
     if isinstance(viewer, Response):
         return viewer
     found = _submission(viewer, submission_id)  # another's: not found, before the body is read
-    form = await read_form(request, viewer.caller)
-    typed = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    try:
-        viewer.caller.engine.withdraw_submission(found.id, reason=typed.get("reason", ""))
-    except (WorkflowError, RuleError) as exc:
-        return _submission_page(
-            request,
-            viewer,
-            _submission(viewer, submission_id),
-            error=refusal(exc),
-            typed=typed,
-            status=status_of(exc),
-        )
-    finally:
-        await form.close()
+    outcome = await submit(
+        request,
+        viewer,
+        lambda _form, typed: viewer.caller.engine.withdraw_submission(
+            found.id, reason=typed.get("reason", "")
+        ),
+        lambda line, typed, status: _submission_page(
+            request, viewer, _submission(viewer, submission_id), error=line, typed=typed, status=status
+        ),
+        strip=True,
+        too_large=False,
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return redirect(f"{submission_url(found.id)}?done=withdraw")

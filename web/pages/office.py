@@ -23,13 +23,14 @@ from starlette.datastructures import FormData, UploadFile
 
 from rules.errors import RuleError
 from rules.i18n import _
-from web.errors import status_of
-from web.pages.base import TooLarge, Viewer, page, read_form, redirect, require
+from web.pages.base import Viewer, page, redirect, require
+from web.pages.forms import submit
 from workflow import AssignOrder, Engine
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, ValidationError, WorkflowError
 from workflow.core.states import STATE_LABELS, ActorKind, State
 from workflow.core.views import DueItem
+from workflow.reporting.text import NOTICE_STATUS, NOTICE_TOPICS
 
 __all__ = ["FORMS", "OfficeForm", "router", "split_units"]
 
@@ -60,39 +61,6 @@ DUE_KINDS = {
     "re_answer": "重新办理后答复",
     "promise": "承诺事项进展",
     "feedback": "代表反馈",
-}
-# the outbox's statuses and topics, as the office reads them
-NOTICE_STATUS = {
-    "pending": "待发送",
-    "sending": "发送中",
-    "sent": "已发送",
-    "failed": "失败待重试",
-    "dead": "发送失败",
-    "suppressed": "无需发送",
-    "digested": "已并入汇总",
-}
-TOPICS = {
-    "assigned": "交办通知",
-    "reassigned": "重新交办通知",
-    "conversion": "类别转化",
-    "daily_digest": "每日汇总",
-    "extended": "延期",
-    "feedback_reminder": "反馈提醒",
-    "feedback_request": "征询反馈意见",
-    "overdue_reminder": "逾期提醒",
-    "progress_letter": "进展情况函",
-    "promise_reminder": "承诺事项提醒",
-    "public_notice": "公开通知",
-    "rehandle": "重新办理",
-    "reminder_before_due": "到期前提醒",
-    "return_refused": "不同意退办",
-    "return_requested": "退办申请",
-    "submission_accepted": "网上提交已受理",
-    "submission_declined": "网上提交不予受理",
-    "supervision_letter": "督办函",
-    "talk_flag": "约谈提示",
-    "unsatisfied_again": "再次不满意",
-    "withdrawn": "撤回",
 }
 ROLES = {"office": "代表工作机构", "unit": "承办单位", "deputy": "代表"}
 
@@ -485,20 +453,17 @@ async def act(request: Request, session: str, number: str, action: str) -> Respo
         raise NotFound(kind="page", name=request.url.path)
     engine = viewer.caller.engine
     dossier = engine.dossier(number, session=session)
-    try:
-        form = await read_form(request, viewer.caller)
-    except TooLarge as exc:
-        return _case_page(request, viewer, dossier, error=str(exc), failed=action, status=413)
-    typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    try:
-        chosen.run(engine, dossier, form)
-    except (WorkflowError, RuleError) as exc:
-        dossier = engine.dossier(number, session=session)
-        return _case_page(
-            request, viewer, dossier, error=str(exc), failed=action, typed=typed, status=status_of(exc)
-        )
-    finally:
-        await form.close()
+
+    def again(line: str, typed: dict[str, str], status: int) -> Response:
+        fresh = engine.dossier(number, session=session)
+        return _case_page(request, viewer, fresh, error=line, failed=action, typed=typed, status=status)
+
+    outcome = await submit(
+        request, viewer, lambda form, _typed: chosen.run(engine, dossier, form), again, line=str
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    form = outcome.form
     if _text(form, "back") == "decisions":  # decided from the decisions queue: back to it
         return redirect(f"/office/decisions?done={action}")
     return redirect(f"{case_url(session, number)}?done={action}")
@@ -513,10 +478,18 @@ def parse_orders(text: str) -> list[AssignOrder]:
             continue
         parts = line.split()
         if len(parts) < 2:
-            raise ValidationError(f"第 {n} 行“{line}”：每行写“编号 主办单位 会办单位（可省）”")
+            raise ValidationError(
+                _("line {n} “{line}”: write “number main-unit co-units (optional)” a line").format(
+                    n=n, line=line
+                )
+            )
         orders.append(AssignOrder(parts[0], main=parts[1], co=tuple(split_units(" ".join(parts[2:])))))
     if not orders:
-        raise ValidationError("没有要交办的建议：每行写“编号 主办单位 会办单位（可省）”，或上传交办表")
+        raise ValidationError(
+            _(
+                "no suggestions to assign: write “number main-unit co-units (optional)” a line, or upload the sheet"
+            )
+        )
     return orders
 
 
@@ -526,7 +499,9 @@ def _orders_of_file(upload: UploadFile) -> tuple[list[AssignOrder], tuple[str, .
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValidationError(
-            _("交办表“{filename}”不是 CSV 或 Excel（.xlsx）文件").format(filename=upload.filename)
+            _("the assignment sheet “{filename}” is not a CSV or Excel (.xlsx) file").format(
+                filename=upload.filename
+            )
         )
     with tempfile.TemporaryDirectory(prefix="jianyi-assign-") as folder:
         path = Path(folder) / f"orders{suffix}"
@@ -562,23 +537,25 @@ async def assign_many(request: Request) -> Response:
     viewer = _office(request)
     if isinstance(viewer, Response):
         return viewer
-    try:
-        form = await read_form(request, viewer.caller)
-    except TooLarge as exc:
-        return _assign_page(request, viewer, error=str(exc), status=413)
-    typed = _text(form, "orders")
-    try:
+
+    def orders(form: FormData) -> list[AssignOrder]:
         upload = form.get("file")
         if isinstance(upload, UploadFile) and upload.filename:
-            orders, _ = _orders_of_file(upload)
-        else:
-            orders = parse_orders(typed)
-        changes = viewer.caller.engine.assign_many(orders)
-    except (WorkflowError, RuleError) as exc:
-        return _assign_page(request, viewer, error=str(exc), typed=typed, status=status_of(exc))
-    finally:
-        await form.close()
-    return redirect(f"/office/assign?done={len(changes)}")
+            return _orders_of_file(upload)[0]
+        return parse_orders(_text(form, "orders"))
+
+    outcome = await submit(
+        request,
+        viewer,
+        lambda form, _typed: viewer.caller.engine.assign_many(orders(form)),
+        lambda line, typed, status: _assign_page(
+            request, viewer, error=line, typed=typed.get("orders", "").strip(), status=status
+        ),
+        line=str,
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    return redirect(f"/office/assign?done={len(outcome.result)}")
 
 
 # ---- decisions -----------------------------------------------------------------------------------------
@@ -638,22 +615,24 @@ async def decide_submission(request: Request, submission_id: int, decision: str)
         raise NotFound(kind="page", name=request.url.path)
     engine = viewer.caller.engine
     engine.submission(submission_id)  # a submission that does not exist: not found, before the body is read
-    form = await read_form(request, viewer.caller)
-    typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    try:
+
+    def decide(form: FormData, _typed: dict[str, str]) -> object:
         if decision == "accept":
-            engine.accept_submission(submission_id, number=_text(form, "number") or None)
-        else:
-            engine.decline_submission(submission_id, reason=_text(form, "reason"))
-    except (WorkflowError, RuleError) as exc:
-        return _decisions_page(
-            request,
-            viewer,
-            error=str(exc),
-            failed=f"{decision}-{submission_id}",
-            typed=typed,
-            status=status_of(exc),
-        )
+            return engine.accept_submission(submission_id, number=_text(form, "number") or None)
+        return engine.decline_submission(submission_id, reason=_text(form, "reason"))
+
+    outcome = await submit(
+        request,
+        viewer,
+        decide,
+        lambda line, typed, status: _decisions_page(
+            request, viewer, error=line, failed=f"{decision}-{submission_id}", typed=typed, status=status
+        ),
+        line=str,
+        too_large=False,
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return redirect(f"/office/decisions?done={decision}")
 
 
@@ -782,20 +761,25 @@ async def add_user(request: Request) -> Response:
     viewer = _office(request)
     if isinstance(viewer, Response):
         return viewer
-    form = await read_form(request, viewer.caller)
-    typed = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf_token", "password")}
-    role = _text(form, "role")
-    try:
+
+    def add(form: FormData, _typed: dict[str, str]) -> object:
+        role = _text(form, "role")
         if role not in ROLES:
-            raise ValidationError("请选择账号角色：代表工作机构、承办单位或代表")
-        viewer.caller.engine.add_user(
+            raise ValidationError(_("choose the account's role: the office, a unit or a deputy"))
+        return viewer.caller.engine.add_user(
             _text(form, "name"),
             str(form.get("password") or ""),
             unit=(_text(form, "unit") or None) if role == "unit" else None,
             deputy=(_text(form, "deputy") or None) if role == "deputy" else None,
         )
-    except (WorkflowError, RuleError) as exc:
-        return _users_page(request, viewer, error=str(exc), failed="add", typed=typed, status=status_of(exc))
+
+    def again(line: str, typed: dict[str, str], status: int) -> Response:
+        kept = {k: v for k, v in typed.items() if k != "password"}  # a password is never shown again
+        return _users_page(request, viewer, error=line, failed="add", typed=kept, status=status)
+
+    outcome = await submit(request, viewer, add, again, line=str, too_large=False)
+    if isinstance(outcome, Response):
+        return outcome
     return redirect("/office/users?done=add")
 
 
@@ -807,17 +791,32 @@ async def change_user(request: Request, name: str, change: str) -> Response:
         return viewer
     if change not in ("disable", "enable", "password"):
         raise NotFound(kind="page", name=request.url.path)
-    form = await read_form(request, viewer.caller)
     engine = viewer.caller.engine
-    try:
+
+    def apply(form: FormData, _typed: dict[str, str]) -> None:
         if change == "password":
             engine.set_password(name, str(form.get("password") or ""))
         elif change == "disable" and name == viewer.caller.session.name:
-            raise ValidationError(f"不能停用正在使用的账号“{name}”：请由另一个代表工作机构账号停用它")
+            raise ValidationError(
+                _(
+                    "the account “{name}” is the one signed in and cannot be disabled: disable it from another office account"
+                ).format(name=name)
+            )
         else:
             engine.disable_user(name, disabled=change == "disable")
-    except (WorkflowError, RuleError) as exc:
-        return _users_page(request, viewer, error=str(exc), failed=f"{change}-{name}", status=status_of(exc))
+
+    outcome = await submit(
+        request,
+        viewer,
+        apply,
+        lambda line, _typed, status: _users_page(
+            request, viewer, error=line, failed=f"{change}-{name}", status=status
+        ),
+        line=str,
+        too_large=False,
+    )
+    if isinstance(outcome, Response):
+        return outcome
     return redirect(f"/office/users?done={change}")
 
 
@@ -848,7 +847,7 @@ def system(request: Request, status: str = "") -> Response:
             "status": status,
             "statuses": outbox.STATUSES,
             "status_words": NOTICE_STATUS,
-            "topics": TOPICS,
+            "topics": NOTICE_TOPICS,
         },
         viewer=viewer,
     )

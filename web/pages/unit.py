@@ -9,7 +9,7 @@ is shown as one line above the form, with what was typed kept.
 
 The main unit asks for the extended answer period (申请延期) while the period is not extended and no request of
 its own waits; the case page shows each request with where it stands (待审批, 已同意, 未同意 with the office's
-reason). The inbox lists the :data:`INBOX_LIMIT` most urgent obligations and says how many more there are.
+reason). The inbox lists the obligations most urgent first, :data:`INBOX_LIMIT` a page, with counts of them all.
 
 The unit signs for a case (签收) from the case page or from the inbox row of a case it has not signed for yet,
 where the machine allows it. Under a rule set with 答复审核 (``lifecycle.answer_review``) an answer waits for the
@@ -26,16 +26,15 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import FormData
 
 from rules import RuleSet
-from rules.errors import RuleError
-from web.errors import status_of
-from web.pages.base import TooLarge, Viewer, attachments_of, page, read_form, redirect, require
-from web.pages.refusals import refusal
+from rules.i18n import _
+from web.pages.base import Viewer, attachments_of, page, redirect, require
+from web.pages.forms import submit
 from workflow.core.dossier import Dossier
-from workflow.core.errors import NotFound, ValidationError, WorkflowError
+from workflow.core.errors import NotFound, ValidationError
 from workflow.core.states import ActorKind
 from workflow.core.views import Change
 from workflow.engine import Engine, Promised
@@ -61,7 +60,7 @@ OWED_KINDS = {
     "promise": "承诺事项进展",
 }
 HORIZON = timedelta(days=3660)  # the inbox lists every open obligation, however far off
-INBOX_LIMIT = 200  # the inbox lists this many, the most urgent (a page of them); the counts cover them all
+INBOX_LIMIT = 200  # the inbox lists this many a page, the most urgent first; the counts cover them all
 # where an extension request (申请延期) stands, in the offices' words
 EXTENSION_LABELS = {"pending": "待审批", "approved": "已同意", "refused": "未同意", "lapsed": "已失效"}
 
@@ -86,7 +85,7 @@ _EVERY = 1_000_000  # what the engine's deadline index is asked for: all of the 
 
 def inbox(viewer: Viewer) -> list[Owed]:
     """What the viewer's unit owes, the most urgent first: by due date, 重点督办 first on the same day (all of
-    it: the page lists the first :data:`INBOX_LIMIT`)."""
+    it: the page lists :data:`INBOX_LIMIT` of them a page)."""
     engine = viewer.caller.engine
     every = engine.due(within=HORIZON, now=viewer.now, limit=_EVERY)
     due = [d for d in every if d.kind in OWED_KINDS]
@@ -114,7 +113,7 @@ def inbox(viewer: Viewer) -> list[Owed]:
 def _ruleset(engine: Engine, dossier: Dossier) -> RuleSet:
     pinned = dossier.case.ruleset
     if pinned and "@" in pinned:
-        rule_id, _, version = pinned.rpartition("@")
+        rule_id, _sep, version = pinned.rpartition("@")
         return engine.ruleset(rule_id, int(version))
     return engine.active_ruleset()
 
@@ -189,15 +188,20 @@ def parse_promises(text: str) -> list[Promised]:
     for n, line in enumerate((ln.strip() for ln in text.splitlines()), start=1):
         if not line:
             continue
-        day, _, what = line.partition(" ")
+        day, _sep, what = line.partition(" ")
         try:
             due = date.fromisoformat(day.strip())
         except ValueError:
             raise ValidationError(
-                f"承诺事项第 {n} 行“{line}”看不懂：每行写“日期 事项”，如“2026-12-31 完成线路调整”"
+                _(
+                    "promised item line {n} “{line}” cannot be read: write “date item” a line, "
+                    "e.g. “2026-12-31 完成线路调整”"
+                ).format(n=n, line=line)
             ) from None
         if not what.strip():
-            raise ValidationError(f"承诺事项第 {n} 行只有日期：请写明承诺做什么")
+            raise ValidationError(
+                _("promised item line {n} has only a date: write what is promised").format(n=n)
+            )
         items.append(Promised(what.strip(), due))
     return items
 
@@ -415,13 +419,16 @@ ACTION_DONE = {f.action: f"已{f.label}。" for f in FORMS} | {
 
 
 @router.get("")
-def inbox_page(request: Request, done: str = "") -> Response:
-    """待办: what the unit owes, most urgent first, with counts."""
+def inbox_page(request: Request, done: str = "", page_no: int = Query(1, alias="page")) -> Response:
+    """待办: what the unit owes, most urgent first, :data:`INBOX_LIMIT` a page (``?page=N``; past the last:
+    the last), with counts of all of it."""
     viewer = require(request, ActorKind.UNIT)
     if isinstance(viewer, Response):
         return viewer
     rows = inbox(viewer)
-    shown = rows[:INBOX_LIMIT]
+    pages = max(1, -(-len(rows) // INBOX_LIMIT))
+    page_no = min(max(1, page_no), pages)
+    shown = rows[(page_no - 1) * INBOX_LIMIT : page_no * INBOX_LIMIT]
     counts = {
         "all": len(rows),
         "overdue": sum(r.overdue for r in rows),
@@ -437,7 +444,9 @@ def inbox_page(request: Request, done: str = "") -> Response:
             "done": ACTION_DONE.get(done, ""),
             "rows": shown,
             "counts": counts,
-            "limit": INBOX_LIMIT if len(rows) > len(shown) else None,
+            "limit": INBOX_LIMIT,
+            "page_no": page_no,
+            "pages": pages,
             "kinds": OWED_KINDS,
             "case_url": case_url,
         },
@@ -464,20 +473,17 @@ async def act(request: Request, session: str, number: str, action: str) -> Respo
     if chosen is None:
         raise NotFound(kind="page", name=request.url.path)
     ctx = _context(viewer, number, session)  # out of scope: not found, before the body is read
-    try:
-        form = await read_form(request, viewer.caller)
-    except TooLarge as exc:
-        return _case_page(request, viewer, ctx, error=str(exc), failed=action, status=413)
-    typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    try:
-        change = chosen.run(viewer.caller.engine, ctx, form)
-    except (WorkflowError, RuleError) as exc:
-        ctx = _context(viewer, number, session)
-        return _case_page(
-            request, viewer, ctx, error=refusal(exc), failed=action, typed=typed, status=status_of(exc)
-        )
-    finally:
-        await form.close()
+
+    def again(line: str, typed: dict[str, str], status: int) -> Response:
+        fresh = _context(viewer, number, session)
+        return _case_page(request, viewer, fresh, error=line, failed=action, typed=typed, status=status)
+
+    outcome = await submit(
+        request, viewer, lambda form, _typed: chosen.run(viewer.caller.engine, ctx, form), again
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    change, form = outcome.result, outcome.form
     done = change.events[0].action if change.events and change.events[0].action == "submit_answer" else action
     if _text(form, "back") == "inbox":  # 签收 from the inbox row: back to the inbox
         return redirect(f"/unit?done={done}")

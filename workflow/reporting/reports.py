@@ -210,24 +210,29 @@ def _rank(
 
 def _units(rs: RuleSet, scope: Scope, units: list[UnitMeasures], decimals: int) -> Report:
     rows = []
+    co_only = []  # units with no case as main unit: their co-opinions only
     data = []
     rates = {u.unit: u.measures.rates(rs, decimals) for u in units}
     for u in units:
         m, r = u.measures, rates[u.unit]
         co = percent(u.co_on_time, u.co_due, decimals)
-        rows.append(
-            (
-                u.unit,
-                m.total,
-                m.answered,
-                r["on_time_rate"],
-                *(m.categories.get(code, 0) for code in rs.classes),
-                r["satisfaction_rate"],
-                r["contact_rate"],
-                co,
-                m.days_to_answer if m.days_to_answer is not None else "-",
+        if not m.total:  # no case as main unit: left out of the table (as of the charts)
+            if u.co_due:
+                co_only.append((u.unit, u.co_due, co))
+        else:
+            rows.append(
+                (
+                    u.unit,
+                    m.total,
+                    m.answered,
+                    r["on_time_rate"],
+                    *(m.categories.get(code, 0) for code in rs.classes),
+                    r["satisfaction_rate"],
+                    r["contact_rate"],
+                    co,
+                    m.days_to_answer if m.days_to_answer is not None else "-",
+                )
             )
-        )
         data.append(
             {
                 "unit": u.unit,
@@ -279,6 +284,18 @@ def _units(rs: RuleSet, scope: Scope, units: list[UnitMeasures], decimals: int) 
                 ),
                 tuple(rows),
                 "承办单位",
+            ),
+            *(
+                [
+                    Table(
+                        "只承担会办的单位",
+                        ("单位", "应交会办意见", "会办意见按时率%"),
+                        tuple(co_only),
+                        "会办单位",
+                    )
+                ]
+                if co_only
+                else []
             ),
             Table("排名", ("名次", "单位", "主办件数", "满意率%", "按时办结率%"), ranking, "排名"),
         ],
