@@ -302,13 +302,16 @@ class Pipeline:
     ) -> tuple[list[str], list[str]]:
         """Register each ``(number, submit, at, steps)`` case and run its steps, in one transaction: the ledger
         import's batches. The units and deputies of ``names`` (units, deputies) the congress lacks are added
-        first, in the same transaction. Any refusal stops the whole batch; nothing of it is written. Returns the
-        units and deputies added."""
+        first, in the same transaction. Any refusal stops the whole batch; nothing of it is written (a number
+        another writer took meanwhile too, at the flush: a batch of one names it). The cases' ids are taken
+        ahead, so that their rows go in together at the flush. Returns the units and deputies added."""
         who = actor or Actor.office()
         with self.batch(what="ledger import") as batch:
             added = self.directory.add_missing(batch.store.conn, *names)
             where = self.directory.session_ref(batch.store.conn, session)
             batch.active = self.rules.active(batch.store.conn)  # their assignments pin it
+            if len(histories) > 1:  # their rows go in at flush; a batch of one inserts its case at once
+                batch.store.reserve_case_ids(len(histories))
             for number, submit, submitted_at, steps in histories:
                 at, now = self.when(submitted_at)
                 work = batch.new_case(where, number, at)

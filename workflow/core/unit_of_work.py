@@ -38,6 +38,7 @@ __all__ = ["ActiveAssignment", "CaseStore", "RuleSource", "UnitOfWork", "Write"]
 
 # a statement the store prepared for the flush: its text and parameters (opaque to this module)
 Write: TypeAlias = tuple[str, dict[str, Any]]
+_STATES = {s.value: s for s in State}  # a state by its value, without the enum's call (read at every check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ class CaseStore(Protocol):
     # writes now (their ids are needed)
     def insert(self, table: str, row: dict[str, Any]) -> int: ...  # pragma: no cover
     def insert_case(self, row: dict[str, Any]) -> int | None: ...  # pragma: no cover
+    def case_id_ahead(self, row: dict[str, Any]) -> int | None: ...  # pragma: no cover
 
     # writes at flush: each returns the statement, which the flush runs (batched with other cases' same ones)
     def settle(
@@ -200,7 +202,7 @@ class UnitOfWork:
     @property
     def state(self) -> State:
         """The case's state."""
-        return State(self.row["state"])
+        return _STATES[self.row["state"]]
 
     @property
     def label(self) -> str:
@@ -510,15 +512,26 @@ class UnitOfWork:
         self.inserts.setdefault(table, []).append(row)
 
     def insert_now(self, table: str, row: dict[str, Any]) -> int:
-        """Insert ``row`` now, for its id (a later row refers to it); returns the id."""
+        """Insert ``row`` now, for its id (a later row refers to it); returns the id. A case row waiting for the
+        flush (:meth:`insert_case`) goes in first."""
         if table in ROW_TABLES:
             self.written.insert(table, row)
+        waiting = self.inserts.pop("suggestions", None)
+        if waiting:
+            self.store.insert("suggestions", waiting[0])
         return self.store.insert(table, row)
 
     def insert_case(self, row: dict[str, Any]) -> int | None:
         """Insert the case row now (its id is needed by every other row); its id, or None when its number is
-        taken in its session. Its columns are recorded as set by the step."""
-        case_id = self.store.insert_case(row)
+        taken in its session. When the transaction took ids for its new cases ahead (a batch of the ledger
+        import: :meth:`~workflow.store.cases.CaseStore.reserve_case_ids`), the row takes the next one and goes in
+        at flush instead, before the other rows (a number taken then refuses the whole batch). Its columns are
+        recorded as set by the step."""
+        case_id = self.store.case_id_ahead(row)
+        if case_id is not None:
+            self.inserts = {"suggestions": [{"id": case_id, **row}], **self.inserts}
+        else:
+            case_id = self.store.insert_case(row)
         if case_id is not None:  # a column left out of the record is NULL
             self.written.set_case({column: value for column, value in row.items() if value is not None})
         return case_id

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,7 @@ class Rejected:
         return {zh: value for (zh, _), value in zip(COLUMNS, self.values, strict=True)}
 
 
+@lru_cache(maxsize=4096)  # a ledger's dates repeat: each distinct text is parsed once
 def _parse_date(text: str) -> date:
     cleaned = text.strip().replace("/", "-").replace(".", "-")
     m = re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", cleaned)

@@ -8,7 +8,7 @@ too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -89,6 +89,7 @@ class CaseStore:
         self.raw = Raw(conn)
         self.directory = directory
         self.dialect = dialect
+        self._ahead: Iterator[int] | None = None  # ids taken for new cases (:meth:`reserve_case_ids`)
 
     # ---- loading -------------------------------------------------------------------------------
     def load(self, congress_id: int, number: str, session: str | None) -> dict[str, Any] | None:
@@ -253,12 +254,34 @@ class CaseStore:
         """Insert one row now; its id."""
         return self.raw.insert(table, row)
 
+    def reserve_case_ids(self, count: int) -> None:
+        """Take ids for the next ``count`` new cases of this transaction, so that their rows go in at flush, many
+        to a statement (:meth:`case_id_ahead`): on SQLite those above the highest (the transaction holds the
+        write lock), on PostgreSQL the next ``count`` of the table's sequence."""
+        if self.dialect.name == "postgresql":
+            ids: Iterable[int] = self.raw.column(
+                "SELECT nextval(pg_get_serial_sequence('suggestions', 'id')) FROM generate_series(1, :n)",
+                {"n": count},
+            )
+        else:
+            top = int(self.raw.column("SELECT coalesce(max(id), 0) FROM suggestions")[0])
+            ids = range(top + 1, top + count + 1)
+        self._ahead = iter(ids)
+
+    def case_id_ahead(self, row: dict[str, Any]) -> int | None:
+        """The next id taken for a new case (:meth:`reserve_case_ids`), ``row`` checked as :meth:`insert_case`
+        checks it; None when none was taken (the row is inserted now)."""
+        if self._ahead is None:
+            return None
+        found = next(self._ahead, None)
+        if found is not None:
+            _fits_case(row)
+        return None if found is None else int(found)
+
     def insert_case(self, row: dict[str, Any]) -> int | None:
         """Insert a new case row now; its id, or None when its number is taken in its session (a value longer
         than its column holds is refused first, on every database alike)."""
-        problem = too_long("suggestions", row)
-        if problem is not None:
-            raise ValidationError(f"建议 {row['number'][:40]}: {problem}")
+        _fits_case(row)
         try:
             return self.raw.insert("suggestions", row)
         except self.conn.dialect.loaded_dbapi.IntegrityError:
@@ -304,6 +327,12 @@ class CaseStore:
         return self.raw.prepare(values)
 
 
+def _fits_case(row: dict[str, Any]) -> None:
+    problem = too_long("suggestions", row)
+    if problem is not None:
+        raise ValidationError(f"建议 {row['number'][:40]}: {problem}")
+
+
 def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
     """Write what the units of work buffered: their updates, one insert statement per table, then the cases'
     compare-and-sets (batched), each recomputing its case's tallies when the unit of work asked for them.
@@ -333,8 +362,10 @@ def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
             updates.setdefault(sql, []).append(
                 {**work.changes, "b_id": work.case_id, "b_version": work.base_version}
             )
-    for table, rows in tables.items():
-        raw.insert_many(table, rows)
+    for table in sorted(
+        tables, key=lambda t: t != "suggestions"
+    ):  # new cases first: the other rows refer to them
+        raw.insert_many(table, tables[table])
     for sql, param_sets in updates.items():
         touched = raw.many(sql, param_sets)
         if touched not in (-1, len(param_sets)):

@@ -7,6 +7,10 @@ index probe) moved. The case's load and the session's look-up read that number i
 (:meth:`Directory.seen`), so an action spends no statement on it; a transaction that makes neither reads it
 alone before its first look-up. An old name is not looked up as the new one: the error says what it was renamed
 to, and when.
+
+The caches hold committed rows only. A transaction that adds units or deputies (:meth:`Directory.add_missing`:
+a batch of a ledger import) keeps what its look-ups find in caches of its own, which end with it: a rolled-back
+row's id, which the database may give to the next row inserted (SQLite does), is never remembered for its name.
 """
 
 from __future__ import annotations
@@ -85,6 +89,8 @@ class Directory:
         self._names: dict[str, dict[int, str]] = {"unit": {}, "deputy": {}}
         self._generation = -1  # the directory generation the caches were filled at (-1: not checked yet)
         self._checked = ("jianyi.directory", id(self))  # conn.info key: the transaction last checked in
+        # conn.info key: the transaction that added units or deputies, and the caches of its own (:meth:`_cache`)
+        self._adding = ("jianyi.directory.adding", id(self))
 
     def _fresh(self, conn: Connection) -> None:
         """Once a transaction: empty the name caches when a unit or deputy was edited since they were filled (the
@@ -111,12 +117,31 @@ class Directory:
         for names in self._names.values():
             names.clear()
 
+    def _cache(self, conn: Connection, kind: str) -> tuple[dict[str, int], dict[int, str]]:
+        """Where ``conn``'s transaction keeps the names and ids it looks up: the shared caches, or, once it has
+        added units or deputies (:meth:`add_missing`), caches of its own, since a row it finds may be one it added
+        and may yet be rolled back. What the shared caches hold is committed, and is read in either case."""
+        own = conn.info.get(self._adding)
+        if own is not None and own[0] == conn.info.get(TX_MARK):
+            return own[1][kind], own[2][kind]
+        return self._ids[kind], self._names[kind]
+
+    def _adds(self, conn: Connection) -> None:
+        """``conn``'s transaction adds units or deputies: its look-ups keep what they find to themselves."""
+        token = conn.info.get(TX_MARK)
+        own = conn.info.get(self._adding)
+        if own is None or own[0] != token:
+            conn.info[self._adding] = (token, {"unit": {}, "deputy": {}}, {"unit": {}, "deputy": {}})
+
     # ---- look-ups inside a transaction ---------------------------------------------------------
     def id_of(self, conn: Connection, kind: str, name: str) -> int:
         """The id of the unit or deputy called ``name``; :class:`NotFound` names how to add it, or what an old
         name was renamed to."""
         self._fresh(conn)
-        ids, names = self._ids[kind], self._names[kind]
+        found = self._ids[kind].get(name)
+        if found is not None:
+            return found
+        ids, names = self._cache(conn, kind)
         found = ids.get(name)
         if found is None:
             rows = Raw(conn).column(
@@ -146,7 +171,10 @@ class Directory:
     def name_of(self, conn: Connection, kind: str, row_id: int) -> str:
         """The name of the unit or deputy with id ``row_id``."""
         self._fresh(conn)
-        ids, names = self._ids[kind], self._names[kind]
+        found = self._names[kind].get(row_id)
+        if found is not None:
+            return found
+        ids, names = self._cache(conn, kind)
         found = names.get(row_id)
         if found is None:
             found = str(
@@ -301,6 +329,8 @@ class Directory:
                 if name not in have:
                     _fits(target.name, {"name": name}, kind)
                     into.append(name)
+            if into:
+                self._adds(conn)
             # on the driver, as every statement of a write transaction (:meth:`Database.transaction`)
             Raw(conn).insert_many(target.name, [{"congress_id": self.congress_id, "name": n} for n in into])
         return added
