@@ -175,6 +175,7 @@ def test_a_portal_refusal_is_chinese(handled: Path) -> None:
         engine.answer("0001", category="B", text="正在研究")
     assert refusal(refused.value).startswith(f"建议 {DEFAULT_SESSION}/0001：B 类答复须写明办什么、何时办完：")
     assert "--promise" in str(refused.value)  # the command line's hint, left off on a page
+    assert "--" not in refusal(refused.value)
 
 
 def _columns(line: str) -> int:

@@ -65,11 +65,15 @@ def test_a_line_that_is_not_a_date_and_a_text_is_named(text: str, message: str) 
             "网上建议 #3: declining needs its reason, e.g. 转为来信处理",
         ),
         ("name the unit (--unit or --all)", "name the unit"),
+        (
+            "B 类答复须写明办什么、何时办完：逐项写明承诺事项及其完成日期（--promise 内容 --due 日期）（规则设置 x）",
+            "B 类答复须写明办什么、何时办完：逐项写明承诺事项及其完成日期（规则设置 x）",
+        ),
         ("a case (not a flag) stays", "a case (not a flag) stays"),
     ],
 )
 def test_refusals_lose_only_their_option_hints(line: str, shown: str) -> None:
-    """A parenthesised hint naming only options is left off; other brackets stay."""
+    """A parenthesised hint that opens with an option is left off; other brackets stay."""
     assert refusal(line) == shown
 
 

@@ -2,7 +2,7 @@
 
 The engine's messages are shared by the command line, the API and the portal; some end by naming the option
 that would fix them (``unsatisfied feedback must say what is wrong (--comment)``). On a page there is no such
-option, only the form's field, so a parenthesised hint that names only options is left off, wherever it stands
+option, only the form's field, so a parenthesised hint that opens with an option is left off, wherever it stands
 (most end the line; some are followed by an example: ``declining needs its reason (--reason), e.g. …``).
 """
 
@@ -12,10 +12,11 @@ import re
 
 __all__ = ["refusal"]
 
-# "(--flag)" or "(--flag, --other)" / "(--flag or --other)", and the space before it
-_HINT = re.compile(r"\s*[(（]--[a-z][a-z0-9-]*(?:(?:[,，/]\s*|\s+or\s+)--[a-z][a-z0-9-]*)*[)）]")
+# a bracket that opens with an option: "(--flag)", "(--flag or --other)", "（--promise 内容 --due 日期）",
+# and the space before it
+_HINT = re.compile(r"\s*[(（]--[a-z][^()（）]*[)）]")
 
 
 def refusal(error: BaseException | str) -> str:
-    """The refusal's line without its ``(--flag)`` hints."""
+    """The refusal's line without its ``(--flag …)`` hints."""
     return _HINT.sub("", str(error)).strip()

@@ -238,7 +238,7 @@ def check_answer(
     if needed and not promises and not unrecorded:
         raise uow.invalid(
             _(
-                "a class {code} answer says what will be done and by when: give each promised item with --promise TEXT --due DATE (rule set setting lifecycle.promise_required)"
+                "a class {code} answer says what will be done and by when: give each promised item and its date (--promise TEXT --due DATE) (rule set setting lifecycle.promise_required)"
             ).format(code=code)
         )
     answered_on = answered_on or uow.local_date()
