@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rules import DeadlineKind, RuleSetInvalid, YearSchedule, default_ruleset, parse_ruleset
 from workflow.core.audit import canonical
 from workflow.core.errors import ValidationError
+from workflow.core.states import ACTION_LABELS
 from workflow.engine import Engine
 from workflow.recompute import event_data
 from workflow.testing import FrozenClock, beijing, make_case
@@ -239,3 +240,21 @@ def test_postgres_calendar_load_and_rule_apply(pg_url: str) -> None:
         assert report is not None
         assert (report.cases_changed, engine.get("0001").ruleset) == (1, "national@2")
         assert engine.verify_audit()[1] == []
+
+
+def test_what_the_system_records_on_a_case_reads_in_the_offices_words(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """A new rule set and a loaded schedule write their own events into a case's history; each has its word."""
+    clock.set(beijing("2026-12-01", 10))
+    engine.submit("0001", title="甲", deputy="张三")
+    engine.assign("0001", main=MAIN)
+    base = default_ruleset()
+    lifecycle = base.lifecycle.model_copy(update={"answer_review": True})
+    engine.apply_ruleset(
+        base.model_copy(update={"version": base.version + 1, "lifecycle": lifecycle}), open_cases=True
+    )
+    engine.load_calendar(SCHEDULE_2027)
+    actions = [event.action for event in engine.history("0001")]
+    assert {"ruleset_applied", "deadlines_recomputed"} <= set(actions)
+    assert [a for a in actions if a not in ACTION_LABELS] == []

@@ -80,6 +80,9 @@ ACTION_LABELS: dict[str, str] = {
     "lapse": "期满未反馈",
     "withdraw": "撤回",
     "amend": "更正",
+    # what the system records on a case besides the actions
+    "deadlines_recomputed": "期限重算",
+    "ruleset_applied": "适用新规则",
 }
 
 
