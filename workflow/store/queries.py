@@ -514,35 +514,60 @@ class Queries:
                 for r in rows
             ]
 
+    def _pending(
+        self,
+        conn: Connection,
+        select: str,
+        table: str,
+        *,
+        unit: str | None,
+        session: str | None,
+        deputies: bool,
+        limit: int,
+    ) -> list[Any]:
+        """The pending rows of a request table (``r``) with their case (``s``) and session (``se``), oldest first:
+        of ``session``, of ``unit``, and within the reader's scope (a unit its own; a deputy those on the cases
+        they lead when ``deputies``, else none)."""
+        scope = self.scope(conn)
+        if scope.deputy_id is not None and not deputies:
+            return []
+        sql = (
+            f"SELECT {select} FROM {table} r JOIN suggestions s ON s.id = r.suggestion_id "
+            "JOIN sessions se ON se.id = s.session_id WHERE r.status = 'pending' AND se.congress_id = :c"
+        )
+        params: dict[str, Any] = {"c": self.directory.congress_id, "limit": limit}
+        if session is not None:
+            params["sid"] = self.directory.session_id(conn, session)
+            sql += " AND s.session_id = :sid"
+        if unit is not None:
+            params["unit"] = self.directory.unit_id(conn, unit)
+            sql += " AND r.unit_id = :unit"
+        if scope.unit_id is not None:
+            params["scope_unit"] = scope.unit_id
+            sql += " AND r.unit_id = :scope_unit"
+        if scope.deputy_id is not None:
+            params["scope_deputy"] = scope.deputy_id
+            sql += " AND s.lead_deputy_id = :scope_deputy"
+        return Raw(conn).all(sql + " ORDER BY r.at, s.number LIMIT :limit", params)
+
+    @staticmethod
+    def _answer_due(kinds: str) -> str:
+        """The column: the unit's earliest open deadline of ``kinds`` on the case (the answer it owes)."""
+        return (
+            "(SELECT min(d.due) FROM deadlines d WHERE d.suggestion_id = s.id AND d.unit_id = r.unit_id "
+            f"AND d.kind IN ({kinds}) AND d.status = 'open')"
+        )
+
     def pending_extensions(
         self, *, unit: str | None = None, session: str | None = None, limit: int = 1000
     ) -> list[ExtensionRequestInfo]:
         """The extension requests waiting for the office's decision, oldest first (of ``unit``, of ``session``;
         a unit sees its own, a deputy those on the suggestions they lead)."""
         with self.db.reading() as conn:
-            sql = (
-                "SELECT s.number, se.name, s.title, r.unit_id, r.reason, r.at, "
-                "(SELECT min(d.due) FROM deadlines d WHERE d.suggestion_id = s.id AND d.unit_id = r.unit_id "
-                "AND d.kind = 'answer' AND d.status = 'open') "
-                "FROM extension_requests r JOIN suggestions s ON s.id = r.suggestion_id "
-                "JOIN sessions se ON se.id = s.session_id "
-                "WHERE r.status = 'pending' AND se.congress_id = :c"
+            select = "s.number, se.name, s.title, r.unit_id, r.reason, r.at, " + self._answer_due("'answer'")
+            rows = self._pending(
+                conn, select, "extension_requests", unit=unit, session=session, deputies=True, limit=limit
             )
-            params: dict[str, Any] = {"c": self.directory.congress_id}
-            if session is not None:
-                params["sid"] = self.directory.session_id(conn, session)
-                sql += " AND s.session_id = :sid"
-            if unit is not None:
-                params["unit"] = self.directory.unit_id(conn, unit)
-                sql += " AND r.unit_id = :unit"
-            scope = self.scope(conn)
-            if scope.unit_id is not None:
-                params["scope_unit"] = scope.unit_id
-                sql += " AND r.unit_id = :scope_unit"
-            if scope.deputy_id is not None:
-                params["scope_deputy"] = scope.deputy_id
-                sql += " AND s.lead_deputy_id = :scope_deputy"
-            rows = Raw(conn).all(sql + " ORDER BY r.at, s.number LIMIT :limit", {**params, "limit": limit})
             return [
                 ExtensionRequestInfo(
                     number=r[0],
@@ -562,28 +587,12 @@ class Queries:
         """The answers waiting for the office's review (答复审核), oldest first (of ``unit``, of ``session``); a
         unit sees its own, a deputy none."""
         with self.db.reading() as conn:
-            scope = self.scope(conn)
-            if scope.deputy_id is not None:
-                return []
-            sql = (
-                "SELECT s.number, se.name, s.title, r.unit_id, r.category, r.at, "
-                "(SELECT min(d.due) FROM deadlines d WHERE d.suggestion_id = s.id AND d.unit_id = r.unit_id "
-                "AND d.kind IN ('answer', 're_answer') AND d.status = 'open') "
-                "FROM answer_reviews r JOIN suggestions s ON s.id = r.suggestion_id "
-                "JOIN sessions se ON se.id = s.session_id "
-                "WHERE r.status = 'pending' AND se.congress_id = :c"
+            select = "s.number, se.name, s.title, r.unit_id, r.category, r.at, " + self._answer_due(
+                "'answer', 're_answer'"
             )
-            params: dict[str, Any] = {"c": self.directory.congress_id}
-            if session is not None:
-                params["sid"] = self.directory.session_id(conn, session)
-                sql += " AND s.session_id = :sid"
-            if unit is not None:
-                params["unit"] = self.directory.unit_id(conn, unit)
-                sql += " AND r.unit_id = :unit"
-            if scope.unit_id is not None:
-                params["scope_unit"] = scope.unit_id
-                sql += " AND r.unit_id = :scope_unit"
-            rows = Raw(conn).all(sql + " ORDER BY r.at, s.number LIMIT :limit", {**params, "limit": limit})
+            rows = self._pending(
+                conn, select, "answer_reviews", unit=unit, session=session, deputies=False, limit=limit
+            )
             return [
                 ReviewInfo(
                     number=r[0],
