@@ -140,6 +140,20 @@ def test_audit_verify_counts_in_chinese(runner: CliRunner, handled: Path) -> Non
     assert out.startswith("已检查 建议 1 件、办理 3 次")
 
 
+def test_audit_verify_names_a_tampered_event_in_chinese(runner: CliRunner, handled: Path) -> None:
+    """An edited event and a state changed behind the engine's back, named in the offices' words."""
+    with Engine.open(handled) as engine, engine.db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE audit_events SET data = '{}' WHERE seq = 2")
+        conn.exec_driver_sql("UPDATE suggestions SET state = 'closed'")
+    result = run(runner, handled, "audit", "verify")
+    problems = (result.stdout + result.stderr).splitlines()
+    assert f"建议 {DEFAULT_SESSION}/0001: 第 2 个事件: 已被改动（哈希值与内容不符）" in problems
+    assert any("建议处于“已办结”，但其最后一个事件通向" in line for line in problems)
+    words = set(stray_english("\n".join(problems)))  # a table's and a column's own names stay as they are
+    assert words <= {"suggestions", "state", "closed", "co_handled"}, words
+    assert any(line.startswith(f"建议 {DEFAULT_SESSION}/0001: suggestions 表第 1 行") for line in problems)
+
+
 @pytest.mark.parametrize(
     "args",
     [

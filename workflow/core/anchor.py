@@ -99,10 +99,10 @@ class Anchor:
     ) -> Anchor:
         """An anchor of ``cases`` at ``at``, keyed with ``key`` (at least :data:`MIN_KEY_BYTES` bytes)."""
         if len(key) < MIN_KEY_BYTES:
-            msg = (
-                f"the audit key is {len(key)} byte(s) long; use at least {MIN_KEY_BYTES} random ones "
+            msg = _(
+                "the audit key is {length} byte(s) long; use at least {least} random ones "
                 "(e.g. `openssl rand -hex 32`)"
-            )
+            ).format(length=len(key), least=MIN_KEY_BYTES)
             raise ValidationError(msg)
         held = tuple(sorted(cases))
         root = merkle_root(held)
@@ -221,15 +221,19 @@ class AnchorCheck:
                     "",
                     "",
                     None,
-                    f"{self.when} is not authentic: its HMAC does not match under this key (a wrong key, or the "
-                    "file was edited); nothing was checked against it",
+                    _(
+                        "{anchor} is not authentic: its HMAC does not match under this key (a wrong key, or the "
+                        "file was edited); nothing was checked against it"
+                    ).format(anchor=self.when),
                 )
             )
 
     @property
     def when(self) -> str:
         """How messages name the anchor."""
-        return f"the anchor of {self.anchor.local} ({self.anchor.fingerprint})"
+        return _("the anchor of {local} ({fingerprint})").format(
+            local=self.anchor.local, fingerprint=self.anchor.fingerprint
+        )
 
     def case(self, session: str, number: str, events: Sequence[Any]) -> None:
         """Compare one case (its audit rows in order: ``seq``, ``hash``, ``recorded_at``) with the anchor."""
@@ -244,8 +248,10 @@ class AnchorCheck:
                         session,
                         number,
                         events[0].seq,
-                        f"forged: {self.when} does not hold this case, but its event #{events[0].seq} says it "
-                        f"was recorded before it ({first})",
+                        _(
+                            "forged: {anchor} does not hold this case, but its event #{seq} says it "
+                            "was recorded before it ({first})"
+                        ).format(anchor=self.when, seq=events[0].seq, first=first),
                     )
                 )
             return
@@ -253,7 +259,12 @@ class AnchorCheck:
         event = next((e for e in events if e.seq == held.seq), None)
         if event is None:
             self.problems.append(
-                AuditProblem(session, number, held.seq, f"gone: {self.when} holds this case's chain up to it")
+                AuditProblem(
+                    session,
+                    number,
+                    held.seq,
+                    _("gone: {anchor} holds this case's chain up to it").format(anchor=self.when),
+                )
             )
         elif event.hash != held.hash:
             self.problems.append(
@@ -261,7 +272,9 @@ class AnchorCheck:
                     session,
                     number,
                     held.seq,
-                    f"rebuilt: its hash is not the one {self.when} holds (the chain was rewritten since)",
+                    _(
+                        "rebuilt: its hash is not the one {anchor} holds (the chain was rewritten since)"
+                    ).format(anchor=self.when),
                 )
             )
 
@@ -274,7 +287,9 @@ class AnchorCheck:
                         c.session,
                         c.number,
                         c.seq,
-                        f"deleted: {self.when} holds this case with {c.seq} event(s); the database does not",
+                        _(
+                            "deleted: {anchor} holds this case with {count} event(s); the database does not"
+                        ).format(anchor=self.when, count=c.seq),
                     )
                 )
         return self.problems

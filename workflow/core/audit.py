@@ -17,6 +17,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from rules.i18n import _
+from workflow.core.states import state_word
+
 __all__ = [
     "GENESIS",
     "AuditProblem",
@@ -156,11 +159,13 @@ class AuditProblem:
     def __str__(self) -> str:
         if not self.number:
             return self.problem
-        event = f"event #{self.seq}" if self.seq is not None else ""
+        event = _("event #{seq}").format(seq=self.seq) if self.seq is not None else ""
         if self.table is not None:
-            where = f"{self.table} row {self.row}" + (f", {event}" if event else "")
+            where = _("{table} row {row}").format(table=self.table, row=self.row) + (
+                f", {event}" if event else ""
+            )
         else:
-            where = event or "chain"
+            where = event or _("chain")
         return f"建议 {self.session}/{self.number}: {where}: {self.problem}"
 
 
@@ -169,7 +174,7 @@ def verify_chain(session: str, case: Any, events: list[Any]) -> list[AuditProble
     found: list[AuditProblem] = []
     if not events:
         found.append(
-            AuditProblem(session, case.number, None, "no event: every case is registered by its first")
+            AuditProblem(session, case.number, None, _("no event: every case is registered by its first"))
         )
         return found
     prev = GENESIS
@@ -179,11 +184,16 @@ def verify_chain(session: str, case: Any, events: list[Any]) -> list[AuditProble
             missing = f"#{expected_seq}" if ev.seq == expected_seq + 1 else f"#{expected_seq}–#{ev.seq - 1}"
             found.append(
                 AuditProblem(
-                    session, case.number, expected_seq, f"missing ({missing} absent before #{ev.seq})"
+                    session,
+                    case.number,
+                    expected_seq,
+                    _("missing ({missing} absent before #{seq})").format(missing=missing, seq=ev.seq),
                 )
             )
         if ev.prev_hash != prev:
-            found.append(AuditProblem(session, case.number, ev.seq, "does not link to the event before it"))
+            found.append(
+                AuditProblem(session, case.number, ev.seq, _("does not link to the event before it"))
+            )
         digest = chain_hash(
             prev=ev.prev_hash,
             case_id=case.id,
@@ -200,7 +210,7 @@ def verify_chain(session: str, case: Any, events: list[Any]) -> list[AuditProble
         )
         if digest != ev.hash:
             found.append(
-                AuditProblem(session, case.number, ev.seq, "altered (its hash does not match its content)")
+                AuditProblem(session, case.number, ev.seq, _("altered (its hash does not match its content)"))
             )
         prev = ev.hash
         expected_seq = ev.seq + 1
@@ -210,12 +220,14 @@ def verify_chain(session: str, case: Any, events: list[Any]) -> list[AuditProble
                 session,
                 case.number,
                 expected_seq,
-                f"missing: the case records {case.audit_seq} event(s), {expected_seq - 1} found",
+                _("missing: the case records {recorded} event(s), {found} found").format(
+                    recorded=case.audit_seq, found=expected_seq - 1
+                ),
             )
         )
     elif case.audit_head != prev:
         found.append(
-            AuditProblem(session, case.number, None, "the last event does not match the case's head hash")
+            AuditProblem(session, case.number, None, _("the last event does not match the case's head hash"))
         )
     if events and events[-1].to_state != case.state:
         found.append(
@@ -223,7 +235,9 @@ def verify_chain(session: str, case: Any, events: list[Any]) -> list[AuditProble
                 session,
                 case.number,
                 events[-1].seq,
-                f"the case is '{case.state}' but its last event leads to '{events[-1].to_state}'",
+                _("the case is '{state}' but its last event leads to '{to}'").format(
+                    state=state_word(case.state), to=state_word(events[-1].to_state)
+                ),
             )
         )
     return found

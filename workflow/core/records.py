@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from rules.i18n import _
 from workflow.core.audit import AuditProblem, canonical
 
 __all__ = [
@@ -436,7 +437,7 @@ def check_rows(
                         session,
                         number,
                         ev.seq,
-                        "has no record of its rows, though an event before it has one",
+                        _("has no record of its rows, though an event before it has one"),
                     )
                 )
             continue
@@ -465,7 +466,7 @@ def check_rows(
                         _settle(row, op[1], ev.seq)
         except (ValueError, KeyError, TypeError, AttributeError):
             found.problems.append(
-                AuditProblem(session, number, ev.seq, "its record of the rows it wrote is unreadable")
+                AuditProblem(session, number, ev.seq, _("its record of the rows it wrote is unreadable"))
             )
 
     # the case row: every covered column when the whole history is recorded, else those a record set
@@ -487,22 +488,22 @@ def check_rows(
             stamp: str | None = r.get("audit_ref")
             if stamp is None:
                 if complete:
-                    problem(table, label, None, "no event wrote it (it has no audit_ref): forged")
+                    problem(table, label, None, _("no event wrote it (it has no audit_ref): forged"))
                 else:
                     found.uncovered_rows += 1
                 continue
             held = by_ref.get(stamp)
             if held is None or stamp in seen:
                 why = (
-                    "another row has the same audit_ref"
+                    _("another row has the same audit_ref")
                     if stamp in seen
-                    else f"no event's record holds audit_ref {stamp}"
+                    else _("no event's record holds audit_ref {ref}").format(ref=stamp)
                 )
                 problem(
                     table,
                     label,
                     _ref_seq(stamp),
-                    f"no event wrote it ({why}): forged, or its audit_ref was altered",
+                    _("no event wrote it ({why}): forged, or its audit_ref was altered").format(why=why),
                 )
                 continue
             seen.add(stamp)
@@ -518,12 +519,16 @@ def check_rows(
                     table,
                     ref,
                     gone.origin,
-                    f"missing: the event wrote this row (audit_ref {ref}), no row holds it now",
+                    _("missing: the event wrote this row (audit_ref {ref}), no row holds it now").format(
+                        ref=ref
+                    ),
                 )
     return found
 
 
 def _differs(column: str, kind: Callable[[Any], Any], now: Any, was: Any) -> str:
     if kind is _LONG:
-        return f"{column} differs from what the event wrote"
-    return f"{column} is {shown(now, kind)} but the event wrote {shown(was, kind)}"
+        return _("{column} differs from what the event wrote").format(column=column)
+    return _("{column} is {now} but the event wrote {was}").format(
+        column=column, now=shown(now, kind), was=shown(was, kind)
+    )

@@ -93,7 +93,9 @@ class FolderBlobs:
                 Path(temporary).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            msg = f"cannot keep an attachment in {self.directory}: {exc.strerror}; nothing was written"
+            msg = _("cannot keep an attachment in {folder}: {error}; nothing was written").format(
+                folder=self.directory, error=exc.strerror
+            )
             raise WorkflowError(msg) from None
 
     def get(self, sha256: str, conn: Connection | None = None) -> bytes | None:
@@ -120,7 +122,7 @@ class DatabaseBlobs:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.where = "the database (attachment_blobs)"
+        self.where = _("the database (attachment_blobs)")
 
     def put(self, sha256: str, data: bytes) -> None:
         """Insert the bytes in a transaction of their own (another writer inserting them too is no error)."""
@@ -230,12 +232,11 @@ def check_blobs(
         if now == sha:
             continue
         if now is None:
-            problem = (
-                f"the bytes of attachment {row['name']!r} (sha256 {sha[:16]}…) are missing from {blobs.where}"
+            problem = _("the bytes of attachment {name!r} (sha256 {sha}…) are missing from {where}").format(
+                name=row["name"], sha=sha[:16], where=blobs.where
             )
         else:
-            problem = (
-                f"the bytes of attachment {row['name']!r} changed: sha256 {now[:16]}… where {sha[:16]}… was "
-                "recorded"
-            )
+            problem = _(
+                "the bytes of attachment {name!r} changed: sha256 {now}… where {sha}… was recorded"
+            ).format(name=row["name"], now=now[:16], sha=sha[:16])
         yield AuditProblem(session, number, row["seq"], problem, table="attachments", row=str(row["id"]))

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from rules.i18n import _
 from workflow.core.anchor import AnchorCheck, AnchoredCase
 from workflow.core.audit import AuditProblem, verify_chain
 from workflow.core.records import CASE_TABLE, COVERED, ROW_TABLES, check_rows, shown
@@ -91,7 +92,9 @@ def _tallies(
                         where,
                         number,
                         last_seq.get(row["id"]),
-                        f"{column} is {shown(now, kind)} but the case's rows give {shown(given, kind)} (a tally the reports read)",
+                        _(
+                            "{column} is {now} but the case's rows give {given} (a tally the reports read)"
+                        ).format(column=column, now=shown(now, kind), given=shown(given, kind)),
                         table=CASE_TABLE,
                         row=str(row["id"]),
                     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from rules.i18n import _
 from workflow.core.audit import GENESIS, canonical, instant_text
 from workflow.store.sql import Raw, as_instant
 
@@ -188,18 +189,20 @@ def verify(conn: Connection, congress_id: int) -> tuple[int, list[str]]:
     prev, expected = GENESIS, 1
     last: dict[tuple[str, int, str], tuple[int, str | None]] = {}
     for seq, kind, entity_id, field, old, new, actor, at, prev_hash, digest in rows:
-        where = f"directory change #{seq} ({kind} {entity_id}, {field})"
+        where = _("directory change #{seq} ({kind} {id}, {field})").format(
+            seq=seq, kind=kind, id=entity_id, field=field
+        )
         if seq != expected:
             gap = f"#{expected}" if seq == expected + 1 else f"#{expected}–#{seq - 1}"
-            problems.append(f"{where}: missing ({gap} absent before it)")
+            problems.append(_("{where}: missing ({gap} absent before it)").format(where=where, gap=gap))
         if prev_hash != prev:
-            problems.append(f"{where}: does not link to the change before it")
+            problems.append(_("{where}: does not link to the change before it").format(where=where))
         when = as_instant(at)
         assert when is not None
         values = {"kind": kind, "entity_id": int(entity_id), "field": field, "old": old, "new": new}
         again = change_hash(prev=prev_hash, congress_id=congress_id, seq=seq, actor=actor, at=when, **values)
         if again != digest:
-            problems.append(f"{where}: altered (its hash does not match its content)")
+            problems.append(_("{where}: altered (its hash does not match its content)").format(where=where))
         last[(kind, int(entity_id), field)] = (int(seq), new)
         prev, expected = digest, int(seq) + 1
     for (kind, entity_id, field), (seq, new) in last.items():
@@ -207,10 +210,14 @@ def verify(conn: Connection, congress_id: int) -> tuple[int, list[str]]:
             continue
         now = raw.all(f"SELECT {field} FROM {TABLES[kind]} WHERE id = :id", {"id": entity_id})
         if not now:
-            problems.append(f"directory change #{seq}: {kind} {entity_id} is gone")
+            problems.append(
+                _("directory change #{seq}: {kind} {id} is gone").format(seq=seq, kind=kind, id=entity_id)
+            )
         elif now[0][0] != new:
             problems.append(
-                f"directory change #{seq}: {kind} {entity_id}'s {field} is {now[0][0]!r}, "
-                f"but its last recorded change made it {new!r}"
+                _(
+                    "directory change #{seq}: {kind} {id}'s {field} is {now!r}, "
+                    "but its last recorded change made it {new!r}"
+                ).format(seq=seq, kind=kind, id=entity_id, field=field, now=now[0][0], new=new)
             )
     return len(rows), problems
