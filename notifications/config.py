@@ -116,7 +116,7 @@ class NotifyConfig:
                     )
                 channels["email"] = EmailChannel(
                     host=str(smtp["host"]),
-                    port=int(_positive(smtp.get("port", 25), "smtp.port", "a port number")),
+                    port=int(_positive(smtp.get("port", 25), "smtp.port", _("a port number"))),
                     sender=str(smtp.get("sender", "jianyi@localhost")),
                     security=security,
                     username=smtp.get("username"),
@@ -195,7 +195,7 @@ class NotifyConfig:
             office_email=data.get("office_email"),
             portal_url=_url(data.get("portal_url")),
             max_attempts=int(
-                _positive(data.get("max_attempts", 5), "max_attempts", "a whole number, 1 or more")
+                _positive(data.get("max_attempts", 5), "max_attempts", _("a whole number, 1 or more"))
             ),
             lease_seconds=_positive(data.get("lease_seconds", 300), "lease_seconds"),
             templates=templates,
@@ -232,8 +232,9 @@ def _flag(value: Any, name: str) -> bool:
     return value
 
 
-def _positive(value: Any, name: str, what: str = "a positive number of seconds") -> float:
-    whole = what != "a positive number of seconds"
+def _positive(value: Any, name: str, what: str | None = None) -> float:
+    """``value`` as a positive number: of seconds, or a whole one when ``what`` says what it is."""
+    whole = what is not None
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
@@ -241,7 +242,9 @@ def _positive(value: Any, name: str, what: str = "a positive number of seconds")
         or (whole and not float(value).is_integer())
     ):
         raise ConfigError(
-            _("[notifications] {name} = {value!r}: use {what}").format(name=name, value=value, what=what)
+            _("[notifications] {name} = {value!r}: use {what}").format(
+                name=name, value=value, what=what or _("a positive number of seconds")
+            )
         )
     return float(value)
 

@@ -37,6 +37,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from notifications.errors import TemplateProblem
 from rules import KINDS
+from rules.i18n import _
 
 __all__ = [
     "MAX_OUTPUT",
@@ -143,9 +144,11 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                     and isinstance(times, int)
                     and len(seq) * times > MAX_OUTPUT
                 ):
-                    raise SecurityError(f"a repetition longer than {MAX_OUTPUT:,} items")
+                    raise SecurityError(
+                        _("a repetition longer than {limit:,} items").format(limit=MAX_OUTPUT)
+                    )
         if operator == "**" and isinstance(right, int) and abs(right) > 1000:
-            raise SecurityError("a power above 1000")
+            raise SecurityError(_("a power above 1000"))
         return super().call_binop(context, operator, left, right)
 
 
@@ -180,7 +183,9 @@ def _bounded(pieces: Iterable[str], name: str) -> list[str]:
     for piece in pieces:
         size += len(piece)
         if size > MAX_OUTPUT:
-            raise TemplateProblem(template=name, detail=f"output longer than {MAX_OUTPUT:,} characters")
+            raise TemplateProblem(
+                template=name, detail=_("output longer than {limit:,} characters").format(limit=MAX_OUTPUT)
+            )
         kept.append(piece)
     return kept
 
@@ -228,10 +233,10 @@ class Renderer:
         except TemplateError as exc:
             raise TemplateProblem(template=name, detail=f"{type(exc).__name__}: {exc}") from None
         except RecursionError:
-            detail = "nested too deeply (does it include or extend itself?)"
+            detail = _("nested too deeply (does it include or extend itself?)")
             raise TemplateProblem(template=name, detail=detail) from None
         except _Runaway:
-            detail = f"took longer than {MAX_SECONDS:g} s to render (a loop too long?)"
+            detail = _("took longer than {limit:g} s to render (a loop too long?)").format(limit=MAX_SECONDS)
             raise TemplateProblem(template=name, detail=detail) from None
         except (
             ArithmeticError,
@@ -242,7 +247,9 @@ class Renderer:
         ) as exc:  # {{ 1 / 0 }} and kin
             raise TemplateProblem(template=name, detail=f"{type(exc).__name__}: {exc}") from None
         if not subject:
-            raise TemplateProblem(template=name, detail='no subject: add {% set subject = "…" %}')
+            raise TemplateProblem(
+                template=name, detail=_("no subject: add {example}").format(example='{% set subject = "…" %}')
+            )
         return Rendered(name, subject, text, html)
 
     @staticmethod

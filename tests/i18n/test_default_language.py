@@ -210,3 +210,15 @@ def test_chinese_help_fits_the_terminal_and_breaks_between_characters(
     assert [line for line in long if not line.lstrip().startswith("--")] == []  # an option's name is not cut
     assert [line for line in lines if line.endswith(("（", "“"))] == []
     assert [line for line in lines if line.lstrip().startswith(("，", "。", "、", "；", "）"))] == []
+
+
+def test_a_broken_notice_template_is_named_in_chinese(runner: CliRunner, handled: Path, tmp_path: Path) -> None:
+    """templates check: a template without a subject and one that loops too far, in the offices' words."""
+    (tmp_path / "assigned.txt.j2").write_text("{{ recipient }}：\n\n请办理。", encoding="utf-8")
+    (tmp_path / "withdrawn.txt.j2").write_text(
+        '{% set subject = "撤回" %}{{ recipient }}：{{ "很长" * 10000000 }}', encoding="utf-8"
+    )
+    result = run(runner, handled, "templates", "check", "--dir", str(tmp_path))
+    assert result.exit_code == 3
+    assert '没有标题：请加上 {% set subject = "…" %}' in result.stdout
+    assert "重复超过" in result.stdout
