@@ -212,7 +212,9 @@ def test_chinese_help_fits_the_terminal_and_breaks_between_characters(
     assert [line for line in lines if line.lstrip().startswith(("，", "。", "、", "；", "）"))] == []
 
 
-def test_a_broken_notice_template_is_named_in_chinese(runner: CliRunner, handled: Path, tmp_path: Path) -> None:
+def test_a_broken_notice_template_is_named_in_chinese(
+    runner: CliRunner, handled: Path, tmp_path: Path
+) -> None:
     """templates check: a template without a subject and one that loops too far, in the offices' words."""
     (tmp_path / "assigned.txt.j2").write_text("{{ recipient }}：\n\n请办理。", encoding="utf-8")
     (tmp_path / "withdrawn.txt.j2").write_text(
