@@ -85,6 +85,15 @@ def test_history_names_actions_and_states_in_chinese(runner: CliRunner, handled:
     assert stray_english(out) == []
 
 
+def test_history_names_a_unit_by_its_name(runner: CliRunner, handled: Path) -> None:
+    """A unit acting for itself reads as the unit's name, not as ``unit:NAME``."""
+    signed = run(runner, handled, "--as", "unit:市交通运输局", "receive", "0001")
+    assert signed.exit_code == 0, signed.output
+    last = run(runner, handled, "history", "0001").stdout.splitlines()[-1]
+    assert last.split()[3:5] == ["市交通运输局", "签收"]
+    assert "unit:" not in last
+
+
 def test_rules_show_is_chinese(runner: CliRunner, db_path: Path) -> None:
     """rules show: kinds, lengths, starts, who owes each deadline, in the offices' words."""
     out = run(runner, db_path, "rules", "show").stdout

@@ -28,7 +28,7 @@ from web.auth import Caller, csrf_token, find_session, portal
 from web.errors import CsrfRefused
 from workflow.core.attachments import Attachment
 from workflow.core.errors import NotFound, ValidationError
-from workflow.core.states import STATE_LABELS, ActorKind
+from workflow.core.states import STATE_LABELS, ActorKind, actor_label
 from workflow.reporting.dossier import (
     ACTION_LABELS,
     KIND_LABELS,
@@ -78,15 +78,7 @@ _ENV.globals.update(
 templates = Jinja2Templates(env=_ENV)
 
 
-def _who(actor: str) -> str:
-    """``unit:市财政局`` → 市财政局; ``office`` → 代表工作机构; ``deputy:张三`` → 张三 (who keyed it in kept)."""
-    text, _sep, entered = actor.partition(" (")
-    kind, _sep, name = text.partition(":")
-    who = name or {"office": "代表工作机构", "system": "系统"}.get(kind, kind)
-    return f"{who}（{entered.rstrip(')')}）" if entered else who
-
-
-_ENV.filters["who"] = _who
+_ENV.filters["who"] = actor_label
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from rules.i18n import language
 
 __all__ = [
     "ACTION_LABELS",
+    "ACTOR_LABELS",
     "FINAL_STATES",
     "OPEN_STATES",
     "PUBLISHED_STATES",
@@ -26,6 +27,8 @@ __all__ = [
     "Role",
     "State",
     "action_word",
+    "actor_label",
+    "actor_word",
     "state_word",
 ]
 
@@ -84,6 +87,24 @@ ACTION_LABELS: dict[str, str] = {
     "deadlines_recomputed": "期限重算",
     "ruleset_applied": "适用新规则",
 }
+
+
+# who acted, when it is the office or the engine itself (a unit or a deputy is ``unit:NAME`` / ``deputy:NAME``)
+ACTOR_LABELS: dict[str, str] = {"office": "代表工作机构", "system": "系统"}
+
+
+def actor_label(actor: str) -> str:
+    """An event's actor in the offices' words: ``unit:市财政局`` → 市财政局, ``deputy:张三`` → 张三, ``office`` →
+    代表工作机构, ``system`` → 系统; who keyed it in kept in brackets (``张三（录入 office）``)."""
+    text, _sep, entered = actor.partition(" (")
+    kind, _sep, name = text.partition(":")
+    who = name or ACTOR_LABELS.get(kind, kind)
+    return f"{who}（{entered.rstrip(')')}）" if entered else who
+
+
+def actor_word(actor: str) -> str:
+    """An actor as people read it now: :func:`actor_label` in Chinese, the stored form in English."""
+    return actor if language() == "en" else actor_label(actor)
 
 
 def state_word(state: str) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rules import RATING_LABELS
 from workflow.core.states import ACTION_LABELS as STATES_ACTION_LABELS
 from workflow.core.states import STATE_LABELS
+from workflow.core.states import actor_label as _who
 from workflow.core.text import display_width
 
 if TYPE_CHECKING:
@@ -71,14 +72,6 @@ def _value(value: object) -> str:
 
 def _at(value: datetime | None, zone: tzinfo) -> str:
     return "-" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
-def _who(actor: str) -> str:
-    """``unit:市财政局`` → 市财政局; ``office`` → 代表工作机构; the on-behalf suffix kept."""
-    text, _, entered = actor.partition(" (")
-    kind, _, name = text.partition(":")
-    who = name or {"office": "代表工作机构", "system": "系统"}.get(kind, kind)
-    return f"{who}（{entered.rstrip(')')}）" if entered else who
 
 
 def _timeliness(due: date | None, late: bool | None) -> str:

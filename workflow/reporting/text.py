@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import rules
 from rules.i18n import _, language
 from workflow.core.errors import visible
-from workflow.core.states import action_word, state_word
+from workflow.core.states import action_word, actor_word, state_word
 from workflow.core.text import display_width
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def change_text(change: Change) -> str:
 def history_text(rows: Sequence[HistoryEntry], zone: tzinfo) -> str:
     """``jianyi history``: one line per audit event (an amendment with a line per changed value, old → new)."""
     return "\n".join(
-        f"#{h.seq:<3} {local_time(h.at, zone)}  {pad(_actor(h.actor), 24)}{pad(action_word(h.action), 14)}"
+        f"#{h.seq:<3} {local_time(h.at, zone)}  {pad(actor_word(h.actor), 24)}{pad(action_word(h.action), 14)}"
         f"{state_word(h.from_state) if h.from_state else '-'} → {state_word(h.to_state)}"
         + (_("  (superseded by #{seq})").format(seq=h.superseded_by) if h.superseded_by is not None else "")
         + _amended(h)
@@ -205,13 +205,6 @@ _RULE_WORDS = {
     "re_answer_again": "再次重新答复",
 }
 _RATING_WORDS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
-# who acted, when it is the office or the engine itself (a unit or a deputy is named as `unit:NAME`)
-_ACTOR_WORDS = {"office": "代表工作机构", "system": "系统"}
-
-
-def _actor(actor: str) -> str:
-    """An event's actor as the history shows it: the office and the system in the offices' words."""
-    return actor if language() == "en" else _ACTOR_WORDS.get(actor, actor)
 
 
 def _rule_words(rule: str) -> str:
