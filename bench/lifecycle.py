@@ -108,6 +108,8 @@ PURPOSE = {
         "given an opinion this round (answer: two)"
     ),
     "SELECT … FROM extension_requests": "a pending extension request, which the answer lapses (answer)",
+    "SELECT … FROM answer_reviews": "an answer of the unit's still waiting for the office's review, which blocks a second "
+    "one (answer)",
     "INSERT INTO answers": "the answer (answer)",
     "INSERT INTO feedback": "the feedback (feedback)",
 }
