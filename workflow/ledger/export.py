@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from rules import RATING_LABELS
 from workflow.core.states import STATE_LABELS
-from workflow.ledger.history import HISTORY_COLUMNS, HISTORY_SHEET, history_rows
+from workflow.ledger.history import HISTORY_COLUMNS, HISTORY_SHEET
+from workflow.ledger.history_export import history_rows
 from workflow.ledger.sheets import COLUMNS, DATE_COLUMNS, write_table
 from workflow.ledger.workbook import DERIVED, ledger_workbook
 from workflow.store.ledger import history_snapshot, ledger_snapshot
