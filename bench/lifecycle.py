@@ -134,7 +134,9 @@ def statement_kinds(writes: Log) -> Counter[str]:
             label = f"SELECT … FROM {found.group(1) if found else '?'}"
         else:
             label = " ".join(words[:3]) if verb in ("INSERT", "DELETE") else " ".join(words[:2])
-        kinds[label + (" (many rows)" if kind == "executemany" and len(params) > 1 else "")] += 1
+        # many rows: an executemany of several parameter sets, or one insert of several VALUES rows
+        many = (kind == "executemany" and len(params) > 1) or re.search(r"\)\s*,\s*\(\?", sql) is not None
+        kinds[label + (" (many rows)" if many else "")] += 1
     return kinds
 
 

@@ -265,6 +265,17 @@ def test_a_refusal_the_database_raises_itself_is_one_line(engine: Engine, backen
 # ---- the outbox ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("count", [1, 3, 200, 201, 457])
+def test_rows_inserted_many_at_a_time_go_in_once_each_in_order(engine: Engine, count: int) -> None:
+    """A batch's rows go in many to a statement: every row once, with its values, ids in the order given (the
+    rows after a full statement's worth too)."""
+    names = [f"代表{i:04d}" for i in range(count)]
+    with engine.db.transaction() as conn:
+        Raw(conn).insert_many("deputies", [{"congress_id": engine.congress_id, "name": n} for n in names])
+    added = [name for _id, name in sorted(table_rows(engine, "deputies", "id", "name")) if name in names]
+    assert added == names
+
+
 def test_each_notice_is_written_once_for_its_event(engine: Engine, clock: FrozenClock) -> None:
     """Assignment tells each unit, the answer asks the deputy: one row each, keyed by case and version."""
     make_case(engine, "0001", state="closed", clock=clock)

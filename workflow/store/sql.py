@@ -11,6 +11,7 @@ driver's native types.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -35,8 +36,17 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
 
 
 @cache
-def _positional_insert(table: str, columns: tuple[str, ...]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+def _positional_insert(table: str, columns: tuple[str, ...], rows: int = 1) -> str:
+    """An insert of ``rows`` rows at once, positional parameters (SQLite)."""
+    one = f"({', '.join('?' for _ in columns)})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
+
+
+# how many parameters one SQLite statement binds at most (SQLite's own limit, SQLITE_MAX_VARIABLE_NUMBER, is 32,766
+# since 3.32; an insert stays well below it)
+_SQLITE_PARAMETERS = 8_000
+# rows one multi-row insert holds at most: past a few hundred, a longer statement gains nothing
+_ROWS_AT_ONCE = 200
 
 
 # Rows inserted many at a time whose key may be taken: a reminder step recorded again after the step it repeats
@@ -240,8 +250,24 @@ class Raw:
                 )
                 for r in rows
             ]
+        # many rows to a statement: each statement SQLite runs costs its own setup, however small its row
         cursor = self._conn.cursor()
-        cursor.executemany(_positional_insert(table, columns) + _ON_CONFLICT.get(table, ""), values)
+        conflict = _ON_CONFLICT.get(table, "")
+        at_once = max(1, min(_ROWS_AT_ONCE, _SQLITE_PARAMETERS // len(columns)))
+        whole = len(values) - len(values) % at_once
+        if whole:
+            sql = _positional_insert(table, columns, at_once) + conflict
+            cursor.executemany(
+                sql,
+                [
+                    tuple(itertools.chain.from_iterable(values[i : i + at_once]))
+                    for i in range(0, whole, at_once)
+                ],
+            )
+        if whole < len(values):
+            rest = values[whole:]
+            sql = _positional_insert(table, columns, len(rest)) + conflict
+            cursor.execute(sql, tuple(itertools.chain.from_iterable(rest)))
         cursor.close()
 
     @staticmethod
