@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from workflow.store.cases import CaseStore, case_row
-from workflow.store.sql import Raw
+from workflow.store.sql import Prepared, Raw
 
 __all__ = [
     "DUE_STEPS",
@@ -31,6 +31,7 @@ __all__ = [
 # a deadline as the reminder sweep and the forecast read it (ten columns, in this order)
 STEP_COLUMNS = "d.id, d.suggestion_id, d.kind, d.unit_id, d.round, d.due, d.due_at, d.version, d.escalation_step, d.status"
 _STEP_WIDTH = 10
+_IDS_AT_ONCE = 500  # deadlines one statement moves at most
 
 # the deadlines of one congress whose next ladder step is due, oldest first, each with its case row beside it
 # (SQLite, where the write lock is held: one query). Only open deadlines have a ``next_step_at``: the query walks
@@ -87,12 +88,19 @@ def active_mains(raw: Raw, case_ids: Sequence[int]) -> dict[int, list[int]]:
 
 
 def move_steps(raw: Raw, moves: list[dict[str, Any]]) -> None:
-    """Record each deadline's ladder step and when to look at it next (``id``, ``step``, ``next``)."""
-    raw.many(
-        "UPDATE deadlines SET escalation_step = :step, next_step_at = :next WHERE id = :id",
-        moves,
-        prepared=True,
-    )
+    """Record each deadline's ladder step and when to look at it next (``id``, ``step``, ``next``, the values
+    prepared: :meth:`Raw.value`). The deadlines that come to the same step and the same next look (in a sweep,
+    most of them: the same ladder step of the same due date) are moved by one statement."""
+    same: dict[tuple[Any, Any], list[int]] = {}
+    for move in moves:
+        same.setdefault((move["step"], move["next"]), []).append(move["id"])
+    for (step, after), ids in same.items():
+        for start in range(0, len(ids), _IDS_AT_ONCE):
+            marks, params = Raw.in_list("d", ids[start : start + _IDS_AT_ONCE])
+            raw.run(
+                f"UPDATE deadlines SET escalation_step = :step, next_step_at = :next WHERE id IN {marks}",
+                Prepared(params | {"step": step, "next": after}),
+            )
 
 
 @dataclass(frozen=True, slots=True)
