@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rules import RATING_LABELS, Rating, RuleSet
-from rules.i18n import _
+from rules.i18n import N_, _
 from workflow.core.clock import checked_day
 from workflow.core.errors import ValidationError
 from workflow.ledger.cells import append_row, safe_row
@@ -122,6 +122,14 @@ def _parse_date(text: str) -> date:
     raise ValueError(text)
 
 
+# cells that go in pairs, and why (translated when a row breaks the pair, not for every row)
+_NEEDS = (
+    ("answered_at", "category", N_("an answer needs its date and its class")),
+    ("feedback_at", "rating", N_("feedback needs its date and the deputy's opinion")),
+    ("converted_at", "converted_to", N_("a conversion needs its date and the new class")),
+)
+
+
 def _validate(
     line: int, cells: dict[str, str], rs: RuleSet, today: date
 ) -> tuple[LedgerRow | None, list[str]]:
@@ -181,14 +189,9 @@ def _validate(
                 value=col("converted_to"), converted=converted, targets=targets
             )
         )
-    needs = [
-        ("answered_at", "category", _("an answer needs its date and its class")),
-        ("feedback_at", "rating", _("feedback needs its date and the deputy's opinion")),
-        ("converted_at", "converted_to", _("a conversion needs its date and the new class")),
-    ]
-    for a, b, why in needs:
+    for a, b, why in _NEEDS:
         if bool(cells.get(a)) != bool(cells.get(b)):
-            problems.append(_("{first} / {second}: {why}").format(first=col(a), second=col(b), why=why))
+            problems.append(_("{first} / {second}: {why}").format(first=col(a), second=col(b), why=_(why)))
     if dates["answered_at"] and not dates["assigned_at"]:
         problems.append(
             _("{value}: an answered suggestion needs its assignment date").format(value=col("assigned_at"))
