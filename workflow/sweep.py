@@ -261,8 +261,7 @@ def _record(
             report.looked += 1
             due, due_at = as_date(due_value), as_instant(due_at_value)
             assert due_at is not None
-            times = rs.step_times(kind, due, round_)
-            fired, stale, new_step = _due_steps(times, step, due_at, now)
+            times, fired, stale, new_step = moment.due_steps(rs, kind, due, round_, step, due_at)
             if fired and work.state not in (State.CLOSED, State.WITHDRAWN):
                 latest = fired[-1]
                 level = max(level, _overdue_rank(times, latest.index))
@@ -350,6 +349,22 @@ class _Moment:
     _late: dict[tuple[tuple[str, int], date], int] = field(default_factory=dict)
     _send: dict[tuple[str, int], datetime] = field(default_factory=dict)
     encoded: dict[tuple[Any, ...], str] = field(default_factory=dict)
+    _due: dict[tuple[Any, ...], tuple[tuple[StepTime, ...], list[StepTime], list[StepTime], int]] = field(
+        default_factory=dict
+    )
+
+    def due_steps(
+        self, rs: RuleSet, kind: str, due: date, round_: int, taken: int, due_at: datetime
+    ) -> tuple[tuple[StepTime, ...], list[StepTime], list[StepTime], int]:
+        """The ladder of a deadline and, of its steps after the ``taken`` ones, those come due now (see
+        :func:`_due_steps`): the same for every deadline of the same kind, round, due date and progress, which
+        many of a sweep's share. The lists are shared: read them, never change them."""
+        key = (rs.key, kind, due, round_, taken, due_at)
+        found = self._due.get(key)
+        if found is None:
+            times = rs.step_times(kind, due, round_)
+            found = self._due[key] = (times, *_due_steps(times, taken, due_at, self.now))
+        return found
 
     def working_days_late(self, rs: RuleSet, due: date) -> int:
         """Working days from ``due`` to today (negative: still to come)."""
