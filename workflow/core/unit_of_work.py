@@ -39,6 +39,7 @@ __all__ = ["ActiveAssignment", "CaseStore", "RuleSource", "UnitOfWork", "Write"]
 # a statement the store prepared for the flush: its text and parameters (opaque to this module)
 Write: TypeAlias = tuple[str, dict[str, Any]]
 _STATES = {s.value: s for s in State}  # a state by its value, without the enum's call (read at every check)
+_OPEN = DeadlineStatus.OPEN.value  # read for every deadline a step may settle
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,16 +463,15 @@ class UnitOfWork:
         met, when not the step's time (an answer approved after review is met when the unit sent it)."""
         wanted = {k.value for k in kinds}
         when = at or self.at
-        self.written.settle(
-            wanted, status.value, when, unit_id, any_unit, None if overdue is None else overdue.value
-        )
+        settled, past_due = status.value, None if overdue is None else overdue.value
+        self.written.settle(wanted, settled, when, unit_id, any_unit, past_due)
         for d in self.inserts.get("deadlines", ()):
-            if d["status"] != DeadlineStatus.OPEN.value or d["kind"] not in wanted:
+            if d["status"] != _OPEN or d["kind"] not in wanted:
                 continue
             if not any_unit and d["unit_id"] != unit_id:
                 continue
-            past = overdue is not None and d["due_at"] <= when
-            d["status"], d["next_step_at"] = (overdue if past else status).value, None  # type: ignore[union-attr]
+            past = past_due is not None and d["due_at"] <= when
+            d["status"], d["next_step_at"] = past_due if past else settled, None
             if status is DeadlineStatus.MET:
                 d["met_at"], d["late"] = when, d["due_at"] <= when
         if not self.inserted:
@@ -479,11 +479,11 @@ class UnitOfWork:
                 self.store.settle(
                     self.case_id,
                     sorted(wanted),
-                    status.value,
+                    settled,
                     when,
                     unit_id,
                     any_unit,
-                    None if overdue is None else overdue.value,
+                    past_due,
                 )
             )
 
