@@ -42,9 +42,9 @@ def _positional_insert(table: str, columns: tuple[str, ...], rows: int = 1) -> s
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
 
 
-# how many parameters one SQLite statement binds at most (SQLite's own limit, SQLITE_MAX_VARIABLE_NUMBER, is 32,766
-# since 3.32; an insert stays well below it)
-_SQLITE_PARAMETERS = 8_000
+# how many parameters one SQLite statement binds at most: SQLite's own limit (SQLITE_MAX_VARIABLE_NUMBER) before
+# 3.32, which raised it to 32,766
+_SQLITE_PARAMETERS = 999
 # rows one multi-row insert holds at most: past a few hundred, a longer statement gains nothing
 _ROWS_AT_ONCE = 200
 
