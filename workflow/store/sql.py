@@ -232,8 +232,10 @@ class Raw:
         return new_id
 
     def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]], *, prepared: bool = False) -> None:
-        """Insert rows that share their columns (on SQLite as positional parameters: binding by name looks
-        every name up again for every row, about twice the cost)."""
+        """Insert rows that share their columns, in their order. On SQLite as positional parameters (binding by
+        name looks every name up again for every row, about twice the cost), up to :data:`_ROWS_AT_ONCE` rows to
+        a statement; on PostgreSQL one statement a row, batched by the driver (a row whose key an earlier row of
+        the same statement took would fail a multi-row ``ON CONFLICT DO UPDATE`` there)."""
         if not rows:
             return
         columns = tuple(rows[0])
