@@ -334,8 +334,9 @@ def _fits_case(row: dict[str, Any]) -> None:
 
 
 def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
-    """Write what the units of work buffered: their updates, one insert statement per table, then the cases'
-    compare-and-sets (batched), each recomputing its case's tallies when the unit of work asked for them.
+    """Write what the units of work buffered: their updates, one batched insert per table (on SQLite many rows to
+    a statement: :meth:`Raw.insert_many`), then the cases' compare-and-sets (batched), each recomputing its
+    case's tallies when the unit of work asked for them.
 
     Each unit of work's updates run in the order it made them; the n-th updates of all units of work (different
     cases, so different rows) run together, one batched statement per distinct statement text.
