@@ -720,3 +720,26 @@ def test_a_value_longer_than_its_column_is_refused_alike_on_every_database(
     with pytest.raises(ValidationError, match=message):
         add(engine)
     assert [row_count(engine, t) for t in ("units", "deputies", "sessions", "suggestions")] == before
+
+
+def _insert_case_then_refuse(engine: Engine, row: dict[str, object]) -> None:
+    """Insert ``row`` as a new case and raise LookupError with what the store answered (as the caller refuses a
+    taken number, which ends the transaction)."""
+    with engine.pipeline.batch(what="cases") as batch:
+        raise LookupError(batch.store.insert_case(row))
+
+
+def test_a_case_number_taken_is_told_apart_from_any_other_refusal_of_the_row(engine: Engine) -> None:
+    """A new case whose number is taken in its session comes back as None (the caller names the taken
+    number); a row the database refuses for another reason (here a state left empty) is raised, never taken
+    for a taken number."""
+    make_case(engine, "A-1")
+    with engine.db.reading() as conn:
+        row = Raw(conn).rows("SELECT * FROM suggestions")[0]
+    del row["id"]
+    with pytest.raises(LookupError) as answer:
+        _insert_case_then_refuse(engine, dict(row))
+    assert answer.value.args == (None,)
+    with pytest.raises(Exception, match=r"(?i)null"):
+        _insert_case_then_refuse(engine, dict(row, number="A-2", state=None))
+    assert row_count(engine, "suggestions") == 1

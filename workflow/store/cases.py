@@ -280,12 +280,15 @@ class CaseStore:
 
     def insert_case(self, row: dict[str, Any]) -> int | None:
         """Insert a new case row now; its id, or None when its number is taken in its session (a value longer
-        than its column holds is refused first, on every database alike)."""
+        than its column holds is refused first, on every database alike). Any other refusal of the row is raised
+        as the driver's error, not taken for a taken number."""
         _fits_case(row)
         try:
             return self.raw.insert("suggestions", row)
-        except self.conn.dialect.loaded_dbapi.IntegrityError:
-            return None
+        except self.conn.dialect.loaded_dbapi.IntegrityError as exc:
+            if self.dialect.duplicate(exc):
+                return None
+            raise
 
     def settle(
         self,

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from sqlalchemy import Engine as SAEngine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from rules.i18n import _
 from workflow.core.errors import ValidationError, WorkflowError
 from workflow.store import db as _db
 
@@ -44,7 +45,16 @@ class Dialect:
             return ""
         return " FOR UPDATE" + (f" OF {of}" if of else "") + (" SKIP LOCKED" if skip_locked else "")
 
+    def duplicate(self, exc: BaseException) -> bool:
+        """Whether the driver's integrity error ``exc`` is a unique key refusing a second row (not a NOT NULL,
+        CHECK or foreign key refusal, which are other faults)."""
+        if self.name == "postgresql":
+            return getattr(exc, "sqlstate", None) == _UNIQUE_VIOLATION
+        return getattr(exc, "sqlite_errorname", None) in _SQLITE_DUPLICATE
 
+
+_UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE unique_violation
+_SQLITE_DUPLICATE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 SQLITE = Dialect("sqlite", begin="BEGIN IMMEDIATE", row_locks=False)
 POSTGRES = Dialect("postgresql", begin=None, row_locks=True)
 
@@ -142,19 +152,15 @@ class Database:
         try:
             yield
         except (dbapi.IntegrityError, IntegrityError) as exc:
-            msg = f"the database refused the change, nothing was written: {_db.first_line(exc)}; reload and retry"
-            raise ValidationError(msg) from exc
+            msg = _("the database refused the change, nothing was written: {error}; reload and retry")
+            raise ValidationError(msg.format(error=_db.first_line(exc))) from exc
         except (dbapi.OperationalError, OperationalError) as exc:
             self._drop_writer()
-            msg = f"the database is busy or unavailable, nothing was written: {_db.first_line(exc)}; retry"
-            raise WorkflowError(msg) from exc
+            msg = _("the database is busy or unavailable, nothing was written: {error}; retry")
+            raise WorkflowError(msg.format(error=_db.first_line(exc))) from exc
         except (dbapi.Error, DBAPIError) as exc:  # a trigger's exception, a check the database makes itself
-            msg = f"the database refused the change, nothing was written: {_db.first_line(exc)}"
-            raise WorkflowError(msg) from exc
-
-    def is_unique_violation(self, exc: BaseException) -> bool:
-        """Whether ``exc`` is the driver's integrity error (a unique or foreign key refused a row)."""
-        return isinstance(exc, self.engine.dialect.loaded_dbapi.IntegrityError)
+            msg = _("the database refused the change, nothing was written: {error}")
+            raise WorkflowError(msg.format(error=_db.first_line(exc))) from exc
 
     @contextmanager
     def managed(self) -> Iterator[Connection]:
