@@ -379,6 +379,21 @@ def test_an_opinion_waived_after_its_date_counts_as_missed(engine: Engine, clock
     assert (finance.co_due, finance.co_on_time) == (1, 0)
 
 
+def test_a_split_case_handed_to_one_main_unit_leaves_the_other_split_units(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """A split case reassigned to one main unit counts under that unit alone: the units that split it before
+    hold no part of it now (the units report reads the split parts only while some case has one open)."""
+    engine.submit("0001", title="分办建议", deputy="张三")
+    engine.assign("0001", split=["市交通运输局", "市财政局"])
+    before = {u.unit: u.measures.total for u in measure_units(engine)}
+    assert before == {"市交通运输局": 1, "市财政局": 1}
+    engine.reassign("0001", main="市财政局", reason="职责调整")
+    after = {u.unit: u.measures.total for u in measure_units(engine)}
+    assert after == {"市财政局": 1}
+    assert measure_units(engine) == measure_units(engine, plain=True)
+
+
 def test_split_units_count_each_with_the_class_of_its_own_answer(engine: Engine, clock: FrozenClock) -> None:
     """Split handling (分办): each unit answers its part with its class, and the units table counts each with
     its own (the case's last class would credit the first unit with the second's)."""

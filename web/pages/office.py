@@ -1,5 +1,7 @@
 """The office's pages (代表工作机构/联工委): the dashboard, the case list and case page with the office's forms,
-assigning many at once, the decisions queue, reports, users, and the audit and outbox checks.
+and assigning many at once; the decisions queue (:mod:`web.pages.office_decisions`), reports
+(:mod:`web.pages.office_reports`), users and the audit and outbox checks (:mod:`web.pages.office_admin`) have
+modules of their own, on the helpers this one gives them (:func:`office_only`, :func:`form_text`).
 
 Every page is the office's only: a unit or a deputy opening ``/office/…`` is answered 404, as for a page that
 does not exist. The engine decides every action (the office's engine, ``Engine.acting``); a refusal is shown as
@@ -30,31 +32,13 @@ from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, ValidationError, WorkflowError
 from workflow.core.states import STATE_LABELS, ActorKind, State
 from workflow.core.views import DueItem
-from workflow.reporting.text import NOTICE_STATUS, NOTICE_TOPICS
 
-__all__ = ["FORMS", "OfficeForm", "router", "split_units"]
+__all__ = ["FORMS", "OfficeForm", "case_url", "form_text", "list_url", "office_only", "router", "split_units"]
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 
 PAGE_SIZE = 50
 WEEK = timedelta(days=7)
-# the reports shown in the page and offered for download, and their formats (as `jianyi report --format`)
-REPORTS = {
-    "summary": "办理情况汇总",
-    "units": "承办单位办理情况",
-    "conversion": "B类转化",
-    "overdue": "逾期事项",
-}
-FORMATS = ("html", "pdf", "xlsx", "csv", "md", "json")
-LEDGER_FORMATS = ("xlsx", "csv")
-MEDIA = {
-    "html": "text/html; charset=utf-8",
-    "pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-    "md": "text/markdown; charset=utf-8",
-    "json": "application/json",
-}
 DUE_KINDS = {
     "co_opinion": "会办意见",
     "answer": "答复",
@@ -62,14 +46,15 @@ DUE_KINDS = {
     "promise": "承诺事项进展",
     "feedback": "代表反馈",
 }
-ROLES = {"office": "代表工作机构", "unit": "承办单位", "deputy": "代表"}
 
 
-def _office(request: Request) -> Viewer | Response:
+def office_only(request: Request) -> Viewer | Response:
+    """The office's viewer, or the 404 a unit, a deputy or the public is answered with."""
     return require(request, ActorKind.OFFICE)
 
 
-def _text(form: FormData, name: str) -> str:
+def form_text(form: FormData, name: str) -> str:
+    """The form's field ``name`` stripped, or "" when it is missing or a file."""
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 
@@ -80,7 +65,7 @@ def split_units(text: str) -> list[str]:
 
 
 def _version(form: FormData) -> int | None:
-    value = _text(form, "expected_version")
+    value = form_text(form, "expected_version")
     return int(value) if value.isdigit() else None
 
 
@@ -120,7 +105,7 @@ def _due_this_week(engine: Engine, session: str | None, *, unit: str | None = No
 @router.get("")
 def dashboard(request: Request) -> Response:
     """Counts by state, overdue, due this week, per unit and per field; each links to the cases it counts."""
-    viewer = _office(request)
+    viewer = office_only(request)
     if isinstance(viewer, Response):
         return viewer
     from workflow.reporting.measures import Scope, measure_units
@@ -186,7 +171,7 @@ def cases(
 ) -> Response:
     """The session's cases, searchable (title and content) and filtered, 50 a page; ``due=week``: the
     obligations due within 7 days instead."""
-    viewer = _office(request)
+    viewer = office_only(request)
     if isinstance(viewer, Response):
         return viewer
     engine = viewer.caller.engine
@@ -260,9 +245,9 @@ class OfficeForm:
 def _assign(engine: Engine, d: Dossier, form: FormData) -> object:
     return engine.assign(
         d.case.number,
-        main=_text(form, "main") or None,
-        co=split_units(_text(form, "co")),
-        split=split_units(_text(form, "split")),
+        main=form_text(form, "main") or None,
+        co=split_units(form_text(form, "co")),
+        split=split_units(form_text(form, "split")),
         key=bool(form.get("key")),
         complex=bool(form.get("complex")),
         session=d.case.session,
@@ -273,10 +258,10 @@ def _assign(engine: Engine, d: Dossier, form: FormData) -> object:
 def _reassign(engine: Engine, d: Dossier, form: FormData) -> object:
     return engine.reassign(
         d.case.number,
-        main=_text(form, "main") or None,
-        co=split_units(_text(form, "co")),
-        split=split_units(_text(form, "split")),
-        reason=_text(form, "reason"),
+        main=form_text(form, "main") or None,
+        co=split_units(form_text(form, "co")),
+        split=split_units(form_text(form, "split")),
+        reason=form_text(form, "reason"),
         session=d.case.session,
         expected_version=_version(form),
     )
@@ -285,8 +270,8 @@ def _reassign(engine: Engine, d: Dossier, form: FormData) -> object:
 def _refuse_return(engine: Engine, d: Dossier, form: FormData) -> object:
     return engine.refuse_return(
         d.case.number,
-        reason=_text(form, "reason"),
-        unit=_text(form, "unit") or None,
+        reason=form_text(form, "reason"),
+        unit=form_text(form, "unit") or None,
         session=d.case.session,
         expected_version=_version(form),
     )
@@ -294,21 +279,27 @@ def _refuse_return(engine: Engine, d: Dossier, form: FormData) -> object:
 
 def _approve_extension(engine: Engine, d: Dossier, form: FormData) -> object:
     return engine.approve_extension(
-        d.case.number, reason=_text(form, "reason"), session=d.case.session, expected_version=_version(form)
+        d.case.number,
+        reason=form_text(form, "reason"),
+        session=d.case.session,
+        expected_version=_version(form),
     )
 
 
 def _refuse_extension(engine: Engine, d: Dossier, form: FormData) -> object:
     return engine.refuse_extension(
-        d.case.number, reason=_text(form, "reason"), session=d.case.session, expected_version=_version(form)
+        d.case.number,
+        reason=form_text(form, "reason"),
+        session=d.case.session,
+        expected_version=_version(form),
     )
 
 
 def _approve_answer(engine: Engine, d: Dossier, form: FormData) -> object:
     return engine.approve_answer(
         d.case.number,
-        unit=_text(form, "unit") or None,
-        note=_text(form, "note"),
+        unit=form_text(form, "unit") or None,
+        note=form_text(form, "note"),
         session=d.case.session,
         expected_version=_version(form),
     )
@@ -317,8 +308,8 @@ def _approve_answer(engine: Engine, d: Dossier, form: FormData) -> object:
 def _return_answer(engine: Engine, d: Dossier, form: FormData) -> object:
     return engine.return_answer(
         d.case.number,
-        unit=_text(form, "unit") or None,
-        reason=_text(form, "reason"),
+        unit=form_text(form, "unit") or None,
+        reason=form_text(form, "reason"),
         session=d.case.session,
         expected_version=_version(form),
     )
@@ -435,7 +426,7 @@ def _case_page(
 @router.get("/cases/{session}/{number}")
 def case_page(request: Request, session: str, number: str, done: str = "") -> Response:
     """The dossier and the office's forms allowed now."""
-    viewer = _office(request)
+    viewer = office_only(request)
     if isinstance(viewer, Response):
         return viewer
     dossier = viewer.caller.engine.dossier(number, session=session)
@@ -445,7 +436,7 @@ def case_page(request: Request, session: str, number: str, done: str = "") -> Re
 @router.post("/cases/{session}/{number}/{action}")
 async def act(request: Request, session: str, number: str, action: str) -> Response:
     """Run one of :data:`FORMS`; back to the case page, with the refusal if any."""
-    viewer = _office(request)
+    viewer = office_only(request)
     if isinstance(viewer, Response):
         return viewer
     chosen = _BY_ACTION.get(action)
@@ -464,7 +455,7 @@ async def act(request: Request, session: str, number: str, action: str) -> Respo
     if isinstance(outcome, Response):
         return outcome
     form = outcome.form
-    if _text(form, "back") == "decisions":  # decided from the decisions queue: back to it
+    if form_text(form, "back") == "decisions":  # decided from the decisions queue: back to it
         return redirect(f"/office/decisions?done={action}")
     return redirect(f"{case_url(session, number)}?done={action}")
 
@@ -525,7 +516,7 @@ def _assign_page(
 @router.get("/assign")
 def assign_form(request: Request, done: str = "") -> Response:
     """Assign many (交办会): numbers with their units typed in, or the batch file uploaded."""
-    viewer = _office(request)
+    viewer = office_only(request)
     if isinstance(viewer, Response):
         return viewer
     return _assign_page(request, viewer, done=f"已交办 {done} 件建议。" if done.isdigit() else "")
@@ -534,7 +525,7 @@ def assign_form(request: Request, done: str = "") -> Response:
 @router.post("/assign")
 async def assign_many(request: Request) -> Response:
     """All or nothing: any order refused, nothing assigned, every refusal named."""
-    viewer = _office(request)
+    viewer = office_only(request)
     if isinstance(viewer, Response):
         return viewer
 
@@ -542,7 +533,7 @@ async def assign_many(request: Request) -> Response:
         upload = form.get("file")
         if isinstance(upload, UploadFile) and upload.filename:
             return _orders_of_file(upload)[0]
-        return parse_orders(_text(form, "orders"))
+        return parse_orders(form_text(form, "orders"))
 
     outcome = await submit(
         request,
@@ -556,298 +547,3 @@ async def assign_many(request: Request) -> Response:
     if isinstance(outcome, Response):
         return outcome
     return redirect(f"/office/assign?done={len(outcome.result)}")
-
-
-# ---- decisions -----------------------------------------------------------------------------------------
-def _decisions_page(
-    request: Request,
-    viewer: Viewer,
-    *,
-    error: str = "",
-    failed: str = "",
-    typed: dict[str, str] | None = None,
-    done: str = "",
-    status: int = 200,
-) -> Response:
-    engine = viewer.caller.engine
-    return page(
-        request,
-        "office/decisions.html",
-        {
-            "returns": engine.pending_returns(),
-            "submissions": engine.submissions(status="pending"),
-            "extensions": engine.pending_extensions(),
-            "reviews": engine.pending_reviews(),
-            "error": error,
-            "failed": failed,
-            "typed": typed or {},
-            "done": done,
-            "case_url": case_url,
-        },
-        status=status,
-        viewer=viewer,
-    )
-
-
-@router.get("/decisions")
-def decisions(request: Request, done: str = "") -> Response:
-    """What waits for the office: hand-back requests (退办), extension requests (申请延期) and online submissions
-    (受理/不予受理)."""
-    viewer = _office(request)
-    if isinstance(viewer, Response):
-        return viewer
-    words = {
-        "accept": "已受理。",
-        "decline": "已不予受理。",
-        "approve_answer": "答复已审核通过，已送达代表。",
-    }
-    words["return_answer"] = "答复已退回承办单位。"
-    return _decisions_page(request, viewer, done=words.get(done, ""))
-
-
-@router.post("/submissions/{submission_id}/{decision}")
-async def decide_submission(request: Request, submission_id: int, decision: str) -> Response:
-    """受理 (with a number, or the session's next) or 不予受理 (with the reason) an online submission."""
-    viewer = _office(request)
-    if isinstance(viewer, Response):
-        return viewer
-    if decision not in ("accept", "decline"):
-        raise NotFound(kind="page", name=request.url.path)
-    engine = viewer.caller.engine
-    engine.submission(submission_id)  # a submission that does not exist: not found, before the body is read
-
-    def decide(form: FormData, _typed: dict[str, str]) -> object:
-        if decision == "accept":
-            return engine.accept_submission(submission_id, number=_text(form, "number") or None)
-        return engine.decline_submission(submission_id, reason=_text(form, "reason"))
-
-    outcome = await submit(
-        request,
-        viewer,
-        decide,
-        lambda line, typed, status: _decisions_page(
-            request, viewer, error=line, failed=f"{decision}-{submission_id}", typed=typed, status=status
-        ),
-        line=str,
-        too_large=False,
-    )
-    if isinstance(outcome, Response):
-        return outcome
-    return redirect(f"/office/decisions?done={decision}")
-
-
-# ---- reports -------------------------------------------------------------------------------------------
-@router.get("/reports")
-def reports(request: Request, kind: str = "summary") -> Response:
-    """One report in the page (summary by default) and the downloads of every report and the ledger."""
-    viewer = _office(request)
-    if isinstance(viewer, Response):
-        return viewer
-    if kind not in REPORTS:
-        raise NotFound(kind="report", name=kind)
-    from workflow.reporting.measures import Scope
-    from workflow.reporting.reports import build
-
-    engine = viewer.caller.engine
-    built = build(engine, kind, Scope(), now=viewer.now)
-    return page(
-        request,
-        "office/reports.html",
-        {
-            "report": built,
-            "kind": kind,
-            "reports": REPORTS,
-            "formats": FORMATS,
-            "ledger_formats": LEDGER_FORMATS,
-        },
-        viewer=viewer,
-    )
-
-
-def _attachment(body: str | bytes, filename: str, fmt: str) -> Response:
-    data = body.encode("utf-8") if isinstance(body, str) else body
-    return Response(
-        data,
-        media_type=MEDIA[fmt],
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
-    )
-
-
-@router.get("/reports/{kind}.{fmt}")
-def report_download(request: Request, kind: str, fmt: str) -> Response:
-    """A report in ``fmt``: html and pdf as the A4 document, the others as ``jianyi report --format``."""
-    viewer = _office(request)
-    if isinstance(viewer, Response):
-        return viewer
-    if kind not in REPORTS or fmt not in FORMATS:
-        raise NotFound(kind="report", name=f"{kind}.{fmt}")
-    from workflow.reporting.documents import DocumentSettings, report_document, to_pdf
-    from workflow.reporting.formats import render
-    from workflow.reporting.measures import Scope
-    from workflow.reporting.reports import build
-
-    engine = viewer.caller.engine
-    built = build(engine, kind, Scope(), now=viewer.now)
-    if fmt in ("html", "pdf"):
-        document = report_document(engine, built, DocumentSettings(), now=viewer.now)
-        body: str | bytes = to_pdf(document) if fmt == "pdf" else document
-    else:
-        body = render(built, fmt)
-    return _attachment(body, f"{REPORTS[kind]}.{fmt}", fmt)
-
-
-@router.get("/ledger.{fmt}")
-def ledger_download(request: Request, fmt: str) -> Response:
-    """The session's 台账 (``jianyi export ledger``): xlsx with 办理过程, or CSV."""
-    viewer = _office(request)
-    if isinstance(viewer, Response):
-        return viewer
-    if fmt not in LEDGER_FORMATS:
-        raise NotFound(kind="ledger", name=fmt)
-    from workflow.ledger import export_ledger
-
-    return _attachment(export_ledger(viewer.caller.engine, fmt), f"台账.{fmt}", fmt)
-
-
-# ---- users ---------------------------------------------------------------------------------------------
-def _users_page(
-    request: Request,
-    viewer: Viewer,
-    *,
-    error: str = "",
-    failed: str = "",
-    typed: dict[str, str] | None = None,
-    done: str = "",
-    status: int = 200,
-) -> Response:
-    engine = viewer.caller.engine
-    return page(
-        request,
-        "office/users.html",
-        {
-            "users": engine.users(),
-            "units": [u.name for u in engine.units()],
-            "deputies": [d.name for d in engine.deputies()],
-            "roles": ROLES,
-            "error": error,
-            "failed": failed,
-            "typed": typed or {},
-            "done": done,
-            "me": viewer.caller.session.name,
-        },
-        status=status,
-        viewer=viewer,
-    )
-
-
-@router.get("/users")
-def users(request: Request, done: str = "") -> Response:
-    """Every account, with the forms to add one, disable or enable it and give it a new password."""
-    viewer = _office(request)
-    if isinstance(viewer, Response):
-        return viewer
-    words = {
-        "add": "已添加账号。",
-        "disable": "已停用账号。",
-        "enable": "已启用账号。",
-        "password": "已重设密码。",
-    }
-    return _users_page(request, viewer, done=words.get(done, ""))
-
-
-@router.post("/users")
-async def add_user(request: Request) -> Response:
-    """Add an account: office staff, a unit's or a deputy's."""
-    viewer = _office(request)
-    if isinstance(viewer, Response):
-        return viewer
-
-    def add(form: FormData, _typed: dict[str, str]) -> object:
-        role = _text(form, "role")
-        if role not in ROLES:
-            raise ValidationError(_("choose the account's role: the office, a unit or a deputy"))
-        return viewer.caller.engine.add_user(
-            _text(form, "name"),
-            str(form.get("password") or ""),
-            unit=(_text(form, "unit") or None) if role == "unit" else None,
-            deputy=(_text(form, "deputy") or None) if role == "deputy" else None,
-        )
-
-    def again(line: str, typed: dict[str, str], status: int) -> Response:
-        kept = {k: v for k, v in typed.items() if k != "password"}  # a password is never shown again
-        return _users_page(request, viewer, error=line, failed="add", typed=kept, status=status)
-
-    outcome = await submit(request, viewer, add, again, line=str, too_large=False)
-    if isinstance(outcome, Response):
-        return outcome
-    return redirect("/office/users?done=add")
-
-
-@router.post("/users/{name}/{change}")
-async def change_user(request: Request, name: str, change: str) -> Response:
-    """Disable, enable, or give a new password to account ``name``."""
-    viewer = _office(request)
-    if isinstance(viewer, Response):
-        return viewer
-    if change not in ("disable", "enable", "password"):
-        raise NotFound(kind="page", name=request.url.path)
-    engine = viewer.caller.engine
-
-    def apply(form: FormData, _typed: dict[str, str]) -> None:
-        if change == "password":
-            engine.set_password(name, str(form.get("password") or ""))
-        elif change == "disable" and name == viewer.caller.session.name:
-            raise ValidationError(
-                _(
-                    "the account “{name}” is the one signed in and cannot be disabled: disable it from another office account"
-                ).format(name=name)
-            )
-        else:
-            engine.disable_user(name, disabled=change == "disable")
-
-    outcome = await submit(
-        request,
-        viewer,
-        apply,
-        lambda line, _typed, status: _users_page(
-            request, viewer, error=line, failed=f"{change}-{name}", status=status
-        ),
-        line=str,
-        too_large=False,
-    )
-    if isinstance(outcome, Response):
-        return outcome
-    return redirect(f"/office/users?done={change}")
-
-
-# ---- audit and outbox ----------------------------------------------------------------------------------
-@router.get("/system")
-def system(request: Request, status: str = "") -> Response:
-    """The audit trail checked now (``jianyi audit verify``), and the outbox: its backlog, dead notices, and
-    the latest notices (of one status)."""
-    viewer = _office(request)
-    if isinstance(viewer, Response):
-        return viewer
-    from workflow.store import heartbeat, outbox
-
-    engine = viewer.caller.engine
-    cases, problems = engine.verify_audit()
-    health = heartbeat.health(engine, viewer.now)
-    if status and status not in outbox.STATUSES:
-        raise NotFound(kind="outbox status", name=status)
-    notices = outbox.listing(engine, status=status or None, limit=100)
-    return page(
-        request,
-        "office/system.html",
-        {
-            "cases": cases,
-            "problems": problems,
-            "health": health,
-            "notices": notices,
-            "status": status,
-            "statuses": outbox.STATUSES,
-            "status_words": NOTICE_STATUS,
-            "topics": NOTICE_TOPICS,
-        },
-        viewer=viewer,
-    )
