@@ -11,13 +11,14 @@ another deputy's is not found.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
 from web.pages.base import Viewer, attachments_of, page, redirect, require
-from web.pages.forms import Refused, submit
+from web.pages.forms import FRESH, Refused, Shown, submit
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound
 from workflow.core.states import ActorKind
@@ -84,33 +85,20 @@ def home(request: Request) -> Response:
     )
 
 
-def _case_page(
-    request: Request,
-    viewer: Viewer,
-    dossier: Dossier,
-    *,
-    error: str = "",
-    failed: str = "",
-    typed: dict[str, str] | None = None,
-    done: str = "",
-    status: int = 200,
-) -> Response:
+def _case_page(request: Request, viewer: Viewer, dossier: Dossier, shown: Shown = FRESH) -> Response:
     return page(
         request,
         "deputy/case.html",
         {
+            **shown.context(),
             "d": dossier,
             "case": dossier.case,
-            "feedback_form": _may_give_feedback(viewer, dossier) or failed == "feedback",
-            "withdraw_form": _may_withdraw(viewer, dossier) or failed == "withdraw",
-            "error": error,
-            "failed": failed,
-            "typed": typed or {},
-            "done": done,
+            "feedback_form": _may_give_feedback(viewer, dossier) or shown.failed == "feedback",
+            "withdraw_form": _may_withdraw(viewer, dossier) or shown.failed == "withdraw",
             "case_path": case_url(dossier.case.session, dossier.case.number),
             "history": viewer.caller.engine.history(dossier.case.number, session=dossier.case.session),
         },
-        status=status,
+        status=shown.status,
         viewer=viewer,
     )
 
@@ -122,7 +110,7 @@ def case_page(request: Request, session: str, number: str, done: str = "") -> Re
     if isinstance(viewer, Response):
         return viewer
     dossier = viewer.caller.engine.dossier(number, session=session)
-    return _case_page(request, viewer, dossier, done=done if done in {"feedback", "withdraw"} else "")
+    return _case_page(request, viewer, dossier, Shown(done=done if done in {"feedback", "withdraw"} else ""))
 
 
 def _version(typed: dict[str, str]) -> int | None:
@@ -133,9 +121,9 @@ def _version(typed: dict[str, str]) -> int | None:
 def _refused(request: Request, viewer: Viewer, session: str, number: str, action: str) -> Refused:
     """The case page again after ``action`` was refused, the refusal above its form."""
 
-    def again(line: str, typed: dict[str, str], status: int) -> Response:
+    def again(shown: Shown) -> Response:
         dossier = viewer.caller.engine.dossier(number, session=session)
-        return _case_page(request, viewer, dossier, error=line, failed=action, typed=typed, status=status)
+        return _case_page(request, viewer, dossier, replace(shown, failed=action))
 
     return again
 
@@ -195,21 +183,8 @@ async def withdraw(request: Request, session: str, number: str) -> Response:
 # ---- online submissions (网上提交) ------------------------------------------------------------------
 
 
-def _new_page(
-    request: Request,
-    viewer: Viewer,
-    *,
-    error: str = "",
-    typed: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    return page(
-        request,
-        "deputy/propose.html",
-        {"error": error, "typed": typed or {}},
-        status=status,
-        viewer=viewer,
-    )
+def _new_page(request: Request, viewer: Viewer, shown: Shown = FRESH) -> Response:
+    return page(request, "deputy/propose.html", shown.context(), status=shown.status, viewer=viewer)
 
 
 @router.get("/submissions/new")
@@ -239,7 +214,7 @@ async def propose(request: Request) -> Response:
             confidential=typed.get("confidential") == "1",
             attachments=attachments_of(form),
         ),
-        lambda line, typed, status: _new_page(request, viewer, error=line, typed=typed, status=status),
+        lambda shown: _new_page(request, viewer, shown),
         strip=True,
     )
     if isinstance(outcome, Response):
@@ -254,29 +229,21 @@ def _submission(viewer: Viewer, submission_id: str) -> SubmissionView:
 
 
 def _submission_page(
-    request: Request,
-    viewer: Viewer,
-    found: SubmissionView,
-    *,
-    error: str = "",
-    typed: dict[str, str] | None = None,
-    done: str = "",
-    status: int = 200,
+    request: Request, viewer: Viewer, found: SubmissionView, shown: Shown = FRESH
 ) -> Response:
     pending = found.status is SubmissionStatus.PENDING
     return page(
         request,
         "deputy/submission.html",
         {
+            **shown.context(),
             "s": found,
             "pending": pending,
-            "withdraw_form": pending or bool(error),
-            "error": error,
-            "typed": typed or {},
-            "done": {"propose": "已提交，等待代表工作机构受理。", "withdraw": "已撤回。"}.get(done, ""),
+            "withdraw_form": pending or bool(shown.error),
+            "done": {"propose": "已提交，等待代表工作机构受理。", "withdraw": "已撤回。"}.get(shown.done, ""),
             "case_url": case_url,
         },
-        status=status,
+        status=shown.status,
         viewer=viewer,
     )
 
@@ -287,7 +254,7 @@ def submission_page(request: Request, submission_id: str, done: str = "") -> Res
     viewer = require(request, ActorKind.DEPUTY)
     if isinstance(viewer, Response):
         return viewer
-    return _submission_page(request, viewer, _submission(viewer, submission_id), done=done)
+    return _submission_page(request, viewer, _submission(viewer, submission_id), Shown(done=done))
 
 
 @router.post("/submissions/{submission_id}/withdraw")
@@ -303,9 +270,7 @@ async def withdraw_submission(request: Request, submission_id: str) -> Response:
         lambda _form, typed: viewer.caller.engine.withdraw_submission(
             found.id, reason=typed.get("reason", "")
         ),
-        lambda line, typed, status: _submission_page(
-            request, viewer, _submission(viewer, submission_id), error=line, typed=typed, status=status
-        ),
+        lambda shown: _submission_page(request, viewer, _submission(viewer, submission_id), shown),
         strip=True,
         too_large=False,
     )

@@ -8,8 +8,8 @@ success the caller redirects with its flash (``?done=…``); the form is closed 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from fastapi import Request, Response
@@ -21,12 +21,32 @@ from web.pages.base import TooLarge, Viewer, read_form
 from web.pages.refusals import refusal
 from workflow.core.errors import WorkflowError
 
-__all__ = ["Refused", "Submitted", "submit"]
+__all__ = ["FRESH", "Refused", "Shown", "Submitted", "submit"]
 
 T = TypeVar("T")
 
-# the page again after a refusal: (the refusal's line, the fields as typed, the status) → response
-Refused = Callable[[str, dict[str, str], int], Response]
+
+@dataclass(frozen=True)
+class Shown:
+    """What a page shows of the form posted last: the flash of one that went through (``done``, as the redirect
+    carried it), or the refusal's line (``error``) above the form that failed (``failed``: which one, where a page
+    has several) with what was typed in it kept, under the refusal's HTTP status."""
+
+    done: str = ""
+    error: str = ""
+    failed: str = ""
+    typed: Mapping[str, str] = field(default_factory=dict)
+    status: int = 200
+
+    def context(self) -> dict[str, object]:
+        """The template's ``done``, ``error``, ``failed`` and ``typed``."""
+        return {"done": self.done, "error": self.error, "failed": self.failed, "typed": dict(self.typed)}
+
+
+FRESH = Shown()  # a page as first opened: no form posted
+
+# the page again after a refusal, showing it
+Refused = Callable[[Shown], Response]
 
 
 @dataclass(frozen=True)
@@ -56,14 +76,14 @@ async def submit(
     except TooLarge as exc:
         if not too_large:
             raise
-        return refused(str(exc), {}, 413)
+        return refused(Shown(error=str(exc), status=413))
     typed = {
         k: v.strip() if strip else v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"
     }
     try:
         result = run(form, typed)
     except (WorkflowError, RuleError) as exc:
-        return refused(line(exc), typed, status_of(exc))
+        return refused(Shown(error=line(exc), typed=typed, status=status_of(exc)))
     finally:
         await form.close()
     return Submitted(result, form)

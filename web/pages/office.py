@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from starlette.datastructures import FormData, UploadFile
 from rules.errors import RuleError
 from rules.i18n import _
 from web.pages.base import Viewer, page, redirect, require
-from web.pages.forms import submit
+from web.pages.forms import FRESH, Shown, submit
 from workflow import AssignOrder, Engine
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, ValidationError, WorkflowError
@@ -384,33 +384,21 @@ _BY_ACTION = {f.action: f for f in FORMS}
 DONE = {f.action: f"已{f.label}。" for f in FORMS}
 
 
-def _case_page(
-    request: Request,
-    viewer: Viewer,
-    dossier: Dossier,
-    *,
-    error: str = "",
-    failed: str = "",
-    typed: dict[str, str] | None = None,
-    done: str = "",
-    status: int = 200,
-) -> Response:
+def _case_page(request: Request, viewer: Viewer, dossier: Dossier, shown: Shown = FRESH) -> Response:
     offered = [f for f in FORMS if f.offered(dossier)]
-    if failed and failed not in {f.action for f in offered}:
-        offered.append(_BY_ACTION[failed])
+    if shown.failed and shown.failed not in {f.action for f in offered}:
+        offered.append(_BY_ACTION[shown.failed])
     case = dossier.case
     engine = viewer.caller.engine
     return page(
         request,
         "office/case.html",
         {
+            **shown.context(),
             "d": dossier,
             "case": case,
             "forms": offered,
-            "error": error,
-            "failed": failed,
-            "typed": typed or {},
-            "done": DONE.get(done, ""),
+            "done": DONE.get(shown.done, ""),
             "pending": [r for r in dossier.returns if r.status == "pending"],
             "asked": [r for r in dossier.extension_requests if r.status == "pending"],
             "held": [r for r in dossier.reviews if r.status == "pending"],
@@ -418,7 +406,7 @@ def _case_page(
             "case_path": case_url(case.session, case.number),
             "history": engine.history(case.number, session=case.session),
         },
-        status=status,
+        status=shown.status,
         viewer=viewer,
     )
 
@@ -430,7 +418,7 @@ def case_page(request: Request, session: str, number: str, done: str = "") -> Re
     if isinstance(viewer, Response):
         return viewer
     dossier = viewer.caller.engine.dossier(number, session=session)
-    return _case_page(request, viewer, dossier, done=done)
+    return _case_page(request, viewer, dossier, Shown(done=done))
 
 
 @router.post("/cases/{session}/{number}/{action}")
@@ -445,9 +433,10 @@ async def act(request: Request, session: str, number: str, action: str) -> Respo
     engine = viewer.caller.engine
     dossier = engine.dossier(number, session=session)
 
-    def again(line: str, typed: dict[str, str], status: int) -> Response:
-        fresh = engine.dossier(number, session=session)
-        return _case_page(request, viewer, fresh, error=line, failed=action, typed=typed, status=status)
+    def again(shown: Shown) -> Response:
+        return _case_page(
+            request, viewer, engine.dossier(number, session=session), replace(shown, failed=action)
+        )
 
     outcome = await submit(
         request, viewer, lambda form, _typed: chosen.run(engine, dossier, form), again, line=str
@@ -501,16 +490,9 @@ def _orders_of_file(upload: UploadFile) -> tuple[list[AssignOrder], tuple[str, .
     return list(sheet.orders), tuple(sheet.ignored)
 
 
-def _assign_page(
-    request: Request, viewer: Viewer, *, error: str = "", typed: str = "", done: str = "", status: int = 200
-) -> Response:
-    return page(
-        request,
-        "office/assign.html",
-        {"error": error, "typed": typed, "done": done},
-        status=status,
-        viewer=viewer,
-    )
+def _assign_page(request: Request, viewer: Viewer, shown: Shown = FRESH) -> Response:
+    context = shown.context() | {"typed": shown.typed.get("orders", "").strip()}  # the orders as typed
+    return page(request, "office/assign.html", context, status=shown.status, viewer=viewer)
 
 
 @router.get("/assign")
@@ -519,7 +501,7 @@ def assign_form(request: Request, done: str = "") -> Response:
     viewer = office_only(request)
     if isinstance(viewer, Response):
         return viewer
-    return _assign_page(request, viewer, done=f"已交办 {done} 件建议。" if done.isdigit() else "")
+    return _assign_page(request, viewer, Shown(done=f"已交办 {done} 件建议。" if done.isdigit() else ""))
 
 
 @router.post("/assign")
@@ -539,9 +521,7 @@ async def assign_many(request: Request) -> Response:
         request,
         viewer,
         lambda form, _typed: viewer.caller.engine.assign_many(orders(form)),
-        lambda line, typed, status: _assign_page(
-            request, viewer, error=line, typed=typed.get("orders", "").strip(), status=status
-        ),
+        lambda shown: _assign_page(request, viewer, shown),
         line=str,
     )
     if isinstance(outcome, Response):

@@ -6,12 +6,14 @@ The office's only, as every ``/office/…`` page (:func:`web.pages.office.office
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
 from rules.i18n import _
 from web.pages.base import Viewer, page, redirect
-from web.pages.forms import submit
+from web.pages.forms import FRESH, Shown, submit
 from web.pages.office import form_text, office_only
 from workflow.core.errors import NotFound, ValidationError
 from workflow.reporting.text import NOTICE_STATUS, NOTICE_TOPICS
@@ -25,32 +27,20 @@ ROLES = {"office": "代表工作机构", "unit": "承办单位", "deputy": "代�
 
 
 # ---- users ---------------------------------------------------------------------------------------------
-def _users_page(
-    request: Request,
-    viewer: Viewer,
-    *,
-    error: str = "",
-    failed: str = "",
-    typed: dict[str, str] | None = None,
-    done: str = "",
-    status: int = 200,
-) -> Response:
+def _users_page(request: Request, viewer: Viewer, shown: Shown = FRESH) -> Response:
     engine = viewer.caller.engine
     return page(
         request,
         "office/users.html",
         {
+            **shown.context(),
             "users": engine.users(),
             "units": [u.name for u in engine.units()],
             "deputies": [d.name for d in engine.deputies()],
             "roles": ROLES,
-            "error": error,
-            "failed": failed,
-            "typed": typed or {},
-            "done": done,
             "me": viewer.caller.session.name,
         },
-        status=status,
+        status=shown.status,
         viewer=viewer,
     )
 
@@ -67,7 +57,7 @@ def users(request: Request, done: str = "") -> Response:
         "enable": "已启用账号。",
         "password": "已重设密码。",
     }
-    return _users_page(request, viewer, done=words.get(done, ""))
+    return _users_page(request, viewer, Shown(done=words.get(done, "")))
 
 
 @router.post("/users")
@@ -88,9 +78,9 @@ async def add_user(request: Request) -> Response:
             deputy=(form_text(form, "deputy") or None) if role == "deputy" else None,
         )
 
-    def again(line: str, typed: dict[str, str], status: int) -> Response:
-        kept = {k: v for k, v in typed.items() if k != "password"}  # a password is never shown again
-        return _users_page(request, viewer, error=line, failed="add", typed=kept, status=status)
+    def again(shown: Shown) -> Response:
+        kept = {k: v for k, v in shown.typed.items() if k != "password"}  # a password is never shown again
+        return _users_page(request, viewer, replace(shown, failed="add", typed=kept))
 
     outcome = await submit(request, viewer, add, again, line=str, too_large=False)
     if isinstance(outcome, Response):
@@ -124,9 +114,7 @@ async def change_user(request: Request, name: str, change: str) -> Response:
         request,
         viewer,
         apply,
-        lambda line, _typed, status: _users_page(
-            request, viewer, error=line, failed=f"{change}-{name}", status=status
-        ),
+        lambda shown: _users_page(request, viewer, replace(shown, failed=f"{change}-{name}", typed={})),
         line=str,
         too_large=False,
     )

@@ -6,11 +6,13 @@ The office's only, as every ``/office/…`` page (:func:`web.pages.office.office
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
 from web.pages.base import Viewer, page, redirect
-from web.pages.forms import submit
+from web.pages.forms import FRESH, Shown, submit
 from web.pages.office import case_url, form_text, office_only
 from workflow.core.errors import NotFound
 
@@ -19,32 +21,20 @@ __all__ = ["router"]
 router = APIRouter(prefix="/office", include_in_schema=False)
 
 
-def _decisions_page(
-    request: Request,
-    viewer: Viewer,
-    *,
-    error: str = "",
-    failed: str = "",
-    typed: dict[str, str] | None = None,
-    done: str = "",
-    status: int = 200,
-) -> Response:
+def _decisions_page(request: Request, viewer: Viewer, shown: Shown = FRESH) -> Response:
     engine = viewer.caller.engine
     return page(
         request,
         "office/decisions.html",
         {
+            **shown.context(),
             "returns": engine.pending_returns(),
             "submissions": engine.submissions(status="pending"),
             "extensions": engine.pending_extensions(),
             "reviews": engine.pending_reviews(),
-            "error": error,
-            "failed": failed,
-            "typed": typed or {},
-            "done": done,
             "case_url": case_url,
         },
-        status=status,
+        status=shown.status,
         viewer=viewer,
     )
 
@@ -62,7 +52,7 @@ def decisions(request: Request, done: str = "") -> Response:
         "approve_answer": "答复已审核通过，已送达代表。",
     }
     words["return_answer"] = "答复已退回承办单位。"
-    return _decisions_page(request, viewer, done=words.get(done, ""))
+    return _decisions_page(request, viewer, Shown(done=words.get(done, "")))
 
 
 @router.post("/submissions/{submission_id}/{decision}")
@@ -85,9 +75,7 @@ async def decide_submission(request: Request, submission_id: int, decision: str)
         request,
         viewer,
         decide,
-        lambda line, typed, status: _decisions_page(
-            request, viewer, error=line, failed=f"{decision}-{submission_id}", typed=typed, status=status
-        ),
+        lambda shown: _decisions_page(request, viewer, replace(shown, failed=f"{decision}-{submission_id}")),
         line=str,
         too_large=False,
     )

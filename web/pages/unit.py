@@ -21,7 +21,7 @@ To add an action: a :class:`UnitForm` in :data:`FORMS` and its template under ``
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -32,7 +32,7 @@ from starlette.datastructures import FormData
 from rules import RuleSet
 from rules.i18n import _
 from web.pages.base import Viewer, attachments_of, page, redirect, require
-from web.pages.forms import submit
+from web.pages.forms import FRESH, Shown, submit
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, ValidationError
 from workflow.core.states import ActorKind
@@ -366,31 +366,19 @@ def case_url(session: str, number: str) -> str:
     return f"/unit/cases/{quote(session, safe='')}/{quote(number, safe='')}"
 
 
-def _case_page(
-    request: Request,
-    viewer: Viewer,
-    ctx: Context,
-    *,
-    error: str = "",
-    failed: str = "",
-    typed: dict[str, str] | None = None,
-    done: str = "",
-    status: int = 200,
-) -> Response:
+def _case_page(request: Request, viewer: Viewer, ctx: Context, shown: Shown = FRESH) -> Response:
     offered = [f for f in FORMS if f.offered(ctx)]
-    if failed and failed not in {f.action for f in offered}:
-        offered.append(_BY_ACTION[failed])  # the form that failed stays, with the refusal above it
+    if shown.failed and shown.failed not in {f.action for f in offered}:
+        offered.append(_BY_ACTION[shown.failed])  # the form that failed stays, with the refusal above it
     return page(
         request,
         "unit/case.html",
         {
+            **shown.context(),
             "d": ctx.dossier,
             "case": ctx.dossier.case,
             "forms": offered,
-            "error": error,
-            "failed": failed,
-            "typed": typed or {},
-            "done": ACTION_DONE.get(done, ""),
+            "done": ACTION_DONE.get(shown.done, ""),
             "classes": ctx.ruleset.classes,
             "promise_classes": ctx.ruleset.lifecycle.promise_classes,
             "conversion_classes": ctx.ruleset.lifecycle.conversion_classes,
@@ -402,7 +390,7 @@ def _case_page(
                 ctx.dossier.case.number, session=ctx.dossier.case.session
             ),
         },
-        status=status,
+        status=shown.status,
         viewer=viewer,
     )
 
@@ -460,7 +448,7 @@ def case_page(request: Request, session: str, number: str, done: str = "") -> Re
     viewer = require(request, ActorKind.UNIT)
     if isinstance(viewer, Response):
         return viewer
-    return _case_page(request, viewer, _context(viewer, number, session), done=done)
+    return _case_page(request, viewer, _context(viewer, number, session), Shown(done=done))
 
 
 @router.post("/cases/{session}/{number}/{action}")
@@ -474,9 +462,8 @@ async def act(request: Request, session: str, number: str, action: str) -> Respo
         raise NotFound(kind="page", name=request.url.path)
     ctx = _context(viewer, number, session)  # out of scope: not found, before the body is read
 
-    def again(line: str, typed: dict[str, str], status: int) -> Response:
-        fresh = _context(viewer, number, session)
-        return _case_page(request, viewer, fresh, error=line, failed=action, typed=typed, status=status)
+    def again(shown: Shown) -> Response:
+        return _case_page(request, viewer, _context(viewer, number, session), replace(shown, failed=action))
 
     outcome = await submit(
         request, viewer, lambda form, _typed: chosen.run(viewer.caller.engine, ctx, form), again
