@@ -78,6 +78,7 @@ __all__ = [
     "Suggestion",
     "SuggestionSigner",
     "Unit",
+    "UnitCase",
     "WebSession",
     "column_length",
     "table",
@@ -275,6 +276,23 @@ class Assignment(SQLModel, table=True):
     since: datetime = _instant()
     until: datetime | None = _instant(nullable=True)
     audit_ref: str | None = _audit_ref()
+
+
+class UnitCase(SQLModel, table=True):
+    """A case a unit is or was assigned to (its scope), once, with the case's session, state and number copied:
+    a unit's cases in a state, by number, are one range of ``ix_unit_cases_inbox``. Kept exact by triggers on
+    ``assignments`` and ``suggestions`` (migration 0020): no code writes it."""
+
+    __tablename__ = "unit_cases"
+    __table_args__ = (
+        Index("ix_unit_cases_inbox", "unit_id", "session_id", "state", "number", "suggestion_id"),
+    )
+
+    suggestion_id: int = Field(foreign_key="suggestions.id", primary_key=True)
+    unit_id: int = Field(foreign_key="units.id", primary_key=True)
+    session_id: int
+    state: str = Field(max_length=20)
+    number: str = Field(max_length=40)
 
 
 class Opinion(SQLModel, table=True):
