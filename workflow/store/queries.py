@@ -615,13 +615,15 @@ class Queries:
                 return set()
             # the states the machine lets a unit sign in (constants of the table, not input)
             states = ", ".join(f"'{st.value}'" for st in State if Action.RECEIVE in allowed_actions(st))
+            # the unit's cases in those states from the index of unit_cases (migration 0020) alone, then their
+            # open assignments of the unit and receipts
             rows = Raw(conn).all(
-                "SELECT se.name, s.number FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id "
-                "JOIN sessions se ON se.id = s.session_id "
+                "SELECT se.name, u.number FROM unit_cases u JOIN sessions se ON se.id = u.session_id "
+                "JOIN assignments a ON a.unit_id = u.unit_id AND a.suggestion_id = u.suggestion_id "
                 "LEFT JOIN receipts r ON r.suggestion_id = a.suggestion_id AND r.unit_id = a.unit_id "
                 "AND r.assigned_at = a.since "
-                "WHERE a.unit_id = :unit AND a.until IS NULL AND r.id IS NULL AND se.congress_id = :c "
-                f"AND s.state IN ({states})",
+                "WHERE u.unit_id = :unit AND a.until IS NULL AND r.id IS NULL AND se.congress_id = :c "
+                f"AND u.state IN ({states})",
                 {"unit": scope.unit_id, "c": self.directory.congress_id},
             )
             return {(str(r[0]), str(r[1])) for r in rows}
