@@ -41,7 +41,6 @@ from workflow.store.dossier import read_dossier
 from workflow.store.models import (
     Assignment,
     AuditEvent,
-    CongressSession,
     Conversion,
     Deadline,
     Suggestion,
@@ -66,7 +65,6 @@ SUGGESTIONS = table(Suggestion)
 ASSIGNMENTS = table(Assignment)
 DEADLINES = table(Deadline)
 AUDIT = table(AuditEvent)
-SESSIONS = table(CongressSession)
 SIGNERS = table(SuggestionSigner)
 CONVERSIONS = table(Conversion)
 
@@ -166,18 +164,21 @@ class Queries:
         return int(case_id)
 
     def _one(self, conn: Connection, number: str, session: str | None) -> Case:
-        sid = self.directory.session_id(conn, session)
+        sid, name = self.directory.session_ref(conn, session)
+        # the reader's scope is a condition of the same query: a case out of scope is not found, as one that
+        # does not exist
         row = (
             conn.execute(
-                select(SUGGESTIONS).where(SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number)
+                select(SUGGESTIONS).where(
+                    SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number, self.scope(conn).cases()
+                )
             )
             .mappings()
             .first()
         )
-        if row is None or not self.scope(conn).sees(conn, row["id"]):
-            name = session or self.directory.session_name(conn, sid)
+        if row is None:
             raise NotFound(kind="建议", name=f"{name}/{number}", hint=_("list cases with `jianyi list`"))
-        return self._cases(conn, [dict(row)])[0]
+        return self._cases(conn, [dict(row)], {sid: name})[0]
 
     def list_cases(
         self,
@@ -262,8 +263,9 @@ class Queries:
             raise ValidationError(msg)
         with self.db.reading() as conn:
             seen = self.scope(conn)
+            sid, name = self.directory.session_ref(conn, session)
             filters = CaseFilter(
-                session_id=self.directory.session_id(conn, session),
+                session_id=sid,
                 state=None if state is None else _state(state),
                 unit_id=None if unit is None else self.directory.unit_id(conn, unit),
                 overdue_at=ensure_utc(now or self.clock.now()) if overdue else None,
@@ -285,21 +287,15 @@ class Queries:
                 part = ids[chunk : chunk + 500]
                 for r in conn.execute(select(SUGGESTIONS).where(SUGGESTIONS.c.id.in_(part))).mappings():
                     rows[r["id"]] = dict(r)
-            cases = self._cases(conn, [rows[i] for i in ids])
+            cases = self._cases(conn, [rows[i] for i in ids], {sid: name})
         return CasePage(total=total, offset=offset, limit=limit, cases=tuple(cases))
 
-    def _cases(self, conn: Connection, rows: list[dict[str, Any]]) -> list[Case]:
+    def _cases(self, conn: Connection, rows: list[dict[str, Any]], sessions: dict[int, str]) -> list[Case]:
+        """The cases of ``rows`` (of ``suggestions``) with their units, deadlines, co-signers and conversions;
+        ``sessions`` names the sessions they belong to."""
         if not rows:
             return []
         ids = [r["id"] for r in rows]
-        sessions = {
-            r.id: r.name
-            for r in conn.execute(
-                select(SESSIONS.c.id, SESSIONS.c.name).where(
-                    SESSIONS.c.congress_id == self.directory.congress_id
-                )
-            )
-        }
         units: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
         deadlines: dict[int, list[DeadlineInfo]] = {i: [] for i in ids}
         signers: dict[int, list[str]] = {i: [] for i in ids}
