@@ -12,7 +12,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, select
+from sqlalchemy import Connection, Select, Table, bindparam, func, select
 
 from rules import DeadlineKind
 from workflow.core.dossier import (
@@ -141,6 +141,26 @@ def _rows_query(source: Table) -> Select[Any]:
     return select(source).where(source.c.suggestion_id == bindparam("case_id")).order_by(*order)
 
 
+@cache
+def _assignments_query() -> Select[Any]:
+    """The case's assignments in order, each with when its unit signed for it (签收: the receipt of that unit
+    for that assignment, by ``assigned_at``), in one statement."""
+    received = (
+        select(func.max(RECEIPTS.c.at))
+        .where(
+            RECEIPTS.c.suggestion_id == ASSIGNMENTS.c.suggestion_id,
+            RECEIPTS.c.unit_id == ASSIGNMENTS.c.unit_id,
+            RECEIPTS.c.assigned_at == ASSIGNMENTS.c.since,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(ASSIGNMENTS, received.label("received_at"))
+        .where(ASSIGNMENTS.c.suggestion_id == bindparam("case_id"))
+        .order_by(ASSIGNMENTS.c.since, ASSIGNMENTS.c.id)
+    )
+
+
 def _rows(conn: Connection, source: Table, case_id: int) -> list[Mapping[str, Any]]:
     return [dict(r) for r in conn.execute(_rows_query(source), {"case_id": case_id}).mappings()]
 
@@ -250,7 +270,6 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
     withdrawn = events.notes(Action.WITHDRAW.value)
     submitted = next((events.actor[r.seq] for r in events.rows if r.action == Action.SUBMIT.value), "")
     origin = _origin(conn, next((r.data for r in events.rows if r.action == Action.SUBMIT.value), "{}"))
-    received = {(r["unit_id"], r["assigned_at"]): r["at"] for r in _rows(conn, RECEIPTS, cid)}
     return Dossier(
         case=case,
         assignments=tuple(
@@ -260,9 +279,9 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
                 r["round"],
                 r["since"],
                 r["until"],
-                received.get((r["unit_id"], r["since"])),
+                r["received_at"],
             )
-            for r in _rows(conn, ASSIGNMENTS, cid)
+            for r in conn.execute(_assignments_query(), {"case_id": cid}).mappings()
         ),
         returns=tuple(
             ReturnEntry(
