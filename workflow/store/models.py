@@ -405,6 +405,7 @@ class Deadline(SQLModel, table=True):
         _check("kind", DEADLINE_KINDS, "ck_deadline_kind"),
         _check("status", [s.value for s in DeadlineStatus], "ck_deadline_status"),
         Index("ix_deadlines_status_due", "status", "due_at"),
+        Index("ix_deadlines_unit_open", "unit_id", "status", "due_at"),  # what one unit owes, by when
         Index("ix_deadlines_next_step", "next_step_at"),
     )
 

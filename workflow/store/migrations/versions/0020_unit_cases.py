@@ -12,7 +12,8 @@ alone (instead of reading every case of the unit and sorting). Triggers keep it 
 deleted or moved removes it when no other assignment holds it, a change of a case's state, number or session is
 copied to its rows, each in the writing transaction. On PostgreSQL the assignment's trigger reads the case under
 a share lock, so a concurrent change of its state is waited for and copied. Filled for the assignments already
-there.
+there. Also an index on ``deadlines(unit_id, status, due_at)``: what one unit owes by when (its ``due``, which
+the unit's inbox page reads), one range of it instead of every open deadline of the congress up to the horizon.
 """
 
 from collections.abc import Sequence
@@ -99,9 +100,11 @@ def upgrade() -> None:
     )
     for statement in _POSTGRES if op.get_bind().dialect.name == "postgresql" else _SQLITE:
         op.execute(statement)
+    op.create_index("ix_deadlines_unit_open", "deadlines", ["unit_id", "status", "due_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deadlines_unit_open", table_name="deadlines")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER unit_cases_case ON suggestions")
         op.execute("DROP TRIGGER unit_cases_move ON assignments")
