@@ -28,6 +28,7 @@ from workflow.store.models import (
     Suggestion,
     SuggestionSigner,
     Unit,
+    UnitCase,
     table,
 )
 from workflow.store.scope import PUBLISHED
@@ -358,6 +359,39 @@ class EngineMachine(RuleBasedStateMachine):
         page = self.engine.acting(Actor.public()).published_page(limit=20)
         assert page.total == counted
         assert len(page.items) == min(counted, 20)
+
+    @invariant()
+    def each_units_cases_are_its_assignments_with_the_cases_state(self) -> None:
+        """``unit_cases`` (kept by the database's triggers) is each (unit, case) of the assignments once, with the
+        case's session, state and number as they are now, whatever action came last; a unit's inbox read from it
+        is the plain filter over the cases."""
+        if not hasattr(self, "engine"):
+            return
+        cases, parts, kept = table(Suggestion), table(Assignment), table(UnitCase)
+        with self.engine.db.engine.connect() as conn:
+            expected = set(
+                conn.execute(
+                    select(parts.c.unit_id, cases.c.id, cases.c.session_id, cases.c.state, cases.c.number)
+                    .select_from(parts.join(cases, cases.c.id == parts.c.suggestion_id))
+                    .distinct()
+                ).all()
+            )
+            rows = conn.execute(
+                select(kept.c.unit_id, kept.c.suggestion_id, kept.c.session_id, kept.c.state, kept.c.number)
+            ).all()
+            units = dict(conn.execute(select(table(Unit).c.name, table(Unit).c.id)).all())
+        assert len(rows) == len(set(rows))
+        assert set(rows) == expected
+        for name in DEFAULT_UNITS:
+            unit = self.engine.acting(Actor.unit(name))
+            mine = sorted(
+                (number, case, state) for u, case, _s, state, number in expected if u == units[name]
+            )
+            assert [c.number for c in unit.list_cases()] == [number for number, _c, _s in mine]
+            for state in {state for _n, _c, state in mine}:
+                every = [number for number, _c, s in mine if s == state]
+                page = unit.search(state=state, limit=2)
+                assert (page.total, [c.number for c in page.cases]) == (len(every), every[:2])
 
     @invariant()
     def audit_chain_verifies(self) -> None:

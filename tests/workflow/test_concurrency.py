@@ -212,3 +212,35 @@ def test_postgres_writers_publishing_at_once_keep_the_public_total_exact(tmp_pat
         published = [c for c in engine.list_cases() if c.state == "answered" and not c.confidential]
         assert len(published) == 16
         assert public.published_page(limit=1).total == 16
+
+
+@pytest.mark.postgres
+def test_postgres_writers_at_once_keep_each_units_cases_exact(tmp_path: Path, pg_url: str) -> None:
+    """Two processes answer (and some mark confidential) different cases of the same two units at once: the
+    units' cases kept by the database's triggers (``unit_cases``) carry each case's state afterwards, and a
+    unit's cases in a state are those the office finds."""
+    from sqlalchemy import text
+
+    from workflow.core.views import Actor
+
+    _pg_setup(pg_url)
+    numbers = [f"{i:04d}" for i in range(1, 25)]
+    with Engine.open(pg_url, clock=FrozenClock("2026-03-02T09:00:00+08:00")) as engine:
+        for n in numbers:
+            make_case(engine, n, state="co_handled", co=[DEFAULT_UNITS[1]])
+        results = _race(
+            tmp_path, pg_url, [["publish", ",".join(numbers[0::2])], ["publish", ",".join(numbers[1::2])]]
+        )
+        assert [len(r) for r in results] == [12, 12]
+        with engine.db.engine.connect() as conn:
+            stale = conn.execute(
+                text(
+                    "SELECT count(*) FROM unit_cases u JOIN suggestions s ON s.id = u.suggestion_id "
+                    "WHERE u.state <> s.state OR u.number <> s.number OR u.session_id <> s.session_id"
+                )
+            ).scalar_one()
+            kept = conn.execute(text("SELECT count(*) FROM unit_cases")).scalar_one()
+        assert (stale, kept) == (0, 48)
+        for name in DEFAULT_UNITS[:2]:
+            unit = engine.acting(Actor.unit(name))
+            assert [c.number for c in unit.search(state="answered").cases] == numbers

@@ -99,6 +99,31 @@ def test_a_reassignment_needs_a_fresh_receipt(engine: Engine, clock: FrozenClock
     assert _signed(engine, "0001") == [(MAIN, 1, True), (MAIN, 1, True)]
 
 
+def test_a_units_unsigned_cases_are_those_it_holds_now_and_may_still_sign(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    """What a unit has not signed for: its current parts not yet received, in a state where it may sign; a
+    receipt, a reassignment to another unit and a state past signing take a case out, a reassignment back puts
+    it in again; another unit's cases never show."""
+    make_case(engine, "0001", state="assigned", co=())
+    make_case(engine, "0002", state="assigned", co=[CO])
+    make_case(engine, "0003", state="assigned", co=())
+    make_case(engine, "0004", state="answered", co=())
+    session = engine.get("0001").session
+    main = engine.acting(Actor.unit(MAIN))
+    assert main.unreceived() == {(session, "0001"), (session, "0002"), (session, "0003")}
+    assert engine.acting(Actor.unit(CO)).unreceived() == {(session, "0002")}
+    assert engine.acting(Actor.unit(OTHER)).unreceived() == set()
+    engine.receive("0001", actor=Actor.unit(MAIN))
+    clock.set(beijing("2026-03-04", 10))
+    engine.reassign("0003", main=OTHER, reason="调整")
+    assert main.unreceived() == {(session, "0002")}
+    assert engine.acting(Actor.unit(OTHER)).unreceived() == {(session, "0003")}
+    engine.reassign("0003", main=MAIN, reason="调回")
+    assert main.unreceived() == {(session, "0002"), (session, "0003")}
+    assert engine.unreceived() == set()  # the office signs for no case of its own
+
+
 def test_by_default_deadlines_keep_running_from_the_assignment(engine: Engine, clock: FrozenClock) -> None:
     """Switch off (the default): signing moves nothing."""
     engine.submit("0001", title="甲", deputy="张三")

@@ -75,7 +75,7 @@ def test_postgres_migrations_match_and_keep_instants(pg_url: str) -> None:
         assert diff == []
 
 
-def _downgrade(db_path: Path, revision: str) -> list[str]:
+def _downgrade(db_path: Path | str, revision: str) -> list[str]:
     """Take the database back to ``revision`` (alembic); the columns ``suggestions`` has then."""
     from alembic import command
 
@@ -292,3 +292,41 @@ def test_upgrading_to_0018_counts_the_published_cases_and_keeps_the_migrations_c
         assert public.published_page(limit=1).total == 2
         engine.amend("0002", reason="涉密", confidential=True)
         assert public.published_page(limit=1).total == 1
+
+
+def _upgrading_to_0020_fills_each_units_cases(url: str) -> None:
+    from workflow.core.views import Actor
+    from workflow.testing import DEFAULT_UNITS, FrozenClock, make_case
+
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    main, co, other = DEFAULT_UNITS[0], DEFAULT_UNITS[1], DEFAULT_UNITS[2]
+    with Engine.open(url, clock=clock) as engine:
+        make_case(engine, "0001", state="assigned", clock=clock, co=[co])
+        make_case(engine, "0002", state="answered", clock=clock, co=())
+        make_case(engine, "0003", state="assigned", clock=clock, co=())
+        engine.reassign("0003", main=other, reason="调整")  # 0003 stays in the first unit's scope
+    _downgrade(url, "0019")
+    with Engine.init(url, clock=clock) as engine:
+        mine = engine.acting(Actor.unit(main))
+        assert [c.number for c in mine.search(state="assigned").cases] == ["0001", "0003"]
+        assert [c.number for c in mine.search(state="answered").cases] == ["0002"]
+        assert [c.number for c in engine.acting(Actor.unit(co)).search(state="assigned").cases] == ["0001"]
+        engine.answer("0003", category="A", text="已办理", actor=Actor.unit(other))  # the triggers follow
+        assert [c.number for c in mine.search(state="assigned").cases] == ["0001"]
+        assert [c.number for c in mine.search(state="answered").cases] == ["0002", "0003"]
+        assert [c.number for c in engine.acting(Actor.unit(other)).search(state="answered").cases] == ["0003"]
+
+
+def test_upgrading_to_0020_fills_each_units_cases_from_the_assignments_there(db_path: Path) -> None:
+    """A database from before ``unit_cases`` gets each unit's cases, with their state, from its assignments
+    (those a reassignment ended too); the triggers then follow each action."""
+    _upgrading_to_0020_fills_each_units_cases(str(db_path))
+
+
+@pytest.mark.postgres
+def test_postgres_upgrading_to_0020_fills_each_units_cases(pg_url: str) -> None:
+    """The same on PostgreSQL, whose triggers are functions of their own."""
+    from workflow.testing import make_engine
+
+    make_engine(pg_url).dispose()
+    _upgrading_to_0020_fills_each_units_cases(pg_url)

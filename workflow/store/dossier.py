@@ -12,7 +12,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, select
+from sqlalchemy import Connection, Select, Table, bindparam, func, select
 
 from rules import DeadlineKind
 from workflow.core.dossier import (
@@ -40,7 +40,6 @@ from workflow.store.models import (
     Attachment,
     AuditEvent,
     Contact,
-    Deadline,
     ExtensionRequest,
     Feedback,
     Opinion,
@@ -51,7 +50,6 @@ from workflow.store.models import (
     SubmissionEventRow,
     table,
 )
-from workflow.store.sql import as_date
 
 __all__ = ["read_dossier"]
 
@@ -67,9 +65,15 @@ CONTACTS = table(Contact)
 ANSWERS = table(Answer)
 PROMISES = table(Promise)
 FEEDBACK = table(Feedback)
-DEADLINES = table(Deadline)
 SUBMISSIONS = table(Submission)
 SUBMISSION_EVENTS = table(SubmissionEventRow)
+
+# the deadlines of what a unit owes, as the dossier names the step that meets them
+_OWED = {
+    DeadlineKind.CO_OPINION.value: "opinion",
+    DeadlineKind.ANSWER.value: "answer",
+    DeadlineKind.RE_ANSWER.value: "answer",
+}
 
 # the events that carry a reason or a note and no row of their own, and the data key holding the text
 _NOTES = {
@@ -137,6 +141,26 @@ def _rows_query(source: Table) -> Select[Any]:
     return select(source).where(source.c.suggestion_id == bindparam("case_id")).order_by(*order)
 
 
+@cache
+def _assignments_query() -> Select[Any]:
+    """The case's assignments in order, each with when its unit signed for it (签收: the receipt of that unit
+    for that assignment, by ``assigned_at``), in one statement."""
+    received = (
+        select(func.max(RECEIPTS.c.at))
+        .where(
+            RECEIPTS.c.suggestion_id == ASSIGNMENTS.c.suggestion_id,
+            RECEIPTS.c.unit_id == ASSIGNMENTS.c.unit_id,
+            RECEIPTS.c.assigned_at == ASSIGNMENTS.c.since,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(ASSIGNMENTS, received.label("received_at"))
+        .where(ASSIGNMENTS.c.suggestion_id == bindparam("case_id"))
+        .order_by(ASSIGNMENTS.c.since, ASSIGNMENTS.c.id)
+    )
+
+
 def _rows(conn: Connection, source: Table, case_id: int) -> list[Mapping[str, Any]]:
     return [dict(r) for r in conn.execute(_rows_query(source), {"case_id": case_id}).mappings()]
 
@@ -199,19 +223,11 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
     def unit(uid: int) -> str:
         return directory.unit_name(conn, uid)
 
-    owed: dict[tuple[str, int | None, int], tuple[date, bool | None]] = {}
-    for d in conn.execute(
-        select(DEADLINES.c.kind, DEADLINES.c.unit_id, DEADLINES.c.round, DEADLINES.c.due, DEADLINES.c.late)
-        .where(
-            DEADLINES.c.suggestion_id == cid,
-            DEADLINES.c.kind.in_(
-                [DeadlineKind.CO_OPINION.value, DeadlineKind.ANSWER.value, DeadlineKind.RE_ANSWER.value]
-            ),
-        )
-        .order_by(DEADLINES.c.id)
-    ):
-        kind = "opinion" if d.kind == DeadlineKind.CO_OPINION.value else "answer"
-        owed[(kind, d.unit_id, d.round)] = (as_date(d.due), None if d.late is None else bool(d.late))
+    # what was owed by when, from the case's deadlines (read with the case)
+    owed: dict[tuple[str, str | None, int], tuple[date, bool | None]] = {}
+    for d in case.deadlines:
+        if d.kind in _OWED:
+            owed[(_OWED[d.kind], d.unit, d.round)] = (d.due, d.late)
 
     promises: dict[int, list[PromiseEntry]] = {}
     for p in _rows(conn, PROMISES, cid):
@@ -219,7 +235,7 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
 
     answers = []
     for a in _rows(conn, ANSWERS, cid):
-        due, late = owed.get(("answer", a["unit_id"], a["round"]), (None, None))
+        due, late = owed.get(("answer", unit(a["unit_id"]), a["round"]), (None, None))
         waived = tuple((w["unit"], w["reason"]) for w in json.loads(a["overrides"] or "[]"))
         answers.append(
             AnswerEntry(
@@ -238,7 +254,7 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
         )
     opinions = []
     for o in _rows(conn, OPINIONS, cid):
-        due, late = owed.get(("opinion", o["unit_id"], o["round"]), (None, None))
+        due, late = owed.get(("opinion", unit(o["unit_id"]), o["round"]), (None, None))
         opinions.append(
             OpinionEntry(
                 unit(o["unit_id"]),
@@ -254,7 +270,6 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
     withdrawn = events.notes(Action.WITHDRAW.value)
     submitted = next((events.actor[r.seq] for r in events.rows if r.action == Action.SUBMIT.value), "")
     origin = _origin(conn, next((r.data for r in events.rows if r.action == Action.SUBMIT.value), "{}"))
-    received = {(r["unit_id"], r["assigned_at"]): r["at"] for r in _rows(conn, RECEIPTS, cid)}
     return Dossier(
         case=case,
         assignments=tuple(
@@ -264,9 +279,9 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
                 r["round"],
                 r["since"],
                 r["until"],
-                received.get((r["unit_id"], r["since"])),
+                r["received_at"],
             )
-            for r in _rows(conn, ASSIGNMENTS, cid)
+            for r in conn.execute(_assignments_query(), {"case_id": cid}).mappings()
         ),
         returns=tuple(
             ReturnEntry(

@@ -1,6 +1,6 @@
 """The database tables (SQLModel). Created and upgraded by the alembic migrations in ``workflow/migrations``.
-The tables of accounts, web sessions and online submissions are in :mod:`workflow.store.portal_models`, named
-here too.
+The tables of accounts, web sessions and online submissions are in :mod:`workflow.store.portal_models`, those of
+a unit's requests to the office and its receipts in :mod:`workflow.store.request_models`; both are named here too.
 
 States and other closed sets are plain strings with CHECK constraints (never native enum types), so a new
 value is a migration of one constraint. Every instant is a :class:`~workflow.store.columns.UTCInstant`.
@@ -25,9 +25,6 @@ from workflow.core.states import (
     ContactMethod,
     ContactStage,
     DeadlineStatus,
-    ExtensionStatus,
-    ReturnStatus,
-    ReviewStatus,
     Role,
     State,
 )
@@ -44,6 +41,7 @@ from workflow.store.portal_models import (
     SubmissionEventRow,
     WebSession,
 )
+from workflow.store.request_models import AnswerReview, ExtensionRequest, Receipt, ReturnRequest
 
 __all__ = [
     "ACCOUNT_KINDS",
@@ -52,6 +50,7 @@ __all__ = [
     "Account",
     "AccountEvent",
     "Answer",
+    "AnswerReview",
     "Assignment",
     "Attachment",
     "AttachmentBlob",
@@ -64,12 +63,14 @@ __all__ = [
     "Deadline",
     "Deputy",
     "DirectoryChange",
+    "ExtensionRequest",
     "Feedback",
     "LoginFailure",
     "Opinion",
     "Outbox",
     "Promise",
     "PublishedCount",
+    "Receipt",
     "ReturnRequest",
     "StoredRuleSet",
     "Submission",
@@ -77,6 +78,7 @@ __all__ = [
     "Suggestion",
     "SuggestionSigner",
     "Unit",
+    "UnitCase",
     "WebSession",
     "column_length",
     "table",
@@ -276,80 +278,21 @@ class Assignment(SQLModel, table=True):
     audit_ref: str | None = _audit_ref()
 
 
-class ReturnRequest(SQLModel, table=True):
-    """A unit's request to hand a case back (退办) and the office's decision."""
+class UnitCase(SQLModel, table=True):
+    """A case a unit is or was assigned to (its scope), once, with the case's session, state and number copied:
+    a unit's cases in a state, by number, are one range of ``ix_unit_cases_inbox``. Kept exact by triggers on
+    ``assignments`` and ``suggestions`` (migration 0020): no code writes it."""
 
-    __tablename__ = "return_requests"
-    __table_args__ = (_check("status", [s.value for s in ReturnStatus], "ck_return_status"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    suggestion_id: int = _fk("suggestions.id")
-    unit_id: int = _fk("units.id", index=False)
-    reason: str = Field(sa_type=Text)
-    at: datetime = _instant()
-    status: str = Field(default=ReturnStatus.PENDING.value, max_length=10)
-    decided_at: datetime | None = _instant(nullable=True)
-    decision_reason: str | None = Field(default=None, sa_type=Text)
-    audit_ref: str | None = _audit_ref()
-
-
-class Receipt(SQLModel, table=True):
-    """A unit's receipt (签收) of its assignment: the assignment is the unit's row of the case since
-    ``assigned_at``; a reassignment is a new one, to be signed for anew."""
-
-    __tablename__ = "receipts"
-
-    id: int | None = Field(default=None, primary_key=True)
-    suggestion_id: int = _fk("suggestions.id")
-    unit_id: int = _fk("units.id", index=False)
-    round: int = 1
-    assigned_at: datetime = _instant()
-    at: datetime = _instant()
-    audit_ref: str | None = _audit_ref()
-
-
-class ExtensionRequest(SQLModel, table=True):
-    """The main unit's request for the extended answer period (申请延期) and the office's decision."""
-
-    __tablename__ = "extension_requests"
+    __tablename__ = "unit_cases"
     __table_args__ = (
-        _check("status", [s.value for s in ExtensionStatus], "ck_extension_status"),
-        Index("ix_extension_requests_pending", "status", "unit_id"),
+        Index("ix_unit_cases_inbox", "unit_id", "session_id", "state", "number", "suggestion_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    suggestion_id: int = _fk("suggestions.id")
-    unit_id: int = _fk("units.id", index=False)
-    reason: str = Field(sa_type=Text)
-    at: datetime = _instant()
-    status: str = Field(default=ExtensionStatus.PENDING.value, max_length=10)
-    decided_at: datetime | None = _instant(nullable=True)
-    decision_reason: str | None = Field(default=None, sa_type=Text)
-    audit_ref: str | None = _audit_ref()
-
-
-class AnswerReview(SQLModel, table=True):
-    """A unit's answer held for the office's review (答复审核, rule set ``lifecycle.answer_review``): what the unit
-    sent (``payload``: the answer's class, text, promises, overrides and files, as JSON) and the office's
-    decision. Only an approved one becomes an ``answers`` row."""
-
-    __tablename__ = "answer_reviews"
-    __table_args__ = (
-        _check("status", [s.value for s in ReviewStatus], "ck_review_status"),
-        Index("ix_answer_reviews_pending", "status", "unit_id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    suggestion_id: int = _fk("suggestions.id")
-    unit_id: int = _fk("units.id", index=False)
-    round: int = 1
-    category: str = Field(max_length=8)
-    payload: str = Field(sa_type=Text)
-    at: datetime = _instant()
-    status: str = Field(default=ReviewStatus.PENDING.value, max_length=10)
-    decided_at: datetime | None = _instant(nullable=True)
-    decision_reason: str | None = Field(default=None, sa_type=Text)
-    audit_ref: str | None = _audit_ref()
+    suggestion_id: int = Field(foreign_key="suggestions.id", primary_key=True)
+    unit_id: int = Field(foreign_key="units.id", primary_key=True)
+    session_id: int
+    state: str = Field(max_length=20)
+    number: str = Field(max_length=40)
 
 
 class Opinion(SQLModel, table=True):
@@ -462,6 +405,7 @@ class Deadline(SQLModel, table=True):
         _check("kind", DEADLINE_KINDS, "ck_deadline_kind"),
         _check("status", [s.value for s in DeadlineStatus], "ck_deadline_status"),
         Index("ix_deadlines_status_due", "status", "due_at"),
+        Index("ix_deadlines_unit_open", "unit_id", "status", "due_at"),  # what one unit owes, by when
         Index("ix_deadlines_next_step", "next_step_at"),
     )
 

@@ -41,11 +41,7 @@ from workflow.store.dossier import read_dossier
 from workflow.store.models import (
     Assignment,
     AuditEvent,
-    CongressSession,
-    Conversion,
-    Deadline,
     Suggestion,
-    SuggestionSigner,
     table,
 )
 from workflow.store.rulesets import RuleSets
@@ -64,11 +60,7 @@ MAX_TEXT = 200  # the longest text a search looks for
 
 SUGGESTIONS = table(Suggestion)
 ASSIGNMENTS = table(Assignment)
-DEADLINES = table(Deadline)
 AUDIT = table(AuditEvent)
-SESSIONS = table(CongressSession)
-SIGNERS = table(SuggestionSigner)
-CONVERSIONS = table(Conversion)
 
 
 def _state(state: State | str) -> str:
@@ -77,6 +69,12 @@ def _state(state: State | str) -> str:
     except ValueError:
         msg = f"state {state!r} unknown: use {', '.join(s.value for s in State)}"
         raise ValidationError(msg) from None
+
+
+def _never(row: object) -> datetime:
+    """A NOT NULL instant read as NULL: the database does not hold what the schema says."""
+    msg = f"an instant the schema requires is missing: {row!r}"
+    raise ValueError(msg)
 
 
 class Queries:
@@ -166,18 +164,21 @@ class Queries:
         return int(case_id)
 
     def _one(self, conn: Connection, number: str, session: str | None) -> Case:
-        sid = self.directory.session_id(conn, session)
+        sid, name = self.directory.session_ref(conn, session)
+        # the reader's scope is a condition of the same query: a case out of scope is not found, as one that
+        # does not exist
         row = (
             conn.execute(
-                select(SUGGESTIONS).where(SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number)
+                select(SUGGESTIONS).where(
+                    SUGGESTIONS.c.session_id == sid, SUGGESTIONS.c.number == number, self.scope(conn).cases()
+                )
             )
             .mappings()
             .first()
         )
-        if row is None or not self.scope(conn).sees(conn, row["id"]):
-            name = session or self.directory.session_name(conn, sid)
+        if row is None:
             raise NotFound(kind="建议", name=f"{name}/{number}", hint=_("list cases with `jianyi list`"))
-        return self._cases(conn, [dict(row)])[0]
+        return self._cases(conn, [dict(row)], {sid: name})[0]
 
     def list_cases(
         self,
@@ -262,8 +263,9 @@ class Queries:
             raise ValidationError(msg)
         with self.db.reading() as conn:
             seen = self.scope(conn)
+            sid, name = self.directory.session_ref(conn, session)
             filters = CaseFilter(
-                session_id=self.directory.session_id(conn, session),
+                session_id=sid,
                 state=None if state is None else _state(state),
                 unit_id=None if unit is None else self.directory.unit_id(conn, unit),
                 overdue_at=ensure_utc(now or self.clock.now()) if overdue else None,
@@ -281,40 +283,38 @@ class Queries:
             )
             total, ids = find(Raw(conn), self.db.dialect, filters, offset=offset, limit=limit)
             rows: dict[int, dict[str, Any]] = {}
+            raw = Raw(conn)
             for chunk in range(0, len(ids), 500):
-                part = ids[chunk : chunk + 500]
-                for r in conn.execute(select(SUGGESTIONS).where(SUGGESTIONS.c.id.in_(part))).mappings():
-                    rows[r["id"]] = dict(r)
-            cases = self._cases(conn, [rows[i] for i in ids])
+                marks, part = Raw.in_list("c", ids[chunk : chunk + 500])
+                for r in raw.rows(f"SELECT * FROM suggestions WHERE id IN {marks}", part):
+                    rows[r["id"]] = r
+            cases = self._cases(conn, [rows[i] for i in ids], {sid: name})
         return CasePage(total=total, offset=offset, limit=limit, cases=tuple(cases))
 
-    def _cases(self, conn: Connection, rows: list[dict[str, Any]]) -> list[Case]:
+    def _cases(self, conn: Connection, rows: list[dict[str, Any]], sessions: dict[int, str]) -> list[Case]:
+        """The cases of ``rows`` (of ``suggestions``) with their units, deadlines, co-signers and conversions;
+        ``sessions`` names the sessions they belong to."""
         if not rows:
             return []
         ids = [r["id"] for r in rows]
-        sessions = {
-            r.id: r.name
-            for r in conn.execute(
-                select(SESSIONS.c.id, SESSIONS.c.name).where(
-                    SESSIONS.c.congress_id == self.directory.congress_id
-                )
-            )
-        }
         units: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
         deadlines: dict[int, list[DeadlineInfo]] = {i: [] for i in ids}
         signers: dict[int, list[str]] = {i: [] for i in ids}
         conversions: dict[int, list[ConversionInfo]] = {i: [] for i in ids}
+        raw = Raw(conn)  # driver-level SQL: a page of cases runs these four for every page
         for chunk in range(0, len(ids), 500):
-            part = ids[chunk : chunk + 500]
-            for a in conn.execute(
-                select(ASSIGNMENTS.c.suggestion_id, ASSIGNMENTS.c.unit_id, ASSIGNMENTS.c.role)
-                .where(ASSIGNMENTS.c.suggestion_id.in_(part), ASSIGNMENTS.c.until.is_(None))
-                .order_by(ASSIGNMENTS.c.id)
+            marks, part = Raw.in_list("c", ids[chunk : chunk + 500])
+            for sid, uid, role in raw.all(
+                f"SELECT suggestion_id, unit_id, role FROM assignments WHERE suggestion_id IN {marks} "
+                "AND until IS NULL ORDER BY id",
+                part,
             ):
-                units[a.suggestion_id].append((self.directory.unit_name(conn, a.unit_id), a.role))
-            for d in conn.execute(
-                select(DEADLINES).where(DEADLINES.c.suggestion_id.in_(part)).order_by(DEADLINES.c.id)
-            ).mappings():
+                units[sid].append((self.directory.unit_name(conn, uid), role))
+            for d in raw.rows(
+                "SELECT suggestion_id, kind, unit_id, round, start, due, due_at, raw_due, roll_reason, status, "
+                f"met_at, late, provisional, version FROM deadlines WHERE suggestion_id IN {marks} ORDER BY id",
+                part,
+            ):
                 deadlines[d["suggestion_id"]].append(
                     DeadlineInfo(
                         kind=d["kind"],
@@ -322,29 +322,31 @@ class Queries:
                         if d["unit_id"] is not None
                         else None,
                         round=d["round"],
-                        start=d["start"],
-                        due=d["due"],
-                        due_at=d["due_at"],
-                        raw_due=d["raw_due"],
+                        start=as_date(d["start"]),
+                        due=as_date(d["due"]),
+                        due_at=as_instant(d["due_at"]) or _never(d),
+                        raw_due=as_date(d["raw_due"]),
                         roll_reason=d["roll_reason"],
                         status=d["status"],
-                        met_at=d["met_at"],
+                        met_at=as_instant(d["met_at"]),
                         late=None if d["late"] is None else bool(d["late"]),
                         provisional=bool(d["provisional"]),
                         version=d["version"],
                     )
                 )
-            for s in conn.execute(
-                select(SIGNERS.c.suggestion_id, SIGNERS.c.deputy_id)
-                .where(SIGNERS.c.suggestion_id.in_(part))
-                .order_by(SIGNERS.c.position)
+            for sid, did in raw.all(
+                f"SELECT suggestion_id, deputy_id FROM suggestion_signers WHERE suggestion_id IN {marks} "
+                "ORDER BY position",
+                part,
             ):
-                signers[s.suggestion_id].append(self.directory.deputy_name(conn, s.deputy_id))
-            for c in conn.execute(
-                select(CONVERSIONS).where(CONVERSIONS.c.suggestion_id.in_(part)).order_by(CONVERSIONS.c.id)
-            ).mappings():
-                conversions[c["suggestion_id"]].append(
-                    ConversionInfo(c["from_category"], c["to_category"], c["evidence"], c["actor"], c["at"])
+                signers[sid].append(self.directory.deputy_name(conn, did))
+            for sid, before, after, evidence, actor, at in raw.all(
+                "SELECT suggestion_id, from_category, to_category, evidence, actor, at FROM conversions "
+                f"WHERE suggestion_id IN {marks} ORDER BY id",
+                part,
+            ):
+                conversions[sid].append(
+                    ConversionInfo(before, after, evidence, actor, as_instant(at) or _never(at))
                 )
         cases = []
         for r in rows:
@@ -374,10 +376,10 @@ class Queries:
                     escalation_level=r["escalation_level"],
                     version=r["version"],
                     ruleset=f"{r['ruleset_id']}@{r['ruleset_version']}" if r["ruleset_id"] else None,
-                    submitted_at=r["submitted_at"],
-                    assigned_at=r["assigned_at"],
-                    answered_at=r["answered_at"],
-                    closed_at=r["closed_at"],
+                    submitted_at=as_instant(r["submitted_at"]) or _never(r),
+                    assigned_at=as_instant(r["assigned_at"]),
+                    answered_at=as_instant(r["answered_at"]),
+                    closed_at=as_instant(r["closed_at"]),
                     deadlines=tuple(deadlines[r["id"]]),
                     conversions=tuple(conversions[r["id"]]),
                     allowed=tuple(a.value for a in next_actions(State(r["state"]))),
@@ -615,13 +617,15 @@ class Queries:
                 return set()
             # the states the machine lets a unit sign in (constants of the table, not input)
             states = ", ".join(f"'{st.value}'" for st in State if Action.RECEIVE in allowed_actions(st))
+            # the unit's cases in those states from the index of unit_cases (migration 0020) alone, then their
+            # open assignments of the unit and receipts
             rows = Raw(conn).all(
-                "SELECT se.name, s.number FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id "
-                "JOIN sessions se ON se.id = s.session_id "
+                "SELECT se.name, u.number FROM unit_cases u JOIN sessions se ON se.id = u.session_id "
+                "JOIN assignments a ON a.unit_id = u.unit_id AND a.suggestion_id = u.suggestion_id "
                 "LEFT JOIN receipts r ON r.suggestion_id = a.suggestion_id AND r.unit_id = a.unit_id "
                 "AND r.assigned_at = a.since "
-                "WHERE a.unit_id = :unit AND a.until IS NULL AND r.id IS NULL AND se.congress_id = :c "
-                f"AND s.state IN ({states})",
+                "WHERE u.unit_id = :unit AND a.until IS NULL AND r.id IS NULL AND se.congress_id = :c "
+                f"AND u.state IN ({states})",
                 {"unit": scope.unit_id, "c": self.directory.congress_id},
             )
             return {(str(r[0]), str(r[1])) for r in rows}

@@ -158,6 +158,10 @@ def find(
     raw: Raw, dialect: Dialect, f: CaseFilter, *, offset: int, limit: int | None
 ) -> tuple[int, list[int]]:
     """How many cases ``f`` selects, and the ids of those from ``offset`` (at most ``limit``), by number."""
+    if f.scope_unit_ids is not None and len(f.scope_unit_ids) == 1 and f.scope_deputy_id is None:
+        (unit,) = f.scope_unit_ids
+        if f == CaseFilter(session_id=f.session_id, state=f.state, scope_unit_ids=f.scope_unit_ids):
+            return _unit_cases(raw, dialect, f.session_id, unit, f.state, offset=offset, limit=limit)
     clause, params = where(f, dialect)
     if f.scope_unit_ids is not None or f.scope_deputy_id is not None:
         # a party's cases (thousands at most): found once, from its assignments or its deputies, then counted and
@@ -182,6 +186,33 @@ def find(
     if total <= offset or limit == 0:
         return total, []
     sql = f"SELECT s.id FROM suggestions s WHERE {clause} ORDER BY s.number, s.id"
+    if limit is not None or offset:
+        sql += _limits(dialect, params, offset, limit)
+    return total, [int(i) for i in raw.column(sql, params)]
+
+
+def _unit_cases(
+    raw: Raw,
+    dialect: Dialect,
+    session_id: int,
+    unit_id: int,
+    state: str | None,
+    *,
+    offset: int,
+    limit: int | None,
+) -> tuple[int, list[int]]:
+    """One unit's cases of a session (in ``state``), from ``unit_cases`` (migration 0020) alone: with a state, the
+    count and the page are one range of its index each, already by number; without, the unit's few thousand
+    entries of the index, sorted."""
+    params: dict[str, Any] = {"unit": unit_id, "sid": session_id}
+    clause = "u.unit_id = :unit AND u.session_id = :sid"
+    if state is not None:
+        params["state"] = state
+        clause += " AND u.state = :state"
+    total = int(raw.all(f"SELECT count(*) FROM unit_cases u WHERE {clause}", params)[0][0])
+    if total <= offset or limit == 0:
+        return total, []
+    sql = f"SELECT u.suggestion_id FROM unit_cases u WHERE {clause} ORDER BY u.number, u.suggestion_id"
     if limit is not None or offset:
         sql += _limits(dialect, params, offset, limit)
     return total, [int(i) for i in raw.column(sql, params)]
