@@ -2,8 +2,9 @@
 
 The app is built by ``web.app:from_env`` in each worker, from environment variables this command sets
 (``JIANYI_DB``, ``JIANYI_CONGRESS``, the attachments' settings of ``--config``, the session's idle minutes and
-the Secure flag), so that any number of workers serve alike. uvicorn is imported inside the command, so
-``jianyi --help`` stays fast.
+the Secure flag), so that any number of workers serve alike: on PostgreSQL, and on SQLite too, whose WAL lets
+readers run beside the one writer and whose busy timeout and ``BEGIN IMMEDIATE`` make the workers' writes wait
+their turn (:mod:`workflow.store.db`). uvicorn is imported inside the command, so ``jianyi --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -68,7 +69,18 @@ def serve(app: App, host: str, port: int, workers: int, idle_minutes: int, secur
         ),
         err=True,
     )
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        # httptools parses HTTP and uvloop runs the event loop, both in C (dependencies of jianyi; "auto" falls
+        # back to h11 and asyncio where they are missing, as uvloop is on Windows)
+        http="auto",
+        loop="auto",
+    )
 
 
 COMMANDS: tuple[click.Command, ...] = (serve,)
