@@ -1,7 +1,7 @@
 """The web portal under load: a unit's inbox, a case's dossier and the public site, over HTTP and directly.
 
-    python bench/portal.py [--cases 1000000] [--db PATH] [--pg URL [--reuse-pg]] [--clients 20]
-                           [--requests 1000] [--path NAME:AUTH:TEMPLATE ...]
+    python bench/portal.py [--cases 1000000] [--db PATH] [--pg URL [--reuse-pg]] [--workers 2]
+                           [--clients 20] [--requests 1000] [--path NAME:AUTH:TEMPLATE ...]
 
 Builds (or, when ``--db`` names a file that holds N cases already, reuses) a SQLite database of N cases in the
 engine's storage format, written straight into the tables as ``bench/search.py`` does: 200 units, 1,000
@@ -10,13 +10,18 @@ answer row), a quarter still assigned, 5% withdrawn, 3% confidential. With ``--p
 PostgreSQL database (its schema ``public`` is dropped first: give it a scratch database; ``--reuse-pg`` keeps
 one that holds N cases already).
 
-Then ``jianyi serve`` runs on it (SQLite: 1 worker; PostgreSQL: ``--workers 2``) and ``--clients`` concurrent
-clients (httpx, async) send ``--requests`` requests to each path; the p50 and p95 of the response times and the
-requests per second are printed beside a baseline from the same run: the same reads through the engine directly
-(no HTTP, no JSON, no template), one at a time. The paths (``--path``, repeatable; the default four below) are
-``NAME:AUTH:TEMPLATE`` where AUTH is ``unit`` (signed in as the unit 单位001's account) or ``none``, and the
-template may hold ``{session}``, ``{number}`` (one of the unit's cases), ``{public}`` (a published case) and
-``{page}`` (1–50):
+Then ``jianyi serve --workers 2`` runs on it, on SQLite as on PostgreSQL (one worker a core of the 2-core machine
+it was written for; SQLite's WAL lets the two read side by side, and the few writes, a session's idle expiry
+moved on, wait their turn), and ``--clients`` concurrent clients send ``--requests`` requests to each path; the
+p50 and p95 of the response times and the requests per second are printed beside a baseline from the same run:
+the same reads through the engine directly (no HTTP, no JSON, no template), one at a time. ``--workers`` sets
+the server's workers for both databases.
+
+The clients are httpx's async client in this process, on the same machine as the server: a response time is
+from sending a complete HTTP/1.1 request on a kept-alive connection to its last byte read. The CPU a request is
+printed too, the server's (all its workers, from /proc, warm-up included) and the clients' (this process's):
+on a shared machine it varies less than the times, and the clients' shows how much of the machine they take
+from the server.
 
 - ``inbox:unit:/api/cases?state=assigned&limit=50`` (a unit's inbox: its cases waiting for an answer);
 - ``case:unit:/api/cases/{session}/{number}`` (one of its cases' dossier);
@@ -24,13 +29,15 @@ template may hold ``{session}``, ``{number}`` (one of the unit's cases), ``{publ
 - ``public_case:none:/public/{session}/{public}`` (a published case's page).
 
 Add the HTML inbox as ``--path unit_page:unit:/unit`` when the portal has it (it has no baseline). The goal is a
-p95 of at most 150 ms. The clients run in this process, on the same machine as the server.
+p95 of at most 150 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import math
 import os
 import random
 import signal
@@ -293,6 +300,8 @@ class Figures:
     p95: float
     rps: float
     errors: int
+    client_cpu: float = 0.0  # ms of this process's CPU a request (the clients')
+    server_cpu: float = math.nan  # ms of the server's CPU a request, all its workers (Linux: from /proc)
 
 
 def samples(cases: int) -> tuple[list[str], list[str]]:
@@ -343,13 +352,16 @@ async def load(
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
-        for _ in range(min(clients, 10)):  # warm each worker's engine and caches
-            await http.get(fill(path.template, rng, mine, pub), headers=headers)
-        start = time.perf_counter()
+        # warm each worker's engine and caches: side by side, so that the connections reach every worker
+        warm = [fill(path.template, rng, mine, pub) for _ in range(clients)]
+        await asyncio.gather(*(http.get(url, headers=headers) for url in warm))
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(client(http) for _ in range(clients)))
-        took = time.perf_counter() - start
+        took, used = time.perf_counter() - start, time.process_time() - cpu
     cuts = statistics.quantiles(times, n=100)
-    return Figures(statistics.median(times) * 1000, cuts[94] * 1000, len(times) / took, errors)
+    return Figures(
+        statistics.median(times) * 1000, cuts[94] * 1000, len(times) / took, errors, used * 1000 / len(times)
+    )
 
 
 def baseline(url: str, calls: int, mine: list[str], published: list[str]) -> dict[str, Figures]:
@@ -385,6 +397,28 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def server_cpu(session: int) -> float:
+    """The CPU seconds (user and system) the processes of the session ``session`` used so far: the server and
+    its workers, which ``over_http`` starts in a session of their own (NaN where there is no /proc)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return math.nan
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[3]) == session:  # fields after the name: state ppid pgrp session … utime(11) stime(12)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def over_http(
@@ -425,9 +459,14 @@ def over_http(
             f"{base}/api/session", json={"name": UNIT_ACCOUNT, "password": PASSWORD}, timeout=60
         )
         token = signed.json()["token"]
-        return {
-            p.name: asyncio.run(load(base, token, p, args.clients, args.requests, mine, pub)) for p in paths
-        }
+        out = {}
+        for p in paths:
+            before = server_cpu(server.pid)
+            figures = asyncio.run(load(base, token, p, args.clients, args.requests, mine, pub))
+            # the warm-up requests count too: a few per cent more than the measured ones
+            used = (server_cpu(server.pid) - before) * 1000 / args.requests
+            out[p.name] = dataclasses.replace(figures, server_cpu=used)
+        return out
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
@@ -445,10 +484,11 @@ def main() -> None:
     )
     parser.add_argument("--cases", type=int, default=1_000_000, help="cases [1000000]")
     parser.add_argument("--db", type=Path, help="the SQLite file to build or reuse [a temporary one]")
-    parser.add_argument("--pg", metavar="URL", help="also on this scratch PostgreSQL database (2 workers)")
+    parser.add_argument("--pg", metavar="URL", help="also on this scratch PostgreSQL database")
     parser.add_argument(
         "--reuse-pg", action="store_true", help="reuse the --pg database when it holds N cases already"
     )
+    parser.add_argument("--workers", type=int, default=2, help="the server's worker processes [2]")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients [20]")
     parser.add_argument("--requests", type=int, default=1000, help="requests per path [1000]")
     parser.add_argument("--calls", type=int, default=200, help="baseline calls per read [200]")
@@ -463,14 +503,14 @@ def main() -> None:
             upgrade(str(db))
         else:
             print(f"SQLite: {args.cases:,} cases written in {build_sqlite(db, args.cases):.0f} s")
-        runs = [("SQLite", str(db), 1)]
+        runs = [("SQLite", str(db), args.workers)]
         if args.pg and args.reuse_pg and pg_holds(args.pg, args.cases):
             print(f"PostgreSQL: reusing {args.pg} ({args.cases:,} cases)")
             upgrade(args.pg)
-            runs.append(("PostgreSQL", args.pg, 2))
+            runs.append(("PostgreSQL", args.pg, args.workers))
         elif args.pg:
             print(f"PostgreSQL: {args.cases:,} cases written in {build_pg(args.pg, args.cases):.0f} s")
-            runs.append(("PostgreSQL", args.pg, 2))
+            runs.append(("PostgreSQL", args.pg, args.workers))
         results = []
         for label, url, workers in runs:
             http = over_http(url, workers, paths, args, mine, pub)
@@ -481,14 +521,18 @@ def main() -> None:
         f"baseline: the engine directly, one read at a time, {args.calls} calls. Times in ms (goal p95 <= 150)."
     )
     head = f"{'path':<12}" + "".join(
-        f" | {label} {w}w HTTP p50 p95 req/s | {label} engine p50 p95 /s" for label, w, _, _ in results
+        f" | {label} {w}w HTTP p50 p95 req/s CPU: server client | {label} engine p50 p95 /s"
+        for label, w, _, _ in results
     )
     print(head)
     for p in paths:
         line = f"{p.name:<12}"
         for _, _, http, direct in results:
             f = http[p.name]
-            line += f" | {_ms(f)}{' ERR ' + str(f.errors) if f.errors else ''} | {_ms(direct.get(p.name))}"
+            errors = f" ERR {f.errors}" if f.errors else ""
+            line += (
+                f" | {_ms(f)} {f.server_cpu:11.2f} {f.client_cpu:6.2f}{errors} | {_ms(direct.get(p.name))}"
+            )
         print(line)
 
 
