@@ -421,6 +421,15 @@ def server_cpu(session: int) -> float:
     return total / tick
 
 
+def listening(port: int) -> int | None:
+    """How many sockets listen on ``port`` (Linux, from /proc: one a worker of ``jianyi serve``), or None."""
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    return sum(1 for f in map(str.split, lines) if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "0A")
+
+
 def over_http(
     url: str, workers: int, paths: list[Target], args: argparse.Namespace, mine: list[str], pub: list[str]
 ) -> dict[str, Figures]:
@@ -448,10 +457,11 @@ def over_http(
         deadline = time.monotonic() + 120
         while True:
             try:
-                if httpx.get(f"{base}/public?page=1", timeout=60).status_code == 200:
-                    break
+                answered = httpx.get(f"{base}/public?page=1", timeout=60).status_code == 200
             except httpx.TransportError:
-                pass
+                answered = False
+            if answered and (workers == 1 or listening(port) in (None, workers)):
+                break  # every worker listens (one socket each on Linux): none starts while loaded
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("the server did not start")
             time.sleep(0.5)
