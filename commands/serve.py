@@ -80,6 +80,7 @@ def _supervise(config: uvicorn.Config, host: str, port: int, workers: int) -> in
             err=True,
         )
         return 1
+    port = held.getsockname()[1]  # the port the system chose for --port 0, which every worker takes too
     spawn = multiprocessing.get_context("spawn")
     stop = threading.Event()
     failed = False
