@@ -19,8 +19,8 @@ the server's workers for both databases.
 
 The clients are aiohttp's, in this process, on the same machine as the server: a response time is from sending
 a complete HTTP/1.1 request on a kept-alive connection to its last byte read. aiohttp rather than httpx because
-the clients share the machine with the server: httpx's async client took 2.3-2.5 ms of CPU a request, as much
-as the server's own work for a dossier, and aiohttp 0.12-0.14 ms. The CPU a request is printed too, the
+the clients share the machine with the server: httpx's async client took 1.5-3.3 ms of CPU a request here,
+half of what the server spends on a dossier, and aiohttp 0.2-0.45 ms. The CPU a request is printed too, the
 server's (all its workers, from /proc, warm-up included) and the clients' (this process's): on a shared machine
 it varies less than the times.
 
