@@ -92,7 +92,7 @@ def _supervise(config: uvicorn.Config, host: str, port: int, workers: int) -> in
         process.start()
         return process, time.monotonic()
 
-    running = [start() for _ in range(workers)]
+    running = [start() for _worker_no in range(workers)]
     try:
         while not stop.wait(0.5):
             for i, (process, since) in enumerate(running):

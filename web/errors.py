@@ -184,6 +184,12 @@ def _problem(problem: Mapping[str, object]) -> str:
         return _("{field}: must be text").format(field=field)
     if kind in ("enum", "literal_error"):
         return _("{field}: must be one of {choices}").format(field=field, choices=limits.get("expected", "?"))
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"):
+        return _("{field}: must be a date (YYYY-MM-DD)").format(field=field)
+    if kind == "list_type":
+        return _("{field}: must be a list").format(field=field)
+    if kind == "extra_forbidden":
+        return _("{field}: not a field this request takes").format(field=field)
     if kind in ("json_invalid", "json_type"):
         return _("the request body is not valid JSON")
     if kind in ("model_attributes_type", "dict_type", "model_type"):
