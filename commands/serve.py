@@ -2,22 +2,127 @@
 
 The app is built by ``web.app:from_env`` in each worker, from environment variables this command sets
 (``JIANYI_DB``, ``JIANYI_CONGRESS``, the attachments' settings of ``--config``, the session's idle minutes and
-the Secure flag), so that any number of workers serve alike. uvicorn is imported inside the command, so
-``jianyi --help`` stays fast.
+the Secure flag), so that any number of workers serve alike: on PostgreSQL, and on SQLite too, whose WAL lets
+readers run beside the one writer and whose busy timeout and ``BEGIN IMMEDIATE`` make the workers' writes wait
+their turn (:mod:`workflow.store.db`). uvicorn is imported inside the command, so ``jianyi --help`` stays fast.
+
+With more than one worker on Linux, each worker listens on a socket of its own on the same port
+(``SO_REUSEPORT``), and the kernel spreads new connections evenly over them. uvicorn's own workers share one
+socket, and the worker that wakes first takes every connection waiting: 20 clients that connect at once mostly
+land on one worker and keep their connections, and the other core idles. Elsewhere uvicorn's workers serve.
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
+import signal
+import socket
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from commands.app import App, pass_app
 from rules.i18n import _
 
+if TYPE_CHECKING:
+    import uvicorn
+
 __all__ = ["COMMANDS"]
 
 APP_FACTORY = "web.app:from_env"
+EARLY_EXIT = 5.0  # seconds: a worker that stops sooner after starting stops the server (it would again)
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` that others may bind too (``SO_REUSEPORT``), not yet listening."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _orphaned(parent: int) -> None:
+    """Stop this worker (as SIGTERM would) once its parent, the supervisor, is gone (killed, say)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker(config: uvicorn.Config, host: str, port: int, parent: int) -> None:
+    """One worker process: its own listening socket on the shared port, and uvicorn serving on it."""
+    import uvicorn
+
+    threading.Thread(target=_orphaned, args=(parent,), daemon=True).start()
+    sock = _bound(host, port)
+    config.configure_logging()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches every process of the terminal
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def _supervise(config: uvicorn.Config, host: str, port: int, workers: int) -> int:
+    """Run ``workers`` worker processes until SIGINT or SIGTERM (passed on to them as SIGTERM); a worker that
+    stops is started again, unless it stopped within :data:`EARLY_EXIT` seconds of starting (then all stop:
+    exit status 1). The port is held, bound but not listening, from before the first worker starts."""
+    try:
+        held = _bound(host, port)  # an address in use is refused here, once
+    except OSError as exc:
+        click.echo(
+            _("jianyi: cannot listen on {host}:{port}: {reason}").format(
+                host=host, port=port, reason=exc.strerror or exc
+            ),
+            err=True,
+        )
+        return 1
+    port = held.getsockname()[1]  # the port the system chose for --port 0, which every worker takes too
+    spawn = multiprocessing.get_context("spawn")
+    stop = threading.Event()
+    failed = False
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _sig, _frame: stop.set())
+
+    def start() -> tuple[Any, float]:
+        process = spawn.Process(target=_worker, args=(config, host, port, os.getpid()), daemon=False)
+        process.start()
+        return process, time.monotonic()
+
+    running = [start() for _worker_no in range(workers)]
+    try:
+        while not stop.wait(0.5):
+            for i, (process, since) in enumerate(running):
+                if process.is_alive():
+                    continue
+                if time.monotonic() - since < EARLY_EXIT:
+                    click.echo(
+                        _("jianyi: a worker stopped as it started (exit status {code}); stopping").format(
+                            code=process.exitcode
+                        ),
+                        err=True,
+                    )
+                    failed = True
+                    stop.set()
+                    break
+                click.echo(
+                    _("jianyi: a worker stopped (exit status {code}); starting another").format(
+                        code=process.exitcode
+                    ),
+                    err=True,
+                )
+                running[i] = start()
+    finally:
+        for process, _since in running:
+            if process.is_alive():
+                process.terminate()
+        for process, _since in running:
+            process.join()
+        held.close()
+    return 1 if failed else 0
 
 
 @click.command()
@@ -68,7 +173,19 @@ def serve(app: App, host: str, port: int, workers: int, idle_minutes: int, secur
         ),
         err=True,
     )
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        # httptools parses HTTP and uvloop runs the event loop, both in C (dependencies of jianyi; "auto" falls
+        # back to h11 and asyncio where they are missing, as uvloop is on Windows)
+        "http": "auto",
+        "loop": "auto",
+    }
+    if workers > 1 and sys.platform.startswith("linux"):
+        sys.exit(_supervise(uvicorn.Config(APP_FACTORY, **options), host, port, workers))
+    uvicorn.run(APP_FACTORY, workers=workers, **options)
 
 
 COMMANDS: tuple[click.Command, ...] = (serve,)

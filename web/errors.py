@@ -140,14 +140,68 @@ def _known(request: Request, exc: Exception) -> Response:
     return JSONResponse(error_body(str(exc), type(exc).__name__), status_code=status, headers=headers)
 
 
+# where pydantic says a value came from: the first item of an error's "loc", left out of the field's name
+_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def _field(loc: tuple[object, ...] | list[object]) -> str:
+    """The name of the field a validation error is about (``limit``, ``reply.text``), or the whole body's."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+    return ".".join(parts) or _("the request body")
+
+
+def _problem(problem: Mapping[str, object]) -> str:
+    """One of pydantic's validation errors in the portal's words: the field and what it must be."""
+    field = _field(problem.get("loc", ()))  # type: ignore[arg-type]
+    ctx = problem.get("ctx")
+    limits: Mapping[str, object] = ctx if isinstance(ctx, Mapping) else {}
+    kind = str(problem.get("type", ""))
+    if kind == "missing":
+        return _("{field}: required").format(field=field)
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("{field}: must be a whole number").format(field=field)
+    if kind in ("float_parsing", "float_type"):
+        return _("{field}: must be a number").format(field=field)
+    if kind in ("bool_parsing", "bool_type"):
+        return _("{field}: must be true or false").format(field=field)
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = {"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le", "less_than": "lt"}
+        words = {
+            "ge": _("{field}: must be at least {limit}"),
+            "gt": _("{field}: must be more than {limit}"),
+            "le": _("{field}: must be at most {limit}"),
+            "lt": _("{field}: must be less than {limit}"),
+        }
+        key = bound[kind]
+        return words[key].format(field=field, limit=limits.get(key, "?"))
+    if kind == "string_too_short":
+        return _("{field}: at least {count} character(s)").format(field=field, count=limits.get("min_length"))
+    if kind == "string_too_long":
+        return _("{field}: at most {count} character(s)").format(field=field, count=limits.get("max_length"))
+    if kind in ("string_type", "string_unicode"):
+        return _("{field}: must be text").format(field=field)
+    if kind in ("enum", "literal_error"):
+        return _("{field}: must be one of {choices}").format(field=field, choices=limits.get("expected", "?"))
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"):
+        return _("{field}: must be a date (YYYY-MM-DD)").format(field=field)
+    if kind == "list_type":
+        return _("{field}: must be a list").format(field=field)
+    if kind == "extra_forbidden":
+        return _("{field}: not a field this request takes").format(field=field)
+    if kind in ("json_invalid", "json_type"):
+        return _("the request body is not valid JSON")
+    if kind in ("model_attributes_type", "dict_type", "model_type"):
+        return _("{field}: must be a JSON object").format(field=field)
+    return _("{field}: not a valid value").format(field=field)
+
+
 def _invalid(request: Request, exc: Exception) -> Response:
+    """FastAPI's request validation (422) in the portal's words, one line naming each field, instead of
+    pydantic's English."""
     assert isinstance(exc, RequestValidationError)
-    parts = []
-    for problem in exc.errors():
-        where = ".".join(str(p) for p in problem.get("loc", ()) if p != "body")
-        said = str(problem.get("msg") or _("invalid"))
-        parts.append(f"{where}: {said}" if where else said)
-    message = _("; ").join(parts) or _("invalid request")
+    message = _("; ").join(_problem(p) for p in exc.errors()) or _("invalid request")
     return _page(request, 422, message) or JSONResponse(
         error_body(message, "ValidationError"), status_code=422
     )

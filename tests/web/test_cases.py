@@ -150,7 +150,7 @@ def test_refusals_answer_with_their_status(server: Server) -> None:
     assert wrong_state.json()["error"].startswith(f"建议 {SESSION}/0001: cannot 'feedback' while 'assigned'")
     assert bad_method.json()["kind"] == "ValidationError"
     assert bad_body.json() == {
-        "error": "text: Field required; txt: Extra inputs are not permitted",
+        "error": "text: required; txt: not a field this request takes",
         "kind": "ValidationError",
     }
     assert bad_date.json()["error"].startswith("promises.0.due: ")

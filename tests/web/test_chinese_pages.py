@@ -64,3 +64,34 @@ def test_a_page_validation_line_is_chinese(server: Server) -> None:
     refused = office.post("/office/assign", data={"csrf_token": token, "orders": "  "})
     assert refused.status_code == 422
     assert "没有要交办的建议：每行写“编号 主办单位 会办单位（可省）”，或上传交办表" in refused.text
+
+
+def test_request_validation_names_the_field_in_chinese(server: Server) -> None:
+    """422 from the request's own validation reads in the portal's words, one line naming the field, not in
+    pydantic's English; the JSON keys and the kind stay English."""
+    office, _ = server.login("王芳")
+    too_small = office.get("/api/cases", params={"limit": 0})
+    assert too_small.status_code == 422
+    assert too_small.json() == {"error": "limit：不得小于 1", "kind": "ValidationError"}
+    not_a_number = office.get("/api/cases", params={"offset": "二"})
+    assert not_a_number.json()["error"] == "offset：须为整数"
+    no_password = server.client().post("/api/session", json={"name": "王芳"})
+    assert (no_password.status_code, no_password.json()["error"]) == (422, "password：必填")
+    not_json = server.client().post(
+        "/api/session", content=b"{", headers={"content-type": "application/json"}
+    )
+    assert not_json.json()["error"] == "请求正文不是有效的 JSON"
+    for refused in (too_small, not_a_number, no_password, not_json):
+        assert "\n" not in refused.json()["error"]
+        assert "Input should" not in refused.json()["error"]
+
+
+def test_request_validation_speaks_english_under_jianyi_lang_en(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JIANYI_LANG=en: the same lines in English."""
+    monkeypatch.setenv("JIANYI_LANG", "en")
+    office, _ = server.login("王芳")
+    assert office.get("/api/cases", params={"limit": 5000}).json()["error"] == "limit: must be at most 1000"
+    no_name = server.client().post("/api/session", json={"password": "x"})
+    assert no_name.json()["error"] == "name: required"

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from commands.serve import EARLY_EXIT
 from tests.web.conftest import PASSWORD, free_port
 from workflow import Engine
 
@@ -94,3 +99,125 @@ def test_serve_answers_on_its_port_with_two_workers(template_db: Path, tmp_path:
         output = process.communicate(timeout=60)[0]
     assert process.returncode == 0, output
     assert f"on http://127.0.0.1:{port}/ (2 worker(s))" in output
+
+
+def _serve(db: Path, port: int, workers: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIANYI_")}
+    return subprocess.Popen(
+        [str(JIANYI), "--db", str(db), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _until_it_answers(process: subprocess.Popen[str], base: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(base + "/login", timeout=5)
+            return
+        except httpx.TransportError:
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, "jianyi serve did not answer within 60 s"
+            time.sleep(0.2)
+
+
+def _workers(parent: int) -> list[int]:
+    """The worker processes of ``jianyi serve`` (its children that serve; not multiprocessing's helper)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == parent and b"resource_tracker" not in command:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def _listening(port: int) -> int:
+    """How many sockets listen on ``port`` (from /proc: one a worker)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for f in map(str.split, lines) if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "0A")
+
+
+def _connections_of(pid: int, port: int) -> int:
+    """How many established TCP connections to ``port`` the process ``pid`` holds (from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+            count += 1
+    return count
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="one socket a worker (SO_REUSEPORT): Linux")
+def test_two_workers_share_the_connections_that_arrive_together(template_db: Path, tmp_path: Path) -> None:
+    """20 clients connecting at once are spread over both workers (each listens on its own socket), not all
+    taken by whichever wakes first; a worker that stops is replaced and the port keeps answering."""
+    db = tmp_path / "served.db"
+    shutil.copy(template_db, db)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = _serve(db, port, 2)
+    try:
+        _until_it_answers(process, base)
+        deadline = time.monotonic() + 60
+        while _listening(port) < 2:  # the second worker may still be starting
+            assert time.monotonic() < deadline, "the workers did not both listen within 60 s"
+            time.sleep(0.2)
+        workers = _workers(process.pid)
+        assert len(workers) == 2
+
+        async def together() -> list[int]:
+            limits = httpx.Limits(max_connections=20, max_keepalive_connections=20)
+            async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+                answers = await asyncio.gather(*(client.get("/login") for _ in range(20)))
+                assert {a.status_code for a in answers} == {200}
+                return [_connections_of(w, port) for w in workers]
+
+        held = asyncio.run(together())
+        assert sum(held) == 20
+        assert min(held) >= 3, held  # a hash spreads them: all but 2 on one worker is a chance of 1 in 2,500
+
+        time.sleep(EARLY_EXIT + 0.5)  # a worker that stops this late is started again
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while len(now := _workers(process.pid)) < 2 or workers[0] in now:
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, "no worker replaced the one that stopped"
+            time.sleep(0.2)
+        for _ in range(6):
+            assert httpx.get(base + "/login", timeout=30).status_code == 200
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=60)[0]
+    assert process.returncode == 0, output
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uvicorn's own workers elsewhere")
+def test_serve_refuses_a_port_in_use_in_one_line(template_db: Path, tmp_path: Path) -> None:
+    """Another program listening on the port: exit status 1 and one line naming the address, no traceback."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        process = _serve(template_db, port, 2)
+        output = process.communicate(timeout=60)[0]
+    assert process.returncode == 1
+    assert "Traceback" not in output
+    assert f"127.0.0.1:{port}" in output.splitlines()[-1]
