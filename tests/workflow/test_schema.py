@@ -330,3 +330,43 @@ def test_postgres_upgrading_to_0020_fills_each_units_cases(pg_url: str) -> None:
 
     make_engine(pg_url).dispose()
     _upgrading_to_0020_fills_each_units_cases(pg_url)
+
+
+def _published_count_triggers(url: str) -> dict[str, str]:
+    """The triggers on ``suggestions`` keeping the published counts (PostgreSQL): name → row or statement."""
+    db = wdb.connect(url)
+    with db.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT tgname, tgtype FROM pg_trigger WHERE tgrelid = 'suggestions'::regclass "
+            "AND NOT tgisinternal AND tgname LIKE 'published_counts%%'"
+        ).all()
+    db.dispose()
+    return {name: "row" if kind & 1 else "statement" for name, kind in rows}  # TRIGGER_TYPE_ROW
+
+
+@pytest.mark.postgres
+def test_postgres_0021_keeps_the_published_counts_per_statement_and_down_per_row(pg_url: str) -> None:
+    """On PostgreSQL 0021 replaces 0018's row-level triggers by one statement-level trigger for each of insert,
+    delete and update; its downgrade restores 0018's; the counts follow each action either way."""
+    from workflow.core.views import Actor
+    from workflow.testing import FrozenClock, make_case, make_engine
+
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    make_engine(pg_url, clock=clock).dispose()
+    statement = {f"published_counts_{event}": "statement" for event in ("insert", "delete", "update")}
+    assert _published_count_triggers(pg_url) == statement
+    with Engine.open(pg_url, clock=clock) as engine:
+        make_case(engine, "0001", state="closed", clock=clock, co=())
+        make_case(engine, "0002", state="answered", clock=clock, co=())
+    _downgrade(pg_url, "0020")
+    assert _published_count_triggers(pg_url) == {
+        "published_counts_insert_delete": "row",
+        "published_counts_update": "row",
+    }
+    with Engine.init(pg_url, clock=clock) as engine:  # up again, the counts as 0018's triggers left them
+        assert _published_count_triggers(pg_url) == statement
+        public = engine.acting(Actor.public())
+        assert public.published_page(limit=1).total == 2
+        make_case(engine, "0003", state="answered", clock=clock, co=())
+        engine.amend("0001", reason="涉密", confidential=True)
+        assert public.published_page(limit=1).total == 2

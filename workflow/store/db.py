@@ -29,7 +29,7 @@ __all__ = [
     "upgrade",
 ]
 
-HEAD_REVISION = "0020"
+HEAD_REVISION = "0021"
 CACHE_SIZE = -65536  # SQLite page cache per connection: 64 MiB (negative: KiB)
 WAL_AUTOCHECKPOINT = 8192  # pages (16 MiB) of WAL between automatic checkpoints
 LOCK_TIMEOUT_MS = 10_000  # PostgreSQL: the longest a writer waits for a locked row
