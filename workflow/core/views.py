@@ -26,6 +26,8 @@ __all__ = [
     "DueItem",
     "ExtensionRequestInfo",
     "HistoryEntry",
+    "OwedItem",
+    "OwedPage",
     "PendingReturn",
     "ReviewInfo",
 ]
@@ -421,6 +423,62 @@ class DueItem:
             "due_at": self.due_at.isoformat(),
             "provisional": self.provisional,
             "overdue": self.overdue,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OwedItem:
+    """An open obligation of a unit on a case, with the case's 重点督办 flag: a row of the unit's inbox."""
+
+    number: str
+    session: str
+    title: str
+    kind: str
+    due: date
+    due_at: datetime
+    provisional: bool
+    overdue: bool
+    key: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "number": self.number,
+            "session": self.session,
+            "title": self.title,
+            "kind": self.kind,
+            "due": self.due.isoformat(),
+            "due_at": self.due_at.isoformat(),
+            "provisional": self.provisional,
+            "overdue": self.overdue,
+            "key": self.key,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OwedPage:
+    """One page of what a unit owes, the most urgent first, with counts of all of it: how many obligations in
+    all, how many overdue, how many not overdue and due by the ``soon`` day asked for, how many on 重点督办
+    cases; where the page starts (0-based) and how many it holds at most."""
+
+    total: int
+    overdue: int
+    soon: int
+    key: int
+    offset: int
+    limit: int
+    items: tuple[OwedItem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: the counts, ``offset``, ``limit`` and ``items``."""
+        return {
+            "total": self.total,
+            "overdue": self.overdue,
+            "soon": self.soon,
+            "key": self.key,
+            "offset": self.offset,
+            "limit": self.limit,
+            "items": [i.to_json() for i in self.items],
         }
 
 
