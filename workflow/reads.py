@@ -7,7 +7,8 @@ to what the engine's viewer may see) or the stored rule sets, and writes nothing
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Collection
+from datetime import date, datetime, timedelta
 
 from rules import RuleSet, YearSchedule
 from workflow.core.attachments import AttachmentInfo
@@ -22,6 +23,7 @@ from workflow.core.views import (
     DueItem,
     ExtensionRequestInfo,
     HistoryEntry,
+    OwedPage,
     PendingReturn,
     ReviewInfo,
 )
@@ -130,6 +132,22 @@ class Reads(Online):
     ) -> list[DueItem]:
         """Open obligations due before ``now + within`` (overdue ones first), from the deadline index."""
         return self.queries.due(within=within, unit=unit, now=now, session=session, limit=limit)
+
+    def owed(
+        self,
+        kinds: Collection[str],
+        *,
+        soon: date,
+        unit: str | None = None,
+        now: datetime | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> OwedPage:
+        """One page of the open obligations of ``kinds`` (every one, however far off), the most urgent first — by
+        last day, 重点督办 first on the same day, then session, number and kind — with counts of them all:
+        overdue at ``now``, not overdue and due by the day ``soon``, on key cases. A unit sees what it owes (the
+        unit's 待办); ``unit`` narrows the office's view to one unit."""
+        return self.queries.owed(kinds, soon=soon, unit=unit, now=now, offset=offset, limit=limit)
 
     def tally(self, *, session: str | None = None) -> dict[tuple[str, str | None], int]:
         """How many cases of the session (the current one) are in each (state, field) — the dashboard's counts

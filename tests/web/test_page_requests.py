@@ -4,6 +4,8 @@ and refusals shown without the command line's hints."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from urllib.parse import quote
 
 import httpx
@@ -272,3 +274,48 @@ def test_a_co_signer_is_not_offered_the_withdrawal_and_is_refused(server: Server
     assert refused.status_code == 403
     assert refused.text.count('class="refusal"') == 1
     assert ">另有安排</textarea>" in refused.text  # what was typed is kept
+
+
+def test_the_inbox_orders_pages_and_counts_obligations_of_every_kind(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A unit owing answers (two overdue on the same day, the key one first), a co-unit's opinion and an answer
+    coming due: the rows most urgent first across pages of 2, and counts of all of them on every page."""
+    main, other = "市交通运输局", "市财政局"
+    with server.engine() as engine:
+        now = engine.clock.now()
+        for number, ago, key, assigned in (
+            ("0003", 200, True, {"main": main}),
+            ("0004", 200, False, {"main": main}),
+            ("0005", 0, False, {"main": other, "co": [main]}),
+            ("0006", 85, False, {"main": main}),
+        ):
+            at = now - timedelta(days=ago)
+            engine.submit(number, title=f"建议{number}", deputy="张三", at=at)
+            engine.assign(number, key=key, at=at, **assigned)  # type: ignore[arg-type]
+        today = now.astimezone(engine.active_ruleset().zone).date()
+        owed = []
+        for number in ("0001", "0003", "0004", "0005", "0006"):
+            case = engine.get(number)
+            owed.extend(
+                (d.due, not case.key, number, d.kind, d.due_at <= now)
+                for d in case.deadlines
+                if d.status == "open" and d.unit == main and d.kind in unit_pages.OWED_KINDS
+            )
+    owed.sort()
+    assert [(n, k) for _due, _key, n, k, _late in owed][:2] == [("0003", "answer"), ("0004", "answer")]
+    labels = unit_pages.OWED_KINDS
+    monkeypatch.setattr(unit_pages, "INBOX_LIMIT", 2)
+    unit = server.portal("交通")
+    shown = []
+    for page_no in (1, 2, 3):
+        text = unit.get(f"/unit?page={page_no}").text
+        shown += re.findall(r'第(\d{4})号.*?data-label="待办事项">([^<]+)<', text, flags=re.DOTALL)
+        assert "<strong>5</strong> 项待办" in text
+        assert "<strong>2</strong> 项已逾期" in text
+        assert "<strong>1</strong> 项重点督办" in text
+        week = sum(not late and due <= today + timedelta(days=7) for due, _key, _n, _k, late in owed)
+        assert f"<strong>{week}</strong> 项 7 日内到期" in text
+        assert f"这是第 {page_no} / 3 页" in text
+    assert shown == [(n, labels[k]) for _due, _key, n, k, _late in owed]
+    assert ("0005", "会办意见") in shown

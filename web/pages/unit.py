@@ -36,13 +36,14 @@ from web.pages.forms import FRESH, Shown, submit
 from workflow.core.dossier import Dossier
 from workflow.core.errors import NotFound, ValidationError
 from workflow.core.states import ActorKind
-from workflow.core.views import Change
+from workflow.core.views import Change, OwedPage
 from workflow.engine import Engine, Promised
 
 __all__ = [
     "EXTENSION_LABELS",
     "FORMS",
     "INBOX_LIMIT",
+    "Inbox",
     "Owed",
     "UnitForm",
     "inbox",
@@ -59,7 +60,6 @@ OWED_KINDS = {
     "re_answer": "重新办理后答复",
     "promise": "承诺事项进展",
 }
-HORIZON = timedelta(days=3660)  # the inbox lists every open obligation, however far off
 INBOX_LIMIT = 200  # the inbox lists this many a page, the most urgent first; the counts cover them all
 # where an extension request (申请延期) stands, in the offices' words
 EXTENSION_LABELS = {"pending": "待审批", "approved": "已同意", "refused": "未同意", "lapsed": "已失效"}
@@ -80,19 +80,38 @@ class Owed:
     provisional: bool
 
 
-_EVERY = 1_000_000  # what the engine's deadline index is asked for: all of the unit's open obligations
+SOON = 7  # the inbox counts what falls due within this many days (not overdue)
 
 
-def inbox(viewer: Viewer) -> list[Owed]:
-    """What the viewer's unit owes, the most urgent first: by due date, 重点督办 first on the same day (all of
-    it: the page lists :data:`INBOX_LIMIT` of them a page)."""
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    """One page of the inbox: its rows, the most urgent first, and the counts of all the unit owes (all,
+    overdue, due within :data:`SOON` days, on 重点督办 cases); ``page_no`` of ``pages``."""
+
+    rows: list[Owed]
+    counts: dict[str, int]
+    page_no: int
+    pages: int
+
+
+def inbox(viewer: Viewer, page_no: int = 1) -> Inbox:
+    """What the viewer's unit owes, the most urgent first: by due date, 重点督办 first on the same day, then
+    session, number and kind; the page ``page_no`` of :data:`INBOX_LIMIT` rows (past the last: the last). The
+    engine orders, pages and counts them (:meth:`~workflow.reads.Reads.owed`): only the page's rows are read."""
     engine = viewer.caller.engine
-    every = engine.due(within=HORIZON, now=viewer.now, limit=_EVERY)
-    due = [d for d in every if d.kind in OWED_KINDS]
-    keyed: set[tuple[str, str]] = set()
-    for session in {d.session for d in due}:
-        found = engine.search(key=True, session=session, limit=None)
-        keyed.update((c.session, c.number) for c in found.cases)
+    today = viewer.today
+    soon = today + timedelta(days=SOON)
+
+    def read(number: int) -> OwedPage:
+        offset = (number - 1) * INBOX_LIMIT
+        return engine.owed(OWED_KINDS, soon=soon, now=viewer.now, offset=offset, limit=INBOX_LIMIT)
+
+    page_no = max(1, page_no)
+    found = read(page_no)
+    pages = max(1, -(-found.total // INBOX_LIMIT))
+    if page_no > pages:
+        page_no = pages
+        found = read(page_no)
     rows = [
         Owed(
             number=d.number,
@@ -100,14 +119,15 @@ def inbox(viewer: Viewer) -> list[Owed]:
             title=d.title,
             kind=d.kind,
             due=d.due,
-            days_left=(d.due - viewer.today).days if not d.overdue else -max(1, (viewer.today - d.due).days),
+            days_left=(d.due - today).days if not d.overdue else -max(1, (today - d.due).days),
             overdue=d.overdue,
-            key=(d.session, d.number) in keyed,
+            key=d.key,
             provisional=d.provisional,
         )
-        for d in due
+        for d in found.items
     ]
-    return sorted(rows, key=lambda r: (r.due, not r.key, r.session, r.number, r.kind))
+    counts = {"all": found.total, "overdue": found.overdue, "week": found.soon, "key": found.key}
+    return Inbox(rows, counts, page_no, pages)
 
 
 def _ruleset(engine: Engine, dossier: Dossier) -> RuleSet:
@@ -413,16 +433,7 @@ def inbox_page(request: Request, done: str = "", page_no: int = Query(1, alias="
     viewer = require(request, ActorKind.UNIT)
     if isinstance(viewer, Response):
         return viewer
-    rows = inbox(viewer)
-    pages = max(1, -(-len(rows) // INBOX_LIMIT))
-    page_no = min(max(1, page_no), pages)
-    shown = rows[(page_no - 1) * INBOX_LIMIT : page_no * INBOX_LIMIT]
-    counts = {
-        "all": len(rows),
-        "overdue": sum(r.overdue for r in rows),
-        "week": sum(not r.overdue and r.days_left <= 7 for r in rows),
-        "key": sum(r.key for r in rows),
-    }
+    shown = inbox(viewer, page_no)
     return page(
         request,
         "unit/inbox.html",
@@ -430,11 +441,11 @@ def inbox_page(request: Request, done: str = "", page_no: int = Query(1, alias="
             "unreceived": viewer.caller.engine.unreceived(),
             "waiting": {(r.session, r.number) for r in viewer.caller.engine.pending_reviews()},
             "done": ACTION_DONE.get(done, ""),
-            "rows": shown,
-            "counts": counts,
+            "rows": shown.rows,
+            "counts": shown.counts,
             "limit": INBOX_LIMIT,
-            "page_no": page_no,
-            "pages": pages,
+            "page_no": shown.page_no,
+            "pages": shown.pages,
             "kinds": OWED_KINDS,
             "case_url": case_url,
         },

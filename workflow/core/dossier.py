@@ -9,7 +9,7 @@ deputy's feedback per round, extensions, re-handlings, progress notes, conversio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -31,29 +31,16 @@ __all__ = [
 ]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    return value
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
-class _Entry:
-    """A JSON-ready dict of every field (dates as ISO text)."""
-
-    __slots__ = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        out: dict[str, Any] = _plain(self)
-        return out
+def _each(entries: tuple[Any, ...]) -> list[dict[str, Any]]:
+    return [e.to_json() for e in entries]
 
 
 @dataclass(frozen=True, slots=True)
-class AttachmentEntry(_Entry):
+class AttachmentEntry:
     """A file that came with an answer, an opinion or a conversion (答复函, 会办意见, evidence)."""
 
     name: str
@@ -61,18 +48,30 @@ class AttachmentEntry(_Entry):
     size: int
     sha256: str
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {"name": self.name, "media_type": self.media_type, "size": self.size, "sha256": self.sha256}
+
 
 @dataclass(frozen=True, slots=True)
-class OriginEntry(_Entry):
+class OriginEntry:
     """Where a case came from when a deputy submitted it online (网上提交) and the office accepted it (受理)."""
 
     submission: int  # the online submission's id
     proposed_at: datetime
     proposed_by: str  # the actor who proposed it: ``deputy:NAME``, or ``… (录入 office)``
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {
+            "submission": self.submission,
+            "proposed_at": self.proposed_at.isoformat(),
+            "proposed_by": self.proposed_by,
+        }
+
 
 @dataclass(frozen=True, slots=True)
-class AssignmentEntry(_Entry):
+class AssignmentEntry:
     """A unit's part in the case over a span of time (``until`` None: still holds it), and when the unit signed
     for it (签收; None: not signed)."""
 
@@ -83,9 +82,20 @@ class AssignmentEntry(_Entry):
     until: datetime | None
     received_at: datetime | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {
+            "unit": self.unit,
+            "role": self.role,
+            "round": self.round,
+            "since": self.since.isoformat(),
+            "until": _iso(self.until),
+            "received_at": _iso(self.received_at),
+        }
+
 
 @dataclass(frozen=True, slots=True)
-class ReturnEntry(_Entry):
+class ReturnEntry:
     """A unit's request to hand the case back (退办) and the office's decision."""
 
     unit: str
@@ -95,9 +105,20 @@ class ReturnEntry(_Entry):
     decided_at: datetime | None
     decision_reason: str | None
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {
+            "unit": self.unit,
+            "reason": self.reason,
+            "at": self.at.isoformat(),
+            "status": self.status,
+            "decided_at": _iso(self.decided_at),
+            "decision_reason": self.decision_reason,
+        }
+
 
 @dataclass(frozen=True, slots=True)
-class ExtensionRequestEntry(_Entry):
+class ExtensionRequestEntry:
     """The main unit's request for the extended answer period (申请延期) and the office's decision."""
 
     unit: str
@@ -107,9 +128,20 @@ class ExtensionRequestEntry(_Entry):
     decided_at: datetime | None
     decision_reason: str | None
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {
+            "unit": self.unit,
+            "reason": self.reason,
+            "at": self.at.isoformat(),
+            "status": self.status,
+            "decided_at": _iso(self.decided_at),
+            "decision_reason": self.decision_reason,
+        }
+
 
 @dataclass(frozen=True, slots=True)
-class OpinionEntry(_Entry):
+class OpinionEntry:
     """A co-unit's opinion to the main unit (会办意见)."""
 
     unit: str
@@ -121,9 +153,22 @@ class OpinionEntry(_Entry):
     by: str
     attachments: tuple[AttachmentEntry, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {
+            "unit": self.unit,
+            "round": self.round,
+            "text": self.text,
+            "at": self.at.isoformat(),
+            "due": _iso(self.due),
+            "late": self.late,
+            "by": self.by,
+            "attachments": _each(self.attachments),
+        }
+
 
 @dataclass(frozen=True, slots=True)
-class ContactEntry(_Entry):
+class ContactEntry:
     """A contact between a unit and the deputy (联系沟通)."""
 
     unit: str
@@ -134,18 +179,34 @@ class ContactEntry(_Entry):
     at: datetime
     by: str
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {
+            "unit": self.unit,
+            "round": self.round,
+            "method": self.method,
+            "stage": self.stage,
+            "note": self.note,
+            "at": self.at.isoformat(),
+            "by": self.by,
+        }
+
 
 @dataclass(frozen=True, slots=True)
-class PromiseEntry(_Entry):
+class PromiseEntry:
     """A promised item of a B answer (承诺事项)."""
 
     text: str
     due: date
     status: str
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {"text": self.text, "due": self.due.isoformat(), "status": self.status}
+
 
 @dataclass(frozen=True, slots=True)
-class AnswerEntry(_Entry):
+class AnswerEntry:
     """A unit's answer to the deputy (答复) in one round."""
 
     unit: str
@@ -161,14 +222,24 @@ class AnswerEntry(_Entry):
     attachments: tuple[AttachmentEntry, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; ``without_opinion`` as a list of {unit, reason}."""
-        out: dict[str, Any] = _plain(self)
-        out["without_opinion"] = [{"unit": u, "reason": r} for u, r in self.without_opinion]
-        return out
+        """A JSON-ready dict of every field (dates as ISO text); ``without_opinion`` as a list of {unit, reason}."""
+        return {
+            "unit": self.unit,
+            "round": self.round,
+            "category": self.category,
+            "text": self.text,
+            "at": self.at.isoformat(),
+            "due": _iso(self.due),
+            "late": self.late,
+            "by": self.by,
+            "promises": _each(self.promises),
+            "without_opinion": [{"unit": u, "reason": r} for u, r in self.without_opinion],
+            "attachments": _each(self.attachments),
+        }
 
 
 @dataclass(frozen=True, slots=True)
-class FeedbackEntry(_Entry):
+class FeedbackEntry:
     """The deputy's feedback on the answer of one round (代表意见)."""
 
     deputy: str | None
@@ -180,9 +251,22 @@ class FeedbackEntry(_Entry):
     at: datetime
     by: str
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {
+            "deputy": self.deputy,
+            "round": self.round,
+            "rating": self.rating,
+            "attitude": self.attitude,
+            "result": self.result,
+            "comment": self.comment,
+            "at": self.at.isoformat(),
+            "by": self.by,
+        }
+
 
 @dataclass(frozen=True, slots=True)
-class NoteEntry(_Entry):
+class NoteEntry:
     """An event that carries a reason or a note and no row of its own: an extension, a refused hand-back, a
     re-handling, a progress note, a conversion's evidence, the withdrawal."""
 
@@ -195,14 +279,20 @@ class NoteEntry(_Entry):
     attachments: tuple[AttachmentEntry, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        out: dict[str, Any] = _plain(self)
-        out["data"] = dict(self.data)
-        return out
+        """A JSON-ready dict of every field (dates as ISO text; ``data`` a shallow copy)."""
+        return {
+            "action": self.action,
+            "round": self.round,
+            "at": self.at.isoformat(),
+            "by": self.by,
+            "text": self.text,
+            "data": dict(self.data),
+            "attachments": _each(self.attachments),
+        }
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewEntry(_Entry):
+class ReviewEntry:
     """A unit's answer held for the office's review (答复审核) and the office's decision; the deputy never sees
     one (an approved answer is among the answers)."""
 
@@ -216,6 +306,21 @@ class ReviewEntry(_Entry):
     decision_reason: str | None  # why it was returned (or the office's note on approving it)
     attachments: tuple[AttachmentEntry, ...] = ()  # the files it came with (stored once it is approved)
     promises: tuple[PromiseEntry, ...] = ()  # a B answer's promised items, as sent (status "open")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {
+            "unit": self.unit,
+            "round": self.round,
+            "category": self.category,
+            "text": self.text,
+            "at": self.at.isoformat(),
+            "status": self.status,
+            "decided_at": _iso(self.decided_at),
+            "decision_reason": self.decision_reason,
+            "attachments": _each(self.attachments),
+            "promises": _each(self.promises),
+        }
 
 
 @dataclass(frozen=True, slots=True)

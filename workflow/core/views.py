@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +26,8 @@ __all__ = [
     "DueItem",
     "ExtensionRequestInfo",
     "HistoryEntry",
+    "OwedItem",
+    "OwedPage",
     "PendingReturn",
     "ReviewInfo",
 ]
@@ -122,14 +124,10 @@ def _entered(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    return value
+def _iso(value: date | None) -> str | None:
+    """A date or datetime as ISO text (None stays None); the views' ``to_json`` build their dicts field by
+    field with it, rather than copying the dataclass deeply and walking the copy."""
+    return None if value is None else value.isoformat()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +153,22 @@ class DeadlineInfo:
         return self.status == "open" and now >= self.due_at and self.kind not in WINDOW_KINDS
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        out: dict[str, Any] = _json(asdict(self))
-        return out
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return {
+            "kind": self.kind,
+            "unit": self.unit,
+            "round": self.round,
+            "start": self.start.isoformat(),
+            "due": self.due.isoformat(),
+            "due_at": self.due_at.isoformat(),
+            "raw_due": self.raw_due.isoformat(),
+            "roll_reason": self.roll_reason,
+            "status": self.status,
+            "met_at": _iso(self.met_at),
+            "late": self.late,
+            "provisional": self.provisional,
+            "version": self.version,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +229,38 @@ class Case:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (``show --json``); ``history`` lists the class conversions."""
-        out: dict[str, Any] = _json(
-            {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("deadlines", "conversions")}
-        )
-        out["deadlines"] = [{**d.to_json(), "unit": d.unit, "due": d.due.isoformat()} for d in self.deadlines]
-        out["history"] = [c.to_json() for c in self.conversions]
-        return out
+        return {
+            "id": self.id,
+            "number": self.number,
+            "session": self.session,
+            "title": self.title,
+            "content": self.content,
+            "field": self.field,
+            "deputy": self.deputy,
+            "co_signers": list(self.co_signers),
+            "state": self.state,
+            "round": self.round,
+            "category": self.category,
+            "current_category": self.current_category,
+            "main_unit": self.main_unit,
+            "co_units": list(self.co_units),
+            "split_units": list(self.split_units),
+            "key": self.key,
+            "complex": self.complex,
+            "extended": self.extended,
+            "confidential": self.confidential,
+            "between_sessions": self.between_sessions,
+            "escalation_level": self.escalation_level,
+            "version": self.version,
+            "ruleset": self.ruleset,
+            "submitted_at": self.submitted_at.isoformat(),
+            "assigned_at": _iso(self.assigned_at),
+            "answered_at": _iso(self.answered_at),
+            "closed_at": _iso(self.closed_at),
+            "allowed": list(self.allowed),
+            "deadlines": [d.to_json() for d in self.deadlines],
+            "history": [c.to_json() for c in self.conversions],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,8 +413,73 @@ class DueItem:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        out: dict[str, Any] = _json(asdict(self))
-        return out
+        return {
+            "number": self.number,
+            "session": self.session,
+            "title": self.title,
+            "kind": self.kind,
+            "unit": self.unit,
+            "due": self.due.isoformat(),
+            "due_at": self.due_at.isoformat(),
+            "provisional": self.provisional,
+            "overdue": self.overdue,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OwedItem:
+    """An open obligation of a unit on a case, with the case's 重点督办 flag: a row of the unit's inbox."""
+
+    number: str
+    session: str
+    title: str
+    kind: str
+    due: date
+    due_at: datetime
+    provisional: bool
+    overdue: bool
+    key: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "number": self.number,
+            "session": self.session,
+            "title": self.title,
+            "kind": self.kind,
+            "due": self.due.isoformat(),
+            "due_at": self.due_at.isoformat(),
+            "provisional": self.provisional,
+            "overdue": self.overdue,
+            "key": self.key,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OwedPage:
+    """One page of what a unit owes, the most urgent first, with counts of all of it: how many obligations in
+    all, how many overdue, how many not overdue and due by the ``soon`` day asked for, how many on 重点督办
+    cases; where the page starts (0-based) and how many it holds at most."""
+
+    total: int
+    overdue: int
+    soon: int
+    key: int
+    offset: int
+    limit: int
+    items: tuple[OwedItem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: the counts, ``offset``, ``limit`` and ``items``."""
+        return {
+            "total": self.total,
+            "overdue": self.overdue,
+            "soon": self.soon,
+            "key": self.key,
+            "offset": self.offset,
+            "limit": self.limit,
+            "items": [i.to_json() for i in self.items],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,8 +495,14 @@ class PendingReturn:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        out: dict[str, Any] = _json(asdict(self))
-        return out
+        return {
+            "number": self.number,
+            "session": self.session,
+            "title": self.title,
+            "unit": self.unit,
+            "reason": self.reason,
+            "at": self.at.isoformat(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,8 +519,15 @@ class ReviewInfo:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        out: dict[str, Any] = _json(asdict(self))
-        return out
+        return {
+            "number": self.number,
+            "session": self.session,
+            "title": self.title,
+            "unit": self.unit,
+            "category": self.category,
+            "at": self.at.isoformat(),
+            "answer_due": _iso(self.answer_due),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,8 +544,15 @@ class ExtensionRequestInfo:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        out: dict[str, Any] = _json(asdict(self))
-        return out
+        return {
+            "number": self.number,
+            "session": self.session,
+            "title": self.title,
+            "unit": self.unit,
+            "reason": self.reason,
+            "at": self.at.isoformat(),
+            "answer_due": _iso(self.answer_due),
+        }
 
 
 @dataclass(frozen=True, slots=True)

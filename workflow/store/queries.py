@@ -6,8 +6,9 @@ SQLAlchemy Core over the tables; names come from the directory's caches.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -32,6 +33,8 @@ from workflow.core.views import (
     DueItem,
     ExtensionRequestInfo,
     HistoryEntry,
+    OwedItem,
+    OwedPage,
     PendingReturn,
     ReviewInfo,
 )
@@ -454,16 +457,7 @@ class Queries:
             if session is not None:
                 params["sid"] = self.directory.session_id(conn, session)
                 sql += " AND s.session_id = :sid"
-            if unit is not None:
-                params["unit"] = self.directory.unit_id(conn, unit)
-                sql += " AND d.unit_id = :unit"
-            scope = self.scope(conn)  # a unit sees what it owes; a deputy the feedback owed on what they lead
-            if scope.unit_id is not None:
-                params["scope_unit"] = scope.unit_id
-                sql += " AND d.unit_id = :scope_unit"
-            if scope.deputy_id is not None:
-                params["scope_deputy"] = scope.deputy_id
-                sql += " AND d.unit_id IS NULL AND s.lead_deputy_id = :scope_deputy"
+            sql += self._owing(conn, unit, params)
             rows = raw.all(sql + " ORDER BY d.due_at, s.number LIMIT :limit", {**params, "limit": limit})
             return [
                 DueItem(
@@ -479,6 +473,81 @@ class Queries:
                 )
                 for r in rows
             ]
+
+    def _owing(self, conn: Connection, unit: str | None, params: dict[str, Any]) -> str:
+        """The conditions on the deadline ``d`` of the case ``s``: owed by ``unit`` (None: anyone), within the
+        reader's scope — a unit sees what it owes; a deputy the feedback owed on what they lead."""
+        sql = ""
+        if unit is not None:
+            params["unit"] = self.directory.unit_id(conn, unit)
+            sql += " AND d.unit_id = :unit"
+        scope = self.scope(conn)
+        if scope.unit_id is not None:
+            params["scope_unit"] = scope.unit_id
+            sql += " AND d.unit_id = :scope_unit"
+        if scope.deputy_id is not None:
+            params["scope_deputy"] = scope.deputy_id
+            sql += " AND d.unit_id IS NULL AND s.lead_deputy_id = :scope_deputy"
+        return sql
+
+    def owed(
+        self,
+        kinds: Collection[str],
+        *,
+        soon: date,
+        unit: str | None = None,
+        now: datetime | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> OwedPage:
+        """One page of the open deadlines of ``kinds`` (of every session of the congress, however far off), the
+        most urgent first: by last day, 重点督办 first on the same day, then session, number and kind; with
+        counts of them all (overdue at ``now``; not overdue and due by the day ``soon``; on key cases)."""
+        self._not_public("owed")
+        moment = ensure_utc(now or self.clock.now())
+        listed, names = Raw.in_list("k", sorted(kinds))
+        if not names:
+            return OwedPage(0, 0, 0, 0, offset, limit, ())
+        with self.db.reading() as conn:
+            raw = Raw(conn)
+            params: dict[str, Any] = {"c": self.directory.congress_id, "now": moment, "soon": soon, **names}
+            source = (
+                "FROM deadlines d JOIN suggestions s ON s.id = d.suggestion_id "
+                "JOIN sessions se ON se.id = s.session_id "
+                f"WHERE d.status = 'open' AND d.kind IN {listed} AND se.congress_id = :c"
+            ) + self._owing(conn, unit, params)
+            counts = raw.all(
+                "SELECT count(*), "
+                "coalesce(sum(CASE WHEN d.due_at <= :now THEN 1 ELSE 0 END), 0), "
+                "coalesce(sum(CASE WHEN d.due_at > :now AND d.due <= :soon THEN 1 ELSE 0 END), 0), "
+                f"coalesce(sum(CASE WHEN s.key THEN 1 ELSE 0 END), 0) {source}",
+                params,
+            )[0]
+            text = ' COLLATE "C"' if raw.postgres else ""  # by code point, on either database
+            rows = raw.all(
+                "SELECT s.number, se.name, s.title, d.kind, d.due, d.due_at, d.provisional, s.key "
+                f"{source} ORDER BY d.due, CASE WHEN s.key THEN 0 ELSE 1 END, se.name{text}, s.number{text}, "
+                f"d.kind{text}, d.id LIMIT :limit OFFSET :offset",
+                {**params, "limit": limit, "offset": offset},
+            )
+        items = []
+        for r in rows:
+            due_at = as_instant(r[5]) or moment
+            items.append(
+                OwedItem(
+                    number=r[0],
+                    session=r[1],
+                    title=r[2],
+                    kind=r[3],
+                    due=as_date(r[4]),
+                    due_at=due_at,
+                    provisional=bool(r[6]),
+                    overdue=due_at <= moment,
+                    key=bool(r[7]),
+                )
+            )
+        total, overdue, soon_count, key = (int(v) for v in counts)
+        return OwedPage(total, overdue, soon_count, key, offset, limit, tuple(items))
 
     def tally(self, *, session: str | None = None) -> dict[tuple[str, str | None], int]:
         """How many cases of the session are in each (state, field)."""
