@@ -36,16 +36,32 @@ __all__ = ["COMMANDS"]
 
 APP_FACTORY = "web.app:from_env"
 EARLY_EXIT = 5.0  # seconds: a worker that stops sooner after starting stops the server (it would again)
+GRACE = 30.0  # seconds the workers have to finish their requests at a stop (a second Ctrl-C: none)
 
 
-def _bound(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` that others may bind too (``SO_REUSEPORT``), not yet listening."""
+def _bound(host: str, port: int, *, shared: bool = True) -> socket.socket:
+    """A TCP socket bound to ``host:port``, not yet listening; ``shared``: that others may bind too
+    (``SO_REUSEPORT``)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     return sock
+
+
+def _claim(host: str, port: int) -> socket.socket:
+    """The port held for the workers: bound first without ``SO_REUSEPORT``, so that a port any other socket
+    holds is refused (another ``jianyi serve`` too, whose workers would otherwise share it and take half the
+    connections), then with it, on the port found free (the one the system chose for ``--port 0``)."""
+    with _bound(host, port, shared=False) as probe:
+        port = probe.getsockname()[1]
+    return _bound(host, port)
 
 
 def _orphaned(parent: int) -> None:
@@ -71,7 +87,7 @@ def _supervise(config: uvicorn.Config, host: str, port: int, workers: int) -> in
     stops is started again, unless it stopped within :data:`EARLY_EXIT` seconds of starting (then all stop:
     exit status 1). The port is held, bound but not listening, from before the first worker starts."""
     try:
-        held = _bound(host, port)  # an address in use is refused here, once
+        held = _claim(host, port)  # an address in use is refused here, once
     except OSError as exc:
         click.echo(
             _("jianyi: cannot listen on {host}:{port}: {reason}").format(
@@ -80,19 +96,30 @@ def _supervise(config: uvicorn.Config, host: str, port: int, workers: int) -> in
             err=True,
         )
         return 1
-    port = held.getsockname()[1]  # the port the system chose for --port 0, which every worker takes too
+    if port == 0:  # the port the system chose, which every worker takes too
+        port = held.getsockname()[1]
+        click.echo(_("jianyi: the system chose port {port}").format(port=port), err=True)
     spawn = multiprocessing.get_context("spawn")
     stop = threading.Event()
     failed = False
+
+    def stopping(_sig: int, _frame: object) -> None:
+        if stop.is_set():  # asked again while the workers finish their requests: stop them now
+            for process, _since in running:
+                if process.is_alive():
+                    process.kill()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda _sig, _frame: stop.set())
+        signal.signal(sig, stopping)
 
     def start() -> tuple[Any, float]:
         process = spawn.Process(target=_worker, args=(config, host, port, os.getpid()), daemon=False)
         process.start()
         return process, time.monotonic()
 
-    running = [start() for _worker_no in range(workers)]
+    running: list[tuple[Any, float]] = []
+    running.extend(start() for _worker_no in range(workers))
     try:
         while not stop.wait(0.5):
             for i, (process, since) in enumerate(running):
@@ -119,8 +146,12 @@ def _supervise(config: uvicorn.Config, host: str, port: int, workers: int) -> in
         for process, _since in running:
             if process.is_alive():
                 process.terminate()
+        until = time.monotonic() + GRACE
         for process, _since in running:
-            process.join()
+            process.join(max(0.0, until - time.monotonic()))
+            if process.is_alive():  # still finishing a request after GRACE seconds (or asked to stop again)
+                process.kill()
+                process.join()
         held.close()
     return 1 if failed else 0
 

@@ -140,6 +140,17 @@ def _known(request: Request, exc: Exception) -> Response:
     return JSONResponse(error_body(str(exc), type(exc).__name__), status_code=status, headers=headers)
 
 
+# pydantic's errors for an instant (an aware datetime): missing its offset, or not a date and time at all
+_INSTANT_KINDS = frozenset(
+    {
+        "timezone_aware",
+        "datetime_parsing",
+        "datetime_type",
+        "datetime_from_date_parsing",
+        "datetime_object_invalid",
+    }
+)
+
 # where pydantic says a value came from: the first item of an error's "loc", left out of the field's name
 _SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
 
@@ -186,6 +197,12 @@ def _problem(problem: Mapping[str, object]) -> str:
         return _("{field}: must be one of {choices}").format(field=field, choices=limits.get("expected", "?"))
     if kind in ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"):
         return _("{field}: must be a date (YYYY-MM-DD)").format(field=field)
+    if kind in _INSTANT_KINDS:
+        return _(
+            "{field}: must be a date and time with its offset from UTC, e.g. 2026-03-01T09:00:00+08:00"
+        ).format(field=field)
+    if kind == "value_error" and limits.get("error"):  # a validator's own words (already in the catalog)
+        return _("{field}: {problem}").format(field=field, problem=limits["error"])
     if kind == "list_type":
         return _("{field}: must be a list").format(field=field)
     if kind == "extra_forbidden":

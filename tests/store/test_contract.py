@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -274,6 +275,37 @@ def test_rows_inserted_many_at_a_time_go_in_once_each_in_order(engine: Engine, c
         Raw(conn).insert_many("deputies", [{"congress_id": engine.congress_id, "name": n} for n in names])
     added = [name for _id, name in sorted(table_rows(engine, "deputies", "id", "name")) if name in names]
     assert added == names
+
+
+def test_a_wide_batch_stays_within_the_oldest_sqlite_parameter_limit(engine: Engine, backend: str) -> None:
+    """SQLite before 3.32 binds at most 999 parameters a statement: a batch of wide rows (eight columns, more
+    than 999 values in all) is split so that each statement stays within it, on a connection held to 999."""
+    if backend == "postgresql":
+        pytest.skip("SQLite's parameter limit: PostgreSQL sends one statement a row")
+    at = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+    rows = [
+        {
+            "key": f"wide-{i:04d}",
+            "topic": "assigned",
+            "recipient_kind": "unit",
+            "payload": "{}",
+            "status": "pending",
+            "attempts": 0,
+            "created_at": at,
+            "available_at": at,
+        }
+        for i in range(300)
+    ]
+    with engine.db.transaction() as conn:
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        before = driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        try:
+            Raw(conn).insert_many("outbox", rows)
+        finally:
+            driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
+    keys = sorted(k for (k,) in table_rows(engine, "outbox", "key") if k.startswith("wide-"))
+    assert keys == [r["key"] for r in rows]
 
 
 def test_each_notice_is_written_once_for_its_event(engine: Engine, clock: FrozenClock) -> None:

@@ -95,3 +95,27 @@ def test_request_validation_speaks_english_under_jianyi_lang_en(
     assert office.get("/api/cases", params={"limit": 5000}).json()["error"] == "limit: must be at most 1000"
     no_name = server.client().post("/api/session", json={"password": "x"})
     assert no_name.json()["error"] == "name: required"
+
+
+def test_an_instant_without_its_offset_and_a_file_not_in_base64_are_named(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An action's `at` without its UTC offset is told it needs one (not "not a valid value"); a file that is
+    not base64 is named by the validator's own words."""
+    monkeypatch.setenv("JIANYI_LANG", "en")
+    _cookie, signed = server.login("王芳")
+    office = server.client()
+    office.headers["Authorization"] = f"Bearer {signed['token']}"
+    url = f"/api/cases/{quote(SESSION, safe='')}/0001/opinion"
+    naive = office.post(url, json={"unit": "市财政局", "text": "同意", "at": "2026-03-01T09:00:00"})
+    assert (naive.status_code, naive.json()["error"]) == (
+        422,
+        "at: must be a date and time with its offset from UTC, e.g. 2026-03-01T09:00:00+08:00",
+    )
+    bad_file = office.post(
+        url, json={"text": "同意", "attachments": [{"name": "a.pdf", "content_base64": "%%"}]}
+    )
+    assert (bad_file.status_code, bad_file.json()["error"]) == (
+        422,
+        "attachments.0.content_base64: not base64",
+    )

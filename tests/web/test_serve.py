@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import socket
@@ -221,3 +222,47 @@ def test_serve_refuses_a_port_in_use_in_one_line(template_db: Path, tmp_path: Pa
     assert process.returncode == 1
     assert "Traceback" not in output
     assert f"127.0.0.1:{port}" in output.splitlines()[-1]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="one socket a worker (SO_REUSEPORT): Linux")
+def test_a_second_server_on_a_port_one_serves_is_refused(template_db: Path, tmp_path: Path) -> None:
+    """A second `jianyi serve --workers 2` on the port a first one serves (an old one still running, say) is
+    refused in one line; it does not join the first one's workers and take half of its connections."""
+    port = free_port()
+    first = _serve(template_db, port, 2)
+    try:
+        _until_it_answers(first, f"http://127.0.0.1:{port}")
+        second = _serve(template_db, port, 2)
+        output = second.communicate(timeout=60)[0]
+        assert second.returncode == 1, output
+        assert "Traceback" not in output
+        assert f"127.0.0.1:{port}" in output.splitlines()[-1]
+        assert _listening(port) == 2  # the first one's two workers, and no other
+    finally:
+        first.terminate()
+        first_output = first.communicate(timeout=60)[0]
+    assert first.returncode == 0, first_output
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="one socket a worker (SO_REUSEPORT): Linux")
+def test_port_0_names_the_port_the_system_chose(template_db: Path, tmp_path: Path) -> None:
+    """`--port 0` with several workers: the port the system chose is named, and every worker serves on it."""
+    process = _serve(template_db, 0, 2)
+    try:
+        assert process.stdout is not None
+        chosen = 0
+        for line in process.stdout:
+            found = re.search(r"(?:chose port|选定了端口) ?(\d+)", line)
+            if found:
+                chosen = int(found[1])
+                break
+        assert chosen > 0
+        _until_it_answers(process, f"http://127.0.0.1:{chosen}")
+        deadline = time.monotonic() + 60
+        while _listening(chosen) < 2:
+            assert time.monotonic() < deadline, "the second worker did not listen on the chosen port"
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.communicate(timeout=60)
+    assert process.returncode == 0
