@@ -228,9 +228,13 @@ def measure_units(
         names = dict(raw.all("SELECT id, name FROM units WHERE congress_id = :c", {"c": engine.congress_id}))
         co = raw.all(
             f"WITH scope AS ({_SCOPE.format(where=where)}) "
-            "SELECT d.unit_id, count(*), sum(CASE WHEN d.status = 'met' AND NOT d.late THEN 1 ELSE 0 END) "
+            # grouped by "unit_id + 0", not by the column: SQLite would otherwise walk every deadline along the
+            # index of a unit's open deadlines (migration 0020) to spare the sort, a table look-up a row (about
+            # three times the CPU at 1,000,000 cases)
+            "SELECT d.unit_id + 0, count(*), sum(CASE WHEN d.status = 'met' AND NOT d.late THEN 1 ELSE 0 END) "
             "FROM deadlines d JOIN scope s ON s.id = d.suggestion_id WHERE d.kind = 'co_opinion' "
-            "AND (d.status IN ('met', 'missed') OR (d.status = 'open' AND d.due_at <= :now)) GROUP BY d.unit_id",
+            "AND (d.status IN ('met', 'missed') OR (d.status = 'open' AND d.due_at <= :now)) "
+            "GROUP BY d.unit_id + 0",
             {**params, "now": moment},
         )
     result = {
