@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from workflow.core.views import Case
+from workflow.core.views import Case, flat_json
 
 __all__ = [
     "AnswerEntry",
@@ -50,7 +50,7 @@ class AttachmentEntry:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (dates as ISO text)."""
-        return {"name": self.name, "media_type": self.media_type, "size": self.size, "sha256": self.sha256}
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +63,7 @@ class OriginEntry:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (dates as ISO text)."""
-        return {
-            "submission": self.submission,
-            "proposed_at": self.proposed_at.isoformat(),
-            "proposed_by": self.proposed_by,
-        }
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,14 +80,7 @@ class AssignmentEntry:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (dates as ISO text)."""
-        return {
-            "unit": self.unit,
-            "role": self.role,
-            "round": self.round,
-            "since": self.since.isoformat(),
-            "until": _iso(self.until),
-            "received_at": _iso(self.received_at),
-        }
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +96,7 @@ class ReturnEntry:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (dates as ISO text)."""
-        return {
-            "unit": self.unit,
-            "reason": self.reason,
-            "at": self.at.isoformat(),
-            "status": self.status,
-            "decided_at": _iso(self.decided_at),
-            "decision_reason": self.decision_reason,
-        }
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +112,7 @@ class ExtensionRequestEntry:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (dates as ISO text)."""
-        return {
-            "unit": self.unit,
-            "reason": self.reason,
-            "at": self.at.isoformat(),
-            "status": self.status,
-            "decided_at": _iso(self.decided_at),
-            "decision_reason": self.decision_reason,
-        }
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)

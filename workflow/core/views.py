@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -125,9 +125,26 @@ def _entered(text: str) -> tuple[str, str | None]:
 
 
 def _iso(value: date | None) -> str | None:
-    """A date or datetime as ISO text (None stays None); the views' ``to_json`` build their dicts field by
-    field with it, rather than copying the dataclass deeply and walking the copy."""
+    """A date or datetime as ISO text (None stays None)."""
     return None if value is None else value.isoformat()
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # each flat view's field names, in order, read once
+
+
+def flat_json(view: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a flat view's every field, in their order, dates and datetimes as ISO text: the
+    ``to_json`` of the views whose fields are plain values (read field by field, not copied deeply as
+    :func:`dataclasses.asdict` would, then walked again)."""
+    out: dict[str, Any] = {}
+    kind = type(view)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind))
+    for name in names:
+        value = getattr(view, name)
+        out[name] = value.isoformat() if isinstance(value, date) else value
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,21 +171,7 @@ class DeadlineInfo:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (dates as ISO text)."""
-        return {
-            "kind": self.kind,
-            "unit": self.unit,
-            "round": self.round,
-            "start": self.start.isoformat(),
-            "due": self.due.isoformat(),
-            "due_at": self.due_at.isoformat(),
-            "raw_due": self.raw_due.isoformat(),
-            "roll_reason": self.roll_reason,
-            "status": self.status,
-            "met_at": _iso(self.met_at),
-            "late": self.late,
-            "provisional": self.provisional,
-            "version": self.version,
-        }
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,18 +415,8 @@ class DueItem:
     overdue: bool
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "number": self.number,
-            "session": self.session,
-            "title": self.title,
-            "kind": self.kind,
-            "unit": self.unit,
-            "due": self.due.isoformat(),
-            "due_at": self.due_at.isoformat(),
-            "provisional": self.provisional,
-            "overdue": self.overdue,
-        }
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,18 +434,8 @@ class OwedItem:
     key: bool
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "number": self.number,
-            "session": self.session,
-            "title": self.title,
-            "kind": self.kind,
-            "due": self.due.isoformat(),
-            "due_at": self.due_at.isoformat(),
-            "provisional": self.provisional,
-            "overdue": self.overdue,
-            "key": self.key,
-        }
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,15 +477,8 @@ class PendingReturn:
     at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "number": self.number,
-            "session": self.session,
-            "title": self.title,
-            "unit": self.unit,
-            "reason": self.reason,
-            "at": self.at.isoformat(),
-        }
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,16 +494,8 @@ class ReviewInfo:
     answer_due: date | None  # the unit's answer deadline as it stands
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "number": self.number,
-            "session": self.session,
-            "title": self.title,
-            "unit": self.unit,
-            "category": self.category,
-            "at": self.at.isoformat(),
-            "answer_due": _iso(self.answer_due),
-        }
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,16 +511,8 @@ class ExtensionRequestInfo:
     answer_due: date | None  # the answer's last day as it stands (before the extension)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "number": self.number,
-            "session": self.session,
-            "title": self.title,
-            "unit": self.unit,
-            "reason": self.reason,
-            "at": self.at.isoformat(),
-            "answer_due": _iso(self.answer_due),
-        }
+        """A JSON-ready dict of every field (dates as ISO text)."""
+        return flat_json(self)
 
 
 @dataclass(frozen=True, slots=True)
