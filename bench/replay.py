@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from workflow.store.db import sqlite_settings
+
 Log = list[tuple[str, str, Any]]
 
 
@@ -72,9 +74,7 @@ def transactions_of(log: Log, *, leave_out: str | None = None) -> Log:
 def run_raw(path: Path, log: Log) -> float:
     """Replay ``log`` on the database at ``path`` with the bare ``sqlite3`` module; the seconds it took."""
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
+    sqlite_settings(conn)  # the engine's page cache, checkpoint interval, synchronous level
     start = time.perf_counter()
     for kind, sql, params in log:
         if kind == "execute":

@@ -192,9 +192,10 @@ def sweep(
         )
         not_future(moment, wall, what="now", zone=engine.active_ruleset().zone, hint=hint)
     report = SweepReport()
+    memo = _Moment(moment)  # what the batches derive from the sweep's time, worked out once for them all
     with no_cycle_collection():
         while True:
-            done, found = _batch(engine, moment, wall, batch, report, dry_run=dry_run)
+            done, found = _batch(engine, memo, wall, batch, report, dry_run=dry_run)
             if dry_run or found < batch or done == 0:
                 break
     return report
@@ -205,18 +206,18 @@ class _DryRun(Exception):
 
 
 def _batch(
-    engine: Engine, now: datetime, wall: datetime, size: int, report: SweepReport, *, dry_run: bool
+    engine: Engine, moment: _Moment, wall: datetime, size: int, report: SweepReport, *, dry_run: bool
 ) -> tuple[int, int]:
-    """One transaction of the steps due at ``now``, recorded at the clock's ``wall`` time: returns (deadlines
-    handled, candidates found)."""
+    """One transaction of the steps due at ``moment.now``, recorded at the clock's ``wall`` time: returns
+    (deadlines handled, candidates found)."""
     done, candidates = 0, list[tuple[Any, ...]]()
     try:
         with engine.pipeline.batch(what="reminder sweep") as batch:
-            candidates, cases = due_cases(batch.store, engine.congress_id, now, size)
+            candidates, cases = due_cases(batch.store, engine.congress_id, moment.now, size)
             if not candidates:
                 return 0, 0
             report.skipped_cases += len({r[1] for r in candidates}) - len(cases)
-            done = _record(batch, now, wall, candidates, cases, report)
+            done = _record(batch, moment, wall, candidates, cases, report)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -226,14 +227,14 @@ def _batch(
 
 def _record(
     batch: Batch,
-    now: datetime,
+    moment: _Moment,
     wall: datetime,
     candidates: list[tuple[Any, ...]],
     cases: dict[int, dict[str, Any]],
     report: SweepReport,
 ) -> int:
     raw = batch.store.raw
-    moment = _Moment(now)
+    now = moment.now
     leads = {int(c["lead_deputy_id"]) for c in cases.values() if c.get("lead_deputy_id") is not None}
     directory = names(raw, deputy_ids=leads)  # the deputies a step may go to, by name in the report
     mains = active_mains(raw, list(cases))

@@ -26,6 +26,7 @@ __all__ = [
     "normalise_url",
     "redact",
     "sqlite_file",
+    "sqlite_settings",
     "upgrade",
 ]
 
@@ -58,25 +59,31 @@ def redact(url: str) -> str:
     return f"{scheme}://{user}@{tail}"
 
 
+def sqlite_settings(dbapi_connection: Any, *, memory: bool = False) -> None:
+    """Set up a new driver-level SQLite connection as the engine uses it (the benchmarks' bare ``sqlite3``
+    connections too, so that a raw-SQL floor runs under the same settings)."""
+    cursor = dbapi_connection.cursor()
+    # A new database gets 2 KiB pages: an action touches a dozen index pages, and each is written to the
+    # WAL whole at commit; measured ~30 % more actions per second than 4 KiB. A no-op on existing files.
+    cursor.execute("PRAGMA page_size=2048")
+    if not memory:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA cache_size={CACHE_SIZE}")
+    # sorts and temporary indexes in memory: a report's per-unit grouping of a million cases sorts about
+    # 150 MiB, which a temporary file made a third slower
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
 def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below start transactions
-        cursor = dbapi_connection.cursor()
-        # A new database gets 2 KiB pages: an action touches a dozen index pages, and each is written to the
-        # WAL whole at commit; measured ~30 % more actions per second than 4 KiB. A no-op on existing files.
-        cursor.execute("PRAGMA page_size=2048")
-        if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute(f"PRAGMA cache_size={CACHE_SIZE}")
-        # sorts and temporary indexes in memory: a report's per-unit grouping of a million cases sorts about
-        # 150 MiB, which a temporary file made a third slower
-        cursor.execute("PRAGMA temp_store=MEMORY")
-        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+        sqlite_settings(dbapi_connection, memory=memory)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
