@@ -52,7 +52,7 @@ from commands.app import (
 )
 from notifications.errors import ConfigError, NotificationError, TemplateProblem
 from rules.errors import RuleError
-from rules.i18n import DOMAIN, LOCALE_DIR, _, language
+from rules.i18n import DOMAIN, LOCALE_DIR, N_, _, language
 from workflow.core.attachments import AttachmentDamaged
 from workflow.core.errors import (
     Conflict,
@@ -92,6 +92,29 @@ EXIT_CODES: Mapping[type[Exception], int] = {
 def exit_code(exc: BaseException) -> int:
     """The exit code :data:`EXIT_CODES` gives ``exc`` (1 when no class of its MRO is listed)."""
     return nearest(EXIT_CODES, exc, 1)
+
+
+# how the command line names an input an engine refusal asks for (WorkflowError.fields), where that is more
+# than the option of the input's name (``reason`` → ``--reason``)
+_OPTIONS = {
+    "main": N_("--main UNIT"),
+    "co": N_("--co UNIT"),
+    "split": N_("--split UNIT"),
+    "promises": N_("--promise TEXT --due DATE"),
+    "without_opinion": N_("--without-opinion UNIT --reason R"),
+}
+
+
+def said(exc: BaseException) -> str:
+    """The error's line as the command line prints it: a refusal that asks for inputs names, at the end of its
+    first line, the options that give them."""
+    text = str(exc)
+    fields: tuple[str, ...] = getattr(exc, "fields", ())
+    if not fields:
+        return text
+    options = ", ".join(_(_OPTIONS[f]) if f in _OPTIONS else "--" + f.replace("_", "-") for f in fields)
+    first, newline, rest = text.partition("\n")
+    return first + _(" ({hint})").format(hint=options) + newline + rest
 
 
 def _failure(message: str, code: int) -> click.ClickException:
@@ -187,7 +210,7 @@ class _Group(click.Group):
             app = ctx.find_object(App)
             if app is not None and app.debug and not isinstance(exc, CheckFailed):
                 raise
-            raise _failure(str(exc), exit_code(exc)) from None
+            raise _failure(said(exc), exit_code(exc)) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": HELP_OPTIONS})

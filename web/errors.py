@@ -9,8 +9,9 @@ anything unlisted is a 500 whose body says only that the server failed (the trac
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -106,9 +107,11 @@ def status_of(exc: BaseException) -> int:
     return nearest(HTTP_STATUS, exc, 500)
 
 
-def error_body(message: str, kind: str) -> dict[str, str]:
-    """The JSON every error answers with."""
-    return {"error": message, "kind": kind}
+def error_body(message: str, kind: str, fields: Iterable[str] = ()) -> dict[str, Any]:
+    """The JSON every error answers with; ``fields``, when the refusal names the inputs it asks for or finds
+    wrong (the request's field names: ``reason``, ``attachments.0.content_base64``)."""
+    named = list(dict.fromkeys(fields))
+    return {"error": message, "kind": kind, "fields": named} if named else {"error": message, "kind": kind}
 
 
 # renders an error as the portal's HTML page: (request, status, message) → response; set by web.pages
@@ -137,7 +140,8 @@ def _known(request: Request, exc: Exception) -> Response:
         headers["Retry-After"] = str(exc.retry_after)
     if status >= 500:
         log.error("%s: %s", type(exc).__name__, exc, exc_info=exc)
-    return JSONResponse(error_body(str(exc), type(exc).__name__), status_code=status, headers=headers)
+    body = error_body(str(exc), type(exc).__name__, getattr(exc, "fields", ()))
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 # pydantic's errors for an instant (an aware datetime): missing its offset, or not a date and time at all
@@ -155,17 +159,22 @@ _INSTANT_KINDS = frozenset(
 _SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
 
 
-def _field(loc: tuple[object, ...] | list[object]) -> str:
-    """The name of the field a validation error is about (``limit``, ``reply.text``), or the whole body's."""
-    parts = [str(p) for p in loc]
+def _path(loc: object) -> str:
+    """The name of the field a validation error is about (``limit``, ``reply.text``); empty: the whole body."""
+    parts = [str(p) for p in loc] if isinstance(loc, (tuple, list)) else []
     if parts and parts[0] in _SOURCES:
         parts = parts[1:]
-    return ".".join(parts) or _("the request body")
+    return ".".join(parts)
+
+
+def _field(loc: object) -> str:
+    """The field a validation error is about, as its line names it (the whole body in words)."""
+    return _path(loc) or _("the request body")
 
 
 def _problem(problem: Mapping[str, object]) -> str:
     """One of pydantic's validation errors in the portal's words: the field and what it must be."""
-    field = _field(problem.get("loc", ()))  # type: ignore[arg-type]
+    field = _field(problem.get("loc", ()))
     ctx = problem.get("ctx")
     limits: Mapping[str, object] = ctx if isinstance(ctx, Mapping) else {}
     kind = str(problem.get("type", ""))
@@ -218,9 +227,11 @@ def _invalid(request: Request, exc: Exception) -> Response:
     """FastAPI's request validation (422) in the portal's words, one line naming each field, instead of
     pydantic's English."""
     assert isinstance(exc, RequestValidationError)
-    message = _("; ").join(_problem(p) for p in exc.errors()) or _("invalid request")
+    problems = exc.errors()
+    message = _("; ").join(_problem(p) for p in problems) or _("invalid request")
+    fields = [f for p in problems if (f := _path(p.get("loc", ())))]
     return _page(request, 422, message) or JSONResponse(
-        error_body(message, "ValidationError"), status_code=422
+        error_body(message, "ValidationError", fields), status_code=422
     )
 
 

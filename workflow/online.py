@@ -185,9 +185,10 @@ class Online(Lifecycle):
         text = reason.strip()
         if not text:
             raise ValidationError(
-                _("{value}: declining needs its reason (--reason), e.g. 转为来信处理").format(
+                _("{value}: declining needs its reason, e.g. 转为来信处理").format(
                     value=label(submission_id)
-                )
+                ),
+                fields=("reason",),
             )
         return self._settle(submission_id, SubmissionStatus.DECLINED, "decline", text, at)
 
@@ -271,7 +272,9 @@ class Online(Lifecycle):
                 case=None, actor=str(self.viewer), action="propose", reason=_("deputies propose suggestions")
             )
         if deputy is None or not deputy.strip():
-            raise ValidationError(_("the office proposes for a deputy: name the lead deputy (--deputy)"))
+            raise ValidationError(
+                _("the office proposes for a deputy: name the lead deputy"), fields=("deputy",)
+            )
         return deputy.strip()
 
     def _view(self, submission_id: int) -> SubmissionView:

@@ -135,7 +135,7 @@ def test_a_wrong_transition_exits_5_with_one_line(runner: CliRunner, case: Path)
     assert result.exit_code == 5
     assert result.stderr == (
         "Error: 建议 测试会议/0001: cannot 'answer' while 'assigned' (waiting for the opinion of 市财政局; "
-        "the office may answer without it (--without-opinion UNIT --reason R))\n"
+        "the office may answer without it, with its reason) (--without-opinion UNIT --reason R)\n"
     )
 
 

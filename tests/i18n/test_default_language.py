@@ -189,16 +189,21 @@ def test_the_usual_commands_print_no_stray_english(runner: CliRunner, handled: P
     assert stray_english(result.stdout + result.stderr) == []
 
 
-def test_a_portal_refusal_is_chinese(handled: Path) -> None:
-    """The engine's refusal as the portal shows it (web.pages.refusals): Chinese, without the option hint."""
-    from web.pages.refusals import refusal
+def test_a_refusal_is_chinese_and_names_its_inputs_each_face_its_own_way(
+    runner: CliRunner, handled: Path
+) -> None:
+    """The engine's refusal in Chinese names the inputs it asks for as fields, no option in its words (a page
+    shows it as it is); the command line adds its options, in Chinese, at the end of the line."""
     from workflow import ValidationError
 
     with Engine.open(handled) as engine, pytest.raises(ValidationError) as refused:
         engine.answer("0001", category="B", text="正在研究")
-    assert refusal(refused.value).startswith(f"建议 {DEFAULT_SESSION}/0001：B 类答复须写明办什么、何时办完：")
-    assert "--promise" in str(refused.value)  # the command line's hint, left off on a page
-    assert "--" not in refusal(refused.value)
+    assert str(refused.value).startswith(f"建议 {DEFAULT_SESSION}/0001：B 类答复须写明办什么、何时办完：")
+    assert "--" not in str(refused.value)
+    assert refused.value.fields == ("promises",)
+    result = run(runner, handled, "answer", "0001", "--category", "B", "--text", "正在研究")
+    assert result.stderr.startswith(f"错误：建议 {DEFAULT_SESSION}/0001：B 类答复须写明办什么、何时办完：")
+    assert result.stderr.endswith("（--promise 内容 --due 日期）\n")
 
 
 def _columns(line: str) -> int:

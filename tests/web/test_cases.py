@@ -152,11 +152,24 @@ def test_refusals_answer_with_their_status(server: Server) -> None:
     assert bad_body.json() == {
         "error": "text: required; txt: not a field this request takes",
         "kind": "ValidationError",
+        "fields": ["text", "txt"],
     }
     assert bad_date.json()["error"].startswith("promises.0.due: ")
     assert not_theirs.json()["kind"] == "PermissionDenied"
     with server.engine() as engine:
         assert (engine.get("0001").state, engine.get("0001").title) == ("assigned", "关于优化公交线路的建议")
+
+
+def test_an_engine_refusal_names_the_fields_it_asks_for(server: Server) -> None:
+    """An answer with blank text: 422, the engine's line without any command-line option, and ``fields`` naming
+    the request's field to fill; nothing is written."""
+    refused = bearer(server, "交通").post(f"{CASE}/0001/answer", json={"category": "A", "text": "  "})
+    assert refused.status_code == 422
+    body = refused.json()
+    assert (body["kind"], body["fields"]) == ("ValidationError", ["text"])
+    assert body["error"] == f"建议 {SESSION}/0001: an answer needs its text"
+    with server.engine() as engine:
+        assert engine.get("0001").state == "assigned"
 
 
 def test_a_title_with_markup_comes_back_escaped_as_json(server: Server) -> None:

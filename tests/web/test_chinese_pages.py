@@ -72,7 +72,7 @@ def test_request_validation_names_the_field_in_chinese(server: Server) -> None:
     office, _ = server.login("王芳")
     too_small = office.get("/api/cases", params={"limit": 0})
     assert too_small.status_code == 422
-    assert too_small.json() == {"error": "limit：不得小于 1", "kind": "ValidationError"}
+    assert too_small.json() == {"error": "limit：不得小于 1", "kind": "ValidationError", "fields": ["limit"]}
     not_a_number = office.get("/api/cases", params={"offset": "二"})
     assert not_a_number.json()["error"] == "offset：须为整数"
     no_password = server.client().post("/api/session", json={"name": "王芳"})

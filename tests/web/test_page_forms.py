@@ -1,5 +1,5 @@
 """What the pages make of what was typed and of what the engine says, without a server: the promised items of a B
-answer, the co-signing deputies of a proposal, and refusals without the command line's hints."""
+answer and the co-signing deputies of a proposal."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from web.pages.deputy import co_signers
-from web.pages.refusals import refusal
 from web.pages.unit import parse_promises as promises
 from workflow.core.errors import ValidationError
 from workflow.engine import Promised
@@ -51,30 +50,6 @@ def test_a_line_that_is_not_a_date_and_a_text_is_named(text: str, message: str) 
     with pytest.raises(ValidationError) as refused:
         promises(text)
     assert str(refused.value) == message
-
-
-@pytest.mark.parametrize(
-    ("line", "shown"),
-    [
-        (
-            "unsatisfied feedback must say what is wrong (--comment)",
-            "unsatisfied feedback must say what is wrong",
-        ),
-        (
-            "网上建议 #3: declining needs its reason (--reason), e.g. 转为来信处理",
-            "网上建议 #3: declining needs its reason, e.g. 转为来信处理",
-        ),
-        ("name the unit (--unit or --all)", "name the unit"),
-        (
-            "B 类答复须写明办什么、何时办完：逐项写明承诺事项及其完成日期（--promise 内容 --due 日期）（规则设置 x）",
-            "B 类答复须写明办什么、何时办完：逐项写明承诺事项及其完成日期（规则设置 x）",
-        ),
-        ("a case (not a flag) stays", "a case (not a flag) stays"),
-    ],
-)
-def test_refusals_lose_only_their_option_hints(line: str, shown: str) -> None:
-    """A parenthesised hint that opens with an option is left off; other brackets stay."""
-    assert refusal(line) == shown
 
 
 def test_co_signers_are_split_on_the_usual_separators_each_once() -> None:

@@ -83,8 +83,8 @@ def test_a_co_unit_is_not_offered_the_extension_and_is_refused_in_one_line(serve
         assert engine.pending_extensions() == []
 
 
-def test_an_empty_reason_is_refused_without_the_command_line_hint(server: Server) -> None:
-    """The engine's ``(--reason)`` is left off the page."""
+def test_an_empty_reason_is_refused_without_a_command_line_option(server: Server) -> None:
+    """The engine's line names no command-line option: on the page it is the form's field."""
     refused = ask_extension(server.portal("交通"), reason="")
     assert refused.status_code == 422
     assert "an extension request needs its reasons" in refused.text
@@ -243,7 +243,7 @@ def test_another_deputy_and_a_unit_cannot_reach_a_submission(server: Server) -> 
 
 
 def test_the_lead_deputy_withdraws_a_case_with_its_reason(server: Server) -> None:
-    """The form is the lead deputy's; no reason: one line without ``(--reason)``; with it: 已撤回."""
+    """The form is the lead deputy's; no reason: one line naming no command-line option; with it: 已撤回."""
     deputy = server.portal("张三")
     assert 'id="withdraw"' in deputy.get(f"{DEPUTY_CASE}/0001").text
     token = csrf(deputy, f"{DEPUTY_CASE}/0001")

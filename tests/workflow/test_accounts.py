@@ -89,7 +89,7 @@ def test_bad_accounts_are_refused_with_nothing_written(engine: Engine) -> None:
         engine.add_user("li", SECRET, unit=MAIN)
     with pytest.raises(NotFound, match="unit '市水务局' not found"):
         engine.add_user("y", SECRET, unit="市水务局")
-    with pytest.raises(ValidationError, match="give --unit or --deputy"):
+    with pytest.raises(ValidationError, match="give a unit or a deputy, not both"):
         engine.add_user("z", SECRET, unit=CO, deputy="张三")
     assert (row_count(engine, "accounts"), row_count(engine, "account_events")) == before
 

@@ -78,7 +78,7 @@ def test_a_bad_target_or_missing_evidence_is_refused(engine: Engine, clock: Froz
     _b_case(engine, clock)
     version = engine.get("0001").version
     for target in ("B", "D"):
-        with pytest.raises(ValidationError, match=rf"convert --to '{target}': use A or C$"):
+        with pytest.raises(ValidationError, match=rf"a conversion to class '{target}': use A or C$"):
             engine.convert("0001", to=target, evidence="x")
     with pytest.raises(ValidationError, match="needs its evidence"):
         engine.convert("0001", to="A", evidence="  ")

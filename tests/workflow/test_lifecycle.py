@@ -525,20 +525,18 @@ def _picture(engine: Engine, number: str) -> tuple[object, ...]:
 EMPTY_UNITS = [
     pytest.param(
         {"main": ""},
-        "the main unit (主办) is empty; name the unit that answers the deputy (--main UNIT)",
+        "the main unit (主办) is empty; name the unit that answers the deputy",
         id="main",
     ),
     pytest.param(
         {"main": "  "},
-        "the main unit (主办) is empty; name the unit that answers the deputy (--main UNIT)",
+        "the main unit (主办) is empty; name the unit that answers the deputy",
         id="blank",
     ),
-    pytest.param(
-        {"split": [CO, ""]}, "a split unit (分办) is empty; name each split unit (--split UNIT)", id="split"
-    ),
+    pytest.param({"split": [CO, ""]}, "a split unit (分办) is empty; name each split unit", id="split"),
     pytest.param(
         {"main": MAIN, "co": [""]},
-        "a co-unit (会办) is empty; name each co-unit (--co UNIT), or name none",
+        "a co-unit (会办) is empty; name each co-unit, or name none",
         id="co",
     ),
 ]
@@ -630,11 +628,11 @@ def test_batch_assign_with_an_empty_unit_refuses_the_whole_batch(engine: Engine)
     )
     assert caught.value.problems == (
         "建议 测试会议/0002: cannot 'assign' while 'submitted': the main unit (主办) is empty; "
-        "name the unit that answers the deputy (--main UNIT)",
+        "name the unit that answers the deputy",
         "建议 测试会议/0003: cannot 'assign' while 'submitted': a split unit (分办) is empty; "
-        "name each split unit (--split UNIT)",
+        "name each split unit",
         "建议 测试会议/0004: cannot 'assign' while 'submitted': a co-unit (会办) is empty; "
-        "name each co-unit (--co UNIT), or name none",
+        "name each co-unit, or name none",
     )
     assert [_picture(engine, n) for n in ("0001", "0002", "0003", "0004")] == before
 

@@ -18,7 +18,6 @@ from starlette.datastructures import FormData
 from rules.errors import RuleError
 from web.errors import status_of
 from web.pages.base import TooLarge, Viewer, read_form
-from web.pages.refusals import refusal
 from workflow.core.errors import WorkflowError
 
 __all__ = ["FRESH", "Refused", "Shown", "Submitted", "submit"]
@@ -64,12 +63,11 @@ async def submit(
     refused: Refused,
     *,
     strip: bool = False,
-    line: Callable[[BaseException], str] = refusal,
     too_large: bool = True,
 ) -> Submitted[T] | Response:
     """Run ``run`` with the posted form and its text fields (without the CSRF token; ``strip``: trimmed).
 
-    A refusal answers with ``refused`` given the refusal as ``line`` words it; a form over the size limit
+    A refusal answers with ``refused`` given the refusal's line; a form over the size limit
     answers with ``refused`` (status 413, nothing typed kept) when ``too_large``, else with the error page."""
     try:
         form = await read_form(request, viewer.caller)
@@ -83,7 +81,7 @@ async def submit(
     try:
         result = run(form, typed)
     except (WorkflowError, RuleError) as exc:
-        return refused(Shown(error=line(exc), typed=typed, status=status_of(exc)))
+        return refused(Shown(error=str(exc), typed=typed, status=status_of(exc)))
     finally:
         await form.close()
     return Submitted(result, form)

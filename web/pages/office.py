@@ -438,9 +438,7 @@ async def act(request: Request, session: str, number: str, action: str) -> Respo
             request, viewer, engine.dossier(number, session=session), replace(shown, failed=action)
         )
 
-    outcome = await submit(
-        request, viewer, lambda form, _typed: chosen.run(engine, dossier, form), again, line=str
-    )
+    outcome = await submit(request, viewer, lambda form, _typed: chosen.run(engine, dossier, form), again)
     if isinstance(outcome, Response):
         return outcome
     form = outcome.form
@@ -522,7 +520,6 @@ async def assign_many(request: Request) -> Response:
         viewer,
         lambda form, _typed: viewer.caller.engine.assign_many(orders(form)),
         lambda shown: _assign_page(request, viewer, shown),
-        line=str,
     )
     if isinstance(outcome, Response):
         return outcome

@@ -82,7 +82,7 @@ async def add_user(request: Request) -> Response:
         kept = {k: v for k, v in shown.typed.items() if k != "password"}  # a password is never shown again
         return _users_page(request, viewer, replace(shown, failed="add", typed=kept))
 
-    outcome = await submit(request, viewer, add, again, line=str, too_large=False)
+    outcome = await submit(request, viewer, add, again, too_large=False)
     if isinstance(outcome, Response):
         return outcome
     return redirect("/office/users?done=add")
@@ -115,7 +115,6 @@ async def change_user(request: Request, name: str, change: str) -> Response:
         viewer,
         apply,
         lambda shown: _users_page(request, viewer, replace(shown, failed=f"{change}-{name}", typed={})),
-        line=str,
         too_large=False,
     )
     if isinstance(outcome, Response):

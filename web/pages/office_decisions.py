@@ -76,7 +76,6 @@ async def decide_submission(request: Request, submission_id: int, decision: str)
         viewer,
         decide,
         lambda shown: _decisions_page(request, viewer, replace(shown, failed=f"{decision}-{submission_id}")),
-        line=str,
         too_large=False,
     )
     if isinstance(outcome, Response):

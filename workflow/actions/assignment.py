@@ -131,29 +131,40 @@ def check_units(
     named once. Names are stripped; an empty or blank name is refused, never dropped, so that no assignment
     leaves a case with no unit to answer it."""
 
-    def refuse(reason: str) -> ValidationError:
+    def refuse(reason: str, *fields: str) -> ValidationError:
         return uow.invalid(
             _("cannot '{action}' while '{state}': {reason}").format(
                 action=action_word(action.value), state=state_word(uow.state.value), reason=reason
-            )
+            ),
+            fields=fields,
         )
 
     if main is not None and not main.strip():
-        raise refuse(_("the main unit (主办) is empty; name the unit that answers the deputy (--main UNIT)"))
+        raise refuse(_("the main unit (主办) is empty; name the unit that answers the deputy"), "main")
     if any(not u.strip() for u in co):
-        raise refuse(_("a co-unit (会办) is empty; name each co-unit (--co UNIT), or name none"))
+        raise refuse(_("a co-unit (会办) is empty; name each co-unit, or name none"), "co")
     if any(not u.strip() for u in split):
-        raise refuse(_("a split unit (分办) is empty; name each split unit (--split UNIT)"))
+        raise refuse(_("a split unit (分办) is empty; name each split unit"), "split")
     main = main.strip() if main is not None else None
     co, split = [u.strip() for u in co], [u.strip() for u in split]
     if main is None and not split:
-        raise refuse(_("no unit answers it: name one main unit (主办) or two or more split units (分办)"))
+        raise refuse(
+            _("no unit answers it: name one main unit (主办) or two or more split units (分办)"),
+            "main",
+            "split",
+        )
     if main is not None and split:
-        raise refuse(_("name one main unit (主办), or two or more split units (分办), not both"))
+        raise refuse(
+            _("name one main unit (主办), or two or more split units (分办), not both"), "main", "split"
+        )
     if split and co:
-        raise refuse(_("split units (分办) each answer their own part: co-units go with a main unit only"))
+        raise refuse(
+            _("split units (分办) each answer their own part: co-units go with a main unit only"), "co"
+        )
     if split and len(split) < 2:
-        raise refuse(_("split handling (分办) needs at least two units; with one, make it the main unit"))
+        raise refuse(
+            _("split handling (分办) needs at least two units; with one, make it the main unit"), "split"
+        )
     names: list[tuple[str, Role]] = [(main, Role.MAIN)] if main is not None else []
     names += [(u, Role.CO) for u in co] + [(u, Role.SPLIT) for u in split]
     counts = Counter(n for n, _role in names)
@@ -256,7 +267,7 @@ def receive(uow: UnitOfWork, cmd: Receive) -> None:
     uow.require_allowed(Action.RECEIVE)
     uid = acting_unit(uow, Action.RECEIVE, cmd.unit)
     if uid is None:
-        raise uow.invalid(_("name the unit that signs for the case (--unit)"))
+        raise uow.invalid(_("name the unit that signs for the case"), fields=("unit",))
     name = uow.store.unit_name(uid)
     found = uow.store.receipt(uow.case_id, uid)
     if found is None:
@@ -312,7 +323,7 @@ def request_return(uow: UnitOfWork, cmd: RequestReturn) -> None:
     uow.require_allowed(Action.RETURN)
     uid = acting_unit(uow, Action.RETURN, cmd.unit)
     if uid is None:
-        raise uow.invalid(_("name the unit that asks to hand the case back (--unit)"))
+        raise uow.invalid(_("name the unit that asks to hand the case back"), fields=("unit",))
     if uow.role_of(uid) is None:
         raise uow.deny(
             Action.RETURN,
@@ -320,7 +331,7 @@ def request_return(uow: UnitOfWork, cmd: RequestReturn) -> None:
         )
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid(_("a return request needs its reasons (--reason)"))
+        raise uow.invalid(_("a return request needs its reasons"), fields=("reason",))
     if uow.store.pending_return(uow.case_id, uid):
         raise uow.invalid(_("this unit's return request is already waiting for the office's decision"))
     window = uow.store.return_window(uow.case_id, uid)
@@ -360,7 +371,7 @@ def refuse_return(uow: UnitOfWork, cmd: RefuseReturn) -> None:
         raise uow.refuse(Action.REFUSE_RETURN, _("no return request is waiting for a decision"))
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid(_("a refusal needs its reasons (--reason)"))
+        raise uow.invalid(_("a refusal needs its reasons"), fields=("reason",))
     for request_id, _unit in pending:
         uow.update(
             "return_requests", {"id": request_id}, status="refused", decided_at=uow.at, decision_reason=reason
@@ -461,7 +472,7 @@ def request_extension(uow: UnitOfWork, cmd: RequestExtension) -> None:
     if uid is None:
         mains = uow.units_in(Role.MAIN)
         if len(mains) != 1:
-            raise uow.invalid(_("name the unit that asks for the extension (--unit)"))
+            raise uow.invalid(_("name the unit that asks for the extension"), fields=("unit",))
         uid = mains[0]
     role = uow.role_of(uid)
     if role is None:
@@ -475,7 +486,7 @@ def request_extension(uow: UnitOfWork, cmd: RequestExtension) -> None:
         raise uow.invalid(_("an extension request is already waiting for the office's decision"))
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid(_("an extension request needs its reasons (--reason)"))
+        raise uow.invalid(_("an extension request needs its reasons"), fields=("reason",))
     _passed(uow, action, "an extension is asked for before the date passes")
     uow.add(
         "extension_requests",
@@ -505,7 +516,7 @@ def refuse_extension(uow: UnitOfWork, cmd: RefuseExtension) -> None:
         raise uow.refuse(action, _("no extension request is waiting for a decision"))
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid(_("a refusal needs its reasons (--reason)"))
+        raise uow.invalid(_("a refusal needs its reasons"), fields=("reason",))
     request_id, unit_id, _when = pending
     uow.update(
         "extension_requests",
@@ -531,7 +542,7 @@ def extend(uow: UnitOfWork, cmd: Extend) -> None:
         raise uow.refuse(Action.EXTEND, _("no extension request is waiting for a decision"))
     reason = cmd.reason.strip() or (pending[2] if cmd.requested and pending is not None else "")
     if not reason:
-        raise uow.invalid(_("an extension needs its reasons (--reason)"))
+        raise uow.invalid(_("an extension needs its reasons"), fields=("reason",))
     _passed(uow, Action.EXTEND, "an extension is approved before the date passes")
     rs = uow.ruleset
     answers = uow.store.open_deadlines(uow.case_id, DeadlineKind.ANSWER)

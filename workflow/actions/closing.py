@@ -99,7 +99,7 @@ def feedback(uow: UnitOfWork, cmd: Feedback) -> None:
     assert given is not None
     comment = cmd.comment.strip()
     if given is Rating.UNSATISFIED and rs.lifecycle.unsatisfied_needs_comment and not comment:
-        raise uow.invalid(_("unsatisfied feedback must say what is wrong (--comment)"))
+        raise uow.invalid(_("unsatisfied feedback must say what is wrong"), fields=("comment",))
     attitude, result = _rating(uow, cmd.attitude, "attitude"), _rating(uow, cmd.result, "result")
     uow.add(
         "feedback",
@@ -171,7 +171,7 @@ def withdraw(uow: UnitOfWork, cmd: Withdraw) -> None:
     require_lead_deputy(uow, Action.WITHDRAW)
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid(_("a withdrawal needs its reason (--reason), as the deputy wrote it"))
+        raise uow.invalid(_("a withdrawal needs its reason, as the deputy wrote it"), fields=("reason",))
     units = uow.assignments()
     lapse_extension_request(uow)
     lapse_reviews(uow)

@@ -60,10 +60,12 @@ def amend(uow: UnitOfWork, cmd: Amend) -> None:
     uow.require_office(Action.AMEND)
     reason = one_line(cmd.reason)
     if not reason:
-        raise uow.invalid(_("an amendment needs its reason (--reason): why the case's data is corrected"))
+        raise uow.invalid(
+            _("an amendment needs its reason: why the case's data is corrected"), fields=("reason",)
+        )
     given = _given(cmd)
     if "title" in given and not given["title"]:
-        raise uow.invalid(_("a suggestion needs a title: --title cannot be blank"))
+        raise uow.invalid(_("a suggestion needs a title: it cannot be blank"), fields=("title",))
     problem = too_long("suggestions", given)
     if problem is not None:
         raise uow.invalid(problem)

@@ -54,13 +54,14 @@ def convert(uow: UnitOfWork, cmd: Convert) -> None:
         )
     if code not in rs.lifecycle.conversion_classes:
         raise uow.invalid(
-            _("convert --to {to!r}: use {names}").format(
+            _("a conversion to class {to!r}: use {names}").format(
                 to=cmd.to, names=" or ".join(rs.lifecycle.conversion_classes)
-            )
+            ),
+            fields=("to",),
         )
     evidence = cmd.evidence.strip()
     if not evidence:
-        raise uow.invalid(_("a conversion needs its evidence (--evidence): what was done, and when"))
+        raise uow.invalid(_("a conversion needs its evidence: what was done, and when"), fields=("evidence",))
     require_office_or_main(uow, Action.CONVERT)
     uow.add(
         "conversions",
@@ -109,6 +110,6 @@ def progress(uow: UnitOfWork, cmd: Progress) -> None:
             ),
         )
     if not cmd.note.strip():
-        raise uow.invalid(_("a progress note needs its text (--note)"))
+        raise uow.invalid(_("a progress note needs its text"), fields=("note",))
     require_office_or_main(uow, Action.PROGRESS)
     uow.step(Action.PROGRESS, data={"note": cmd.note.strip()})

@@ -108,7 +108,7 @@ def opinion(uow: UnitOfWork, cmd: Opinion) -> None:
     uow.require_allowed(Action.OPINION)
     uid = acting_unit(uow, Action.OPINION, cmd.unit)
     if uid is None:
-        raise uow.invalid(_("name the co-unit whose opinion this is (--unit)"))
+        raise uow.invalid(_("name the co-unit whose opinion this is"), fields=("unit",))
     name = uow.store.unit_name(uid)
     if uow.role_of(uid) is not Role.CO:
         raise uow.deny(
@@ -118,7 +118,7 @@ def opinion(uow: UnitOfWork, cmd: Opinion) -> None:
     if uid not in pending:
         raise uow.refuse(Action.OPINION, _("unit {name!r} has already sent its opinion").format(name=name))
     if not cmd.text.strip():
-        raise uow.invalid(_("an opinion needs its text (--text)"))
+        raise uow.invalid(_("an opinion needs its text"), fields=("text",))
     uow.add(
         "opinions",
         {
@@ -154,7 +154,7 @@ def contact(uow: UnitOfWork, cmd: Contact) -> None:
         ) from None
     uid = acting_unit(uow, Action.CONTACT, cmd.unit)
     if uid is None:
-        raise uow.invalid(_("name the unit that contacted the deputy (--unit)"))
+        raise uow.invalid(_("name the unit that contacted the deputy"), fields=("unit",))
     name = uow.store.unit_name(uid)
     if uow.role_of(uid) is None:
         raise uow.deny(Action.CONTACT, _("unit {name!r} is not assigned to this case").format(name=name))
@@ -224,7 +224,7 @@ def check_answer(
             + ", ".join(f"{c} ({m})" for c, m in rs.classes.items())
         )
     if not text:
-        raise uow.invalid(_("an answer needs its text (--text)"))
+        raise uow.invalid(_("an answer needs its text"), fields=("text",))
     if promises and code not in rs.lifecycle.promise_classes:
         raise uow.invalid(
             _("promised items go with class {names} answers, not {code}").format(
@@ -238,8 +238,9 @@ def check_answer(
     if needed and not promises and not unrecorded:
         raise uow.invalid(
             _(
-                "a class {code} answer says what will be done and by when: give each promised item and its date (--promise TEXT --due DATE) (rule set setting lifecycle.promise_required)"
-            ).format(code=code)
+                "a class {code} answer says what will be done and by when: give each promised item and its date (rule set setting lifecycle.promise_required)"
+            ).format(code=code),
+            fields=("promises",),
         )
     answered_on = answered_on or uow.local_date()
     late = [p.due.isoformat() for p in promises if p.due > LATEST]
@@ -263,7 +264,9 @@ def check_answer(
     if uid is None:
         mains = uow.units_in(Role.MAIN)
         if not mains:
-            raise uow.invalid(_("split units (分办) answer each for their part: name the unit (--unit)"))
+            raise uow.invalid(
+                _("split units (分办) answer each for their part: name the unit"), fields=("unit",)
+            )
         uid = mains[0]
     name = uow.store.unit_name(uid)
     if uow.role_of(uid) not in (Role.MAIN, Role.SPLIT):
@@ -304,9 +307,10 @@ def check_answer(
         names = ", ".join(uow.store.unit_name(m) for m in sorted(missing))
         raise uow.refuse(
             Action.ANSWER,
-            _(
-                "waiting for the opinion of {names}; the office may answer without it (--without-opinion UNIT --reason R)"
-            ).format(names=names),
+            _("waiting for the opinion of {names}; the office may answer without it, with its reason").format(
+                names=names
+            ),
+            fields=("without_opinion",),
         )
     waived = {uow.store.unit_name(o): r for o, r in override_ids.items()}
     return Checked(code, text, uid, name, owing, pending, override_ids, waived, unrecorded, needed)

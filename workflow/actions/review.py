@@ -48,7 +48,9 @@ def _pending(uow: UnitOfWork, action: Action, unit: str | None) -> tuple[int, st
         raise uow.refuse(action, _("no answer is waiting for the office's review"))
     if len(pending) > 1:
         names = _(", ").join(uow.store.unit_name(p[0]) for p in pending)
-        raise uow.invalid(_("answers of {names} wait for review: name the unit (--unit)").format(names=names))
+        raise uow.invalid(
+            _("answers of {names} wait for review: name the unit").format(names=names), fields=("unit",)
+        )
     return pending[0]
 
 
@@ -89,7 +91,7 @@ def return_answer(uow: UnitOfWork, cmd: ReturnAnswer) -> None:
     uid, _payload, _sent = _pending(uow, action, cmd.unit)
     reason = cmd.reason.strip()
     if not reason:
-        raise uow.invalid(_("returning an answer needs the reason the unit is to read (--reason)"))
+        raise uow.invalid(_("returning an answer needs the reason the unit is to read"), fields=("reason",))
     uow.update(
         "answer_reviews",
         {"suggestion_id": uow.case_id, "unit_id": uid, "status": ReviewStatus.PENDING.value},

@@ -79,7 +79,14 @@ def _kind(kind: str) -> str:
 
 
 class WorkflowError(Exception):
-    """Root of every error the engine raises on purpose."""
+    """Root of every error the engine raises on purpose.
+
+    ``fields``: the inputs a refusal asks for or finds wrong, by the names the Python API and the JSON API give
+    them (``reason``, ``unit``, ``without_opinion``); the message says what is wanted in words, and each face
+    names the inputs its own way (the command line appends its options, ``(--reason)``; the JSON API answers
+    them as ``fields``; a page shows the line above its form)."""
+
+    fields: tuple[str, ...] = ()
 
 
 # how the English hint of a name looked up after a rename begins ("renamed to 'NEW' on DATE");
@@ -101,11 +108,19 @@ class TransitionNotAllowed(WorkflowError):
     """The action is not allowed in the case's state, or a condition of the table refused it."""
 
     def __init__(
-        self, *, case: str, state: str, action: str, allowed: Iterable[str] = (), reason: str = ""
+        self,
+        *,
+        case: str,
+        state: str,
+        action: str,
+        allowed: Iterable[str] = (),
+        reason: str = "",
+        fields: Iterable[str] = (),
     ) -> None:
         self.case, self.state, self.action = case, state, action
         self.allowed = tuple(allowed)
         self.reason = reason
+        self.fields = tuple(fields)
         if reason:
             detail = reason
         elif self.allowed:
@@ -162,9 +177,16 @@ class ValidationError(WorkflowError, ValueError):
     very many, those and :attr:`more` counts the rest."""
 
     def __init__(
-        self, message: str, *, case: str | None = None, problems: Iterable[str] = (), more: int = 0
+        self,
+        message: str,
+        *,
+        case: str | None = None,
+        problems: Iterable[str] = (),
+        more: int = 0,
+        fields: Iterable[str] = (),
     ) -> None:
         self.case = case
+        self.fields = tuple(fields)
         self.problems = tuple(problems)
         self.more = more
         extra = "".join(f"\n  - {p}" for p in self.problems[:LISTED])

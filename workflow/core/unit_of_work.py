@@ -289,19 +289,21 @@ class UnitOfWork:
                 ).format(at=at, before=before)
             )
 
-    def refuse(self, action: Action, reason: str) -> TransitionNotAllowed:
-        """A refusal naming the case, its state and the action."""
+    def refuse(self, action: Action, reason: str, *, fields: Iterable[str] = ()) -> TransitionNotAllowed:
+        """A refusal naming the case, its state and the action (``fields``: the inputs it asks for)."""
         return TransitionNotAllowed(
-            case=self.label, state=self.state.value, action=action.value, reason=reason
+            case=self.label, state=self.state.value, action=action.value, reason=reason, fields=fields
         )
 
     def deny(self, action: Action, reason: str) -> PermissionDenied:
         """A permission error naming the case, the actor and the action."""
         return PermissionDenied(case=self.label, actor=str(self.actor), action=action.value, reason=reason)
 
-    def invalid(self, message: str, problems: Iterable[str] = ()) -> ValidationError:
-        """A validation error naming the case."""
-        return ValidationError(message, case=self.label, problems=problems)
+    def invalid(
+        self, message: str, problems: Iterable[str] = (), *, fields: Iterable[str] = ()
+    ) -> ValidationError:
+        """A validation error naming the case (``fields``: the inputs it asks for or finds wrong)."""
+        return ValidationError(message, case=self.label, problems=problems, fields=fields)
 
     def require_allowed(self, action: Action) -> None:
         """Refuse ``action`` unless the transition table allows it from the current state."""

@@ -120,7 +120,8 @@ class Accounts:
         name = checked_name(name, "user")
         if unit is not None and deputy is not None:
             raise ValidationError(
-                _("an account is the office's, a unit's or a deputy's: give --unit or --deputy")
+                _("an account is the office's, a unit's or a deputy's: give a unit or a deputy, not both"),
+                fields=("unit", "deputy"),
             )
         if supervisor and (unit is not None or deputy is not None):
             raise ValidationError(_("only office staff can be supervisors"))
