@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from workflow.core.views import Case, flat_json
+from workflow.core.views import Case, flat_json, iso
 
 __all__ = [
     "AnswerEntry",
@@ -29,10 +29,6 @@ __all__ = [
     "ReturnEntry",
     "ReviewEntry",
 ]
-
-
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _each(entries: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -135,7 +131,7 @@ class OpinionEntry:
             "round": self.round,
             "text": self.text,
             "at": self.at.isoformat(),
-            "due": _iso(self.due),
+            "due": iso(self.due),
             "late": self.late,
             "by": self.by,
             "attachments": _each(self.attachments),
@@ -204,7 +200,7 @@ class AnswerEntry:
             "category": self.category,
             "text": self.text,
             "at": self.at.isoformat(),
-            "due": _iso(self.due),
+            "due": iso(self.due),
             "late": self.late,
             "by": self.by,
             "promises": _each(self.promises),
@@ -291,7 +287,7 @@ class ReviewEntry:
             "text": self.text,
             "at": self.at.isoformat(),
             "status": self.status,
-            "decided_at": _iso(self.decided_at),
+            "decided_at": iso(self.decided_at),
             "decision_reason": self.decision_reason,
             "attachments": _each(self.attachments),
             "promises": _each(self.promises),

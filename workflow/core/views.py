@@ -124,7 +124,7 @@ def _entered(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _iso(value: date | None) -> str | None:
+def iso(value: date | None) -> str | None:
     """A date or datetime as ISO text (None stays None)."""
     return None if value is None else value.isoformat()
 
@@ -257,9 +257,9 @@ class Case:
             "version": self.version,
             "ruleset": self.ruleset,
             "submitted_at": self.submitted_at.isoformat(),
-            "assigned_at": _iso(self.assigned_at),
-            "answered_at": _iso(self.answered_at),
-            "closed_at": _iso(self.closed_at),
+            "assigned_at": iso(self.assigned_at),
+            "answered_at": iso(self.answered_at),
+            "closed_at": iso(self.closed_at),
             "allowed": list(self.allowed),
             "deadlines": [d.to_json() for d in self.deadlines],
             "history": [c.to_json() for c in self.conversions],
