@@ -339,7 +339,9 @@ def _fits_case(row: dict[str, Any]) -> None:
 def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
     """Write what the units of work buffered: their updates, one batched insert per table (on SQLite many rows to
     a statement: :meth:`Raw.insert_many`), then the cases' compare-and-sets (batched), each recomputing its
-    case's tallies when the unit of work asked for them.
+    case's tallies when the unit of work asked for them. A new case whose row waited for the flush (a batch of
+    the ledger import) goes in with every column its steps set, and only its tallies are refreshed after the
+    other rows (one statement for many cases).
 
     Each unit of work's updates run in the order it made them; the n-th updates of all units of work (different
     cases, so different rows) run together, one batched statement per distinct statement text.
@@ -358,18 +360,29 @@ def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
                 same.setdefault(sql, []).append(params)
         for sql, param_sets in same.items():
             raw.many(sql, param_sets)
+    fresh: list[int] = []  # new cases inserted as their steps left them: their tallies are refreshed after
     for work in works:
         for table, rows in work.inserts.items():
             tables.setdefault(table, []).extend(rows)
-        if work.changes:
-            sql = _cas_sql(tuple(work.changes), work.tallies)
-            updates.setdefault(sql, []).append(
-                {**work.changes, "b_id": work.case_id, "b_version": work.base_version}
-            )
+        if not work.changes:
+            continue
+        new = work.inserts.get("suggestions")
+        if new and new[0].keys() >= work.changes.keys():
+            # a case whose row goes in with this flush (its id taken ahead): it goes in as its steps left it, so
+            # no compare-and-set follows (nobody else can have seen it), only its tallies
+            new[0].update(work.changes)
+            if work.tallies:
+                fresh.append(work.case_id)
+            continue
+        sql = _cas_sql(tuple(work.changes), work.tallies)
+        updates.setdefault(sql, []).append(
+            {**work.changes, "b_id": work.case_id, "b_version": work.base_version}
+        )
     for table in sorted(
         tables, key=lambda t: t != "suggestions"
     ):  # new cases first: the other rows refer to them
         raw.insert_many(table, tables[table])
+    tally.refresh(raw, fresh)
     for sql, param_sets in updates.items():
         touched = raw.many(sql, param_sets)
         if touched not in (-1, len(param_sets)):
