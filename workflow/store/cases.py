@@ -90,6 +90,10 @@ class CaseStore:
         self.directory = directory
         self.dialect = dialect
         self._ahead: Iterator[int] | None = None  # ids taken for new cases (:meth:`reserve_case_ids`)
+        # the names and ids this transaction has looked up (a batch names the same units and deputies again and
+        # again; the directory checks its own caches once a transaction, and nothing renames within one)
+        self._ids: dict[str, dict[str, int]] = {"unit": {}, "deputy": {}}
+        self._names: dict[str, dict[int, str]] = {"unit": {}, "deputy": {}}
 
     # ---- loading -------------------------------------------------------------------------------
     def load(self, congress_id: int, number: str, session: str | None) -> dict[str, Any] | None:
@@ -127,19 +131,33 @@ class CaseStore:
     # ---- names ---------------------------------------------------------------------------------
     def unit_id(self, name: str) -> int:
         """The id of unit ``name``."""
-        return self.directory.unit_id(self.conn, name)
+        return self._id("unit", name)
 
     def unit_name(self, unit_id: int) -> str:
         """The name of unit ``unit_id``."""
-        return self.directory.unit_name(self.conn, unit_id)
+        return self._name("unit", unit_id)
 
     def deputy_id(self, name: str) -> int:
         """The id of deputy ``name``."""
-        return self.directory.deputy_id(self.conn, name)
+        return self._id("deputy", name)
 
     def deputy_name(self, deputy_id: int) -> str:
         """The name of deputy ``deputy_id``."""
-        return self.directory.deputy_name(self.conn, deputy_id)
+        return self._name("deputy", deputy_id)
+
+    def _id(self, kind: str, name: str) -> int:
+        ids = self._ids[kind]
+        found = ids.get(name)
+        if found is None:  # not cached when not found: the directory raises what to do
+            found = ids[name] = self.directory.id_of(self.conn, kind, name)
+        return found
+
+    def _name(self, kind: str, row_id: int) -> str:
+        names = self._names[kind]
+        found = names.get(row_id)
+        if found is None:
+            found = names[row_id] = self.directory.name_of(self.conn, kind, row_id)
+        return found
 
     # ---- reads ---------------------------------------------------------------------------------
     def assignments(self, case_id: int, round_: int) -> list[ActiveAssignment]:
