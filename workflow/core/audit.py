@@ -24,6 +24,7 @@ from workflow.core.states import state_word
 __all__ = [
     "GENESIS",
     "AuditProblem",
+    "Event",
     "audit_row",
     "canonical",
     "chain_hash",

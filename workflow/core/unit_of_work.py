@@ -172,9 +172,10 @@ class UnitOfWork:
         becomes the case's last event, before which no later action may be dated (a recomputation, which only
         reschedules, is not)."""
         version: int = self.row["version"] + 1
-        self.set(version=version)
         if last_event:
-            self.set(last_event_at=self.at)
+            self.set(version=version, last_event_at=self.at)
+        else:
+            self.set(version=version)
         self._seal()
         return version
 
