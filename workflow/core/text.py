@@ -68,13 +68,19 @@ def cleaned(value: T, what: str = "") -> T:
     changes = {}
     for name, option in fields:
         before = getattr(found, name)
-        if isinstance(before, str):
+        kind = type(before)
+        if kind is str:
             if before.isprintable():  # most texts: nothing to clean, at C speed
                 continue
-        elif isinstance(before, tuple):
-            if _plain(before):
+        elif kind is tuple:
+            if not before or _plain(before):
                 continue
-        elif _fields(type(before)) is None:
+        elif before is None or kind is bool or kind is int:
+            continue
+        elif isinstance(before, str):  # an enum's value
+            if before.isprintable():
+                continue
+        elif not isinstance(before, tuple) and _fields(kind) is None:
             continue
         after = cleaned(before, option)
         if after != before:
