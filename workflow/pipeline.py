@@ -143,7 +143,7 @@ class Batch:
         handler_for(command)(work, command)
         version = work.end()
         return Change(
-            work.row["number"], work.session_name, work.state.value, version, tuple(work.step_events)
+            work.row["number"], work.session_name, work.row["state"], version, tuple(work.step_events)
         )
 
 

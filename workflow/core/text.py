@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from functools import cache
 from typing import Any, TypeVar
 
 from rules.i18n import _
@@ -60,27 +59,56 @@ def cleaned(value: T, what: str = "") -> T:
             raise ValidationError(msg)
         return text  # type: ignore[return-value]
     if isinstance(found, tuple):
+        if _plain(found):
+            return value
         return tuple(cleaned(v, what) for v in found)  # type: ignore[return-value]
-    if dataclasses.is_dataclass(found) and not isinstance(found, type):
-        changes = {}
-        for name, option in _fields(type(found)):
-            before = getattr(found, name)
-            if isinstance(before, str):
-                if before.isprintable():  # most texts: nothing to clean, at C speed
-                    continue
-            elif not (isinstance(before, tuple) or dataclasses.is_dataclass(before)):
+    fields = _fields(type(found))
+    if fields is None:
+        return value
+    changes = {}
+    for name, option in fields:
+        before = getattr(found, name)
+        kind = type(before)
+        if kind is str:
+            if before.isprintable():  # most texts: nothing to clean, at C speed
                 continue
-            after = cleaned(before, option)
-            if after != before:
-                changes[name] = after
-        return dataclasses.replace(found, **changes) if changes else value  # type: ignore[return-value]
-    return value
+        elif kind is tuple:
+            if not before or _plain(before):
+                continue
+        elif before is None or kind is bool or kind is int:
+            continue
+        elif isinstance(before, str):  # an enum's value
+            if before.isprintable():
+                continue
+        elif not isinstance(before, tuple) and _fields(kind) is None:
+            continue
+        after = cleaned(before, option)
+        if after != before:
+            changes[name] = after
+    return dataclasses.replace(found, **changes) if changes else value
 
 
-@cache
-def _fields(kind: type) -> tuple[tuple[str, str], ...]:
-    """A dataclass's fields, each with the option that names it in an error (``--due-date``)."""
-    return tuple((f.name, f"--{f.name.replace('_', '-')}") for f in dataclasses.fields(kind))
+def _plain(values: tuple[Any, ...]) -> bool:
+    """Whether every item of ``values`` is a text with nothing to clean (most tuples of a command: names)."""
+    return all(type(v) is str and v.isprintable() for v in values)
+
+
+_FIELDS: dict[type, tuple[tuple[str, str], ...] | None] = {}
+
+
+def _fields(kind: type) -> tuple[tuple[str, str], ...] | None:
+    """A dataclass's fields, each with the option that names it in an error (``--due-date``); None for a type
+    that is no dataclass (read once a type: most of a command's values are texts and tuples)."""
+    try:
+        return _FIELDS[kind]
+    except KeyError:
+        found = (
+            tuple((f.name, f"--{f.name.replace('_', '-')}") for f in dataclasses.fields(kind))
+            if dataclasses.is_dataclass(kind)
+            else None
+        )
+        _FIELDS[kind] = found
+        return found
 
 
 def checked_name(value: str, what: str) -> str:

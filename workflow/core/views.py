@@ -113,7 +113,10 @@ class Actor:
         raise ValueError(msg)
 
     def __str__(self) -> str:
-        return self.kind.value if self.name is None else f"{self.kind.value}:{self.name}"
+        kind = (
+            self.kind._value_
+        )  # the enum's value without its descriptor's call: every audit event names its actor
+        return kind if self.name is None else f"{kind}:{self.name}"
 
 
 def _entered(text: str) -> tuple[str, str | None]:

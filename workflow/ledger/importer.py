@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -526,7 +527,13 @@ def _day(value: date | None) -> str:
 
 
 def _at(rs: RuleSet, day: date, step: str) -> datetime:
-    return datetime.combine(day, _TIMES[step], tzinfo=rs.zone).astimezone(UTC)
+    return _local_at(rs.zone, day, step)
+
+
+@lru_cache(maxsize=4096)  # a ledger's dates repeat
+def _local_at(zone: tzinfo, day: date, step: str) -> datetime:
+    """The instant of ``step`` on ``day`` in ``zone`` (:data:`_TIMES`), in UTC."""
+    return datetime.combine(day, _TIMES[step], tzinfo=zone).astimezone(UTC)
 
 
 def _replay(

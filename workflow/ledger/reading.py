@@ -285,7 +285,8 @@ def _read_csv(path: Path) -> Iterator[list[str]]:
             reader = csv.reader(f, delimiter="\t" if tabs else ",")
             try:
                 for r in reader:
-                    yield [restore(c.strip()) for c in r]
+                    # most cells start with no quote: restore() is called only for those that do
+                    yield [c if c[:1] != "'" else restore(c) for c in map(str.strip, r)]
             except csv.Error as exc:
                 msg = _("{name}: record {line_num} is not CSV: {exc}").format(
                     name=path.name, line_num=reader.line_num, exc=exc

@@ -90,6 +90,10 @@ class CaseStore:
         self.directory = directory
         self.dialect = dialect
         self._ahead: Iterator[int] | None = None  # ids taken for new cases (:meth:`reserve_case_ids`)
+        # the names and ids this transaction has looked up (a batch names the same units and deputies again and
+        # again; the directory checks its own caches once a transaction, and nothing renames within one)
+        self._ids: dict[str, dict[str, int]] = {"unit": {}, "deputy": {}}
+        self._names: dict[str, dict[int, str]] = {"unit": {}, "deputy": {}}
 
     # ---- loading -------------------------------------------------------------------------------
     def load(self, congress_id: int, number: str, session: str | None) -> dict[str, Any] | None:
@@ -127,19 +131,33 @@ class CaseStore:
     # ---- names ---------------------------------------------------------------------------------
     def unit_id(self, name: str) -> int:
         """The id of unit ``name``."""
-        return self.directory.unit_id(self.conn, name)
+        return self._id("unit", name)
 
     def unit_name(self, unit_id: int) -> str:
         """The name of unit ``unit_id``."""
-        return self.directory.unit_name(self.conn, unit_id)
+        return self._name("unit", unit_id)
 
     def deputy_id(self, name: str) -> int:
         """The id of deputy ``name``."""
-        return self.directory.deputy_id(self.conn, name)
+        return self._id("deputy", name)
 
     def deputy_name(self, deputy_id: int) -> str:
         """The name of deputy ``deputy_id``."""
-        return self.directory.deputy_name(self.conn, deputy_id)
+        return self._name("deputy", deputy_id)
+
+    def _id(self, kind: str, name: str) -> int:
+        ids = self._ids[kind]
+        found = ids.get(name)
+        if found is None:  # not cached when not found: the directory raises what to do
+            found = ids[name] = self.directory.id_of(self.conn, kind, name)
+        return found
+
+    def _name(self, kind: str, row_id: int) -> str:
+        names = self._names[kind]
+        found = names.get(row_id)
+        if found is None:
+            found = names[row_id] = self.directory.name_of(self.conn, kind, row_id)
+        return found
 
     # ---- reads ---------------------------------------------------------------------------------
     def assignments(self, case_id: int, round_: int) -> list[ActiveAssignment]:
@@ -339,7 +357,9 @@ def _fits_case(row: dict[str, Any]) -> None:
 def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
     """Write what the units of work buffered: their updates, one batched insert per table (on SQLite many rows to
     a statement: :meth:`Raw.insert_many`), then the cases' compare-and-sets (batched), each recomputing its
-    case's tallies when the unit of work asked for them.
+    case's tallies when the unit of work asked for them. A new case whose row waited for the flush (a batch of
+    the ledger import) goes in with every column its steps set, and only its tallies are refreshed after the
+    other rows (one statement for many cases).
 
     Each unit of work's updates run in the order it made them; the n-th updates of all units of work (different
     cases, so different rows) run together, one batched statement per distinct statement text.
@@ -358,18 +378,29 @@ def flush(raw: Raw, works: Sequence[UnitOfWork], *, what: str) -> None:
                 same.setdefault(sql, []).append(params)
         for sql, param_sets in same.items():
             raw.many(sql, param_sets)
+    fresh: list[int] = []  # new cases inserted as their steps left them: their tallies are refreshed after
     for work in works:
         for table, rows in work.inserts.items():
             tables.setdefault(table, []).extend(rows)
-        if work.changes:
-            sql = _cas_sql(tuple(work.changes), work.tallies)
-            updates.setdefault(sql, []).append(
-                {**work.changes, "b_id": work.case_id, "b_version": work.base_version}
-            )
+        if not work.changes:
+            continue
+        new = work.inserts.get("suggestions")
+        if new and new[0].keys() >= work.changes.keys():
+            # a case whose row goes in with this flush (its id taken ahead): it goes in as its steps left it, so
+            # no compare-and-set follows (nobody else can have seen it), only its tallies
+            new[0].update(work.changes)
+            if work.tallies:
+                fresh.append(work.case_id)
+            continue
+        sql = _cas_sql(tuple(work.changes), work.tallies)
+        updates.setdefault(sql, []).append(
+            {**work.changes, "b_id": work.case_id, "b_version": work.base_version}
+        )
     for table in sorted(
         tables, key=lambda t: t != "suggestions"
     ):  # new cases first: the other rows refer to them
         raw.insert_many(table, tables[table])
+    tally.refresh(raw, fresh)
     for sql, param_sets in updates.items():
         touched = raw.many(sql, param_sets)
         if touched not in (-1, len(param_sets)):

@@ -576,6 +576,9 @@ def too_long(table: str, values: Mapping[str, Any]) -> str | None:
     Checked before writing, so that SQLite (which would store it) and PostgreSQL (which would refuse it)
     answer alike."""
     limits = _limits(table)
+    get = values.get
+    if not any(isinstance(v := get(name), str) and len(v) > limit for name, limit in limits.items()):
+        return None  # the common case: a look at the bounded columns alone
     for name, value in values.items():
         limit = limits.get(name)
         if limit is not None and isinstance(value, str) and len(value) > limit:
