@@ -29,7 +29,7 @@ __all__ = [
     "upgrade",
 ]
 
-HEAD_REVISION = "0021"
+HEAD_REVISION = "0022"
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open
 CACHE_SIZE = -65536  # SQLite page cache per connection: 64 MiB (negative: KiB)
 WAL_AUTOCHECKPOINT = 8192  # pages (16 MiB) of WAL between automatic checkpoints
