@@ -413,6 +413,32 @@ def test_0022_indexes_each_units_open_assignments_and_down_drops_it(db_path: Pat
     _0022_indexes_each_units_open_assignments(str(db_path))
 
 
+def test_0022_gives_the_index_its_statistics_on_an_analysed_sqlite_database(db_path: Path) -> None:
+    """On a SQLite database analysed before, the new index gets statistics of its own (the planner chose a worse
+    plan when the other indexes had statistics and it had none); one never analysed is left without."""
+    import sqlite3
+
+    def stats() -> list[str]:
+        with sqlite3.connect(db_path) as conn:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchall():
+                return []
+            return [r[0] for r in conn.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'assignments'")]
+
+    from workflow.testing import FrozenClock, make_case
+
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    with Engine.open(db_path, clock=clock) as engine:  # statistics are of rows: an empty table has none
+        make_case(engine, "0001", state="assigned", clock=clock, co=())
+    _downgrade(db_path, "0021")
+    Engine.init(db_path).dispose()
+    assert "ix_assignments_unit_open_cases" not in stats()
+    _downgrade(db_path, "0021")
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("ANALYZE")
+    Engine.init(db_path).dispose()
+    assert "ix_assignments_unit_open_cases" in stats()
+
+
 @pytest.mark.postgres
 def test_postgres_0022_indexes_each_units_open_assignments_and_down_drops_it(pg_url: str) -> None:
     """The same on PostgreSQL."""
