@@ -1,14 +1,14 @@
 """The web portal under load: a unit's inbox, a case's dossier and the public site, over HTTP and directly.
 
-    python bench/portal.py [--cases 1000000] [--db PATH] [--pg URL [--reuse-pg]] [--workers 2]
-                           [--clients 20] [--requests 1000] [--path NAME:AUTH:TEMPLATE ...]
+    python bench/portal.py [--cases 1000000] [--db PATH] [--pg URL [--reuse-pg]] [--only sqlite|pg]
+                           [--workers 2] [--clients 20] [--requests 1000] [--path NAME:AUTH:TEMPLATE ...]
 
 Builds (or, when ``--db`` names a file that holds N cases already, reuses) a SQLite database of N cases in the
 engine's storage format, written straight into the tables as ``bench/search.py`` does: 200 units, 1,000
 deputies, titles and contents drawn from a few dozen phrases; 60% of the cases answered (A/B/C, with their
 answer row), a quarter still assigned, 5% withdrawn, 3% confidential. With ``--pg`` the same cases go into that
 PostgreSQL database (its schema ``public`` is dropped first: give it a scratch database; ``--reuse-pg`` keeps
-one that holds N cases already).
+one that holds N cases already). ``--only`` loads one of the two databases (``pg``: no SQLite file is built).
 
 Then ``jianyi serve --workers 2`` runs on it, on SQLite as on PostgreSQL (one worker a core of the 2-core machine
 it was written for; SQLite's WAL lets the two read side by side, and the few writes, a session's idle expiry
@@ -21,8 +21,10 @@ The clients are aiohttp's, in this process, on the same machine as the server: a
 a complete HTTP/1.1 request on a kept-alive connection to its last byte read. aiohttp rather than httpx because
 the clients share the machine with the server: httpx's async client took 1.5-3.3 ms of CPU a request here,
 half of what the server spends on a dossier, and aiohttp 0.2-0.45 ms. The CPU a request is printed too, the
-server's (all its workers, from /proc, warm-up included) and the clients' (this process's): on a shared machine
-it varies less than the times.
+server's (all its workers, from /proc, warm-up included), the clients' (this process's) and, when PostgreSQL
+runs on the same machine, its backends' on that database (``db``, sampled from /proc every 50 ms; the number of
+backends that took part is printed too: more than the workers' pools hold means connections were opened and
+closed meanwhile): on a shared machine CPU varies less than the times.
 
 - ``inbox:unit:/api/cases?state=assigned&limit=50`` (a unit's inbox: its cases waiting for an answer);
 - ``case:unit:/api/cases/{session}/{number}`` (one of its cases' dossier);
@@ -48,6 +50,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -304,6 +307,7 @@ class Figures:
     errors: int
     client_cpu: float = 0.0  # ms of this process's CPU a request (the clients')
     server_cpu: float = math.nan  # ms of the server's CPU a request, all its workers (Linux: from /proc)
+    database_cpu: float = math.nan  # ms of PostgreSQL's CPU a request, its backends on the database (Linux)
 
 
 def samples(cases: int) -> tuple[list[str], list[str]]:
@@ -430,6 +434,64 @@ def server_cpu(session: int) -> float:
     return total / tick
 
 
+class BackendCPU:
+    """The CPU seconds PostgreSQL's backends on one database use while it runs (Linux, from /proc, when the server
+    is on this machine): sampled every 50 ms, since a backend whose connection closes takes its count with it
+    (the CPU of its last 50 ms is missed)."""
+
+    def __init__(self, url: str | None) -> None:
+        self.mark = (
+            f" {url.rsplit('/', 1)[1].split('?', 1)[0]} " if url and url.startswith("postgresql") else None
+        )
+        self.seen: dict[int, tuple[float, float]] = {}  # pid → (first, last) CPU seconds seen
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                    line = cmd.read().replace(b"\0", b" ").decode(errors="replace")
+                if not line.startswith("postgres:") or self.mark not in line:
+                    continue
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            used = (int(fields[11]) + int(fields[12])) / tick
+            pid = int(entry)
+            first = self.seen.get(pid, (used, used))[0]
+            self.seen[pid] = (first, used)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self._sample()
+            self.stop.wait(0.05)
+
+    def __enter__(self) -> BackendCPU:
+        if self.mark is not None and os.path.isdir("/proc"):
+            self._sample()
+            self.seen = {pid: (last, last) for pid, (_first, last) in self.seen.items()}
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.thread.is_alive():
+            self.stop.set()
+            self.thread.join()
+            self._sample()
+
+    @property
+    def used(self) -> float:
+        """CPU seconds used since entering (NaN when not measured)."""
+        if not self.thread.ident:
+            return math.nan
+        return sum(last - first for first, last in self.seen.values())
+
+
 def listening(port: int) -> int | None:
     """How many sockets listen on ``port`` (Linux, from /proc: one a worker of ``jianyi serve``), or None."""
     try:
@@ -481,10 +543,16 @@ def over_http(
         out = {}
         for p in paths:
             before = server_cpu(server.pid)
-            figures = asyncio.run(load(base, token, p, args.clients, args.requests, mine, pub))
+            with BackendCPU(url) as backends:
+                figures = asyncio.run(load(base, token, p, args.clients, args.requests, mine, pub))
             # the warm-up requests count too: a few per cent more than the measured ones
             used = (server_cpu(server.pid) - before) * 1000 / args.requests
-            out[p.name] = dataclasses.replace(figures, server_cpu=used)
+            database = backends.used * 1000 / args.requests
+            out[p.name] = dataclasses.replace(figures, server_cpu=used, database_cpu=database)
+            if backends.seen:
+                print(
+                    f"{p.name}: {len(backends.seen)} PostgreSQL backends took part (connections opened meanwhile)"
+                )
         return out
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -512,18 +580,29 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per path [1000]")
     parser.add_argument("--calls", type=int, default=200, help="baseline calls per read [200]")
     parser.add_argument("--path", action="append", help="NAME:unit|none:/PATH (repeatable) [the four above]")
+    parser.add_argument(
+        "--only", choices=("sqlite", "pg"), help="load one database alone (pg: --pg's, no SQLite file built)"
+    )
     args = parser.parse_args()
     paths = [Target.parse(p) for p in (args.path or DEFAULT_PATHS)]
     mine, pub = samples(args.cases)
+    if args.only == "pg" and not args.pg:
+        raise SystemExit("--only pg: give the database with --pg URL")
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "portal.db"
-        if sqlite_holds(db, args.cases):
+        runs = []
+        if args.only == "pg":
+            pass
+        elif sqlite_holds(db, args.cases):
             print(f"SQLite: reusing {db} ({args.cases:,} cases)")
             upgrade(str(db))
+            runs.append(("SQLite", str(db), args.workers))
         else:
             print(f"SQLite: {args.cases:,} cases written in {build_sqlite(db, args.cases):.0f} s")
-        runs = [("SQLite", str(db), args.workers)]
-        if args.pg and args.reuse_pg and pg_holds(args.pg, args.cases):
+            runs.append(("SQLite", str(db), args.workers))
+        if args.only == "sqlite":
+            pass
+        elif args.pg and args.reuse_pg and pg_holds(args.pg, args.cases):
             print(f"PostgreSQL: reusing {args.pg} ({args.cases:,} cases)")
             upgrade(args.pg)
             runs.append(("PostgreSQL", args.pg, args.workers))
@@ -540,7 +619,7 @@ def main() -> None:
         f"baseline: the engine directly, one read at a time, {args.calls} calls. Times in ms (goal p95 <= 150)."
     )
     head = f"{'path':<12}" + "".join(
-        f" | {label} {w}w HTTP p50 p95 req/s CPU: server client | {label} engine p50 p95 /s"
+        f" | {label} {w}w HTTP p50 p95 req/s CPU: server client db | {label} engine p50 p95 /s"
         for label, w, _, _ in results
     )
     print(head)
@@ -550,7 +629,8 @@ def main() -> None:
             f = http[p.name]
             errors = f" ERR {f.errors}" if f.errors else ""
             line += (
-                f" | {_ms(f)} {f.server_cpu:11.2f} {f.client_cpu:6.2f}{errors} | {_ms(direct.get(p.name))}"
+                f" | {_ms(f)} {f.server_cpu:11.2f} {f.client_cpu:6.2f} {f.database_cpu:5.2f}{errors}"
+                f" | {_ms(direct.get(p.name))}"
             )
         print(line)
 

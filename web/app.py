@@ -101,6 +101,23 @@ class _Guard:
             await send({"type": "http.response.body", "body": body})
 
 
+class _SharedReads:
+    """The reads of one request share one database connection (:meth:`Database.shared_reads
+    <workflow.store.database.Database.shared_reads>`): on PostgreSQL a request paid a pool checkout and a liveness
+    check for each of its reads (the session's, the rule set's, the page's)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        held: auth.Portal | None = getattr(scope["app"].state, "portal", None) if "app" in scope else None
+        if scope["type"] != "http" or held is None:
+            await self.app(scope, receive, send)
+            return
+        with held.engine.db.shared_reads():
+            await self.app(scope, receive, send)
+
+
 def create_app(
     db_url: str | Path,
     *,
@@ -143,6 +160,7 @@ def create_app(
     app.include_router(public.router)
 
     pages.install(app)
+    app.add_middleware(_SharedReads)
     app.add_middleware(_Guard)
     return app
 

@@ -370,3 +370,79 @@ def test_postgres_0021_keeps_the_published_counts_per_statement_and_down_per_row
         make_case(engine, "0003", state="answered", clock=clock, co=())
         engine.amend("0001", reason="涉密", confidential=True)
         assert public.published_page(limit=1).total == 2
+
+
+def _assignment_indexes(url: str) -> set[str]:
+    from sqlalchemy import inspect
+
+    db = wdb.connect(url)
+    with db.connect() as conn:
+        names = {str(i["name"]) for i in inspect(conn).get_indexes("assignments")}
+    db.dispose()
+    return names
+
+
+def _0022_indexes_each_units_open_assignments(url: str) -> None:
+    from workflow.core.views import Actor
+    from workflow.testing import DEFAULT_UNITS, FrozenClock, make_case
+
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    main, co, other = DEFAULT_UNITS[0], DEFAULT_UNITS[1], DEFAULT_UNITS[2]
+    with Engine.open(url, clock=clock) as engine:
+        make_case(engine, "0001", state="assigned", clock=clock, co=[co])
+        make_case(engine, "0002", state="assigned", clock=clock, co=())
+        make_case(engine, "0003", state="assigned", clock=clock, co=())
+        engine.receive("0002", actor=Actor.unit(main))
+    assert "ix_assignments_unit_open_cases" in _assignment_indexes(url)
+    _downgrade(url, "0021")
+    assert "ix_assignments_unit_open_cases" not in _assignment_indexes(url)
+    with Engine.init(url, clock=clock) as engine:
+        assert "ix_assignments_unit_open_cases" in _assignment_indexes(url)
+        session = engine.get("0001").session
+        mine = engine.acting(Actor.unit(main))
+        assert mine.unreceived() == {(session, "0001"), (session, "0003")}
+        assert engine.acting(Actor.unit(co)).unreceived() == {(session, "0001")}
+        engine.reassign("0003", main=other, reason="调整")  # the index follows the assignment that ended
+        assert mine.unreceived() == {(session, "0001")}
+        assert engine.acting(Actor.unit(other)).unreceived() == {(session, "0003")}
+
+
+def test_0022_indexes_each_units_open_assignments_and_down_drops_it(db_path: Path) -> None:
+    """0022 adds the partial index of the units' open assignments, its downgrade drops it; what a unit has not
+    signed for reads the same either way."""
+    _0022_indexes_each_units_open_assignments(str(db_path))
+
+
+def test_0022_gives_the_index_its_statistics_on_an_analysed_sqlite_database(db_path: Path) -> None:
+    """On a SQLite database analysed before, the new index gets statistics of its own (the planner chose a worse
+    plan when the other indexes had statistics and it had none); one never analysed is left without."""
+    import sqlite3
+
+    def stats() -> list[str]:
+        with sqlite3.connect(db_path) as conn:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchall():
+                return []
+            return [r[0] for r in conn.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'assignments'")]
+
+    from workflow.testing import FrozenClock, make_case
+
+    clock = FrozenClock("2026-03-02T09:00:00+08:00")
+    with Engine.open(db_path, clock=clock) as engine:  # statistics are of rows: an empty table has none
+        make_case(engine, "0001", state="assigned", clock=clock, co=())
+    _downgrade(db_path, "0021")
+    Engine.init(db_path).dispose()
+    assert "ix_assignments_unit_open_cases" not in stats()
+    _downgrade(db_path, "0021")
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("ANALYZE")
+    Engine.init(db_path).dispose()
+    assert "ix_assignments_unit_open_cases" in stats()
+
+
+@pytest.mark.postgres
+def test_postgres_0022_indexes_each_units_open_assignments_and_down_drops_it(pg_url: str) -> None:
+    """The same on PostgreSQL."""
+    from workflow.testing import make_engine
+
+    make_engine(pg_url).dispose()
+    _0022_indexes_each_units_open_assignments(pg_url)

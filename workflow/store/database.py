@@ -2,7 +2,8 @@
 
 One :class:`Database` wraps a SQLAlchemy engine. Every action writes through :meth:`Database.transaction`, on
 this thread's held connection, begun and ended on the driver: SQLite takes the write lock at once (``BEGIN
-IMMEDIATE``), PostgreSQL begins implicitly and the case rows are locked when they are read (``FOR UPDATE``).
+IMMEDIATE``), PostgreSQL begins (``BEGIN``) and the case rows are locked when they are read (``FOR UPDATE``).
+Reads (:meth:`Database.reading`) on PostgreSQL run outside any transaction (:mod:`workflow.store.db`).
 What differs between the two lives in a small :class:`Dialect`, so no other module asks which database it is.
 """
 
@@ -12,6 +13,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ class Dialect:
     """What one database needs said differently."""
 
     name: str
-    begin: str | None  # the statement that opens a writing transaction (None: the driver begins implicitly)
+    begin: str  # the statement that opens a writing transaction
     row_locks: bool  # FOR UPDATE [SKIP LOCKED] exists (otherwise the transaction holds the write lock)
 
     def lock(self, of: str | None = None, *, skip_locked: bool = False) -> str:
@@ -56,7 +58,30 @@ class Dialect:
 _UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE unique_violation
 _SQLITE_DUPLICATE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 SQLITE = Dialect("sqlite", begin="BEGIN IMMEDIATE", row_locks=False)
-POSTGRES = Dialect("postgresql", begin=None, row_locks=True)
+POSTGRES = Dialect("postgresql", begin="BEGIN", row_locks=True)
+
+
+class _Shared:
+    """The connection the reads of one context share (:meth:`Database.shared_reads`), taken at the first."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self) -> None:
+        self.conn: Connection | None = None
+
+    def connection(self, db: Database) -> Connection:
+        conn = self.conn
+        if conn is None or conn.closed or conn.invalidated:
+            if conn is not None:
+                conn.close()
+            conn = self.conn = db._reader.connect()
+            db._begun(conn)  # one transaction mark for the context: the directory's caches checked once
+        return conn
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 class Database:
@@ -73,6 +98,8 @@ class Database:
         memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
         self._serial: threading.RLock | None = threading.RLock() if memory else None
         self._tokens = itertools.count(1)
+        self._reader = engine.execution_options(**{_db.READ: True})
+        self._shared: ContextVar[_Shared | None] = ContextVar(f"jianyi.reads.{id(self)}", default=None)
 
     def _begun(self, conn: Connection) -> None:
         """Mark ``conn`` as in a new transaction (:data:`TX_MARK`)."""
@@ -115,13 +142,38 @@ class Database:
     # ---- reading -------------------------------------------------------------------------------
     @contextmanager
     def reading(self, conn: Connection | None = None) -> Iterator[Connection]:
-        """``conn`` when given (a caller already inside a transaction), else a fresh connection."""
+        """``conn`` when given (a caller already inside a transaction), else a fresh connection (on PostgreSQL
+        outside any transaction: each statement sees what was committed before it), or the one the reads of
+        this context share (:meth:`shared_reads`)."""
         if conn is not None:
             yield conn
             return
-        with self._turn(), self.engine.connect() as fresh:
+        shared = self._shared.get()
+        if shared is not None:
+            yield shared.connection(self)
+            return
+        with self._turn(), self._reader.connect() as fresh:
             self._begun(fresh)
             yield fresh
+
+    @contextmanager
+    def shared_reads(self) -> Iterator[None]:
+        """Within the block (this context: one web request, its threads included), the reads of PostgreSQL share
+        one connection, taken from the pool at the first read and given back at the end, and the directory's
+        caches are checked once: a request that reads four times pays one checkout (and its liveness check) and
+        one generation check, not four. Writes keep their own transactions; each read still sees what was
+        committed before each of its statements. On SQLite each read keeps a connection of its own: a read there
+        is a transaction, whose snapshot would not see a write the request made after it."""
+        if not self.postgres:
+            yield
+            return
+        shared = _Shared()
+        token = self._shared.set(shared)
+        try:
+            yield
+        finally:
+            self._shared.reset(token)
+            shared.close()
 
     # ---- writing -------------------------------------------------------------------------------
     def _writer(self) -> Connection:
@@ -189,8 +241,7 @@ class Database:
             with self._turn(), self.mapped_errors():
                 conn = self._writer()
                 driver: Any = conn.connection.driver_connection
-                if self.dialect.begin:
-                    driver.execute(self.dialect.begin)
+                driver.execute(self.dialect.begin)
                 self._begun(conn)
                 try:
                     yield conn

@@ -50,6 +50,7 @@ from workflow.store.models import (
     SubmissionEventRow,
     table,
 )
+from workflow.store.sql import Raw
 
 __all__ = ["read_dossier"]
 
@@ -165,6 +166,28 @@ def _rows(conn: Connection, source: Table, case_id: int) -> list[Mapping[str, An
     return [dict(r) for r in conn.execute(_rows_query(source), {"case_id": case_id}).mappings()]
 
 
+# the tables of rows a case may have none of (most have none in most of them): which hold any for the case is
+# asked in one statement, and only those are read (a dossier read each of them, one statement a table)
+_PROBED = (
+    ATTACHMENTS,
+    PROMISES,
+    ANSWERS,
+    OPINIONS,
+    RETURNS,
+    CONTACTS,
+    FEEDBACK,
+    EXTENSION_REQUESTS,
+    ANSWER_REVIEWS,
+)
+_PROBE = "SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {t.name} WHERE suggestion_id = :c)" for t in _PROBED)
+
+
+def _held(conn: Connection, case_id: int) -> frozenset[str]:
+    """The names of the tables of :data:`_PROBED` that hold rows of the case."""
+    (found,) = Raw(conn).all(_PROBE, {"c": case_id})
+    return frozenset(t.name for t, there in zip(_PROBED, found, strict=True) if there)
+
+
 def _reviews(
     conn: Connection, case_id: int, unit: Callable[[int], str], viewer: Actor
 ) -> tuple[ReviewEntry, ...]:
@@ -205,18 +228,28 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
     """The dossier of ``case`` (read in ``conn``, names from ``directory``); ``viewer`` (the office by default)
     decides which answers held for review it holds."""
     cid = case.id
+    held = _held(conn, cid)
+
+    def rows(source: Table) -> list[Mapping[str, Any]]:
+        return _rows(conn, source, cid) if source.name in held else []
+
     files: dict[int, list[AttachmentEntry]] = {}
-    for f in conn.execute(
-        select(
-            ATTACHMENTS.c.seq,
-            ATTACHMENTS.c.name,
-            ATTACHMENTS.c.media_type,
-            ATTACHMENTS.c.size,
-            ATTACHMENTS.c.sha256,
+    attached = (
+        conn.execute(
+            select(
+                ATTACHMENTS.c.seq,
+                ATTACHMENTS.c.name,
+                ATTACHMENTS.c.media_type,
+                ATTACHMENTS.c.size,
+                ATTACHMENTS.c.sha256,
+            )
+            .where(ATTACHMENTS.c.suggestion_id == cid)
+            .order_by(ATTACHMENTS.c.id)
         )
-        .where(ATTACHMENTS.c.suggestion_id == cid)
-        .order_by(ATTACHMENTS.c.id)
-    ):
+        if ATTACHMENTS.name in held
+        else ()
+    )
+    for f in attached:
         files.setdefault(f.seq, []).append(AttachmentEntry(f.name, f.media_type, f.size, f.sha256))
     events = _Events(conn, cid, {seq: tuple(entries) for seq, entries in files.items()})
 
@@ -230,11 +263,11 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
             owed[(_OWED[d.kind], d.unit, d.round)] = (d.due, d.late)
 
     promises: dict[int, list[PromiseEntry]] = {}
-    for p in _rows(conn, PROMISES, cid):
+    for p in rows(PROMISES):
         promises.setdefault(p["answer_id"], []).append(PromiseEntry(p["text"], p["due"], p["status"]))
 
     answers = []
-    for a in _rows(conn, ANSWERS, cid):
+    for a in rows(ANSWERS):
         due, late = owed.get(("answer", unit(a["unit_id"]), a["round"]), (None, None))
         waived = tuple((w["unit"], w["reason"]) for w in json.loads(a["overrides"] or "[]"))
         answers.append(
@@ -253,7 +286,7 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
             )
         )
     opinions = []
-    for o in _rows(conn, OPINIONS, cid):
+    for o in rows(OPINIONS):
         due, late = owed.get(("opinion", unit(o["unit_id"]), o["round"]), (None, None))
         opinions.append(
             OpinionEntry(
@@ -292,7 +325,7 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
                 r["decided_at"],
                 r["decision_reason"],
             )
-            for r in _rows(conn, RETURNS, cid)
+            for r in rows(RETURNS)
         ),
         opinions=tuple(opinions),
         contacts=tuple(
@@ -305,7 +338,7 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
                 r["at"],
                 events.by(r["audit_ref"]),
             )
-            for r in _rows(conn, CONTACTS, cid)
+            for r in rows(CONTACTS)
         ),
         answers=tuple(answers),
         feedback=tuple(
@@ -319,7 +352,7 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
                 r["at"],
                 events.by(r["audit_ref"]),
             )
-            for r in _rows(conn, FEEDBACK, cid)
+            for r in rows(FEEDBACK)
         ),
         extensions=events.notes(Action.EXTEND.value),
         refusals=events.notes(Action.REFUSE_RETURN.value),
@@ -334,9 +367,9 @@ def read_dossier(conn: Connection, directory: Directory, case: Case, viewer: Act
             ExtensionRequestEntry(
                 unit(r["unit_id"]), r["reason"], r["at"], r["status"], r["decided_at"], r["decision_reason"]
             )
-            for r in _rows(conn, EXTENSION_REQUESTS, cid)
+            for r in rows(EXTENSION_REQUESTS)
         ),
-        reviews=_reviews(conn, cid, unit, viewer or Actor.office()),
+        reviews=_reviews(conn, cid, unit, viewer or Actor.office()) if ANSWER_REVIEWS.name in held else (),
     )
 
 

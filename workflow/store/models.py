@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -266,6 +267,15 @@ class Assignment(SQLModel, table=True):
         _check("role", [r.value for r in Role], "ck_assignment_role"),
         Index("ix_assignments_unit_open", "unit_id", "until"),
         Index("ix_assignments_unit_case", "unit_id", "suggestion_id"),  # a unit's scope from the index alone
+        # a unit's open assignments with when each began, from the index alone (migration 0022)
+        Index(
+            "ix_assignments_unit_open_cases",
+            "unit_id",
+            "suggestion_id",
+            "since",
+            sqlite_where=text("until IS NULL"),
+            postgresql_where=text("until IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -209,10 +209,15 @@ def _unit_cases(
     if state is not None:
         params["state"] = state
         clause += " AND u.state = :state"
-    total = int(raw.all(f"SELECT count(*) FROM unit_cases u WHERE {clause}", params)[0][0])
-    if total <= offset or limit == 0:
-        return total, []
-    sql = f"SELECT u.suggestion_id FROM unit_cases u WHERE {clause} ORDER BY u.number, u.suggestion_id"
+    if limit == 0:
+        return int(raw.all(f"SELECT count(*) FROM unit_cases u WHERE {clause}", params)[0][0]), []
+    # the count and the page in one statement (one round trip fewer on every inbox)
+    page = f"SELECT u.suggestion_id, u.number FROM unit_cases u WHERE {clause}"
     if limit is not None or offset:
-        sql += _limits(dialect, params, offset, limit)
-    return total, [int(i) for i in raw.column(sql, params)]
+        page += " ORDER BY u.number, u.suggestion_id" + _limits(dialect, params, offset, limit)
+    rows = raw.all(
+        f"SELECT c.n, p.suggestion_id FROM (SELECT count(*) AS n FROM unit_cases u WHERE {clause}) c "
+        f"LEFT JOIN ({page}) p ON 1 = 1 ORDER BY p.number, p.suggestion_id",
+        params,
+    )
+    return int(rows[0][0]), [int(r[1]) for r in rows if r[1] is not None]

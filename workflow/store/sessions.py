@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -20,6 +21,7 @@ from workflow.core.views import Actor
 from workflow.store.database import Database
 from workflow.store.directory import Directory
 from workflow.store.models import Account, AccountEvent, LoginFailure, WebSession, table
+from workflow.store.sql import Raw, as_instant
 
 __all__ = ["SignedIn", "WebSessions", "token_hash"]
 
@@ -30,6 +32,23 @@ FAILURES = table(LoginFailure)
 TOUCH_EVERY = timedelta(
     minutes=1
 )  # a session's idle expiry moves at most once a minute (one write, not one a request)
+
+
+_FIND = (
+    "SELECT s.expires_at, s.last_seen_at, a.name, a.disabled, a.kind, a.unit_id, a.deputy_id, "
+    "u.name AS unit_name, d.name AS deputy_name FROM web_sessions s JOIN accounts a ON a.id = s.account_id "
+    "LEFT JOIN units u ON u.id = a.unit_id LEFT JOIN deputies d ON d.id = a.deputy_id WHERE s.token_hash = :h"
+)
+
+
+def _actor_of(row: dict[str, Any]) -> Actor:
+    """Whom a session's account acts as, from :data:`_FIND`'s row: its unit or deputy, else the office under the
+    account's name."""
+    if row["kind"] == "unit" and row["unit_id"] is not None:
+        return Actor.unit(str(row["unit_name"]))
+    if row["kind"] == "deputy" and row["deputy_id"] is not None:
+        return Actor.deputy(str(row["deputy_name"]))
+    return Actor(ActorKind.OFFICE, str(row["name"]))
 
 
 def token_hash(token: str) -> str:
@@ -65,14 +84,6 @@ class WebSessions:
         )
         return None if row is None else dict(row)
 
-    def _actor(self, conn: Connection, account: dict[str, object]) -> Actor:
-        unit_id, deputy_id = account["unit_id"], account["deputy_id"]
-        if account["kind"] == "unit" and unit_id is not None:
-            return Actor.unit(self.directory.unit_name(conn, int(str(unit_id))))
-        if account["kind"] == "deputy" and deputy_id is not None:
-            return Actor.deputy(self.directory.deputy_name(conn, int(str(deputy_id))))
-        return Actor(ActorKind.OFFICE, str(account["name"]))
-
     def start(
         self, name: str, token: str, *, at: datetime, idle: timedelta, replacing: str | None = None
     ) -> datetime:
@@ -102,32 +113,17 @@ class WebSessions:
         disabled since (such a session is deleted)."""
         digest = token_hash(token)
         with self.db.reading() as conn:
-            row = (
-                conn.execute(
-                    select(
-                        SESSIONS,
-                        ACCOUNTS.c.name.label("account_name"),
-                        ACCOUNTS.c.disabled,
-                        ACCOUNTS.c.kind,
-                        ACCOUNTS.c.unit_id,
-                        ACCOUNTS.c.deputy_id,
-                    )
-                    .join(ACCOUNTS, ACCOUNTS.c.id == SESSIONS.c.account_id)
-                    .where(SESSIONS.c.token_hash == digest)
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                return None
-            # the account as the session's one query read it (a second query per request cost as much)
-            account = {"name": row["account_name"], **{k: row[k] for k in ("kind", "unit_id", "deputy_id")}}
-            actor = self._actor(conn, account)
-        if row["disabled"] or row["expires_at"] <= at:
+            # the session, its account and the account's unit or deputy by name, in one statement on the driver (it
+            # runs before every signed-in request)
+            row = Raw(conn).one(_FIND, {"h": digest})
+        if row is None:
+            return None
+        actor = _actor_of(row)
+        expires = as_instant(row["expires_at"]) or at
+        if row["disabled"] or expires <= at:
             self.end(token)
             return None
-        expires: datetime = row["expires_at"]
-        if at - row["last_seen_at"] >= TOUCH_EVERY:
+        if at - (as_instant(row["last_seen_at"]) or at) >= TOUCH_EVERY:
             expires = at + idle
             with self.db.managed() as conn:
                 conn.execute(
@@ -135,7 +131,7 @@ class WebSessions:
                     .where(SESSIONS.c.token_hash == digest)
                     .values(last_seen_at=at, expires_at=expires)
                 )
-        return SignedIn(str(row["account_name"]), actor, expires)
+        return SignedIn(str(row["name"]), actor, expires)
 
     def end(self, token: str) -> bool:
         """End the session of ``token`` (logout); whether there was one."""
