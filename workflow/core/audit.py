@@ -68,7 +68,6 @@ def instant_text(value: datetime) -> str:
 
 
 def chain_hash(
-    *,
     prev: str,
     case_id: int,
     seq: int,
@@ -83,27 +82,8 @@ def chain_hash(
     written: str | None = None,
 ) -> str:
     """The hash of one audit event, chained to ``prev`` (instants may come as :func:`instant_text` already);
-    ``written``, the record of the rows its step wrote, enters the hash when there is one."""
-    return _hash(
-        prev, case_id, seq, at, recorded_at, actor, action, from_state, to_state, round_, data, written
-    )
-
-
-def _hash(
-    prev: str,
-    case_id: int,
-    seq: int,
-    at: datetime | str,
-    recorded_at: datetime | str,
-    actor: str,
-    action: str,
-    from_state: str | None,
-    to_state: str,
-    round_: int,
-    data: str,
-    written: str | None,
-) -> str:
-    """:func:`chain_hash`, its arguments by position (a call by keyword costs a step several times as much)."""
+    ``written``, the record of the rows its step wrote, enters the hash when there is one. The steps call it by
+    position (a call by keyword costs a step several times as much); readers may name the arguments."""
     parts = (
         prev,
         str(case_id),
@@ -143,7 +123,7 @@ def audit_row(
     ``stored``: the (at, recorded_at) values to store when the caller has them in the database's own form
     already (a bulk pass), while ``at`` and ``recorded_at`` may then be their :func:`instant_text`.
     """
-    digest = _hash(
+    digest = chain_hash(
         prev, case_id, seq, at, recorded_at, actor, action, from_state, to_state, round_, data, written
     )
     when, recorded = stored or (at, recorded_at)
@@ -163,7 +143,7 @@ def chained(prev: str, written: str, events: Iterable[Event]) -> list[dict[str, 
     :func:`audit_row` makes of them one by one, made in one pass."""
     rows = []
     for case_id, seq, at, recorded_at, actor, action, from_state, to_state, round_, data in events:
-        digest = _hash(
+        digest = chain_hash(
             prev, case_id, seq, at, recorded_at, actor, action, from_state, to_state, round_, data, written
         )
         rows.append(
