@@ -267,46 +267,46 @@ class Owing:
     ) -> list[ExtensionRequestInfo]:
         """The extension requests waiting for the office's decision, oldest first (of ``unit``, of ``session``;
         a unit sees its own, a deputy those on the suggestions they lead)."""
-        with self.db.reading() as conn:
-            select = "s.number, se.name, s.title, r.unit_id, r.reason, r.at, " + self._answer_due("'answer'")
-            rows = self._pending(
-                conn, select, "extension_requests", unit=unit, session=session, deputies=True, limit=limit
-            )
-            return [
-                ExtensionRequestInfo(
-                    number=r[0],
-                    session=r[1],
-                    title=r[2],
-                    unit=self.directory.unit_name(conn, r[3]),
-                    reason=r[4],
-                    at=as_instant(r[5]) or self.clock.now(),
-                    answer_due=as_date(r[6]) if r[6] is not None else None,
-                )
-                for r in rows
-            ]
+        found = self._queue("extension_requests", "reason", "'answer'", True, unit, session, limit)
+        return [ExtensionRequestInfo(**item) for item in found]
 
     def pending_reviews(
         self, *, unit: str | None = None, session: str | None = None, limit: int = 1000
     ) -> list[ReviewInfo]:
         """The answers waiting for the office's review (答复审核), oldest first (of ``unit``, of ``session``); a
         unit sees its own, a deputy none."""
+        found = self._queue(
+            "answer_reviews", "category", "'answer', 're_answer'", False, unit, session, limit
+        )
+        return [ReviewInfo(**item) for item in found]
+
+    def _queue(
+        self,
+        table: str,
+        column: str,
+        kinds: str,
+        deputies: bool,
+        unit: str | None,
+        session: str | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """The pending requests of ``table`` as the fields of their views: the case, the unit, ``column`` of the
+        request, when it was made, and the answer's due date (of the deadline ``kinds``)."""
         with self.db.reading() as conn:
-            select = "s.number, se.name, s.title, r.unit_id, r.category, r.at, " + self._answer_due(
-                "'answer', 're_answer'"
-            )
+            select = f"s.number, se.name, s.title, r.unit_id, r.{column}, r.at, " + self._answer_due(kinds)
             rows = self._pending(
-                conn, select, "answer_reviews", unit=unit, session=session, deputies=False, limit=limit
+                conn, select, table, unit=unit, session=session, deputies=deputies, limit=limit
             )
             return [
-                ReviewInfo(
-                    number=r[0],
-                    session=r[1],
-                    title=r[2],
-                    unit=self.directory.unit_name(conn, r[3]),
-                    category=r[4],
-                    at=as_instant(r[5]) or self.clock.now(),
-                    answer_due=as_date(r[6]) if r[6] is not None else None,
-                )
+                {
+                    "number": r[0],
+                    "session": r[1],
+                    "title": r[2],
+                    "unit": self.directory.unit_name(conn, r[3]),
+                    column: r[4],
+                    "at": as_instant(r[5]) or self.clock.now(),
+                    "answer_due": as_date(r[6]) if r[6] is not None else None,
+                }
                 for r in rows
             ]
 
